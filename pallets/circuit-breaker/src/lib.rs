@@ -1,0 +1,377 @@
+//! # Circuit breaker
+//!
+//! One breaker per execution segment, watching it for the signs of an exploit, a bad oracle or a
+//! bad market, and severing that one segment, automatically, inside the call that crosses the
+//! line. Other segments never notice.
+//!
+//! ## States
+//!
+//! ```text
+//!   Normal --(trip: auto or guardian)--> Severed --(cool-down)--> Recovering --(probation)--> Normal
+//!      ^                                    |                         |
+//!      +-------------(reset: reset origin)--+-------------------------+
+//! ```
+//!
+//! - **Severed**: the segment takes no new risk, its gateway routes close, LP withdrawals wait.
+//!   Closing positions, adding margin and liquidations keep working.
+//! - **Recovering**: reduce-only, and the net-outflow limit is halved.
+//!
+//! Time-based transitions are computed, not scheduled: [`Pallet::state`] answers for the current
+//! block, so no hook iterates over segments and no block pays for a transition it did not ask
+//! about. A trip is stored (and announced with [`Event::Tripped`]) by the call that caused it.
+//!
+//! ## Automatic trips
+//!
+//! | signal | reported by | line |
+//! |---|---|---|
+//! | net outflow from the silo over `outflow_window` | collateral silos ([`SiloMonitor`]) | `max_net_outflow` of the silo's value |
+//! | oracle move between two updates | execution segments ([`PriceMonitor`]) | `max_price_move` |
+//! | stale oracle | time | no price for `stale_after` blocks |
+//! | bad debt beyond the insurance fund | collateral silos ([`SiloMonitor`]) | any |
+//!
+//! ## Calls
+//!
+//! - [`Pallet::set_thresholds`] (admin origin)
+//! - [`Pallet::trip`] (guardian origin: tripping needs little authority)
+//! - [`Pallet::reset`] (reset origin: resetting needs more; guardians cannot reset)
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+pub use pallet::*;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+mod types;
+pub mod weights;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{pallet_prelude::*, traits::Contains};
+	use frame_system::pallet_prelude::*;
+	use segment_interface::{
+		Balance, Price, PriceMonitor, SegmentHealth, SegmentId, SegmentStatus, SiloMonitor,
+		TripReason,
+	};
+	use sp_runtime::Rounding;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// May set a segment's thresholds.
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// May trip a breaker by hand. Lower authority than [`Config::ResetOrigin`].
+		type GuardianOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// May reset a tripped breaker. Higher authority: guardians must not pass it.
+		type ResetOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// The segments that exist (execution segments).
+		type Segments: Contains<SegmentId>;
+		/// Thresholds of a segment whose admin has not set its own.
+		#[pallet::constant]
+		type DefaultThresholds: Get<Thresholds<BlockNumberFor<Self>>>;
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Each segment's breaker: state, thresholds and last oracle price, in one item so that
+	/// [`SegmentHealth::status`] costs one read.
+	// Twox64Concat is safe: segment ids are chosen by the admin, not by users.
+	#[pallet::storage]
+	pub type Breakers<T: Config> =
+		StorageMap<_, Twox64Concat, SegmentId, Breaker<BlockNumberFor<T>>, OptionQuery>;
+
+	/// Each segment's silo flows over the outflow window, written only when value moves.
+	// Twox64Concat is safe: segment ids are chosen by the admin, not by users.
+	#[pallet::storage]
+	pub type Flows<T: Config> =
+		StorageMap<_, Twox64Concat, SegmentId, NetFlow<BlockNumberFor<T>>, ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// The segment's breaker tripped: it is severed from now on.
+		Tripped { segment: SegmentId, reason: TripReason },
+		/// The reset origin returned the segment to normal.
+		Reset { segment: SegmentId },
+		/// The admin set the segment's thresholds.
+		ThresholdsSet { segment: SegmentId, thresholds: Thresholds<BlockNumberFor<T>> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No execution segment has this id.
+		UnknownSegment,
+		/// A window, cool-down or probation of zero blocks, or a zero limit: it would trip on
+		/// everything or never recover.
+		InvalidThresholds,
+		/// The segment is already severed.
+		AlreadySevered,
+		/// The segment is not tripped: there is nothing to reset.
+		NotTripped,
+		/// The segment's oracle is still stale; it would sever again at once.
+		OracleStillStale,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(
+				T::DefaultThresholds::get().is_valid(),
+				"DefaultThresholds must have non-zero windows and limits"
+			);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Set the lines past which `segment`'s breaker trips, and how it recovers.
+		///
+		/// Origin: [`Config::AdminOrigin`]. Emits [`Event::ThresholdsSet`].
+		/// Errors: [`Error::UnknownSegment`], [`Error::InvalidThresholds`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::set_thresholds())]
+		pub fn set_thresholds(
+			origin: OriginFor<T>,
+			segment: SegmentId,
+			thresholds: Thresholds<BlockNumberFor<T>>,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_set_thresholds(segment, thresholds)
+		}
+
+		/// Sever `segment` by hand.
+		///
+		/// Origin: [`Config::GuardianOrigin`]. Emits [`Event::Tripped`] with
+		/// [`TripReason::Manual`]. Errors: [`Error::UnknownSegment`], [`Error::AlreadySevered`].
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::trip())]
+		pub fn trip(origin: OriginFor<T>, segment: SegmentId) -> DispatchResult {
+			T::GuardianOrigin::ensure_origin(origin)?;
+			Self::do_manual_trip(segment)
+		}
+
+		/// Return a severed or recovering `segment` to normal at once, and forget its flows.
+		///
+		/// Origin: [`Config::ResetOrigin`]. Emits [`Event::Reset`].
+		/// Errors: [`Error::UnknownSegment`], [`Error::NotTripped`], [`Error::OracleStillStale`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::reset())]
+		pub fn reset(origin: OriginFor<T>, segment: SegmentId) -> DispatchResult {
+			T::ResetOrigin::ensure_origin(origin)?;
+			Self::do_reset(segment)
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The segment's breaker, or a normal one with the default thresholds.
+		pub fn breaker(segment: SegmentId) -> Breaker<BlockNumberFor<T>> {
+			Breakers::<T>::get(segment)
+				.unwrap_or_else(|| Breaker::new(T::DefaultThresholds::get()))
+		}
+
+		/// The segment's breaker state in the current block.
+		pub fn state(segment: SegmentId) -> BreakerState<BlockNumberFor<T>> {
+			Self::breaker(segment).state_at(frame_system::Pallet::<T>::block_number())
+		}
+
+		fn ensure_segment(segment: SegmentId) -> Result<(), Error<T>> {
+			ensure!(T::Segments::contains(&segment), Error::<T>::UnknownSegment);
+			Ok(())
+		}
+
+		pub(crate) fn do_set_thresholds(
+			segment: SegmentId,
+			thresholds: Thresholds<BlockNumberFor<T>>,
+		) -> DispatchResult {
+			Self::ensure_segment(segment)?;
+			ensure!(thresholds.is_valid(), Error::<T>::InvalidThresholds);
+			let mut breaker = Self::breaker(segment);
+			breaker.thresholds = thresholds;
+			Breakers::<T>::insert(segment, breaker);
+			Self::deposit_event(Event::ThresholdsSet { segment, thresholds });
+			Ok(())
+		}
+
+		pub(crate) fn do_manual_trip(segment: SegmentId) -> DispatchResult {
+			Self::ensure_segment(segment)?;
+			let mut breaker = Self::breaker(segment);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(
+				!matches!(breaker.state_at(now), BreakerState::Severed { .. }),
+				Error::<T>::AlreadySevered
+			);
+			Self::sever(segment, &mut breaker, now, TripReason::Manual);
+			Breakers::<T>::insert(segment, breaker);
+			Ok(())
+		}
+
+		pub(crate) fn do_reset(segment: SegmentId) -> DispatchResult {
+			Self::ensure_segment(segment)?;
+			let mut breaker = Self::breaker(segment);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(!breaker.is_stale_at(now), Error::<T>::OracleStillStale);
+			ensure!(breaker.state_at(now) != BreakerState::Normal, Error::<T>::NotTripped);
+			breaker.state = BreakerState::Normal;
+			Breakers::<T>::insert(segment, breaker);
+			Flows::<T>::remove(segment);
+			Self::deposit_event(Event::Reset { segment });
+			Ok(())
+		}
+
+		/// Store `Severed` from `now` (unless it already is) and announce it. The caller writes
+		/// the breaker back.
+		fn sever(
+			segment: SegmentId,
+			breaker: &mut Breaker<BlockNumberFor<T>>,
+			now: BlockNumberFor<T>,
+			reason: TripReason,
+		) {
+			breaker.state = breaker.state.advanced(now, &breaker.thresholds);
+			if matches!(breaker.state, BreakerState::Severed { .. }) {
+				return;
+			}
+			breaker.state = BreakerState::Severed { since: now, reason };
+			Self::deposit_event(Event::Tripped { segment, reason });
+		}
+
+		/// Trip `segment` for `reason` unless it is already severed; one read, and one write only
+		/// when it trips.
+		fn auto_trip(segment: SegmentId, reason: TripReason) {
+			let mut breaker = Self::breaker(segment);
+			let now = frame_system::Pallet::<T>::block_number();
+			if matches!(breaker.state_at(now), BreakerState::Severed { .. }) {
+				return;
+			}
+			Self::sever(segment, &mut breaker, now, reason);
+			Breakers::<T>::insert(segment, breaker);
+		}
+
+		fn note_flow(segment: SegmentId, outflow: Balance, inflow: Balance, silo_value: Balance) {
+			let now = frame_system::Pallet::<T>::block_number();
+			let breaker = Self::breaker(segment);
+			let window = breaker.thresholds.outflow_window;
+			let mut flows = Flows::<T>::get(segment);
+			let net_before = flows.net_outflow(now, window);
+			flows.outflow.record(now, window, outflow);
+			flows.inflow.record(now, window, inflow);
+			Flows::<T>::insert(segment, flows);
+			if outflow == 0 {
+				return;
+			}
+			// The line is a share of what the silo held when the window's net outflow began.
+			let state = breaker.state_at(now);
+			let mut limit = breaker
+				.thresholds
+				.max_net_outflow
+				.mul_floor(silo_value.saturating_add(net_before));
+			if matches!(state, BreakerState::Recovering { .. }) {
+				limit /= 2;
+			}
+			if flows.net_outflow(now, window) > limit {
+				Self::auto_trip(segment, TripReason::NetOutflow);
+			}
+		}
+	}
+
+	impl<T: Config> SegmentHealth for Pallet<T> {
+		fn status(segment: SegmentId) -> SegmentStatus {
+			Self::state(segment).status()
+		}
+	}
+
+	impl<T: Config> SiloMonitor for Pallet<T> {
+		fn note_inflow(segment: SegmentId, amount: Balance, silo_value: Balance) {
+			Self::note_flow(segment, 0, amount, silo_value)
+		}
+
+		fn note_outflow(segment: SegmentId, amount: Balance, silo_value: Balance) {
+			Self::note_flow(segment, amount, 0, silo_value)
+		}
+
+		fn note_bad_debt(segment: SegmentId, uncovered: Balance) {
+			if uncovered > 0 {
+				Self::auto_trip(segment, TripReason::BadDebt);
+			}
+		}
+	}
+
+	impl<T: Config> PriceMonitor for Pallet<T> {
+		fn note_price(segment: SegmentId, price: Price) {
+			let now = frame_system::Pallet::<T>::block_number();
+			let mut breaker = Self::breaker(segment);
+			let trip = breaker.last_price.and_then(|last| {
+				if breaker.is_stale_at(now) {
+					Some(TripReason::StaleOracle)
+				} else if price_moved_beyond(last.price, price, breaker.thresholds.max_price_move)
+				{
+					Some(TripReason::OracleMove)
+				} else {
+					None
+				}
+			});
+			breaker.last_price = Some(PriceObservation { price, at: now });
+			match trip {
+				Some(reason) => Self::sever(segment, &mut breaker, now, reason),
+				None => breaker.state = breaker.state.advanced(now, &breaker.thresholds),
+			}
+			Breakers::<T>::insert(segment, breaker);
+		}
+	}
+
+	/// Whether going from `last` to `price` moves more than `bound` of `last`.
+	pub fn price_moved_beyond(last: Price, price: Price, bound: sp_runtime::Permill) -> bool {
+		let (last, price) = (last.into_inner(), price.into_inner());
+		let diff = last.abs_diff(price);
+		let allowed = sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
+			last,
+			bound.deconstruct().into(),
+			1_000_000,
+			Rounding::Down,
+		)
+		.unwrap_or(u128::MAX);
+		diff > allowed
+	}
+
+	#[cfg(any(feature = "try-runtime", test))]
+	impl<T: Config> Pallet<T> {
+		/// Every stored breaker has valid thresholds and no transition from the future; every
+		/// flow window started in the past.
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			let now = frame_system::Pallet::<T>::block_number();
+			for (segment, breaker) in Breakers::<T>::iter() {
+				ensure!(breaker.thresholds.is_valid(), "stored thresholds are invalid");
+				let since = match breaker.state {
+					BreakerState::Normal => None,
+					BreakerState::Severed { since, .. } | BreakerState::Recovering { since } =>
+						Some(since),
+				};
+				ensure!(since.map_or(true, |s| s <= now), "breaker state set in the future");
+				ensure!(
+					breaker.last_price.map_or(true, |p| p.at <= now),
+					"price observed in the future"
+				);
+				ensure!(T::Segments::contains(&segment), "breaker for an unknown segment");
+			}
+			for (_, flows) in Flows::<T>::iter() {
+				ensure!(
+					flows.outflow.bucket_start <= now && flows.inflow.bucket_start <= now,
+					"flow window starts in the future"
+				);
+			}
+			Ok(())
+		}
+	}
+}

@@ -1,0 +1,478 @@
+//! The circuit breaker's behaviour, call by call and signal by signal.
+
+use crate::{mock::*, *};
+use frame_support::{assert_noop, assert_ok};
+use segment_interface::{PriceMonitor, SegmentHealth, SegmentId, SegmentStatus, SiloMonitor, TripReason};
+use sp_runtime::{
+	traits::{Bounded, Zero},
+	DispatchError, FixedU128, Permill,
+};
+
+fn price(p: u128) -> FixedU128 {
+	FixedU128::from_u32(p as u32)
+}
+
+fn status(segment: SegmentId) -> SegmentStatus {
+	<CircuitBreaker as SegmentHealth>::status(segment)
+}
+
+fn tripped(segment: SegmentId, reason: TripReason) {
+	System::assert_last_event(Event::Tripped { segment, reason }.into());
+}
+
+mod set_thresholds {
+	use super::*;
+
+	fn thresholds() -> Thresholds<u64> {
+		Thresholds { max_net_outflow: Permill::from_percent(5), ..Defaults::get() }
+	}
+
+	#[test]
+	fn set_thresholds_works() {
+		new_test_ext(|| {
+			assert_ok!(CircuitBreaker::set_thresholds(RuntimeOrigin::root(), BTC, thresholds()));
+			assert_eq!(CircuitBreaker::breaker(BTC).thresholds, thresholds());
+			System::assert_last_event(
+				Event::ThresholdsSet { segment: BTC, thresholds: thresholds() }.into(),
+			);
+			// The admin account is an admin origin too.
+			assert_ok!(CircuitBreaker::set_thresholds(RuntimeOrigin::signed(ADMIN), ETH, thresholds()));
+		});
+	}
+
+	#[test]
+	fn set_thresholds_rejects_guardians_and_users() {
+		new_test_ext(|| {
+			for who in [GUARDIAN, USER] {
+				assert_noop!(
+					CircuitBreaker::set_thresholds(RuntimeOrigin::signed(who), BTC, thresholds()),
+					DispatchError::BadOrigin
+				);
+			}
+			assert_noop!(
+				CircuitBreaker::set_thresholds(RuntimeOrigin::none(), BTC, thresholds()),
+				DispatchError::BadOrigin
+			);
+		});
+	}
+
+	#[test]
+	fn set_thresholds_fails_for_unknown_segment() {
+		new_test_ext(|| {
+			assert_noop!(
+				CircuitBreaker::set_thresholds(RuntimeOrigin::root(), 99, thresholds()),
+				Error::<Test>::UnknownSegment
+			);
+		});
+	}
+
+	#[test]
+	fn set_thresholds_fails_for_zero_windows_or_limits() {
+		new_test_ext(|| {
+			let d = Defaults::get();
+			for bad in [
+				Thresholds { max_net_outflow: Permill::zero(), ..d },
+				Thresholds { outflow_window: 0, ..d },
+				Thresholds { max_price_move: Permill::zero(), ..d },
+				Thresholds { stale_after: Some(0), ..d },
+				Thresholds { cooldown: 0, ..d },
+				Thresholds { probation: 0, ..d },
+			] {
+				assert_noop!(
+					CircuitBreaker::set_thresholds(RuntimeOrigin::root(), BTC, bad),
+					Error::<Test>::InvalidThresholds
+				);
+			}
+			// No stale check at all is allowed.
+			assert_ok!(CircuitBreaker::set_thresholds(
+				RuntimeOrigin::root(),
+				BTC,
+				Thresholds { stale_after: None, ..d }
+			));
+		});
+	}
+}
+
+mod trip {
+	use super::*;
+
+	#[test]
+	fn trip_works_for_guardians() {
+		new_test_ext(|| {
+			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::signed(GUARDIAN), BTC));
+			tripped(BTC, TripReason::Manual);
+			assert_eq!(status(BTC), SegmentStatus::Severed);
+			assert_eq!(
+				CircuitBreaker::state(BTC),
+				BreakerState::Severed { since: 1, reason: TripReason::Manual }
+			);
+		});
+	}
+
+	#[test]
+	fn trip_severs_only_that_segment() {
+		new_test_ext(|| {
+			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::root(), ETH));
+			assert_eq!(status(ETH), SegmentStatus::Severed);
+			assert_eq!(status(BTC), SegmentStatus::Normal);
+			assert_eq!(status(DOT), SegmentStatus::Normal);
+		});
+	}
+
+	#[test]
+	fn trip_rejects_plain_accounts() {
+		new_test_ext(|| {
+			for origin in [RuntimeOrigin::signed(USER), RuntimeOrigin::signed(ADMIN), RuntimeOrigin::none()] {
+				assert_noop!(CircuitBreaker::trip(origin, BTC), DispatchError::BadOrigin);
+			}
+		});
+	}
+
+	#[test]
+	fn trip_fails_if_already_severed() {
+		new_test_ext(|| {
+			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::signed(GUARDIAN), BTC));
+			assert_noop!(
+				CircuitBreaker::trip(RuntimeOrigin::signed(GUARDIAN), BTC),
+				Error::<Test>::AlreadySevered
+			);
+		});
+	}
+
+	#[test]
+	fn trip_fails_for_unknown_segment() {
+		new_test_ext(|| {
+			assert_noop!(
+				CircuitBreaker::trip(RuntimeOrigin::signed(GUARDIAN), 7),
+				Error::<Test>::UnknownSegment
+			);
+		});
+	}
+
+	#[test]
+	fn trip_works_on_a_recovering_segment() {
+		new_test_ext(|| {
+			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::root(), BTC));
+			run_to_block(6);
+			assert_eq!(status(BTC), SegmentStatus::Recovering);
+			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::signed(GUARDIAN), BTC));
+			assert_eq!(
+				CircuitBreaker::state(BTC),
+				BreakerState::Severed { since: 6, reason: TripReason::Manual }
+			);
+		});
+	}
+}
+
+mod reset {
+	use super::*;
+
+	#[test]
+	fn reset_works_for_the_reset_origin() {
+		new_test_ext(|| {
+			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::signed(GUARDIAN), BTC));
+			<CircuitBreaker as SiloMonitor>::note_outflow(BTC, 10, 1_000);
+			assert_ok!(CircuitBreaker::reset(RuntimeOrigin::root(), BTC));
+			System::assert_last_event(Event::Reset { segment: BTC }.into());
+			assert_eq!(status(BTC), SegmentStatus::Normal);
+			// Its flow window starts afresh.
+			assert_eq!(Flows::<Test>::get(BTC), Default::default());
+		});
+	}
+
+	#[test]
+	fn guardians_cannot_reset() {
+		new_test_ext(|| {
+			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::signed(GUARDIAN), BTC));
+			for who in [GUARDIAN, ADMIN, USER] {
+				assert_noop!(
+					CircuitBreaker::reset(RuntimeOrigin::signed(who), BTC),
+					DispatchError::BadOrigin
+				);
+			}
+			assert_eq!(status(BTC), SegmentStatus::Severed);
+		});
+	}
+
+	#[test]
+	fn reset_fails_if_not_tripped() {
+		new_test_ext(|| {
+			assert_noop!(CircuitBreaker::reset(RuntimeOrigin::root(), BTC), Error::<Test>::NotTripped);
+		});
+	}
+
+	#[test]
+	fn reset_works_on_a_recovering_segment() {
+		new_test_ext(|| {
+			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::root(), BTC));
+			run_to_block(7);
+			assert_eq!(status(BTC), SegmentStatus::Recovering);
+			assert_ok!(CircuitBreaker::reset(RuntimeOrigin::root(), BTC));
+			assert_eq!(status(BTC), SegmentStatus::Normal);
+		});
+	}
+
+	#[test]
+	fn reset_fails_while_the_oracle_is_stale() {
+		new_test_ext(|| {
+			<CircuitBreaker as PriceMonitor>::note_price(BTC, price(100));
+			run_to_block(1 + 21);
+			assert_eq!(status(BTC), SegmentStatus::Severed);
+			assert_noop!(
+				CircuitBreaker::reset(RuntimeOrigin::root(), BTC),
+				Error::<Test>::OracleStillStale
+			);
+		});
+	}
+
+	#[test]
+	fn reset_fails_for_unknown_segment() {
+		new_test_ext(|| {
+			assert_noop!(CircuitBreaker::reset(RuntimeOrigin::root(), 42), Error::<Test>::UnknownSegment);
+		});
+	}
+}
+
+mod recovery {
+	use super::*;
+
+	#[test]
+	fn severed_recovers_after_cooldown_then_probation() {
+		new_test_ext(|| {
+			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::root(), BTC));
+			// Cool-down is 5 blocks: severed through block 5.
+			run_to_block(5);
+			assert_eq!(status(BTC), SegmentStatus::Severed);
+			run_to_block(6);
+			assert_eq!(CircuitBreaker::state(BTC), BreakerState::Recovering { since: 6 });
+			// Probation is 10 quiet blocks.
+			run_to_block(15);
+			assert_eq!(status(BTC), SegmentStatus::Recovering);
+			run_to_block(16);
+			assert_eq!(status(BTC), SegmentStatus::Normal);
+		});
+	}
+
+	#[test]
+	fn a_new_incident_during_probation_severs_again() {
+		new_test_ext(|| {
+			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::root(), BTC));
+			run_to_block(8);
+			<CircuitBreaker as SiloMonitor>::note_bad_debt(BTC, 1);
+			tripped(BTC, TripReason::BadDebt);
+			assert_eq!(
+				CircuitBreaker::state(BTC),
+				BreakerState::Severed { since: 8, reason: TripReason::BadDebt }
+			);
+		});
+	}
+}
+
+mod net_outflow {
+	use super::*;
+
+	#[test]
+	fn outflow_past_the_line_trips_in_the_same_call() {
+		new_test_ext(|| {
+			// 20% of 1_000 may leave per window.
+			<CircuitBreaker as SiloMonitor>::note_outflow(BTC, 200, 1_000);
+			assert_eq!(status(BTC), SegmentStatus::Normal);
+			<CircuitBreaker as SiloMonitor>::note_outflow(BTC, 1, 800);
+			tripped(BTC, TripReason::NetOutflow);
+			assert_eq!(status(BTC), SegmentStatus::Severed);
+			assert_eq!(status(ETH), SegmentStatus::Normal);
+		});
+	}
+
+	#[test]
+	fn inflows_offset_outflows() {
+		new_test_ext(|| {
+			<CircuitBreaker as SiloMonitor>::note_inflow(BTC, 500, 1_000);
+			<CircuitBreaker as SiloMonitor>::note_outflow(BTC, 700, 1_500);
+			assert_eq!(status(BTC), SegmentStatus::Normal);
+			assert_eq!(Flows::<Test>::get(BTC).net_outflow(1, 10), 200);
+		});
+	}
+
+	#[test]
+	fn outflow_spread_over_windows_does_not_trip() {
+		new_test_ext(|| {
+			let mut value = 10_000u128;
+			for block in 1..=10 {
+				run_to_block(block * 20);
+				<CircuitBreaker as SiloMonitor>::note_outflow(BTC, value / 10, value);
+				value -= value / 10;
+			}
+			assert_eq!(status(BTC), SegmentStatus::Normal);
+		});
+	}
+
+	#[test]
+	fn recovering_segments_have_half_the_limit() {
+		new_test_ext(|| {
+			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::root(), BTC));
+			run_to_block(6);
+			assert_eq!(status(BTC), SegmentStatus::Recovering);
+			// 11% would pass when normal (limit 20%); recovering, the limit is 10%.
+			<CircuitBreaker as SiloMonitor>::note_outflow(BTC, 110, 1_000);
+			tripped(BTC, TripReason::NetOutflow);
+		});
+	}
+
+	#[test]
+	fn a_severed_segment_trips_only_once() {
+		new_test_ext(|| {
+			<CircuitBreaker as SiloMonitor>::note_outflow(BTC, 500, 1_000);
+			tripped(BTC, TripReason::NetOutflow);
+			let events = System::events().len();
+			<CircuitBreaker as SiloMonitor>::note_outflow(BTC, 400, 500);
+			<CircuitBreaker as SiloMonitor>::note_bad_debt(BTC, 5);
+			assert_eq!(System::events().len(), events);
+			assert_eq!(
+				CircuitBreaker::state(BTC),
+				BreakerState::Severed { since: 1, reason: TripReason::NetOutflow }
+			);
+		});
+	}
+}
+
+mod oracle {
+	use super::*;
+
+	#[test]
+	fn a_move_past_the_bound_trips() {
+		new_test_ext(|| {
+			<CircuitBreaker as PriceMonitor>::note_price(ETH, price(100));
+			// 10% is allowed.
+			<CircuitBreaker as PriceMonitor>::note_price(ETH, price(110));
+			assert_eq!(status(ETH), SegmentStatus::Normal);
+			// 110 -> 98 is more than 10%.
+			<CircuitBreaker as PriceMonitor>::note_price(ETH, price(98));
+			tripped(ETH, TripReason::OracleMove);
+			assert_eq!(status(BTC), SegmentStatus::Normal);
+		});
+	}
+
+	#[test]
+	fn a_stale_oracle_severs_and_its_return_starts_the_cooldown() {
+		new_test_ext(|| {
+			<CircuitBreaker as PriceMonitor>::note_price(DOT, price(5));
+			run_to_block(21);
+			assert_eq!(status(DOT), SegmentStatus::Normal);
+			run_to_block(22);
+			assert_eq!(
+				CircuitBreaker::state(DOT),
+				BreakerState::Severed { since: 22, reason: TripReason::StaleOracle }
+			);
+			// The feed comes back at block 30: the trip is stored then, and the cool-down runs
+			// from there.
+			run_to_block(30);
+			<CircuitBreaker as PriceMonitor>::note_price(DOT, price(5));
+			tripped(DOT, TripReason::StaleOracle);
+			assert_eq!(
+				CircuitBreaker::state(DOT),
+				BreakerState::Severed { since: 30, reason: TripReason::StaleOracle }
+			);
+			run_to_block(35);
+			<CircuitBreaker as PriceMonitor>::note_price(DOT, price(5));
+			assert_eq!(status(DOT), SegmentStatus::Recovering);
+		});
+	}
+
+	#[test]
+	fn no_stale_check_when_turned_off() {
+		new_test_ext(|| {
+			assert_ok!(CircuitBreaker::set_thresholds(
+				RuntimeOrigin::root(),
+				DOT,
+				Thresholds { stale_after: None, ..Defaults::get() }
+			));
+			<CircuitBreaker as PriceMonitor>::note_price(DOT, price(5));
+			run_to_block(10_000);
+			assert_eq!(status(DOT), SegmentStatus::Normal);
+		});
+	}
+
+	#[test]
+	fn price_moves_are_measured_against_the_last_price() {
+		let bound = Permill::from_percent(10);
+		assert!(!price_moved_beyond(price(100), price(110), bound));
+		assert!(!price_moved_beyond(price(100), price(90), bound));
+		assert!(price_moved_beyond(price(100), price(111), bound));
+		assert!(price_moved_beyond(price(100), price(89), bound));
+		// From zero, any price is an unbounded move; zero to zero is none.
+		assert!(price_moved_beyond(FixedU128::zero(), price(1), bound));
+		assert!(!price_moved_beyond(FixedU128::zero(), FixedU128::zero(), bound));
+		// Extremes neither wrap nor panic.
+		assert!(price_moved_beyond(FixedU128::max_value(), FixedU128::zero(), bound));
+		assert!(!price_moved_beyond(FixedU128::max_value(), FixedU128::max_value(), bound));
+	}
+}
+
+mod bad_debt {
+	use super::*;
+
+	#[test]
+	fn bad_debt_beyond_insurance_trips() {
+		new_test_ext(|| {
+			<CircuitBreaker as SiloMonitor>::note_bad_debt(DOT, 1);
+			tripped(DOT, TripReason::BadDebt);
+			assert_eq!(status(DOT), SegmentStatus::Severed);
+		});
+	}
+
+	#[test]
+	fn no_uncovered_debt_no_trip() {
+		new_test_ext(|| {
+			<CircuitBreaker as SiloMonitor>::note_bad_debt(DOT, 0);
+			assert_eq!(status(DOT), SegmentStatus::Normal);
+			assert!(System::events().is_empty());
+		});
+	}
+}
+
+mod properties {
+	use super::*;
+	use proptest::prelude::*;
+
+	proptest! {
+		/// Time only moves a breaker forward: Severed -> Recovering -> Normal, never back.
+		#[test]
+		fn time_moves_the_state_forward_only(
+			since in 0u64..1_000, cooldown in 1u64..100, probation in 1u64..100, steps in 0u64..400,
+		) {
+			let th = Thresholds { cooldown, probation, ..Defaults::get() };
+			let start = BreakerState::Severed { since, reason: TripReason::Manual };
+			let rank = |s: BreakerState<u64>| match s {
+				BreakerState::Severed { .. } => 0,
+				BreakerState::Recovering { .. } => 1,
+				BreakerState::Normal => 2,
+			};
+			let mut last = 0;
+			for now in since..since + steps {
+				let r = rank(start.advanced(now, &th));
+				prop_assert!(r >= last);
+				last = r;
+			}
+			prop_assert_eq!(start.advanced(since + cooldown + probation, &th), BreakerState::Normal);
+			prop_assert_eq!(
+				start.advanced(since + cooldown, &th),
+				BreakerState::Recovering { since: since + cooldown }
+			);
+		}
+
+		/// The move bound is symmetric in direction and exact at the line.
+		#[test]
+		fn price_bound_is_exact(last in 1u32..1_000_000, pct in 1u32..100) {
+			let bound = Permill::from_percent(pct);
+			let last_p = FixedU128::from_u32(last);
+			let allowed = bound.mul_floor(last_p.into_inner());
+			let up = FixedU128::from_inner(last_p.into_inner() + allowed);
+			let down = FixedU128::from_inner(last_p.into_inner() - allowed);
+			prop_assert!(!price_moved_beyond(last_p, up, bound));
+			prop_assert!(!price_moved_beyond(last_p, down, bound));
+			prop_assert!(price_moved_beyond(last_p, FixedU128::from_inner(up.into_inner() + 1), bound));
+			prop_assert!(price_moved_beyond(last_p, FixedU128::from_inner(down.into_inner() - 1), bound));
+		}
+	}
+}

@@ -1,0 +1,151 @@
+//! The breaker's state machine and thresholds: plain data and pure functions of block numbers.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use core::fmt::Debug;
+use scale_info::TypeInfo;
+use segment_interface::{window::SlidingWindow, Balance, Price, SegmentStatus, TripReason};
+use sp_runtime::{
+	traits::AtLeast32BitUnsigned,
+	Permill,
+};
+
+/// The lines past which a segment's breaker trips, and how it comes back.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Thresholds<BlockNumber> {
+	/// Trip when net outflow over `outflow_window` passes this share of the silo's value.
+	pub max_net_outflow: Permill,
+	/// Length of the net-outflow window, in blocks.
+	pub outflow_window: BlockNumber,
+	/// Trip when one oracle update moves the price by more than this share.
+	pub max_price_move: Permill,
+	/// Trip when the oracle has not updated for this many blocks; `None` turns the check off.
+	pub stale_after: Option<BlockNumber>,
+	/// Blocks a severed segment waits before it becomes reduce-only.
+	pub cooldown: BlockNumber,
+	/// Quiet blocks a recovering segment needs before it is normal again.
+	pub probation: BlockNumber,
+}
+
+impl<N: AtLeast32BitUnsigned + Copy> Thresholds<N> {
+	/// Non-zero windows, limits and waits: a zero would trip on everything or never recover.
+	pub fn is_valid(&self) -> bool {
+		!self.max_net_outflow.is_zero() &&
+			!self.outflow_window.is_zero() &&
+			!self.max_price_move.is_zero() &&
+			self.stale_after.map_or(true, |s| !s.is_zero()) &&
+			!self.cooldown.is_zero() &&
+			!self.probation.is_zero()
+	}
+}
+
+/// Where a segment stands, as stored. Time moves it on: see [`BreakerState::advanced`].
+#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen, Default)]
+pub enum BreakerState<BlockNumber> {
+	/// Business as usual.
+	#[default]
+	Normal,
+	/// Severed at block `since`, for `reason`.
+	Severed { since: BlockNumber, reason: TripReason },
+	/// Reduce-only since block `since`.
+	Recovering { since: BlockNumber },
+}
+
+impl<N: AtLeast32BitUnsigned + Copy> BreakerState<N> {
+	/// The state this one has become by block `now`: the cool-down turns `Severed` into
+	/// `Recovering`, and a quiet probation turns `Recovering` into `Normal`.
+	pub fn advanced(self, now: N, thresholds: &Thresholds<N>) -> Self {
+		let mut state = self;
+		if let BreakerState::Severed { since, .. } = state {
+			let recovers_at = since.saturating_add(thresholds.cooldown);
+			if now >= recovers_at {
+				state = BreakerState::Recovering { since: recovers_at };
+			}
+		}
+		if let BreakerState::Recovering { since } = state {
+			if now >= since.saturating_add(thresholds.probation) {
+				state = BreakerState::Normal;
+			}
+		}
+		state
+	}
+
+	/// What the other pallets see.
+	pub fn status(self) -> SegmentStatus {
+		match self {
+			BreakerState::Normal => SegmentStatus::Normal,
+			BreakerState::Severed { .. } => SegmentStatus::Severed,
+			BreakerState::Recovering { .. } => SegmentStatus::Recovering,
+		}
+	}
+}
+
+/// The last oracle price the breaker saw for a segment, and when.
+#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct PriceObservation<BlockNumber> {
+	pub price: Price,
+	pub at: BlockNumber,
+}
+
+/// One segment's breaker.
+#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct Breaker<BlockNumber> {
+	pub state: BreakerState<BlockNumber>,
+	pub thresholds: Thresholds<BlockNumber>,
+	pub last_price: Option<PriceObservation<BlockNumber>>,
+}
+
+impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
+	/// A normal breaker with these thresholds that has seen no price yet.
+	pub fn new(thresholds: Thresholds<N>) -> Self {
+		Self { state: BreakerState::Normal, thresholds, last_price: None }
+	}
+
+	/// Whether the oracle has been silent for longer than `stale_after` at `now`. A segment
+	/// whose oracle never reported is not stale: the segment itself refuses to trade without a
+	/// price.
+	pub fn is_stale_at(&self, now: N) -> bool {
+		match (self.thresholds.stale_after, self.last_price) {
+			(Some(after), Some(last)) => now > last.at.saturating_add(after),
+			_ => false,
+		}
+	}
+
+	/// The state at `now`, stale oracle included: a stale segment is severed from the block the
+	/// oracle went stale in, whatever the stored state says.
+	pub fn state_at(&self, now: N) -> BreakerState<N> {
+		let state = self.state.advanced(now, &self.thresholds);
+		if self.is_stale_at(now) && !matches!(state, BreakerState::Severed { .. }) {
+			let since = match (self.thresholds.stale_after, self.last_price) {
+				(Some(after), Some(last)) => last.at.saturating_add(after).saturating_add(N::one()),
+				_ => now,
+			};
+			return BreakerState::Severed { since, reason: TripReason::StaleOracle };
+		}
+		state
+	}
+}
+
+/// What left and entered a segment's silo over the outflow window.
+#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen, Default)]
+pub struct NetFlow<BlockNumber> {
+	pub outflow: SlidingWindow<BlockNumber>,
+	pub inflow: SlidingWindow<BlockNumber>,
+}
+
+impl<N: AtLeast32BitUnsigned + Copy> NetFlow<N> {
+	/// Outflow less inflow over the window ending at `now`; never below zero.
+	pub fn net_outflow(&self, now: N, window: N) -> Balance {
+		self.outflow.usage(now, window).saturating_sub(self.inflow.usage(now, window))
+	}
+}

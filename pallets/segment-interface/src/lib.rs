@@ -1,0 +1,233 @@
+//! # Segment interface
+//!
+//! The one crate the four Bulkhead pallets share, and the only way they talk to each other.
+//!
+//! It holds:
+//! - the shared ids ([`SegmentId`], [`SiloId`], [`RouteId`]) and money types ([`Balance`],
+//!   [`Price`], [`Moment`]);
+//! - the status enums every pallet reads ([`SegmentStatus`], [`TripReason`]);
+//! - the narrow cross-segment traits. Each has one implementer and a named set of users; the
+//!   runtime decides which pallet implements which trait for which other pallet:
+//!
+//! | trait | implemented by | used by |
+//! |---|---|---|
+//! | [`SiloDirectory`] | collateral silos | segments (binding), gateway (route ends) |
+//! | [`MarginLedger`] | collateral silos | execution segments |
+//! | [`SiloTransfers`] | collateral silos | gateway |
+//! | [`SegmentHealth`] | circuit breaker | silos, segments, gateway |
+//! | [`SiloMonitor`] | circuit breaker | collateral silos |
+//! | [`PriceMonitor`] | circuit breaker | execution segments |
+//! | [`PriceFeed`] | the runtime's oracle adapter | execution segments |
+//!
+//! and [`window::SlidingWindow`], the rate window that both the gateway (route limits) and the
+//! breaker (net outflow) measure with.
+//!
+//! No Bulkhead pallet crate depends on another; `tests/segmentation.rs` enforces that by reading
+//! the crate graph.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+pub mod window;
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use core::fmt::Debug;
+use sp_runtime::{traits::ConstU32, BoundedVec, DispatchError, DispatchResult, FixedU128};
+
+/// Identifies one execution segment (one isolated market).
+pub type SegmentId = u32;
+/// Identifies one collateral silo (the pool that backs exactly one segment).
+pub type SiloId = u32;
+/// Identifies one gateway route between two silos.
+pub type RouteId = u32;
+/// Amounts of collateral, in the collateral asset's smallest unit.
+pub type Balance = u128;
+/// Milliseconds since the Unix epoch, as oracles and `pallet-timestamp` report time.
+pub type Moment = u64;
+/// A price: collateral units per unit of notional, as an 18-decimal fixed-point number.
+pub type Price = FixedU128;
+/// The key of an oracle feed, e.g. `b"BTC/USD"`. At most 16 bytes so polkadot.js shows it as text.
+pub type OracleKey = BoundedVec<u8, ConstU32<16>>;
+
+/// What a segment may do right now, as the circuit breaker sees it.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Default,
+)]
+pub enum SegmentStatus {
+	/// Business as usual.
+	#[default]
+	Normal,
+	/// Cut off: no new risk, its routes are closed, LP withdrawals wait. Closing positions,
+	/// adding margin and liquidations keep working so the silo can stay solvent.
+	Severed,
+	/// After the cool-down: reduce-only, with tighter outflow limits, until a quiet probation
+	/// ends or governance resets it.
+	Recovering,
+}
+
+impl SegmentStatus {
+	/// Whether the segment may take new risk (open or increase positions, remove margin).
+	pub fn allows_new_risk(self) -> bool {
+		self == SegmentStatus::Normal
+	}
+}
+
+/// Why a breaker tripped.
+#[derive(
+	Clone, Copy, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub enum TripReason {
+	/// Net outflow from the segment's silo over the window passed its limit.
+	NetOutflow,
+	/// The oracle price moved more than the bound between two updates.
+	OracleMove,
+	/// The oracle stopped updating for longer than allowed.
+	StaleOracle,
+	/// A liquidation left bad debt that the silo's insurance fund could not cover.
+	BadDebt,
+	/// A guardian tripped it by hand.
+	Manual,
+}
+
+/// A profit or a loss of a trader against the silo's liquidity providers, in collateral units.
+#[derive(
+	Clone, Copy, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub enum Pnl {
+	/// The trader gained this much; the silo's LPs pay it.
+	Profit(Balance),
+	/// The trader lost this much; the silo's LPs receive it.
+	Loss(Balance),
+}
+
+impl Pnl {
+	/// Zero profit.
+	pub const ZERO: Pnl = Pnl::Profit(0);
+}
+
+/// A price as an oracle reported it.
+#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct PricePoint {
+	/// The combined (median) price.
+	pub price: Price,
+	/// When it was last updated, in milliseconds since the Unix epoch.
+	pub timestamp: Moment,
+}
+
+/// Closing (all or part of) a position inside its silo: release `margin` from the trader's locked
+/// margin, apply `pnl` against the silo's liquidity providers, and pay `reward` (a liquidator and
+/// the fee it earned) out of what remains.
+#[derive(Clone, Eq, PartialEq, Debug)]
+pub struct Settlement<AccountId> {
+	/// The locked margin that backs the part being settled.
+	pub margin: Balance,
+	/// The realized profit or loss of that part, funding included.
+	pub pnl: Pnl,
+	/// A liquidator and the fee it is owed; paid only out of what the trader has left.
+	pub reward: Option<(AccountId, Balance)>,
+}
+
+/// What a [`Settlement`] did.
+#[derive(Clone, Copy, Default, Eq, PartialEq, Debug)]
+pub struct SettlementOutcome {
+	/// Credited back to the trader's free margin.
+	pub returned: Balance,
+	/// Credited to the liquidator's free margin.
+	pub reward_paid: Balance,
+	/// The loss the trader's margin could not cover.
+	pub bad_debt: Balance,
+	/// The part of `bad_debt` the insurance fund paid; the rest fell on the silo's LPs.
+	pub covered_by_insurance: Balance,
+}
+
+/// Which segment a silo serves. Implemented by collateral silos.
+pub trait SiloDirectory {
+	/// The segment the silo was created for, or `None` if there is no such silo.
+	fn segment_of(silo: SiloId) -> Option<SegmentId>;
+}
+
+/// The silo-side books of one segment's traders. Implemented by collateral silos; used by
+/// execution segments. Every method acts only inside the one silo it names.
+pub trait MarginLedger<AccountId>: SiloDirectory {
+	/// The silo's LP liquidity: what backs its segment's open interest.
+	fn pool_liquidity(silo: SiloId) -> Balance;
+	/// Move `amount` of `who`'s free margin into locked margin (behind a position).
+	fn lock_margin(silo: SiloId, who: &AccountId, amount: Balance) -> DispatchResult;
+	/// Move `amount` of `who`'s locked margin back to free margin.
+	fn release_margin(silo: SiloId, who: &AccountId, amount: Balance) -> DispatchResult;
+	/// Settle a closed part of a position; see [`Settlement`].
+	fn settle(
+		silo: SiloId,
+		who: &AccountId,
+		settlement: Settlement<AccountId>,
+	) -> Result<SettlementOutcome, DispatchError>;
+}
+
+/// Moving a trader's free margin from one silo to another. Implemented by collateral silos; used
+/// by the gateway, the only pallet allowed to move value between silos.
+pub trait SiloTransfers<AccountId>: SiloDirectory {
+	/// Fails unless both silos exist, differ, and hold the same asset.
+	fn ensure_routable(from: SiloId, to: SiloId) -> DispatchResult;
+	/// Set aside `amount` of `who`'s free margin in `silo` for a pending transfer.
+	fn escrow(silo: SiloId, who: &AccountId, amount: Balance) -> DispatchResult;
+	/// Return escrowed margin to `who`'s free margin (a cancelled or vetoed transfer).
+	fn release_escrow(silo: SiloId, who: &AccountId, amount: Balance) -> DispatchResult;
+	/// Move escrowed margin out of `from` and credit it as `who`'s free margin in `to`.
+	fn transfer_escrowed(
+		from: SiloId,
+		to: SiloId,
+		who: &AccountId,
+		amount: Balance,
+	) -> DispatchResult;
+}
+
+/// The circuit breaker's verdict on a segment. Implemented by the circuit breaker.
+pub trait SegmentHealth {
+	/// The segment's status in the current block (time-based transitions included).
+	fn status(segment: SegmentId) -> SegmentStatus;
+}
+
+/// What a silo tells the breaker as value moves. Implemented by the circuit breaker; it trips the
+/// segment inside the call that reports the flow that crosses its limit.
+pub trait SiloMonitor {
+	/// `amount` entered the segment's silo, whose value before it was `silo_value`.
+	fn note_inflow(segment: SegmentId, amount: Balance, silo_value: Balance);
+	/// `amount` left the segment's silo, whose value before it was `silo_value`.
+	fn note_outflow(segment: SegmentId, amount: Balance, silo_value: Balance);
+	/// A settlement left `uncovered` bad debt that the insurance fund could not pay.
+	fn note_bad_debt(segment: SegmentId, uncovered: Balance);
+}
+
+/// What a segment tells the breaker about its oracle. Implemented by the circuit breaker.
+pub trait PriceMonitor {
+	/// The segment's oracle published `price` in this block.
+	fn note_price(segment: SegmentId, price: Price);
+}
+
+/// Where segments read prices. Implemented in the runtime over `pallet-oracle`.
+pub trait PriceFeed {
+	/// The latest combined price for `key`, or `None` if the feed has none.
+	fn price(key: &OracleKey) -> Option<PricePoint>;
+}
+
+/// A runtime without a breaker listens to nothing.
+impl SiloMonitor for () {
+	fn note_inflow(_: SegmentId, _: Balance, _: Balance) {}
+	fn note_outflow(_: SegmentId, _: Balance, _: Balance) {}
+	fn note_bad_debt(_: SegmentId, _: Balance) {}
+}
+
+/// A runtime without a breaker listens to nothing.
+impl PriceMonitor for () {
+	fn note_price(_: SegmentId, _: Price) {}
+}
