@@ -1,0 +1,791 @@
+//! # Collateral silos
+//!
+//! A silo holds one collateral asset for exactly one execution segment, in its own account
+//! derived from the pallet id and the silo id. It is the only place where Bulkhead's funds sit.
+//!
+//! - **Liquidity providers** deposit into the silo's pool and receive pool shares; the pool is
+//!   the counterparty of the segment's traders (as in GMX v2's isolated pools).
+//! - **Traders** deposit margin; the segment locks it behind positions and settles profit and
+//!   loss against the pool, only inside the silo bound to that segment.
+//! - **The insurance fund** absorbs bad debt first; what it cannot cover falls on this silo's
+//!   LPs, never on anyone else.
+//!
+//! ## Books
+//!
+//! The silo account's balance of the asset equals
+//! `lp_liquidity + free_margin + locked_margin + insurance + escrowed` ([`Books::value`]), and
+//! each total equals the sum over accounts. `try_state` checks both; the test builder runs it
+//! after every test and also checks the balance to the unit.
+//!
+//! ## Calls
+//!
+//! - [`Pallet::create_silo`], [`Pallet::set_silo_params`] (admin origin)
+//! - [`Pallet::provide_liquidity`], [`Pallet::withdraw_liquidity`] (LPs)
+//! - [`Pallet::deposit_margin`], [`Pallet::withdraw_margin`] (traders)
+//! - [`Pallet::fund_insurance`] (anyone)
+//!
+//! ## Interface
+//!
+//! Implements [`MarginLedger`] for execution segments, [`SiloTransfers`] for the gateway and
+//! [`SiloDirectory`] for both. Reports every flow and every uncovered bad debt to
+//! [`Config::Monitor`] (the circuit breaker), and asks [`Config::Health`] before letting LPs
+//! leave a segment that is not normal.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+pub use pallet::*;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+mod types;
+pub mod weights;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungibles::{Inspect, Mutate},
+			tokens::Preservation,
+		},
+		PalletId,
+	};
+	use frame_system::pallet_prelude::*;
+	use segment_interface::{
+		Balance, MarginLedger, Pnl, SegmentHealth, SegmentId, Settlement, SettlementOutcome,
+		SiloDirectory, SiloId, SiloMonitor, SiloTransfers,
+	};
+	use sp_runtime::{traits::AccountIdConversion, ArithmeticError};
+
+	/// The asset id type of [`Config::Assets`].
+	pub type AssetIdOf<T> =
+		<<T as Config>::Assets as Inspect<<T as frame_system::Config>::AccountId>>::AssetId;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The collateral assets (e.g. `pallet-assets`). Bulkhead balances are `u128`.
+		type Assets: Mutate<Self::AccountId, Balance = Balance>;
+		/// May create silos and set their parameters.
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// The breaker's view of each segment.
+		type Health: SegmentHealth;
+		/// Told of every flow in and out of a silo, and of uncovered bad debt.
+		type Monitor: SiloMonitor;
+		/// Derives each silo's account.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Every silo.
+	// Twox64Concat is safe: silo ids are chosen by the admin, not by users.
+	#[pallet::storage]
+	pub type Silos<T: Config> =
+		StorageMap<_, Twox64Concat, SiloId, SiloInfo<AssetIdOf<T>>, OptionQuery>;
+
+	/// The silo that backs each segment: one each, both ways.
+	// Twox64Concat is safe: segment ids are chosen by the admin.
+	#[pallet::storage]
+	pub type SiloOfSegment<T: Config> = StorageMap<_, Twox64Concat, SegmentId, SiloId, OptionQuery>;
+
+	/// Each trader's margin in each silo.
+	// Blake2_128Concat for the account: users choose their accounts.
+	#[pallet::storage]
+	pub type Margins<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SiloId,
+		Blake2_128Concat,
+		T::AccountId,
+		MarginAccount,
+		ValueQuery,
+	>;
+
+	/// Each LP's pool shares in each silo.
+	// Blake2_128Concat for the account: users choose their accounts.
+	#[pallet::storage]
+	pub type LpShares<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SiloId,
+		Blake2_128Concat,
+		T::AccountId,
+		Balance,
+		ValueQuery,
+	>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A silo was created for `segment`; its funds sit in `account`.
+		SiloCreated { silo: SiloId, segment: SegmentId, asset: AssetIdOf<T>, account: T::AccountId },
+		/// The admin changed a silo's deposit cap or status.
+		SiloParamsSet { silo: SiloId, deposit_cap: Balance, status: SiloStatus },
+		/// An LP deposited `amount` and received `shares`.
+		LiquidityProvided { silo: SiloId, who: T::AccountId, amount: Balance, shares: Balance },
+		/// An LP burned `shares` and received `amount`.
+		LiquidityWithdrawn { silo: SiloId, who: T::AccountId, amount: Balance, shares: Balance },
+		/// A trader deposited free margin.
+		MarginDeposited { silo: SiloId, who: T::AccountId, amount: Balance },
+		/// A trader withdrew free margin.
+		MarginWithdrawn { silo: SiloId, who: T::AccountId, amount: Balance },
+		/// Someone added to the silo's insurance fund.
+		InsuranceFunded { silo: SiloId, who: T::AccountId, amount: Balance },
+		/// A settlement left `bad_debt`: the insurance fund paid `by_insurance`, the silo's LPs
+		/// lost `by_lps`.
+		BadDebtAbsorbed { silo: SiloId, bad_debt: Balance, by_insurance: Balance, by_lps: Balance },
+		/// The gateway moved a trader's margin from one silo to another.
+		MarginTransferred { from: SiloId, to: SiloId, who: T::AccountId, amount: Balance },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// A silo with this id exists already.
+		SiloExists,
+		/// The segment is backed by another silo already; a segment has exactly one.
+		SegmentHasSilo,
+		/// The collateral asset does not exist.
+		UnknownAsset,
+		/// No silo has this id.
+		UnknownSilo,
+		/// The silo is frozen: it takes no new deposits.
+		SiloFrozen,
+		/// The amount is zero.
+		ZeroAmount,
+		/// The deposit would take the silo past its deposit cap.
+		DepositCapExceeded,
+		/// The trader's free margin in this silo is less than the amount.
+		InsufficientFreeMargin,
+		/// The trader's locked margin in this silo is less than the amount.
+		InsufficientLockedMargin,
+		/// The trader's escrowed margin in this silo is less than the amount.
+		InsufficientEscrow,
+		/// The LP holds fewer shares than that.
+		InsufficientShares,
+		/// The pool has shares but no liquidity left behind them (bad debt wiped it out); new
+		/// liquidity would be shared with the old holders.
+		PoolDepleted,
+		/// The deposit is too small to buy one pool share.
+		DepositTooSmall,
+		/// The silo's segment is severed or recovering: LPs cannot leave while it may still
+		/// owe them losses.
+		SegmentNotNormal,
+		/// A route must join two different silos.
+		SameSilo,
+		/// The two silos hold different assets.
+		AssetMismatch,
+		/// The withdrawal would leave the silo account with less than the asset's minimum
+		/// balance but more than nothing, and the asset would reap the account.
+		SiloBelowMinimum,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			// Silo accounts are derived by truncation: an account type too short to hold the
+			// pallet id and a silo id would give different silos one account.
+			assert!(
+				Self::account_id(0) != Self::account_id(1) &&
+					Self::account_id(1) != Self::account_id(SiloId::MAX),
+				"AccountId is too short to derive distinct silo accounts"
+			);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Create silo `silo` holding `asset` for `segment`, taking deposits up to
+		/// `deposit_cap`.
+		///
+		/// Origin: [`Config::AdminOrigin`]. Emits [`Event::SiloCreated`].
+		/// Errors: [`Error::SiloExists`], [`Error::SegmentHasSilo`], [`Error::UnknownAsset`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::create_silo())]
+		pub fn create_silo(
+			origin: OriginFor<T>,
+			silo: SiloId,
+			segment: SegmentId,
+			asset: AssetIdOf<T>,
+			deposit_cap: Balance,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_create_silo(silo, segment, asset, deposit_cap)
+		}
+
+		/// Set a silo's deposit cap and status.
+		///
+		/// Origin: [`Config::AdminOrigin`]. Emits [`Event::SiloParamsSet`].
+		/// Errors: [`Error::UnknownSilo`].
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::set_silo_params())]
+		pub fn set_silo_params(
+			origin: OriginFor<T>,
+			silo: SiloId,
+			deposit_cap: Balance,
+			status: SiloStatus,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_set_silo_params(silo, deposit_cap, status)
+		}
+
+		/// Deposit `amount` into the silo's LP pool and receive pool shares.
+		///
+		/// Origin: signed. Emits [`Event::LiquidityProvided`]. Errors: [`Error::UnknownSilo`],
+		/// [`Error::ZeroAmount`], [`Error::SiloFrozen`], [`Error::DepositCapExceeded`],
+		/// [`Error::PoolDepleted`], [`Error::DepositTooSmall`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::provide_liquidity())]
+		pub fn provide_liquidity(origin: OriginFor<T>, silo: SiloId, amount: Balance) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_provide_liquidity(silo, &who, amount)
+		}
+
+		/// Burn `shares` of the silo's LP pool and receive their part of it.
+		///
+		/// Origin: signed. Emits [`Event::LiquidityWithdrawn`]. Errors: [`Error::UnknownSilo`],
+		/// [`Error::ZeroAmount`], [`Error::InsufficientShares`], [`Error::SegmentNotNormal`],
+		/// [`Error::SiloBelowMinimum`].
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::withdraw_liquidity())]
+		pub fn withdraw_liquidity(origin: OriginFor<T>, silo: SiloId, shares: Balance) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_withdraw_liquidity(silo, &who, shares)
+		}
+
+		/// Deposit `amount` as free margin, ready to back positions in the silo's segment.
+		///
+		/// Origin: signed. Emits [`Event::MarginDeposited`]. Errors: [`Error::UnknownSilo`],
+		/// [`Error::ZeroAmount`], [`Error::SiloFrozen`], [`Error::DepositCapExceeded`].
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::deposit_margin())]
+		pub fn deposit_margin(origin: OriginFor<T>, silo: SiloId, amount: Balance) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_deposit_margin(silo, &who, amount)
+		}
+
+		/// Withdraw `amount` of free margin.
+		///
+		/// Origin: signed. Emits [`Event::MarginWithdrawn`]. Errors: [`Error::UnknownSilo`],
+		/// [`Error::ZeroAmount`], [`Error::InsufficientFreeMargin`],
+		/// [`Error::SiloBelowMinimum`].
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::withdraw_margin())]
+		pub fn withdraw_margin(origin: OriginFor<T>, silo: SiloId, amount: Balance) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_withdraw_margin(silo, &who, amount)
+		}
+
+		/// Add `amount` to the silo's insurance fund. Anyone may; nobody can take it back out
+		/// except as bad-debt cover.
+		///
+		/// Origin: signed. Emits [`Event::InsuranceFunded`]. Errors: [`Error::UnknownSilo`],
+		/// [`Error::ZeroAmount`].
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::fund_insurance())]
+		pub fn fund_insurance(origin: OriginFor<T>, silo: SiloId, amount: Balance) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_fund_insurance(silo, &who, amount)
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The account that holds silo `silo`'s funds.
+		pub fn account_id(silo: SiloId) -> T::AccountId {
+			T::PalletId::get().into_sub_account_truncating(silo)
+		}
+
+		/// What silo `silo` holds in all, if it exists.
+		pub fn silo_value(silo: SiloId) -> Option<Balance> {
+			Silos::<T>::get(silo).and_then(|info| info.books.value().ok())
+		}
+
+		fn silo(silo: SiloId) -> Result<SiloInfo<AssetIdOf<T>>, DispatchError> {
+			Silos::<T>::get(silo).ok_or_else(|| Error::<T>::UnknownSilo.into())
+		}
+
+		pub(crate) fn do_create_silo(
+			silo: SiloId,
+			segment: SegmentId,
+			asset: AssetIdOf<T>,
+			deposit_cap: Balance,
+		) -> DispatchResult {
+			ensure!(!Silos::<T>::contains_key(silo), Error::<T>::SiloExists);
+			ensure!(!SiloOfSegment::<T>::contains_key(segment), Error::<T>::SegmentHasSilo);
+			ensure!(T::Assets::asset_exists(asset.clone()), Error::<T>::UnknownAsset);
+			Silos::<T>::insert(
+				silo,
+				SiloInfo {
+					asset: asset.clone(),
+					segment,
+					status: SiloStatus::Active,
+					deposit_cap,
+					books: Books::default(),
+				},
+			);
+			SiloOfSegment::<T>::insert(segment, silo);
+			let account = Self::account_id(silo);
+			Self::deposit_event(Event::SiloCreated { silo, segment, asset, account });
+			Ok(())
+		}
+
+		pub(crate) fn do_set_silo_params(
+			silo: SiloId,
+			deposit_cap: Balance,
+			status: SiloStatus,
+		) -> DispatchResult {
+			Silos::<T>::try_mutate(silo, |info| {
+				let info = info.as_mut().ok_or(Error::<T>::UnknownSilo)?;
+				info.deposit_cap = deposit_cap;
+				info.status = status;
+				Ok::<_, DispatchError>(())
+			})?;
+			Self::deposit_event(Event::SiloParamsSet { silo, deposit_cap, status });
+			Ok(())
+		}
+
+		/// Checks shared by every deposit that counts against the cap.
+		fn ensure_can_take_deposit(
+			info: &SiloInfo<AssetIdOf<T>>,
+			amount: Balance,
+		) -> Result<Balance, DispatchError> {
+			ensure!(amount > 0, Error::<T>::ZeroAmount);
+			ensure!(info.status == SiloStatus::Active, Error::<T>::SiloFrozen);
+			let value = info.books.value()?;
+			let after = value.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+			ensure!(after <= info.deposit_cap, Error::<T>::DepositCapExceeded);
+			Ok(value)
+		}
+
+		/// Move `amount` from `who` into the silo account, then tell the breaker.
+		fn pull(
+			silo: SiloId,
+			info: &SiloInfo<AssetIdOf<T>>,
+			who: &T::AccountId,
+			amount: Balance,
+			value_before: Balance,
+		) -> DispatchResult {
+			T::Assets::transfer(
+				info.asset.clone(),
+				who,
+				&Self::account_id(silo),
+				amount,
+				Preservation::Preserve,
+			)?;
+			T::Monitor::note_inflow(info.segment, amount, value_before);
+			Ok(())
+		}
+
+		/// Move `amount` out of the silo account to `dest`, then tell the breaker. The silo
+		/// account either keeps the asset's minimum balance or empties completely, so the asset
+		/// never reaps it with dust the books still count.
+		fn push(
+			silo: SiloId,
+			info: &SiloInfo<AssetIdOf<T>>,
+			dest: &T::AccountId,
+			amount: Balance,
+			value_before: Balance,
+		) -> DispatchResult {
+			let remaining = value_before.checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
+			let minimum = T::Assets::minimum_balance(info.asset.clone());
+			ensure!(remaining == 0 || remaining >= minimum, Error::<T>::SiloBelowMinimum);
+			let preservation =
+				if remaining == 0 { Preservation::Expendable } else { Preservation::Preserve };
+			T::Assets::transfer(info.asset.clone(), &Self::account_id(silo), dest, amount, preservation)?;
+			T::Monitor::note_outflow(info.segment, amount, value_before);
+			Ok(())
+		}
+
+		pub(crate) fn do_provide_liquidity(
+			silo: SiloId,
+			who: &T::AccountId,
+			amount: Balance,
+		) -> DispatchResult {
+			let mut info = Self::silo(silo)?;
+			let value_before = Self::ensure_can_take_deposit(&info, amount)?;
+			let shares = info.books.shares_for(amount).ok_or(Error::<T>::PoolDepleted)?;
+			ensure!(shares > 0, Error::<T>::DepositTooSmall);
+			let books = &mut info.books;
+			books.lp_liquidity = books.lp_liquidity.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+			books.lp_shares = books.lp_shares.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
+			LpShares::<T>::try_mutate(silo, who, |held| {
+				*held = held.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
+				Ok::<_, DispatchError>(())
+			})?;
+			Self::pull(silo, &info, who, amount, value_before)?;
+			Silos::<T>::insert(silo, info);
+			Self::deposit_event(Event::LiquidityProvided { silo, who: who.clone(), amount, shares });
+			Ok(())
+		}
+
+		pub(crate) fn do_withdraw_liquidity(
+			silo: SiloId,
+			who: &T::AccountId,
+			shares: Balance,
+		) -> DispatchResult {
+			ensure!(shares > 0, Error::<T>::ZeroAmount);
+			let mut info = Self::silo(silo)?;
+			let held = LpShares::<T>::get(silo, who);
+			ensure!(held >= shares, Error::<T>::InsufficientShares);
+			ensure!(
+				T::Health::status(info.segment).allows_new_risk(),
+				Error::<T>::SegmentNotNormal
+			);
+			let value_before = info.books.value()?;
+			let amount = info.books.amount_for(shares).ok_or(ArithmeticError::Overflow)?;
+			let books = &mut info.books;
+			books.lp_liquidity = books.lp_liquidity.checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
+			books.lp_shares = books.lp_shares.checked_sub(shares).ok_or(ArithmeticError::Underflow)?;
+			LpShares::<T>::set(silo, who, held - shares);
+			if amount > 0 {
+				Self::push(silo, &info, who, amount, value_before)?;
+			}
+			Silos::<T>::insert(silo, info);
+			Self::deposit_event(Event::LiquidityWithdrawn { silo, who: who.clone(), amount, shares });
+			Ok(())
+		}
+
+		pub(crate) fn do_deposit_margin(
+			silo: SiloId,
+			who: &T::AccountId,
+			amount: Balance,
+		) -> DispatchResult {
+			let mut info = Self::silo(silo)?;
+			let value_before = Self::ensure_can_take_deposit(&info, amount)?;
+			Self::credit_free(&mut info, silo, who, amount)?;
+			Self::pull(silo, &info, who, amount, value_before)?;
+			Silos::<T>::insert(silo, info);
+			Self::deposit_event(Event::MarginDeposited { silo, who: who.clone(), amount });
+			Ok(())
+		}
+
+		pub(crate) fn do_withdraw_margin(
+			silo: SiloId,
+			who: &T::AccountId,
+			amount: Balance,
+		) -> DispatchResult {
+			ensure!(amount > 0, Error::<T>::ZeroAmount);
+			let mut info = Self::silo(silo)?;
+			let value_before = info.books.value()?;
+			Self::mutate_margin(silo, who, |m| {
+				m.free = m.free.checked_sub(amount).ok_or(Error::<T>::InsufficientFreeMargin)?;
+				Ok(())
+			})?;
+			info.books.free_margin =
+				info.books.free_margin.checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
+			Self::push(silo, &info, who, amount, value_before)?;
+			Silos::<T>::insert(silo, info);
+			Self::deposit_event(Event::MarginWithdrawn { silo, who: who.clone(), amount });
+			Ok(())
+		}
+
+		pub(crate) fn do_fund_insurance(
+			silo: SiloId,
+			who: &T::AccountId,
+			amount: Balance,
+		) -> DispatchResult {
+			ensure!(amount > 0, Error::<T>::ZeroAmount);
+			let mut info = Self::silo(silo)?;
+			let value_before = info.books.value()?;
+			info.books.insurance =
+				info.books.insurance.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+			info.books.value()?;
+			Self::pull(silo, &info, who, amount, value_before)?;
+			Silos::<T>::insert(silo, info);
+			Self::deposit_event(Event::InsuranceFunded { silo, who: who.clone(), amount });
+			Ok(())
+		}
+
+		/// Change one trader's margin account, removing it when it empties.
+		fn mutate_margin(
+			silo: SiloId,
+			who: &T::AccountId,
+			f: impl FnOnce(&mut MarginAccount) -> DispatchResult,
+		) -> DispatchResult {
+			Margins::<T>::try_mutate_exists(silo, who, |maybe| {
+				let mut account = maybe.unwrap_or_default();
+				f(&mut account)?;
+				*maybe = (!account.is_empty()).then_some(account);
+				Ok(())
+			})
+		}
+
+		/// Credit `amount` to `who`'s free margin and the silo's books.
+		fn credit_free(
+			info: &mut SiloInfo<AssetIdOf<T>>,
+			silo: SiloId,
+			who: &T::AccountId,
+			amount: Balance,
+		) -> DispatchResult {
+			if amount == 0 {
+				return Ok(());
+			}
+			info.books.free_margin =
+				info.books.free_margin.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+			info.books.value()?;
+			Self::mutate_margin(silo, who, |m| {
+				m.free = m.free.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+				Ok(())
+			})
+		}
+
+		/// Move `amount` between two of `who`'s margin buckets in `silo`, books included.
+		fn shift_margin(
+			silo: SiloId,
+			who: &T::AccountId,
+			amount: Balance,
+			from: Bucket,
+			to: Bucket,
+		) -> DispatchResult {
+			ensure!(amount > 0, Error::<T>::ZeroAmount);
+			let mut info = Self::silo(silo)?;
+			Self::mutate_margin(silo, who, |m| {
+				let src = from.of(m);
+				*src = src.checked_sub(amount).ok_or(from.shortfall::<T>())?;
+				let dst = to.of(m);
+				*dst = dst.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+				Ok(())
+			})?;
+			let books = &mut info.books;
+			let src = from.of_books(books);
+			*src = src.checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
+			let dst = to.of_books(books);
+			*dst = dst.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+			Silos::<T>::insert(silo, info);
+			Ok(())
+		}
+
+		pub(crate) fn do_settle(
+			silo: SiloId,
+			who: &T::AccountId,
+			settlement: Settlement<T::AccountId>,
+		) -> Result<SettlementOutcome, DispatchError> {
+			let mut info = Self::silo(silo)?;
+			let Settlement { margin, pnl, reward } = settlement;
+			Self::mutate_margin(silo, who, |m| {
+				m.locked = m.locked.checked_sub(margin).ok_or(Error::<T>::InsufficientLockedMargin)?;
+				Ok(())
+			})?;
+			let books = &mut info.books;
+			books.locked_margin = books.locked_margin.checked_sub(margin).ok_or(ArithmeticError::Underflow)?;
+
+			// The trader's side against the pool.
+			let (mut remaining, bad_debt) = match pnl {
+				Pnl::Profit(profit) => {
+					// The pool pays what it has; open-interest caps keep this from binding.
+					let paid = profit.min(books.lp_liquidity);
+					books.lp_liquidity -= paid;
+					(margin.checked_add(paid).ok_or(ArithmeticError::Overflow)?, 0)
+				},
+				Pnl::Loss(loss) => {
+					let collected = loss.min(margin);
+					books.lp_liquidity =
+						books.lp_liquidity.checked_add(collected).ok_or(ArithmeticError::Overflow)?;
+					(margin - collected, loss - collected)
+				},
+			};
+
+			// Bad debt: the insurance fund makes the LPs whole first; the rest is theirs to bear.
+			let by_insurance = bad_debt.min(books.insurance);
+			books.insurance -= by_insurance;
+			books.lp_liquidity =
+				books.lp_liquidity.checked_add(by_insurance).ok_or(ArithmeticError::Overflow)?;
+			let by_lps = bad_debt - by_insurance;
+
+			// The liquidator is paid out of what the trader has left, never out of the pool.
+			let mut outcome = SettlementOutcome {
+				bad_debt,
+				covered_by_insurance: by_insurance,
+				..Default::default()
+			};
+			if let Some((liquidator, fee)) = reward {
+				let paid = fee.min(remaining);
+				remaining -= paid;
+				Self::credit_free(&mut info, silo, &liquidator, paid)?;
+				outcome.reward_paid = paid;
+			}
+			Self::credit_free(&mut info, silo, who, remaining)?;
+			outcome.returned = remaining;
+			let segment = info.segment;
+			Silos::<T>::insert(silo, info);
+
+			if bad_debt > 0 {
+				Self::deposit_event(Event::BadDebtAbsorbed { silo, bad_debt, by_insurance, by_lps });
+				T::Monitor::note_bad_debt(segment, by_lps);
+			}
+			Ok(outcome)
+		}
+
+		pub(crate) fn do_transfer_escrowed(
+			from: SiloId,
+			to: SiloId,
+			who: &T::AccountId,
+			amount: Balance,
+		) -> DispatchResult {
+			ensure!(amount > 0, Error::<T>::ZeroAmount);
+			Self::ensure_silos_routable(from, to)?;
+			let mut source = Self::silo(from)?;
+			let mut dest = Self::silo(to)?;
+			let dest_value = Self::ensure_can_take_deposit(&dest, amount)?;
+			let source_value = source.books.value()?;
+			Self::mutate_margin(from, who, |m| {
+				m.escrowed = m.escrowed.checked_sub(amount).ok_or(Error::<T>::InsufficientEscrow)?;
+				Ok(())
+			})?;
+			source.books.escrowed =
+				source.books.escrowed.checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
+			Self::push(from, &source, &Self::account_id(to), amount, source_value)?;
+			Self::credit_free(&mut dest, to, who, amount)?;
+			T::Monitor::note_inflow(dest.segment, amount, dest_value);
+			Silos::<T>::insert(from, source);
+			Silos::<T>::insert(to, dest);
+			Self::deposit_event(Event::MarginTransferred { from, to, who: who.clone(), amount });
+			Ok(())
+		}
+
+		fn ensure_silos_routable(from: SiloId, to: SiloId) -> DispatchResult {
+			ensure!(from != to, Error::<T>::SameSilo);
+			let (a, b) = (Self::silo(from)?, Self::silo(to)?);
+			ensure!(a.asset == b.asset, Error::<T>::AssetMismatch);
+			Ok(())
+		}
+	}
+
+	/// One of a trader's three margin buckets.
+	#[derive(Clone, Copy)]
+	enum Bucket {
+		Free,
+		Locked,
+		Escrowed,
+	}
+
+	impl Bucket {
+		fn of(self, m: &mut MarginAccount) -> &mut Balance {
+			match self {
+				Bucket::Free => &mut m.free,
+				Bucket::Locked => &mut m.locked,
+				Bucket::Escrowed => &mut m.escrowed,
+			}
+		}
+
+		fn of_books(self, b: &mut Books) -> &mut Balance {
+			match self {
+				Bucket::Free => &mut b.free_margin,
+				Bucket::Locked => &mut b.locked_margin,
+				Bucket::Escrowed => &mut b.escrowed,
+			}
+		}
+
+		fn shortfall<T>(self) -> Error<T> {
+			match self {
+				Bucket::Free => Error::<T>::InsufficientFreeMargin,
+				Bucket::Locked => Error::<T>::InsufficientLockedMargin,
+				Bucket::Escrowed => Error::<T>::InsufficientEscrow,
+			}
+		}
+	}
+
+	impl<T: Config> SiloDirectory for Pallet<T> {
+		fn segment_of(silo: SiloId) -> Option<SegmentId> {
+			Silos::<T>::get(silo).map(|info| info.segment)
+		}
+	}
+
+	impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
+		fn pool_liquidity(silo: SiloId) -> Balance {
+			Silos::<T>::get(silo).map_or(0, |info| info.books.lp_liquidity)
+		}
+
+		fn lock_margin(silo: SiloId, who: &T::AccountId, amount: Balance) -> DispatchResult {
+			Self::shift_margin(silo, who, amount, Bucket::Free, Bucket::Locked)
+		}
+
+		fn release_margin(silo: SiloId, who: &T::AccountId, amount: Balance) -> DispatchResult {
+			Self::shift_margin(silo, who, amount, Bucket::Locked, Bucket::Free)
+		}
+
+		fn settle(
+			silo: SiloId,
+			who: &T::AccountId,
+			settlement: Settlement<T::AccountId>,
+		) -> Result<SettlementOutcome, DispatchError> {
+			Self::do_settle(silo, who, settlement)
+		}
+	}
+
+	impl<T: Config> SiloTransfers<T::AccountId> for Pallet<T> {
+		fn ensure_routable(from: SiloId, to: SiloId) -> DispatchResult {
+			Self::ensure_silos_routable(from, to)
+		}
+
+		fn escrow(silo: SiloId, who: &T::AccountId, amount: Balance) -> DispatchResult {
+			Self::shift_margin(silo, who, amount, Bucket::Free, Bucket::Escrowed)
+		}
+
+		fn release_escrow(silo: SiloId, who: &T::AccountId, amount: Balance) -> DispatchResult {
+			Self::shift_margin(silo, who, amount, Bucket::Escrowed, Bucket::Free)
+		}
+
+		fn transfer_escrowed(
+			from: SiloId,
+			to: SiloId,
+			who: &T::AccountId,
+			amount: Balance,
+		) -> DispatchResult {
+			Self::do_transfer_escrowed(from, to, who, amount)
+		}
+	}
+
+	#[cfg(any(feature = "try-runtime", test))]
+	impl<T: Config> Pallet<T> {
+		/// Every silo's account holds at least its books (a direct transfer into it shows as a
+		/// surplus, which nobody can claim), each book total equals the sum over accounts, and
+		/// every segment has at most one silo.
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			for (silo, info) in Silos::<T>::iter() {
+				let value = info.books.value().map_err(|_| "books overflow")?;
+				let held = T::Assets::balance(info.asset.clone(), &Self::account_id(silo));
+				ensure!(held >= value, "silo account holds less than its books");
+				let (mut free, mut locked, mut escrowed) = (0u128, 0u128, 0u128);
+				for (_, m) in Margins::<T>::iter_prefix(silo) {
+					ensure!(!m.is_empty(), "empty margin account kept in storage");
+					free = free.saturating_add(m.free);
+					locked = locked.saturating_add(m.locked);
+					escrowed = escrowed.saturating_add(m.escrowed);
+				}
+				ensure!(free == info.books.free_margin, "free margin does not add up");
+				ensure!(locked == info.books.locked_margin, "locked margin does not add up");
+				ensure!(escrowed == info.books.escrowed, "escrowed margin does not add up");
+				let shares: Balance =
+					LpShares::<T>::iter_prefix_values(silo).fold(0, |a, s| a.saturating_add(s));
+				ensure!(shares == info.books.lp_shares, "LP shares do not add up");
+				ensure!(
+					SiloOfSegment::<T>::get(info.segment) == Some(silo),
+					"segment index out of step"
+				);
+			}
+			for (segment, silo) in SiloOfSegment::<T>::iter() {
+				ensure!(
+					Silos::<T>::get(silo).map(|i| i.segment) == Some(segment),
+					"segment index names a missing silo"
+				);
+			}
+			Ok(())
+		}
+	}
+}

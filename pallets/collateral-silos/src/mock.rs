@@ -1,0 +1,214 @@
+//! A test runtime for collateral silos: real `pallet-assets` collateral, and test doubles for
+//! the breaker's side of the interface. No other Bulkhead pallet.
+
+use crate::{self as pallet_collateral_silos, Silos};
+use core::cell::RefCell;
+use frame_support::{
+	assert_ok, derive_impl, parameter_types,
+	traits::{fungibles::Inspect, AsEnsureOriginWithArg},
+	PalletId,
+};
+use frame_system::{EnsureRoot, EnsureSigned};
+use segment_interface::{Balance, SegmentHealth, SegmentId, SegmentStatus, SiloId, SiloMonitor};
+use sp_runtime::BuildStorage;
+use std::collections::BTreeMap;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeTask,
+		RuntimeHoldReason,
+		RuntimeFreezeReason
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(2)]
+	pub type Assets = pallet_assets;
+	#[runtime::pallet_index(3)]
+	pub type CollateralSilos = pallet_collateral_silos;
+}
+
+/// Sixteen bytes: enough for "modl", the pallet id and a silo id, so silo accounts differ.
+pub type AccountId = u128;
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountId = AccountId;
+	type Lookup = sp_runtime::traits::IdentityLookup<AccountId>;
+	type AccountData = pallet_balances::AccountData<u64>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+}
+
+#[derive_impl(pallet_assets::config_preludes::TestDefaultConfig)]
+impl pallet_assets::Config for Test {
+	type Balance = Balance;
+	type Currency = Balances;
+	type CreateOrigin = AsEnsureOriginWithArg<EnsureSigned<AccountId>>;
+	type ForceOrigin = EnsureRoot<AccountId>;
+	type Freezer = ();
+}
+
+parameter_types! {
+	pub const SilosPalletId: PalletId = PalletId(*b"bh/silos");
+}
+
+/// What the silos told the breaker, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Note {
+	Inflow { segment: SegmentId, amount: Balance, silo_value: Balance },
+	Outflow { segment: SegmentId, amount: Balance, silo_value: Balance },
+	BadDebt { segment: SegmentId, uncovered: Balance },
+}
+
+thread_local! {
+	static STATUS: RefCell<BTreeMap<SegmentId, SegmentStatus>> = RefCell::new(BTreeMap::new());
+	static NOTES: RefCell<Vec<Note>> = RefCell::new(Vec::new());
+}
+
+/// The breaker's verdict, set by each test; every segment is normal unless a test says not.
+pub struct TestHealth;
+impl TestHealth {
+	pub fn set(segment: SegmentId, status: SegmentStatus) {
+		STATUS.with(|s| s.borrow_mut().insert(segment, status));
+	}
+}
+impl SegmentHealth for TestHealth {
+	fn status(segment: SegmentId) -> SegmentStatus {
+		STATUS.with(|s| s.borrow().get(&segment).copied().unwrap_or_default())
+	}
+}
+
+/// Records what the silos report.
+pub struct TestMonitor;
+impl TestMonitor {
+	pub fn notes() -> Vec<Note> {
+		NOTES.with(|n| n.borrow().clone())
+	}
+	pub fn clear() {
+		NOTES.with(|n| n.borrow_mut().clear());
+	}
+}
+impl SiloMonitor for TestMonitor {
+	fn note_inflow(segment: SegmentId, amount: Balance, silo_value: Balance) {
+		NOTES.with(|n| n.borrow_mut().push(Note::Inflow { segment, amount, silo_value }));
+	}
+	fn note_outflow(segment: SegmentId, amount: Balance, silo_value: Balance) {
+		NOTES.with(|n| n.borrow_mut().push(Note::Outflow { segment, amount, silo_value }));
+	}
+	fn note_bad_debt(segment: SegmentId, uncovered: Balance) {
+		NOTES.with(|n| n.borrow_mut().push(Note::BadDebt { segment, uncovered }));
+	}
+}
+
+impl pallet_collateral_silos::Config for Test {
+	type Assets = Assets;
+	type AdminOrigin = EnsureRoot<AccountId>;
+	type Health = TestHealth;
+	type Monitor = TestMonitor;
+	type PalletId = SilosPalletId;
+	type WeightInfo = ();
+}
+
+pub const ALICE: AccountId = 1; // an LP
+pub const BOB: AccountId = 2; // a trader
+pub const CHARLIE: AccountId = 3; // a liquidator
+pub const DAVE: AccountId = 4; // holds nothing
+pub const ASSET_OWNER: AccountId = 100;
+
+pub const USDC: u32 = 1;
+pub const DOT: u32 = 2;
+pub const MIN_BALANCE: Balance = 10;
+pub const ENDOWMENT: Balance = 1_000_000;
+pub const CAP: Balance = 10_000_000;
+
+/// Silos 0 and 1 hold USDC for segments 0 and 1; silo 2 holds DOT for segment 2.
+pub const BTC_SILO: SiloId = 0;
+pub const ETH_SILO: SiloId = 1;
+pub const DOT_SILO: SiloId = 2;
+
+pub struct ExtBuilder {
+	silos: bool,
+}
+
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		Self { silos: true }
+	}
+}
+
+impl ExtBuilder {
+	/// Start with no silos at all.
+	pub fn without_silos(mut self) -> Self {
+		self.silos = false;
+		self
+	}
+
+	/// Runs `test` at block 1, then checks the pallet's invariants and that every silo's
+	/// account holds exactly what its books say, to the unit.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		STATUS.with(|s| s.borrow_mut().clear());
+		TestMonitor::clear();
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> {
+			balances: vec![(ASSET_OWNER, 1_000)],
+			..Default::default()
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		pallet_assets::GenesisConfig::<Test> {
+			assets: vec![(USDC, ASSET_OWNER, true, MIN_BALANCE), (DOT, ASSET_OWNER, true, MIN_BALANCE)],
+			metadata: vec![],
+			accounts: [ALICE, BOB, CHARLIE]
+				.into_iter()
+				.flat_map(|who| [(USDC, who, ENDOWMENT), (DOT, who, ENDOWMENT)])
+				.collect(),
+			next_asset_id: None,
+			reserves: vec![],
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.execute_with(|| {
+			System::set_block_number(1);
+			if self.silos {
+				for (silo, asset) in [(BTC_SILO, USDC), (ETH_SILO, USDC), (DOT_SILO, DOT)] {
+					assert_ok!(crate::Pallet::<Test>::create_silo(
+						RuntimeOrigin::root(),
+						silo,
+						silo,
+						asset,
+						CAP
+					));
+				}
+				TestMonitor::clear();
+			}
+			test();
+			crate::Pallet::<Test>::do_try_state().expect("invariants hold after the test");
+			assert_books_exact();
+		});
+	}
+}
+
+/// Every silo account holds exactly its books: nobody in these tests sends it anything else.
+pub fn assert_books_exact() {
+	for (silo, info) in Silos::<Test>::iter() {
+		let held = <Assets as Inspect<AccountId>>::balance(info.asset, &crate::Pallet::<Test>::account_id(silo));
+		assert_eq!(held, info.books.value().unwrap(), "silo {silo} account and books differ");
+	}
+}

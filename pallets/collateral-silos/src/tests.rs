@@ -1,0 +1,814 @@
+//! Collateral silos, call by call, then the interface the other pallets see.
+
+use crate::{mock::*, *};
+use frame_support::{assert_noop, assert_ok, traits::fungibles::Inspect};
+use segment_interface::{
+	MarginLedger, Pnl, SegmentStatus, Settlement, SettlementOutcome, SiloDirectory, SiloTransfers,
+};
+use sp_runtime::{ArithmeticError, DispatchError, TokenError};
+
+type Pallet = crate::Pallet<Test>;
+
+fn books(silo: u32) -> Books {
+	Silos::<Test>::get(silo).unwrap().books
+}
+
+fn usdc(who: AccountId) -> u128 {
+	<Assets as Inspect<AccountId>>::balance(USDC, &who)
+}
+
+fn margin(silo: u32, who: AccountId) -> MarginAccount {
+	Margins::<Test>::get(silo, who)
+}
+
+/// Alice provides `lp`, the silo's insurance gets `insurance`, Bob deposits `bob` margin.
+fn fund(silo: u32, lp: u128, insurance: u128, bob: u128) {
+	if lp > 0 {
+		assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), silo, lp));
+	}
+	if insurance > 0 {
+		assert_ok!(Pallet::fund_insurance(RuntimeOrigin::signed(CHARLIE), silo, insurance));
+	}
+	if bob > 0 {
+		assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), silo, bob));
+	}
+	TestMonitor::clear();
+}
+
+mod create_silo {
+	use super::*;
+
+	#[test]
+	fn create_silo_works() {
+		ExtBuilder::default().without_silos().build_and_execute(|| {
+			assert_ok!(Pallet::create_silo(RuntimeOrigin::root(), 7, 3, USDC, 500));
+			let info = Silos::<Test>::get(7).unwrap();
+			assert_eq!(
+				info,
+				SiloInfo {
+					asset: USDC,
+					segment: 3,
+					status: SiloStatus::Active,
+					deposit_cap: 500,
+					books: Books::default()
+				}
+			);
+			assert_eq!(SiloOfSegment::<Test>::get(3), Some(7));
+			assert_eq!(<Pallet as SiloDirectory>::segment_of(7), Some(3));
+			System::assert_last_event(
+				Event::SiloCreated { silo: 7, segment: 3, asset: USDC, account: Pallet::account_id(7) }
+					.into(),
+			);
+		});
+	}
+
+	#[test]
+	fn each_silo_has_its_own_account() {
+		ExtBuilder::default().build_and_execute(|| {
+			let accounts = [BTC_SILO, ETH_SILO, DOT_SILO].map(Pallet::account_id);
+			assert_ne!(accounts[0], accounts[1]);
+			assert_ne!(accounts[1], accounts[2]);
+			assert_ne!(accounts[0], accounts[2]);
+		});
+	}
+
+	#[test]
+	fn create_silo_rejects_non_admins() {
+		ExtBuilder::default().without_silos().build_and_execute(|| {
+			assert_noop!(
+				Pallet::create_silo(RuntimeOrigin::signed(ALICE), 0, 0, USDC, 1),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(Pallet::create_silo(RuntimeOrigin::none(), 0, 0, USDC, 1), DispatchError::BadOrigin);
+		});
+	}
+
+	#[test]
+	fn create_silo_fails_for_a_taken_id() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(
+				Pallet::create_silo(RuntimeOrigin::root(), BTC_SILO, 9, USDC, 1),
+				Error::<Test>::SiloExists
+			);
+		});
+	}
+
+	#[test]
+	fn create_silo_fails_if_the_segment_has_a_silo() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(
+				Pallet::create_silo(RuntimeOrigin::root(), 9, 0, USDC, 1),
+				Error::<Test>::SegmentHasSilo
+			);
+		});
+	}
+
+	#[test]
+	fn create_silo_fails_for_an_unknown_asset() {
+		ExtBuilder::default().without_silos().build_and_execute(|| {
+			assert_noop!(
+				Pallet::create_silo(RuntimeOrigin::root(), 0, 0, 999, 1),
+				Error::<Test>::UnknownAsset
+			);
+		});
+	}
+}
+
+mod set_silo_params {
+	use super::*;
+
+	#[test]
+	fn set_silo_params_works() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Pallet::set_silo_params(RuntimeOrigin::root(), ETH_SILO, 42, SiloStatus::Frozen));
+			let info = Silos::<Test>::get(ETH_SILO).unwrap();
+			assert_eq!((info.deposit_cap, info.status), (42, SiloStatus::Frozen));
+			System::assert_last_event(
+				Event::SiloParamsSet { silo: ETH_SILO, deposit_cap: 42, status: SiloStatus::Frozen }
+					.into(),
+			);
+		});
+	}
+
+	#[test]
+	fn set_silo_params_rejects_non_admins() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(
+				Pallet::set_silo_params(RuntimeOrigin::signed(ALICE), 0, 1, SiloStatus::Frozen),
+				DispatchError::BadOrigin
+			);
+		});
+	}
+
+	#[test]
+	fn set_silo_params_fails_for_an_unknown_silo() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(
+				Pallet::set_silo_params(RuntimeOrigin::root(), 99, 1, SiloStatus::Active),
+				Error::<Test>::UnknownSilo
+			);
+		});
+	}
+}
+
+mod liquidity {
+	use super::*;
+
+	#[test]
+	fn provide_liquidity_works() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 1_000));
+			System::assert_last_event(
+				Event::LiquidityProvided { silo: BTC_SILO, who: ALICE, amount: 1_000, shares: 1_000 }
+					.into(),
+			);
+			assert_eq!(LpShares::<Test>::get(BTC_SILO, ALICE), 1_000);
+			assert_eq!(books(BTC_SILO).lp_liquidity, 1_000);
+			assert_eq!(usdc(ALICE), ENDOWMENT - 1_000);
+			assert_eq!(
+				TestMonitor::notes(),
+				vec![Note::Inflow { segment: BTC_SILO, amount: 1_000, silo_value: 0 }]
+			);
+		});
+	}
+
+	#[test]
+	fn later_lps_get_shares_pro_rata() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 500);
+			// Bob loses 500 to the pool: each share is now worth 1.5.
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 500));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::settle(
+				BTC_SILO,
+				&BOB,
+				Settlement { margin: 500, pnl: Pnl::Loss(500), reward: None }
+			));
+			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(CHARLIE), BTC_SILO, 300));
+			assert_eq!(LpShares::<Test>::get(BTC_SILO, CHARLIE), 200);
+			// Alice takes out her 1_000 shares' worth: 1_500.
+			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 1_000));
+			System::assert_last_event(
+				Event::LiquidityWithdrawn { silo: BTC_SILO, who: ALICE, amount: 1_500, shares: 1_000 }
+					.into(),
+			);
+			assert_eq!(usdc(ALICE), ENDOWMENT + 500);
+		});
+	}
+
+	#[test]
+	fn provide_liquidity_fails_for_zero_or_unknown_silo() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(
+				Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 0),
+				Error::<Test>::ZeroAmount
+			);
+			assert_noop!(
+				Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), 99, 10),
+				Error::<Test>::UnknownSilo
+			);
+		});
+	}
+
+	#[test]
+	fn provide_liquidity_fails_if_frozen() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Pallet::set_silo_params(RuntimeOrigin::root(), BTC_SILO, CAP, SiloStatus::Frozen));
+			assert_noop!(
+				Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 100),
+				Error::<Test>::SiloFrozen
+			);
+		});
+	}
+
+	#[test]
+	fn provide_liquidity_fails_past_the_deposit_cap() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Pallet::set_silo_params(RuntimeOrigin::root(), BTC_SILO, 1_000, SiloStatus::Active));
+			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 600));
+			assert_noop!(
+				Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 401),
+				Error::<Test>::DepositCapExceeded
+			);
+			// Exactly up to the cap is fine.
+			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 400));
+		});
+	}
+
+	#[test]
+	fn provide_liquidity_fails_without_funds() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(
+				Pallet::provide_liquidity(RuntimeOrigin::signed(DAVE), BTC_SILO, 100),
+				TokenError::FundsUnavailable
+			);
+		});
+	}
+
+	#[test]
+	fn provide_liquidity_fails_into_a_wiped_out_pool() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 100, 0, 100);
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 100));
+			// Bob wins more than the whole pool: it pays out everything it has.
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::settle(
+				BTC_SILO,
+				&BOB,
+				Settlement { margin: 100, pnl: Pnl::Profit(1_000), reward: None }
+			));
+			assert_eq!(books(BTC_SILO).lp_liquidity, 0);
+			assert_noop!(
+				Pallet::provide_liquidity(RuntimeOrigin::signed(CHARLIE), BTC_SILO, 100),
+				Error::<Test>::PoolDepleted
+			);
+		});
+	}
+
+	#[test]
+	fn provide_liquidity_fails_for_dust_that_buys_no_share() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 100, 0, 100);
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 100));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::settle(
+				BTC_SILO,
+				&BOB,
+				Settlement { margin: 100, pnl: Pnl::Loss(100), reward: None }
+			));
+			assert_noop!(
+				Pallet::provide_liquidity(RuntimeOrigin::signed(CHARLIE), BTC_SILO, 1),
+				Error::<Test>::DepositTooSmall
+			);
+		});
+	}
+
+	#[test]
+	fn withdraw_liquidity_fails_beyond_own_shares() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 100, 0, 0);
+			assert_noop!(
+				Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 101),
+				Error::<Test>::InsufficientShares
+			);
+			assert_noop!(
+				Pallet::withdraw_liquidity(RuntimeOrigin::signed(BOB), BTC_SILO, 1),
+				Error::<Test>::InsufficientShares
+			);
+			assert_noop!(
+				Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 0),
+				Error::<Test>::ZeroAmount
+			);
+		});
+	}
+
+	#[test]
+	fn withdraw_liquidity_fails_while_the_segment_is_not_normal() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 0);
+			for status in [SegmentStatus::Severed, SegmentStatus::Recovering] {
+				TestHealth::set(BTC_SILO, status);
+				assert_noop!(
+					Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 10),
+					Error::<Test>::SegmentNotNormal
+				);
+			}
+			// Another segment's trouble changes nothing here.
+			TestHealth::set(BTC_SILO, SegmentStatus::Normal);
+			TestHealth::set(ETH_SILO, SegmentStatus::Severed);
+			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 10));
+		});
+	}
+
+	#[test]
+	fn withdraw_liquidity_reports_the_outflow() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 50, 0);
+			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 400));
+			assert_eq!(
+				TestMonitor::notes(),
+				vec![Note::Outflow { segment: BTC_SILO, amount: 400, silo_value: 1_050 }]
+			);
+		});
+	}
+
+	#[test]
+	fn withdrawals_never_leave_dust_below_the_minimum_balance() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 100, 0, 0);
+			// 95 out would leave 5, under the asset's minimum of 10.
+			assert_noop!(
+				Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 95),
+				Error::<Test>::SiloBelowMinimum
+			);
+			// Emptying the silo completely is fine.
+			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 100));
+			assert_eq!(usdc(Pallet::account_id(BTC_SILO)), 0);
+			assert_eq!(books(BTC_SILO), Books::default());
+		});
+	}
+}
+
+mod margin {
+	use super::*;
+
+	#[test]
+	fn deposit_margin_works() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), ETH_SILO, 250));
+			System::assert_last_event(
+				Event::MarginDeposited { silo: ETH_SILO, who: BOB, amount: 250 }.into(),
+			);
+			assert_eq!(margin(ETH_SILO, BOB), MarginAccount { free: 250, locked: 0, escrowed: 0 });
+			assert_eq!(books(ETH_SILO).free_margin, 250);
+			assert_eq!(usdc(BOB), ENDOWMENT - 250);
+			assert_eq!(
+				TestMonitor::notes(),
+				vec![Note::Inflow { segment: ETH_SILO, amount: 250, silo_value: 0 }]
+			);
+		});
+	}
+
+	#[test]
+	fn deposit_margin_fails_if_frozen_zero_or_past_the_cap() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(
+				Pallet::deposit_margin(RuntimeOrigin::signed(BOB), ETH_SILO, 0),
+				Error::<Test>::ZeroAmount
+			);
+			assert_ok!(Pallet::set_silo_params(RuntimeOrigin::root(), ETH_SILO, 100, SiloStatus::Active));
+			assert_noop!(
+				Pallet::deposit_margin(RuntimeOrigin::signed(BOB), ETH_SILO, 101),
+				Error::<Test>::DepositCapExceeded
+			);
+			assert_ok!(Pallet::set_silo_params(RuntimeOrigin::root(), ETH_SILO, CAP, SiloStatus::Frozen));
+			assert_noop!(
+				Pallet::deposit_margin(RuntimeOrigin::signed(BOB), ETH_SILO, 1),
+				Error::<Test>::SiloFrozen
+			);
+		});
+	}
+
+	#[test]
+	fn withdraw_margin_works() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(ETH_SILO, 0, 0, 300);
+			assert_ok!(Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), ETH_SILO, 300));
+			System::assert_last_event(
+				Event::MarginWithdrawn { silo: ETH_SILO, who: BOB, amount: 300 }.into(),
+			);
+			assert_eq!(usdc(BOB), ENDOWMENT);
+			// The emptied margin account leaves storage.
+			assert!(!Margins::<Test>::contains_key(ETH_SILO, BOB));
+		});
+	}
+
+	#[test]
+	fn withdraw_margin_cannot_touch_locked_or_escrowed_margin() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(ETH_SILO, 1_000, 0, 300);
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(ETH_SILO, &BOB, 200));
+			assert_ok!(<Pallet as SiloTransfers<AccountId>>::escrow(ETH_SILO, &BOB, 50));
+			assert_noop!(
+				Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), ETH_SILO, 51),
+				Error::<Test>::InsufficientFreeMargin
+			);
+			assert_ok!(Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), ETH_SILO, 50));
+		});
+	}
+
+	#[test]
+	fn free_margin_stays_withdrawable_while_severed() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(ETH_SILO, 1_000, 0, 300);
+			TestHealth::set(ETH_SILO, SegmentStatus::Severed);
+			assert_ok!(Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), ETH_SILO, 300));
+		});
+	}
+
+	#[test]
+	fn withdraw_margin_fails_for_others_or_unknown_silo() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(ETH_SILO, 0, 0, 300);
+			assert_noop!(
+				Pallet::withdraw_margin(RuntimeOrigin::signed(ALICE), ETH_SILO, 1),
+				Error::<Test>::InsufficientFreeMargin
+			);
+			assert_noop!(
+				Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), 77, 1),
+				Error::<Test>::UnknownSilo
+			);
+			assert_noop!(
+				Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), ETH_SILO, 0),
+				Error::<Test>::ZeroAmount
+			);
+		});
+	}
+}
+
+mod insurance {
+	use super::*;
+
+	#[test]
+	fn fund_insurance_works_even_when_frozen() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Pallet::set_silo_params(RuntimeOrigin::root(), DOT_SILO, 0, SiloStatus::Frozen));
+			assert_ok!(Pallet::fund_insurance(RuntimeOrigin::signed(CHARLIE), DOT_SILO, 70));
+			System::assert_last_event(
+				Event::InsuranceFunded { silo: DOT_SILO, who: CHARLIE, amount: 70 }.into(),
+			);
+			assert_eq!(books(DOT_SILO).insurance, 70);
+		});
+	}
+
+	#[test]
+	fn fund_insurance_fails_for_zero_or_unknown_silo() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(
+				Pallet::fund_insurance(RuntimeOrigin::signed(CHARLIE), DOT_SILO, 0),
+				Error::<Test>::ZeroAmount
+			);
+			assert_noop!(
+				Pallet::fund_insurance(RuntimeOrigin::signed(CHARLIE), 5, 10),
+				Error::<Test>::UnknownSilo
+			);
+		});
+	}
+}
+
+mod ledger {
+	use super::*;
+
+	fn settle(pnl: Pnl, margin: u128, reward: Option<(AccountId, u128)>) -> SettlementOutcome {
+		<Pallet as MarginLedger<AccountId>>::settle(BTC_SILO, &BOB, Settlement { margin, pnl, reward })
+			.unwrap()
+	}
+
+	#[test]
+	fn lock_and_release_move_margin_between_buckets() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 300);
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 200));
+			assert_eq!(margin(BTC_SILO, BOB), MarginAccount { free: 100, locked: 200, escrowed: 0 });
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::release_margin(BTC_SILO, &BOB, 50));
+			assert_eq!(margin(BTC_SILO, BOB), MarginAccount { free: 150, locked: 150, escrowed: 0 });
+			assert_eq!((books(BTC_SILO).free_margin, books(BTC_SILO).locked_margin), (150, 150));
+			// No tokens moved.
+			assert!(TestMonitor::notes().is_empty());
+		});
+	}
+
+	#[test]
+	fn lock_and_release_fail_beyond_what_is_there() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 300);
+			assert_noop!(
+				<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 301),
+				Error::<Test>::InsufficientFreeMargin
+			);
+			assert_noop!(
+				<Pallet as MarginLedger<AccountId>>::release_margin(BTC_SILO, &BOB, 1),
+				Error::<Test>::InsufficientLockedMargin
+			);
+			assert_noop!(
+				<Pallet as MarginLedger<AccountId>>::lock_margin(99, &BOB, 1),
+				Error::<Test>::UnknownSilo
+			);
+			assert_noop!(
+				<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 0),
+				Error::<Test>::ZeroAmount
+			);
+		});
+	}
+
+	#[test]
+	fn a_profit_is_paid_by_the_pool() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 300);
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 300));
+			let outcome = settle(Pnl::Profit(120), 300, None);
+			assert_eq!(outcome, SettlementOutcome { returned: 420, ..Default::default() });
+			assert_eq!(books(BTC_SILO).lp_liquidity, 880);
+			assert_eq!(margin(BTC_SILO, BOB).free, 420);
+		});
+	}
+
+	#[test]
+	fn a_profit_is_capped_at_what_the_pool_has() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 100, 0, 300);
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 300));
+			let outcome = settle(Pnl::Profit(5_000), 300, None);
+			assert_eq!(outcome.returned, 400);
+			assert_eq!(books(BTC_SILO).lp_liquidity, 0);
+		});
+	}
+
+	#[test]
+	fn a_loss_goes_to_the_pool() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 300);
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 300));
+			let outcome = settle(Pnl::Loss(100), 300, None);
+			assert_eq!(outcome, SettlementOutcome { returned: 200, ..Default::default() });
+			assert_eq!(books(BTC_SILO).lp_liquidity, 1_100);
+		});
+	}
+
+	#[test]
+	fn bad_debt_is_covered_by_insurance_first() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 100, 300);
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 300));
+			let outcome = settle(Pnl::Loss(380), 300, Some((CHARLIE, 15)));
+			assert_eq!(
+				outcome,
+				SettlementOutcome { returned: 0, reward_paid: 0, bad_debt: 80, covered_by_insurance: 80 }
+			);
+			// The pool got the 300 of margin and 80 from insurance: made whole.
+			assert_eq!(books(BTC_SILO).lp_liquidity, 1_380);
+			assert_eq!(books(BTC_SILO).insurance, 20);
+			System::assert_last_event(
+				Event::BadDebtAbsorbed { silo: BTC_SILO, bad_debt: 80, by_insurance: 80, by_lps: 0 }
+					.into(),
+			);
+			// Covered bad debt does not trip anything.
+			assert_eq!(TestMonitor::notes(), vec![Note::BadDebt { segment: BTC_SILO, uncovered: 0 }]);
+		});
+	}
+
+	#[test]
+	fn bad_debt_beyond_insurance_falls_on_this_silos_lps_only() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 50, 300);
+			fund(ETH_SILO, 1_000, 50, 300);
+			let eth_before = books(ETH_SILO);
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 300));
+			let outcome = settle(Pnl::Loss(500), 300, None);
+			assert_eq!(outcome.bad_debt, 200);
+			assert_eq!(outcome.covered_by_insurance, 50);
+			// LPs receive 300 + 50 instead of 500: they bear 150.
+			assert_eq!(books(BTC_SILO).lp_liquidity, 1_350);
+			assert_eq!(books(BTC_SILO).insurance, 0);
+			assert_eq!(
+				TestMonitor::notes(),
+				vec![Note::BadDebt { segment: BTC_SILO, uncovered: 150 }]
+			);
+			assert_eq!(books(ETH_SILO), eth_before);
+		});
+	}
+
+	#[test]
+	fn the_liquidator_is_paid_from_what_is_left() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 300);
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 300));
+			let outcome = settle(Pnl::Loss(280), 300, Some((CHARLIE, 15)));
+			assert_eq!(
+				outcome,
+				SettlementOutcome { returned: 5, reward_paid: 15, ..Default::default() }
+			);
+			assert_eq!(margin(BTC_SILO, CHARLIE).free, 15);
+			// A fee larger than what remains is cut to it, never taken from the pool.
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 5));
+			let outcome = settle(Pnl::Loss(2), 5, Some((CHARLIE, 15)));
+			assert_eq!(outcome.reward_paid, 3);
+			assert_eq!(books(BTC_SILO).lp_liquidity, 1_282);
+		});
+	}
+
+	#[test]
+	fn settle_fails_beyond_locked_margin() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 300);
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 100));
+			assert_noop!(
+				<Pallet as MarginLedger<AccountId>>::settle(
+					BTC_SILO,
+					&BOB,
+					Settlement { margin: 101, pnl: Pnl::ZERO, reward: None }
+				),
+				Error::<Test>::InsufficientLockedMargin
+			);
+		});
+	}
+
+	#[test]
+	fn pool_liquidity_reads_the_books() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_234, 10, 5);
+			assert_eq!(<Pallet as MarginLedger<AccountId>>::pool_liquidity(BTC_SILO), 1_234);
+			assert_eq!(<Pallet as MarginLedger<AccountId>>::pool_liquidity(99), 0);
+		});
+	}
+}
+
+mod transfers {
+	use super::*;
+
+	#[test]
+	fn ensure_routable_needs_two_distinct_silos_of_one_asset() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(<Pallet as SiloTransfers<AccountId>>::ensure_routable(BTC_SILO, ETH_SILO));
+			assert_noop!(
+				<Pallet as SiloTransfers<AccountId>>::ensure_routable(BTC_SILO, BTC_SILO),
+				Error::<Test>::SameSilo
+			);
+			assert_noop!(
+				<Pallet as SiloTransfers<AccountId>>::ensure_routable(BTC_SILO, DOT_SILO),
+				Error::<Test>::AssetMismatch
+			);
+			assert_noop!(
+				<Pallet as SiloTransfers<AccountId>>::ensure_routable(BTC_SILO, 9),
+				Error::<Test>::UnknownSilo
+			);
+		});
+	}
+
+	#[test]
+	fn escrow_and_release_round_trip() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 0, 0, 300);
+			assert_ok!(<Pallet as SiloTransfers<AccountId>>::escrow(BTC_SILO, &BOB, 120));
+			assert_eq!(margin(BTC_SILO, BOB), MarginAccount { free: 180, locked: 0, escrowed: 120 });
+			assert_eq!(books(BTC_SILO).escrowed, 120);
+			assert_noop!(
+				<Pallet as SiloTransfers<AccountId>>::release_escrow(BTC_SILO, &BOB, 121),
+				Error::<Test>::InsufficientEscrow
+			);
+			assert_ok!(<Pallet as SiloTransfers<AccountId>>::release_escrow(BTC_SILO, &BOB, 120));
+			assert_eq!(margin(BTC_SILO, BOB), MarginAccount { free: 300, locked: 0, escrowed: 0 });
+		});
+	}
+
+	#[test]
+	fn transfer_escrowed_moves_exactly_the_amount_between_silos() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 300);
+			fund(ETH_SILO, 2_000, 0, 0);
+			assert_ok!(<Pallet as SiloTransfers<AccountId>>::escrow(BTC_SILO, &BOB, 120));
+			assert_ok!(<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(BTC_SILO, ETH_SILO, &BOB, 120));
+			assert_eq!(usdc(Pallet::account_id(BTC_SILO)), 1_180);
+			assert_eq!(usdc(Pallet::account_id(ETH_SILO)), 2_120);
+			assert_eq!(margin(ETH_SILO, BOB).free, 120);
+			assert_eq!(margin(BTC_SILO, BOB), MarginAccount { free: 180, locked: 0, escrowed: 0 });
+			System::assert_last_event(
+				Event::MarginTransferred { from: BTC_SILO, to: ETH_SILO, who: BOB, amount: 120 }.into(),
+			);
+			assert_eq!(
+				TestMonitor::notes(),
+				vec![
+					Note::Outflow { segment: BTC_SILO, amount: 120, silo_value: 1_300 },
+					Note::Inflow { segment: ETH_SILO, amount: 120, silo_value: 2_000 },
+				]
+			);
+		});
+	}
+
+	#[test]
+	fn transfer_escrowed_fails_without_escrow_or_past_the_destination_cap() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 300);
+			assert_ok!(<Pallet as SiloTransfers<AccountId>>::escrow(BTC_SILO, &BOB, 100));
+			assert_noop!(
+				<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(BTC_SILO, ETH_SILO, &BOB, 101),
+				Error::<Test>::InsufficientEscrow
+			);
+			assert_ok!(Pallet::set_silo_params(RuntimeOrigin::root(), ETH_SILO, 50, SiloStatus::Active));
+			assert_noop!(
+				<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(BTC_SILO, ETH_SILO, &BOB, 100),
+				Error::<Test>::DepositCapExceeded
+			);
+			assert_noop!(
+				<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(BTC_SILO, DOT_SILO, &BOB, 100),
+				Error::<Test>::AssetMismatch
+			);
+		});
+	}
+}
+
+mod properties {
+	use super::*;
+	use proptest::prelude::*;
+
+	#[derive(Clone, Debug)]
+	enum Op {
+		Provide(AccountId, u32, u128),
+		WithdrawShares(AccountId, u32, u128),
+		Deposit(AccountId, u32, u128),
+		Withdraw(AccountId, u32, u128),
+		Insure(u32, u128),
+		Lock(AccountId, u32, u128),
+		Settle(AccountId, u32, u128, bool, u128),
+		Move(AccountId, u32, u32, u128),
+	}
+
+	fn op() -> impl Strategy<Value = Op> {
+		let who = prop_oneof![Just(ALICE), Just(BOB), Just(CHARLIE)];
+		let silo = 0u32..2;
+		let amount = 0u128..5_000;
+		prop_oneof![
+			(who.clone(), silo.clone(), amount.clone()).prop_map(|(w, s, a)| Op::Provide(w, s, a)),
+			(who.clone(), silo.clone(), amount.clone()).prop_map(|(w, s, a)| Op::WithdrawShares(w, s, a)),
+			(who.clone(), silo.clone(), amount.clone()).prop_map(|(w, s, a)| Op::Deposit(w, s, a)),
+			(who.clone(), silo.clone(), amount.clone()).prop_map(|(w, s, a)| Op::Withdraw(w, s, a)),
+			(silo.clone(), amount.clone()).prop_map(|(s, a)| Op::Insure(s, a)),
+			(who.clone(), silo.clone(), amount.clone()).prop_map(|(w, s, a)| Op::Lock(w, s, a)),
+			(who.clone(), silo.clone(), amount.clone(), any::<bool>(), amount.clone())
+				.prop_map(|(w, s, m, p, a)| Op::Settle(w, s, m, p, a)),
+			(who, silo.clone(), silo, amount).prop_map(|(w, a, b, x)| Op::Move(w, a, b, x)),
+		]
+	}
+
+	fn total_usdc() -> u128 {
+		[ALICE, BOB, CHARLIE].iter().map(|w| usdc(*w)).sum::<u128>() +
+			[BTC_SILO, ETH_SILO].iter().map(|s| usdc(Pallet::account_id(*s))).sum::<u128>()
+	}
+
+	proptest! {
+		#![proptest_config(ProptestConfig::with_cases(64))]
+
+		/// Whatever sequence of calls runs (failing ones included), every silo's account holds
+		/// exactly its books, and no USDC is created or destroyed.
+		#[test]
+		fn books_stay_exact_under_any_sequence(ops in proptest::collection::vec(op(), 1..40)) {
+			ExtBuilder::default().build_and_execute(|| {
+				let total = total_usdc();
+				for op in ops.clone() {
+					let _ = match op {
+						Op::Provide(w, s, a) => Pallet::provide_liquidity(RuntimeOrigin::signed(w), s, a),
+						Op::WithdrawShares(w, s, a) => Pallet::withdraw_liquidity(RuntimeOrigin::signed(w), s, a),
+						Op::Deposit(w, s, a) => Pallet::deposit_margin(RuntimeOrigin::signed(w), s, a),
+						Op::Withdraw(w, s, a) => Pallet::withdraw_margin(RuntimeOrigin::signed(w), s, a),
+						Op::Insure(s, a) => Pallet::fund_insurance(RuntimeOrigin::signed(CHARLIE), s, a),
+						Op::Lock(w, s, a) => <Pallet as MarginLedger<AccountId>>::lock_margin(s, &w, a),
+						Op::Settle(w, s, m, profit, a) => frame_support::storage::with_storage_layer(|| {
+							let pnl = if profit { Pnl::Profit(a) } else { Pnl::Loss(a) };
+							<Pallet as MarginLedger<AccountId>>::settle(s, &w, Settlement { margin: m, pnl, reward: Some((CHARLIE, a / 10)) })
+								.map(|_| ())
+						}),
+						Op::Move(w, from, to, a) => frame_support::storage::with_storage_layer(|| {
+							<Pallet as SiloTransfers<AccountId>>::escrow(from, &w, a)?;
+							<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(from, to, &w, a)
+						}),
+					};
+					assert_books_exact();
+					Pallet::do_try_state().unwrap();
+					assert_eq!(total_usdc(), total);
+				}
+			});
+		}
+	}
+
+	#[test]
+	fn arithmetic_errors_are_typed() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_ok!(Pallet::set_silo_params(RuntimeOrigin::root(), BTC_SILO, u128::MAX, SiloStatus::Active));
+			fund(BTC_SILO, 1_000, 0, 0);
+			// A deposit whose total would not fit is refused with a typed error, not wrapped.
+			Silos::<Test>::mutate(BTC_SILO, |i| i.as_mut().unwrap().books.insurance = u128::MAX - 1_000);
+			assert_noop!(
+				Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 1),
+				ArithmeticError::Overflow
+			);
+			Silos::<Test>::mutate(BTC_SILO, |i| i.as_mut().unwrap().books.insurance = 0);
+		});
+	}
+}
