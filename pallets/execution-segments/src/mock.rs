@@ -1,0 +1,292 @@
+//! A test runtime for execution segments alone. Silos, breaker, oracle and clock are small test
+//! doubles behind the interface traits; no other Bulkhead pallet is compiled in.
+
+use crate::{self as pallet_execution_segments, RiskParams};
+use core::{cell::RefCell, time::Duration};
+use frame_support::{assert_ok, derive_impl, traits::UnixTime};
+use segment_interface::{
+	Balance, MarginLedger, Moment, OracleKey, Pnl, Price, PriceFeed, PriceMonitor, PricePoint,
+	SegmentHealth, SegmentId, SegmentStatus, Settlement, SettlementOutcome, SiloDirectory, SiloId,
+};
+use sp_runtime::{BuildStorage, DispatchError, DispatchResult, Perbill, Permill};
+use std::collections::BTreeMap;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = u64;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(RuntimeCall, RuntimeEvent, RuntimeError, RuntimeOrigin, RuntimeTask)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type ExecutionSegments = pallet_execution_segments;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+}
+
+pub const ALICE: AccountId = 1;
+pub const BOB: AccountId = 2;
+pub const KEEPER: AccountId = 3;
+pub const NOBODY: AccountId = 4;
+
+pub const BTC: SegmentId = 0;
+pub const ETH: SegmentId = 1;
+/// Segment 2 has a silo but no segment yet; so do 3 and 4.
+pub const SPARE: SegmentId = 2;
+pub const START_MS: Moment = 1_700_000_000_000;
+pub const POOL: Balance = 1_000_000;
+pub const FREE_MARGIN: Balance = 100_000;
+
+pub fn key(symbol: &str) -> OracleKey {
+	symbol.as_bytes().to_vec().try_into().expect("short key")
+}
+
+pub fn price(n: u32) -> Price {
+	Price::from_u32(n)
+}
+
+pub fn risk() -> RiskParams {
+	RiskParams {
+		initial_margin: Permill::from_percent(10),
+		maintenance_margin: Permill::from_percent(5),
+		max_leverage: 10,
+		liquidation_fee: Permill::from_percent(1),
+		max_open_interest: 500_000,
+		max_oi_share: Permill::from_percent(50),
+		max_oracle_age: 60_000,
+		funding_rate: Perbill::from_parts(100_000),
+	}
+}
+
+/// What a segment asked of its silo.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LedgerCall {
+	Lock { silo: SiloId, who: AccountId, amount: Balance },
+	Release { silo: SiloId, who: AccountId, amount: Balance },
+	Settle { silo: SiloId, who: AccountId, settlement: Settlement<AccountId> },
+}
+
+#[derive(Default)]
+struct World {
+	/// Silo -> segment it was created for.
+	silos: BTreeMap<SiloId, SegmentId>,
+	pools: BTreeMap<SiloId, Balance>,
+	/// (silo, who) -> (free, locked).
+	margins: BTreeMap<(SiloId, AccountId), (Balance, Balance)>,
+	ledger_calls: Vec<LedgerCall>,
+	prices: BTreeMap<OracleKey, PricePoint>,
+	now_ms: Moment,
+	status: BTreeMap<SegmentId, SegmentStatus>,
+	price_notes: Vec<(SegmentId, Price)>,
+}
+
+thread_local! {
+	static WORLD: RefCell<World> = RefCell::new(World::default());
+}
+
+fn world<R>(f: impl FnOnce(&mut World) -> R) -> R {
+	WORLD.with(|w| f(&mut w.borrow_mut()))
+}
+
+/// The silos, as far as a segment can see them: free and locked margin, the pool, and a log of
+/// every call.
+pub struct TestSilos;
+impl TestSilos {
+	pub fn margin(silo: SiloId, who: AccountId) -> (Balance, Balance) {
+		world(|w| w.margins.get(&(silo, who)).copied().unwrap_or_default())
+	}
+	pub fn pool(silo: SiloId) -> Balance {
+		world(|w| w.pools.get(&silo).copied().unwrap_or_default())
+	}
+	pub fn set_pool(silo: SiloId, amount: Balance) {
+		world(|w| w.pools.insert(silo, amount));
+	}
+	pub fn calls() -> Vec<LedgerCall> {
+		world(|w| w.ledger_calls.clone())
+	}
+	pub fn last_call() -> Option<LedgerCall> {
+		world(|w| w.ledger_calls.last().cloned())
+	}
+}
+impl SiloDirectory for TestSilos {
+	fn segment_of(silo: SiloId) -> Option<SegmentId> {
+		world(|w| w.silos.get(&silo).copied())
+	}
+}
+impl MarginLedger<AccountId> for TestSilos {
+	fn pool_liquidity(silo: SiloId) -> Balance {
+		Self::pool(silo)
+	}
+	fn lock_margin(silo: SiloId, who: &AccountId, amount: Balance) -> DispatchResult {
+		world(|w| {
+			let m = w.margins.entry((silo, *who)).or_default();
+			m.0 = m.0.checked_sub(amount).ok_or(DispatchError::Other("InsufficientFreeMargin"))?;
+			m.1 += amount;
+			w.ledger_calls.push(LedgerCall::Lock { silo, who: *who, amount });
+			Ok(())
+		})
+	}
+	fn release_margin(silo: SiloId, who: &AccountId, amount: Balance) -> DispatchResult {
+		world(|w| {
+			let m = w.margins.entry((silo, *who)).or_default();
+			m.1 = m.1.checked_sub(amount).ok_or(DispatchError::Other("InsufficientLockedMargin"))?;
+			m.0 += amount;
+			w.ledger_calls.push(LedgerCall::Release { silo, who: *who, amount });
+			Ok(())
+		})
+	}
+	fn settle(
+		silo: SiloId,
+		who: &AccountId,
+		settlement: Settlement<AccountId>,
+	) -> Result<SettlementOutcome, DispatchError> {
+		world(|w| {
+			let pool = w.pools.entry(silo).or_default();
+			let margin = settlement.margin;
+			let (mut remaining, bad_debt) = match settlement.pnl {
+				Pnl::Profit(p) => {
+					let paid = p.min(*pool);
+					*pool -= paid;
+					(margin + paid, 0)
+				},
+				Pnl::Loss(l) => {
+					*pool += l.min(margin);
+					(margin.saturating_sub(l), l.saturating_sub(margin))
+				},
+			};
+			let mut outcome = SettlementOutcome { bad_debt, ..Default::default() };
+			if let Some((liquidator, fee)) = settlement.reward.clone() {
+				outcome.reward_paid = fee.min(remaining);
+				remaining -= outcome.reward_paid;
+				w.margins.entry((silo, liquidator)).or_default().0 += outcome.reward_paid;
+			}
+			outcome.returned = remaining;
+			let m = w.margins.entry((silo, *who)).or_default();
+			m.1 = m.1.checked_sub(margin).ok_or(DispatchError::Other("InsufficientLockedMargin"))?;
+			m.0 += remaining;
+			w.ledger_calls.push(LedgerCall::Settle { silo, who: *who, settlement });
+			Ok(outcome)
+		})
+	}
+}
+
+/// The oracle.
+pub struct TestPrices;
+impl TestPrices {
+	/// Publish `price` for `symbol` now.
+	pub fn set(symbol: &str, price: Price) {
+		world(|w| {
+			let timestamp = w.now_ms;
+			w.prices.insert(key(symbol), PricePoint { price, timestamp })
+		});
+	}
+	pub fn remove(symbol: &str) {
+		world(|w| w.prices.remove(&key(symbol)));
+	}
+}
+impl PriceFeed for TestPrices {
+	fn price(key: &OracleKey) -> Option<PricePoint> {
+		world(|w| w.prices.get(key).copied())
+	}
+}
+
+/// The clock.
+pub struct TestTime;
+impl TestTime {
+	pub fn advance_ms(ms: Moment) {
+		world(|w| w.now_ms += ms);
+	}
+}
+impl UnixTime for TestTime {
+	fn now() -> Duration {
+		Duration::from_millis(world(|w| w.now_ms))
+	}
+}
+
+/// The breaker: its verdict and what it was told.
+pub struct TestBreaker;
+impl TestBreaker {
+	pub fn set(segment: SegmentId, status: SegmentStatus) {
+		world(|w| w.status.insert(segment, status));
+	}
+	pub fn price_notes() -> Vec<(SegmentId, Price)> {
+		world(|w| w.price_notes.clone())
+	}
+}
+impl SegmentHealth for TestBreaker {
+	fn status(segment: SegmentId) -> SegmentStatus {
+		world(|w| w.status.get(&segment).copied().unwrap_or_default())
+	}
+}
+impl PriceMonitor for TestBreaker {
+	fn note_price(segment: SegmentId, price: Price) {
+		world(|w| w.price_notes.push((segment, price)));
+	}
+}
+
+frame_support::parameter_types! {
+	pub const MaxSegmentsPerOracle: u32 = 2;
+}
+
+impl pallet_execution_segments::Config for Test {
+	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
+	type Silos = TestSilos;
+	type Health = TestBreaker;
+	type PriceMonitor = TestBreaker;
+	type Prices = TestPrices;
+	type Time = TestTime;
+	type MaxSegmentsPerOracle = MaxSegmentsPerOracle;
+	type WeightInfo = ();
+}
+
+/// Silos 0..=4 exist for segments 0..=4, each with `POOL` of LP liquidity; Alice and Bob hold
+/// `FREE_MARGIN` in silos 0 and 1. Segments BTC (on silo 0) and ETH (on silo 1) trade at 100
+/// and 10.
+pub fn new_test_ext(test: impl FnOnce()) {
+	WORLD.with(|w| {
+		*w.borrow_mut() = World {
+			silos: (0..=4).map(|s| (s, s)).collect(),
+			pools: (0..=4).map(|s| (s, POOL)).collect(),
+			margins: [0, 1]
+				.into_iter()
+				.flat_map(|s| [((s, ALICE), (FREE_MARGIN, 0)), ((s, BOB), (FREE_MARGIN, 0))])
+				.collect(),
+			now_ms: START_MS,
+			..Default::default()
+		}
+	});
+	let storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		TestPrices::set("BTC/USD", price(100));
+		TestPrices::set("ETH/USD", price(10));
+		assert_ok!(ExecutionSegments::create_segment(RuntimeOrigin::root(), BTC, 0, key("BTC/USD"), risk()));
+		assert_ok!(ExecutionSegments::create_segment(RuntimeOrigin::root(), ETH, 1, key("ETH/USD"), risk()));
+		world(|w| w.ledger_calls.clear());
+		test();
+		ExecutionSegments::do_try_state().expect("invariants hold after the test");
+		assert_locked_margin_matches_positions();
+	});
+}
+
+/// What each trader has locked in a segment's silo is exactly their position's margin.
+pub fn assert_locked_margin_matches_positions() {
+	for (segment, info) in crate::Segments::<Test>::iter() {
+		for who in [ALICE, BOB, KEEPER, NOBODY] {
+			let margin = crate::Positions::<Test>::get(segment, who).map_or(0, |p| p.margin);
+			assert_eq!(TestSilos::margin(info.silo, who).1, margin, "segment {segment} account {who}");
+		}
+	}
+}
+
+pub fn run_to_block(n: u64) {
+	System::set_block_number(n);
+}
