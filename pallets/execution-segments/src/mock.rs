@@ -3,7 +3,8 @@
 
 use crate::{self as pallet_execution_segments, RiskParams};
 use core::{cell::RefCell, time::Duration};
-use frame_support::{assert_ok, derive_impl, traits::UnixTime};
+use codec::Encode;
+use frame_support::{assert_ok, derive_impl, storage::unhashed, traits::UnixTime};
 use segment_interface::{
 	Balance, MarginLedger, Moment, OracleKey, Pnl, Price, PriceFeed, PriceMonitor, PricePoint,
 	SegmentHealth, SegmentId, SegmentStatus, Settlement, SettlementOutcome, SiloDirectory, SiloId,
@@ -73,13 +74,22 @@ pub enum LedgerCall {
 	Settle { silo: SiloId, who: AccountId, settlement: Settlement<AccountId> },
 }
 
+/// (free, locked) of `who` in `silo`, and each silo's pool, live in storage so that a failing
+/// call rolls them back like any pallet's; the rest is configuration the tests set.
+fn margin_of(silo: SiloId, who: AccountId) -> (Balance, Balance) {
+	unhashed::get_or_default(&(b"margin", silo, who).encode())
+}
+fn set_margin(silo: SiloId, who: AccountId, m: (Balance, Balance)) {
+	unhashed::put(&(b"margin", silo, who).encode(), &m)
+}
+fn pool_of(silo: SiloId) -> Balance {
+	unhashed::get_or_default(&(b"pool", silo).encode())
+}
+
 #[derive(Default)]
 struct World {
 	/// Silo -> segment it was created for.
 	silos: BTreeMap<SiloId, SegmentId>,
-	pools: BTreeMap<SiloId, Balance>,
-	/// (silo, who) -> (free, locked).
-	margins: BTreeMap<(SiloId, AccountId), (Balance, Balance)>,
 	ledger_calls: Vec<LedgerCall>,
 	prices: BTreeMap<OracleKey, PricePoint>,
 	now_ms: Moment,
@@ -100,13 +110,13 @@ fn world<R>(f: impl FnOnce(&mut World) -> R) -> R {
 pub struct TestSilos;
 impl TestSilos {
 	pub fn margin(silo: SiloId, who: AccountId) -> (Balance, Balance) {
-		world(|w| w.margins.get(&(silo, who)).copied().unwrap_or_default())
+		margin_of(silo, who)
 	}
 	pub fn pool(silo: SiloId) -> Balance {
-		world(|w| w.pools.get(&silo).copied().unwrap_or_default())
+		pool_of(silo)
 	}
 	pub fn set_pool(silo: SiloId, amount: Balance) {
-		world(|w| w.pools.insert(silo, amount));
+		unhashed::put(&(b"pool", silo).encode(), &amount)
 	}
 	pub fn calls() -> Vec<LedgerCall> {
 		world(|w| w.ledger_calls.clone())
@@ -125,55 +135,51 @@ impl MarginLedger<AccountId> for TestSilos {
 		Self::pool(silo)
 	}
 	fn lock_margin(silo: SiloId, who: &AccountId, amount: Balance) -> DispatchResult {
-		world(|w| {
-			let m = w.margins.entry((silo, *who)).or_default();
-			m.0 = m.0.checked_sub(amount).ok_or(DispatchError::Other("InsufficientFreeMargin"))?;
-			m.1 += amount;
-			w.ledger_calls.push(LedgerCall::Lock { silo, who: *who, amount });
-			Ok(())
-		})
+		let (free, locked) = margin_of(silo, *who);
+		let free = free.checked_sub(amount).ok_or(DispatchError::Other("InsufficientFreeMargin"))?;
+		set_margin(silo, *who, (free, locked + amount));
+		world(|w| w.ledger_calls.push(LedgerCall::Lock { silo, who: *who, amount }));
+		Ok(())
 	}
 	fn release_margin(silo: SiloId, who: &AccountId, amount: Balance) -> DispatchResult {
-		world(|w| {
-			let m = w.margins.entry((silo, *who)).or_default();
-			m.1 = m.1.checked_sub(amount).ok_or(DispatchError::Other("InsufficientLockedMargin"))?;
-			m.0 += amount;
-			w.ledger_calls.push(LedgerCall::Release { silo, who: *who, amount });
-			Ok(())
-		})
+		let (free, locked) = margin_of(silo, *who);
+		let locked = locked.checked_sub(amount).ok_or(DispatchError::Other("InsufficientLockedMargin"))?;
+		set_margin(silo, *who, (free + amount, locked));
+		world(|w| w.ledger_calls.push(LedgerCall::Release { silo, who: *who, amount }));
+		Ok(())
 	}
 	fn settle(
 		silo: SiloId,
 		who: &AccountId,
 		settlement: Settlement<AccountId>,
 	) -> Result<SettlementOutcome, DispatchError> {
-		world(|w| {
-			let pool = w.pools.entry(silo).or_default();
-			let margin = settlement.margin;
-			let (mut remaining, bad_debt) = match settlement.pnl {
-				Pnl::Profit(p) => {
-					let paid = p.min(*pool);
-					*pool -= paid;
-					(margin + paid, 0)
-				},
-				Pnl::Loss(l) => {
-					*pool += l.min(margin);
-					(margin.saturating_sub(l), l.saturating_sub(margin))
-				},
-			};
-			let mut outcome = SettlementOutcome { bad_debt, ..Default::default() };
-			if let Some((liquidator, fee)) = settlement.reward.clone() {
-				outcome.reward_paid = fee.min(remaining);
-				remaining -= outcome.reward_paid;
-				w.margins.entry((silo, liquidator)).or_default().0 += outcome.reward_paid;
-			}
-			outcome.returned = remaining;
-			let m = w.margins.entry((silo, *who)).or_default();
-			m.1 = m.1.checked_sub(margin).ok_or(DispatchError::Other("InsufficientLockedMargin"))?;
-			m.0 += remaining;
-			w.ledger_calls.push(LedgerCall::Settle { silo, who: *who, settlement });
-			Ok(outcome)
-		})
+		let mut pool = pool_of(silo);
+		let margin = settlement.margin;
+		let (mut remaining, bad_debt) = match settlement.pnl {
+			Pnl::Profit(p) => {
+				let paid = p.min(pool);
+				pool -= paid;
+				(margin + paid, 0)
+			},
+			Pnl::Loss(l) => {
+				pool += l.min(margin);
+				(margin.saturating_sub(l), l.saturating_sub(margin))
+			},
+		};
+		Self::set_pool(silo, pool);
+		let mut outcome = SettlementOutcome { bad_debt, ..Default::default() };
+		if let Some((liquidator, fee)) = settlement.reward.clone() {
+			outcome.reward_paid = fee.min(remaining);
+			remaining -= outcome.reward_paid;
+			let (free, locked) = margin_of(silo, liquidator);
+			set_margin(silo, liquidator, (free + outcome.reward_paid, locked));
+		}
+		outcome.returned = remaining;
+		let (free, locked) = margin_of(silo, *who);
+		let locked = locked.checked_sub(margin).ok_or(DispatchError::Other("InsufficientLockedMargin"))?;
+		set_margin(silo, *who, (free + remaining, locked));
+		world(|w| w.ledger_calls.push(LedgerCall::Settle { silo, who: *who, settlement }));
+		Ok(outcome)
 	}
 }
 
@@ -253,11 +259,6 @@ pub fn new_test_ext(test: impl FnOnce()) {
 	WORLD.with(|w| {
 		*w.borrow_mut() = World {
 			silos: (0..=4).map(|s| (s, s)).collect(),
-			pools: (0..=4).map(|s| (s, POOL)).collect(),
-			margins: [0, 1]
-				.into_iter()
-				.flat_map(|s| [((s, ALICE), (FREE_MARGIN, 0)), ((s, BOB), (FREE_MARGIN, 0))])
-				.collect(),
 			now_ms: START_MS,
 			..Default::default()
 		}
@@ -266,6 +267,13 @@ pub fn new_test_ext(test: impl FnOnce()) {
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| {
 		System::set_block_number(1);
+		for silo in 0..=4 {
+			TestSilos::set_pool(silo, POOL);
+		}
+		for silo in [0, 1] {
+			set_margin(silo, ALICE, (FREE_MARGIN, 0));
+			set_margin(silo, BOB, (FREE_MARGIN, 0));
+		}
 		TestPrices::set("BTC/USD", price(100));
 		TestPrices::set("ETH/USD", price(10));
 		assert_ok!(ExecutionSegments::create_segment(RuntimeOrigin::root(), BTC, 0, key("BTC/USD"), risk()));
