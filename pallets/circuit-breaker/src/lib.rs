@@ -178,8 +178,7 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// The segment's breaker, or a normal one with the default thresholds.
 		pub fn breaker(segment: SegmentId) -> Breaker<BlockNumberFor<T>> {
-			Breakers::<T>::get(segment)
-				.unwrap_or_else(|| Breaker::new(T::DefaultThresholds::get()))
+			Breakers::<T>::get(segment).unwrap_or_else(|| Breaker::new(T::DefaultThresholds::get()))
 		}
 
 		/// The segment's breaker state in the current block.
@@ -315,8 +314,7 @@ pub mod pallet {
 			let trip = breaker.last_price.and_then(|last| {
 				if breaker.is_stale_at(now) {
 					Some(TripReason::StaleOracle)
-				} else if price_moved_beyond(last.price, price, breaker.thresholds.max_price_move)
-				{
+				} else if price_moved_beyond(last.price, price, breaker.thresholds.max_price_move) {
 					Some(TripReason::OracleMove)
 				} else {
 					None
@@ -355,12 +353,13 @@ pub mod pallet {
 				ensure!(breaker.thresholds.is_valid(), "stored thresholds are invalid");
 				let since = match breaker.state {
 					BreakerState::Normal => None,
-					BreakerState::Severed { since, .. } | BreakerState::Recovering { since } =>
-						Some(since),
+					BreakerState::Severed { since, .. } | BreakerState::Recovering { since } => {
+						Some(since)
+					},
 				};
-				ensure!(since.map_or(true, |s| s <= now), "breaker state set in the future");
+				ensure!(since.is_none_or(|s| s <= now), "breaker state set in the future");
 				ensure!(
-					breaker.last_price.map_or(true, |p| p.at <= now),
+					breaker.last_price.is_none_or(|p| p.at <= now),
 					"price observed in the future"
 				);
 				ensure!(T::Segments::contains(&segment), "breaker for an unknown segment");

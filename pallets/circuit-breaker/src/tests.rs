@@ -2,7 +2,9 @@
 
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok};
-use segment_interface::{PriceMonitor, SegmentHealth, SegmentId, SegmentStatus, SiloMonitor, TripReason};
+use segment_interface::{
+	PriceMonitor, SegmentHealth, SegmentId, SegmentStatus, SiloMonitor, TripReason,
+};
 use sp_runtime::{
 	traits::{Bounded, Zero},
 	DispatchError, FixedU128, Permill,
@@ -36,7 +38,11 @@ mod set_thresholds {
 				Event::ThresholdsSet { segment: BTC, thresholds: thresholds() }.into(),
 			);
 			// The admin account is an admin origin too.
-			assert_ok!(CircuitBreaker::set_thresholds(RuntimeOrigin::signed(ADMIN), ETH, thresholds()));
+			assert_ok!(CircuitBreaker::set_thresholds(
+				RuntimeOrigin::signed(ADMIN),
+				ETH,
+				thresholds()
+			));
 		});
 	}
 
@@ -122,7 +128,9 @@ mod trip {
 	#[test]
 	fn trip_rejects_plain_accounts() {
 		new_test_ext(|| {
-			for origin in [RuntimeOrigin::signed(USER), RuntimeOrigin::signed(ADMIN), RuntimeOrigin::none()] {
+			for origin in
+				[RuntimeOrigin::signed(USER), RuntimeOrigin::signed(ADMIN), RuntimeOrigin::none()]
+			{
 				assert_noop!(CircuitBreaker::trip(origin, BTC), DispatchError::BadOrigin);
 			}
 		});
@@ -197,7 +205,10 @@ mod reset {
 	#[test]
 	fn reset_fails_if_not_tripped() {
 		new_test_ext(|| {
-			assert_noop!(CircuitBreaker::reset(RuntimeOrigin::root(), BTC), Error::<Test>::NotTripped);
+			assert_noop!(
+				CircuitBreaker::reset(RuntimeOrigin::root(), BTC),
+				Error::<Test>::NotTripped
+			);
 		});
 	}
 
@@ -228,7 +239,10 @@ mod reset {
 	#[test]
 	fn reset_fails_for_unknown_segment() {
 		new_test_ext(|| {
-			assert_noop!(CircuitBreaker::reset(RuntimeOrigin::root(), 42), Error::<Test>::UnknownSegment);
+			assert_noop!(
+				CircuitBreaker::reset(RuntimeOrigin::root(), 42),
+				Error::<Test>::UnknownSegment
+			);
 		});
 	}
 }

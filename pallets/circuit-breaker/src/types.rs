@@ -4,10 +4,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
 use scale_info::TypeInfo;
 use segment_interface::{window::SlidingWindow, Balance, Price, SegmentStatus, TripReason};
-use sp_runtime::{
-	traits::AtLeast32BitUnsigned,
-	Permill,
-};
+use sp_runtime::{traits::AtLeast32BitUnsigned, Permill};
 
 /// The lines past which a segment's breaker trips, and how it comes back.
 #[derive(
@@ -40,12 +37,12 @@ pub struct Thresholds<BlockNumber> {
 impl<N: AtLeast32BitUnsigned + Copy> Thresholds<N> {
 	/// Non-zero windows, limits and waits: a zero would trip on everything or never recover.
 	pub fn is_valid(&self) -> bool {
-		!self.max_net_outflow.is_zero() &&
-			!self.outflow_window.is_zero() &&
-			!self.max_price_move.is_zero() &&
-			self.stale_after.map_or(true, |s| !s.is_zero()) &&
-			!self.cooldown.is_zero() &&
-			!self.probation.is_zero()
+		!self.max_net_outflow.is_zero()
+			&& !self.outflow_window.is_zero()
+			&& !self.max_price_move.is_zero()
+			&& self.stale_after.is_none_or(|s| !s.is_zero())
+			&& !self.cooldown.is_zero()
+			&& !self.probation.is_zero()
 	}
 }
 

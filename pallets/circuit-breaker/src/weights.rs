@@ -37,12 +37,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// For tests: the same placeholders priced at RocksDB costs.
 impl WeightInfo for () {
 	fn set_thresholds() -> Weight {
-		Weight::from_parts(50_000_000, 3_600).saturating_add(RocksDbWeight::get().reads_writes(1, 1))
+		Weight::from_parts(50_000_000, 3_600)
+			.saturating_add(RocksDbWeight::get().reads_writes(1, 1))
 	}
 	fn trip() -> Weight {
-		Weight::from_parts(50_000_000, 3_600).saturating_add(RocksDbWeight::get().reads_writes(1, 1))
+		Weight::from_parts(50_000_000, 3_600)
+			.saturating_add(RocksDbWeight::get().reads_writes(1, 1))
 	}
 	fn reset() -> Weight {
-		Weight::from_parts(50_000_000, 3_600).saturating_add(RocksDbWeight::get().reads_writes(1, 2))
+		Weight::from_parts(50_000_000, 3_600)
+			.saturating_add(RocksDbWeight::get().reads_writes(1, 2))
 	}
 }

@@ -196,8 +196,8 @@ pub mod pallet {
 			// Silo accounts are derived by truncation: an account type too short to hold the
 			// pallet id and a silo id would give different silos one account.
 			assert!(
-				Self::account_id(0) != Self::account_id(1) &&
-					Self::account_id(1) != Self::account_id(SiloId::MAX),
+				Self::account_id(0) != Self::account_id(1)
+					&& Self::account_id(1) != Self::account_id(SiloId::MAX),
 				"AccountId is too short to derive distinct silo accounts"
 			);
 		}
@@ -251,7 +251,11 @@ pub mod pallet {
 		/// [`Error::PoolDepleted`], [`Error::DepositTooSmall`].
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::provide_liquidity())]
-		pub fn provide_liquidity(origin: OriginFor<T>, silo: SiloId, amount: Balance) -> DispatchResult {
+		pub fn provide_liquidity(
+			origin: OriginFor<T>,
+			silo: SiloId,
+			amount: Balance,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_provide_liquidity(silo, &who, amount)
 		}
@@ -263,7 +267,11 @@ pub mod pallet {
 		/// [`Error::SiloBelowMinimum`].
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::withdraw_liquidity())]
-		pub fn withdraw_liquidity(origin: OriginFor<T>, silo: SiloId, shares: Balance) -> DispatchResult {
+		pub fn withdraw_liquidity(
+			origin: OriginFor<T>,
+			silo: SiloId,
+			shares: Balance,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_withdraw_liquidity(silo, &who, shares)
 		}
@@ -274,7 +282,11 @@ pub mod pallet {
 		/// [`Error::ZeroAmount`], [`Error::SiloFrozen`], [`Error::DepositCapExceeded`].
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::deposit_margin())]
-		pub fn deposit_margin(origin: OriginFor<T>, silo: SiloId, amount: Balance) -> DispatchResult {
+		pub fn deposit_margin(
+			origin: OriginFor<T>,
+			silo: SiloId,
+			amount: Balance,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_deposit_margin(silo, &who, amount)
 		}
@@ -286,7 +298,11 @@ pub mod pallet {
 		/// [`Error::SiloBelowMinimum`].
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::withdraw_margin())]
-		pub fn withdraw_margin(origin: OriginFor<T>, silo: SiloId, amount: Balance) -> DispatchResult {
+		pub fn withdraw_margin(
+			origin: OriginFor<T>,
+			silo: SiloId,
+			amount: Balance,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_withdraw_margin(silo, &who, amount)
 		}
@@ -298,7 +314,11 @@ pub mod pallet {
 		/// [`Error::ZeroAmount`].
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::fund_insurance())]
-		pub fn fund_insurance(origin: OriginFor<T>, silo: SiloId, amount: Balance) -> DispatchResult {
+		pub fn fund_insurance(
+			origin: OriginFor<T>,
+			silo: SiloId,
+			amount: Balance,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_fund_insurance(silo, &who, amount)
 		}
@@ -406,7 +426,13 @@ pub mod pallet {
 			ensure!(remaining == 0 || remaining >= minimum, Error::<T>::SiloBelowMinimum);
 			let preservation =
 				if remaining == 0 { Preservation::Expendable } else { Preservation::Preserve };
-			T::Assets::transfer(info.asset.clone(), &Self::account_id(silo), dest, amount, preservation)?;
+			T::Assets::transfer(
+				info.asset.clone(),
+				&Self::account_id(silo),
+				dest,
+				amount,
+				preservation,
+			)?;
 			T::Monitor::note_outflow(info.segment, amount, value_before);
 			Ok(())
 		}
@@ -421,15 +447,22 @@ pub mod pallet {
 			let shares = info.books.shares_for(amount).ok_or(Error::<T>::PoolDepleted)?;
 			ensure!(shares > 0, Error::<T>::DepositTooSmall);
 			let books = &mut info.books;
-			books.lp_liquidity = books.lp_liquidity.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
-			books.lp_shares = books.lp_shares.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
+			books.lp_liquidity =
+				books.lp_liquidity.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+			books.lp_shares =
+				books.lp_shares.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
 			LpShares::<T>::try_mutate(silo, who, |held| {
 				*held = held.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
 				Ok::<_, DispatchError>(())
 			})?;
 			Self::pull(silo, &info, who, amount, value_before)?;
 			Silos::<T>::insert(silo, info);
-			Self::deposit_event(Event::LiquidityProvided { silo, who: who.clone(), amount, shares });
+			Self::deposit_event(Event::LiquidityProvided {
+				silo,
+				who: who.clone(),
+				amount,
+				shares,
+			});
 			Ok(())
 		}
 
@@ -449,14 +482,21 @@ pub mod pallet {
 			let value_before = info.books.value()?;
 			let amount = info.books.amount_for(shares).ok_or(ArithmeticError::Overflow)?;
 			let books = &mut info.books;
-			books.lp_liquidity = books.lp_liquidity.checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
-			books.lp_shares = books.lp_shares.checked_sub(shares).ok_or(ArithmeticError::Underflow)?;
+			books.lp_liquidity =
+				books.lp_liquidity.checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
+			books.lp_shares =
+				books.lp_shares.checked_sub(shares).ok_or(ArithmeticError::Underflow)?;
 			LpShares::<T>::set(silo, who, held - shares);
 			if amount > 0 {
 				Self::push(silo, &info, who, amount, value_before)?;
 			}
 			Silos::<T>::insert(silo, info);
-			Self::deposit_event(Event::LiquidityWithdrawn { silo, who: who.clone(), amount, shares });
+			Self::deposit_event(Event::LiquidityWithdrawn {
+				silo,
+				who: who.clone(),
+				amount,
+				shares,
+			});
 			Ok(())
 		}
 
@@ -578,11 +618,13 @@ pub mod pallet {
 			let mut info = Self::silo(silo)?;
 			let Settlement { margin, pnl, reward } = settlement;
 			Self::mutate_margin(silo, who, |m| {
-				m.locked = m.locked.checked_sub(margin).ok_or(Error::<T>::InsufficientLockedMargin)?;
+				m.locked =
+					m.locked.checked_sub(margin).ok_or(Error::<T>::InsufficientLockedMargin)?;
 				Ok(())
 			})?;
 			let books = &mut info.books;
-			books.locked_margin = books.locked_margin.checked_sub(margin).ok_or(ArithmeticError::Underflow)?;
+			books.locked_margin =
+				books.locked_margin.checked_sub(margin).ok_or(ArithmeticError::Underflow)?;
 
 			// The trader's side against the pool.
 			let (mut remaining, bad_debt) = match pnl {
@@ -594,8 +636,10 @@ pub mod pallet {
 				},
 				Pnl::Loss(loss) => {
 					let collected = loss.min(margin);
-					books.lp_liquidity =
-						books.lp_liquidity.checked_add(collected).ok_or(ArithmeticError::Overflow)?;
+					books.lp_liquidity = books
+						.lp_liquidity
+						.checked_add(collected)
+						.ok_or(ArithmeticError::Overflow)?;
 					(margin - collected, loss - collected)
 				},
 			};
@@ -625,7 +669,12 @@ pub mod pallet {
 			Silos::<T>::insert(silo, info);
 
 			if bad_debt > 0 {
-				Self::deposit_event(Event::BadDebtAbsorbed { silo, bad_debt, by_insurance, by_lps });
+				Self::deposit_event(Event::BadDebtAbsorbed {
+					silo,
+					bad_debt,
+					by_insurance,
+					by_lps,
+				});
 				T::Monitor::note_bad_debt(segment, by_lps);
 			}
 			Ok(outcome)
@@ -644,7 +693,8 @@ pub mod pallet {
 			let dest_value = Self::ensure_can_take_deposit(&dest, amount)?;
 			let source_value = source.books.value()?;
 			Self::mutate_margin(from, who, |m| {
-				m.escrowed = m.escrowed.checked_sub(amount).ok_or(Error::<T>::InsufficientEscrow)?;
+				m.escrowed =
+					m.escrowed.checked_sub(amount).ok_or(Error::<T>::InsufficientEscrow)?;
 				Ok(())
 			})?;
 			source.books.escrowed =

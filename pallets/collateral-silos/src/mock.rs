@@ -77,8 +77,8 @@ pub enum Note {
 }
 
 thread_local! {
-	static STATUS: RefCell<BTreeMap<SegmentId, SegmentStatus>> = RefCell::new(BTreeMap::new());
-	static NOTES: RefCell<Vec<Note>> = RefCell::new(Vec::new());
+	static STATUS: RefCell<BTreeMap<SegmentId, SegmentStatus>> = const { RefCell::new(BTreeMap::new()) };
+	static NOTES: RefCell<Vec<Note>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The breaker's verdict, set by each test; every segment is normal unless a test says not.
@@ -172,7 +172,10 @@ impl ExtBuilder {
 		.assimilate_storage(&mut storage)
 		.unwrap();
 		pallet_assets::GenesisConfig::<Test> {
-			assets: vec![(USDC, ASSET_OWNER, true, MIN_BALANCE), (DOT, ASSET_OWNER, true, MIN_BALANCE)],
+			assets: vec![
+				(USDC, ASSET_OWNER, true, MIN_BALANCE),
+				(DOT, ASSET_OWNER, true, MIN_BALANCE),
+			],
 			metadata: vec![],
 			accounts: [ALICE, BOB, CHARLIE]
 				.into_iter()
@@ -208,7 +211,10 @@ impl ExtBuilder {
 /// Every silo account holds exactly its books: nobody in these tests sends it anything else.
 pub fn assert_books_exact() {
 	for (silo, info) in Silos::<Test>::iter() {
-		let held = <Assets as Inspect<AccountId>>::balance(info.asset, &crate::Pallet::<Test>::account_id(silo));
+		let held = <Assets as Inspect<AccountId>>::balance(
+			info.asset,
+			&crate::Pallet::<Test>::account_id(silo),
+		);
 		assert_eq!(held, info.books.value().unwrap(), "silo {silo} account and books differ");
 	}
 }

@@ -56,8 +56,13 @@ mod create_silo {
 			assert_eq!(SiloOfSegment::<Test>::get(3), Some(7));
 			assert_eq!(<Pallet as SiloDirectory>::segment_of(7), Some(3));
 			System::assert_last_event(
-				Event::SiloCreated { silo: 7, segment: 3, asset: USDC, account: Pallet::account_id(7) }
-					.into(),
+				Event::SiloCreated {
+					silo: 7,
+					segment: 3,
+					asset: USDC,
+					account: Pallet::account_id(7),
+				}
+				.into(),
 			);
 		});
 	}
@@ -79,7 +84,10 @@ mod create_silo {
 				Pallet::create_silo(RuntimeOrigin::signed(ALICE), 0, 0, USDC, 1),
 				DispatchError::BadOrigin
 			);
-			assert_noop!(Pallet::create_silo(RuntimeOrigin::none(), 0, 0, USDC, 1), DispatchError::BadOrigin);
+			assert_noop!(
+				Pallet::create_silo(RuntimeOrigin::none(), 0, 0, USDC, 1),
+				DispatchError::BadOrigin
+			);
 		});
 	}
 
@@ -120,12 +128,21 @@ mod set_silo_params {
 	#[test]
 	fn set_silo_params_works() {
 		ExtBuilder::default().build_and_execute(|| {
-			assert_ok!(Pallet::set_silo_params(RuntimeOrigin::root(), ETH_SILO, 42, SiloStatus::Frozen));
+			assert_ok!(Pallet::set_silo_params(
+				RuntimeOrigin::root(),
+				ETH_SILO,
+				42,
+				SiloStatus::Frozen
+			));
 			let info = Silos::<Test>::get(ETH_SILO).unwrap();
 			assert_eq!((info.deposit_cap, info.status), (42, SiloStatus::Frozen));
 			System::assert_last_event(
-				Event::SiloParamsSet { silo: ETH_SILO, deposit_cap: 42, status: SiloStatus::Frozen }
-					.into(),
+				Event::SiloParamsSet {
+					silo: ETH_SILO,
+					deposit_cap: 42,
+					status: SiloStatus::Frozen,
+				}
+				.into(),
 			);
 		});
 	}
@@ -159,8 +176,13 @@ mod liquidity {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 1_000));
 			System::assert_last_event(
-				Event::LiquidityProvided { silo: BTC_SILO, who: ALICE, amount: 1_000, shares: 1_000 }
-					.into(),
+				Event::LiquidityProvided {
+					silo: BTC_SILO,
+					who: ALICE,
+					amount: 1_000,
+					shares: 1_000,
+				}
+				.into(),
 			);
 			assert_eq!(LpShares::<Test>::get(BTC_SILO, ALICE), 1_000);
 			assert_eq!(books(BTC_SILO).lp_liquidity, 1_000);
@@ -188,8 +210,13 @@ mod liquidity {
 			// Alice takes out her 1_000 shares' worth: 1_500.
 			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 1_000));
 			System::assert_last_event(
-				Event::LiquidityWithdrawn { silo: BTC_SILO, who: ALICE, amount: 1_500, shares: 1_000 }
-					.into(),
+				Event::LiquidityWithdrawn {
+					silo: BTC_SILO,
+					who: ALICE,
+					amount: 1_500,
+					shares: 1_000,
+				}
+				.into(),
 			);
 			assert_eq!(usdc(ALICE), ENDOWMENT + 500);
 		});
@@ -212,7 +239,12 @@ mod liquidity {
 	#[test]
 	fn provide_liquidity_fails_if_frozen() {
 		ExtBuilder::default().build_and_execute(|| {
-			assert_ok!(Pallet::set_silo_params(RuntimeOrigin::root(), BTC_SILO, CAP, SiloStatus::Frozen));
+			assert_ok!(Pallet::set_silo_params(
+				RuntimeOrigin::root(),
+				BTC_SILO,
+				CAP,
+				SiloStatus::Frozen
+			));
 			assert_noop!(
 				Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 100),
 				Error::<Test>::SiloFrozen
@@ -223,7 +255,12 @@ mod liquidity {
 	#[test]
 	fn provide_liquidity_fails_past_the_deposit_cap() {
 		ExtBuilder::default().build_and_execute(|| {
-			assert_ok!(Pallet::set_silo_params(RuntimeOrigin::root(), BTC_SILO, 1_000, SiloStatus::Active));
+			assert_ok!(Pallet::set_silo_params(
+				RuntimeOrigin::root(),
+				BTC_SILO,
+				1_000,
+				SiloStatus::Active
+			));
 			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 600));
 			assert_noop!(
 				Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 401),
@@ -373,12 +410,22 @@ mod margin {
 				Pallet::deposit_margin(RuntimeOrigin::signed(BOB), ETH_SILO, 0),
 				Error::<Test>::ZeroAmount
 			);
-			assert_ok!(Pallet::set_silo_params(RuntimeOrigin::root(), ETH_SILO, 100, SiloStatus::Active));
+			assert_ok!(Pallet::set_silo_params(
+				RuntimeOrigin::root(),
+				ETH_SILO,
+				100,
+				SiloStatus::Active
+			));
 			assert_noop!(
 				Pallet::deposit_margin(RuntimeOrigin::signed(BOB), ETH_SILO, 101),
 				Error::<Test>::DepositCapExceeded
 			);
-			assert_ok!(Pallet::set_silo_params(RuntimeOrigin::root(), ETH_SILO, CAP, SiloStatus::Frozen));
+			assert_ok!(Pallet::set_silo_params(
+				RuntimeOrigin::root(),
+				ETH_SILO,
+				CAP,
+				SiloStatus::Frozen
+			));
 			assert_noop!(
 				Pallet::deposit_margin(RuntimeOrigin::signed(BOB), ETH_SILO, 1),
 				Error::<Test>::SiloFrozen
@@ -449,7 +496,12 @@ mod insurance {
 	#[test]
 	fn fund_insurance_works_even_when_frozen() {
 		ExtBuilder::default().build_and_execute(|| {
-			assert_ok!(Pallet::set_silo_params(RuntimeOrigin::root(), DOT_SILO, 0, SiloStatus::Frozen));
+			assert_ok!(Pallet::set_silo_params(
+				RuntimeOrigin::root(),
+				DOT_SILO,
+				0,
+				SiloStatus::Frozen
+			));
 			assert_ok!(Pallet::fund_insurance(RuntimeOrigin::signed(CHARLIE), DOT_SILO, 70));
 			System::assert_last_event(
 				Event::InsuranceFunded { silo: DOT_SILO, who: CHARLIE, amount: 70 }.into(),
@@ -477,8 +529,12 @@ mod ledger {
 	use super::*;
 
 	fn settle(pnl: Pnl, margin: u128, reward: Option<(AccountId, u128)>) -> SettlementOutcome {
-		<Pallet as MarginLedger<AccountId>>::settle(BTC_SILO, &BOB, Settlement { margin, pnl, reward })
-			.unwrap()
+		<Pallet as MarginLedger<AccountId>>::settle(
+			BTC_SILO,
+			&BOB,
+			Settlement { margin, pnl, reward },
+		)
+		.unwrap()
 	}
 
 	#[test]
@@ -486,9 +542,15 @@ mod ledger {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 1_000, 0, 300);
 			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 200));
-			assert_eq!(margin(BTC_SILO, BOB), MarginAccount { free: 100, locked: 200, escrowed: 0 });
+			assert_eq!(
+				margin(BTC_SILO, BOB),
+				MarginAccount { free: 100, locked: 200, escrowed: 0 }
+			);
 			assert_ok!(<Pallet as MarginLedger<AccountId>>::release_margin(BTC_SILO, &BOB, 50));
-			assert_eq!(margin(BTC_SILO, BOB), MarginAccount { free: 150, locked: 150, escrowed: 0 });
+			assert_eq!(
+				margin(BTC_SILO, BOB),
+				MarginAccount { free: 150, locked: 150, escrowed: 0 }
+			);
 			assert_eq!((books(BTC_SILO).free_margin, books(BTC_SILO).locked_margin), (150, 150));
 			// No tokens moved.
 			assert!(TestMonitor::notes().is_empty());
@@ -560,17 +622,30 @@ mod ledger {
 			let outcome = settle(Pnl::Loss(380), 300, Some((CHARLIE, 15)));
 			assert_eq!(
 				outcome,
-				SettlementOutcome { returned: 0, reward_paid: 0, bad_debt: 80, covered_by_insurance: 80 }
+				SettlementOutcome {
+					returned: 0,
+					reward_paid: 0,
+					bad_debt: 80,
+					covered_by_insurance: 80
+				}
 			);
 			// The pool got the 300 of margin and 80 from insurance: made whole.
 			assert_eq!(books(BTC_SILO).lp_liquidity, 1_380);
 			assert_eq!(books(BTC_SILO).insurance, 20);
 			System::assert_last_event(
-				Event::BadDebtAbsorbed { silo: BTC_SILO, bad_debt: 80, by_insurance: 80, by_lps: 0 }
-					.into(),
+				Event::BadDebtAbsorbed {
+					silo: BTC_SILO,
+					bad_debt: 80,
+					by_insurance: 80,
+					by_lps: 0,
+				}
+				.into(),
 			);
 			// Covered bad debt does not trip anything.
-			assert_eq!(TestMonitor::notes(), vec![Note::BadDebt { segment: BTC_SILO, uncovered: 0 }]);
+			assert_eq!(
+				TestMonitor::notes(),
+				vec![Note::BadDebt { segment: BTC_SILO, uncovered: 0 }]
+			);
 		});
 	}
 
@@ -667,7 +742,10 @@ mod transfers {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 0, 0, 300);
 			assert_ok!(<Pallet as SiloTransfers<AccountId>>::escrow(BTC_SILO, &BOB, 120));
-			assert_eq!(margin(BTC_SILO, BOB), MarginAccount { free: 180, locked: 0, escrowed: 120 });
+			assert_eq!(
+				margin(BTC_SILO, BOB),
+				MarginAccount { free: 180, locked: 0, escrowed: 120 }
+			);
 			assert_eq!(books(BTC_SILO).escrowed, 120);
 			assert_noop!(
 				<Pallet as SiloTransfers<AccountId>>::release_escrow(BTC_SILO, &BOB, 121),
@@ -684,13 +762,16 @@ mod transfers {
 			fund(BTC_SILO, 1_000, 0, 300);
 			fund(ETH_SILO, 2_000, 0, 0);
 			assert_ok!(<Pallet as SiloTransfers<AccountId>>::escrow(BTC_SILO, &BOB, 120));
-			assert_ok!(<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(BTC_SILO, ETH_SILO, &BOB, 120));
+			assert_ok!(<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(
+				BTC_SILO, ETH_SILO, &BOB, 120
+			));
 			assert_eq!(usdc(Pallet::account_id(BTC_SILO)), 1_180);
 			assert_eq!(usdc(Pallet::account_id(ETH_SILO)), 2_120);
 			assert_eq!(margin(ETH_SILO, BOB).free, 120);
 			assert_eq!(margin(BTC_SILO, BOB), MarginAccount { free: 180, locked: 0, escrowed: 0 });
 			System::assert_last_event(
-				Event::MarginTransferred { from: BTC_SILO, to: ETH_SILO, who: BOB, amount: 120 }.into(),
+				Event::MarginTransferred { from: BTC_SILO, to: ETH_SILO, who: BOB, amount: 120 }
+					.into(),
 			);
 			assert_eq!(
 				TestMonitor::notes(),
@@ -708,16 +789,27 @@ mod transfers {
 			fund(BTC_SILO, 1_000, 0, 300);
 			assert_ok!(<Pallet as SiloTransfers<AccountId>>::escrow(BTC_SILO, &BOB, 100));
 			assert_noop!(
-				<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(BTC_SILO, ETH_SILO, &BOB, 101),
+				<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(
+					BTC_SILO, ETH_SILO, &BOB, 101
+				),
 				Error::<Test>::InsufficientEscrow
 			);
-			assert_ok!(Pallet::set_silo_params(RuntimeOrigin::root(), ETH_SILO, 50, SiloStatus::Active));
+			assert_ok!(Pallet::set_silo_params(
+				RuntimeOrigin::root(),
+				ETH_SILO,
+				50,
+				SiloStatus::Active
+			));
 			assert_noop!(
-				<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(BTC_SILO, ETH_SILO, &BOB, 100),
+				<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(
+					BTC_SILO, ETH_SILO, &BOB, 100
+				),
 				Error::<Test>::DepositCapExceeded
 			);
 			assert_noop!(
-				<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(BTC_SILO, DOT_SILO, &BOB, 100),
+				<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(
+					BTC_SILO, DOT_SILO, &BOB, 100
+				),
 				Error::<Test>::AssetMismatch
 			);
 		});
@@ -746,7 +838,8 @@ mod properties {
 		let amount = 0u128..5_000;
 		prop_oneof![
 			(who.clone(), silo.clone(), amount.clone()).prop_map(|(w, s, a)| Op::Provide(w, s, a)),
-			(who.clone(), silo.clone(), amount.clone()).prop_map(|(w, s, a)| Op::WithdrawShares(w, s, a)),
+			(who.clone(), silo.clone(), amount.clone())
+				.prop_map(|(w, s, a)| Op::WithdrawShares(w, s, a)),
 			(who.clone(), silo.clone(), amount.clone()).prop_map(|(w, s, a)| Op::Deposit(w, s, a)),
 			(who.clone(), silo.clone(), amount.clone()).prop_map(|(w, s, a)| Op::Withdraw(w, s, a)),
 			(silo.clone(), amount.clone()).prop_map(|(s, a)| Op::Insure(s, a)),
@@ -758,8 +851,8 @@ mod properties {
 	}
 
 	fn total_usdc() -> u128 {
-		[ALICE, BOB, CHARLIE].iter().map(|w| usdc(*w)).sum::<u128>() +
-			[BTC_SILO, ETH_SILO].iter().map(|s| usdc(Pallet::account_id(*s))).sum::<u128>()
+		[ALICE, BOB, CHARLIE].iter().map(|w| usdc(*w)).sum::<u128>()
+			+ [BTC_SILO, ETH_SILO].iter().map(|s| usdc(Pallet::account_id(*s))).sum::<u128>()
 	}
 
 	proptest! {
@@ -800,10 +893,17 @@ mod properties {
 	#[test]
 	fn arithmetic_errors_are_typed() {
 		ExtBuilder::default().build_and_execute(|| {
-			assert_ok!(Pallet::set_silo_params(RuntimeOrigin::root(), BTC_SILO, u128::MAX, SiloStatus::Active));
+			assert_ok!(Pallet::set_silo_params(
+				RuntimeOrigin::root(),
+				BTC_SILO,
+				u128::MAX,
+				SiloStatus::Active
+			));
 			fund(BTC_SILO, 1_000, 0, 0);
 			// A deposit whose total would not fit is refused with a typed error, not wrapped.
-			Silos::<Test>::mutate(BTC_SILO, |i| i.as_mut().unwrap().books.insurance = u128::MAX - 1_000);
+			Silos::<Test>::mutate(BTC_SILO, |i| {
+				i.as_mut().unwrap().books.insurance = u128::MAX - 1_000
+			});
 			assert_noop!(
 				Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 1),
 				ArithmeticError::Overflow

@@ -8,7 +8,16 @@ use sp_runtime::ArithmeticError;
 
 /// Whether a silo takes new deposits.
 #[derive(
-	Clone, Copy, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum SiloStatus {
 	/// Takes deposits and margin locks as usual.

@@ -53,24 +53,31 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// For tests: the same placeholders priced at RocksDB costs.
 impl WeightInfo for () {
 	fn create_silo() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(2, 2))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(2, 2))
 	}
 	fn set_silo_params() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(1, 1))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(1, 1))
 	}
 	fn provide_liquidity() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(6, 5))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(6, 5))
 	}
 	fn withdraw_liquidity() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(7, 5))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(7, 5))
 	}
 	fn deposit_margin() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(5, 4))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(5, 4))
 	}
 	fn withdraw_margin() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(6, 4))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(6, 4))
 	}
 	fn fund_insurance() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(5, 3))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(5, 3))
 	}
 }

@@ -326,7 +326,11 @@ pub mod pallet {
 		/// [`Error::ZeroAmount`], and the silo's `InsufficientFreeMargin`.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::add_margin())]
-		pub fn add_margin(origin: OriginFor<T>, segment: SegmentId, amount: Balance) -> DispatchResult {
+		pub fn add_margin(
+			origin: OriginFor<T>,
+			segment: SegmentId,
+			amount: Balance,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_add_margin(segment, &who, amount)
 		}
@@ -455,7 +459,10 @@ pub mod pallet {
 			let needed =
 				math::required_margin(p.size, p.entry_price, price, info.risk.initial_margin)
 					.ok_or(ArithmeticError::Overflow)?;
-			ensure!(Self::equity_at(info, p, price)? >= needed as i128, Error::<T>::InsufficientMargin);
+			ensure!(
+				Self::equity_at(info, p, price)? >= needed as i128,
+				Error::<T>::InsufficientMargin
+			);
 			Ok(())
 		}
 
@@ -553,7 +560,9 @@ pub mod pallet {
 			Positions::<T>::insert(segment, who, position);
 			let who = who.clone();
 			Self::deposit_event(match existing {
-				None => Event::PositionOpened { segment, who, side, size, margin, entry_price: price },
+				None => {
+					Event::PositionOpened { segment, who, side, size, margin, entry_price: price }
+				},
 				Some(_) => Event::PositionIncreased {
 					segment,
 					who,
@@ -612,20 +621,36 @@ pub mod pallet {
 			let price = Self::fresh_price(&info)?;
 			Self::accrue_funding(&mut info)?;
 
-			let (pnl, margin, outcome) = Self::settle_part(&info, who, &position, part, price, None)?;
+			let (pnl, margin, outcome) =
+				Self::settle_part(&info, who, &position, part, price, None)?;
 			let oi = Self::side_oi(&mut info, position.side);
 			*oi = oi.checked_sub(part).ok_or(ArithmeticError::Underflow)?;
 			position.size -= part;
-			position.margin = position.margin.checked_sub(margin).ok_or(ArithmeticError::Underflow)?;
+			position.margin =
+				position.margin.checked_sub(margin).ok_or(ArithmeticError::Underflow)?;
 			Segments::<T>::insert(segment, info);
 			let who = who.clone();
 			let returned = outcome.returned;
 			if position.size == 0 {
 				Positions::<T>::remove(segment, &who);
-				Self::deposit_event(Event::PositionClosed { segment, who, size: part, price, pnl, returned });
+				Self::deposit_event(Event::PositionClosed {
+					segment,
+					who,
+					size: part,
+					price,
+					pnl,
+					returned,
+				});
 			} else {
 				Positions::<T>::insert(segment, &who, position);
-				Self::deposit_event(Event::PositionDecreased { segment, who, size: part, price, pnl, returned });
+				Self::deposit_event(Event::PositionDecreased {
+					segment,
+					who,
+					size: part,
+					price,
+					pnl,
+					returned,
+				});
 			}
 			Ok(())
 		}
@@ -638,7 +663,8 @@ pub mod pallet {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
 			let info = Self::segment(segment)?;
 			let mut position = Self::position(segment, who)?;
-			position.margin = position.margin.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+			position.margin =
+				position.margin.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
 			T::Silos::lock_margin(info.silo, who, amount)?;
 			Positions::<T>::insert(segment, who, position);
 			Self::deposit_event(Event::MarginAdded { segment, who: who.clone(), amount });
@@ -656,7 +682,8 @@ pub mod pallet {
 			Self::ensure_new_risk_allowed(segment)?;
 			let price = Self::fresh_price(&info)?;
 			Self::accrue_funding(&mut info)?;
-			position.margin = position.margin.checked_sub(amount).ok_or(Error::<T>::InsufficientMargin)?;
+			position.margin =
+				position.margin.checked_sub(amount).ok_or(Error::<T>::InsufficientMargin)?;
 			Self::ensure_initial_margin(&info, &position, price)?;
 			T::Silos::release_margin(info.silo, who, amount)?;
 			Positions::<T>::insert(segment, who, position);

@@ -91,7 +91,12 @@ pub fn equity(
 }
 
 /// The margin a position needs at `mark` for a margin `ratio`, rounded up.
-pub fn required_margin(size: Balance, entry: Price, mark: Price, ratio: Permill) -> Option<Balance> {
+pub fn required_margin(
+	size: Balance,
+	entry: Price,
+	mark: Price,
+	ratio: Permill,
+) -> Option<Balance> {
 	let worth = notional_at(size, entry, mark)?;
 	mul_div(worth, ratio.deconstruct().into(), 1_000_000, Rounding::Up)
 }
@@ -253,15 +258,20 @@ mod tests {
 	#[test]
 	fn liquidation_prices() {
 		// Long 1_000 at 100 with 100 margin, 5% maintenance: 100 * 900 / 950.
-		let long = liquidation_price(Side::Long, 1_000, 100, p(100), 0, Permill::from_percent(5))
-			.unwrap();
+		let long =
+			liquidation_price(Side::Long, 1_000, 100, p(100), 0, Permill::from_percent(5)).unwrap();
 		assert!(long.into_inner().abs_diff(Price::from_rational(90_000, 950).into_inner()) <= 1);
 		// Short: 100 * 1_100 / 1_050.
 		let short = liquidation_price(Side::Short, 1_000, 100, p(100), 0, Permill::from_percent(5))
 			.unwrap();
-		assert!(short.into_inner().abs_diff(Price::from_rational(110_000, 1_050).into_inner()) <= 1);
+		assert!(
+			short.into_inner().abs_diff(Price::from_rational(110_000, 1_050).into_inner()) <= 1
+		);
 		// A fully collateralised long is never liquidated.
-		assert_eq!(liquidation_price(Side::Long, 1_000, 1_000, p(100), 0, Permill::from_percent(5)), None);
+		assert_eq!(
+			liquidation_price(Side::Long, 1_000, 1_000, p(100), 0, Permill::from_percent(5)),
+			None
+		);
 		assert_eq!(liquidation_price(Side::Long, 0, 1, p(100), 0, Permill::from_percent(5)), None);
 	}
 
@@ -273,7 +283,10 @@ mod tests {
 		// All long: longs pay the full rate.
 		assert_eq!(funding_rate(1_000, 0, rate), Some(FixedI128::from_rational(1, 100)));
 		// 3:1 short: shorts pay half the rate.
-		assert_eq!(funding_rate(250, 750, rate), Some(FixedI128::from_inner(-FixedI128::DIV / 200)));
+		assert_eq!(
+			funding_rate(250, 750, rate),
+			Some(FixedI128::from_inner(-FixedI128::DIV / 200))
+		);
 	}
 
 	#[test]

@@ -2,8 +2,8 @@
 //! doubles behind the interface traits; no other Bulkhead pallet is compiled in.
 
 use crate::{self as pallet_execution_segments, RiskParams};
-use core::{cell::RefCell, time::Duration};
 use codec::Encode;
+use core::{cell::RefCell, time::Duration};
 use frame_support::{assert_ok, derive_impl, storage::unhashed, traits::UnixTime};
 use segment_interface::{
 	Balance, MarginLedger, Moment, OracleKey, Pnl, Price, PriceFeed, PriceMonitor, PricePoint,
@@ -136,14 +136,17 @@ impl MarginLedger<AccountId> for TestSilos {
 	}
 	fn lock_margin(silo: SiloId, who: &AccountId, amount: Balance) -> DispatchResult {
 		let (free, locked) = margin_of(silo, *who);
-		let free = free.checked_sub(amount).ok_or(DispatchError::Other("InsufficientFreeMargin"))?;
+		let free =
+			free.checked_sub(amount).ok_or(DispatchError::Other("InsufficientFreeMargin"))?;
 		set_margin(silo, *who, (free, locked + amount));
 		world(|w| w.ledger_calls.push(LedgerCall::Lock { silo, who: *who, amount }));
 		Ok(())
 	}
 	fn release_margin(silo: SiloId, who: &AccountId, amount: Balance) -> DispatchResult {
 		let (free, locked) = margin_of(silo, *who);
-		let locked = locked.checked_sub(amount).ok_or(DispatchError::Other("InsufficientLockedMargin"))?;
+		let locked = locked
+			.checked_sub(amount)
+			.ok_or(DispatchError::Other("InsufficientLockedMargin"))?;
 		set_margin(silo, *who, (free + amount, locked));
 		world(|w| w.ledger_calls.push(LedgerCall::Release { silo, who: *who, amount }));
 		Ok(())
@@ -168,7 +171,7 @@ impl MarginLedger<AccountId> for TestSilos {
 		};
 		Self::set_pool(silo, pool);
 		let mut outcome = SettlementOutcome { bad_debt, ..Default::default() };
-		if let Some((liquidator, fee)) = settlement.reward.clone() {
+		if let Some((liquidator, fee)) = settlement.reward {
 			outcome.reward_paid = fee.min(remaining);
 			remaining -= outcome.reward_paid;
 			let (free, locked) = margin_of(silo, liquidator);
@@ -176,7 +179,9 @@ impl MarginLedger<AccountId> for TestSilos {
 		}
 		outcome.returned = remaining;
 		let (free, locked) = margin_of(silo, *who);
-		let locked = locked.checked_sub(margin).ok_or(DispatchError::Other("InsufficientLockedMargin"))?;
+		let locked = locked
+			.checked_sub(margin)
+			.ok_or(DispatchError::Other("InsufficientLockedMargin"))?;
 		set_margin(silo, *who, (free + remaining, locked));
 		world(|w| w.ledger_calls.push(LedgerCall::Settle { silo, who: *who, settlement }));
 		Ok(outcome)
@@ -276,8 +281,20 @@ pub fn new_test_ext(test: impl FnOnce()) {
 		}
 		TestPrices::set("BTC/USD", price(100));
 		TestPrices::set("ETH/USD", price(10));
-		assert_ok!(ExecutionSegments::create_segment(RuntimeOrigin::root(), BTC, 0, key("BTC/USD"), risk()));
-		assert_ok!(ExecutionSegments::create_segment(RuntimeOrigin::root(), ETH, 1, key("ETH/USD"), risk()));
+		assert_ok!(ExecutionSegments::create_segment(
+			RuntimeOrigin::root(),
+			BTC,
+			0,
+			key("BTC/USD"),
+			risk()
+		));
+		assert_ok!(ExecutionSegments::create_segment(
+			RuntimeOrigin::root(),
+			ETH,
+			1,
+			key("ETH/USD"),
+			risk()
+		));
 		world(|w| w.ledger_calls.clear());
 		test();
 		ExecutionSegments::do_try_state().expect("invariants hold after the test");
@@ -290,7 +307,11 @@ pub fn assert_locked_margin_matches_positions() {
 	for (segment, info) in crate::Segments::<Test>::iter() {
 		for who in [ALICE, BOB, KEEPER, NOBODY] {
 			let margin = crate::Positions::<Test>::get(segment, who).map_or(0, |p| p.margin);
-			assert_eq!(TestSilos::margin(info.silo, who).1, margin, "segment {segment} account {who}");
+			assert_eq!(
+				TestSilos::margin(info.silo, who).1,
+				margin,
+				"segment {segment} account {who}"
+			);
 		}
 	}
 }

@@ -27,10 +27,21 @@ mod create_segment {
 	#[test]
 	fn create_segment_works() {
 		new_test_ext(|| {
-			assert_ok!(Segs::create_segment(RuntimeOrigin::root(), SPARE, 2, key("DOT/USD"), risk()));
+			assert_ok!(Segs::create_segment(
+				RuntimeOrigin::root(),
+				SPARE,
+				2,
+				key("DOT/USD"),
+				risk()
+			));
 			System::assert_last_event(
-				Event::SegmentCreated { segment: SPARE, silo: 2, oracle_key: key("DOT/USD"), risk: risk() }
-					.into(),
+				Event::SegmentCreated {
+					segment: SPARE,
+					silo: 2,
+					oracle_key: key("DOT/USD"),
+					risk: risk(),
+				}
+				.into(),
 			);
 			let created = info(SPARE);
 			assert_eq!((created.silo, created.long_oi, created.short_oi), (2, 0, 0));
@@ -44,7 +55,13 @@ mod create_segment {
 	fn create_segment_rejects_non_admins() {
 		new_test_ext(|| {
 			assert_noop!(
-				Segs::create_segment(RuntimeOrigin::signed(ALICE), SPARE, 2, key("DOT/USD"), risk()),
+				Segs::create_segment(
+					RuntimeOrigin::signed(ALICE),
+					SPARE,
+					2,
+					key("DOT/USD"),
+					risk()
+				),
 				DispatchError::BadOrigin
 			);
 		});
@@ -108,7 +125,13 @@ mod create_segment {
 	#[test]
 	fn create_segment_fails_past_the_segments_per_oracle_limit() {
 		new_test_ext(|| {
-			assert_ok!(Segs::create_segment(RuntimeOrigin::root(), SPARE, 2, key("BTC/USD"), risk()));
+			assert_ok!(Segs::create_segment(
+				RuntimeOrigin::root(),
+				SPARE,
+				2,
+				key("BTC/USD"),
+				risk()
+			));
 			assert_noop!(
 				Segs::create_segment(RuntimeOrigin::root(), 3, 3, key("BTC/USD"), risk()),
 				Error::<Test>::TooManySegmentsOnOracle
@@ -136,7 +159,11 @@ mod set_risk_params {
 		new_test_ext(|| {
 			open(ALICE, Side::Long, 10_000, 1_000);
 			run_to_block(11);
-			assert_ok!(Segs::set_risk_params(RuntimeOrigin::root(), BTC, RiskParams { funding_rate: Default::default(), ..risk() }));
+			assert_ok!(Segs::set_risk_params(
+				RuntimeOrigin::root(),
+				BTC,
+				RiskParams { funding_rate: Default::default(), ..risk() }
+			));
 			// Ten blocks at 0.01% with every position long.
 			assert_eq!(info(BTC).funding_index, FixedI128::from_rational(1, 1_000));
 			assert_eq!(info(BTC).funding_updated, 11);
@@ -155,7 +182,11 @@ mod set_risk_params {
 				Error::<Test>::UnknownSegment
 			);
 			assert_noop!(
-				Segs::set_risk_params(RuntimeOrigin::root(), BTC, RiskParams { max_leverage: 0, ..risk() }),
+				Segs::set_risk_params(
+					RuntimeOrigin::root(),
+					BTC,
+					RiskParams { max_leverage: 0, ..risk() }
+				),
 				Error::<Test>::InvalidRiskParams
 			);
 		});
@@ -191,7 +222,10 @@ mod open_position {
 				}
 			);
 			assert_eq!(info(BTC).long_oi, 10_000);
-			assert_eq!(TestSilos::calls(), vec![LedgerCall::Lock { silo: 0, who: ALICE, amount: 1_000 }]);
+			assert_eq!(
+				TestSilos::calls(),
+				vec![LedgerCall::Lock { silo: 0, who: ALICE, amount: 1_000 }]
+			);
 			assert_eq!(TestSilos::margin(0, ALICE), (FREE_MARGIN - 1_000, 1_000));
 		});
 	}
@@ -258,7 +292,13 @@ mod open_position {
 				Error::<Test>::ReduceOnly
 			);
 			// The other segment trades on.
-			assert_ok!(Segs::open_position(RuntimeOrigin::signed(ALICE), ETH, Side::Long, 1_000, 100));
+			assert_ok!(Segs::open_position(
+				RuntimeOrigin::signed(ALICE),
+				ETH,
+				Side::Long,
+				1_000,
+				100
+			));
 		});
 	}
 
@@ -305,7 +345,11 @@ mod open_position {
 	#[test]
 	fn open_position_fails_below_initial_margin() {
 		new_test_ext(|| {
-			assert_ok!(Segs::set_risk_params(RuntimeOrigin::root(), BTC, RiskParams { max_leverage: 20, ..risk() }));
+			assert_ok!(Segs::set_risk_params(
+				RuntimeOrigin::root(),
+				BTC,
+				RiskParams { max_leverage: 20, ..risk() }
+			));
 			assert_noop!(
 				Segs::open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 10_000, 999),
 				Error::<Test>::InsufficientMargin
@@ -339,7 +383,11 @@ mod open_position {
 			// The other side has its own cap.
 			open(BOB, Side::Short, 50_000, 10_000);
 			// The absolute cap.
-			assert_ok!(Segs::set_risk_params(RuntimeOrigin::root(), ETH, RiskParams { max_open_interest: 20_000, ..risk() }));
+			assert_ok!(Segs::set_risk_params(
+				RuntimeOrigin::root(),
+				ETH,
+				RiskParams { max_open_interest: 20_000, ..risk() }
+			));
 			assert_noop!(
 				Segs::open_position(RuntimeOrigin::signed(ALICE), ETH, Side::Short, 20_001, 10_000),
 				Error::<Test>::OpenInterestCapExceeded
@@ -463,7 +511,10 @@ mod decrease_and_close {
 				Segs::decrease_position(RuntimeOrigin::signed(ALICE), BTC, 0),
 				Error::<Test>::ZeroSize
 			);
-			assert_noop!(Segs::close_position(RuntimeOrigin::signed(BOB), BTC), Error::<Test>::NoPosition);
+			assert_noop!(
+				Segs::close_position(RuntimeOrigin::signed(BOB), BTC),
+				Error::<Test>::NoPosition
+			);
 		});
 	}
 
@@ -485,7 +536,10 @@ mod decrease_and_close {
 		new_test_ext(|| {
 			open(ALICE, Side::Long, 10_000, 1_000);
 			TestTime::advance_ms(60_001);
-			assert_noop!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC), Error::<Test>::StalePrice);
+			assert_noop!(
+				Segs::close_position(RuntimeOrigin::signed(ALICE), BTC),
+				Error::<Test>::StalePrice
+			);
 		});
 	}
 }
@@ -500,7 +554,9 @@ mod margin {
 			TestBreaker::set(BTC, SegmentStatus::Severed);
 			TestPrices::remove("BTC/USD");
 			assert_ok!(Segs::add_margin(RuntimeOrigin::signed(ALICE), BTC, 500));
-			System::assert_last_event(Event::MarginAdded { segment: BTC, who: ALICE, amount: 500 }.into());
+			System::assert_last_event(
+				Event::MarginAdded { segment: BTC, who: ALICE, amount: 500 }.into(),
+			);
 			assert_eq!(position(ALICE).margin, 1_500);
 			assert_eq!(TestSilos::margin(0, ALICE), (FREE_MARGIN - 1_500, 1_500));
 		});
@@ -509,9 +565,15 @@ mod margin {
 	#[test]
 	fn add_margin_fails_for_zero_no_position_or_no_free_margin() {
 		new_test_ext(|| {
-			assert_noop!(Segs::add_margin(RuntimeOrigin::signed(ALICE), BTC, 5), Error::<Test>::NoPosition);
+			assert_noop!(
+				Segs::add_margin(RuntimeOrigin::signed(ALICE), BTC, 5),
+				Error::<Test>::NoPosition
+			);
 			open(ALICE, Side::Long, 10_000, 1_000);
-			assert_noop!(Segs::add_margin(RuntimeOrigin::signed(ALICE), BTC, 0), Error::<Test>::ZeroAmount);
+			assert_noop!(
+				Segs::add_margin(RuntimeOrigin::signed(ALICE), BTC, 0),
+				Error::<Test>::ZeroAmount
+			);
 			assert_noop!(
 				Segs::add_margin(RuntimeOrigin::signed(ALICE), BTC, FREE_MARGIN),
 				DispatchError::Other("InsufficientFreeMargin")
@@ -524,9 +586,14 @@ mod margin {
 		new_test_ext(|| {
 			open(ALICE, Side::Long, 10_000, 2_000);
 			assert_ok!(Segs::remove_margin(RuntimeOrigin::signed(ALICE), BTC, 1_000));
-			System::assert_last_event(Event::MarginRemoved { segment: BTC, who: ALICE, amount: 1_000 }.into());
+			System::assert_last_event(
+				Event::MarginRemoved { segment: BTC, who: ALICE, amount: 1_000 }.into(),
+			);
 			assert_eq!(position(ALICE).margin, 1_000);
-			assert_eq!(TestSilos::last_call(), Some(LedgerCall::Release { silo: 0, who: ALICE, amount: 1_000 }));
+			assert_eq!(
+				TestSilos::last_call(),
+				Some(LedgerCall::Release { silo: 0, who: ALICE, amount: 1_000 })
+			);
 		});
 	}
 
@@ -562,8 +629,14 @@ mod margin {
 				Error::<Test>::SegmentSevered
 			);
 			TestBreaker::set(BTC, SegmentStatus::Recovering);
-			assert_noop!(Segs::remove_margin(RuntimeOrigin::signed(ALICE), BTC, 1), Error::<Test>::ReduceOnly);
-			assert_noop!(Segs::remove_margin(RuntimeOrigin::signed(ALICE), BTC, 0), Error::<Test>::ZeroAmount);
+			assert_noop!(
+				Segs::remove_margin(RuntimeOrigin::signed(ALICE), BTC, 1),
+				Error::<Test>::ReduceOnly
+			);
+			assert_noop!(
+				Segs::remove_margin(RuntimeOrigin::signed(ALICE), BTC, 0),
+				Error::<Test>::ZeroAmount
+			);
 		});
 	}
 }
@@ -595,7 +668,11 @@ mod liquidate {
 				Some(LedgerCall::Settle {
 					silo: 0,
 					who: ALICE,
-					settlement: Settlement { margin: 1_000, pnl: Pnl::Loss(600), reward: Some((KEEPER, 94)) }
+					settlement: Settlement {
+						margin: 1_000,
+						pnl: Pnl::Loss(600),
+						reward: Some((KEEPER, 94))
+					}
 				})
 			);
 			assert_eq!(TestSilos::margin(0, KEEPER).0, 94);
@@ -736,7 +813,13 @@ mod oracle {
 	#[test]
 	fn note_price_tells_the_breaker_for_every_segment_on_the_feed() {
 		new_test_ext(|| {
-			assert_ok!(Segs::create_segment(RuntimeOrigin::root(), SPARE, 2, key("BTC/USD"), risk()));
+			assert_ok!(Segs::create_segment(
+				RuntimeOrigin::root(),
+				SPARE,
+				2,
+				key("BTC/USD"),
+				risk()
+			));
 			Segs::note_price(&key("BTC/USD"), price(101));
 			Segs::note_price(&key("SOL/USD"), price(1));
 			assert_eq!(TestBreaker::price_notes(), vec![(BTC, price(101)), (SPARE, price(101))]);
@@ -763,7 +846,8 @@ mod properties {
 	fn op() -> impl Strategy<Value = Op> {
 		let who = prop_oneof![Just(ALICE), Just(BOB)];
 		prop_oneof![
-			(who.clone(), any::<bool>(), 0u128..50_000, 0u128..10_000).prop_map(|(w, l, s, m)| Op::Open(w, l, s, m)),
+			(who.clone(), any::<bool>(), 0u128..50_000, 0u128..10_000)
+				.prop_map(|(w, l, s, m)| Op::Open(w, l, s, m)),
 			(who.clone(), 0u128..50_000).prop_map(|(w, s)| Op::Decrease(w, s)),
 			who.clone().prop_map(Op::Close),
 			(who.clone(), 0u128..5_000).prop_map(|(w, a)| Op::AddMargin(w, a)),

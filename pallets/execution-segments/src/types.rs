@@ -8,7 +8,16 @@ use sp_runtime::{FixedI128, Perbill, Permill};
 
 /// Which way a position faces.
 #[derive(
-	Clone, Copy, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum Side {
 	/// Gains when the price rises.
@@ -19,7 +28,16 @@ pub enum Side {
 
 /// A segment's own risk parameters.
 #[derive(
-	Clone, Copy, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub struct RiskParams {
 	/// Margin needed to open or grow a position, as a share of its value.
@@ -44,12 +62,12 @@ impl RiskParams {
 	/// Maintenance below initial, a fee inside maintenance, and no zero that would make a
 	/// position impossible or unliquidatable.
 	pub fn is_valid(&self) -> bool {
-		!self.maintenance_margin.is_zero() &&
-			self.maintenance_margin < self.initial_margin &&
-			self.liquidation_fee <= self.maintenance_margin &&
-			self.max_leverage >= 1 &&
-			!self.max_oi_share.is_zero() &&
-			self.max_oracle_age > 0
+		!self.maintenance_margin.is_zero()
+			&& self.maintenance_margin < self.initial_margin
+			&& self.liquidation_fee <= self.maintenance_margin
+			&& self.max_leverage >= 1
+			&& !self.max_oi_share.is_zero()
+			&& self.max_oracle_age > 0
 	}
 }
 

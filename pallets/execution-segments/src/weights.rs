@@ -57,27 +57,35 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// For tests: the same placeholders priced at RocksDB costs.
 impl WeightInfo for () {
 	fn create_segment() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(3, 2))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(3, 2))
 	}
 	fn set_risk_params() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(1, 1))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(1, 1))
 	}
 	fn open_position() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(8, 4))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(8, 4))
 	}
 	fn decrease_position() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(8, 5))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(8, 5))
 	}
 	fn close_position() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(8, 5))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(8, 5))
 	}
 	fn add_margin() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(4, 3))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(4, 3))
 	}
 	fn remove_margin() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(6, 3))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(6, 3))
 	}
 	fn liquidate() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(9, 6))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(9, 6))
 	}
 }

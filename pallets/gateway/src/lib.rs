@@ -44,7 +44,8 @@ pub mod pallet {
 	use frame_support::{pallet_prelude::*, traits::SortedMembers};
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
-		window::SlidingWindow, Balance, RouteId, SegmentHealth, SiloDirectory, SiloId, SiloTransfers,
+		window::SlidingWindow, Balance, RouteId, SegmentHealth, SiloDirectory, SiloId,
+		SiloTransfers,
 	};
 	use sp_runtime::{traits::Zero, ArithmeticError, Saturating};
 
@@ -192,7 +193,12 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// Governance opened a route.
-		RouteOpened { route: RouteId, from: SiloId, to: SiloId, limits: RouteLimits<BlockNumberFor<T>> },
+		RouteOpened {
+			route: RouteId,
+			from: SiloId,
+			to: SiloId,
+			limits: RouteLimits<BlockNumberFor<T>>,
+		},
 		/// Governance closed a route.
 		RouteClosed { route: RouteId },
 		/// Governance set M.
@@ -214,7 +220,12 @@ pub mod pallet {
 		/// The trader cancelled a transfer; the margin went back to them.
 		TransferCancelled { transfer: TransferId },
 		/// `amount` moved along `route`, from one silo to the other.
-		TransferExecuted { transfer: TransferId, route: RouteId, who: T::AccountId, amount: Balance },
+		TransferExecuted {
+			transfer: TransferId,
+			route: RouteId,
+			who: T::AccountId,
+			amount: Balance,
+		},
 	}
 
 	#[pallet::error]
@@ -385,7 +396,9 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// M now: the threshold governance set, or every current guardian.
 		pub fn approval_threshold() -> u32 {
-			ApprovalThreshold::<T>::get().unwrap_or_else(|| T::Guardians::count() as u32).max(1)
+			ApprovalThreshold::<T>::get()
+				.unwrap_or_else(|| T::Guardians::count() as u32)
+				.max(1)
 		}
 
 		fn route(route: RouteId) -> Result<Route<BlockNumberFor<T>>, Error<T>> {
@@ -396,7 +409,7 @@ pub mod pallet {
 		fn ensure_ends_normal(route: &Route<BlockNumberFor<T>>) -> Result<(), Error<T>> {
 			for silo in [route.from, route.to] {
 				let normal = T::Silos::segment_of(silo)
-					.map_or(false, |segment| T::Health::status(segment).allows_new_risk());
+					.is_some_and(|segment| T::Health::status(segment).allows_new_risk());
 				ensure!(normal, Error::<T>::RouteEndNotNormal);
 			}
 			Ok(())
@@ -455,9 +468,9 @@ pub mod pallet {
 
 		pub(crate) fn do_set_approval_threshold(threshold: u32) -> DispatchResult {
 			ensure!(
-				threshold >= 1 &&
-					threshold <= T::MaxGuardians::get() &&
-					threshold as usize <= T::Guardians::count(),
+				threshold >= 1
+					&& threshold <= T::MaxGuardians::get()
+					&& threshold as usize <= T::Guardians::count(),
 				Error::<T>::InvalidThreshold
 			);
 			ApprovalThreshold::<T>::put(threshold);
@@ -528,7 +541,10 @@ pub mod pallet {
 			let approvals = Transfers::<T>::try_mutate(transfer, |pending| {
 				let pending = pending.as_mut().ok_or(Error::<T>::UnknownTransfer)?;
 				ensure!(!pending.approvals.contains(guardian), Error::<T>::AlreadyApproved);
-				pending.approvals.try_push(guardian.clone()).map_err(|_| Error::<T>::ApprovalsFull)?;
+				pending
+					.approvals
+					.try_push(guardian.clone())
+					.map_err(|_| Error::<T>::ApprovalsFull)?;
 				Ok::<_, Error<T>>(pending.approvals.len() as u32)
 			})?;
 			Self::deposit_event(Event::TransferApproved {

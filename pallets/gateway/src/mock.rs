@@ -2,8 +2,8 @@
 //! behind the interface traits; no other Bulkhead pallet is compiled in.
 
 use crate as pallet_gateway;
-use core::cell::RefCell;
 use codec::Encode;
+use core::cell::RefCell;
 use frame_support::{derive_impl, parameter_types, storage::unhashed, traits::SortedMembers};
 use segment_interface::{
 	Balance, SegmentHealth, SegmentId, SegmentStatus, SiloDirectory, SiloId, SiloTransfers,
@@ -105,19 +105,27 @@ impl SiloTransfers<AccountId> for TestSilos {
 	}
 	fn escrow(silo: SiloId, who: &AccountId, amount: Balance) -> DispatchResult {
 		let (free, escrowed) = margin_of(silo, *who);
-		let free = free.checked_sub(amount).ok_or(DispatchError::Other("InsufficientFreeMargin"))?;
+		let free =
+			free.checked_sub(amount).ok_or(DispatchError::Other("InsufficientFreeMargin"))?;
 		set_margin(silo, *who, (free, escrowed + amount));
 		Ok(())
 	}
 	fn release_escrow(silo: SiloId, who: &AccountId, amount: Balance) -> DispatchResult {
 		let (free, escrowed) = margin_of(silo, *who);
-		let escrowed = escrowed.checked_sub(amount).ok_or(DispatchError::Other("InsufficientEscrow"))?;
+		let escrowed =
+			escrowed.checked_sub(amount).ok_or(DispatchError::Other("InsufficientEscrow"))?;
 		set_margin(silo, *who, (free + amount, escrowed));
 		Ok(())
 	}
-	fn transfer_escrowed(from: SiloId, to: SiloId, who: &AccountId, amount: Balance) -> DispatchResult {
+	fn transfer_escrowed(
+		from: SiloId,
+		to: SiloId,
+		who: &AccountId,
+		amount: Balance,
+	) -> DispatchResult {
 		let (free, escrowed) = margin_of(from, *who);
-		let escrowed = escrowed.checked_sub(amount).ok_or(DispatchError::Other("InsufficientEscrow"))?;
+		let escrowed =
+			escrowed.checked_sub(amount).ok_or(DispatchError::Other("InsufficientEscrow"))?;
 		set_margin(from, *who, (free, escrowed));
 		set_held(from, held_by(from) - amount);
 		set_held(to, held_by(to) + amount);

@@ -40,7 +40,8 @@ mod routes {
 		new_test_ext(|| {
 			assert_ok!(Gateway::open_route(RuntimeOrigin::root(), BTC_SILO, ETH_SILO, limits()));
 			System::assert_last_event(
-				Event::RouteOpened { route: 0, from: BTC_SILO, to: ETH_SILO, limits: limits() }.into(),
+				Event::RouteOpened { route: 0, from: BTC_SILO, to: ETH_SILO, limits: limits() }
+					.into(),
 			);
 			assert_eq!(RouteByEnds::<Test>::get(BTC_SILO, ETH_SILO), Some(0));
 			// Routes are one-way: the way back is a route of its own.
@@ -106,12 +107,18 @@ mod routes {
 	fn close_route_works_and_a_reopened_route_gets_a_new_id() {
 		new_test_ext(|| {
 			let route = open_btc_eth();
-			assert_noop!(Gateway::close_route(RuntimeOrigin::signed(G1), route), DispatchError::BadOrigin);
+			assert_noop!(
+				Gateway::close_route(RuntimeOrigin::signed(G1), route),
+				DispatchError::BadOrigin
+			);
 			assert_ok!(Gateway::close_route(RuntimeOrigin::root(), route));
 			System::assert_last_event(Event::RouteClosed { route }.into());
 			assert!(Routes::<Test>::get(route).is_none());
 			assert!(RouteByEnds::<Test>::get(BTC_SILO, ETH_SILO).is_none());
-			assert_noop!(Gateway::close_route(RuntimeOrigin::root(), route), Error::<Test>::RouteNotOpen);
+			assert_noop!(
+				Gateway::close_route(RuntimeOrigin::root(), route),
+				Error::<Test>::RouteNotOpen
+			);
 			assert_ok!(Gateway::open_route(RuntimeOrigin::root(), BTC_SILO, ETH_SILO, limits()));
 			assert_eq!(RouteByEnds::<Test>::get(BTC_SILO, ETH_SILO), Some(1));
 		});
@@ -190,7 +197,10 @@ mod request {
 			);
 			assert_eq!(TestSilos::margin(BTC_SILO, TRADER), (FREE - 999, 0));
 			assert_eq!(TestSilos::margin(ETH_SILO, TRADER), (FREE + 999, 0));
-			assert_eq!((TestSilos::held(BTC_SILO), TestSilos::held(ETH_SILO)), (HELD - 999, HELD + 999));
+			assert_eq!(
+				(TestSilos::held(BTC_SILO), TestSilos::held(ETH_SILO)),
+				(HELD - 999, HELD + 999)
+			);
 			assert_eq!(Routes::<Test>::get(route).unwrap().carried.current, 999);
 			assert!(Transfers::<Test>::get(0).is_none());
 		});
@@ -313,7 +323,10 @@ mod approve_and_execute {
 			);
 			assert_eq!(TestSilos::margin(BTC_SILO, TRADER), (FREE - 2_000, 0));
 			assert_eq!(TestSilos::margin(ETH_SILO, TRADER), (FREE + 2_000, 0));
-			assert_eq!((TestSilos::held(BTC_SILO), TestSilos::held(ETH_SILO)), (HELD - 2_000, HELD + 2_000));
+			assert_eq!(
+				(TestSilos::held(BTC_SILO), TestSilos::held(ETH_SILO)),
+				(HELD - 2_000, HELD + 2_000)
+			);
 			assert!(Transfers::<Test>::get(t).is_none());
 			assert_eq!(PendingCount::<Test>::get(TRADER), 0);
 		});
@@ -532,7 +545,8 @@ mod properties {
 		let id = 0u64..12;
 		prop_oneof![
 			(who.clone(), 0u128..3_000).prop_map(|(w, a)| Op::Request(w, a)),
-			(prop_oneof![Just(G1), Just(G2), Just(G3)], id.clone()).prop_map(|(g, t)| Op::Approve(g, t)),
+			(prop_oneof![Just(G1), Just(G2), Just(G3)], id.clone())
+				.prop_map(|(g, t)| Op::Approve(g, t)),
 			id.clone().prop_map(Op::Veto),
 			(who, id.clone()).prop_map(|(w, t)| Op::Cancel(w, t)),
 			id.prop_map(Op::Execute),

@@ -57,27 +57,35 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// For tests: the same placeholders priced at RocksDB costs.
 impl WeightInfo for () {
 	fn open_route() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(4, 3))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(4, 3))
 	}
 	fn close_route() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(1, 2))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(1, 2))
 	}
 	fn set_approval_threshold() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(1, 1))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(1, 1))
 	}
 	fn request_transfer() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(9, 8))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(9, 8))
 	}
 	fn approve_transfer() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(2, 1))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(2, 1))
 	}
 	fn veto_transfer() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(3, 4))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(3, 4))
 	}
 	fn execute_transfer() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(9, 8))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(9, 8))
 	}
 	fn cancel_transfer() -> Weight {
-		Weight::from_parts(100_000_000, 8_000).saturating_add(RocksDbWeight::get().reads_writes(3, 4))
+		Weight::from_parts(100_000_000, 8_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(3, 4))
 	}
 }

@@ -30,8 +30,8 @@
 pub mod window;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use scale_info::TypeInfo;
 use core::fmt::Debug;
+use scale_info::TypeInfo;
 use sp_runtime::{traits::ConstU32, BoundedVec, DispatchError, DispatchResult, FixedU128};
 
 /// Identifies one execution segment (one isolated market).
@@ -84,7 +84,16 @@ impl SegmentStatus {
 
 /// Why a breaker tripped.
 #[derive(
-	Clone, Copy, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum TripReason {
 	/// Net outflow from the segment's silo over the window passed its limit.
@@ -101,7 +110,16 @@ pub enum TripReason {
 
 /// A profit or a loss of a trader against the silo's liquidity providers, in collateral units.
 #[derive(
-	Clone, Copy, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum Pnl {
 	/// The trader gained this much; the silo's LPs pay it.

@@ -14,9 +14,8 @@ use codec::{Decode, Encode, MaxEncodedLen};
 use core::fmt::Debug;
 use scale_info::TypeInfo;
 use sp_runtime::{
-	helpers_128bit::multiply_by_rational_with_rounding,
-	traits::AtLeast32BitUnsigned,
-	Rounding, SaturatedConversion,
+	helpers_128bit::multiply_by_rational_with_rounding, traits::AtLeast32BitUnsigned, Rounding,
+	SaturatedConversion,
 };
 
 /// Two buckets of `length` blocks each; the bucket in progress started at `bucket_start`.
