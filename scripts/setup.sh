@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what building and testing Bulkhead needs and this machine lacks; safe to run again.
+#
+# - Debian's clang: the C parts of wasm runtime builds (secp256k1 for wasm32). Nothing else in
+#   Bulkhead compiles C or C++: no RocksDB.
+# - rustup's wasm32v1-none target and rust-src: the no_std build of the runtime crates.
+set -euo pipefail
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+if ! command -v cargo >/dev/null 2>&1 || ! command -v rustup >/dev/null 2>&1; then
+	say "cargo and rustup are needed first: https://rustup.rs"
+	exit 1
+fi
+
+debian_packages=()
+command -v clang >/dev/null 2>&1 || debian_packages+=(clang)
+if [ ${#debian_packages[@]} -gt 0 ]; then
+	say "installing Debian packages: ${debian_packages[*]}"
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${debian_packages[@]}"
+fi
+
+if ! rustup target list --installed | grep -qx 'wasm32v1-none'; then
+	say "adding rustup target wasm32v1-none"
+	rustup target add wasm32v1-none
+fi
+if ! rustup component list --installed | grep -q '^rust-src'; then
+	say "adding rustup component rust-src"
+	rustup component add rust-src
+fi
+say "toolchain ready: $(rustc --version)"
