@@ -159,6 +159,8 @@ pub mod pallet {
 		UnknownAsset,
 		/// No silo has this id.
 		UnknownSilo,
+		/// No silo was created for this segment.
+		NoSiloForSegment,
 		/// The silo is frozen: it takes no new deposits.
 		SiloFrozen,
 		/// The amount is zero.
@@ -333,6 +335,11 @@ pub mod pallet {
 		/// What silo `silo` holds in all, if it exists.
 		pub fn silo_value(silo: SiloId) -> Option<Balance> {
 			Silos::<T>::get(silo).and_then(|info| info.books.value().ok())
+		}
+
+		/// The silo bound to `segment`.
+		fn silo_of(segment: SegmentId) -> Result<SiloId, Error<T>> {
+			SiloOfSegment::<T>::get(segment).ok_or(Error::<T>::NoSiloForSegment)
 		}
 
 		fn silo(silo: SiloId) -> Result<SiloInfo<AssetIdOf<T>>, DispatchError> {
@@ -757,24 +764,30 @@ pub mod pallet {
 	}
 
 	impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
-		fn pool_liquidity(silo: SiloId) -> Balance {
-			Silos::<T>::get(silo).map_or(0, |info| info.books.lp_liquidity)
+		fn pool_liquidity(segment: SegmentId) -> Balance {
+			SiloOfSegment::<T>::get(segment)
+				.and_then(Silos::<T>::get)
+				.map_or(0, |info| info.books.lp_liquidity)
 		}
 
-		fn lock_margin(silo: SiloId, who: &T::AccountId, amount: Balance) -> DispatchResult {
-			Self::shift_margin(silo, who, amount, Bucket::Free, Bucket::Locked)
+		fn lock_margin(segment: SegmentId, who: &T::AccountId, amount: Balance) -> DispatchResult {
+			Self::shift_margin(Self::silo_of(segment)?, who, amount, Bucket::Free, Bucket::Locked)
 		}
 
-		fn release_margin(silo: SiloId, who: &T::AccountId, amount: Balance) -> DispatchResult {
-			Self::shift_margin(silo, who, amount, Bucket::Locked, Bucket::Free)
+		fn release_margin(
+			segment: SegmentId,
+			who: &T::AccountId,
+			amount: Balance,
+		) -> DispatchResult {
+			Self::shift_margin(Self::silo_of(segment)?, who, amount, Bucket::Locked, Bucket::Free)
 		}
 
 		fn settle(
-			silo: SiloId,
+			segment: SegmentId,
 			who: &T::AccountId,
 			settlement: Settlement<T::AccountId>,
 		) -> Result<SettlementOutcome, DispatchError> {
-			Self::do_settle(silo, who, settlement)
+			Self::do_settle(Self::silo_of(segment)?, who, settlement)
 		}
 	}
 

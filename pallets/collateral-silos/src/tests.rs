@@ -333,6 +333,10 @@ mod liquidity {
 				Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 0),
 				Error::<Test>::ZeroAmount
 			);
+			assert_noop!(
+				Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), 99, 1),
+				Error::<Test>::UnknownSilo
+			);
 		});
 	}
 
@@ -571,7 +575,7 @@ mod ledger {
 			);
 			assert_noop!(
 				<Pallet as MarginLedger<AccountId>>::lock_margin(99, &BOB, 1),
-				Error::<Test>::UnknownSilo
+				Error::<Test>::NoSiloForSegment
 			);
 			assert_noop!(
 				<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 0),
@@ -706,10 +710,29 @@ mod ledger {
 	}
 
 	#[test]
+	fn the_ledger_acts_only_in_the_silo_bound_to_the_segment() {
+		ExtBuilder::default().build_and_execute(|| {
+			// Silo 7 serves segment 3: the ledger is keyed by segment, never by silo.
+			assert_ok!(Pallet::create_silo(RuntimeOrigin::root(), 7, 3, USDC, CAP));
+			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), 7, 500));
+			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 500));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(3, &BOB, 200));
+			assert_eq!(margin(7, BOB), MarginAccount { free: 300, locked: 200, escrowed: 0 });
+			assert_eq!(margin(BTC_SILO, BOB), MarginAccount { free: 500, locked: 0, escrowed: 0 });
+			// Segment 7 has no silo, whatever silo 7 is.
+			assert_noop!(
+				<Pallet as MarginLedger<AccountId>>::lock_margin(7, &BOB, 1),
+				Error::<Test>::NoSiloForSegment
+			);
+		});
+	}
+
+	#[test]
 	fn pool_liquidity_reads_the_books() {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 1_234, 10, 5);
-			assert_eq!(<Pallet as MarginLedger<AccountId>>::pool_liquidity(BTC_SILO), 1_234);
+			// Silo 0 serves segment 0.
+			assert_eq!(<Pallet as MarginLedger<AccountId>>::pool_liquidity(0), 1_234);
 			assert_eq!(<Pallet as MarginLedger<AccountId>>::pool_liquidity(99), 0);
 		});
 	}

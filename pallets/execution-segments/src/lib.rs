@@ -547,14 +547,14 @@ pub mod pallet {
 			};
 			Self::ensure_initial_margin(&info, &position, price)?;
 
-			let pool = T::Silos::pool_liquidity(info.silo);
+			let pool = T::Silos::pool_liquidity(segment);
 			let cap = info.risk.max_oi_share.mul_floor(pool).min(info.risk.max_open_interest);
 			let oi = Self::side_oi(&mut info, side);
 			*oi = oi.checked_add(size).ok_or(ArithmeticError::Overflow)?;
 			ensure!(*oi <= cap, Error::<T>::OpenInterestCapExceeded);
 
 			if margin > 0 {
-				T::Silos::lock_margin(info.silo, who, margin)?;
+				T::Silos::lock_margin(segment, who, margin)?;
 			}
 			Segments::<T>::insert(segment, info);
 			Positions::<T>::insert(segment, who, position);
@@ -579,6 +579,7 @@ pub mod pallet {
 		/// Settle `part` of `position`'s size at `price` inside the silo: its share of the
 		/// margin, its PnL and its funding, and `reward` for a liquidator.
 		fn settle_part(
+			segment: SegmentId,
 			info: &SegmentInfo<BlockNumberFor<T>>,
 			who: &T::AccountId,
 			position: &Position,
@@ -603,7 +604,7 @@ pub mod pallet {
 				math::funding_owed(position.side, part, position.funding_index, info.funding_index)
 					.ok_or(ArithmeticError::Overflow)?;
 			let pnl = math::to_pnl(pnl.checked_sub(funding).ok_or(ArithmeticError::Overflow)?);
-			let outcome = T::Silos::settle(info.silo, who, Settlement { margin, pnl, reward })?;
+			let outcome = T::Silos::settle(segment, who, Settlement { margin, pnl, reward })?;
 			Ok((pnl, margin, outcome))
 		}
 
@@ -622,7 +623,7 @@ pub mod pallet {
 			Self::accrue_funding(&mut info)?;
 
 			let (pnl, margin, outcome) =
-				Self::settle_part(&info, who, &position, part, price, None)?;
+				Self::settle_part(segment, &info, who, &position, part, price, None)?;
 			let oi = Self::side_oi(&mut info, position.side);
 			*oi = oi.checked_sub(part).ok_or(ArithmeticError::Underflow)?;
 			position.size -= part;
@@ -661,11 +662,11 @@ pub mod pallet {
 			amount: Balance,
 		) -> DispatchResult {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
-			let info = Self::segment(segment)?;
+			// A position exists only in an existing segment: no need to read the segment.
 			let mut position = Self::position(segment, who)?;
 			position.margin =
 				position.margin.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
-			T::Silos::lock_margin(info.silo, who, amount)?;
+			T::Silos::lock_margin(segment, who, amount)?;
 			Positions::<T>::insert(segment, who, position);
 			Self::deposit_event(Event::MarginAdded { segment, who: who.clone(), amount });
 			Ok(())
@@ -685,7 +686,7 @@ pub mod pallet {
 			position.margin =
 				position.margin.checked_sub(amount).ok_or(Error::<T>::InsufficientMargin)?;
 			Self::ensure_initial_margin(&info, &position, price)?;
-			T::Silos::release_margin(info.silo, who, amount)?;
+			T::Silos::release_margin(segment, who, amount)?;
 			Positions::<T>::insert(segment, who, position);
 			Self::deposit_event(Event::MarginRemoved { segment, who: who.clone(), amount });
 			Ok(())
@@ -715,6 +716,7 @@ pub mod pallet {
 				.ok_or(ArithmeticError::Overflow)?;
 			let fee = info.risk.liquidation_fee.mul_floor(value);
 			let (_, _, outcome) = Self::settle_part(
+				segment,
 				&info,
 				who,
 				&position,

@@ -66,12 +66,18 @@ pub fn risk() -> RiskParams {
 	}
 }
 
-/// What a segment asked of its silo.
+/// What a segment asked of the silos.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LedgerCall {
-	Lock { silo: SiloId, who: AccountId, amount: Balance },
-	Release { silo: SiloId, who: AccountId, amount: Balance },
-	Settle { silo: SiloId, who: AccountId, settlement: Settlement<AccountId> },
+	Lock { segment: SegmentId, who: AccountId, amount: Balance },
+	Release { segment: SegmentId, who: AccountId, amount: Balance },
+	Settle { segment: SegmentId, who: AccountId, settlement: Settlement<AccountId> },
+}
+
+/// The silo created for `segment`, as the real silos pallet resolves it.
+fn silo_for(segment: SegmentId) -> Result<SiloId, DispatchError> {
+	world(|w| w.silos.iter().find(|(_, s)| **s == segment).map(|(silo, _)| *silo))
+		.ok_or(DispatchError::Other("NoSiloForSegment"))
 }
 
 /// (free, locked) of `who` in `silo`, and each silo's pool, live in storage so that a failing
@@ -131,31 +137,34 @@ impl SiloDirectory for TestSilos {
 	}
 }
 impl MarginLedger<AccountId> for TestSilos {
-	fn pool_liquidity(silo: SiloId) -> Balance {
-		Self::pool(silo)
+	fn pool_liquidity(segment: SegmentId) -> Balance {
+		silo_for(segment).map_or(0, Self::pool)
 	}
-	fn lock_margin(silo: SiloId, who: &AccountId, amount: Balance) -> DispatchResult {
+	fn lock_margin(segment: SegmentId, who: &AccountId, amount: Balance) -> DispatchResult {
+		let silo = silo_for(segment)?;
 		let (free, locked) = margin_of(silo, *who);
 		let free =
 			free.checked_sub(amount).ok_or(DispatchError::Other("InsufficientFreeMargin"))?;
 		set_margin(silo, *who, (free, locked + amount));
-		world(|w| w.ledger_calls.push(LedgerCall::Lock { silo, who: *who, amount }));
+		world(|w| w.ledger_calls.push(LedgerCall::Lock { segment, who: *who, amount }));
 		Ok(())
 	}
-	fn release_margin(silo: SiloId, who: &AccountId, amount: Balance) -> DispatchResult {
+	fn release_margin(segment: SegmentId, who: &AccountId, amount: Balance) -> DispatchResult {
+		let silo = silo_for(segment)?;
 		let (free, locked) = margin_of(silo, *who);
 		let locked = locked
 			.checked_sub(amount)
 			.ok_or(DispatchError::Other("InsufficientLockedMargin"))?;
 		set_margin(silo, *who, (free + amount, locked));
-		world(|w| w.ledger_calls.push(LedgerCall::Release { silo, who: *who, amount }));
+		world(|w| w.ledger_calls.push(LedgerCall::Release { segment, who: *who, amount }));
 		Ok(())
 	}
 	fn settle(
-		silo: SiloId,
+		segment: SegmentId,
 		who: &AccountId,
 		settlement: Settlement<AccountId>,
 	) -> Result<SettlementOutcome, DispatchError> {
+		let silo = silo_for(segment)?;
 		let mut pool = pool_of(silo);
 		let margin = settlement.margin;
 		let (mut remaining, bad_debt) = match settlement.pnl {
@@ -183,7 +192,7 @@ impl MarginLedger<AccountId> for TestSilos {
 			.checked_sub(margin)
 			.ok_or(DispatchError::Other("InsufficientLockedMargin"))?;
 		set_margin(silo, *who, (free + remaining, locked));
-		world(|w| w.ledger_calls.push(LedgerCall::Settle { silo, who: *who, settlement }));
+		world(|w| w.ledger_calls.push(LedgerCall::Settle { segment, who: *who, settlement }));
 		Ok(outcome)
 	}
 }

@@ -224,7 +224,7 @@ mod open_position {
 			assert_eq!(info(BTC).long_oi, 10_000);
 			assert_eq!(
 				TestSilos::calls(),
-				vec![LedgerCall::Lock { silo: 0, who: ALICE, amount: 1_000 }]
+				vec![LedgerCall::Lock { segment: BTC, who: ALICE, amount: 1_000 }]
 			);
 			assert_eq!(TestSilos::margin(0, ALICE), (FREE_MARGIN - 1_000, 1_000));
 		});
@@ -429,7 +429,7 @@ mod decrease_and_close {
 			assert_eq!(
 				TestSilos::last_call(),
 				Some(LedgerCall::Settle {
-					silo: 0,
+					segment: BTC,
 					who: ALICE,
 					settlement: Settlement { margin: 1_000, pnl: Pnl::Profit(1_000), reward: None }
 				})
@@ -592,7 +592,7 @@ mod margin {
 			assert_eq!(position(ALICE).margin, 1_000);
 			assert_eq!(
 				TestSilos::last_call(),
-				Some(LedgerCall::Release { silo: 0, who: ALICE, amount: 1_000 })
+				Some(LedgerCall::Release { segment: BTC, who: ALICE, amount: 1_000 })
 			);
 		});
 	}
@@ -666,7 +666,7 @@ mod liquidate {
 			assert_eq!(
 				TestSilos::last_call(),
 				Some(LedgerCall::Settle {
-					silo: 0,
+					segment: BTC,
 					who: ALICE,
 					settlement: Settlement {
 						margin: 1_000,

@@ -175,17 +175,18 @@ pub trait SiloDirectory {
 }
 
 /// The silo-side books of one segment's traders. Implemented by collateral silos; used by
-/// execution segments. Every method acts only inside the one silo it names.
+/// execution segments. Every method is keyed by the segment, and acts only inside the one silo
+/// bound to it: a segment cannot name, let alone touch, another silo.
 pub trait MarginLedger<AccountId>: SiloDirectory {
-	/// The silo's LP liquidity: what backs its segment's open interest.
-	fn pool_liquidity(silo: SiloId) -> Balance;
+	/// The LP liquidity of the segment's silo: what backs its open interest.
+	fn pool_liquidity(segment: SegmentId) -> Balance;
 	/// Move `amount` of `who`'s free margin into locked margin (behind a position).
-	fn lock_margin(silo: SiloId, who: &AccountId, amount: Balance) -> DispatchResult;
+	fn lock_margin(segment: SegmentId, who: &AccountId, amount: Balance) -> DispatchResult;
 	/// Move `amount` of `who`'s locked margin back to free margin.
-	fn release_margin(silo: SiloId, who: &AccountId, amount: Balance) -> DispatchResult;
+	fn release_margin(segment: SegmentId, who: &AccountId, amount: Balance) -> DispatchResult;
 	/// Settle a closed part of a position; see [`Settlement`].
 	fn settle(
-		silo: SiloId,
+		segment: SegmentId,
 		who: &AccountId,
 		settlement: Settlement<AccountId>,
 	) -> Result<SettlementOutcome, DispatchError>;
