@@ -24,10 +24,10 @@
 //!
 //! | signal | reported by | line |
 //! |---|---|---|
-//! | net outflow from the silo over `outflow_window` | collateral silos ([`SiloMonitor`]) | `max_net_outflow` of the silo's value |
-//! | oracle move between two updates | execution segments ([`PriceMonitor`]) | `max_price_move` |
+//! | net outflow from the silo over `outflow_window` | collateral silos ([`SiloMonitor`](segment_interface::SiloMonitor)) | `max_net_outflow` of the silo's value |
+//! | oracle move between two updates | execution segments ([`PriceMonitor`](segment_interface::PriceMonitor)) | `max_price_move` |
 //! | stale oracle | time | no price for `stale_after` blocks |
-//! | bad debt beyond the insurance fund | collateral silos ([`SiloMonitor`]) | any |
+//! | bad debt beyond the insurance fund | collateral silos ([`SiloMonitor`](segment_interface::SiloMonitor)) | any |
 //!
 //! ## Calls
 //!

@@ -26,8 +26,8 @@
 //!
 //! ## Interface
 //!
-//! Implements [`MarginLedger`] for execution segments, [`SiloTransfers`] for the gateway and
-//! [`SiloDirectory`] for both. Reports every flow and every uncovered bad debt to
+//! Implements [`MarginLedger`](segment_interface::MarginLedger) for execution segments, [`SiloTransfers`](segment_interface::SiloTransfers) for the gateway and
+//! [`SiloDirectory`](segment_interface::SiloDirectory) for both. Reports every flow and every uncovered bad debt to
 //! [`Config::Monitor`] (the circuit breaker), and asks [`Config::Health`] before letting LPs
 //! leave a segment that is not normal.
 

@@ -22,8 +22,8 @@
 //!
 //! ## Interface
 //!
-//! Uses [`MarginLedger`] (silos) for every movement of margin, [`SegmentHealth`] (breaker)
-//! before new risk, [`PriceFeed`] for prices, and reports oracle updates to [`PriceMonitor`]
+//! Uses [`MarginLedger`](segment_interface::MarginLedger) (silos) for every movement of margin, [`SegmentHealth`](segment_interface::SegmentHealth) (breaker)
+//! before new risk, [`PriceFeed`](segment_interface::PriceFeed) for prices, and reports oracle updates to [`PriceMonitor`](segment_interface::PriceMonitor)
 //! (breaker) through [`Pallet::note_price`], which the runtime calls when its oracle publishes.
 
 #![cfg_attr(not(feature = "std"), no_std)]

@@ -21,8 +21,8 @@
 //!
 //! ## Interface
 //!
-//! Moves margin only through [`SiloTransfers`] (escrow on request, release on cancel or veto,
-//! transfer on execution), and asks [`SegmentHealth`] about both ends before it moves anything.
+//! Moves margin only through [`SiloTransfers`](segment_interface::SiloTransfers) (escrow on request, release on cancel or veto,
+//! transfer on execution), and asks [`SegmentHealth`](segment_interface::SegmentHealth) about both ends before it moves anything.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
