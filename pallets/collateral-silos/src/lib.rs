@@ -551,6 +551,7 @@ pub mod pallet {
 			let value_before = info.books.value()?;
 			info.books.insurance =
 				info.books.insurance.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+			// The silo's total must still fit in a balance: refuse, never wrap.
 			info.books.value()?;
 			Self::pull(silo, &info, who, amount, value_before)?;
 			Silos::<T>::insert(silo, info);
@@ -584,6 +585,7 @@ pub mod pallet {
 			}
 			info.books.free_margin =
 				info.books.free_margin.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+			// The silo's total must still fit in a balance: refuse, never wrap.
 			info.books.value()?;
 			Self::mutate_margin(silo, who, |m| {
 				m.free = m.free.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
