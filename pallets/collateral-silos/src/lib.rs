@@ -332,11 +332,6 @@ pub mod pallet {
 			T::PalletId::get().into_sub_account_truncating(silo)
 		}
 
-		/// What silo `silo` holds in all, if it exists.
-		pub fn silo_value(silo: SiloId) -> Option<Balance> {
-			Silos::<T>::get(silo).and_then(|info| info.books.value().ok())
-		}
-
 		/// The silo bound to `segment`.
 		fn silo_of(segment: SegmentId) -> Result<SiloId, Error<T>> {
 			SiloOfSegment::<T>::get(segment).ok_or(Error::<T>::NoSiloForSegment)
@@ -529,12 +524,7 @@ pub mod pallet {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
 			let mut info = Self::silo(silo)?;
 			let value_before = info.books.value()?;
-			Self::mutate_margin(silo, who, |m| {
-				m.free = m.free.checked_sub(amount).ok_or(Error::<T>::InsufficientFreeMargin)?;
-				Ok(())
-			})?;
-			info.books.free_margin =
-				info.books.free_margin.checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
+			Self::debit(&mut info, silo, who, amount, Bucket::Free)?;
 			Self::push(silo, &info, who, amount, value_before)?;
 			Silos::<T>::insert(silo, info);
 			Self::deposit_event(Event::MarginWithdrawn { silo, who: who.clone(), amount });
@@ -565,12 +555,19 @@ pub mod pallet {
 			who: &T::AccountId,
 			f: impl FnOnce(&mut MarginAccount) -> DispatchResult,
 		) -> DispatchResult {
-			Margins::<T>::try_mutate_exists(silo, who, |maybe| {
-				let mut account = maybe.unwrap_or_default();
-				f(&mut account)?;
-				*maybe = (!account.is_empty()).then_some(account);
-				Ok(())
-			})
+			let mut account = Margins::<T>::get(silo, who);
+			f(&mut account)?;
+			Self::store_margin(silo, who, account);
+			Ok(())
+		}
+
+		/// Write one trader's margin account, or remove it when it is empty.
+		fn store_margin(silo: SiloId, who: &T::AccountId, account: MarginAccount) {
+			if account.is_empty() {
+				Margins::<T>::remove(silo, who);
+			} else {
+				Margins::<T>::insert(silo, who, account);
+			}
 		}
 
 		/// Credit `amount` to `who`'s free margin and the silo's books.
@@ -591,6 +588,24 @@ pub mod pallet {
 				m.free = m.free.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
 				Ok(())
 			})
+		}
+
+		/// Take `amount` out of one of `who`'s margin buckets and the silo's books.
+		fn debit(
+			info: &mut SiloInfo<AssetIdOf<T>>,
+			silo: SiloId,
+			who: &T::AccountId,
+			amount: Balance,
+			bucket: Bucket,
+		) -> DispatchResult {
+			Self::mutate_margin(silo, who, |m| {
+				let held = bucket.of(m);
+				*held = held.checked_sub(amount).ok_or(bucket.shortfall::<T>())?;
+				Ok(())
+			})?;
+			let booked = bucket.of_books(&mut info.books);
+			*booked = booked.checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
+			Ok(())
 		}
 
 		/// Move `amount` between two of `who`'s margin buckets in `silo`, books included.
@@ -626,11 +641,10 @@ pub mod pallet {
 		) -> Result<SettlementOutcome, DispatchError> {
 			let mut info = Self::silo(silo)?;
 			let Settlement { margin, pnl, reward } = settlement;
-			Self::mutate_margin(silo, who, |m| {
-				m.locked =
-					m.locked.checked_sub(margin).ok_or(Error::<T>::InsufficientLockedMargin)?;
-				Ok(())
-			})?;
+			// The trader's account is read once and written once, after every check.
+			let mut account = Margins::<T>::get(silo, who);
+			account.locked =
+				account.locked.checked_sub(margin).ok_or(Error::<T>::InsufficientLockedMargin)?;
 			let books = &mut info.books;
 			books.locked_margin =
 				books.locked_margin.checked_sub(margin).ok_or(ArithmeticError::Underflow)?;
@@ -666,13 +680,19 @@ pub mod pallet {
 				covered_by_insurance: by_insurance,
 				..Default::default()
 			};
-			if let Some((liquidator, fee)) = reward {
-				let paid = fee.min(remaining);
+			let reward = reward.map(|(liquidator, fee)| (liquidator, fee.min(remaining)));
+			if let Some((_, paid)) = reward {
 				remaining -= paid;
-				Self::credit_free(&mut info, silo, &liquidator, paid)?;
 				outcome.reward_paid = paid;
 			}
-			Self::credit_free(&mut info, silo, who, remaining)?;
+			account.free = account.free.checked_add(remaining).ok_or(ArithmeticError::Overflow)?;
+			info.books.free_margin =
+				info.books.free_margin.checked_add(remaining).ok_or(ArithmeticError::Overflow)?;
+			Self::store_margin(silo, who, account);
+			// After the trader's write, so that a trader liquidating themselves is credited too.
+			if let Some((liquidator, paid)) = reward {
+				Self::credit_free(&mut info, silo, &liquidator, paid)?;
+			}
 			outcome.returned = remaining;
 			let segment = info.segment;
 			Silos::<T>::insert(silo, info);
@@ -696,18 +716,10 @@ pub mod pallet {
 			amount: Balance,
 		) -> DispatchResult {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
-			Self::ensure_silos_routable(from, to)?;
-			let mut source = Self::silo(from)?;
-			let mut dest = Self::silo(to)?;
+			let (mut source, mut dest) = Self::routable_pair(from, to)?;
 			let dest_value = Self::ensure_can_take_deposit(&dest, amount)?;
 			let source_value = source.books.value()?;
-			Self::mutate_margin(from, who, |m| {
-				m.escrowed =
-					m.escrowed.checked_sub(amount).ok_or(Error::<T>::InsufficientEscrow)?;
-				Ok(())
-			})?;
-			source.books.escrowed =
-				source.books.escrowed.checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
+			Self::debit(&mut source, from, who, amount, Bucket::Escrowed)?;
 			Self::push(from, &source, &Self::account_id(to), amount, source_value)?;
 			Self::credit_free(&mut dest, to, who, amount)?;
 			T::Monitor::note_inflow(dest.segment, amount, dest_value);
@@ -717,11 +729,16 @@ pub mod pallet {
 			Ok(())
 		}
 
-		fn ensure_silos_routable(from: SiloId, to: SiloId) -> DispatchResult {
+		/// Both silos of a route, if they exist, differ and hold one asset.
+		#[allow(clippy::type_complexity)]
+		fn routable_pair(
+			from: SiloId,
+			to: SiloId,
+		) -> Result<(SiloInfo<AssetIdOf<T>>, SiloInfo<AssetIdOf<T>>), DispatchError> {
 			ensure!(from != to, Error::<T>::SameSilo);
 			let (a, b) = (Self::silo(from)?, Self::silo(to)?);
 			ensure!(a.asset == b.asset, Error::<T>::AssetMismatch);
-			Ok(())
+			Ok((a, b))
 		}
 	}
 
@@ -795,7 +812,7 @@ pub mod pallet {
 
 	impl<T: Config> SiloTransfers<T::AccountId> for Pallet<T> {
 		fn ensure_routable(from: SiloId, to: SiloId) -> DispatchResult {
-			Self::ensure_silos_routable(from, to)
+			Self::routable_pair(from, to).map(|_| ())
 		}
 
 		fn escrow(silo: SiloId, who: &T::AccountId, amount: Balance) -> DispatchResult {
