@@ -209,10 +209,9 @@ pub mod pallet {
 			let mut breaker = Self::breaker(segment);
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(
-				!matches!(breaker.state_at(now), BreakerState::Severed { .. }),
+				Self::sever(segment, &mut breaker, now, TripReason::Manual),
 				Error::<T>::AlreadySevered
 			);
-			Self::sever(segment, &mut breaker, now, TripReason::Manual);
 			Breakers::<T>::insert(segment, breaker);
 			Ok(())
 		}
@@ -230,20 +229,20 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Store `Severed` from `now` (unless it already is) and announce it. The caller writes
-		/// the breaker back.
+		/// Sever from `now` for `reason` and announce it, unless the breaker is already severed
+		/// at `now`. Returns whether it tripped; the caller writes the breaker back.
 		fn sever(
 			segment: SegmentId,
 			breaker: &mut Breaker<BlockNumberFor<T>>,
 			now: BlockNumberFor<T>,
 			reason: TripReason,
-		) {
-			breaker.state = breaker.state.advanced(now, &breaker.thresholds);
-			if matches!(breaker.state, BreakerState::Severed { .. }) {
-				return;
+		) -> bool {
+			if matches!(breaker.state_at(now), BreakerState::Severed { .. }) {
+				return false;
 			}
 			breaker.state = BreakerState::Severed { since: now, reason };
 			Self::deposit_event(Event::Tripped { segment, reason });
+			true
 		}
 
 		/// Trip `segment` for `reason` unless it is already severed; one read, and one write only
@@ -251,16 +250,14 @@ pub mod pallet {
 		fn auto_trip(segment: SegmentId, reason: TripReason) {
 			let mut breaker = Self::breaker(segment);
 			let now = frame_system::Pallet::<T>::block_number();
-			if matches!(breaker.state_at(now), BreakerState::Severed { .. }) {
-				return;
+			if Self::sever(segment, &mut breaker, now, reason) {
+				Breakers::<T>::insert(segment, breaker);
 			}
-			Self::sever(segment, &mut breaker, now, reason);
-			Breakers::<T>::insert(segment, breaker);
 		}
 
 		fn note_flow(segment: SegmentId, outflow: Balance, inflow: Balance, silo_value: Balance) {
 			let now = frame_system::Pallet::<T>::block_number();
-			let breaker = Self::breaker(segment);
+			let mut breaker = Self::breaker(segment);
 			let window = breaker.thresholds.outflow_window;
 			let mut flows = Flows::<T>::get(segment);
 			let net_before = flows.net_outflow(now, window);
@@ -279,8 +276,10 @@ pub mod pallet {
 			if matches!(state, BreakerState::Recovering { .. }) {
 				limit /= 2;
 			}
-			if flows.net_outflow(now, window) > limit {
-				Self::auto_trip(segment, TripReason::NetOutflow);
+			if flows.net_outflow(now, window) > limit
+				&& Self::sever(segment, &mut breaker, now, TripReason::NetOutflow)
+			{
+				Breakers::<T>::insert(segment, breaker);
 			}
 		}
 	}
@@ -320,10 +319,11 @@ pub mod pallet {
 					None
 				}
 			});
+			// The new price ends any staleness, so a stale trip is stored from this block.
 			breaker.last_price = Some(PriceObservation { price, at: now });
-			match trip {
-				Some(reason) => Self::sever(segment, &mut breaker, now, reason),
-				None => breaker.state = breaker.state.advanced(now, &breaker.thresholds),
+			breaker.state = breaker.state.advanced(now, &breaker.thresholds);
+			if let Some(reason) = trip {
+				Self::sever(segment, &mut breaker, now, reason);
 			}
 			Breakers::<T>::insert(segment, breaker);
 		}
