@@ -357,11 +357,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::veto_transfer())]
 		pub fn veto_transfer(origin: OriginFor<T>, transfer: TransferId) -> DispatchResult {
 			let guardian = ensure_signed(origin)?;
-			ensure!(T::Guardians::contains(&guardian), Error::<T>::NotGuardian);
-			let pending = Self::take_pending(transfer)?;
-			T::Silos::release_escrow(pending.from, &pending.who, pending.amount)?;
-			Self::deposit_event(Event::TransferVetoed { transfer, guardian });
-			Ok(())
+			Self::do_veto_transfer(transfer, guardian)
 		}
 
 		/// Execute a pending transfer whose approvals and delay are satisfied.
@@ -384,12 +380,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::cancel_transfer())]
 		pub fn cancel_transfer(origin: OriginFor<T>, transfer: TransferId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let pending = Transfers::<T>::get(transfer).ok_or(Error::<T>::UnknownTransfer)?;
-			ensure!(pending.who == who, Error::<T>::NotRequester);
-			let pending = Self::take_pending(transfer)?;
-			T::Silos::release_escrow(pending.from, &who, pending.amount)?;
-			Self::deposit_event(Event::TransferCancelled { transfer });
-			Ok(())
+			Self::do_cancel_transfer(transfer, &who)
 		}
 	}
 
@@ -555,8 +546,32 @@ pub mod pallet {
 			Ok(())
 		}
 
+		pub(crate) fn do_veto_transfer(
+			transfer: TransferId,
+			guardian: T::AccountId,
+		) -> DispatchResult {
+			ensure!(T::Guardians::contains(&guardian), Error::<T>::NotGuardian);
+			let pending = Self::take_pending(transfer)?;
+			T::Silos::release_escrow(pending.from, &pending.who, pending.amount)?;
+			Self::deposit_event(Event::TransferVetoed { transfer, guardian });
+			Ok(())
+		}
+
+		pub(crate) fn do_cancel_transfer(
+			transfer: TransferId,
+			who: &T::AccountId,
+		) -> DispatchResult {
+			// Taken at once: a failing check below reverts the call, and with it the take.
+			let pending = Self::take_pending(transfer)?;
+			ensure!(pending.who == *who, Error::<T>::NotRequester);
+			T::Silos::release_escrow(pending.from, who, pending.amount)?;
+			Self::deposit_event(Event::TransferCancelled { transfer });
+			Ok(())
+		}
+
 		pub(crate) fn do_execute_transfer(transfer: TransferId) -> DispatchResult {
-			let pending = Transfers::<T>::get(transfer).ok_or(Error::<T>::UnknownTransfer)?;
+			// Taken at once: a failing check below reverts the call, and with it the take.
+			let pending = Self::take_pending(transfer)?;
 			let route = Self::route(pending.route)?;
 			// Only approvals of guardians who are still guardians count.
 			let approvals =
@@ -567,7 +582,6 @@ pub mod pallet {
 				Error::<T>::DelayNotElapsed
 			);
 			Self::ensure_ends_normal(&route)?;
-			Self::take_pending(transfer)?;
 			Self::carry(pending.route, route, &pending.who, pending.amount)?;
 			Self::deposit_event(Event::TransferExecuted {
 				transfer,
