@@ -701,19 +701,13 @@ pub mod pallet {
 			let position = Self::position(segment, who)?;
 			let price = Self::fresh_price(&info)?;
 			Self::accrue_funding(&mut info)?;
-			let maintenance = math::required_margin(
-				position.size,
-				position.entry_price,
-				price,
-				info.risk.maintenance_margin,
-			)
-			.ok_or(ArithmeticError::Overflow)?;
+			let value = math::notional_at(position.size, position.entry_price, price)
+				.ok_or(ArithmeticError::Overflow)?;
+			let maintenance = math::share_up(value, info.risk.maintenance_margin);
 			ensure!(
 				Self::equity_at(&info, &position, price)? < maintenance as i128,
 				Error::<T>::NotLiquidatable
 			);
-			let value = math::notional_at(position.size, position.entry_price, price)
-				.ok_or(ArithmeticError::Overflow)?;
 			let fee = info.risk.liquidation_fee.mul_floor(value);
 			let (_, _, outcome) = Self::settle_part(
 				segment,

@@ -97,8 +97,12 @@ pub fn required_margin(
 	mark: Price,
 	ratio: Permill,
 ) -> Option<Balance> {
-	let worth = notional_at(size, entry, mark)?;
-	mul_div(worth, ratio.deconstruct().into(), 1_000_000, Rounding::Up)
+	Some(share_up(notional_at(size, entry, mark)?, ratio))
+}
+
+/// `ratio` of `value`, rounded up: what a margin requirement asks of a position worth `value`.
+pub fn share_up(value: Balance, ratio: Permill) -> Balance {
+	ratio.mul_ceil(value)
 }
 
 /// The entry price of a position of `size` at `entry` increased by `added` at `price`, so that
