@@ -2,8 +2,11 @@
 # Installs what building and testing Bulkhead needs and this machine lacks; safe to run again.
 #
 # - Debian's clang: the C parts of wasm runtime builds (secp256k1 for wasm32). Nothing else in
-#   Bulkhead compiles C or C++: no RocksDB.
-# - rustup's wasm32v1-none target and rust-src: the no_std build of the runtime crates.
+#   Bulkhead compiles C or C++: no RocksDB (the node stores blocks in ParityDB).
+# - Debian's protobuf-compiler: protoc, for the networking crates.
+# - rustup's wasm32v1-none target and rust-src: the wasm runtime.
+# - The JavaScript packages of the keeper and the end-to-end tests (npm ci), when Node.js is
+#   there; @polkadot/api is pinned to 16.5.6.
 set -euo pipefail
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -15,6 +18,8 @@ fi
 
 debian_packages=()
 command -v clang >/dev/null 2>&1 || debian_packages+=(clang)
+command -v protoc >/dev/null 2>&1 || debian_packages+=(protobuf-compiler)
+command -v node >/dev/null 2>&1 || debian_packages+=(nodejs npm)
 if [ ${#debian_packages[@]} -gt 0 ]; then
 	say "installing Debian packages: ${debian_packages[*]}"
 	sudo=""
@@ -32,3 +37,9 @@ if ! rustup component list --installed | grep -q '^rust-src'; then
 	rustup component add rust-src
 fi
 say "toolchain ready: $(rustc --version)"
+
+cd "$(dirname "$0")/.."
+if [ ! -d node_modules/@polkadot/api ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+	say "installing JavaScript packages (npm ci)"
+	npm ci --no-audit --no-fund --loglevel=error
+fi

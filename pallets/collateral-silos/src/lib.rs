@@ -33,6 +33,8 @@
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
+extern crate alloc;
+
 pub use pallet::*;
 
 #[cfg(test)]
@@ -49,6 +51,7 @@ pub use weights::WeightInfo;
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
+	use alloc::vec::Vec;
 	use frame_support::{
 		pallet_prelude::*,
 		traits::{
@@ -74,7 +77,11 @@ pub mod pallet {
 	#[pallet::config]
 	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
 		/// The collateral assets (e.g. `pallet-assets`). Bulkhead balances are `u128`.
-		type Assets: Mutate<Self::AccountId, Balance = Balance>;
+		type Assets: Mutate<
+			Self::AccountId,
+			Balance = Balance,
+			AssetId: sp_runtime::traits::MaybeSerializeDeserialize,
+		>;
 		/// May create silos and set their parameters.
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// The breaker's view of each segment.
@@ -124,6 +131,37 @@ pub mod pallet {
 		Balance,
 		ValueQuery,
 	>;
+
+	/// Silos that exist from block 0, funded through the same paths as the calls: the LPs and
+	/// insurance funders must hold the asset at genesis (pallet-assets builds first).
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// `(silo, segment, asset, deposit_cap)`.
+		pub silos: Vec<(SiloId, SegmentId, AssetIdOf<T>, Balance)>,
+		/// `(silo, provider, amount)`: liquidity provided at genesis.
+		pub liquidity: Vec<(SiloId, T::AccountId, Balance)>,
+		/// `(silo, funder, amount)`: insurance funded at genesis.
+		pub insurance: Vec<(SiloId, T::AccountId, Balance)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (silo, segment, asset, cap) in &self.silos {
+				Pallet::<T>::do_create_silo(*silo, *segment, asset.clone(), *cap)
+					.expect("genesis silo must be creatable");
+			}
+			for (silo, who, amount) in &self.liquidity {
+				Pallet::<T>::do_provide_liquidity(*silo, who, *amount)
+					.expect("genesis liquidity provider must hold the amount");
+			}
+			for (silo, who, amount) in &self.insurance {
+				Pallet::<T>::do_fund_insurance(*silo, who, *amount)
+					.expect("genesis insurance funder must hold the amount");
+			}
+		}
+	}
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -358,6 +396,7 @@ pub mod pallet {
 					status: SiloStatus::Active,
 					deposit_cap,
 					books: Books::default(),
+					bad_debt: 0,
 				},
 			);
 			SiloOfSegment::<T>::insert(segment, silo);
@@ -673,6 +712,7 @@ pub mod pallet {
 			books.lp_liquidity =
 				books.lp_liquidity.checked_add(by_insurance).ok_or(ArithmeticError::Overflow)?;
 			let by_lps = bad_debt - by_insurance;
+			info.bad_debt = info.bad_debt.saturating_add(bad_debt);
 
 			// The liquidator is paid out of what the trader has left, never out of the pool.
 			let mut outcome = SettlementOutcome {

@@ -50,7 +50,8 @@ mod create_silo {
 					segment: 3,
 					status: SiloStatus::Active,
 					deposit_cap: 500,
-					books: Books::default()
+					books: Books::default(),
+					bad_debt: 0
 				}
 			);
 			assert_eq!(SiloOfSegment::<Test>::get(3), Some(7));
@@ -636,6 +637,8 @@ mod ledger {
 			// The pool got the 300 of margin and 80 from insurance: made whole.
 			assert_eq!(books(BTC_SILO).lp_liquidity, 1_380);
 			assert_eq!(books(BTC_SILO).insurance, 20);
+			// The silo keeps a record of all bad debt it absorbed, outside its value.
+			assert_eq!(Silos::<Test>::get(BTC_SILO).unwrap().bad_debt, 80);
 			System::assert_last_event(
 				Event::BadDebtAbsorbed {
 					silo: BTC_SILO,

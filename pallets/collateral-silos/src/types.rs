@@ -97,6 +97,9 @@ pub struct SiloInfo<AssetId> {
 	/// Most the silo may hold from LP and margin deposits.
 	pub deposit_cap: Balance,
 	pub books: Books,
+	/// Every unit of bad debt this silo has absorbed since it was created (insurance and LPs
+	/// together). A record for health views; not part of [`Books::value`].
+	pub bad_debt: Balance,
 }
 
 /// One trader's margin in one silo.

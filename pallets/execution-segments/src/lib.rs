@@ -28,6 +28,8 @@
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
+extern crate alloc;
+
 pub use pallet::*;
 
 #[cfg(test)]
@@ -45,6 +47,7 @@ pub use weights::WeightInfo;
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
+	use alloc::vec::Vec;
 	use frame_support::{
 		pallet_prelude::*,
 		traits::{Contains, UnixTime},
@@ -53,7 +56,9 @@ pub mod pallet {
 	use segment_interface::{
 		Balance, MarginLedger, OracleKey, Pnl, Price, PriceFeed, PriceMonitor, SegmentHealth,
 		SegmentId, SegmentStatus, Settlement, SettlementOutcome, SiloDirectory, SiloId,
+		views::PositionView,
 	};
+	use sp_runtime::{FixedI128, FixedPointNumber};
 	use sp_runtime::{
 		traits::{Saturating, Zero},
 		ArithmeticError, SaturatedConversion,
@@ -112,6 +117,27 @@ pub mod pallet {
 		BoundedVec<SegmentId, T::MaxSegmentsPerOracle>,
 		ValueQuery,
 	>;
+
+	/// Segments that exist from block 0. Their silos must exist first (the silos pallet
+	/// builds before this one).
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// `(segment, silo, oracle_key, risk)`.
+		pub segments: Vec<(SegmentId, SiloId, OracleKey, RiskParams)>,
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (segment, silo, key, risk) in &self.segments {
+				Pallet::<T>::do_create_segment(*segment, *silo, key.clone(), *risk)
+					.expect("genesis segment must be creatable");
+			}
+		}
+	}
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -732,6 +758,70 @@ pub mod pallet {
 				bad_debt: outcome.bad_debt,
 			});
 			Ok(())
+		}
+	}
+
+	/// Read-only views for the runtime API. They never write storage.
+	impl<T: Config> Pallet<T> {
+		/// `who`'s position in `segment`, valued at the segment's oracle price (or at its entry
+		/// price when the oracle has none) with funding accrued to this block.
+		pub fn position_view(segment: SegmentId, who: &T::AccountId) -> Option<PositionView> {
+			let mut info = Segments::<T>::get(segment)?;
+			let p = Positions::<T>::get(segment, who)?;
+			// On a copy: the view brings the index up to date without storing it.
+			Self::accrue_funding(&mut info).ok()?;
+			let mark = T::Prices::price(&info.oracle_key)
+				.map(|point| point.price)
+				.filter(|price| !price.is_zero());
+			let price = mark.unwrap_or(p.entry_price);
+			let funding =
+				math::funding_owed(p.side, p.size, p.funding_index, info.funding_index)?;
+			let unrealized_pnl =
+				math::price_pnl(p.side, p.size, p.entry_price, price)?.checked_sub(funding)?;
+			let equity = i128::try_from(p.margin).ok()?.checked_add(unrealized_pnl)?;
+			let value = math::notional_at(p.size, p.entry_price, price)?;
+			let maintenance_margin = math::share_up(value, info.risk.maintenance_margin);
+			let margin_ratio = i128::try_from(value)
+				.ok()
+				.filter(|v| *v > 0)
+				.and_then(|v| FixedI128::checked_from_rational(equity, v));
+			let liquidatable = Self::fresh_price(&info).is_ok() &&
+				equity < i128::try_from(maintenance_margin).ok()?;
+			Some(PositionView {
+				side: p.side,
+				size: p.size,
+				entry_price: p.entry_price,
+				margin: p.margin,
+				mark_price: mark,
+				unrealized_pnl,
+				equity,
+				margin_ratio,
+				maintenance_margin,
+				liquidation_price: math::liquidation_price(
+					p.side,
+					p.size,
+					p.margin,
+					p.entry_price,
+					funding,
+					info.risk.maintenance_margin,
+				),
+				liquidatable,
+			})
+		}
+
+		/// Up to `max` accounts whose positions in `segment` are below maintenance margin at a
+		/// fresh price: the ones `liquidate` would accept now. Empty without a fresh price.
+		pub fn liquidatable(segment: SegmentId, max: u32) -> Vec<T::AccountId> {
+			let Some(info) = Segments::<T>::get(segment) else { return Vec::new() };
+			if Self::fresh_price(&info).is_err() {
+				return Vec::new();
+			}
+			Positions::<T>::iter_key_prefix(segment)
+				.filter(|who| {
+					Self::position_view(segment, who).is_some_and(|view| view.liquidatable)
+				})
+				.take(max as usize)
+				.collect()
 		}
 	}
 

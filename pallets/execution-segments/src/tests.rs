@@ -5,7 +5,7 @@
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok, traits::Contains};
 use segment_interface::{Pnl, Price, SegmentId, SegmentStatus, Settlement};
-use sp_runtime::{DispatchError, FixedI128, Permill};
+use sp_runtime::{DispatchError, FixedI128, FixedPointNumber, Permill};
 
 type Segs = ExecutionSegments;
 
@@ -679,6 +679,47 @@ mod liquidate {
 			assert_eq!(TestSilos::margin(0, ALICE).0, FREE_MARGIN - 1_000 + 306);
 			assert!(Positions::<Test>::get(BTC, ALICE).is_none());
 			assert_eq!(info(BTC).long_oi, 0);
+		});
+	}
+
+	#[test]
+	fn views_show_what_liquidate_would_do() {
+		new_test_ext(|| {
+			open(ALICE, Side::Long, 10_000, 1_000);
+			open(BOB, Side::Long, 10_000, 5_000);
+			let view = Segs::position_view(BTC, &ALICE).unwrap();
+			assert_eq!((view.side, view.size, view.margin), (Side::Long, 10_000, 1_000));
+			assert_eq!((view.unrealized_pnl, view.equity), (0, 1_000));
+			assert_eq!(view.maintenance_margin, 500);
+			assert_eq!(view.margin_ratio, Some(FixedI128::saturating_from_rational(1, 10)));
+			assert!(!view.liquidatable);
+			assert!(Segs::liquidatable(BTC, 10).is_empty());
+
+			// At 95, equity 500 against a maintenance of 475: not yet.
+			TestPrices::set("BTC/USD", price(95));
+			let view = Segs::position_view(BTC, &ALICE).unwrap();
+			assert_eq!((view.unrealized_pnl, view.equity, view.maintenance_margin), (-500, 500, 475));
+			assert!(!view.liquidatable);
+			// The liquidation price lies between 95 and 94.
+			let at = view.liquidation_price.unwrap();
+			assert!(at < price(95) && at > price(94));
+
+			// At 94 Alice is liquidatable and Bob is not; the list and the call agree.
+			TestPrices::set("BTC/USD", price(94));
+			assert!(Segs::position_view(BTC, &ALICE).unwrap().liquidatable);
+			assert!(!Segs::position_view(BTC, &BOB).unwrap().liquidatable);
+			assert_eq!(Segs::liquidatable(BTC, 10), vec![ALICE]);
+			assert!(Segs::liquidatable(BTC, 0).is_empty());
+			assert!(Segs::position_view(BTC, &KEEPER).is_none());
+			assert!(Segs::position_view(ETH, &ALICE).is_none());
+			assert_ok!(Segs::liquidate(RuntimeOrigin::signed(KEEPER), BTC, ALICE));
+			assert!(Segs::liquidatable(BTC, 10).is_empty());
+
+			// Without a fresh price nothing is listed, though the view still values at the mark.
+			TestPrices::set("BTC/USD", price(50));
+			TestTime::advance_ms(risk().max_oracle_age + 1);
+			assert!(Segs::liquidatable(BTC, 10).is_empty());
+			assert!(!Segs::position_view(BTC, &BOB).unwrap().liquidatable);
 		});
 	}
 

@@ -7,24 +7,8 @@ use segment_interface::{Balance, Moment, OracleKey, Price, SiloId};
 use sp_runtime::{FixedI128, Perbill, Permill};
 
 /// Which way a position faces.
-#[derive(
-	Clone,
-	Copy,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	Eq,
-	PartialEq,
-	Debug,
-	TypeInfo,
-	MaxEncodedLen,
-)]
-pub enum Side {
-	/// Gains when the price rises.
-	Long,
-	/// Gains when the price falls.
-	Short,
-}
+pub use segment_interface::Side;
+
 
 /// A segment's own risk parameters.
 #[derive(
@@ -38,6 +22,8 @@ pub enum Side {
 	Debug,
 	TypeInfo,
 	MaxEncodedLen,
+	serde::Serialize,
+	serde::Deserialize,
 )]
 pub struct RiskParams {
 	/// Margin needed to open or grow a position, as a share of its value.

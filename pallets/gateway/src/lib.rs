@@ -40,12 +40,13 @@ pub use weights::WeightInfo;
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
+	use alloc::vec::Vec;
 	use codec::{DecodeWithMemTracking, MaxEncodedLen};
 	use frame_support::{pallet_prelude::*, traits::SortedMembers};
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
 		window::SlidingWindow, Balance, RouteId, SegmentHealth, SiloDirectory, SiloId,
-		SiloTransfers,
+		SiloTransfers, views::RouteCapacity,
 	};
 	use sp_runtime::{traits::Zero, ArithmeticError, Saturating};
 
@@ -64,6 +65,8 @@ pub mod pallet {
 		Debug,
 		TypeInfo,
 		MaxEncodedLen,
+		serde::Serialize,
+		serde::Deserialize,
 	)]
 	pub struct RouteLimits<BlockNumber> {
 		/// Most the route carries per window.
@@ -175,6 +178,9 @@ pub mod pallet {
 	pub struct GenesisConfig<T: Config> {
 		/// M, the approvals a large transfer needs; `None` for all guardians.
 		pub approval_threshold: Option<u32>,
+		/// `(from, to, limits)`: routes open from block 0. Both silos must exist (the silos
+		/// pallet builds first).
+		pub routes: Vec<(SiloId, SiloId, RouteLimits<BlockNumberFor<T>>)>,
 		#[serde(skip)]
 		pub _config: core::marker::PhantomData<T>,
 	}
@@ -185,6 +191,10 @@ pub mod pallet {
 			if let Some(m) = self.approval_threshold {
 				assert!(m >= 1 && m <= T::MaxGuardians::get(), "approval threshold out of range");
 				ApprovalThreshold::<T>::put(m);
+			}
+			for (from, to, limits) in &self.routes {
+				Pallet::<T>::do_open_route(*from, *to, *limits)
+					.expect("genesis route must be openable");
 			}
 		}
 	}
@@ -432,6 +442,23 @@ pub mod pallet {
 				*count = count.map(|c| c.saturating_sub(1)).filter(|c| *c > 0);
 			});
 			Ok(pending)
+		}
+
+		/// Every route out of `silo` and what it may still carry in its current window. A
+		/// read-only view for the runtime API.
+		pub fn outbound_capacity(silo: SiloId) -> Vec<RouteCapacity> {
+			let now = frame_system::Pallet::<T>::block_number();
+			RouteByEnds::<T>::iter_prefix(silo)
+				.filter_map(|(_, id)| Routes::<T>::get(id).map(|route| (id, route)))
+				.map(|(id, route)| RouteCapacity {
+					route: id,
+					to: route.to,
+					remaining: route.limits.window_limit.saturating_sub(
+						route.carried.usage(now, route.limits.window_length),
+					),
+					open: Self::ensure_ends_normal(&route).is_ok(),
+				})
+				.collect()
 		}
 
 		pub(crate) fn do_open_route(

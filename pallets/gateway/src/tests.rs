@@ -3,7 +3,7 @@
 
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok};
-use segment_interface::{RouteId, SegmentStatus};
+use segment_interface::{views::RouteCapacity, RouteId, SegmentStatus};
 use sp_runtime::DispatchError;
 
 fn limits() -> RouteLimits<u64> {
@@ -47,6 +47,51 @@ mod routes {
 			// Routes are one-way: the way back is a route of its own.
 			assert_ok!(Gateway::open_route(RuntimeOrigin::root(), ETH_SILO, BTC_SILO, limits()));
 			assert_eq!(RouteByEnds::<Test>::get(ETH_SILO, BTC_SILO), Some(1));
+		});
+	}
+
+	#[test]
+	fn outbound_capacity_shows_each_routes_room_and_state() {
+		new_test_ext(|| {
+			assert!(Gateway::outbound_capacity(BTC_SILO).is_empty());
+			let route = open_btc_eth();
+			assert_ok!(Gateway::open_route(RuntimeOrigin::root(), BTC_SILO, DOT_SILO, limits()));
+			assert_ok!(Gateway::open_route(RuntimeOrigin::root(), ETH_SILO, BTC_SILO, limits()));
+			assert_ok!(Gateway::request_transfer(RuntimeOrigin::signed(TRADER), route, 600));
+			let mut out = Gateway::outbound_capacity(BTC_SILO);
+			out.sort_by_key(|r| r.route);
+			assert_eq!(
+				out,
+				vec![
+					RouteCapacity { route: 0, to: ETH_SILO, remaining: 4_400, open: true },
+					RouteCapacity { route: 1, to: DOT_SILO, remaining: 5_000, open: true },
+				]
+			);
+			// A severed end closes the route without changing its room.
+			TestHealth::set(2, SegmentStatus::Severed);
+			let mut out = Gateway::outbound_capacity(BTC_SILO);
+			out.sort_by_key(|r| r.route);
+			assert!(out[0].open && !out[1].open);
+			assert_eq!(out[1].remaining, 5_000);
+		});
+	}
+
+	#[test]
+	fn genesis_opens_routes() {
+		// Sets up the silo doubles the genesis build asks whether the ends are routable.
+		new_test_ext(|| {});
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		crate::GenesisConfig::<Test> {
+			approval_threshold: Some(2),
+			routes: vec![(BTC_SILO, ETH_SILO, limits())],
+			..Default::default()
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		sp_io::TestExternalities::new(storage).execute_with(|| {
+			assert_eq!(RouteByEnds::<Test>::get(BTC_SILO, ETH_SILO), Some(0));
+			assert_eq!(Routes::<Test>::get(0).unwrap().limits, limits());
+			assert_eq!(NextRouteId::<Test>::get(), 1);
 		});
 	}
 

@@ -27,6 +27,9 @@
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
+extern crate alloc;
+
+pub mod views;
 pub mod window;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -49,6 +52,28 @@ pub type Price = FixedU128;
 /// The key of an oracle feed, e.g. `b"BTC/USD"`. At most 16 bytes so polkadot.js shows it as text.
 pub type OracleKey = BoundedVec<u8, ConstU32<16>>;
 
+/// Which way a position faces.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+pub enum Side {
+	/// Gains when the price rises.
+	Long,
+	/// Gains when the price falls.
+	Short,
+}
+
 /// What a segment may do right now, as the circuit breaker sees it.
 #[derive(
 	Clone,
@@ -62,6 +87,8 @@ pub type OracleKey = BoundedVec<u8, ConstU32<16>>;
 	TypeInfo,
 	MaxEncodedLen,
 	Default,
+	serde::Serialize,
+	serde::Deserialize,
 )]
 pub enum SegmentStatus {
 	/// Business as usual.
@@ -94,6 +121,8 @@ impl SegmentStatus {
 	Debug,
 	TypeInfo,
 	MaxEncodedLen,
+	serde::Serialize,
+	serde::Deserialize,
 )]
 pub enum TripReason {
 	/// Net outflow from the segment's silo over the window passed its limit.
@@ -134,7 +163,19 @@ impl Pnl {
 }
 
 /// A price as an oracle reported it.
-#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen)]
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	serde::Serialize,
+	serde::Deserialize,
+)]
 pub struct PricePoint {
 	/// The combined (median) price.
 	pub price: Price,

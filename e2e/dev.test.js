@@ -1,0 +1,209 @@
+// End-to-end: a real `bulkhead-node --dev --tmp`, driven with @polkadot/api 16.5.6.
+// Every test asserts events, errors and storage, not only that calls went through.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { connect, devAccounts, fixedPrice, findEvent, oracleKey, send } from '../scripts/lib/chain.js';
+import { rpc, startNode } from './harness.js';
+
+const BTC = 1;
+const ETH = 2;
+const DOT = 3;
+const USDC = 10n ** 6n;
+
+let node;
+let api;
+let who;
+
+/** Ask the dev node to seal `n` empty blocks, each finalized at once. */
+async function sealBlocks(n) {
+  for (let i = 0; i < n; i++) await rpc(node.port, 'engine_createBlock', [true, true, null]);
+}
+
+/** Alice, an oracle operator, feeds `prices` ({ 'BTC/USD': 60000, ... }). */
+async function feed(prices) {
+  const values = Object.entries(prices).map(([key, price]) => [oracleKey(key), fixedPrice(price)]);
+  return send(api, api.tx.oracle.feedValues(values), who.alice);
+}
+
+const margin = async (silo, account) => (await api.query.collateralSilos.margins(silo, account.address)).toJSON();
+
+describe('bulkhead-node --dev', () => {
+  before(async () => {
+    node = await startNode(['--dev', '--tmp'], { name: 'dev' });
+    api = await connect(node.url);
+    who = await devAccounts();
+    await feed({ 'BTC/USD': 60000, 'ETH/USD': 3000, 'DOT/USD': 5 });
+  });
+
+  after(async () => {
+    await api?.disconnect();
+    await node?.stop();
+  });
+
+  test('the chain describes itself and starts with the demo', async () => {
+    const properties = (await api.rpc.system.properties()).toJSON();
+    assert.equal(properties.tokenSymbol, 'BULK');
+    assert.equal(properties.tokenDecimals, 12);
+    assert.equal(properties.ss58Format, 42);
+    assert.equal((await api.rpc.system.chainType()).toString(), 'Development');
+    assert.equal(api.runtimeVersion.specName.toString(), 'bulkhead');
+
+    const segments = (await api.call.segmentsApi.segments()).toJSON();
+    assert.deepEqual(segments, [BTC, ETH, DOT]);
+    for (const segment of segments) {
+      const health = (await api.call.segmentsApi.segmentHealth(segment)).unwrap();
+      assert.equal(health.status.toString(), 'Normal');
+      assert.equal(health.lpLiquidity.toBigInt(), 2_000_000n * USDC);
+      assert.equal(health.insurance.toBigInt(), 100_000n * USDC);
+    }
+    const guardians = await api.query.guardians.members();
+    assert.equal(guardians.length, 3);
+    assert.equal((await api.query.gateway.approvalThreshold()).unwrap().toNumber(), 2);
+    const usdc = await api.query.assets.account(1, who.ferdie.address);
+    assert.equal(usdc.unwrap().balance.toBigInt(), 1_000_000n * USDC);
+  });
+
+  test('a transaction is finalized, not only included', async () => {
+    const { blockHash } = await send(api, api.tx.system.remark('0x01'), who.bob);
+    const finalized = await api.rpc.chain.getFinalizedHead();
+    const [block, head] = await Promise.all([
+      api.rpc.chain.getHeader(blockHash),
+      api.rpc.chain.getHeader(finalized),
+    ]);
+    assert.ok(head.number.toNumber() >= block.number.toNumber());
+  });
+
+  test('deposit margin, open a position and read it through the runtime API and the RPC', async () => {
+    const before = (await api.query.assets.account(1, who.bob.address)).unwrap().balance.toBigInt();
+    const deposit = await send(api, api.tx.collateralSilos.depositMargin(ETH, 10_000n * USDC), who.bob);
+    const deposited = findEvent(deposit.events, 'collateralSilos', 'MarginDeposited');
+    assert.equal(deposited.data.amount.toBigInt(), 10_000n * USDC);
+    const after = (await api.query.assets.account(1, who.bob.address)).unwrap().balance.toBigInt();
+    assert.equal(before - after, 10_000n * USDC);
+
+    const open = await send(api, api.tx.executionSegments.openPosition(ETH, 'Long', 30_000n * USDC, 5_000n * USDC), who.bob);
+    const opened = findEvent(open.events, 'executionSegments', 'PositionOpened');
+    assert.equal(opened.data.size.toBigInt(), 30_000n * USDC);
+    assert.equal(opened.data.entryPrice.toBigInt(), fixedPrice(3000));
+
+    const position = (await api.query.executionSegments.positions(ETH, who.bob.address)).unwrap();
+    assert.equal(position.side.toString(), 'Long');
+    assert.equal(position.margin.toBigInt(), 5_000n * USDC);
+    assert.deepEqual(await margin(ETH, who.bob), { free: Number(5_000n * USDC), locked: Number(5_000n * USDC), escrowed: 0 });
+
+    const view = (await api.call.segmentsApi.position(ETH, who.bob.address)).unwrap();
+    assert.equal(view.size.toBigInt(), 30_000n * USDC);
+    assert.equal(view.liquidatable.isTrue, false);
+    assert.ok(view.liquidationPrice.unwrap().toBigInt() < fixedPrice(3000));
+
+    const json = await rpc(node.port, 'segments_position', [ETH, who.bob.address]);
+    assert.equal(json.side, 'Long');
+    assert.equal(BigInt(json.size), 30_000n * USDC);
+    const health = await rpc(node.port, 'segments_health', [ETH]);
+    assert.equal(BigInt(health.long_open_interest), 30_000n * USDC);
+    assert.equal(health.status, 'Normal');
+  });
+
+  test('a call that breaks the rules fails with a typed error and changes nothing', async () => {
+    await send(api, api.tx.collateralSilos.depositMargin(BTC, 1_000n * USDC), who.dave);
+    const before = await margin(BTC, who.dave);
+    await assert.rejects(
+      send(api, api.tx.executionSegments.openPosition(BTC, 'Long', 20_000n * USDC, 1_000n * USDC), who.dave),
+      /executionSegments\.LeverageTooHigh/,
+    );
+    assert.deepEqual(await margin(BTC, who.dave), before);
+    assert.ok((await api.query.executionSegments.positions(BTC, who.dave.address)).isNone);
+    await assert.rejects(
+      send(api, api.tx.collateralSilos.withdrawMargin(BTC, 2_000n * USDC), who.dave),
+      /collateralSilos\.InsufficientFreeMargin/,
+    );
+  });
+
+  test('a price move makes a position liquidatable and the keeper liquidates it', async () => {
+    await send(api, api.tx.collateralSilos.depositMargin(DOT, 1_000n * USDC), who.charlie);
+    await send(api, api.tx.executionSegments.openPosition(DOT, 'Short', 9_000n * USDC, 1_000n * USDC), who.charlie);
+    assert.deepEqual((await api.call.segmentsApi.liquidatable(DOT, 10)).toJSON(), []);
+
+    const fed = await feed({ 'DOT/USD': '5.5' });
+    assert.ok(findEvent(fed.events, 'oracle', 'NewFeedData'));
+    const listed = await rpc(node.port, 'segments_liquidatable', [DOT, 10]);
+    assert.deepEqual(listed, [who.charlie.address]);
+
+    const { spawnSync } = await import('node:child_process');
+    const keeper = spawnSync(process.execPath, ['scripts/keeper.js', '--url', node.url, '--suri', '//Eve', '--once'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(keeper.status, 0, keeper.stderr);
+    const summary = JSON.parse(keeper.stdout.trim().split('\n').pop());
+    assert.equal(summary.liquidated.length, 1);
+    assert.equal(summary.liquidated[0].who, who.charlie.address);
+    assert.ok(BigInt(summary.liquidated[0].fee) > 0n);
+
+    assert.ok((await api.query.executionSegments.positions(DOT, who.charlie.address)).isNone);
+    assert.ok(BigInt((await margin(DOT, who.eve)).free) > 0n, 'the keeper was paid');
+  });
+
+  test('a large gateway transfer needs 2 of 3 guardians and the delay', async () => {
+    await send(api, api.tx.collateralSilos.depositMargin(BTC, 50_000n * USDC), who.ferdie);
+    const route = (await api.query.gateway.routeByEnds(BTC, ETH)).unwrap();
+    const request = await send(api, api.tx.gateway.requestTransfer(route, 20_000n * USDC), who.ferdie);
+    const requested = findEvent(request.events, 'gateway', 'TransferRequested');
+    assert.equal(requested.data.needsApproval.isTrue, true);
+    const id = requested.data.transfer;
+    assert.equal(BigInt((await margin(BTC, who.ferdie)).escrowed), 20_000n * USDC);
+
+    await assert.rejects(send(api, api.tx.gateway.executeTransfer(id), who.ferdie), /gateway\.NotEnoughApprovals/);
+    await assert.rejects(send(api, api.tx.gateway.approveTransfer(id), who.ferdie), /gateway\.NotGuardian/);
+    const first = await send(api, api.tx.gateway.approveTransfer(id), who.alice);
+    assert.equal(findEvent(first.events, 'gateway', 'TransferApproved').data.approvals.toNumber(), 1);
+    await send(api, api.tx.gateway.approveTransfer(id), who.bob);
+    await assert.rejects(send(api, api.tx.gateway.executeTransfer(id), who.ferdie), /gateway\.DelayNotElapsed/);
+
+    const pending = (await api.query.gateway.transfers(id)).unwrap();
+    const now = (await api.rpc.chain.getHeader()).number.toNumber();
+    await sealBlocks(Math.max(0, pending.executableAt.toNumber() - now));
+    const executed = await send(api, api.tx.gateway.executeTransfer(id), who.ferdie);
+    assert.equal(findEvent(executed.events, 'gateway', 'TransferExecuted').data.amount.toBigInt(), 20_000n * USDC);
+    assert.equal(BigInt((await margin(ETH, who.ferdie)).free), 20_000n * USDC);
+    assert.equal(BigInt((await margin(BTC, who.ferdie)).free), 30_000n * USDC);
+    assert.ok((await api.query.gateway.transfers(id)).isNone);
+  });
+
+  test('a guardian trips a breaker; only sudo resets it', async () => {
+    const trip = await send(api, api.tx.circuitBreaker.trip(BTC), who.charlie);
+    const tripped = findEvent(trip.events, 'circuitBreaker', 'Tripped');
+    assert.equal(tripped.data.reason.toString(), 'Manual');
+    const health = (await api.call.segmentsApi.segmentHealth(BTC)).unwrap();
+    assert.equal(health.status.toString(), 'Severed');
+    assert.ok(health.breaker.isSevered);
+
+    await send(api, api.tx.collateralSilos.depositMargin(BTC, 1_000n * USDC), who.bob);
+    await assert.rejects(
+      send(api, api.tx.executionSegments.openPosition(BTC, 'Long', 2_000n * USDC, 500n * USDC), who.bob),
+      /executionSegments\.SegmentSevered/,
+    );
+    const radius = (await api.call.segmentsApi.blastRadius(BTC)).unwrap();
+    assert.equal(radius.contagionBound.toBigInt(), 0n);
+
+    await assert.rejects(send(api, api.tx.circuitBreaker.reset(BTC), who.alice), /BadOrigin/);
+    const reset = await send(api, api.tx.sudo.sudo(api.tx.circuitBreaker.reset(BTC)), who.alice);
+    assert.ok(findEvent(reset.events, 'circuitBreaker', 'Reset'));
+    assert.equal((await api.call.segmentsApi.segmentHealth(BTC)).unwrap().status.toString(), 'Normal');
+    await feed({ 'BTC/USD': 60000 });
+    const open = await send(api, api.tx.executionSegments.openPosition(BTC, 'Long', 2_000n * USDC, 500n * USDC), who.bob);
+    assert.ok(findEvent(open.events, 'executionSegments', 'PositionOpened'));
+  });
+
+  test('an oracle move beyond the threshold trips the breaker in the feeding call', async () => {
+    const fed = await feed({ 'ETH/USD': 4000 });
+    const tripped = findEvent(fed.events, 'circuitBreaker', 'Tripped');
+    assert.equal(tripped.data.segment.toNumber(), ETH);
+    assert.equal(tripped.data.reason.toString(), 'OracleMove');
+    const health = await rpc(node.port, 'segments_health', [ETH]);
+    assert.equal(health.status, 'Severed');
+    // The other segments do not notice.
+    assert.equal((await rpc(node.port, 'segments_health', [DOT])).status, 'Normal');
+  });
+});

@@ -1,0 +1,36 @@
+//! `SegmentsApi`: what a dashboard, a risk desk or a keeper asks a Bulkhead runtime.
+//!
+//! Every method is a read at one block. The view types live in
+//! [`segment_interface::views`]; the node's `segments_*` RPC methods serve the same answers
+//! as JSON, and `@polkadot/api` can call them as `api.call.segmentsApi.*`.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use codec::Codec;
+pub use segment_interface::{
+	views::{BlastRadius, BreakerView, PositionView, RouteCapacity, SegmentHealthView},
+	SegmentId,
+};
+
+sp_api::decl_runtime_apis! {
+	/// Bulkhead's segments, as the runtime sees them at one block.
+	pub trait SegmentsApi<AccountId, BlockNumber> where
+		AccountId: Codec,
+		BlockNumber: Codec,
+	{
+		/// Every segment id, in ascending order.
+		fn segments() -> Vec<SegmentId>;
+		/// A segment's status, open interest, silo value, insurance, bad debt and breaker.
+		fn segment_health(segment: SegmentId) -> Option<SegmentHealthView<BlockNumber>>;
+		/// `who`'s position in `segment`: margin ratio, liquidation price, unrealized PnL.
+		fn position(segment: SegmentId, who: AccountId) -> Option<PositionView>;
+		/// The value at risk inside `segment` and the most that could leave it through its
+		/// gateway routes in the current windows.
+		fn blast_radius(segment: SegmentId) -> Option<BlastRadius>;
+		/// Up to `max` accounts `liquidate` would accept now in `segment`.
+		fn liquidatable(segment: SegmentId, max: u32) -> Vec<AccountId>;
+	}
+}

@@ -1,0 +1,306 @@
+//! Every pallet's configuration, and the adapters that join Bulkhead's pallets to each other
+//! and to the oracle. This is the only code that names more than one Bulkhead pallet.
+
+use frame_support::{
+	derive_impl,
+	dispatch::DispatchClass,
+	parameter_types,
+	traits::{AsEnsureOriginWithArg, ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
+	weights::{constants::WEIGHT_REF_TIME_PER_SECOND, IdentityFee, Weight},
+	PalletId,
+};
+use frame_system::{
+	limits::{BlockLength, BlockWeights},
+	EnsureRoot, EnsureSignedBy,
+};
+use pallet_circuit_breaker::Thresholds;
+use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
+use segment_interface::{OracleKey, Price, PriceFeed, PricePoint};
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_runtime::{traits::One, Perbill, Permill};
+use sp_version::RuntimeVersion;
+
+use super::{
+	weights::DbWeight, AccountId, AssetId, Aura, Balance, Balances, Block, BlockNumber,
+	CircuitBreaker, CollateralSilos, ExecutionSegments, Guardians, Hash, Nonce, Oracle,
+	OracleOperators, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
+	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Timestamp, EXISTENTIAL_DEPOSIT,
+	HOURS, MINUTES, SLOT_DURATION, VERSION,
+};
+
+/// Three quarters of a block's weight and length are for normal transactions; the rest is kept
+/// for operational ones.
+const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
+
+parameter_types! {
+	pub const BlockHashCount: BlockNumber = 2400;
+	pub const Version: RuntimeVersion = VERSION;
+	/// Two seconds of compute in a six-second block.
+	pub RuntimeBlockWeights: BlockWeights = BlockWeights::with_sensible_defaults(
+		Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX),
+		NORMAL_DISPATCH_RATIO,
+	);
+	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
+		.max_length(5 * 1024 * 1024)
+		.modify_max_length_for_class(DispatchClass::Normal, |max| {
+			*max = NORMAL_DISPATCH_RATIO * *max
+		})
+		.build();
+	/// Substrate's generic prefix: addresses start with 5, as polkadot.js shows dev accounts.
+	pub const SS58Prefix: u8 = 42;
+}
+
+#[derive_impl(frame_system::config_preludes::SolochainDefaultConfig)]
+impl frame_system::Config for Runtime {
+	type Block = Block;
+	type BlockWeights = RuntimeBlockWeights;
+	type BlockLength = RuntimeBlockLength;
+	type AccountId = AccountId;
+	type Nonce = Nonce;
+	type Hash = Hash;
+	type BlockHashCount = BlockHashCount;
+	type DbWeight = DbWeight;
+	type Version = Version;
+	type AccountData = pallet_balances::AccountData<Balance>;
+	type SS58Prefix = SS58Prefix;
+	type MaxConsumers = ConstU32<16>;
+}
+
+impl pallet_aura::Config for Runtime {
+	type AuthorityId = AuraId;
+	type DisabledValidators = ();
+	type MaxAuthorities = ConstU32<32>;
+	type AllowMultipleBlocksPerSlot = ConstBool<false>;
+	type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
+}
+
+impl pallet_grandpa::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type WeightInfo = ();
+	type MaxAuthorities = ConstU32<32>;
+	type MaxNominators = ConstU32<0>;
+	type MaxSetIdSessionEntries = ConstU64<0>;
+	type KeyOwnerProof = sp_core::Void;
+	type EquivocationReportSystem = ();
+}
+
+impl pallet_timestamp::Config for Runtime {
+	/// Milliseconds since the Unix epoch.
+	type Moment = u64;
+	type OnTimestampSet = Aura;
+	type MinimumPeriod = ConstU64<{ SLOT_DURATION / 2 }>;
+	type WeightInfo = ();
+}
+
+impl pallet_balances::Config for Runtime {
+	type MaxLocks = ConstU32<50>;
+	type MaxReserves = ConstU32<50>;
+	type ReserveIdentifier = [u8; 8];
+	type Balance = Balance;
+	type RuntimeEvent = RuntimeEvent;
+	type DustRemoval = ();
+	type ExistentialDeposit = ConstU128<EXISTENTIAL_DEPOSIT>;
+	type AccountStore = System;
+	type WeightInfo = pallet_balances::weights::SubstrateWeight<Runtime>;
+	type FreezeIdentifier = RuntimeFreezeReason;
+	type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RuntimeFreezeReason = RuntimeFreezeReason;
+	type DoneSlashHandler = ();
+}
+
+parameter_types! {
+	pub FeeMultiplier: Multiplier = Multiplier::one();
+}
+
+impl pallet_transaction_payment::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
+	type OperationalFeeMultiplier = ConstU8<5>;
+	type WeightToFee = IdentityFee<Balance>;
+	type LengthToFee = IdentityFee<Balance>;
+	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
+	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_sudo::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeCall = RuntimeCall;
+	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	pub const AssetDeposit: Balance = 10 * super::UNIT;
+	pub const AssetAccountDeposit: Balance = super::MILLI_UNIT;
+	pub const MetadataDepositBase: Balance = super::MILLI_UNIT;
+	pub const MetadataDepositPerByte: Balance = super::MICRO_UNIT;
+	pub const ApprovalDeposit: Balance = super::MILLI_UNIT;
+}
+
+/// Collateral assets. Creating one is for root: a collateral asset is a listing decision.
+impl pallet_assets::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Balance = Balance;
+	type RemoveItemsLimit = ConstU32<1000>;
+	type AssetId = AssetId;
+	type AssetIdParameter = codec::Compact<AssetId>;
+	type ReserveData = ();
+	type Currency = Balances;
+	type CreateOrigin = AsEnsureOriginWithArg<frame_system::EnsureNever<AccountId>>;
+	type ForceOrigin = EnsureRoot<AccountId>;
+	type AssetDeposit = AssetDeposit;
+	type AssetAccountDeposit = AssetAccountDeposit;
+	type MetadataDepositBase = MetadataDepositBase;
+	type MetadataDepositPerByte = MetadataDepositPerByte;
+	type ApprovalDeposit = ApprovalDeposit;
+	type StringLimit = ConstU32<50>;
+	type Freezer = ();
+	type Holder = ();
+	type Extra = ();
+	type CallbackHandle = ();
+	type AssetIdAllocator = ();
+	type WeightInfo = pallet_assets::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ();
+}
+
+/// At most this many guardians, and as many oracle operators: the gateway bounds approvals by
+/// it, so both sets share one constant.
+pub type MaxGuardians = ConstU32<16>;
+
+/// Oracle operators: who may feed prices. Membership changes are root's.
+pub type OracleOperatorsInstance = pallet_membership::Instance1;
+impl pallet_membership::Config<OracleOperatorsInstance> for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type AddOrigin = EnsureRoot<AccountId>;
+	type RemoveOrigin = EnsureRoot<AccountId>;
+	type SwapOrigin = EnsureRoot<AccountId>;
+	type ResetOrigin = EnsureRoot<AccountId>;
+	type PrimeOrigin = EnsureRoot<AccountId>;
+	// A removed operator's raw values leave the median with them.
+	type MembershipInitialized = ();
+	type MembershipChanged = Oracle;
+	type MaxMembers = MaxGuardians;
+	type WeightInfo = pallet_membership::weights::SubstrateWeight<Runtime>;
+}
+
+/// Guardians: approve large gateway transfers and may sever a segment. Changes are root's.
+pub type GuardiansInstance = pallet_membership::Instance2;
+impl pallet_membership::Config<GuardiansInstance> for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type AddOrigin = EnsureRoot<AccountId>;
+	type RemoveOrigin = EnsureRoot<AccountId>;
+	type SwapOrigin = EnsureRoot<AccountId>;
+	type ResetOrigin = EnsureRoot<AccountId>;
+	type PrimeOrigin = EnsureRoot<AccountId>;
+	type MembershipInitialized = ();
+	type MembershipChanged = ();
+	type MaxMembers = MaxGuardians;
+	type WeightInfo = pallet_membership::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	pub const OraclePalletId: PalletId = PalletId(*b"bh/oracl");
+	/// An operator's value older than this leaves the median.
+	pub const OracleValueExpiry: u64 = 60 * 60 * 1000;
+}
+
+impl pallet_oracle::Config for Runtime {
+	type OnNewData = NotifySegments;
+	type CombineData = pallet_oracle::DefaultCombineData<Runtime, ConstU32<1>, OracleValueExpiry>;
+	type Time = Timestamp;
+	type OracleKey = OracleKey;
+	type OracleValue = Price;
+	type PalletId = OraclePalletId;
+	type Members = OracleOperators;
+	type WeightInfo = ();
+	type MaxHasDispatchedSize = MaxGuardians;
+	type MaxFeedValues = ConstU32<16>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ();
+}
+
+impl crate::oracle_genesis::Config for Runtime {}
+
+/// Tells the segments on a key about the oracle's new *combined* price. pallet-oracle passes
+/// the one operator's raw value; the breakers must judge the median, which the oracle has
+/// already stored when the hook runs.
+pub struct NotifySegments;
+impl pallet_oracle::OnNewData<AccountId, OracleKey, Price> for NotifySegments {
+	fn on_new_data(_who: &AccountId, key: &OracleKey, _raw: &Price) {
+		if let Some(combined) = Oracle::get(key) {
+			ExecutionSegments::note_price(key, combined.value);
+		}
+	}
+}
+
+/// The oracle's combined price and its timestamp, as the segments read prices.
+pub struct OraclePrices;
+impl PriceFeed for OraclePrices {
+	fn price(key: &OracleKey) -> Option<PricePoint> {
+		Oracle::get(key).map(|v| PricePoint { price: v.value, timestamp: v.timestamp })
+	}
+}
+
+parameter_types! {
+	pub const SilosPalletId: PalletId = PalletId(*b"bh/silos");
+}
+
+impl pallet_collateral_silos::Config for Runtime {
+	type Assets = super::Assets;
+	type AdminOrigin = EnsureRoot<AccountId>;
+	type Health = CircuitBreaker;
+	type Monitor = CircuitBreaker;
+	type PalletId = SilosPalletId;
+	type WeightInfo = pallet_collateral_silos::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_execution_segments::Config for Runtime {
+	type AdminOrigin = EnsureRoot<AccountId>;
+	type Silos = CollateralSilos;
+	type Health = CircuitBreaker;
+	type PriceMonitor = CircuitBreaker;
+	type Prices = OraclePrices;
+	type Time = Timestamp;
+	type MaxSegmentsPerOracle = ConstU32<8>;
+	type WeightInfo = pallet_execution_segments::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_gateway::Config for Runtime {
+	type GovernanceOrigin = EnsureRoot<AccountId>;
+	type Guardians = Guardians;
+	type Silos = CollateralSilos;
+	type Health = CircuitBreaker;
+	type MaxGuardians = MaxGuardians;
+	type MaxPendingPerAccount = ConstU32<8>;
+	type WeightInfo = pallet_gateway::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Every segment's breaker starts with these until governance sets its own.
+	pub DefaultThresholds: Thresholds<BlockNumber> = Thresholds {
+		// A fifth of a silo's value may leave, net, per hour.
+		max_net_outflow: Permill::from_percent(20),
+		outflow_window: HOURS,
+		// One feed may move the price by at most 10%.
+		max_price_move: Permill::from_percent(10),
+		// No price for an hour of blocks severs the segment.
+		stale_after: Some(HOURS),
+		// Severed for 10 minutes, then reduce-only for 10 more.
+		cooldown: 10 * MINUTES,
+		probation: 10 * MINUTES,
+	};
+}
+
+/// Guardians, or root, may sever a segment; only root may reset one.
+pub type GuardianOrSudo =
+	frame_support::traits::EitherOfDiverse<EnsureRoot<AccountId>, EnsureSignedBy<Guardians, AccountId>>;
+
+impl pallet_circuit_breaker::Config for Runtime {
+	type AdminOrigin = EnsureRoot<AccountId>;
+	type GuardianOrigin = GuardianOrSudo;
+	type ResetOrigin = EnsureRoot<AccountId>;
+	type Segments = ExecutionSegments;
+	type DefaultThresholds = DefaultThresholds;
+	type WeightInfo = pallet_circuit_breaker::weights::SubstrateWeight<Runtime>;
+}

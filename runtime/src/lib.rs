@@ -1,0 +1,211 @@
+//! # Bulkhead runtime
+//!
+//! The one place where Bulkhead's four pallets meet. Each pallet knows only the traits of
+//! `segment-interface`; this crate decides which pallet answers which trait:
+//!
+//! | trait | answered by | asked by |
+//! |---|---|---|
+//! | `MarginLedger`, `SiloTransfers`, `SiloDirectory` | `CollateralSilos` | `ExecutionSegments`, `Gateway` |
+//! | `SegmentHealth`, `SiloMonitor`, `PriceMonitor` | `CircuitBreaker` | silos, segments, gateway |
+//! | `PriceFeed` | `Oracle` (median of operators), through [`configs::OraclePrices`] | `ExecutionSegments` |
+//! | `Contains<SegmentId>` | `ExecutionSegments` | `CircuitBreaker` |
+//!
+//! Around them: `Balances` (native token BULK, 12 decimals, for fees), `Assets` (collateral
+//! such as USDC), `Oracle` with `OracleOperators`, `Guardians` (the gateway's and breaker's
+//! guardian set), `TransactionPayment`, `Sudo` (dev governance), `Timestamp`, and `Aura` +
+//! `Grandpa` for networks. `SegmentsApi` (see [`apis`]) serves health, positions, blast radius
+//! and keeper lists.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+// `construct_runtime` and `impl_runtime_apis` expand to a lot of code.
+#![recursion_limit = "256"]
+
+#[cfg(feature = "std")]
+include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
+
+extern crate alloc;
+
+pub mod apis;
+pub mod configs;
+pub mod genesis_config_presets;
+pub mod oracle_genesis;
+pub mod views;
+pub mod weights;
+
+use alloc::vec::Vec;
+use sp_runtime::{
+	generic, impl_opaque_keys,
+	traits::{BlakeTwo256, IdentifyAccount, Verify},
+	MultiAddress, MultiSignature,
+};
+use sp_version::RuntimeVersion;
+
+pub use frame_support::{construct_runtime, parameter_types};
+pub use segment_interface::{OracleKey, Price, SegmentId, SiloId};
+
+/// Opaque types: what the node needs to know of blocks without knowing the runtime.
+pub mod opaque {
+	use super::*;
+	use sp_runtime::OpaqueExtrinsic;
+
+	/// Opaque block header type.
+	pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
+	/// Opaque block type.
+	pub type Block = generic::Block<Header, OpaqueExtrinsic>;
+	/// Opaque block identifier type.
+	pub type BlockId = generic::BlockId<Block>;
+	/// Opaque block hash type.
+	pub type Hash = <BlakeTwo256 as sp_runtime::traits::Hash>::Output;
+}
+
+impl_opaque_keys! {
+	/// The session keys of a validator: Aura for authoring, GRANDPA for finality.
+	pub struct SessionKeys {
+		pub aura: Aura,
+		pub grandpa: Grandpa,
+	}
+}
+
+/// The runtime's version. Bump `spec_version` with every change of logic, and
+/// `transaction_version` whenever calls or their encodings change.
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("bulkhead"),
+	impl_name: alloc::borrow::Cow::Borrowed("bulkhead"),
+	authoring_version: 1,
+	spec_version: 100,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 1,
+	system_version: 1,
+};
+
+/// Aura's slot, and so the target block time of a network: 6 seconds.
+pub const MILLI_SECS_PER_BLOCK: u64 = 6000;
+/// Aura reads the slot duration from here; changing it on a live chain breaks block production.
+pub const SLOT_DURATION: u64 = MILLI_SECS_PER_BLOCK;
+
+/// Blocks per minute, hour and day at the target block time.
+pub const MINUTES: BlockNumber = 60_000 / (MILLI_SECS_PER_BLOCK as BlockNumber);
+pub const HOURS: BlockNumber = MINUTES * 60;
+pub const DAYS: BlockNumber = HOURS * 24;
+
+/// One BULK, the native token (12 decimals). Fees are paid in BULK.
+pub const UNIT: Balance = 1_000_000_000_000;
+pub const MILLI_UNIT: Balance = 1_000_000_000;
+pub const MICRO_UNIT: Balance = 1_000_000;
+/// The least BULK an account may hold.
+pub const EXISTENTIAL_DEPOSIT: Balance = MILLI_UNIT;
+
+/// Signatures: sr25519, ed25519 or ecdsa.
+pub type Signature = MultiSignature;
+/// 32-byte account ids, derived from the signer's public key.
+pub type AccountId = <<Signature as Verify>::Signer as IdentifyAccount>::AccountId;
+/// Balances of BULK and of collateral assets.
+pub type Balance = segment_interface::Balance;
+/// Transaction counters.
+pub type Nonce = u32;
+/// Block hashes.
+pub type Hash = sp_core::H256;
+/// Block numbers.
+pub type BlockNumber = u32;
+/// Collateral asset ids (pallet-assets).
+pub type AssetId = u32;
+/// Account addresses as transactions carry them.
+pub type Address = MultiAddress<AccountId, ()>;
+/// Block header type.
+pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
+/// Block type.
+pub type Block = generic::Block<Header, UncheckedExtrinsic>;
+/// A signed block with justifications.
+pub type SignedBlock = generic::SignedBlock<Block>;
+/// Block identifier.
+pub type BlockId = generic::BlockId<Block>;
+
+/// What every signed transaction carries and checks, in order.
+pub type TxExtension = (
+	frame_system::CheckNonZeroSender<Runtime>,
+	frame_system::CheckSpecVersion<Runtime>,
+	frame_system::CheckTxVersion<Runtime>,
+	frame_system::CheckGenesis<Runtime>,
+	frame_system::CheckEra<Runtime>,
+	frame_system::CheckNonce<Runtime>,
+	frame_system::CheckWeight<Runtime>,
+	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	frame_system::WeightReclaim<Runtime>,
+);
+
+/// Extrinsics as the runtime decodes them.
+pub type UncheckedExtrinsic =
+	generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
+/// The payload a signer signs.
+pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
+
+/// Storage migrations run on the next runtime upgrade. None yet.
+type Migrations = ();
+
+/// Dispatches extrinsics to the pallets.
+pub type Executive = frame_executive::Executive<
+	Runtime,
+	Block,
+	frame_system::ChainContext<Runtime>,
+	Runtime,
+	AllPalletsWithSystem,
+	Migrations,
+>;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Runtime;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Timestamp = pallet_timestamp;
+	#[runtime::pallet_index(2)]
+	pub type Aura = pallet_aura;
+	#[runtime::pallet_index(3)]
+	pub type Grandpa = pallet_grandpa;
+	#[runtime::pallet_index(4)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(5)]
+	pub type TransactionPayment = pallet_transaction_payment;
+	#[runtime::pallet_index(6)]
+	pub type Sudo = pallet_sudo;
+	#[runtime::pallet_index(7)]
+	pub type Assets = pallet_assets;
+
+	// Who feeds prices, and who guards the gateway and the breaker.
+	#[runtime::pallet_index(10)]
+	pub type OracleOperators = pallet_membership<Instance1>;
+	#[runtime::pallet_index(11)]
+	pub type Guardians = pallet_membership<Instance2>;
+	#[runtime::pallet_index(12)]
+	pub type Oracle = pallet_oracle;
+
+	// Bulkhead. Genesis builds in this order: silos before the segments bound to them, the
+	// breaker before the oracle's genesis prices reach it.
+	#[runtime::pallet_index(20)]
+	pub type CollateralSilos = pallet_collateral_silos;
+	#[runtime::pallet_index(21)]
+	pub type ExecutionSegments = pallet_execution_segments;
+	#[runtime::pallet_index(22)]
+	pub type Gateway = pallet_gateway;
+	#[runtime::pallet_index(23)]
+	pub type CircuitBreaker = pallet_circuit_breaker;
+	#[runtime::pallet_index(24)]
+	pub type OracleGenesis = oracle_genesis;
+}

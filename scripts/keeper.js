@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Bulkhead keeper: watches every segment for positions below maintenance margin, through the
+// runtime API `SegmentsApi.liquidatable`, and liquidates them, earning the liquidation fee.
+//
+//   node scripts/keeper.js [--url ws://127.0.0.1:9944] [--suri //Eve] [--max 50] [--once]
+//
+// --once scans the best block one time, liquidates what it finds and exits, printing a JSON
+// summary; without it the keeper scans every new block until interrupted.
+
+import { parseArgs } from 'node:util';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { connect, send } from './lib/chain.js';
+
+const { values: args } = parseArgs({
+  options: {
+    url: { type: 'string', default: 'ws://127.0.0.1:9944' },
+    suri: { type: 'string', default: '//Eve' },
+    max: { type: 'string', default: '50' },
+    once: { type: 'boolean', default: false },
+  },
+});
+
+/** One pass over every segment: liquidate what the runtime says is liquidatable now. */
+export async function scan(api, keeper, max) {
+  const done = [];
+  const failed = [];
+  const segments = (await api.call.segmentsApi.segments()).map((s) => s.toNumber());
+  for (const segment of segments) {
+    const accounts = await api.call.segmentsApi.liquidatable(segment, max);
+    for (const who of accounts) {
+      try {
+        const { events } = await send(api, api.tx.executionSegments.liquidate(segment, who), keeper, {
+          finalized: false,
+        });
+        const event = events.find((e) => e.section === 'executionSegments' && e.method === 'PositionLiquidated');
+        done.push({
+          segment,
+          who: who.toString(),
+          fee: event?.data.fee.toString(),
+          badDebt: event?.data.badDebt.toString(),
+        });
+      } catch (error) {
+        // Someone else may have been faster, or the price moved back: report and go on.
+        failed.push({ segment, who: who.toString(), error: error.message });
+      }
+    }
+  }
+  return { liquidated: done, failed };
+}
+
+async function main() {
+  await cryptoWaitReady();
+  const keeper = new Keyring({ type: 'sr25519' }).addFromUri(args.suri);
+  const api = await connect(args.url);
+  const max = Number(args.max);
+  if (args.once) {
+    console.log(JSON.stringify(await scan(api, keeper, max)));
+    await api.disconnect();
+    return;
+  }
+  console.log(`keeper ${keeper.address} watching ${args.url}`);
+  let busy = false;
+  await api.rpc.chain.subscribeNewHeads(async (header) => {
+    if (busy) return;
+    busy = true;
+    try {
+      const { liquidated, failed } = await scan(api, keeper, max);
+      for (const l of liquidated) console.log(`#${header.number} liquidated ${l.who} in segment ${l.segment}: fee ${l.fee}, bad debt ${l.badDebt}`);
+      for (const f of failed) console.log(`#${header.number} could not liquidate ${f.who} in segment ${f.segment}: ${f.error}`);
+    } catch (error) {
+      console.error(`#${header.number} scan failed: ${error.message}`);
+    } finally {
+      busy = false;
+    }
+  });
+}
+
+main().catch((error) => {
+  console.error(error.message);
+  process.exit(1);
+});
