@@ -343,7 +343,7 @@ pub mod pallet {
 		diff > allowed
 	}
 
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	impl<T: Config> Pallet<T> {
 		/// Every stored breaker has valid thresholds and no transition from the future; every
 		/// flow window started in the past.

@@ -873,7 +873,7 @@ pub mod pallet {
 		}
 	}
 
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	impl<T: Config> Pallet<T> {
 		/// Every silo's account holds at least its books (a direct transfer into it shows as a
 		/// surplus, which nobody can claim), each book total equals the sum over accounts, and

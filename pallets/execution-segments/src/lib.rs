@@ -831,7 +831,7 @@ pub mod pallet {
 		}
 	}
 
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	impl<T: Config> Pallet<T> {
 		/// Each side's open interest is the sum of its positions; every position has size and
 		/// belongs to a segment; the oracle index lists exactly the segments on each key.

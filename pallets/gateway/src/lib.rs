@@ -620,7 +620,7 @@ pub mod pallet {
 		}
 	}
 
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	impl<T: Config> Pallet<T> {
 		/// The route index matches the routes, pending counts match the pending transfers, and
 		/// every id is below its counter.
