@@ -9,6 +9,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { createClient } from 'polkadot-api';
 import { getPolkadotSigner } from 'polkadot-api/signer';
 import { getWsProvider } from 'polkadot-api/ws';
+import WebSocket from 'ws';
 import { rpc, startNode } from './harness.js';
 
 let node;
@@ -16,7 +17,8 @@ let client;
 
 before(async () => {
   node = await startNode(['--dev', '--tmp'], { name: 'papi' });
-  client = createClient(getWsProvider(node.url));
+  // Node 20 has no global WebSocket; Node 22 does.
+  client = createClient(getWsProvider(node.url, { websocketClass: WebSocket }));
 });
 
 after(async () => {
