@@ -1,6 +1,9 @@
 //! `bulkhead-node`: a Bulkhead dev chain with instant seal and instant finality (`--dev`), and
 //! Aura + GRANDPA validators for networks (`--chain local --alice`, ...).
 
+// `sc_cli::Error` is sc-cli's own, large error type; every sc-cli runner closure returns it.
+#![allow(clippy::result_large_err)]
+
 mod chain_spec;
 mod cli;
 mod command;

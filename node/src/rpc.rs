@@ -58,8 +58,11 @@ pub trait SegmentsRpc<BlockHash> {
 
 	/// The value at risk in a segment and its contagion bound.
 	#[method(name = "segments_blastRadius")]
-	fn blast_radius(&self, segment: SegmentId, at: Option<BlockHash>)
-		-> RpcResult<Option<BlastRadius>>;
+	fn blast_radius(
+		&self,
+		segment: SegmentId,
+		at: Option<BlockHash>,
+	) -> RpcResult<Option<BlastRadius>>;
 
 	/// Up to `max` (default 100) accounts below maintenance margin.
 	#[method(name = "segments_liquidatable")]
@@ -107,7 +110,10 @@ where
 		segment: SegmentId,
 		at: Option<Hash>,
 	) -> RpcResult<Option<SegmentHealthView<BlockNumber>>> {
-		self.client.runtime_api().segment_health(self.at(at), segment).map_err(runtime_error)
+		self.client
+			.runtime_api()
+			.segment_health(self.at(at), segment)
+			.map_err(runtime_error)
 	}
 
 	fn position(
@@ -116,11 +122,17 @@ where
 		who: AccountId,
 		at: Option<Hash>,
 	) -> RpcResult<Option<PositionView>> {
-		self.client.runtime_api().position(self.at(at), segment, who).map_err(runtime_error)
+		self.client
+			.runtime_api()
+			.position(self.at(at), segment, who)
+			.map_err(runtime_error)
 	}
 
 	fn blast_radius(&self, segment: SegmentId, at: Option<Hash>) -> RpcResult<Option<BlastRadius>> {
-		self.client.runtime_api().blast_radius(self.at(at), segment).map_err(runtime_error)
+		self.client
+			.runtime_api()
+			.blast_radius(self.at(at), segment)
+			.map_err(runtime_error)
 	}
 
 	fn liquidatable(
@@ -130,7 +142,10 @@ where
 		at: Option<Hash>,
 	) -> RpcResult<Vec<AccountId>> {
 		let max = max.unwrap_or(100).min(MAX_LIQUIDATABLE);
-		self.client.runtime_api().liquidatable(self.at(at), segment, max).map_err(runtime_error)
+		self.client
+			.runtime_api()
+			.liquidatable(self.at(at), segment, max)
+			.map_err(runtime_error)
 	}
 }
 

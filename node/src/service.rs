@@ -11,7 +11,9 @@ use sc_consensus_grandpa::SharedVoterState;
 use sc_consensus_manual_seal::{
 	consensus::aura::AuraConsensusDataProvider, rpc::EngineCommand, ManualSealParams,
 };
-use sc_service::{error::Error as ServiceError, ChainType, Configuration, TaskManager, WarpSyncConfig};
+use sc_service::{
+	error::Error as ServiceError, ChainType, Configuration, TaskManager, WarpSyncConfig,
+};
 use sc_telemetry::{Telemetry, TelemetryWorker};
 use sc_transaction_pool_api::{OffchainTransactionPoolFactory, TransactionPool};
 use sp_consensus_aura::{
@@ -22,8 +24,11 @@ use sp_runtime::traits::Block as BlockT;
 
 use crate::cli::Sealing;
 
-pub(crate) type FullClient =
-	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<sp_io::SubstrateHostFunctions>>;
+pub(crate) type FullClient = sc_service::TFullClient<
+	Block,
+	RuntimeApi,
+	sc_executor::WasmExecutor<sp_io::SubstrateHostFunctions>,
+>;
 type FullBackend = sc_service::TFullBackend<Block>;
 type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 type Hash = <Block as BlockT>::Hash;
@@ -171,8 +176,7 @@ fn dev_timestamp(
 	let header = client.header(parent)?.ok_or("the parent block's header is missing")?;
 	let parent_slot = sc_consensus_aura::find_pre_digest::<Block, AuthoritySignature>(&header)
 		.map_err(|e| format!("the parent block has no Aura slot: {e}"))?;
-	let next_slot_start =
-		(u64::from(parent_slot) + 1).saturating_mul(slot_duration.as_millis());
+	let next_slot_start = (u64::from(parent_slot) + 1).saturating_mul(slot_duration.as_millis());
 	Ok(now.max(next_slot_start.into()))
 }
 
@@ -302,7 +306,9 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 		};
 		let mut streams: Vec<BoxStream<'static, EngineCommand<Hash>>> = vec![rpc_commands.boxed()];
 		if sealing == Sealing::Instant {
-			streams.push(transaction_pool.import_notification_stream().map(move |_| seal(false)).boxed());
+			streams.push(
+				transaction_pool.import_notification_stream().map(move |_| seal(false)).boxed(),
+			);
 		}
 		if let Some(ms) = dev_block_time {
 			let interval = Duration::from_millis(ms.max(1));

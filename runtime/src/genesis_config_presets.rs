@@ -22,10 +22,9 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use sp_runtime::{FixedPointNumber, Perbill, Permill};
 
 use crate::{
-	AccountId, AssetId, AssetsConfig, AuraConfig, Balance, BalancesConfig,
-	CollateralSilosConfig, ExecutionSegmentsConfig, GatewayConfig, GrandpaConfig,
-	GuardiansConfig, OracleGenesisConfig, OracleOperatorsConfig, RuntimeGenesisConfig,
-	SudoConfig, HOURS, MINUTES, UNIT,
+	AccountId, AssetId, AssetsConfig, AuraConfig, Balance, BalancesConfig, CollateralSilosConfig,
+	ExecutionSegmentsConfig, GatewayConfig, GrandpaConfig, GuardiansConfig, OracleGenesisConfig,
+	OracleOperatorsConfig, RuntimeGenesisConfig, SudoConfig, HOURS, MINUTES, UNIT,
 };
 
 /// The demo's collateral asset.
@@ -108,10 +107,11 @@ fn dev_accounts() -> Vec<AccountId> {
 /// The demo genesis, with `authorities` producing and finalizing blocks.
 fn bulkhead_genesis(authorities: Vec<(AuraId, GrandpaId)>, endowed: Vec<AccountId>) -> Value {
 	let alice = Sr25519Keyring::Alice.to_account_id();
-	let trio: Vec<AccountId> = [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
-		.iter()
-		.map(|k| k.to_account_id())
-		.collect();
+	let trio: Vec<AccountId> =
+		[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
+			.iter()
+			.map(|k| k.to_account_id())
+			.collect();
 	let mut usdc: Vec<(AssetId, AccountId, Balance)> =
 		endowed.iter().cloned().map(|who| (USDC, who, USDC_PER_ACCOUNT)).collect();
 	if let Some(entry) = usdc.iter_mut().find(|(_, who, _)| *who == alice) {
@@ -125,7 +125,9 @@ fn bulkhead_genesis(authorities: Vec<(AuraId, GrandpaId)>, endowed: Vec<AccountI
 		balances: BalancesConfig {
 			balances: endowed.iter().cloned().map(|k| (k, 1_000_000 * UNIT)).collect::<Vec<_>>(),
 		},
-		aura: AuraConfig { authorities: authorities.iter().map(|x| x.0.clone()).collect::<Vec<_>>() },
+		aura: AuraConfig {
+			authorities: authorities.iter().map(|x| x.0.clone()).collect::<Vec<_>>()
+		},
 		grandpa: GrandpaConfig {
 			authorities: authorities.iter().map(|x| (x.1.clone(), 1)).collect::<Vec<_>>(),
 		},
@@ -142,8 +144,14 @@ fn bulkhead_genesis(authorities: Vec<(AuraId, GrandpaId)>, endowed: Vec<AccountI
 		guardians: GuardiansConfig { members: trio.try_into().expect("3 guardians fit the bound") },
 		collateral_silos: CollateralSilosConfig {
 			silos,
-			liquidity: MARKETS.iter().map(|m| (m.id, alice.clone(), LIQUIDITY_PER_SILO)).collect::<Vec<_>>(),
-			insurance: MARKETS.iter().map(|m| (m.id, alice.clone(), INSURANCE_PER_SILO)).collect::<Vec<_>>(),
+			liquidity: MARKETS
+				.iter()
+				.map(|m| (m.id, alice.clone(), LIQUIDITY_PER_SILO))
+				.collect::<Vec<_>>(),
+			insurance: MARKETS
+				.iter()
+				.map(|m| (m.id, alice.clone(), INSURANCE_PER_SILO))
+				.collect::<Vec<_>>(),
 		},
 		execution_segments: ExecutionSegmentsConfig {
 			segments: MARKETS

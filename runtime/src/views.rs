@@ -8,7 +8,10 @@ use segment_interface::{
 	Balance, PriceFeed, SegmentId,
 };
 
-use crate::{configs::OraclePrices, AccountId, BlockNumber, CircuitBreaker, ExecutionSegments, Gateway, Runtime};
+use crate::{
+	configs::OraclePrices, AccountId, BlockNumber, CircuitBreaker, ExecutionSegments, Gateway,
+	Runtime,
+};
 
 type Segments = pallet_execution_segments::Segments<Runtime>;
 type Silos = pallet_collateral_silos::Silos<Runtime>;

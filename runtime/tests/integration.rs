@@ -58,7 +58,13 @@ fn genesis_prices_are_stale_until_fed() {
 	run(|| {
 		assert_ok!(CollateralSilos::deposit_margin(signed(&bob()), BTC, usdc(1_000)));
 		assert_noop!(
-			ExecutionSegments::open_position(signed(&bob()), BTC, Side::Long, usdc(5_000), usdc(1_000)),
+			ExecutionSegments::open_position(
+				signed(&bob()),
+				BTC,
+				Side::Long,
+				usdc(5_000),
+				usdc(1_000)
+			),
 			SegmentsError::StalePrice
 		);
 		feed_genesis_prices();
@@ -169,7 +175,9 @@ fn keepers_find_and_liquidate_positions_below_maintenance() {
 		assert_ok!(Oracle::feed_values(signed(&alice()), values.try_into().unwrap()));
 		let view = views::position(DOT, &charlie()).unwrap();
 		assert!(view.liquidatable);
-		assert!(view.margin_ratio.unwrap() < sp_runtime::FixedI128::saturating_from_rational(5, 100));
+		assert!(
+			view.margin_ratio.unwrap() < sp_runtime::FixedI128::saturating_from_rational(5, 100)
+		);
 		assert_eq!(views::liquidatable(DOT, 10), vec![charlie()]);
 		assert_eq!(views::liquidatable(DOT, 0), Vec::<bulkhead_runtime::AccountId>::new());
 
@@ -191,10 +199,16 @@ fn a_large_gateway_transfer_needs_two_of_three_guardians_and_the_delay() {
 		assert_ok!(Gateway::request_transfer(signed(&dave()), route, usdc(20_000)));
 		assert_eq!(margin(BTC, &dave()).escrowed, usdc(20_000));
 
-		assert_noop!(Gateway::execute_transfer(signed(&dave()), id), GatewayError::NotEnoughApprovals);
+		assert_noop!(
+			Gateway::execute_transfer(signed(&dave()), id),
+			GatewayError::NotEnoughApprovals
+		);
 		assert_noop!(Gateway::approve_transfer(signed(&dave()), id), GatewayError::NotGuardian);
 		assert_ok!(Gateway::approve_transfer(signed(&alice()), id));
-		assert_noop!(Gateway::execute_transfer(signed(&dave()), id), GatewayError::NotEnoughApprovals);
+		assert_noop!(
+			Gateway::execute_transfer(signed(&dave()), id),
+			GatewayError::NotEnoughApprovals
+		);
 		assert_ok!(Gateway::approve_transfer(signed(&bob()), id));
 		assert_noop!(Gateway::execute_transfer(signed(&dave()), id), GatewayError::DelayNotElapsed);
 
@@ -222,7 +236,13 @@ fn guardians_trip_a_breaker_and_only_root_resets_it() {
 			reason: TripReason::Manual
 		}));
 		assert_noop!(
-			ExecutionSegments::open_position(signed(&bob()), BTC, Side::Long, usdc(2_000), usdc(500)),
+			ExecutionSegments::open_position(
+				signed(&bob()),
+				BTC,
+				Side::Long,
+				usdc(2_000),
+				usdc(500)
+			),
 			SegmentsError::SegmentSevered
 		);
 		// Other segments trade on.
@@ -362,7 +382,13 @@ fn contagion_drill_keeps_the_loss_inside_one_segment() {
 		assert_ok!(ExecutionSegments::liquidate(signed(&eve()), BTC, charlie()));
 		assert_ok!(ExecutionSegments::liquidate(signed(&eve()), BTC, dave()));
 		assert_noop!(
-			ExecutionSegments::open_position(signed(&bob()), BTC, Side::Long, usdc(1_000), usdc(500)),
+			ExecutionSegments::open_position(
+				signed(&bob()),
+				BTC,
+				Side::Long,
+				usdc(1_000),
+				usdc(500)
+			),
 			SegmentsError::SegmentSevered
 		);
 		// Nothing leaves BTC through the gateway while it is severed.

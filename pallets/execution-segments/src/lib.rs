@@ -54,15 +54,15 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
-		Balance, MarginLedger, OracleKey, Pnl, Price, PriceFeed, PriceMonitor, SegmentHealth,
-		SegmentId, SegmentStatus, Settlement, SettlementOutcome, SiloDirectory, SiloId,
-		views::PositionView,
+		views::PositionView, Balance, MarginLedger, OracleKey, Pnl, Price, PriceFeed, PriceMonitor,
+		SegmentHealth, SegmentId, SegmentStatus, Settlement, SettlementOutcome, SiloDirectory,
+		SiloId,
 	};
-	use sp_runtime::{FixedI128, FixedPointNumber};
 	use sp_runtime::{
 		traits::{Saturating, Zero},
 		ArithmeticError, SaturatedConversion,
 	};
+	use sp_runtime::{FixedI128, FixedPointNumber};
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -774,8 +774,7 @@ pub mod pallet {
 				.map(|point| point.price)
 				.filter(|price| !price.is_zero());
 			let price = mark.unwrap_or(p.entry_price);
-			let funding =
-				math::funding_owed(p.side, p.size, p.funding_index, info.funding_index)?;
+			let funding = math::funding_owed(p.side, p.size, p.funding_index, info.funding_index)?;
 			let unrealized_pnl =
 				math::price_pnl(p.side, p.size, p.entry_price, price)?.checked_sub(funding)?;
 			let equity = i128::try_from(p.margin).ok()?.checked_add(unrealized_pnl)?;
@@ -785,8 +784,8 @@ pub mod pallet {
 				.ok()
 				.filter(|v| *v > 0)
 				.and_then(|v| FixedI128::checked_from_rational(equity, v));
-			let liquidatable = Self::fresh_price(&info).is_ok() &&
-				equity < i128::try_from(maintenance_margin).ok()?;
+			let liquidatable = Self::fresh_price(&info).is_ok()
+				&& equity < i128::try_from(maintenance_margin).ok()?;
 			Some(PositionView {
 				side: p.side,
 				size: p.size,

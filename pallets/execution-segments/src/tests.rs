@@ -698,7 +698,10 @@ mod liquidate {
 			// At 95, equity 500 against a maintenance of 475: not yet.
 			TestPrices::set("BTC/USD", price(95));
 			let view = Segs::position_view(BTC, &ALICE).unwrap();
-			assert_eq!((view.unrealized_pnl, view.equity, view.maintenance_margin), (-500, 500, 475));
+			assert_eq!(
+				(view.unrealized_pnl, view.equity, view.maintenance_margin),
+				(-500, 500, 475)
+			);
 			assert!(!view.liquidatable);
 			// The liquidation price lies between 95 and 94.
 			let at = view.liquidation_price.unwrap();

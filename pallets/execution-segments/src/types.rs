@@ -9,7 +9,6 @@ use sp_runtime::{FixedI128, Perbill, Permill};
 /// Which way a position faces.
 pub use segment_interface::Side;
 
-
 /// A segment's own risk parameters.
 #[derive(
 	Clone,

@@ -45,8 +45,8 @@ pub mod pallet {
 	use frame_support::{pallet_prelude::*, traits::SortedMembers};
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
-		window::SlidingWindow, Balance, RouteId, SegmentHealth, SiloDirectory, SiloId,
-		SiloTransfers, views::RouteCapacity,
+		views::RouteCapacity, window::SlidingWindow, Balance, RouteId, SegmentHealth,
+		SiloDirectory, SiloId, SiloTransfers,
 	};
 	use sp_runtime::{traits::Zero, ArithmeticError, Saturating};
 
@@ -453,9 +453,10 @@ pub mod pallet {
 				.map(|(id, route)| RouteCapacity {
 					route: id,
 					to: route.to,
-					remaining: route.limits.window_limit.saturating_sub(
-						route.carried.usage(now, route.limits.window_length),
-					),
+					remaining: route
+						.limits
+						.window_limit
+						.saturating_sub(route.carried.usage(now, route.limits.window_length)),
 					open: Self::ensure_ends_normal(&route).is_ok(),
 				})
 				.collect()

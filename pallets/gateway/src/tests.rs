@@ -4,7 +4,7 @@
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok};
 use segment_interface::{views::RouteCapacity, RouteId, SegmentStatus};
-use sp_runtime::DispatchError;
+use sp_runtime::{BuildStorage, DispatchError};
 
 fn limits() -> RouteLimits<u64> {
 	RouteLimits { window_limit: 5_000, window_length: 10, large_transfer: 1_000, delay: 5 }

@@ -11,7 +11,18 @@ use scale_info::TypeInfo;
 use sp_runtime::FixedI128;
 
 /// The breaker's state at the block the view was taken, with time-based moves applied.
-#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, serde::Serialize, serde::Deserialize)]
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	serde::Serialize,
+	serde::Deserialize,
+)]
 pub enum BreakerView<BlockNumber> {
 	/// Trading as usual.
 	Normal,
@@ -22,7 +33,9 @@ pub enum BreakerView<BlockNumber> {
 }
 
 /// One segment's health: what a dashboard or a risk desk shows first.
-#[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, serde::Serialize, serde::Deserialize)]
+#[derive(
+	Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, serde::Serialize, serde::Deserialize,
+)]
 pub struct SegmentHealthView<BlockNumber> {
 	/// The segment.
 	pub segment: SegmentId,
@@ -49,7 +62,9 @@ pub struct SegmentHealthView<BlockNumber> {
 }
 
 /// One position, valued at the segment's current oracle price.
-#[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, serde::Serialize, serde::Deserialize)]
+#[derive(
+	Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, serde::Serialize, serde::Deserialize,
+)]
 pub struct PositionView {
 	/// Long or short.
 	pub side: Side,
@@ -78,7 +93,9 @@ pub struct PositionView {
 }
 
 /// One outbound gateway route and how much it can still carry in its current window.
-#[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, serde::Serialize, serde::Deserialize)]
+#[derive(
+	Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, serde::Serialize, serde::Deserialize,
+)]
 pub struct RouteCapacity {
 	/// The route.
 	pub route: RouteId,
@@ -91,7 +108,9 @@ pub struct RouteCapacity {
 }
 
 /// What a segment puts at risk, and how far a failure inside it could spread.
-#[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, serde::Serialize, serde::Deserialize)]
+#[derive(
+	Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, serde::Serialize, serde::Deserialize,
+)]
 pub struct BlastRadius {
 	/// The segment.
 	pub segment: SegmentId,

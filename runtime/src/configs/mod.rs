@@ -5,7 +5,9 @@ use frame_support::{
 	derive_impl,
 	dispatch::DispatchClass,
 	parameter_types,
-	traits::{AsEnsureOriginWithArg, ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
+	traits::{
+		AsEnsureOriginWithArg, ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf,
+	},
 	weights::{constants::WEIGHT_REF_TIME_PER_SECOND, IdentityFee, Weight},
 	PalletId,
 };
@@ -24,8 +26,8 @@ use super::{
 	weights::DbWeight, AccountId, AssetId, Aura, Balance, Balances, Block, BlockNumber,
 	CircuitBreaker, CollateralSilos, ExecutionSegments, Guardians, Hash, Nonce, Oracle,
 	OracleOperators, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
-	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Timestamp, EXISTENTIAL_DEPOSIT,
-	HOURS, MINUTES, SLOT_DURATION, VERSION,
+	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Timestamp, EXISTENTIAL_DEPOSIT, HOURS,
+	MINUTES, SLOT_DURATION, VERSION,
 };
 
 /// Three quarters of a block's weight and length are for normal transactions; the rest is kept
@@ -293,8 +295,10 @@ parameter_types! {
 }
 
 /// Guardians, or root, may sever a segment; only root may reset one.
-pub type GuardianOrSudo =
-	frame_support::traits::EitherOfDiverse<EnsureRoot<AccountId>, EnsureSignedBy<Guardians, AccountId>>;
+pub type GuardianOrSudo = frame_support::traits::EitherOfDiverse<
+	EnsureRoot<AccountId>,
+	EnsureSignedBy<Guardians, AccountId>,
+>;
 
 impl pallet_circuit_breaker::Config for Runtime {
 	type AdminOrigin = EnsureRoot<AccountId>;

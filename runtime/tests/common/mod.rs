@@ -54,7 +54,8 @@ pub fn new_ext() -> sp_io::TestExternalities {
 	let mut ext = sp_io::TestExternalities::new(Default::default());
 	ext.execute_with(|| {
 		// A preset is a patch over the default config, as the node applies it.
-		let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+		let mut config = serde_json::to_value(RuntimeGenesisConfig::default())
+			.expect("the default genesis config serializes");
 		merge(&mut config, presets::development_config_genesis());
 		frame_support::genesis_builder_helper::build_state::<RuntimeGenesisConfig>(
 			config.to_string().into_bytes(),
@@ -68,10 +69,11 @@ pub fn new_ext() -> sp_io::TestExternalities {
 /// JSON merge patch: objects merge key by key, anything else replaces.
 fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
 	match (base, patch) {
-		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) =>
+		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
 			for (key, value) in patch {
 				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
-			},
+			}
+		},
 		(base, patch) => *base = patch,
 	}
 }
@@ -92,7 +94,11 @@ pub fn check_invariants() {
 	pallet_gateway::Pallet::<Runtime>::do_try_state().expect("gateway's invariants hold");
 	pallet_circuit_breaker::Pallet::<Runtime>::do_try_state().expect("breaker's invariants hold");
 	for silo in 1..=3 {
-		assert_eq!(usdc_of(&silo_account(silo)), books(silo).value().unwrap(), "silo {silo}");
+		assert_eq!(
+			usdc_of(&silo_account(silo)),
+			books(silo).value().expect("books add up"),
+			"silo {silo}"
+		);
 	}
 }
 
