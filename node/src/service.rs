@@ -36,11 +36,25 @@ type Hash = <Block as BlockT>::Hash;
 /// Blocks between GRANDPA justifications kept for warp sync and light clients.
 const GRANDPA_JUSTIFICATION_PERIOD: u32 = 512;
 
+type GrandpaImport =
+	sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>;
+
 /// Finality for a network; a dev chain finalizes as it seals and has none.
-pub type Finality = Option<(
-	sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>,
-	sc_consensus_grandpa::LinkHalf<Block, FullClient, FullSelectChain>,
-)>;
+pub type Finality =
+	Option<(GrandpaImport, sc_consensus_grandpa::LinkHalf<Block, FullClient, FullSelectChain>)>;
+
+/// Aura's inherent data at the wall clock: the timestamp and the slot it falls in.
+type AuraInherents =
+	(sp_consensus_aura::inherents::InherentDataProvider, sp_timestamp::InherentDataProvider);
+
+fn aura_inherents(slot_duration: SlotDuration) -> AuraInherents {
+	let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
+	let slot = sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
+		*timestamp,
+		slot_duration,
+	);
+	(slot, timestamp)
+}
 
 pub type Service = sc_service::PartialComponents<
 	FullClient,
@@ -97,60 +111,30 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		.build(),
 	);
 
-	if is_dev(config) {
+	let (import_queue, finality) = if is_dev(config) {
 		let import_queue = sc_consensus_manual_seal::import_queue(
 			Box::new(client.clone()),
 			&task_manager.spawn_essential_handle(),
 			config.prometheus_registry(),
 		);
-		return Ok(sc_service::PartialComponents {
-			client,
-			backend,
-			task_manager,
-			import_queue,
-			keystore_container,
-			select_chain,
-			transaction_pool,
-			other: (None, telemetry),
-		});
-	}
-
-	let (grandpa_block_import, grandpa_link) = sc_consensus_grandpa::block_import(
-		client.clone(),
-		GRANDPA_JUSTIFICATION_PERIOD,
-		&client,
-		select_chain.clone(),
-		telemetry.as_ref().map(|x| x.handle()),
-	)?;
-
-	let cidp_client = client.clone();
-	let import_queue =
-		sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(ImportQueueParams {
-			block_import: grandpa_block_import.clone(),
-			justification_import: Some(Box::new(grandpa_block_import.clone())),
-			client: client.clone(),
-			create_inherent_data_providers: move |parent_hash, _| {
-				let cidp_client = cidp_client.clone();
-				async move {
-					let slot_duration = sc_consensus_aura::standalone::slot_duration_at(
-						&*cidp_client,
-						parent_hash,
-					)?;
-					let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-					let slot =
-						sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
-							*timestamp,
-							slot_duration,
-						);
-					Ok((slot, timestamp))
-				}
-			},
-			spawner: &task_manager.spawn_essential_handle(),
-			registry: config.prometheus_registry(),
-			check_for_equivocation: Default::default(),
-			telemetry: telemetry.as_ref().map(|x| x.handle()),
-			compatibility_mode: Default::default(),
-		})?;
+		(import_queue, None)
+	} else {
+		let (grandpa_block_import, grandpa_link) = sc_consensus_grandpa::block_import(
+			client.clone(),
+			GRANDPA_JUSTIFICATION_PERIOD,
+			&client,
+			select_chain.clone(),
+			telemetry.as_ref().map(|x| x.handle()),
+		)?;
+		let import_queue = aura_import_queue(
+			config,
+			&client,
+			&task_manager,
+			grandpa_block_import.clone(),
+			telemetry.as_ref(),
+		)?;
+		(import_queue, Some((grandpa_block_import, grandpa_link)))
+	};
 
 	Ok(sc_service::PartialComponents {
 		client,
@@ -160,8 +144,37 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		keystore_container,
 		select_chain,
 		transaction_pool,
-		other: (Some((grandpa_block_import, grandpa_link)), telemetry),
+		other: (finality, telemetry),
 	})
+}
+
+/// Aura's import queue for a network node, importing through GRANDPA.
+fn aura_import_queue(
+	config: &Configuration,
+	client: &Arc<FullClient>,
+	task_manager: &TaskManager,
+	grandpa_block_import: GrandpaImport,
+	telemetry: Option<&Telemetry>,
+) -> Result<sc_consensus::DefaultImportQueue<Block>, ServiceError> {
+	let cidp_client = client.clone();
+	Ok(sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(ImportQueueParams {
+		block_import: grandpa_block_import.clone(),
+		justification_import: Some(Box::new(grandpa_block_import)),
+		client: client.clone(),
+		create_inherent_data_providers: move |parent_hash, _| {
+			let cidp_client = cidp_client.clone();
+			async move {
+				let slot_duration =
+					sc_consensus_aura::standalone::slot_duration_at(&*cidp_client, parent_hash)?;
+				Ok(aura_inherents(slot_duration))
+			}
+		},
+		spawner: &task_manager.spawn_essential_handle(),
+		registry: config.prometheus_registry(),
+		check_for_equivocation: Default::default(),
+		telemetry: telemetry.map(|x| x.handle()),
+		compatibility_mode: Default::default(),
+	})?)
 }
 
 /// A dev block's timestamp: the wall clock, but always at least one slot after the parent,
@@ -360,13 +373,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 				block_import,
 				proposer_factory,
 				create_inherent_data_providers: move |_, ()| async move {
-					let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-					let slot =
-						sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
-							*timestamp,
-							slot_duration,
-						);
-					Ok((slot, timestamp))
+					Ok(aura_inherents(slot_duration))
 				},
 				force_authoring,
 				backoff_authoring_blocks: Option::<()>::None,
