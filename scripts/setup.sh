@@ -5,8 +5,9 @@
 #   Bulkhead compiles C or C++: no RocksDB (the node stores blocks in ParityDB).
 # - Debian's protobuf-compiler: protoc, for the networking crates.
 # - rustup's wasm32v1-none target and rust-src: the wasm runtime.
-# - The JavaScript packages of the keeper and the end-to-end tests (npm ci), when Node.js is
-#   there; @polkadot/api is pinned to 16.5.6.
+# - The JavaScript packages of the keeper and the end-to-end tests, at the versions in
+#   package-lock.json; @polkadot/api is pinned to 16.5.6. (`npm install`, not `npm ci`: npm 11's
+#   `ci` rejects this lock over rollup's optional per-platform packages, which `install` skips.)
 set -euo pipefail
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -40,6 +41,6 @@ say "toolchain ready: $(rustc --version)"
 
 cd "$(dirname "$0")/.."
 if [ ! -d node_modules/@polkadot/api ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-	say "installing JavaScript packages (npm ci)"
-	npm ci --no-audit --no-fund --loglevel=error
+	say "installing JavaScript packages (npm install, from package-lock.json)"
+	npm install --no-audit --no-fund --loglevel=error
 fi
