@@ -47,7 +47,18 @@ impl SubstrateCli for Cli {
 
 /// Parse and run the command line.
 pub fn run() -> sc_cli::Result<()> {
-	let cli = Cli::from_args();
+	let mut cli = Cli::from_args();
+
+	// A dev chain seals one chain with no forks. With sc-transaction-pool 48's fork-aware pool,
+	// a dev node started in the foreground of a shell and left idle at genesis ended its
+	// essential `txpool-background` task after about 7 s and shut down (not root-caused; nodes
+	// started by the test harness did not show it). Dev chains use the single-state pool
+	// unless `--pool-type` says otherwise.
+	let base = &mut cli.run.base;
+	let dev_chain = base.shared_params.chain_id(base.shared_params.is_dev()) == "dev";
+	if dev_chain && !std::env::args().any(|arg| arg.starts_with("--pool-type")) {
+		base.pool_config.pool_type = sc_cli::TransactionPoolType::SingleState;
+	}
 
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
