@@ -5,8 +5,8 @@
 #   scripts/dev.sh --dev-block-time 6000     # also seal a block every 6 s
 #   scripts/dev.sh --base-path /tmp/bulkhead # keep the chain between runs
 #
-# The first build compiles polkadot-sdk: about 25 minutes on a 2-core machine; cargo prints
-# each crate as it goes. Later runs start in seconds.
+# The first build compiles polkadot-sdk: about 27 minutes on a 2-core machine (measured, see
+# README); cargo prints each crate as it goes. Later runs start in seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bulkhead/target}"
