@@ -55,8 +55,8 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
 		views::PositionView, Balance, MarginLedger, OracleKey, Pnl, Price, PriceFeed, PriceMonitor,
-		SegmentHealth, SegmentId, SegmentStatus, Settlement, SettlementOutcome, SiloDirectory,
-		SiloId,
+		PricePoint, SegmentHealth, SegmentId, SegmentStatus, Settlement, SettlementOutcome,
+		SiloDirectory, SiloId,
 	};
 	use sp_runtime::{
 		traits::{Saturating, Zero},
@@ -427,7 +427,15 @@ pub mod pallet {
 
 		/// The segment's oracle price, if there is one, above zero and no older than allowed.
 		pub fn fresh_price(info: &SegmentInfo<BlockNumberFor<T>>) -> Result<Price, Error<T>> {
-			let point = T::Prices::price(&info.oracle_key).ok_or(Error::<T>::PriceUnavailable)?;
+			Self::check_fresh(info, T::Prices::price(&info.oracle_key))
+		}
+
+		/// `point`, if there is one, above zero and no older than `info` allows.
+		fn check_fresh(
+			info: &SegmentInfo<BlockNumberFor<T>>,
+			point: Option<PricePoint>,
+		) -> Result<Price, Error<T>> {
+			let point = point.ok_or(Error::<T>::PriceUnavailable)?;
 			ensure!(!point.price.is_zero(), Error::<T>::PriceUnavailable);
 			let now = T::Time::now().as_millis().saturated_into::<u64>();
 			ensure!(
@@ -766,13 +774,40 @@ pub mod pallet {
 		/// `who`'s position in `segment`, valued at the segment's oracle price (or at its entry
 		/// price when the oracle has none) with funding accrued to this block.
 		pub fn position_view(segment: SegmentId, who: &T::AccountId) -> Option<PositionView> {
+			let market = Self::market_view(segment)?;
+			Self::value_position(&market, &Positions::<T>::get(segment, who)?)
+		}
+
+		/// Up to `max` accounts whose positions in `segment` are below maintenance margin at a
+		/// fresh price: the ones `liquidate` would accept now. Empty without a fresh price.
+		pub fn liquidatable(segment: SegmentId, max: u32) -> Vec<T::AccountId> {
+			let Some(market) = Self::market_view(segment).filter(|m| m.fresh) else {
+				return Vec::new();
+			};
+			Positions::<T>::iter_prefix(segment)
+				.filter(|(_, p)| Self::value_position(&market, p).is_some_and(|v| v.liquidatable))
+				.map(|(who, _)| who)
+				.take(max as usize)
+				.collect()
+		}
+
+		/// A segment as the views value it: funding accrued to this block on a copy (nothing is
+		/// stored), the oracle read once.
+		fn market_view(segment: SegmentId) -> Option<MarketView<BlockNumberFor<T>>> {
 			let mut info = Segments::<T>::get(segment)?;
-			let p = Positions::<T>::get(segment, who)?;
-			// On a copy: the view brings the index up to date without storing it.
 			Self::accrue_funding(&mut info).ok()?;
-			let mark = T::Prices::price(&info.oracle_key)
-				.map(|point| point.price)
-				.filter(|price| !price.is_zero());
+			let point = T::Prices::price(&info.oracle_key);
+			let fresh = Self::check_fresh(&info, point).is_ok();
+			let mark = point.map(|p| p.price).filter(|price| !price.is_zero());
+			Some(MarketView { info, mark, fresh })
+		}
+
+		/// One position's view in `market`, by the same rules `liquidate` applies.
+		fn value_position(
+			market: &MarketView<BlockNumberFor<T>>,
+			p: &Position,
+		) -> Option<PositionView> {
+			let MarketView { info, mark, fresh } = market;
 			let price = mark.unwrap_or(p.entry_price);
 			let funding = math::funding_owed(p.side, p.size, p.funding_index, info.funding_index)?;
 			let unrealized_pnl =
@@ -784,14 +819,13 @@ pub mod pallet {
 				.ok()
 				.filter(|v| *v > 0)
 				.and_then(|v| FixedI128::checked_from_rational(equity, v));
-			let liquidatable = Self::fresh_price(&info).is_ok()
-				&& equity < i128::try_from(maintenance_margin).ok()?;
+			let liquidatable = *fresh && equity < i128::try_from(maintenance_margin).ok()?;
 			Some(PositionView {
 				side: p.side,
 				size: p.size,
 				entry_price: p.entry_price,
 				margin: p.margin,
-				mark_price: mark,
+				mark_price: *mark,
 				unrealized_pnl,
 				equity,
 				margin_ratio,
@@ -807,21 +841,13 @@ pub mod pallet {
 				liquidatable,
 			})
 		}
+	}
 
-		/// Up to `max` accounts whose positions in `segment` are below maintenance margin at a
-		/// fresh price: the ones `liquidate` would accept now. Empty without a fresh price.
-		pub fn liquidatable(segment: SegmentId, max: u32) -> Vec<T::AccountId> {
-			let Some(info) = Segments::<T>::get(segment) else { return Vec::new() };
-			if Self::fresh_price(&info).is_err() {
-				return Vec::new();
-			}
-			Positions::<T>::iter_key_prefix(segment)
-				.filter(|who| {
-					Self::position_view(segment, who).is_some_and(|view| view.liquidatable)
-				})
-				.take(max as usize)
-				.collect()
-		}
+	/// A segment, its mark and whether that mark is fresh, as the views see them.
+	struct MarketView<BlockNumber> {
+		info: SegmentInfo<BlockNumber>,
+		mark: Option<Price>,
+		fresh: bool,
 	}
 
 	impl<T: Config> Contains<SegmentId> for Pallet<T> {
