@@ -1,6 +1,14 @@
 fn main() {
 	#[cfg(feature = "std")]
 	{
+		// The wasm builder looks for the workspace's Cargo.lock above the target directory;
+		// Bulkhead's lives outside the workspace (~/.cache/bulkhead/target), so name the
+		// workspace here. Set for this runtime only: runtimes that dependencies build (such as
+		// frame-benchmarking-cli's test runtime) keep finding their own.
+		if std::env::var_os("WASM_BUILD_WORKSPACE_HINT").is_none() {
+			let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+			std::env::set_var("WASM_BUILD_WORKSPACE_HINT", workspace);
+		}
 		substrate_wasm_builder::WasmBuilder::build_using_defaults();
 	}
 }
