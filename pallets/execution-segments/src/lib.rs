@@ -479,6 +479,22 @@ pub mod pallet {
 				.ok_or(ArithmeticError::Overflow)?)
 		}
 
+		/// `p` at `price`, funding to the segment's index included: what `liquidate` and the
+		/// views judge a position by.
+		fn health_at(
+			info: &SegmentInfo<BlockNumberFor<T>>,
+			p: &Position,
+			price: Price,
+		) -> Result<PositionHealth, DispatchError> {
+			let value =
+				math::notional_at(p.size, p.entry_price, price).ok_or(ArithmeticError::Overflow)?;
+			Ok(PositionHealth {
+				value,
+				maintenance: math::share_up(value, info.risk.maintenance_margin),
+				equity: Self::equity_at(info, p, price)?,
+			})
+		}
+
 		/// Whether `p` meets the segment's initial margin and leverage at `price`.
 		fn ensure_initial_margin(
 			info: &SegmentInfo<BlockNumberFor<T>>,
@@ -735,14 +751,9 @@ pub mod pallet {
 			let position = Self::position(segment, who)?;
 			let price = Self::fresh_price(&info)?;
 			Self::accrue_funding(&mut info)?;
-			let value = math::notional_at(position.size, position.entry_price, price)
-				.ok_or(ArithmeticError::Overflow)?;
-			let maintenance = math::share_up(value, info.risk.maintenance_margin);
-			ensure!(
-				Self::equity_at(&info, &position, price)? < maintenance as i128,
-				Error::<T>::NotLiquidatable
-			);
-			let fee = info.risk.liquidation_fee.mul_floor(value);
+			let health = Self::health_at(&info, &position, price)?;
+			ensure!(health.below_maintenance(), Error::<T>::NotLiquidatable);
+			let fee = info.risk.liquidation_fee.mul_floor(health.value);
 			let (_, _, outcome) = Self::settle_part(
 				segment,
 				&info,
@@ -810,26 +821,22 @@ pub mod pallet {
 			let MarketView { info, mark, fresh } = market;
 			let price = mark.unwrap_or(p.entry_price);
 			let funding = math::funding_owed(p.side, p.size, p.funding_index, info.funding_index)?;
-			let unrealized_pnl =
-				math::price_pnl(p.side, p.size, p.entry_price, price)?.checked_sub(funding)?;
-			let equity = i128::try_from(p.margin).ok()?.checked_add(unrealized_pnl)?;
-			let value = math::notional_at(p.size, p.entry_price, price)?;
-			let maintenance_margin = math::share_up(value, info.risk.maintenance_margin);
-			let margin_ratio = i128::try_from(value)
+			let health = Self::health_at(info, p, price).ok()?;
+			let equity = health.equity;
+			let margin_ratio = i128::try_from(health.value)
 				.ok()
 				.filter(|v| *v > 0)
 				.and_then(|v| FixedI128::checked_from_rational(equity, v));
-			let liquidatable = *fresh && equity < i128::try_from(maintenance_margin).ok()?;
 			Some(PositionView {
 				side: p.side,
 				size: p.size,
 				entry_price: p.entry_price,
 				margin: p.margin,
 				mark_price: *mark,
-				unrealized_pnl,
+				unrealized_pnl: equity.checked_sub(i128::try_from(p.margin).ok()?)?,
 				equity,
 				margin_ratio,
-				maintenance_margin,
+				maintenance_margin: health.maintenance,
 				liquidation_price: math::liquidation_price(
 					p.side,
 					p.size,
@@ -838,8 +845,25 @@ pub mod pallet {
 					funding,
 					info.risk.maintenance_margin,
 				),
-				liquidatable,
+				liquidatable: *fresh && health.below_maintenance(),
 			})
+		}
+	}
+
+	/// A position valued at one price.
+	struct PositionHealth {
+		/// What it is worth at the price.
+		value: Balance,
+		/// The equity it must keep: the maintenance margin of `value`, rounded up.
+		maintenance: Balance,
+		/// Margin plus PnL less funding owed.
+		equity: i128,
+	}
+
+	impl PositionHealth {
+		/// Whether `liquidate` accepts it. A maintenance beyond `i128` is beyond any equity.
+		fn below_maintenance(&self) -> bool {
+			i128::try_from(self.maintenance).map_or(true, |m| self.equity < m)
 		}
 	}
 
