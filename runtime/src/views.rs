@@ -67,8 +67,9 @@ pub fn blast_radius(segment: SegmentId) -> Option<BlastRadius> {
 		.iter()
 		.filter(|route| route.open)
 		.fold(0, |sum: Balance, route| sum.saturating_add(route.remaining));
-	// Only traders' free (and already escrowed) margin can be moved through the gateway.
-	let movable = books.free_margin.saturating_add(books.escrowed);
+	// Only traders' margin can be moved through the gateway: free margin now, locked margin
+	// once its position closes (which works in any state), escrowed margin once approved.
+	let movable = books.margin.saturating_add(books.escrowed);
 	Some(BlastRadius {
 		segment,
 		value_at_risk: books.value().unwrap_or(Balance::MAX),

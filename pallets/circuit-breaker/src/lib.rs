@@ -39,6 +39,8 @@
 
 pub use pallet::*;
 
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -79,6 +81,9 @@ pub mod pallet {
 		type DefaultThresholds: Get<Thresholds<BlockNumberFor<Self>>>;
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
+		/// Gives the benchmarks a segment.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: benchmarking::BenchmarkHelper;
 	}
 
 	/// Each segment's breaker: state, thresholds and last oracle price, in one item so that
@@ -87,12 +92,6 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Breakers<T: Config> =
 		StorageMap<_, Twox64Concat, SegmentId, Breaker<BlockNumberFor<T>>, OptionQuery>;
-
-	/// Each segment's silo flows over the outflow window, written only when value moves.
-	// Twox64Concat is safe: segment ids are chosen by the admin, not by users.
-	#[pallet::storage]
-	pub type Flows<T: Config> =
-		StorageMap<_, Twox64Concat, SegmentId, NetFlow<BlockNumberFor<T>>, ValueQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -223,8 +222,8 @@ pub mod pallet {
 			ensure!(!breaker.is_stale_at(now), Error::<T>::OracleStillStale);
 			ensure!(breaker.state_at(now) != BreakerState::Normal, Error::<T>::NotTripped);
 			breaker.state = BreakerState::Normal;
+			breaker.flows = NetFlow::empty();
 			Breakers::<T>::insert(segment, breaker);
-			Flows::<T>::remove(segment);
 			Self::deposit_event(Event::Reset { segment });
 			Ok(())
 		}
@@ -255,32 +254,29 @@ pub mod pallet {
 			}
 		}
 
+		/// Record a flow, and sever the segment if it takes net outflow past the line. One read
+		/// and one write of the segment's breaker, trip or not.
 		fn note_flow(segment: SegmentId, outflow: Balance, inflow: Balance, silo_value: Balance) {
 			let now = frame_system::Pallet::<T>::block_number();
 			let mut breaker = Self::breaker(segment);
 			let window = breaker.thresholds.outflow_window;
-			let mut flows = Flows::<T>::get(segment);
-			let net_before = flows.net_outflow(now, window);
-			flows.outflow.record(now, window, outflow);
-			flows.inflow.record(now, window, inflow);
-			Flows::<T>::insert(segment, flows);
-			if outflow == 0 {
-				return;
+			let net_before = breaker.flows.net_outflow(now, window);
+			breaker.flows.outflow.record(now, window, outflow);
+			breaker.flows.inflow.record(now, window, inflow);
+			if outflow > 0 {
+				// The line is a share of what the silo held when the window's net outflow began.
+				let mut limit = breaker
+					.thresholds
+					.max_net_outflow
+					.mul_floor(silo_value.saturating_add(net_before));
+				if matches!(breaker.state_at(now), BreakerState::Recovering { .. }) {
+					limit /= 2;
+				}
+				if breaker.flows.net_outflow(now, window) > limit {
+					Self::sever(segment, &mut breaker, now, TripReason::NetOutflow);
+				}
 			}
-			// The line is a share of what the silo held when the window's net outflow began.
-			let state = breaker.state_at(now);
-			let mut limit = breaker
-				.thresholds
-				.max_net_outflow
-				.mul_floor(silo_value.saturating_add(net_before));
-			if matches!(state, BreakerState::Recovering { .. }) {
-				limit /= 2;
-			}
-			if flows.net_outflow(now, window) > limit
-				&& Self::sever(segment, &mut breaker, now, TripReason::NetOutflow)
-			{
-				Breakers::<T>::insert(segment, breaker);
-			}
+			Breakers::<T>::insert(segment, breaker);
 		}
 	}
 
@@ -363,8 +359,7 @@ pub mod pallet {
 					"price observed in the future"
 				);
 				ensure!(T::Segments::contains(&segment), "breaker for an unknown segment");
-			}
-			for (_, flows) in Flows::<T>::iter() {
+				let flows = breaker.flows;
 				ensure!(
 					flows.outflow.bucket_start <= now && flows.inflow.bucket_start <= now,
 					"flow window starts in the future"

@@ -66,6 +66,23 @@ impl pallet_circuit_breaker::Config for Test {
 	type Segments = KnownSegments;
 	type DefaultThresholds = Defaults;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = BenchHelper;
+}
+
+/// The benchmarks use segment BTC.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::benchmarking::BenchmarkHelper for BenchHelper {
+	fn segment() -> SegmentId {
+		BTC
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+pub fn new_bench_ext() -> sp_io::TestExternalities {
+	frame_system::GenesisConfig::<Test>::default().build_storage().unwrap().into()
 }
 
 /// Runs a test from block 1 and checks the pallet's invariants after it.

@@ -184,7 +184,7 @@ mod reset {
 			System::assert_last_event(Event::Reset { segment: BTC }.into());
 			assert_eq!(status(BTC), SegmentStatus::Normal);
 			// Its flow window starts afresh.
-			assert_eq!(Flows::<Test>::get(BTC), Default::default());
+			assert_eq!(CircuitBreaker::breaker(BTC).flows, Default::default());
 		});
 	}
 
@@ -304,7 +304,7 @@ mod net_outflow {
 			<CircuitBreaker as SiloMonitor>::note_inflow(BTC, 500, 1_000);
 			<CircuitBreaker as SiloMonitor>::note_outflow(BTC, 700, 1_500);
 			assert_eq!(status(BTC), SegmentStatus::Normal);
-			assert_eq!(Flows::<Test>::get(BTC).net_outflow(1, 10), 200);
+			assert_eq!(CircuitBreaker::breaker(BTC).flows.net_outflow(1, 10), 200);
 		});
 	}
 

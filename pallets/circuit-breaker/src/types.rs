@@ -94,18 +94,21 @@ pub struct PriceObservation<BlockNumber> {
 	pub at: BlockNumber,
 }
 
-/// One segment's breaker.
+/// One segment's breaker: everything a trade, a flow or a price update reads and writes of it,
+/// in one storage item.
 #[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen)]
 pub struct Breaker<BlockNumber> {
 	pub state: BreakerState<BlockNumber>,
 	pub thresholds: Thresholds<BlockNumber>,
 	pub last_price: Option<PriceObservation<BlockNumber>>,
+	/// What left and entered the segment's silo over the outflow window.
+	pub flows: NetFlow<BlockNumber>,
 }
 
 impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 	/// A normal breaker with these thresholds that has seen no price yet.
 	pub fn new(thresholds: Thresholds<N>) -> Self {
-		Self { state: BreakerState::Normal, thresholds, last_price: None }
+		Self { state: BreakerState::Normal, thresholds, last_price: None, flows: NetFlow::empty() }
 	}
 
 	/// Whether the oracle has been silent for longer than `stale_after` at `now`. A segment
@@ -141,6 +144,12 @@ pub struct NetFlow<BlockNumber> {
 }
 
 impl<N: AtLeast32BitUnsigned + Copy> NetFlow<N> {
+	/// Nothing recorded yet.
+	pub fn empty() -> Self {
+		let nothing = SlidingWindow { bucket_start: N::zero(), current: 0, previous: 0 };
+		Self { outflow: nothing, inflow: nothing }
+	}
+
 	/// Outflow less inflow over the window ending at `now`; never below zero.
 	pub fn net_outflow(&self, now: N, window: N) -> Balance {
 		self.outflow.usage(now, window).saturating_sub(self.inflow.usage(now, window))

@@ -13,8 +13,8 @@
 //! ## Books
 //!
 //! The silo account's balance of the asset equals
-//! `lp_liquidity + free_margin + locked_margin + insurance + escrowed` ([`Books::value`]), and
-//! each total equals the sum over accounts. `try_state` checks both; the test builder runs it
+//! `lp_liquidity + margin + insurance + escrowed` ([`Books::value`]), and each total equals the
+//! sum over accounts (`margin` is the traders' free and locked margin together). `try_state` checks both; the test builder runs it
 //! after every test and also checks the balance to the unit.
 //!
 //! ## Calls
@@ -37,6 +37,8 @@ extern crate alloc;
 
 pub use pallet::*;
 
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -93,6 +95,9 @@ pub mod pallet {
 		type PalletId: Get<PalletId>;
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
+		/// Gives the benchmarks a collateral asset.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: benchmarking::BenchmarkHelper<AssetIdOf<Self>>;
 	}
 
 	/// Every silo.
@@ -619,8 +624,8 @@ pub mod pallet {
 			if amount == 0 {
 				return Ok(());
 			}
-			info.books.free_margin =
-				info.books.free_margin.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+			info.books.margin =
+				info.books.margin.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
 			// The silo's total must still fit in a balance: refuse, never wrap.
 			info.books.value()?;
 			Self::mutate_margin(silo, who, |m| {
@@ -656,7 +661,9 @@ pub mod pallet {
 			to: Bucket,
 		) -> DispatchResult {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
-			let mut info = Self::silo(silo)?;
+			// Locking and releasing stay inside the traders' margin total: only the trader's
+			// account changes. (Their silo exists: they are reached through `SiloOfSegment`.)
+			let rebooked = from.booked_apart_from(to).then(|| Self::silo(silo)).transpose()?;
 			Self::mutate_margin(silo, who, |m| {
 				let src = from.of(m);
 				*src = src.checked_sub(amount).ok_or(from.shortfall::<T>())?;
@@ -664,12 +671,14 @@ pub mod pallet {
 				*dst = dst.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
 				Ok(())
 			})?;
-			let books = &mut info.books;
-			let src = from.of_books(books);
-			*src = src.checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
-			let dst = to.of_books(books);
-			*dst = dst.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
-			Silos::<T>::insert(silo, info);
+			if let Some(mut info) = rebooked {
+				let books = &mut info.books;
+				let src = from.of_books(books);
+				*src = src.checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
+				let dst = to.of_books(books);
+				*dst = dst.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+				Silos::<T>::insert(silo, info);
+			}
 			Ok(())
 		}
 
@@ -685,8 +694,7 @@ pub mod pallet {
 			account.locked =
 				account.locked.checked_sub(margin).ok_or(Error::<T>::InsufficientLockedMargin)?;
 			let books = &mut info.books;
-			books.locked_margin =
-				books.locked_margin.checked_sub(margin).ok_or(ArithmeticError::Underflow)?;
+			books.margin = books.margin.checked_sub(margin).ok_or(ArithmeticError::Underflow)?;
 
 			// The trader's side against the pool.
 			let (mut remaining, bad_debt) = match pnl {
@@ -726,8 +734,8 @@ pub mod pallet {
 				outcome.reward_paid = paid;
 			}
 			account.free = account.free.checked_add(remaining).ok_or(ArithmeticError::Overflow)?;
-			info.books.free_margin =
-				info.books.free_margin.checked_add(remaining).ok_or(ArithmeticError::Overflow)?;
+			info.books.margin =
+				info.books.margin.checked_add(remaining).ok_or(ArithmeticError::Overflow)?;
 			Self::store_margin(silo, who, account);
 			// After the trader's write, so that a trader liquidating themselves is credited too.
 			if let Some((liquidator, paid)) = reward {
@@ -799,12 +807,17 @@ pub mod pallet {
 			}
 		}
 
+		/// Where the bucket is booked: free and locked margin share one total.
 		fn of_books(self, b: &mut Books) -> &mut Balance {
 			match self {
-				Bucket::Free => &mut b.free_margin,
-				Bucket::Locked => &mut b.locked_margin,
+				Bucket::Free | Bucket::Locked => &mut b.margin,
 				Bucket::Escrowed => &mut b.escrowed,
 			}
+		}
+
+		/// Whether moving margin from `self` to `to` changes the silo's books.
+		fn booked_apart_from(self, to: Bucket) -> bool {
+			matches!(self, Bucket::Escrowed) != matches!(to, Bucket::Escrowed)
 		}
 
 		fn shortfall<T>(self) -> Error<T> {
@@ -883,15 +896,13 @@ pub mod pallet {
 				let value = info.books.value().map_err(|_| "books overflow")?;
 				let held = T::Assets::balance(info.asset.clone(), &Self::account_id(silo));
 				ensure!(held >= value, "silo account holds less than its books");
-				let (mut free, mut locked, mut escrowed) = (0u128, 0u128, 0u128);
+				let (mut margin, mut escrowed) = (0u128, 0u128);
 				for (_, m) in Margins::<T>::iter_prefix(silo) {
 					ensure!(!m.is_empty(), "empty margin account kept in storage");
-					free = free.saturating_add(m.free);
-					locked = locked.saturating_add(m.locked);
+					margin = margin.saturating_add(m.free).saturating_add(m.locked);
 					escrowed = escrowed.saturating_add(m.escrowed);
 				}
-				ensure!(free == info.books.free_margin, "free margin does not add up");
-				ensure!(locked == info.books.locked_margin, "locked margin does not add up");
+				ensure!(margin == info.books.margin, "traders' margin does not add up");
 				ensure!(escrowed == info.books.escrowed, "escrowed margin does not add up");
 				let shares: Balance =
 					LpShares::<T>::iter_prefix_values(silo).fold(0, |a, s| a.saturating_add(s));

@@ -123,6 +123,24 @@ impl pallet_collateral_silos::Config for Test {
 	type Monitor = TestMonitor;
 	type PalletId = SilosPalletId;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = BenchHelper;
+}
+
+/// The benchmarks hold USDC.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::benchmarking::BenchmarkHelper<u32> for BenchHelper {
+	fn collateral_asset() -> u32 {
+		USDC
+	}
+}
+
+/// The benchmarks' world: the assets, and no silos.
+#[cfg(feature = "runtime-benchmarks")]
+pub fn new_bench_ext() -> sp_io::TestExternalities {
+	ExtBuilder::default().without_silos().build()
 }
 
 pub const ALICE: AccountId = 1; // an LP
@@ -159,9 +177,8 @@ impl ExtBuilder {
 		self
 	}
 
-	/// Runs `test` at block 1, then checks the pallet's invariants and that every silo's
-	/// account holds exactly what its books say, to the unit.
-	pub fn build_and_execute(self, test: impl FnOnce()) {
+	/// Genesis with the assets and, unless told otherwise, the three silos, at block 1.
+	pub fn build(self) -> sp_io::TestExternalities {
 		STATUS.with(|s| s.borrow_mut().clear());
 		TestMonitor::clear();
 		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
@@ -201,6 +218,14 @@ impl ExtBuilder {
 				}
 				TestMonitor::clear();
 			}
+		});
+		ext
+	}
+
+	/// Runs `test` at block 1, then checks the pallet's invariants and that every silo's
+	/// account holds exactly what its books say, to the unit.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
 			test();
 			crate::Pallet::<Test>::do_try_state().expect("invariants hold after the test");
 			assert_books_exact();

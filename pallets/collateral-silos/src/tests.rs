@@ -399,7 +399,7 @@ mod margin {
 				Event::MarginDeposited { silo: ETH_SILO, who: BOB, amount: 250 }.into(),
 			);
 			assert_eq!(margin(ETH_SILO, BOB), MarginAccount { free: 250, locked: 0, escrowed: 0 });
-			assert_eq!(books(ETH_SILO).free_margin, 250);
+			assert_eq!(books(ETH_SILO).margin, 250);
 			assert_eq!(usdc(BOB), ENDOWMENT - 250);
 			assert_eq!(
 				TestMonitor::notes(),
@@ -556,7 +556,7 @@ mod ledger {
 				margin(BTC_SILO, BOB),
 				MarginAccount { free: 150, locked: 150, escrowed: 0 }
 			);
-			assert_eq!((books(BTC_SILO).free_margin, books(BTC_SILO).locked_margin), (150, 150));
+			assert_eq!(books(BTC_SILO).margin, 300);
 			// No tokens moved.
 			assert!(TestMonitor::notes().is_empty());
 		});

@@ -34,10 +34,10 @@ pub struct Books {
 	pub lp_liquidity: Balance,
 	/// Pool shares outstanding; each is a claim on `lp_liquidity / lp_shares`.
 	pub lp_shares: Balance,
-	/// Traders' margin not behind any position.
-	pub free_margin: Balance,
-	/// Traders' margin behind open positions.
-	pub locked_margin: Balance,
+	/// Traders' margin, free or locked behind positions. Locking moves margin between a
+	/// trader's own buckets, not in or out of the silo, so it leaves the books alone: a trade
+	/// writes the trader's margin account and not the silo.
+	pub margin: Balance,
 	/// The silo's own insurance fund; it absorbs bad debt before the LPs do.
 	pub insurance: Balance,
 	/// Traders' margin set aside for pending gateway transfers: owed to another silo.
@@ -47,7 +47,7 @@ pub struct Books {
 impl Books {
 	/// Everything the silo holds: what its account must hold.
 	pub fn value(&self) -> Result<Balance, ArithmeticError> {
-		[self.free_margin, self.locked_margin, self.insurance, self.escrowed]
+		[self.margin, self.insurance, self.escrowed]
 			.into_iter()
 			.try_fold(self.lp_liquidity, |sum, part| sum.checked_add(part))
 			.ok_or(ArithmeticError::Overflow)
