@@ -25,6 +25,11 @@ cargo build --release --locked -p bulkhead-node
 say "unit, property, crate-graph and runtime integration tests"
 cargo test --release --locked --workspace
 
+say "the same pallet tests with runtime-benchmarks: every benchmark runs once against its mock"
+cargo test --release --locked -p pallet-collateral-silos -p pallet-execution-segments \
+	-p pallet-gateway -p pallet-circuit-breaker --features "$(printf '%s/runtime-benchmarks,' \
+	pallet-collateral-silos pallet-execution-segments pallet-gateway pallet-circuit-breaker)"
+
 say "end-to-end tests against $CARGO_TARGET_DIR/release/bulkhead-node"
 npm test
 

@@ -32,6 +32,8 @@ extern crate alloc;
 
 pub use pallet::*;
 
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -84,8 +86,11 @@ pub mod pallet {
 		/// Most segments that may trade on one oracle feed.
 		#[pallet::constant]
 		type MaxSegmentsPerOracle: Get<u32>;
-		/// Weights of this pallet's calls.
+		/// Weights of this pallet's calls and of [`Pallet::note_price`].
 		type WeightInfo: WeightInfo;
+		/// Gives the benchmarks silos, margin and prices.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: benchmarking::BenchmarkHelper<Self::AccountId>;
 	}
 
 	/// Every segment.
@@ -401,7 +406,8 @@ pub mod pallet {
 
 	impl<T: Config> Pallet<T> {
 		/// Tell the breaker of every segment trading on `key` that its oracle published
-		/// `price`. The runtime calls this from its oracle's on-new-data hook.
+		/// `price`. The runtime calls this from its oracle's on-new-data hook, and adds
+		/// [`WeightInfo::note_price`] to the weight of each value its oracle is fed.
 		pub fn note_price(key: &OracleKey, price: Price) {
 			for segment in SegmentsByOracle::<T>::get(key) {
 				T::PriceMonitor::note_price(segment, price);

@@ -264,6 +264,41 @@ impl pallet_execution_segments::Config for Test {
 	type Time = TestTime;
 	type MaxSegmentsPerOracle = MaxSegmentsPerOracle;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = BenchHelper;
+}
+
+/// The doubles, set up as the benchmarks ask: silo `segment` backs segment `segment`.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::benchmarking::BenchmarkHelper<AccountId> for BenchHelper {
+	fn create_silo(segment: SegmentId, liquidity: Balance) -> SiloId {
+		world(|w| w.silos.insert(segment, segment));
+		TestSilos::set_pool(segment, liquidity);
+		segment
+	}
+	fn fund_margin(segment: SegmentId, who: &AccountId, amount: Balance) {
+		let silo = silo_for(segment).expect("the benchmark created it; qed");
+		let (free, locked) = margin_of(silo, *who);
+		set_margin(silo, *who, (free + amount, locked));
+	}
+	fn set_price(key: &OracleKey, price: Price) {
+		world(|w| {
+			let timestamp = w.now_ms;
+			w.prices.insert(key.clone(), PricePoint { price, timestamp })
+		});
+	}
+	fn noted_price(segment: SegmentId) -> Option<Price> {
+		world(|w| w.price_notes.iter().rev().find(|(s, _)| *s == segment).map(|(_, p)| *p))
+	}
+}
+
+/// An empty world for the benchmarks, which build their own.
+#[cfg(feature = "runtime-benchmarks")]
+pub fn new_bench_ext() -> sp_io::TestExternalities {
+	WORLD.with(|w| *w.borrow_mut() = World { now_ms: START_MS, ..Default::default() });
+	frame_system::GenesisConfig::<Test>::default().build_storage().unwrap().into()
 }
 
 /// Silos 0..=4 exist for segments 0..=4, each with `POOL` of LP liquidity; Alice and Bob hold

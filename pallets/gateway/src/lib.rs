@@ -28,6 +28,8 @@
 
 pub use pallet::*;
 
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -135,6 +137,9 @@ pub mod pallet {
 		type MaxPendingPerAccount: Get<u32>;
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
+		/// Gives the benchmarks silos and margin.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: benchmarking::BenchmarkHelper<Self::AccountId>;
 	}
 
 	/// The id the next route will get.
@@ -338,7 +343,9 @@ pub mod pallet {
 		/// [`Error::ExceedsWindowLimit`], [`Error::RateLimited`], [`Error::RouteEndNotNormal`],
 		/// [`Error::TooManyPending`], and the silos' `InsufficientFreeMargin`.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::request_transfer())]
+		#[pallet::weight(
+			T::WeightInfo::request_transfer().max(T::WeightInfo::request_large_transfer())
+		)]
 		pub fn request_transfer(
 			origin: OriginFor<T>,
 			route: RouteId,

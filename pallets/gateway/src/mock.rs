@@ -159,6 +159,13 @@ impl SortedMembers<AccountId> for TestGuardians {
 	fn sorted_members() -> Vec<AccountId> {
 		world(|w| w.guardians.clone())
 	}
+	#[cfg(feature = "runtime-benchmarks")]
+	fn add(who: &AccountId) {
+		world(|w| {
+			w.guardians.push(*who);
+			w.guardians.sort();
+		});
+	}
 }
 
 parameter_types! {
@@ -174,6 +181,30 @@ impl pallet_gateway::Config for Test {
 	type MaxGuardians = MaxGuardians;
 	type MaxPendingPerAccount = MaxPendingPerAccount;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = BenchHelper;
+}
+
+/// The doubles, set up as the benchmarks ask: silo `n` serves segment `n`, all hold asset 1.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::benchmarking::BenchmarkHelper<AccountId> for BenchHelper {
+	fn create_silos(from: SiloId, to: SiloId) {
+		world(|w| w.silos.extend([(from, (from, 1)), (to, (to, 1))]));
+	}
+	fn fund_margin(silo: SiloId, who: &AccountId, amount: Balance) {
+		let (free, escrowed) = margin_of(silo, *who);
+		set_margin(silo, *who, (free + amount, escrowed));
+		set_held(silo, held_by(silo) + amount);
+	}
+}
+
+/// No silos, no guardians: the benchmarks build their own.
+#[cfg(feature = "runtime-benchmarks")]
+pub fn new_bench_ext() -> sp_io::TestExternalities {
+	WORLD.with(|w| *w.borrow_mut() = World::default());
+	frame_system::GenesisConfig::<Test>::default().build_storage().unwrap().into()
 }
 
 pub const FREE: Balance = 10_000;

@@ -23,11 +23,12 @@ use sp_runtime::{traits::One, Perbill, Permill};
 use sp_version::RuntimeVersion;
 
 use super::{
-	weights::DbWeight, AccountId, AssetId, Aura, Balance, Balances, Block, BlockNumber,
-	CircuitBreaker, CollateralSilos, ExecutionSegments, Guardians, Hash, Nonce, Oracle,
-	OracleOperators, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
-	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Timestamp, EXISTENTIAL_DEPOSIT, HOURS,
-	MINUTES, SLOT_DURATION, VERSION,
+	weights::{self, DbWeight},
+	AccountId, AssetId, Aura, Balance, Balances, Block, BlockNumber, CircuitBreaker,
+	CollateralSilos, ExecutionSegments, Guardians, Hash, Nonce, Oracle, OracleOperators,
+	PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
+	RuntimeOrigin, RuntimeTask, System, Timestamp, EXISTENTIAL_DEPOSIT, HOURS, MINUTES,
+	SLOT_DURATION, VERSION,
 };
 
 /// Three quarters of a block's weight and length are for normal transactions; the rest is kept
@@ -66,6 +67,7 @@ impl frame_system::Config for Runtime {
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
 	type MaxConsumers = ConstU32<16>;
+	type SystemWeightInfo = weights::frame_system::WeightInfo<Runtime>;
 }
 
 impl pallet_aura::Config for Runtime {
@@ -91,7 +93,7 @@ impl pallet_timestamp::Config for Runtime {
 	type Moment = u64;
 	type OnTimestampSet = Aura;
 	type MinimumPeriod = ConstU64<{ SLOT_DURATION / 2 }>;
-	type WeightInfo = ();
+	type WeightInfo = weights::pallet_timestamp::WeightInfo<Runtime>;
 }
 
 impl pallet_balances::Config for Runtime {
@@ -103,7 +105,7 @@ impl pallet_balances::Config for Runtime {
 	type DustRemoval = ();
 	type ExistentialDeposit = ConstU128<EXISTENTIAL_DEPOSIT>;
 	type AccountStore = System;
-	type WeightInfo = pallet_balances::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = weights::pallet_balances::WeightInfo<Runtime>;
 	type FreezeIdentifier = RuntimeFreezeReason;
 	type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
 	type RuntimeHoldReason = RuntimeHoldReason;
@@ -128,7 +130,7 @@ impl pallet_transaction_payment::Config for Runtime {
 impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
-	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = weights::pallet_sudo::WeightInfo<Runtime>;
 }
 
 parameter_types! {
@@ -215,14 +217,32 @@ impl pallet_oracle::Config for Runtime {
 	type OracleValue = Price;
 	type PalletId = OraclePalletId;
 	type Members = OracleOperators;
-	type WeightInfo = ();
+	type WeightInfo = OracleWeights;
 	type MaxHasDispatchedSize = MaxGuardians;
 	type MaxFeedValues = ConstU32<16>;
 	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = ();
+	type BenchmarkHelper = crate::benchmarks::BenchmarkHelper;
 }
 
 impl crate::oracle_genesis::Config for Runtime {}
+
+/// pallet-oracle's weights as measured here, plus, for every value fed, the segments'
+/// `note_price` hook at its worst (a feed that carries the most segments it may, each breaker
+/// tripping). The oracle's own benchmark runs the hook only on keys no segment trades.
+pub struct OracleWeights;
+impl pallet_oracle::WeightInfo for OracleWeights {
+	fn feed_values(x: u32) -> Weight {
+		use pallet_execution_segments::WeightInfo as _;
+		weights::pallet_oracle::WeightInfo::<Runtime>::feed_values(x).saturating_add(
+			pallet_execution_segments::weights::SubstrateWeight::<Runtime>::note_price()
+				.saturating_mul(x.into()),
+		)
+	}
+
+	fn on_finalize() -> Weight {
+		weights::pallet_oracle::WeightInfo::<Runtime>::on_finalize()
+	}
+}
 
 /// Tells the segments on a key about the oracle's new *combined* price. pallet-oracle passes
 /// the one operator's raw value; the breakers must judge the median, which the oracle has
@@ -255,6 +275,8 @@ impl pallet_collateral_silos::Config for Runtime {
 	type Monitor = CircuitBreaker;
 	type PalletId = SilosPalletId;
 	type WeightInfo = pallet_collateral_silos::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = crate::benchmarks::BenchmarkHelper;
 }
 
 impl pallet_execution_segments::Config for Runtime {
@@ -266,6 +288,8 @@ impl pallet_execution_segments::Config for Runtime {
 	type Time = Timestamp;
 	type MaxSegmentsPerOracle = ConstU32<8>;
 	type WeightInfo = pallet_execution_segments::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = crate::benchmarks::BenchmarkHelper;
 }
 
 impl pallet_gateway::Config for Runtime {
@@ -276,6 +300,8 @@ impl pallet_gateway::Config for Runtime {
 	type MaxGuardians = MaxGuardians;
 	type MaxPendingPerAccount = ConstU32<8>;
 	type WeightInfo = pallet_gateway::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = crate::benchmarks::BenchmarkHelper;
 }
 
 parameter_types! {
@@ -307,4 +333,6 @@ impl pallet_circuit_breaker::Config for Runtime {
 	type Segments = ExecutionSegments;
 	type DefaultThresholds = DefaultThresholds;
 	type WeightInfo = pallet_circuit_breaker::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = crate::benchmarks::BenchmarkHelper;
 }

@@ -1,0 +1,238 @@
+//! Benchmarks for every call and for the oracle hook, each driven down its most expensive path:
+//! funding accrued over several blocks on a lopsided book, an increase rather than an open, and
+//! decreases, closes and liquidations that leave bad debt the insurance fund cannot cover, so a
+//! runtime whose breaker trips on bad debt (Bulkhead's does) pays for the trip inside the call.
+
+use super::*;
+use crate::Pallet as ExecutionSegments;
+use frame_benchmarking::v2::*;
+use frame_support::traits::Get;
+use frame_system::{Pallet as System, RawOrigin};
+use segment_interface::{Balance, OracleKey, Price, SegmentId, SiloId};
+use sp_runtime::{Perbill, Permill};
+
+/// What the benchmarks need from outside this pallet: silos, margin and prices.
+pub trait BenchmarkHelper<AccountId> {
+	/// Create the silo that backs `segment`, with `liquidity` in its LP pool and no insurance,
+	/// and return its id.
+	fn create_silo(segment: SegmentId, liquidity: Balance) -> SiloId;
+	/// Give `who` `amount` of free margin in the silo that backs `segment`.
+	fn fund_margin(segment: SegmentId, who: &AccountId, amount: Balance);
+	/// Make `price` the oracle's current price for `key`, as if fed in an earlier block: the
+	/// breaker is not told.
+	fn set_price(key: &OracleKey, price: Price);
+	/// The last price the breaker was told for `segment`.
+	fn noted_price(segment: SegmentId) -> Option<Price>;
+}
+
+/// The first segment the benchmarks create, clear of any a genesis preset holds.
+const SEGMENT: SegmentId = 1_000;
+/// The margin behind each benchmark position; positions are five times it.
+const MARGIN: Balance = 1_000_000_000_000;
+const SIZE: Balance = 5 * MARGIN;
+/// Blocks of funding every benchmark accrues.
+const BLOCKS: u32 = 10;
+
+fn key() -> OracleKey {
+	b"BENCH/USD".to_vec().try_into().expect("nine bytes; qed")
+}
+
+fn risk() -> RiskParams {
+	RiskParams {
+		initial_margin: Permill::from_percent(10),
+		maintenance_margin: Permill::from_percent(5),
+		max_leverage: 10,
+		liquidation_fee: Permill::from_percent(1),
+		max_open_interest: Balance::MAX,
+		max_oi_share: Permill::from_percent(50),
+		max_oracle_age: 3_600_000,
+		funding_rate: Perbill::from_parts(100_000),
+	}
+}
+
+/// Segment `segment` on `key()`, its silo holding a pool far above any benchmark's open
+/// interest, at price 100 from block 1.
+fn market<T: Config>(segment: SegmentId) {
+	System::<T>::set_block_number(1u32.into());
+	let silo = T::BenchmarkHelper::create_silo(segment, 1_000 * SIZE);
+	ExecutionSegments::<T>::do_create_segment(segment, silo, key(), risk())
+		.expect("a fresh segment on a fresh silo; qed");
+	T::BenchmarkHelper::set_price(&key(), Price::from_u32(100));
+}
+
+/// A trader holding a long of `SIZE` behind `MARGIN`, with `spare` more free margin, after
+/// `BLOCKS` of funding on a book that is all long.
+fn long<T: Config>(segment: SegmentId, spare: Balance) -> T::AccountId {
+	let trader: T::AccountId = whitelisted_caller();
+	T::BenchmarkHelper::fund_margin(segment, &trader, MARGIN + spare);
+	ExecutionSegments::<T>::do_open_position(segment, &trader, Side::Long, SIZE, MARGIN)
+		.expect("5x on a fresh market; qed");
+	System::<T>::set_block_number((1 + BLOCKS).into());
+	trader
+}
+
+/// The price falls 30%: a 5x long has lost 150% of its margin.
+fn crash<T: Config>() {
+	T::BenchmarkHelper::set_price(&key(), Price::from_u32(70));
+}
+
+fn last_event<T: Config>() -> Event<T>
+where
+	<T as frame_system::Config>::RuntimeEvent: TryInto<Event<T>>,
+{
+	let record = System::<T>::events().pop().expect("the call deposits an event; qed");
+	record
+		.event
+		.try_into()
+		.ok()
+		.expect("the call's last event is this pallet's; qed")
+}
+
+fn position<T: Config>(segment: SegmentId, who: &T::AccountId) -> Option<Position> {
+	Positions::<T>::get(segment, who)
+}
+
+#[benchmarks(where <T as frame_system::Config>::RuntimeEvent: TryInto<Event<T>>)]
+mod benchmarks {
+	use super::*;
+
+	/// Onto a feed that already carries all but one of the segments it may.
+	#[benchmark]
+	fn create_segment() {
+		let others = T::MaxSegmentsPerOracle::get() - 1;
+		for segment in SEGMENT..SEGMENT + others {
+			market::<T>(segment);
+		}
+		let last = SEGMENT + others;
+		let silo = T::BenchmarkHelper::create_silo(last, SIZE);
+
+		#[extrinsic_call]
+		_(RawOrigin::Root, last, silo, key(), risk());
+
+		assert!(Segments::<T>::contains_key(last));
+		assert_eq!(SegmentsByOracle::<T>::get(key()).len() as u32, others + 1);
+	}
+
+	/// With funding to accrue first.
+	#[benchmark]
+	fn set_risk_params() {
+		market::<T>(SEGMENT);
+		long::<T>(SEGMENT, 0);
+		let mut tighter = risk();
+		tighter.max_leverage = 5;
+
+		#[extrinsic_call]
+		_(RawOrigin::Root, SEGMENT, tighter);
+
+		let info = Segments::<T>::get(SEGMENT).expect("created above; qed");
+		assert_eq!(info.risk, tighter);
+		assert_eq!(info.funding_updated, System::<T>::block_number());
+	}
+
+	/// An increase: entry price and funding index averaged, funding accrued.
+	#[benchmark]
+	fn open_position() {
+		market::<T>(SEGMENT);
+		let trader = long::<T>(SEGMENT, MARGIN);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(trader.clone()), SEGMENT, Side::Long, SIZE, MARGIN);
+
+		let p = position::<T>(SEGMENT, &trader).expect("increased; qed");
+		assert_eq!((p.size, p.margin), (2 * SIZE, 2 * MARGIN));
+		assert_eq!(Segments::<T>::get(SEGMENT).expect("created; qed").long_oi, 2 * SIZE);
+	}
+
+	/// Half of a position under water: its share of the loss passes its share of the margin.
+	#[benchmark]
+	fn decrease_position() {
+		market::<T>(SEGMENT);
+		let trader = long::<T>(SEGMENT, 0);
+		crash::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(trader.clone()), SEGMENT, SIZE / 2);
+
+		assert_eq!(position::<T>(SEGMENT, &trader).expect("half is left; qed").size, SIZE / 2);
+		assert!(matches!(last_event::<T>(), Event::PositionDecreased { returned: 0, .. }));
+	}
+
+	/// A whole position under water.
+	#[benchmark]
+	fn close_position() {
+		market::<T>(SEGMENT);
+		let trader = long::<T>(SEGMENT, 0);
+		crash::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(trader.clone()), SEGMENT);
+
+		assert!(position::<T>(SEGMENT, &trader).is_none());
+		assert!(matches!(last_event::<T>(), Event::PositionClosed { returned: 0, .. }));
+	}
+
+	#[benchmark]
+	fn add_margin() {
+		market::<T>(SEGMENT);
+		let trader = long::<T>(SEGMENT, MARGIN);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(trader.clone()), SEGMENT, MARGIN);
+
+		assert_eq!(position::<T>(SEGMENT, &trader).expect("open; qed").margin, 2 * MARGIN);
+	}
+
+	/// With funding to accrue and initial margin to check.
+	#[benchmark]
+	fn remove_margin() {
+		market::<T>(SEGMENT);
+		let trader = long::<T>(SEGMENT, MARGIN);
+		ExecutionSegments::<T>::do_add_margin(SEGMENT, &trader, MARGIN).expect("funded; qed");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(trader.clone()), SEGMENT, MARGIN);
+
+		assert_eq!(position::<T>(SEGMENT, &trader).expect("open; qed").margin, MARGIN);
+	}
+
+	/// Bad debt beyond the insurance fund: the liquidator earns nothing, the LPs take the rest.
+	#[benchmark]
+	fn liquidate() {
+		market::<T>(SEGMENT);
+		let trader = long::<T>(SEGMENT, 0);
+		let keeper: T::AccountId = account("keeper", 0, 0);
+		crash::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(keeper), SEGMENT, trader.clone());
+
+		assert!(position::<T>(SEGMENT, &trader).is_none());
+		assert!(matches!(
+			last_event::<T>(),
+			Event::PositionLiquidated { fee: 0, bad_debt, .. } if bad_debt >= MARGIN / 2
+		));
+	}
+
+	/// The oracle's hook on a feed that carries as many segments as it may, each told of a
+	/// move beyond any sane breaker's bound.
+	#[benchmark]
+	fn note_price() {
+		let segments = SEGMENT..SEGMENT + T::MaxSegmentsPerOracle::get();
+		for segment in segments.clone() {
+			market::<T>(segment);
+		}
+		ExecutionSegments::<T>::note_price(&key(), Price::from_u32(100));
+		let crashed = Price::from_u32(50);
+
+		#[block]
+		{
+			ExecutionSegments::<T>::note_price(&key(), crashed);
+		}
+
+		for segment in segments {
+			assert_eq!(T::BenchmarkHelper::noted_price(segment), Some(crashed));
+		}
+	}
+
+	impl_benchmark_test_suite!(ExecutionSegments, crate::mock::new_bench_ext(), crate::mock::Test);
+}

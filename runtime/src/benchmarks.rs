@@ -1,0 +1,161 @@
+//! What the benchmark CLI measures in this runtime, and the set-up the Bulkhead pallets'
+//! benchmarks ask of it.
+//!
+//! The Bulkhead pallets are measured here with each other wired in, as in production: a trade's
+//! weight includes the silo accounting and the breaker checks it causes. Their set-up goes
+//! through the pallets' own calls; ids start at 1,000, clear of the genesis presets' markets.
+
+use crate::{
+	AccountId, AssetId, Assets, Balance, CircuitBreaker, CollateralSilos, ExecutionSegments,
+	OracleKey, Price, Runtime, RuntimeOrigin, SegmentId, SiloId, Timestamp,
+};
+use frame_benchmarking::account;
+use frame_support::traits::{
+	fungibles::{Inspect, Mutate},
+	Time,
+};
+use sp_runtime::traits::StaticLookup;
+
+frame_benchmarking::define_benchmarks!(
+	[frame_system, SystemBench::<Runtime>]
+	[pallet_balances, Balances]
+	[pallet_timestamp, Timestamp]
+	[pallet_sudo, Sudo]
+	[pallet_oracle, Oracle]
+	[pallet_collateral_silos, CollateralSilos]
+	[pallet_execution_segments, ExecutionSegments]
+	[pallet_gateway, Gateway]
+	[pallet_circuit_breaker, CircuitBreaker]
+);
+
+impl frame_system_benchmarking::Config for Runtime {}
+
+/// The collateral every benchmark silo holds.
+const COLLATERAL: AssetId = 1_000;
+/// The segment (and silo) the breaker's benchmarks trip.
+const BREAKER_SEGMENT: SegmentId = 1_000;
+
+/// Sets up the Bulkhead pallets' benchmarks, and the oracle's.
+pub struct BenchmarkHelper;
+
+fn root() -> RuntimeOrigin {
+	RuntimeOrigin::root()
+}
+
+/// `COLLATERAL`, created on first use: sufficient, so its holders need no native balance.
+fn collateral() -> AssetId {
+	if !<Assets as Inspect<AccountId>>::asset_exists(COLLATERAL) {
+		let owner = <Runtime as frame_system::Config>::Lookup::unlookup(account("owner", 0, 0));
+		Assets::force_create(root(), COLLATERAL.into(), owner, true, 1)
+			.expect("a fresh asset id; qed");
+	}
+	COLLATERAL
+}
+
+/// Silo `silo` for segment `silo`, created on first use, uncapped.
+fn silo(silo: SiloId) -> SiloId {
+	if pallet_collateral_silos::Silos::<Runtime>::get(silo).is_none() {
+		CollateralSilos::create_silo(root(), silo, silo, collateral(), Balance::MAX)
+			.expect("a fresh silo and segment id; qed");
+	}
+	silo
+}
+
+/// `amount` of collateral, new, for `who`, and a little more: deposits keep the depositor's asset
+/// account alive.
+fn mint(who: &AccountId, amount: Balance) {
+	<Assets as Mutate<AccountId>>::mint_into(collateral(), who, amount + 1_000)
+		.expect("a sufficient asset, far below its supply limit; qed");
+}
+
+/// `who` gets `amount` of collateral and deposits it as free margin in `silo`.
+fn deposit(silo: SiloId, who: &AccountId, amount: Balance) {
+	mint(who, amount);
+	CollateralSilos::deposit_margin(RuntimeOrigin::signed(who.clone()), silo, amount)
+		.expect("an open, uncapped silo; qed");
+}
+
+impl pallet_collateral_silos::benchmarking::BenchmarkHelper<AssetId> for BenchmarkHelper {
+	fn collateral_asset() -> AssetId {
+		collateral()
+	}
+}
+
+impl pallet_execution_segments::benchmarking::BenchmarkHelper<AccountId> for BenchmarkHelper {
+	fn create_silo(segment: SegmentId, liquidity: Balance) -> SiloId {
+		let silo = silo(segment);
+		let lp: AccountId = account("lp", segment, 0);
+		mint(&lp, liquidity);
+		CollateralSilos::provide_liquidity(RuntimeOrigin::signed(lp), silo, liquidity)
+			.expect("an open, uncapped silo; qed");
+		silo
+	}
+
+	fn fund_margin(segment: SegmentId, who: &AccountId, amount: Balance) {
+		let silo = pallet_collateral_silos::SiloOfSegment::<Runtime>::get(segment)
+			.expect("the benchmark created it; qed");
+		deposit(silo, who, amount);
+	}
+
+	fn set_price(key: &OracleKey, price: Price) {
+		pallet_oracle::Values::<Runtime>::insert(
+			key,
+			pallet_oracle::TimestampedValue { value: price, timestamp: Timestamp::now() },
+		);
+	}
+
+	fn noted_price(segment: SegmentId) -> Option<Price> {
+		CircuitBreaker::breaker(segment).last_price.map(|seen| seen.price)
+	}
+}
+
+impl pallet_gateway::benchmarking::BenchmarkHelper<AccountId> for BenchmarkHelper {
+	fn create_silos(from: SiloId, to: SiloId) {
+		silo(from);
+		silo(to);
+	}
+
+	fn fund_margin(silo: SiloId, who: &AccountId, amount: Balance) {
+		deposit(silo, who, amount);
+	}
+}
+
+impl pallet_circuit_breaker::benchmarking::BenchmarkHelper for BenchmarkHelper {
+	fn segment() -> SegmentId {
+		if !pallet_execution_segments::Segments::<Runtime>::contains_key(BREAKER_SEGMENT) {
+			ExecutionSegments::create_segment(
+				root(),
+				BREAKER_SEGMENT,
+				silo(BREAKER_SEGMENT),
+				crate::genesis_config_presets::oracle_key(b"BENCH/USD"),
+				crate::genesis_config_presets::demo_risk(),
+			)
+			.expect("a fresh segment on its own silo; qed");
+		}
+		BREAKER_SEGMENT
+	}
+}
+
+/// The oracle's benchmark feeds as many values as one call may carry, on keys no segment
+/// trades.
+impl
+	pallet_oracle::BenchmarkHelper<
+		OracleKey,
+		Price,
+		<Runtime as pallet_oracle::Config>::MaxFeedValues,
+	> for BenchmarkHelper
+{
+	fn get_currency_id_value_pairs(
+	) -> sp_runtime::BoundedVec<(OracleKey, Price), <Runtime as pallet_oracle::Config>::MaxFeedValues>
+	{
+		use frame_support::traits::Get;
+		let max = <Runtime as pallet_oracle::Config>::MaxFeedValues::get();
+		let pairs: alloc::vec::Vec<_> = (0..max)
+			.map(|i| {
+				let key = alloc::format!("BENCH/{i}").into_bytes();
+				(crate::genesis_config_presets::oracle_key(&key), Price::from_u32(100 + i))
+			})
+			.collect();
+		pairs.try_into().expect("exactly MaxFeedValues pairs; qed")
+	}
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Regenerate every weight file from benchmarks run on this machine, in one run:
+#   - pallets/*/src/weights.rs for the four Bulkhead pallets (their `WeightInfo` trait, with
+#     the template in scripts/weights/pallet-weights.hbs);
+#   - runtime/src/weights/<pallet>.rs for the Substrate pallets the runtime configures and whose
+#     benchmarks run in it. Two do not: pallet-assets (its benchmarks create assets through
+#     `CreateOrigin`, which this runtime closes: collateral is created by root) and
+#     pallet-membership (its benchmarks expect a prime member to reach `MembershipChanged`,
+#     which this runtime does not wire). Those two keep the weights their crates ship, measured
+#     by Parity on its reference hardware.
+# Every benchmark runs in the real runtime (`--chain dev`, wasm, compiled), so a Bulkhead call's
+# weight includes the silo accounting and breaker checks it causes. The raw results land in
+# $CARGO_TARGET_DIR/benchmarks/*.json, which scripts/performance-report.sh reads.
+#
+# Usage: scripts/benchmark.sh [pallet ...]     (default: all of them)
+# Env:   STEPS (default 50), REPEAT (default 20)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bulkhead/target}"
+STEPS="${STEPS:-50}"
+REPEAT="${REPEAT:-20}"
+
+bulkhead=(pallet_collateral_silos pallet_execution_segments pallet_gateway pallet_circuit_breaker)
+substrate=(frame_system pallet_balances pallet_timestamp pallet_sudo pallet_oracle)
+if [ $# -gt 0 ]; then selected=("$@"); else selected=("${bulkhead[@]}" "${substrate[@]}"); fi
+
+echo "== building bulkhead-node with runtime-benchmarks"
+cargo build --release --locked -p bulkhead-node --features runtime-benchmarks
+# The benchmarking node is kept apart: the next plain build replaces target/release/bulkhead-node.
+node="$CARGO_TARGET_DIR/release/bulkhead-node-benchmarks"
+cp "$CARGO_TARGET_DIR/release/bulkhead-node" "$node"
+
+out="$CARGO_TARGET_DIR/benchmarks"
+mkdir -p "$out"
+for pallet in "${selected[@]}"; do
+	case " ${bulkhead[*]} " in
+	*" $pallet "*)
+		dir="pallets/$(echo "${pallet#pallet_}" | tr _ -)"
+		target="$dir/src/weights.rs"
+		template=(--template scripts/weights/pallet-weights.hbs)
+		;;
+	*)
+		target="runtime/src/weights/$pallet.rs"
+		template=()
+		;;
+	esac
+	echo "== $pallet -> $target"
+	"$node" benchmark pallet \
+		--chain dev \
+		--pallet "$pallet" \
+		--extrinsic '*' \
+		--wasm-execution compiled \
+		--steps "$STEPS" \
+		--repeat "$REPEAT" \
+		--heap-pages 4096 \
+		--header scripts/weights/HEADER \
+		"${template[@]}" \
+		--output "$target" \
+		--json-file "$out/$pallet.json"
+done
+echo "== weights written; raw results in $out"
