@@ -9,8 +9,8 @@ use segment_interface::{
 };
 
 use crate::{
-	configs::OraclePrices, AccountId, BlockNumber, CircuitBreaker, ExecutionSegments, Gateway,
-	Runtime,
+	configs::OraclePrices, AccountId, BlockNumber, CircuitBreaker, CollateralSilos,
+	ExecutionSegments, Gateway, Runtime,
 };
 
 type Segments = pallet_execution_segments::Segments<Runtime>;
@@ -45,7 +45,7 @@ pub fn segment_health(segment: SegmentId) -> Option<SegmentHealthView<BlockNumbe
 		breaker: breaker_view(state),
 		long_open_interest: info.long_oi,
 		short_open_interest: info.short_oi,
-		silo_value: silo.books.value().unwrap_or(Balance::MAX),
+		silo_value: CollateralSilos::holdings(info.silo)?,
 		lp_liquidity: silo.books.lp_liquidity,
 		insurance: silo.books.insurance,
 		bad_debt: silo.bad_debt,
@@ -62,17 +62,19 @@ pub fn position(segment: SegmentId, who: &AccountId) -> Option<PositionView> {
 pub fn blast_radius(segment: SegmentId) -> Option<BlastRadius> {
 	let info = Segments::get(segment)?;
 	let books = Silos::get(info.silo)?.books;
+	let held = CollateralSilos::holdings(info.silo)?;
 	let routes = Gateway::outbound_capacity(info.silo);
 	let through_routes = routes
 		.iter()
 		.filter(|route| route.open)
 		.fold(0, |sum: Balance, route| sum.saturating_add(route.remaining));
 	// Only traders' margin can be moved through the gateway: free margin now, locked margin
-	// once its position closes (which works in any state), escrowed margin once approved.
-	let movable = books.margin.saturating_add(books.escrowed);
+	// once its position closes (which works in any state), escrowed margin once approved. It is
+	// what the silo holds beyond what it owes its LPs and its insurance fund.
+	let movable = held.saturating_sub(books.reserved().unwrap_or(Balance::MAX));
 	Some(BlastRadius {
 		segment,
-		value_at_risk: books.value().unwrap_or(Balance::MAX),
+		value_at_risk: held,
 		open_interest: info.long_oi.saturating_add(info.short_oi),
 		contagion_bound: through_routes.min(movable),
 		routes,

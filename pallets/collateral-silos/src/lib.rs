@@ -12,9 +12,10 @@
 //!
 //! ## Books
 //!
-//! The silo account's balance of the asset equals
-//! `lp_liquidity + margin + insurance + escrowed` ([`Books::value`]), and each total equals the
-//! sum over accounts (`margin` is the traders' free and locked margin together). `try_state` checks both; the test builder runs it
+//! The silo account's balance of the asset equals `lp_liquidity + insurance` ([`Books`]) plus
+//! every trader's margin ([`MarginAccount`]: free, locked and escrowed). Traders' margin is
+//! booked only in the traders' accounts, so deposits, withdrawals, locking and escrow write the
+//! trader's account and not the silo. `try_state` checks both; the test builder runs it
 //! after every test and also checks the balance to the unit.
 //!
 //! ## Calls
@@ -375,6 +376,11 @@ pub mod pallet {
 			T::PalletId::get().into_sub_account_truncating(silo)
 		}
 
+		/// What silo `silo`'s account holds, or `None` if there is no such silo.
+		pub fn holdings(silo: SiloId) -> Option<Balance> {
+			Silos::<T>::get(silo).map(|info| Self::value(silo, &info))
+		}
+
 		/// The silo bound to `segment`.
 		fn silo_of(segment: SegmentId) -> Result<SiloId, Error<T>> {
 			SiloOfSegment::<T>::get(segment).ok_or(Error::<T>::NoSiloForSegment)
@@ -425,14 +431,22 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Checks shared by every deposit that counts against the cap.
+		/// What the silo's account holds: its value, which the deposit cap and the breaker's
+		/// outflow line measure. (Tokens sent to it directly count too; nobody can claim them.)
+		fn value(silo: SiloId, info: &SiloInfo<AssetIdOf<T>>) -> Balance {
+			T::Assets::balance(info.asset.clone(), &Self::account_id(silo))
+		}
+
+		/// Checks shared by every deposit that counts against the cap; the silo's value before
+		/// it.
 		fn ensure_can_take_deposit(
+			silo: SiloId,
 			info: &SiloInfo<AssetIdOf<T>>,
 			amount: Balance,
 		) -> Result<Balance, DispatchError> {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
 			ensure!(info.status == SiloStatus::Active, Error::<T>::SiloFrozen);
-			let value = info.books.value()?;
+			let value = Self::value(silo, info);
 			let after = value.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
 			ensure!(after <= info.deposit_cap, Error::<T>::DepositCapExceeded);
 			Ok(value)
@@ -489,7 +503,7 @@ pub mod pallet {
 			amount: Balance,
 		) -> DispatchResult {
 			let mut info = Self::silo(silo)?;
-			let value_before = Self::ensure_can_take_deposit(&info, amount)?;
+			let value_before = Self::ensure_can_take_deposit(silo, &info, amount)?;
 			let shares = info.books.shares_for(amount).ok_or(Error::<T>::PoolDepleted)?;
 			ensure!(shares > 0, Error::<T>::DepositTooSmall);
 			let books = &mut info.books;
@@ -525,7 +539,7 @@ pub mod pallet {
 				T::Health::status(info.segment).allows_new_risk(),
 				Error::<T>::SegmentNotNormal
 			);
-			let value_before = info.books.value()?;
+			let value_before = Self::value(silo, &info);
 			let amount = info.books.amount_for(shares).ok_or(ArithmeticError::Overflow)?;
 			let books = &mut info.books;
 			books.lp_liquidity =
@@ -551,11 +565,10 @@ pub mod pallet {
 			who: &T::AccountId,
 			amount: Balance,
 		) -> DispatchResult {
-			let mut info = Self::silo(silo)?;
-			let value_before = Self::ensure_can_take_deposit(&info, amount)?;
-			Self::credit_free(&mut info, silo, who, amount)?;
+			let info = Self::silo(silo)?;
+			let value_before = Self::ensure_can_take_deposit(silo, &info, amount)?;
+			Self::credit_free(silo, who, amount)?;
 			Self::pull(silo, &info, who, amount, value_before)?;
-			Silos::<T>::insert(silo, info);
 			Self::deposit_event(Event::MarginDeposited { silo, who: who.clone(), amount });
 			Ok(())
 		}
@@ -566,11 +579,10 @@ pub mod pallet {
 			amount: Balance,
 		) -> DispatchResult {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
-			let mut info = Self::silo(silo)?;
-			let value_before = info.books.value()?;
-			Self::debit(&mut info, silo, who, amount, Bucket::Free)?;
+			let info = Self::silo(silo)?;
+			let value_before = Self::value(silo, &info);
+			Self::debit(silo, who, amount, Bucket::Free)?;
 			Self::push(silo, &info, who, amount, value_before)?;
-			Silos::<T>::insert(silo, info);
 			Self::deposit_event(Event::MarginWithdrawn { silo, who: who.clone(), amount });
 			Ok(())
 		}
@@ -582,11 +594,12 @@ pub mod pallet {
 		) -> DispatchResult {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
 			let mut info = Self::silo(silo)?;
-			let value_before = info.books.value()?;
+			let value_before = Self::value(silo, &info);
 			info.books.insurance =
 				info.books.insurance.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
 			// The silo's total must still fit in a balance: refuse, never wrap.
-			info.books.value()?;
+			value_before.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+			info.books.reserved()?;
 			Self::pull(silo, &info, who, amount, value_before)?;
 			Silos::<T>::insert(silo, info);
 			Self::deposit_event(Event::InsuranceFunded { silo, who: who.clone(), amount });
@@ -614,29 +627,19 @@ pub mod pallet {
 			}
 		}
 
-		/// Credit `amount` to `who`'s free margin and the silo's books.
-		fn credit_free(
-			info: &mut SiloInfo<AssetIdOf<T>>,
-			silo: SiloId,
-			who: &T::AccountId,
-			amount: Balance,
-		) -> DispatchResult {
+		/// Credit `amount` to `who`'s free margin.
+		fn credit_free(silo: SiloId, who: &T::AccountId, amount: Balance) -> DispatchResult {
 			if amount == 0 {
 				return Ok(());
 			}
-			info.books.margin =
-				info.books.margin.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
-			// The silo's total must still fit in a balance: refuse, never wrap.
-			info.books.value()?;
 			Self::mutate_margin(silo, who, |m| {
 				m.free = m.free.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
 				Ok(())
 			})
 		}
 
-		/// Take `amount` out of one of `who`'s margin buckets and the silo's books.
+		/// Take `amount` out of one of `who`'s margin buckets.
 		fn debit(
-			info: &mut SiloInfo<AssetIdOf<T>>,
 			silo: SiloId,
 			who: &T::AccountId,
 			amount: Balance,
@@ -646,10 +649,7 @@ pub mod pallet {
 				let held = bucket.of(m);
 				*held = held.checked_sub(amount).ok_or(bucket.shortfall::<T>())?;
 				Ok(())
-			})?;
-			let booked = bucket.of_books(&mut info.books);
-			*booked = booked.checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
-			Ok(())
+			})
 		}
 
 		/// Move `amount` between two of `who`'s margin buckets in `silo`, books included.
@@ -661,25 +661,16 @@ pub mod pallet {
 			to: Bucket,
 		) -> DispatchResult {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
-			// Locking and releasing stay inside the traders' margin total: only the trader's
-			// account changes. (Their silo exists: they are reached through `SiloOfSegment`.)
-			let rebooked = from.booked_apart_from(to).then(|| Self::silo(silo)).transpose()?;
+			// The margin stays in the silo: only the trader's account changes. The silo must
+			// exist (segments reach theirs through `SiloOfSegment`; the gateway names one).
+			ensure!(Silos::<T>::contains_key(silo), Error::<T>::UnknownSilo);
 			Self::mutate_margin(silo, who, |m| {
 				let src = from.of(m);
 				*src = src.checked_sub(amount).ok_or(from.shortfall::<T>())?;
 				let dst = to.of(m);
 				*dst = dst.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
 				Ok(())
-			})?;
-			if let Some(mut info) = rebooked {
-				let books = &mut info.books;
-				let src = from.of_books(books);
-				*src = src.checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
-				let dst = to.of_books(books);
-				*dst = dst.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
-				Silos::<T>::insert(silo, info);
-			}
-			Ok(())
+			})
 		}
 
 		pub(crate) fn do_settle(
@@ -694,7 +685,6 @@ pub mod pallet {
 			account.locked =
 				account.locked.checked_sub(margin).ok_or(Error::<T>::InsufficientLockedMargin)?;
 			let books = &mut info.books;
-			books.margin = books.margin.checked_sub(margin).ok_or(ArithmeticError::Underflow)?;
 
 			// The trader's side against the pool.
 			let (mut remaining, bad_debt) = match pnl {
@@ -734,12 +724,10 @@ pub mod pallet {
 				outcome.reward_paid = paid;
 			}
 			account.free = account.free.checked_add(remaining).ok_or(ArithmeticError::Overflow)?;
-			info.books.margin =
-				info.books.margin.checked_add(remaining).ok_or(ArithmeticError::Overflow)?;
 			Self::store_margin(silo, who, account);
 			// After the trader's write, so that a trader liquidating themselves is credited too.
 			if let Some((liquidator, paid)) = reward {
-				Self::credit_free(&mut info, silo, &liquidator, paid)?;
+				Self::credit_free(silo, &liquidator, paid)?;
 			}
 			outcome.returned = remaining;
 			let segment = info.segment;
@@ -764,15 +752,13 @@ pub mod pallet {
 			amount: Balance,
 		) -> DispatchResult {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
-			let (mut source, mut dest) = Self::routable_pair(from, to)?;
-			let dest_value = Self::ensure_can_take_deposit(&dest, amount)?;
-			let source_value = source.books.value()?;
-			Self::debit(&mut source, from, who, amount, Bucket::Escrowed)?;
+			let (source, dest) = Self::routable_pair(from, to)?;
+			let dest_value = Self::ensure_can_take_deposit(to, &dest, amount)?;
+			let source_value = Self::value(from, &source);
+			Self::debit(from, who, amount, Bucket::Escrowed)?;
 			Self::push(from, &source, &Self::account_id(to), amount, source_value)?;
-			Self::credit_free(&mut dest, to, who, amount)?;
+			Self::credit_free(to, who, amount)?;
 			T::Monitor::note_inflow(dest.segment, amount, dest_value);
-			Silos::<T>::insert(from, source);
-			Silos::<T>::insert(to, dest);
 			Self::deposit_event(Event::MarginTransferred { from, to, who: who.clone(), amount });
 			Ok(())
 		}
@@ -805,19 +791,6 @@ pub mod pallet {
 				Bucket::Locked => &mut m.locked,
 				Bucket::Escrowed => &mut m.escrowed,
 			}
-		}
-
-		/// Where the bucket is booked: free and locked margin share one total.
-		fn of_books(self, b: &mut Books) -> &mut Balance {
-			match self {
-				Bucket::Free | Bucket::Locked => &mut b.margin,
-				Bucket::Escrowed => &mut b.escrowed,
-			}
-		}
-
-		/// Whether moving margin from `self` to `to` changes the silo's books.
-		fn booked_apart_from(self, to: Bucket) -> bool {
-			matches!(self, Bucket::Escrowed) != matches!(to, Bucket::Escrowed)
 		}
 
 		fn shortfall<T>(self) -> Error<T> {
@@ -888,22 +861,27 @@ pub mod pallet {
 
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	impl<T: Config> Pallet<T> {
-		/// Every silo's account holds at least its books (a direct transfer into it shows as a
-		/// surplus, which nobody can claim), each book total equals the sum over accounts, and
-		/// every segment has at most one silo.
+		/// What silo `silo` owes: its LPs, its insurance fund and every trader's margin in it.
+		/// `None` if there is no such silo or the sum does not fit in a balance. Iterates the
+		/// silo's margin accounts: for checks and tests, never for a call.
+		pub fn owed(silo: SiloId) -> Option<Balance> {
+			let reserved = Silos::<T>::get(silo)?.books.reserved().ok()?;
+			Margins::<T>::iter_prefix_values(silo).try_fold(reserved, |sum, m| {
+				sum.checked_add(m.free)?.checked_add(m.locked)?.checked_add(m.escrowed)
+			})
+		}
+
+		/// Every silo's account holds at least what the silo owes (a direct transfer into it
+		/// shows as a surplus, which nobody can claim), no empty margin account is kept, LP
+		/// shares add up, and every segment has at most one silo.
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			for (silo, info) in Silos::<T>::iter() {
-				let value = info.books.value().map_err(|_| "books overflow")?;
-				let held = T::Assets::balance(info.asset.clone(), &Self::account_id(silo));
-				ensure!(held >= value, "silo account holds less than its books");
-				let (mut margin, mut escrowed) = (0u128, 0u128);
-				for (_, m) in Margins::<T>::iter_prefix(silo) {
-					ensure!(!m.is_empty(), "empty margin account kept in storage");
-					margin = margin.saturating_add(m.free).saturating_add(m.locked);
-					escrowed = escrowed.saturating_add(m.escrowed);
-				}
-				ensure!(margin == info.books.margin, "traders' margin does not add up");
-				ensure!(escrowed == info.books.escrowed, "escrowed margin does not add up");
+				let owed = Self::owed(silo).ok_or("books overflow")?;
+				ensure!(Self::value(silo, &info) >= owed, "silo account holds less than it owes");
+				ensure!(
+					Margins::<T>::iter_prefix_values(silo).all(|m| !m.is_empty()),
+					"empty margin account kept in storage"
+				);
 				let shares: Balance =
 					LpShares::<T>::iter_prefix_values(silo).fold(0, |a, s| a.saturating_add(s));
 				ensure!(shares == info.books.lp_shares, "LP shares do not add up");

@@ -399,7 +399,7 @@ mod margin {
 				Event::MarginDeposited { silo: ETH_SILO, who: BOB, amount: 250 }.into(),
 			);
 			assert_eq!(margin(ETH_SILO, BOB), MarginAccount { free: 250, locked: 0, escrowed: 0 });
-			assert_eq!(books(ETH_SILO).margin, 250);
+			assert_eq!(Pallet::owed(ETH_SILO), Some(250));
 			assert_eq!(usdc(BOB), ENDOWMENT - 250);
 			assert_eq!(
 				TestMonitor::notes(),
@@ -556,8 +556,8 @@ mod ledger {
 				margin(BTC_SILO, BOB),
 				MarginAccount { free: 150, locked: 150, escrowed: 0 }
 			);
-			assert_eq!(books(BTC_SILO).margin, 300);
-			// No tokens moved.
+			// Nothing moved in or out of the silo: it owes its LPs 1,000 and Bob 300 as before.
+			assert_eq!(Pallet::owed(BTC_SILO), Some(1_300));
 			assert!(TestMonitor::notes().is_empty());
 		});
 	}
@@ -772,7 +772,7 @@ mod transfers {
 				margin(BTC_SILO, BOB),
 				MarginAccount { free: 180, locked: 0, escrowed: 120 }
 			);
-			assert_eq!(books(BTC_SILO).escrowed, 120);
+			assert_eq!(Pallet::owed(BTC_SILO), Some(300));
 			assert_noop!(
 				<Pallet as SiloTransfers<AccountId>>::release_escrow(BTC_SILO, &BOB, 121),
 				Error::<Test>::InsufficientEscrow
@@ -926,12 +926,12 @@ mod properties {
 				SiloStatus::Active
 			));
 			fund(BTC_SILO, 1_000, 0, 0);
-			// A deposit whose total would not fit is refused with a typed error, not wrapped.
+			// Insurance whose books would not fit is refused with a typed error, not wrapped.
 			Silos::<Test>::mutate(BTC_SILO, |i| {
 				i.as_mut().unwrap().books.insurance = u128::MAX - 1_000
 			});
 			assert_noop!(
-				Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 1),
+				Pallet::fund_insurance(RuntimeOrigin::signed(BOB), BTC_SILO, 1),
 				ArithmeticError::Overflow
 			);
 			Silos::<Test>::mutate(BTC_SILO, |i| i.as_mut().unwrap().books.insurance = 0);

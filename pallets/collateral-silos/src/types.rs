@@ -27,30 +27,25 @@ pub enum SiloStatus {
 	Frozen,
 }
 
-/// What a silo owes, by kind. The silo account's balance of its asset equals [`Books::value`].
+/// What a silo owes its liquidity providers and its insurance fund. Everything else its account
+/// holds is traders' margin (free, locked behind positions, or escrowed for the gateway), which
+/// lives in each trader's [`MarginAccount`] alone: moving margin, or taking it in and out of
+/// the silo, writes the trader's account and never the silo. `try_state` checks that the
+/// account holds `lp_liquidity + insurance` plus every trader's margin.
 #[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen, Default)]
 pub struct Books {
 	/// What the liquidity providers own: the counterparty pool of the segment's traders.
 	pub lp_liquidity: Balance,
 	/// Pool shares outstanding; each is a claim on `lp_liquidity / lp_shares`.
 	pub lp_shares: Balance,
-	/// Traders' margin, free or locked behind positions. Locking moves margin between a
-	/// trader's own buckets, not in or out of the silo, so it leaves the books alone: a trade
-	/// writes the trader's margin account and not the silo.
-	pub margin: Balance,
 	/// The silo's own insurance fund; it absorbs bad debt before the LPs do.
 	pub insurance: Balance,
-	/// Traders' margin set aside for pending gateway transfers: owed to another silo.
-	pub escrowed: Balance,
 }
 
 impl Books {
-	/// Everything the silo holds: what its account must hold.
-	pub fn value(&self) -> Result<Balance, ArithmeticError> {
-		[self.margin, self.insurance, self.escrowed]
-			.into_iter()
-			.try_fold(self.lp_liquidity, |sum, part| sum.checked_add(part))
-			.ok_or(ArithmeticError::Overflow)
+	/// What the silo owes its LPs and its insurance fund.
+	pub fn reserved(&self) -> Result<Balance, ArithmeticError> {
+		self.lp_liquidity.checked_add(self.insurance).ok_or(ArithmeticError::Overflow)
 	}
 
 	/// Shares minted for depositing `amount`: pro rata to the pool, or one per unit in an

@@ -15,9 +15,9 @@ fn a_wiped_out_pool_refuses_new_shares() {
 }
 
 #[test]
-fn value_overflow_is_an_error() {
+fn reserved_overflow_is_an_error() {
 	let books = Books { lp_liquidity: Balance::MAX, insurance: 1, ..Default::default() };
-	assert_eq!(books.value(), Err(ArithmeticError::Overflow));
+	assert_eq!(books.reserved(), Err(ArithmeticError::Overflow));
 }
 
 #[test]
