@@ -66,8 +66,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `549`
 		//  Estimated: `3601`
-		// Minimum execution time: 19_199_000 picoseconds.
-		Weight::from_parts(20_861_000, 3601)
+		// Minimum execution time: 19_049_000 picoseconds.
+		Weight::from_parts(20_360_000, 3601)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -79,8 +79,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `549`
 		//  Estimated: `3601`
-		// Minimum execution time: 19_569_000 picoseconds.
-		Weight::from_parts(21_162_000, 3601)
+		// Minimum execution time: 19_419_000 picoseconds.
+		Weight::from_parts(20_861_000, 3601)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -92,8 +92,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `554`
 		//  Estimated: `3601`
-		// Minimum execution time: 19_600_000 picoseconds.
-		Weight::from_parts(21_432_000, 3601)
+		// Minimum execution time: 19_409_000 picoseconds.
+		Weight::from_parts(20_901_000, 3601)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -102,17 +102,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn set_thresholds() -> Weight {
-		Weight::from_parts(20_861_000, 3601)
+		Weight::from_parts(20_360_000, 3601)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn trip() -> Weight {
-		Weight::from_parts(21_162_000, 3601)
+		Weight::from_parts(20_861_000, 3601)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reset() -> Weight {
-		Weight::from_parts(21_432_000, 3601)
+		Weight::from_parts(20_901_000, 3601)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}

@@ -63,7 +63,7 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:1)
 	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:0)
@@ -72,112 +72,112 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `431`
 		//  Estimated: `3675`
-		// Minimum execution time: 22_253_000 picoseconds.
-		Weight::from_parts(24_196_000, 3675)
+		// Minimum execution time: 22_423_000 picoseconds.
+		Weight::from_parts(23_986_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn set_silo_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `339`
-		//  Estimated: `3598`
-		// Minimum execution time: 12_519_000 picoseconds.
-		Weight::from_parts(13_760_000, 3598)
+		//  Measured:  `307`
+		//  Estimated: `3566`
+		// Minimum execution time: 12_849_000 picoseconds.
+		Weight::from_parts(13_941_000, 3566)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:2 w:2)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::LpShares` (r:1 w:1)
 	/// Proof: `CollateralSilos::LpShares` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Account` (r:2 w:2)
-	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(136), added: 2611, mode: `MaxEncodedLen`)
 	fn provide_liquidity() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1479`
+		//  Measured:  `1447`
 		//  Estimated: `6208`
-		// Minimum execution time: 78_406_000 picoseconds.
-		Weight::from_parts(82_342_000, 6208)
+		// Minimum execution time: 81_491_000 picoseconds.
+		Weight::from_parts(84_586_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::LpShares` (r:1 w:1)
 	/// Proof: `CollateralSilos::LpShares` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(136), added: 2611, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:1 w:1)
-	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn withdraw_liquidity() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1479`
+		//  Measured:  `1447`
 		//  Estimated: `6208`
-		// Minimum execution time: 84_295_000 picoseconds.
-		Weight::from_parts(87_821_000, 6208)
+		// Minimum execution time: 87_140_000 picoseconds.
+		Weight::from_parts(90_364_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
-	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:2 w:2)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Account` (r:2 w:2)
-	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(136), added: 2611, mode: `MaxEncodedLen`)
 	fn deposit_margin() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1408`
+		//  Measured:  `1376`
 		//  Estimated: `6208`
-		// Minimum execution time: 78_576_000 picoseconds.
-		Weight::from_parts(82_362_000, 6208)
+		// Minimum execution time: 79_628_000 picoseconds.
+		Weight::from_parts(82_893_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
-	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:2 w:2)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Account` (r:2 w:2)
-	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(136), added: 2611, mode: `MaxEncodedLen`)
 	fn withdraw_margin() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1479`
+		//  Measured:  `1447`
 		//  Estimated: `6208`
-		// Minimum execution time: 82_904_000 picoseconds.
-		Weight::from_parts(86_889_000, 6208)
+		// Minimum execution time: 83_664_000 picoseconds.
+		Weight::from_parts(87_039_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:1 w:1)
-	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(136), added: 2611, mode: `MaxEncodedLen`)
 	fn fund_insurance() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1308`
+		//  Measured:  `1276`
 		//  Estimated: `6208`
-		// Minimum execution time: 72_047_000 picoseconds.
-		Weight::from_parts(75_723_000, 6208)
+		// Minimum execution time: 74_972_000 picoseconds.
+		Weight::from_parts(78_247_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -186,37 +186,37 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_silo() -> Weight {
-		Weight::from_parts(24_196_000, 3675)
+		Weight::from_parts(23_986_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_silo_params() -> Weight {
-		Weight::from_parts(13_760_000, 3598)
+		Weight::from_parts(13_941_000, 3566)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn provide_liquidity() -> Weight {
-		Weight::from_parts(82_342_000, 6208)
+		Weight::from_parts(84_586_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn withdraw_liquidity() -> Weight {
-		Weight::from_parts(87_821_000, 6208)
+		Weight::from_parts(90_364_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn deposit_margin() -> Weight {
-		Weight::from_parts(82_362_000, 6208)
+		Weight::from_parts(82_893_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn withdraw_margin() -> Weight {
-		Weight::from_parts(86_889_000, 6208)
+		Weight::from_parts(87_039_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn fund_insurance() -> Weight {
-		Weight::from_parts(75_723_000, 6208)
+		Weight::from_parts(78_247_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}

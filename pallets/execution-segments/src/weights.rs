@@ -67,15 +67,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::SegmentsByOracle` (r:1 w:1)
 	/// Proof: `ExecutionSegments::SegmentsByOracle` (`max_values`: None, `max_size`: Some(66), added: 2541, mode: `MaxEncodedLen`)
 	fn create_segment() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `910`
+		//  Measured:  `878`
 		//  Estimated: `3598`
-		// Minimum execution time: 30_986_000 picoseconds.
-		Weight::from_parts(33_180_000, 3598)
+		// Minimum execution time: 31_176_000 picoseconds.
+		Weight::from_parts(32_939_000, 3598)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -85,8 +85,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `313`
 		//  Estimated: `3598`
-		// Minimum execution time: 15_904_000 picoseconds.
-		Weight::from_parts(17_386_000, 3598)
+		// Minimum execution time: 15_773_000 picoseconds.
+		Weight::from_parts(17_005_000, 3598)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -103,15 +103,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
 	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	fn open_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1579`
+		//  Measured:  `1547`
 		//  Estimated: `3601`
-		// Minimum execution time: 67_821_000 picoseconds.
-		Weight::from_parts(72_157_000, 3601)
+		// Minimum execution time: 67_971_000 picoseconds.
+		Weight::from_parts(71_626_000, 3601)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -126,17 +126,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
 	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(136), added: 2611, mode: `MaxEncodedLen`)
 	fn decrease_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1579`
+		//  Measured:  `1547`
 		//  Estimated: `3601`
-		// Minimum execution time: 74_811_000 picoseconds.
-		Weight::from_parts(79_539_000, 3601)
+		// Minimum execution time: 73_690_000 picoseconds.
+		Weight::from_parts(77_165_000, 3601)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -151,17 +151,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
 	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(136), added: 2611, mode: `MaxEncodedLen`)
 	fn close_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1579`
+		//  Measured:  `1547`
 		//  Estimated: `3601`
-		// Minimum execution time: 74_210_000 picoseconds.
-		Weight::from_parts(77_645_000, 3601)
+		// Minimum execution time: 73_239_000 picoseconds.
+		Weight::from_parts(76_293_000, 3601)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -169,15 +169,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
 	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	fn add_margin() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `514`
+		//  Measured:  `653`
 		//  Estimated: `3590`
-		// Minimum execution time: 30_085_000 picoseconds.
-		Weight::from_parts(31_878_000, 3590)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		// Minimum execution time: 35_833_000 picoseconds.
+		Weight::from_parts(37_886_000, 3590)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
@@ -192,15 +194,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
 	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	fn remove_margin() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1347`
+		//  Measured:  `1486`
 		//  Estimated: `3601`
-		// Minimum execution time: 58_507_000 picoseconds.
-		Weight::from_parts(62_132_000, 3601)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
+		// Minimum execution time: 62_783_000 picoseconds.
+		Weight::from_parts(65_888_000, 3601)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
@@ -214,17 +218,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
 	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(136), added: 2611, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1579`
+		//  Measured:  `1547`
 		//  Estimated: `3601`
-		// Minimum execution time: 74_070_000 picoseconds.
-		Weight::from_parts(78_096_000, 3601)
+		// Minimum execution time: 73_830_000 picoseconds.
+		Weight::from_parts(77_004_000, 3601)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -236,8 +240,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `936`
 		//  Estimated: `21878`
-		// Minimum execution time: 75_002_000 picoseconds.
-		Weight::from_parts(78_497_000, 21878)
+		// Minimum execution time: 75_592_000 picoseconds.
+		Weight::from_parts(77_765_000, 21878)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -246,47 +250,47 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_segment() -> Weight {
-		Weight::from_parts(33_180_000, 3598)
+		Weight::from_parts(32_939_000, 3598)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_risk_params() -> Weight {
-		Weight::from_parts(17_386_000, 3598)
+		Weight::from_parts(17_005_000, 3598)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn open_position() -> Weight {
-		Weight::from_parts(72_157_000, 3601)
+		Weight::from_parts(71_626_000, 3601)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn decrease_position() -> Weight {
-		Weight::from_parts(79_539_000, 3601)
+		Weight::from_parts(77_165_000, 3601)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn close_position() -> Weight {
-		Weight::from_parts(77_645_000, 3601)
+		Weight::from_parts(76_293_000, 3601)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn add_margin() -> Weight {
-		Weight::from_parts(31_878_000, 3590)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		Weight::from_parts(37_886_000, 3590)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove_margin() -> Weight {
-		Weight::from_parts(62_132_000, 3601)
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
+		Weight::from_parts(65_888_000, 3601)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn liquidate() -> Weight {
-		Weight::from_parts(78_096_000, 3601)
+		Weight::from_parts(77_004_000, 3601)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn note_price() -> Weight {
-		Weight::from_parts(78_497_000, 21878)
+		Weight::from_parts(77_765_000, 21878)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}

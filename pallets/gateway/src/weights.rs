@@ -67,17 +67,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gateway::RouteByEnds` (r:1 w:1)
 	/// Proof: `Gateway::RouteByEnds` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:2 w:0)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::NextRouteId` (r:1 w:1)
 	/// Proof: `Gateway::NextRouteId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::Routes` (r:0 w:1)
 	/// Proof: `Gateway::Routes` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	fn open_route() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `631`
-		//  Estimated: `6206`
-		// Minimum execution time: 25_939_000 picoseconds.
-		Weight::from_parts(28_012_000, 6206)
+		//  Measured:  `567`
+		//  Estimated: `6142`
+		// Minimum execution time: 25_728_000 picoseconds.
+		Weight::from_parts(27_281_000, 6142)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -89,8 +89,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `283`
 		//  Estimated: `3561`
-		// Minimum execution time: 15_483_000 picoseconds.
-		Weight::from_parts(16_835_000, 3561)
+		// Minimum execution time: 15_664_000 picoseconds.
+		Weight::from_parts(16_745_000, 3561)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -102,40 +102,40 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `543`
 		//  Estimated: `1998`
-		// Minimum execution time: 9_685_000 picoseconds.
-		Weight::from_parts(10_566_000, 1998)
+		// Minimum execution time: 9_614_000 picoseconds.
+		Weight::from_parts(10_526_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Gateway::Routes` (r:1 w:1)
 	/// Proof: `Gateway::Routes` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::Silos` (r:2 w:2)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Silos` (r:2 w:0)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:2 w:2)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(136), added: 2611, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:2 w:2)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::NextTransferId` (r:1 w:1)
 	/// Proof: `Gateway::NextTransferId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:1 w:1)
-	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn request_transfer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1864`
+		//  Measured:  `1800`
 		//  Estimated: `6212`
-		// Minimum execution time: 136_664_000 picoseconds.
-		Weight::from_parts(141_320_000, 6212)
+		// Minimum execution time: 136_973_000 picoseconds.
+		Weight::from_parts(141_100_000, 6212)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
-			.saturating_add(T::DbWeight::get().writes(12_u64))
+			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
 	/// Storage: `Gateway::Routes` (r:1 w:0)
 	/// Proof: `Gateway::Routes` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::Silos` (r:2 w:1)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Silos` (r:2 w:0)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:2 w:0)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(136), added: 2611, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
@@ -148,12 +148,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gateway::Transfers` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
 	fn request_large_transfer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1354`
+		//  Measured:  `1290`
 		//  Estimated: `6212`
-		// Minimum execution time: 53_940_000 picoseconds.
-		Weight::from_parts(56_734_000, 6212)
+		// Minimum execution time: 52_308_000 picoseconds.
+		Weight::from_parts(54_922_000, 6212)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Guardians::Members` (r:1 w:0)
 	/// Proof: `Guardians::Members` (`max_values`: Some(1), `max_size`: Some(513), added: 1008, mode: `MaxEncodedLen`)
@@ -163,8 +163,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1255`
 		//  Estimated: `4054`
-		// Minimum execution time: 18_487_000 picoseconds.
-		Weight::from_parts(19_940_000, 4054)
+		// Minimum execution time: 18_758_000 picoseconds.
+		Weight::from_parts(20_070_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -174,18 +174,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gateway::Transfers` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::PendingCount` (r:1 w:1)
 	/// Proof: `Gateway::PendingCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	fn veto_transfer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1419`
+		//  Measured:  `1326`
 		//  Estimated: `4054`
-		// Minimum execution time: 41_221_000 picoseconds.
-		Weight::from_parts(43_795_000, 4054)
+		// Minimum execution time: 39_058_000 picoseconds.
+		Weight::from_parts(41_281_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Gateway::Transfers` (r:1 w:1)
 	/// Proof: `Gateway::Transfers` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
@@ -197,91 +197,91 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Guardians::Members` (`max_values`: Some(1), `max_size`: Some(513), added: 1008, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::ApprovalThreshold` (r:1 w:0)
 	/// Proof: `Gateway::ApprovalThreshold` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::Silos` (r:2 w:2)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Silos` (r:2 w:0)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:2 w:2)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(136), added: 2611, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:2 w:2)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:2 w:2)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Account` (r:2 w:2)
-	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn execute_transfer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3124`
+		//  Measured:  `3060`
 		//  Estimated: `6212`
-		// Minimum execution time: 156_052_000 picoseconds.
-		Weight::from_parts(161_029_000, 6212)
+		// Minimum execution time: 156_353_000 picoseconds.
+		Weight::from_parts(161_160_000, 6212)
 			.saturating_add(T::DbWeight::get().reads(15_u64))
-			.saturating_add(T::DbWeight::get().writes(13_u64))
+			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Gateway::Transfers` (r:1 w:1)
 	/// Proof: `Gateway::Transfers` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::PendingCount` (r:1 w:1)
 	/// Proof: `Gateway::PendingCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	fn cancel_transfer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `875`
+		//  Measured:  `782`
 		//  Estimated: `4054`
-		// Minimum execution time: 36_954_000 picoseconds.
-		Weight::from_parts(39_949_000, 4054)
+		// Minimum execution time: 34_671_000 picoseconds.
+		Weight::from_parts(36_775_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 }
 
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn open_route() -> Weight {
-		Weight::from_parts(28_012_000, 6206)
+		Weight::from_parts(27_281_000, 6142)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn close_route() -> Weight {
-		Weight::from_parts(16_835_000, 3561)
+		Weight::from_parts(16_745_000, 3561)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_approval_threshold() -> Weight {
-		Weight::from_parts(10_566_000, 1998)
+		Weight::from_parts(10_526_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn request_transfer() -> Weight {
-		Weight::from_parts(141_320_000, 6212)
+		Weight::from_parts(141_100_000, 6212)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
-			.saturating_add(ParityDbWeight::get().writes(12_u64))
+			.saturating_add(ParityDbWeight::get().writes(10_u64))
 	}
 	fn request_large_transfer() -> Weight {
-		Weight::from_parts(56_734_000, 6212)
+		Weight::from_parts(54_922_000, 6212)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
-			.saturating_add(ParityDbWeight::get().writes(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn approve_transfer() -> Weight {
-		Weight::from_parts(19_940_000, 4054)
+		Weight::from_parts(20_070_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn veto_transfer() -> Weight {
-		Weight::from_parts(43_795_000, 4054)
+		Weight::from_parts(41_281_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn execute_transfer() -> Weight {
-		Weight::from_parts(161_029_000, 6212)
+		Weight::from_parts(161_160_000, 6212)
 			.saturating_add(ParityDbWeight::get().reads(15_u64))
-			.saturating_add(ParityDbWeight::get().writes(13_u64))
+			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn cancel_transfer() -> Weight {
-		Weight::from_parts(39_949_000, 4054)
+		Weight::from_parts(36_775_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 }

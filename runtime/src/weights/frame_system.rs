@@ -50,22 +50,22 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 2_384_000 picoseconds.
-		Weight::from_parts(19_210_675, 0)
+		// Minimum execution time: 2_363_000 picoseconds.
+		Weight::from_parts(32_692_487, 0)
 			.saturating_add(Weight::from_parts(0, 0))
-			// Standard Error: 0
-			.saturating_add(Weight::from_parts(327, 0).saturating_mul(b.into()))
+			// Standard Error: 1
+			.saturating_add(Weight::from_parts(379, 0).saturating_mul(b.into()))
 	}
 	/// The range of component `b` is `[0, 3932160]`.
 	fn remark_with_event(b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_099_000 picoseconds.
-		Weight::from_parts(6_450_000, 0)
+		// Minimum execution time: 6_159_000 picoseconds.
+		Weight::from_parts(8_222_417, 0)
 			.saturating_add(Weight::from_parts(0, 0))
-			// Standard Error: 0
-			.saturating_add(Weight::from_parts(1_235, 0).saturating_mul(b.into()))
+			// Standard Error: 2
+			.saturating_add(Weight::from_parts(1_299, 0).saturating_mul(b.into()))
 	}
 	/// Storage: UNKNOWN KEY `0x3a686561707061676573` (r:0 w:1)
 	/// Proof: UNKNOWN KEY `0x3a686561707061676573` (r:0 w:1)
@@ -73,8 +73,8 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_677_000 picoseconds.
-		Weight::from_parts(5_368_000, 0)
+		// Minimum execution time: 4_607_000 picoseconds.
+		Weight::from_parts(5_358_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -84,8 +84,8 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 113_745_103_000 picoseconds.
-		Weight::from_parts(116_277_768_000, 0)
+		// Minimum execution time: 114_766_782_000 picoseconds.
+		Weight::from_parts(117_012_540_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -97,10 +97,10 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 		//  Measured:  `0`
 		//  Estimated: `0`
 		// Minimum execution time: 2_553_000 picoseconds.
-		Weight::from_parts(2_774_000, 0)
+		Weight::from_parts(2_664_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
-			// Standard Error: 1_279
-			.saturating_add(Weight::from_parts(942_993, 0).saturating_mul(i.into()))
+			// Standard Error: 507
+			.saturating_add(Weight::from_parts(905_431, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(i.into())))
 	}
 	/// Storage: `Skipped::Metadata` (r:0 w:0)
@@ -110,11 +110,11 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 2_594_000 picoseconds.
-		Weight::from_parts(2_714_000, 0)
+		// Minimum execution time: 2_534_000 picoseconds.
+		Weight::from_parts(2_654_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
-			// Standard Error: 838
-			.saturating_add(Weight::from_parts(684_012, 0).saturating_mul(i.into()))
+			// Standard Error: 717
+			.saturating_add(Weight::from_parts(665_066, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(i.into())))
 	}
 	/// Storage: `Skipped::Metadata` (r:0 w:0)
@@ -124,11 +124,11 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `55 + p * (69 ±0)`
 		//  Estimated: `58 + p * (70 ±0)`
-		// Minimum execution time: 4_527_000 picoseconds.
-		Weight::from_parts(4_727_000, 0)
+		// Minimum execution time: 4_296_000 picoseconds.
+		Weight::from_parts(4_527_000, 0)
 			.saturating_add(Weight::from_parts(0, 58))
-			// Standard Error: 1_018
-			.saturating_add(Weight::from_parts(1_357_641, 0).saturating_mul(p.into()))
+			// Standard Error: 1_081
+			.saturating_add(Weight::from_parts(1_353_201, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 70).saturating_mul(p.into()))
@@ -139,8 +139,8 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 9_764_000 picoseconds.
-		Weight::from_parts(13_801_000, 0)
+		// Minimum execution time: 10_305_000 picoseconds.
+		Weight::from_parts(16_494_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -152,8 +152,8 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `22`
 		//  Estimated: `1518`
-		// Minimum execution time: 117_716_777_000 picoseconds.
-		Weight::from_parts(119_933_314_000, 0)
+		// Minimum execution time: 119_202_487_000 picoseconds.
+		Weight::from_parts(123_003_088_000, 0)
 			.saturating_add(Weight::from_parts(0, 1518))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(2))

@@ -51,8 +51,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 61_301_000 picoseconds.
-		Weight::from_parts(63_825_000, 0)
+		// Minimum execution time: 61_832_000 picoseconds.
+		Weight::from_parts(64_015_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -63,8 +63,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 48_282_000 picoseconds.
-		Weight::from_parts(50_486_000, 0)
+		// Minimum execution time: 48_502_000 picoseconds.
+		Weight::from_parts(50_375_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -75,8 +75,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `39`
 		//  Estimated: `3593`
-		// Minimum execution time: 23_284_000 picoseconds.
-		Weight::from_parts(24_777_000, 0)
+		// Minimum execution time: 23_626_000 picoseconds.
+		Weight::from_parts(25_088_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -87,8 +87,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `174`
 		//  Estimated: `3593`
-		// Minimum execution time: 24_567_000 picoseconds.
-		Weight::from_parts(26_189_000, 0)
+		// Minimum execution time: 25_057_000 picoseconds.
+		Weight::from_parts(26_730_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -99,8 +99,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `103`
 		//  Estimated: `6196`
-		// Minimum execution time: 63_394_000 picoseconds.
-		Weight::from_parts(66_249_000, 0)
+		// Minimum execution time: 64_736_000 picoseconds.
+		Weight::from_parts(67_430_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -111,8 +111,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 59_619_000 picoseconds.
-		Weight::from_parts(61_952_000, 0)
+		// Minimum execution time: 60_620_000 picoseconds.
+		Weight::from_parts(62_724_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -123,8 +123,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `174`
 		//  Estimated: `3593`
-		// Minimum execution time: 20_510_000 picoseconds.
-		Weight::from_parts(21_903_000, 0)
+		// Minimum execution time: 20_871_000 picoseconds.
+		Weight::from_parts(22_103_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -136,11 +136,11 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + u * (85 ±0)`
 		//  Estimated: `990 + u * (2603 ±0)`
-		// Minimum execution time: 20_300_000 picoseconds.
-		Weight::from_parts(20_791_000, 0)
+		// Minimum execution time: 21_322_000 picoseconds.
+		Weight::from_parts(21_572_000, 0)
 			.saturating_add(Weight::from_parts(0, 990))
-			// Standard Error: 95_717
-			.saturating_add(Weight::from_parts(18_826_018, 0).saturating_mul(u.into()))
+			// Standard Error: 15_065
+			.saturating_add(Weight::from_parts(17_663_235, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(u.into())))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(u.into()))
@@ -149,24 +149,24 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_349_000 picoseconds.
-		Weight::from_parts(7_111_000, 0)
+		// Minimum execution time: 6_460_000 picoseconds.
+		Weight::from_parts(7_071_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_allow_death() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 37_196_000 picoseconds.
-		Weight::from_parts(39_209_000, 0)
+		// Minimum execution time: 37_666_000 picoseconds.
+		Weight::from_parts(39_689_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_keep_alive() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 24_406_000 picoseconds.
-		Weight::from_parts(26_089_000, 0)
+		// Minimum execution time: 24_897_000 picoseconds.
+		Weight::from_parts(26_108_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 }

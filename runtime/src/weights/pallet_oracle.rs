@@ -62,11 +62,11 @@ impl<T: frame_system::Config> pallet_oracle::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `651 + x * (2 ±0)`
 		//  Estimated: `1998 + x * (10256 ±0)`
-		// Minimum execution time: 14_832_000 picoseconds.
-		Weight::from_parts(20_439_784, 0)
+		// Minimum execution time: 14_772_000 picoseconds.
+		Weight::from_parts(20_447_661, 0)
 			.saturating_add(Weight::from_parts(0, 1998))
-			// Standard Error: 7_078
-			.saturating_add(Weight::from_parts(27_068_896, 0).saturating_mul(x.into()))
+			// Standard Error: 8_552
+			.saturating_add(Weight::from_parts(27_500_675, 0).saturating_mul(x.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(x.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -79,7 +79,7 @@ impl<T: frame_system::Config> pallet_oracle::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 1_432_000 picoseconds.
+		// Minimum execution time: 1_392_000 picoseconds.
 		Weight::from_parts(1_793_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))

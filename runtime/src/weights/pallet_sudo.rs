@@ -51,8 +51,8 @@ impl<T: frame_system::Config> pallet_sudo::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `165`
 		//  Estimated: `1517`
-		// Minimum execution time: 10_646_000 picoseconds.
-		Weight::from_parts(11_577_000, 0)
+		// Minimum execution time: 10_906_000 picoseconds.
+		Weight::from_parts(11_857_000, 0)
 			.saturating_add(Weight::from_parts(0, 1517))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -63,8 +63,8 @@ impl<T: frame_system::Config> pallet_sudo::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `165`
 		//  Estimated: `1517`
-		// Minimum execution time: 11_707_000 picoseconds.
-		Weight::from_parts(12_809_000, 0)
+		// Minimum execution time: 12_068_000 picoseconds.
+		Weight::from_parts(13_020_000, 0)
 			.saturating_add(Weight::from_parts(0, 1517))
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
@@ -74,8 +74,8 @@ impl<T: frame_system::Config> pallet_sudo::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `165`
 		//  Estimated: `1517`
-		// Minimum execution time: 11_758_000 picoseconds.
-		Weight::from_parts(12_829_000, 0)
+		// Minimum execution time: 12_128_000 picoseconds.
+		Weight::from_parts(13_050_000, 0)
 			.saturating_add(Weight::from_parts(0, 1517))
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
@@ -85,8 +85,8 @@ impl<T: frame_system::Config> pallet_sudo::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `165`
 		//  Estimated: `1517`
-		// Minimum execution time: 9_754_000 picoseconds.
-		Weight::from_parts(10_656_000, 0)
+		// Minimum execution time: 10_045_000 picoseconds.
+		Weight::from_parts(10_936_000, 0)
 			.saturating_add(Weight::from_parts(0, 1517))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -97,8 +97,8 @@ impl<T: frame_system::Config> pallet_sudo::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `165`
 		//  Estimated: `1517`
-		// Minimum execution time: 6_230_000 picoseconds.
-		Weight::from_parts(6_820_000, 0)
+		// Minimum execution time: 6_270_000 picoseconds.
+		Weight::from_parts(6_830_000, 0)
 			.saturating_add(Weight::from_parts(0, 1517))
 			.saturating_add(T::DbWeight::get().reads(1))
 	}

@@ -54,7 +54,7 @@ impl<T: frame_system::Config> pallet_timestamp::WeightInfo for WeightInfo<T> {
 		//  Measured:  `147`
 		//  Estimated: `1493`
 		// Minimum execution time: 7_872_000 picoseconds.
-		Weight::from_parts(8_622_000, 0)
+		Weight::from_parts(8_583_000, 0)
 			.saturating_add(Weight::from_parts(0, 1493))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -63,8 +63,8 @@ impl<T: frame_system::Config> pallet_timestamp::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 1_242_000 picoseconds.
-		Weight::from_parts(1_653_000, 0)
+		// Minimum execution time: 1_182_000 picoseconds.
+		Weight::from_parts(1_602_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 }
