@@ -38,7 +38,10 @@ fn segmentation_violations(metadata: &Value) -> Vec<String> {
 }
 
 fn workspace_metadata() -> Value {
-	let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
+	// Read when the test runs, not baked in when it compiles: cargo reuses one test binary for
+	// every clone that shares the target directory.
+	let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo test sets it");
+	let manifest = PathBuf::from(crate_dir).join("../../Cargo.toml");
 	let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
 	let output = Command::new(cargo)
 		.args(["metadata", "--format-version", "1", "--no-deps", "--offline", "--manifest-path"])
