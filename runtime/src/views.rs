@@ -45,7 +45,7 @@ pub fn segment_health(segment: SegmentId) -> Option<SegmentHealthView<BlockNumbe
 		breaker: breaker_view(state),
 		long_open_interest: info.long_oi,
 		short_open_interest: info.short_oi,
-		silo_value: CollateralSilos::holdings(info.silo)?,
+		silo_value: CollateralSilos::value(info.silo, &silo),
 		lp_liquidity: silo.books.lp_liquidity,
 		insurance: silo.books.insurance,
 		bad_debt: silo.bad_debt,
@@ -61,8 +61,8 @@ pub fn position(segment: SegmentId, who: &AccountId) -> Option<PositionView> {
 /// What `segment` puts at risk and the most that could leave it through the gateway now.
 pub fn blast_radius(segment: SegmentId) -> Option<BlastRadius> {
 	let info = Segments::get(segment)?;
-	let books = Silos::get(info.silo)?.books;
-	let held = CollateralSilos::holdings(info.silo)?;
+	let silo = Silos::get(info.silo)?;
+	let (books, held) = (silo.books, CollateralSilos::value(info.silo, &silo));
 	let routes = Gateway::outbound_capacity(info.silo);
 	let through_routes = routes
 		.iter()

@@ -15,8 +15,8 @@
 //! The silo account's balance of the asset equals `lp_liquidity + insurance` ([`Books`]) plus
 //! every trader's margin ([`MarginAccount`]: free, locked and escrowed). Traders' margin is
 //! booked only in the traders' accounts, so deposits, withdrawals, locking and escrow write the
-//! trader's account and not the silo. `try_state` checks both; the test builder runs it
-//! after every test and also checks the balance to the unit.
+//! trader's account and not the silo. `try_state` checks the identity; the test builder runs
+//! it after every test and also checks the balance to the unit.
 //!
 //! ## Calls
 //!
@@ -376,11 +376,6 @@ pub mod pallet {
 			T::PalletId::get().into_sub_account_truncating(silo)
 		}
 
-		/// What silo `silo`'s account holds, or `None` if there is no such silo.
-		pub fn holdings(silo: SiloId) -> Option<Balance> {
-			Silos::<T>::get(silo).map(|info| Self::value(silo, &info))
-		}
-
 		/// The silo bound to `segment`.
 		fn silo_of(segment: SegmentId) -> Result<SiloId, Error<T>> {
 			SiloOfSegment::<T>::get(segment).ok_or(Error::<T>::NoSiloForSegment)
@@ -431,9 +426,10 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// What the silo's account holds: its value, which the deposit cap and the breaker's
-		/// outflow line measure. (Tokens sent to it directly count too; nobody can claim them.)
-		fn value(silo: SiloId, info: &SiloInfo<AssetIdOf<T>>) -> Balance {
+		/// What silo `silo` (described by `info`) holds in its account: its value, which the
+		/// deposit cap, the breaker's outflow line and the views measure. (Tokens sent to it
+		/// directly count too; nobody can claim them.)
+		pub fn value(silo: SiloId, info: &SiloInfo<AssetIdOf<T>>) -> Balance {
 			T::Assets::balance(info.asset.clone(), &Self::account_id(silo))
 		}
 
@@ -652,7 +648,7 @@ pub mod pallet {
 			})
 		}
 
-		/// Move `amount` between two of `who`'s margin buckets in `silo`, books included.
+		/// Move `amount` between two of `who`'s margin buckets in `silo`.
 		fn shift_margin(
 			silo: SiloId,
 			who: &T::AccountId,
