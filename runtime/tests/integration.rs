@@ -6,7 +6,7 @@ mod common;
 
 use bulkhead_runtime::{
 	views, CircuitBreaker, CollateralSilos, ExecutionSegments, Gateway, Guardians, Oracle, Price,
-	Runtime, RuntimeOrigin,
+	Runtime, RuntimeOrigin, System,
 };
 use common::*;
 use frame_support::{assert_noop, assert_ok};
@@ -306,8 +306,10 @@ fn blast_radius_is_bounded_by_routes_and_movable_margin() {
 }
 
 /// The contagion drill: BTC's price gaps through its positions' liquidation prices, the
-/// liquidations leave bad debt beyond BTC's insurance, BTC's breaker trips in that very call,
-/// and ETH and DOT keep trading with their silos' books unchanged to the unit.
+/// liquidations leave bad debt beyond BTC's insurance, the insurance fund pays first and BTC's
+/// LPs the rest, BTC's breaker trips in that very call, LPs cannot leave and traders take only
+/// their own free margin, a queued gateway transfer out of BTC cannot execute, and ETH and DOT
+/// keep trading with their silos' books unchanged to the unit.
 #[test]
 fn contagion_drill_keeps_the_loss_inside_one_segment() {
 	run(|| {
@@ -341,6 +343,14 @@ fn contagion_drill_keeps_the_loss_inside_one_segment() {
 			usdc(20_000)
 		));
 
+		// Before the gap, Dave queues a large transfer out of BTC and two guardians approve it.
+		let route = pallet_gateway::RouteByEnds::<Runtime>::get(BTC, ETH).unwrap();
+		let queued = pallet_gateway::NextTransferId::<Runtime>::get();
+		assert_ok!(Gateway::request_transfer(signed(&dave()), route, usdc(20_000)));
+		assert_ok!(Gateway::approve_transfer(signed(&alice()), queued));
+		assert_ok!(Gateway::approve_transfer(signed(&bob()), queued));
+		assert_eq!(margin(BTC, &dave()).escrowed, usdc(20_000));
+
 		let others = [ETH, DOT].map(|s| {
 			(
 				books(s),
@@ -360,12 +370,33 @@ fn contagion_drill_keeps_the_loss_inside_one_segment() {
 		assert_eq!(CircuitBreaker::state(BTC), BreakerState::Normal);
 		assert_eq!(views::liquidatable(BTC, 10).len(), 3);
 
-		let insurance = books(BTC).insurance;
+		let before = books(BTC);
+		assert_eq!(before.insurance, usdc(100_000));
 		assert_ok!(ExecutionSegments::liquidate(signed(&eve()), BTC, bob()));
-		// 120k of bad debt against 100k of insurance: the LPs bear the rest, and the breaker
-		// trips inside this call.
+		// Bob lost about 150k against 30k of margin: the silo collects the 30k, and the rest is
+		// bad debt. The insurance fund pays all it has first; BTC's LPs bear the remainder.
+		let bad_debt = System::events()
+			.iter()
+			.find_map(|record| match record.event {
+				bulkhead_runtime::RuntimeEvent::CollateralSilos(
+					pallet_collateral_silos::Event::BadDebtAbsorbed {
+						silo: BTC,
+						bad_debt,
+						by_insurance,
+						by_lps,
+					},
+				) => Some((bad_debt, by_insurance, by_lps)),
+				_ => None,
+			})
+			.expect("the liquidation left bad debt");
+		let (debt, by_insurance, by_lps) = bad_debt;
+		assert!(debt >= usdc(120_000), "bad debt {debt}");
+		assert_eq!(by_insurance, before.insurance);
+		assert_eq!(by_lps, debt - before.insurance);
 		assert_eq!(books(BTC).insurance, 0);
-		assert!(insurance < usdc(120_000));
+		// The pool collected the margin and the insurance payment, and nothing of the rest.
+		assert_eq!(books(BTC).lp_liquidity, before.lp_liquidity + usdc(30_000) + by_insurance);
+		assert_eq!(books(BTC).lp_shares, before.lp_shares);
 		assert!(has_event(pallet_circuit_breaker::Event::<Runtime>::Tripped {
 			segment: BTC,
 			reason: TripReason::BadDebt
@@ -391,13 +422,39 @@ fn contagion_drill_keeps_the_loss_inside_one_segment() {
 			),
 			SegmentsError::SegmentSevered
 		);
-		// Nothing leaves BTC through the gateway while it is severed.
-		let route = pallet_gateway::RouteByEnds::<Runtime>::get(BTC, ETH).unwrap();
+		// Withdrawals are limited: BTC's LPs cannot leave while the silo may still owe losses;
+		// a trader takes their own free margin and not a unit more.
+		let alice_shares = pallet_collateral_silos::LpShares::<Runtime>::get(BTC, alice());
+		assert!(alice_shares > 0);
+		assert_noop!(
+			CollateralSilos::withdraw_liquidity(signed(&alice()), BTC, alice_shares / 10),
+			pallet_collateral_silos::Error::<Runtime>::SegmentNotNormal
+		);
+		let free = margin(BTC, &dave()).free;
+		assert_noop!(
+			CollateralSilos::withdraw_margin(signed(&dave()), BTC, free + 1),
+			pallet_collateral_silos::Error::<Runtime>::InsufficientFreeMargin
+		);
+		let dave_usdc = usdc_of(&dave());
+		assert_ok!(CollateralSilos::withdraw_margin(signed(&dave()), BTC, free));
+		assert_eq!(usdc_of(&dave()), dave_usdc + free);
+
+		// Nothing leaves BTC through the gateway while it is severed: not a new request, and not
+		// the approved transfer queued before the gap, even once its delay has passed.
 		assert_noop!(
 			Gateway::request_transfer(signed(&bob()), route, usdc(1_000)),
 			GatewayError::RouteEndNotNormal
 		);
+		advance(bulkhead_runtime::genesis_config_presets::demo_route().delay);
+		assert_noop!(
+			Gateway::execute_transfer(signed(&dave()), queued),
+			GatewayError::RouteEndNotNormal
+		);
+		assert_eq!(margin(BTC, &dave()).escrowed, usdc(20_000));
 		assert_eq!(views::blast_radius(BTC).unwrap().contagion_bound, 0);
+		// Dave can take the escrow back into his free margin in BTC.
+		assert_ok!(Gateway::cancel_transfer(signed(&dave()), queued));
+		assert_eq!(margin(BTC, &dave()).free, usdc(20_000));
 
 		// ETH and DOT: books, account balances, health and positions unchanged to the unit.
 		for (segment, before) in [ETH, DOT].into_iter().zip(others) {
