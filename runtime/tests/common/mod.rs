@@ -49,8 +49,17 @@ pub const BTC: SegmentId = 1;
 pub const ETH: SegmentId = 2;
 pub const DOT: SegmentId = 3;
 
+pub mod chain;
+
 /// Externalities holding the `development` preset's genesis, at block 1.
 pub fn new_ext() -> sp_io::TestExternalities {
+	let mut ext = genesis_ext();
+	ext.execute_with(|| start_block(1));
+	ext
+}
+
+/// Externalities holding the `development` preset's genesis, before block 1.
+pub fn genesis_ext() -> sp_io::TestExternalities {
 	let mut ext = sp_io::TestExternalities::new(Default::default());
 	ext.execute_with(|| {
 		// A preset is a patch over the default config, as the node applies it.
@@ -61,7 +70,6 @@ pub fn new_ext() -> sp_io::TestExternalities {
 			config.to_string().into_bytes(),
 		)
 		.expect("the development preset builds");
-		start_block(1);
 	});
 	ext
 }
@@ -161,4 +169,33 @@ pub fn usdc_of(who: &AccountId) -> Balance {
 pub fn has_event(event: impl Into<RuntimeEvent>) -> bool {
 	let event = event.into();
 	System::events().iter().any(|record| record.event == event)
+}
+
+/// A dispatch error by name: a module error's variant (also when it was decoded from an event,
+/// which drops the name), anything else as it prints.
+pub fn describe(error: sp_runtime::DispatchError) -> String {
+	use bulkhead_runtime::{CircuitBreaker, CollateralSilos, ExecutionSegments, Gateway};
+	use codec::Decode;
+	use frame_support::traits::PalletInfoAccess;
+	let sp_runtime::DispatchError::Module(module) = error else { return format!("{error:?}") };
+	if let Some(name) = module.message {
+		return name.into();
+	}
+	fn name<E: Decode + core::fmt::Debug>(bytes: &[u8]) -> Option<String> {
+		E::decode(&mut &bytes[..]).ok().map(|e| format!("{e:?}"))
+	}
+	let index = usize::from(module.index);
+	let bytes = &module.error[..];
+	if index == CollateralSilos::index() {
+		name::<pallet_collateral_silos::Error<Runtime>>(bytes)
+	} else if index == ExecutionSegments::index() {
+		name::<pallet_execution_segments::Error<Runtime>>(bytes)
+	} else if index == Gateway::index() {
+		name::<pallet_gateway::Error<Runtime>>(bytes)
+	} else if index == CircuitBreaker::index() {
+		name::<pallet_circuit_breaker::Error<Runtime>>(bytes)
+	} else {
+		None
+	}
+	.unwrap_or_else(|| format!("{module:?}"))
 }
