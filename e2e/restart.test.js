@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { rpc, startNode } from './harness.js';
+import { connect, devAccounts, fixedPrice, oracleKey, send } from '../scripts/lib/chain.js';
+import { rpc, startNode, waitFor } from './harness.js';
 
 const basePath = mkdtempSync(join(tmpdir(), 'bulkhead-restart-'));
 let node;
@@ -38,4 +39,125 @@ test('an idle dev chain stays up, and a restart on its base path carries on', { 
   assert.deepEqual(await head(node.port), { best: 2, finalized: 2 });
   await rpc(node.port, 'engine_createBlock', [true, true, null]);
   assert.deepEqual(await head(node.port), { best: 3, finalized: 3 });
+});
+
+/** Every silo's books and the margin it holds, at block `hash`, as the chain stores them. */
+async function silosAt(api, hash) {
+  const at = await api.at(hash);
+  const silos = {};
+  for (const [key, info] of await at.query.collateralSilos.silos.entries()) {
+    const silo = key.args[0].toNumber();
+    const account = (await at.query.assets.account(1, siloAccount(api, silo))).unwrapOrDefault().balance.toBigInt();
+    let margin = 0n;
+    for (const [, m] of await at.query.collateralSilos.margins.entries(silo)) {
+      margin += m.free.toBigInt() + m.locked.toBigInt() + m.escrowed.toBigInt();
+    }
+    const books = info.unwrap().books;
+    silos[silo] = {
+      lpLiquidity: books.lpLiquidity.toBigInt(),
+      lpShares: books.lpShares.toBigInt(),
+      insurance: books.insurance.toBigInt(),
+      margin,
+      account,
+    };
+  }
+  return silos;
+}
+
+/** A silo's account: `modl`, the pallet id and the silo id, as the runtime derives it. */
+function siloAccount(api, silo) {
+  const id = new Uint8Array(32);
+  id.set(new TextEncoder().encode('modl'));
+  id.set(api.consts.collateralSilos.palletId.toU8a(), 4);
+  id.set(api.createType('u32', silo).toU8a(), 12);
+  return api.createType('AccountId', id);
+}
+
+test('SIGKILL while transactions flow loses no finalized block and no silo books', { timeout: 180_000 }, async () => {
+  const crashBase = mkdtempSync(join(tmpdir(), 'bulkhead-crash-'));
+  let crashNode;
+  let api;
+  try {
+    crashNode = await startNode(['--dev', '--dev-block-time', '500'], { name: 'crash-1', basePath: crashBase });
+    api = await connect(crashNode.url);
+    const who = await devAccounts();
+    const values = [['BTC/USD', 60000], ['ETH/USD', 3000], ['DOT/USD', 5]].map(([k, p]) => [oracleKey(k), fixedPrice(p)]);
+    await send(api, api.tx.oracle.feedValues(values), who.alice);
+
+    // Traders deposit, open and close in all three segments. Signed up front, then submitted
+    // over plain JSON-RPC as fast as the pool takes them; nothing waits for inclusion.
+    const traders = [who.bob, who.charlie, who.dave, who.eve, who.ferdie];
+    const USDC = 10n ** 6n;
+    const queue = [];
+    for (const [i, t] of traders.entries()) {
+      let nonce = (await api.rpc.system.accountNextIndex(t.address)).toNumber();
+      for (let round = 0; round < 90; round++) {
+        const segment = 1 + ((round + i) % 3);
+        const tx = [
+          api.tx.collateralSilos.depositMargin(segment, 1_000n * USDC),
+          api.tx.executionSegments.openPosition(segment, i % 2 ? 'Short' : 'Long', 2_000n * USDC, 500n * USDC),
+          api.tx.executionSegments.closePosition(segment),
+        ][round % 3];
+        queue.push({ round, hex: (await tx.signAsync(t, { nonce: nonce++, era: 0 })).toHex() });
+      }
+    }
+    queue.sort((x, y) => x.round - y.round);
+    let submitted = 0;
+    let flowing = true;
+    const flow = (async () => {
+      while (flowing && queue.length) {
+        for (const { hex } of queue.splice(0, traders.length)) {
+          rpc(crashNode.port, 'author_submitExtrinsic', [hex]).then(() => submitted++, () => {});
+        }
+        await new Promise((r) => setTimeout(r, 40));
+      }
+    })();
+
+    // Let blocks fill for a while, then record what is finalized and kill the node mid-flow.
+    const head = async (a) => (await a.rpc.chain.getHeader(await a.rpc.chain.getFinalizedHead())).number.toNumber();
+    await waitFor(async () => (await head(api)) >= 8, { what: 'eight finalized blocks under load', timeoutMs: 60_000 });
+    const finalized = await head(api);
+    const hashes = [];
+    for (let n = 0; n <= finalized; n++) hashes.push((await api.rpc.chain.getBlockHash(n)).toHex());
+    const books = await silosAt(api, hashes[finalized]);
+    // The finalized blocks carry the traders' transactions (besides each block's timestamp).
+    let included = 0;
+    for (const hash of hashes.slice(1)) included += (await api.rpc.chain.getBlock(hash)).block.extrinsics.length - 1;
+    assert.ok(included >= 2 * traders.length, `only ${included} transactions were finalized before the crash`);
+    const extrinsics = (await api.rpc.chain.getBlock(hashes[finalized])).block.extrinsics.length;
+    assert.ok(submitted > 0 && queue.length > 0, 'transactions are flowing');
+    await api.disconnect();
+    const exit = await crashNode.kill('SIGKILL');
+    flowing = false;
+    await flow;
+    assert.equal(exit.signal, 'SIGKILL');
+
+    crashNode = await startNode(['--dev', '--dev-block-time', '500'], { name: 'crash-2', basePath: crashBase });
+    api = await connect(crashNode.url);
+    // Every block finalized before the crash is still there, unchanged, and still finalized.
+    assert.ok((await head(api)) >= finalized, 'the finalized head went back');
+    for (let n = 0; n <= finalized; n++) {
+      assert.equal((await api.rpc.chain.getBlockHash(n)).toHex(), hashes[n], `block ${n} changed`);
+    }
+    assert.equal((await api.rpc.chain.getBlock(hashes[finalized])).block.extrinsics.length, extrinsics);
+    assert.deepEqual(await silosAt(api, hashes[finalized]), books, 'silo books at the last finalized block');
+    // The books balance: each silo's account holds its LP liquidity, insurance and margin.
+    for (const [silo, b] of Object.entries(books)) {
+      assert.equal(b.account, b.lpLiquidity + b.insurance + b.margin, `silo ${silo} before the crash`);
+    }
+
+    // The chain goes on: a new transaction is included and finalized on top.
+    const { events } = await send(api, api.tx.collateralSilos.depositMargin(1, 123n * USDC), who.bob);
+    assert.ok(events.some((event) => event.section === 'collateralSilos' && event.method === 'MarginDeposited'));
+    const after = await head(api);
+    assert.ok(after > finalized, 'finality moved on after the restart');
+    const now = await silosAt(api, (await api.rpc.chain.getBlockHash(after)).toHex());
+    for (const [silo, b] of Object.entries(now)) {
+      assert.equal(b.account, b.lpLiquidity + b.insurance + b.margin, `silo ${silo} after the restart`);
+    }
+  } finally {
+    await api?.disconnect().catch(() => {});
+    await crashNode?.stop();
+    rmSync(crashBase, { recursive: true, force: true });
+  }
 });
