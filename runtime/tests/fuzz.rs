@@ -611,3 +611,36 @@ fn boundary_values_give_typed_errors() {
 	}
 	assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Found by the fuzz harness (shrunk from a longer input): root creates a silo for a segment
+/// that does not exist yet, and an LP provides liquidity to it. The breaker recorded the flow
+/// for a segment it did not count as existing, and its `try_state` failed. The breaker now
+/// guards every segment a silo was created for.
+#[test]
+fn regression_liquidity_into_a_silo_whose_segment_does_not_exist_yet() {
+	let cases = [
+		(
+			Who::Root,
+			vec![
+				20, 0, 255, 255, 255, 255, 0, 0, 0, 0, 1, 0, 0, 0, 255, 255, 255, 255, 255, 255,
+				255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+			],
+		),
+		(
+			Who::Dev(0),
+			vec![20, 2, 255, 255, 255, 255, 64, 66, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+		),
+	];
+	demo_state().execute_with(|| {
+		let mut tally = Tally::default();
+		for (who, bytes) in &cases {
+			dispatch(who, bytes, &mut tally);
+		}
+		// Both calls decoded and succeeded, and the breaker watches the new silo's flows.
+		assert_eq!(tally.outcomes.values().sum::<u64>(), 2);
+		assert!(tally.outcomes.keys().all(|k| k.ends_with(": ok")), "{:?}", tally.outcomes);
+		let breaker = pallet_circuit_breaker::Breakers::<Runtime>::get(0).expect("a breaker for 0");
+		let now = System::block_number();
+		assert_eq!(breaker.flows.inflow.usage(now, breaker.thresholds.outflow_window), usdc(1));
+	});
+}

@@ -74,7 +74,8 @@ pub mod pallet {
 		type GuardianOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// May reset a tripped breaker. Higher authority: guardians must not pass it.
 		type ResetOrigin: EnsureOrigin<Self::RuntimeOrigin>;
-		/// The segments that exist (execution segments).
+		/// The segments this pallet guards (at least every execution segment; a runtime may add
+		/// segments whose silo exists before the segment does).
 		type Segments: Contains<SegmentId>;
 		/// Thresholds of a segment whose admin has not set its own.
 		#[pallet::constant]

@@ -326,11 +326,22 @@ pub type GuardianOrSudo = frame_support::traits::EitherOfDiverse<
 	EnsureSignedBy<Guardians, AccountId>,
 >;
 
+/// The segments the breaker guards: every execution segment, and every segment a silo was
+/// created for, since a silo may take liquidity before its segment is created and its flows
+/// are watched from the first one.
+pub struct GuardedSegments;
+impl frame_support::traits::Contains<crate::SegmentId> for GuardedSegments {
+	fn contains(segment: &crate::SegmentId) -> bool {
+		<ExecutionSegments as frame_support::traits::Contains<crate::SegmentId>>::contains(segment)
+			|| pallet_collateral_silos::SiloOfSegment::<Runtime>::contains_key(segment)
+	}
+}
+
 impl pallet_circuit_breaker::Config for Runtime {
 	type AdminOrigin = EnsureRoot<AccountId>;
 	type GuardianOrigin = GuardianOrSudo;
 	type ResetOrigin = EnsureRoot<AccountId>;
-	type Segments = ExecutionSegments;
+	type Segments = GuardedSegments;
 	type DefaultThresholds = DefaultThresholds;
 	type WeightInfo = pallet_circuit_breaker::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
