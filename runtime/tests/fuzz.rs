@@ -19,22 +19,18 @@ use bulkhead_runtime::{
 	RuntimeCall, RuntimeOrigin, System,
 };
 use codec::{DecodeLimit, Encode};
-use common::*;
+use common::{chain::*, *};
 use frame_support::traits::PalletInfoAccess;
 use pallet_execution_segments::Side;
-use proptest::{
-	prelude::*,
-	test_runner::{Config as ProptestConfig, RngSeed, TestRunner},
-};
+use proptest::{prelude::*, test_runner::TestRunner};
 use sp_runtime::{traits::Dispatchable, StateVersion};
 use std::{cell::RefCell, collections::BTreeMap, sync::OnceLock};
 
 /// The demo chain with trading under way: fresh prices, margin and positions in every
 /// segment, a queued gateway transfer with one approval. Built once, copied per input.
 fn demo_state() -> sp_io::TestExternalities {
-	type Snapshot = (Vec<(Vec<u8>, (Vec<u8>, i32))>, sp_core::H256);
 	static DEMO: OnceLock<Snapshot> = OnceLock::new();
-	let (raw, root) = DEMO.get_or_init(|| {
+	from_snapshot(&DEMO, || {
 		let mut ext = new_ext();
 		ext.execute_with(|| {
 			feed_genesis_prices();
@@ -59,10 +55,8 @@ fn demo_state() -> sp_io::TestExternalities {
 			Gateway::approve_transfer(signed(&alice()), 0).unwrap();
 			check_invariants();
 		});
-		ext.commit_all().expect("demo state commits");
-		ext.into_raw_snapshot()
-	});
-	sp_io::TestExternalities::from_raw_snapshot(raw.clone(), *root, StateVersion::V1)
+		ext
+	})
 }
 
 /// Who dispatches.
@@ -306,24 +300,12 @@ fn usdc_held() -> u128 {
 		.sum()
 }
 
-fn config(default_cases: u32) -> ProptestConfig {
-	let mut config = ProptestConfig::default();
-	if std::env::var_os("PROPTEST_CASES").is_none() {
-		config.cases = default_cases;
-	}
-	if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
-		config.rng_seed = RngSeed::Fixed(0x6675_7a7a);
-	}
-	config.failure_persistence = None;
-	config
-}
-
 /// Each input is a short run of calls (up to 6) on the demo state, so later calls meet what
 /// earlier ones did.
 #[test]
 fn arbitrary_calls_from_arbitrary_origins_never_panic_or_break_an_invariant() {
 	let tally = RefCell::new(Tally::default());
-	let mut runner = TestRunner::new(config(512));
+	let mut runner = TestRunner::new(proptest_config(512, 0x6675_7a7a));
 	let result = runner.run(&prop::collection::vec(input(), 1..6), |inputs| {
 		demo_state().execute_with(|| {
 			for (who, bytes) in &inputs {

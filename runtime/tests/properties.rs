@@ -22,10 +22,7 @@ use bulkhead_runtime::{
 };
 use common::{chain::*, *};
 use pallet_execution_segments::Side;
-use proptest::{
-	prelude::*,
-	test_runner::{Config as ProptestConfig, TestRunner},
-};
+use proptest::{prelude::*, test_runner::TestRunner};
 use segment_interface::{SegmentId, SiloId};
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{DispatchError, FixedPointNumber, Permill};
@@ -734,27 +731,10 @@ fn sequence() -> impl Strategy<Value = Vec<Step>> {
 /// The seed of the sequences CI runs.
 const CI_SEED: u64 = 0x6275_6c6b_6865_6164;
 
-/// proptest's configuration from the environment (`PROPTEST_CASES`, `PROPTEST_RNG_SEED`, ...),
-/// with `default_cases` unless `PROPTEST_CASES` says otherwise. Failures are kept as
-/// regression tests in this file rather than in a persistence file.
-fn config(default_cases: u32) -> ProptestConfig {
-	let mut config = ProptestConfig::default();
-	if std::env::var_os("PROPTEST_CASES").is_none() {
-		config.cases = default_cases;
-	}
-	// CI runs one fixed set of sequences, so that what it covers does not vary from run to run;
-	// `PROPTEST_RNG_SEED` picks other sets.
-	if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
-		config.rng_seed = proptest::test_runner::RngSeed::Fixed(CI_SEED);
-	}
-	config.failure_persistence = None;
-	config
-}
-
 #[test]
 fn random_sequences_keep_books_balanced_silos_isolated_and_value_conserved() {
 	let stats = RefCell::new(Stats::default());
-	let mut runner = TestRunner::new(config(256));
+	let mut runner = TestRunner::new(proptest_config(256, CI_SEED));
 	let result = runner.run(&sequence(), |steps| {
 		let run = replay(&steps);
 		stats.borrow_mut().merge(run);

@@ -18,16 +18,43 @@ use sp_runtime::{
 };
 use std::sync::OnceLock;
 
-/// The development genesis, built once per test binary and copied into each run's externalities.
-pub fn genesis_snapshot() -> sp_io::TestExternalities {
-	type Snapshot = (Vec<(Vec<u8>, (Vec<u8>, i32))>, sp_core::H256);
-	static GENESIS: OnceLock<Snapshot> = OnceLock::new();
-	let (raw, root) = GENESIS.get_or_init(|| {
-		let mut ext = genesis_ext();
-		ext.commit_all().expect("genesis commits");
+/// A state kept as raw storage, to copy into fresh externalities.
+pub type Snapshot = (Vec<(Vec<u8>, (Vec<u8>, i32))>, H256);
+
+/// Externalities holding the state `build` makes, built once per test binary (in `cell`) and
+/// copied for each use.
+pub fn from_snapshot(
+	cell: &'static OnceLock<Snapshot>,
+	build: impl FnOnce() -> sp_io::TestExternalities,
+) -> sp_io::TestExternalities {
+	let (raw, root) = cell.get_or_init(|| {
+		let mut ext = build();
+		ext.commit_all().expect("the state commits");
 		ext.into_raw_snapshot()
 	});
 	sp_io::TestExternalities::from_raw_snapshot(raw.clone(), *root, sp_runtime::StateVersion::V1)
+}
+
+/// The development genesis, before block 1.
+pub fn genesis_snapshot() -> sp_io::TestExternalities {
+	static GENESIS: OnceLock<Snapshot> = OnceLock::new();
+	from_snapshot(&GENESIS, genesis_ext)
+}
+
+/// proptest's configuration from the environment (`PROPTEST_CASES`, `PROPTEST_RNG_SEED`, ...),
+/// with `default_cases` and a fixed `seed` unless those say otherwise: CI runs one fixed set
+/// of cases, so what it covers does not vary from run to run. Failures are kept as regression
+/// tests in the test files rather than in a persistence file.
+pub fn proptest_config(default_cases: u32, seed: u64) -> proptest::test_runner::Config {
+	let mut config = proptest::test_runner::Config::default();
+	if std::env::var_os("PROPTEST_CASES").is_none() {
+		config.cases = default_cases;
+	}
+	if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+		config.rng_seed = proptest::test_runner::RngSeed::Fixed(seed);
+	}
+	config.failure_persistence = None;
+	config
 }
 
 /// Start block `n` on `parent` as a node would: a header carrying Aura's slot for `n`,
