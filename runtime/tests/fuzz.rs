@@ -12,6 +12,9 @@
 //! CI runs `PROPTEST_CASES` inputs (512 unless set, from a fixed seed); `docs/reliability.md`
 //! records a long run.
 
+// Test code: helpers outside `#[test]` functions fail loudly too (see clippy.toml).
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 mod common;
 
 use bulkhead_runtime::{

@@ -154,7 +154,7 @@ fn cases() -> Vec<Case> {
 				RuntimeCall::Gateway(GatewayCall::approve_transfer { transfer: pending_transfer() })
 			},
 			allowed: &[Who::Guardian],
-			signed_error: not_guardian.clone(),
+			signed_error: not_guardian,
 		},
 		Case {
 			name: "Gateway::veto_transfer",
@@ -207,7 +207,7 @@ fn only_the_intended_origins_pass_every_privileged_call() {
 					assert!(result.is_ok(), "{} from {who:?}: {result:?}", case.name);
 				} else {
 					let expected = match (who, &case.signed_error) {
-						(Who::Signed, Some(error)) => error.clone(),
+						(Who::Signed, Some(error)) => *error,
 						_ => DispatchError::BadOrigin,
 					};
 					assert_eq!(

@@ -14,6 +14,9 @@
 //! A failing sequence is shrunk and printed as a `Vec<Step>`; kept failures are replayed as
 //! regression tests at the end of this file.
 
+// Test code: helpers outside `#[test]` functions fail loudly too (see clippy.toml).
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 mod common;
 
 use bulkhead_runtime::{

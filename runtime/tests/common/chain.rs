@@ -133,7 +133,7 @@ pub fn sign(who: Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
 /// transaction is invalid (bad nonce, fees unpaid): every account a test signs for can pay.
 pub fn submit(who: Sr25519Keyring, call: RuntimeCall) -> DispatchResult {
 	let applied: ApplyExtrinsicResult = Executive::apply_extrinsic(sign(who, call));
-	applied.unwrap_or_else(|e| panic!("{who:?}'s transaction is invalid: {e:?}"))
+	applied.expect("every account a test signs for sends valid transactions")
 }
 
 /// `call` wrapped in `sudo`, for Alice (the dev chain's sudo key) to sign.
