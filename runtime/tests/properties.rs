@@ -348,7 +348,7 @@ fn delta<K: Ord>(before: &BTreeMap<K, Balance>, after: &BTreeMap<K, Balance>) ->
 	sum(after) - sum(before)
 }
 
-/// What the test remembers from the events: every transfer requested, and each route's ends.
+/// What the test remembers from the events: every transfer requested, by id.
 #[derive(Default)]
 struct Model {
 	requested: BTreeMap<pallet_gateway::TransferId, (segment_interface::RouteId, Balance)>,

@@ -4,8 +4,8 @@
 
 use super::{genesis_ext, BLOCK_MS, GENESIS_MS};
 use bulkhead_runtime::{
-	AccountId, Balance, BlockNumber, Executive, Header, RuntimeCall, SignedPayload, System,
-	TxExtension, UncheckedExtrinsic,
+	AccountId, BlockNumber, Executive, Header, RuntimeCall, SignedPayload, System, TxExtension,
+	UncheckedExtrinsic,
 };
 use codec::Encode;
 use sp_consensus_aura::{Slot, AURA_ENGINE_ID};
@@ -139,17 +139,4 @@ pub fn submit(who: Sr25519Keyring, call: RuntimeCall) -> DispatchResult {
 /// `call` wrapped in `sudo`, for Alice (the dev chain's sudo key) to sign.
 pub fn sudo(call: RuntimeCall) -> RuntimeCall {
 	RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(call) })
-}
-
-/// The fees burned by the transactions of the events from index `from` on.
-pub fn fees_since(from: usize) -> Balance {
-	System::events()[from..]
-		.iter()
-		.filter_map(|record| match &record.event {
-			bulkhead_runtime::RuntimeEvent::TransactionPayment(
-				pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, tip, .. },
-			) => Some(actual_fee + tip),
-			_ => None,
-		})
-		.sum()
 }
