@@ -15,16 +15,22 @@ seed="${3:-20261121}"
 out="$CARGO_TARGET_DIR/long-runs"
 mkdir -p "$out"
 
-cargo test --release -p bulkhead-runtime --test properties --test fuzz --no-run
+# Build once, then run the test binaries themselves: cargo would hold the target directory's
+# lock for the whole run, and other builds would wait on it.
+build_log="$out/build.log"
+cargo test --release -p bulkhead-runtime --test properties --test fuzz --no-run 2>&1 | tee "$build_log"
+binary() {
+	sed -n "s|.*Executable tests/$1.rs (\(.*\))|\1|p" "$build_log" | tail -1
+}
 
 run() {
 	local name="$1" cases="$2" filter="$3"
-	local started
+	local started bin
 	started=$(date +%s)
-	echo "== $name: $cases cases, seed $seed (log: $out/$name.log)"
+	bin="$(binary "$name")"
+	echo "== $name: $cases cases, seed $seed, at $(git rev-parse --short HEAD) (log: $out/$name.log)"
 	if PROPTEST_CASES="$cases" PROPTEST_RNG_SEED="$seed" \
-		cargo test --release -p bulkhead-runtime --test "$name" -- "$filter" --nocapture \
-		>"$out/$name.log" 2>&1; then
+		"$bin" "$filter" --nocapture >"$out/$name.log" 2>&1; then
 		echo "   passed in $(($(date +%s) - started)) s"
 	else
 		echo "   FAILED after $(($(date +%s) - started)) s; see the log"
