@@ -62,6 +62,12 @@ fn demo_state() -> sp_io::TestExternalities {
 	})
 }
 
+/// Alice..Ferdie, by index (wrapping).
+fn dev_account(i: usize) -> AccountId {
+	let accounts = [alice(), bob(), charlie(), dave(), eve(), ferdie()];
+	accounts[i % accounts.len()].clone()
+}
+
 /// Who dispatches.
 #[derive(Clone, Debug)]
 enum Who {
@@ -76,10 +82,7 @@ impl Who {
 		match self {
 			Who::Root => RuntimeOrigin::root(),
 			Who::Unsigned => RuntimeOrigin::none(),
-			Who::Dev(i) => {
-				let keys = [alice(), bob(), charlie(), dave(), eve(), ferdie()];
-				signed(&keys[usize::from(*i) % keys.len()])
-			},
+			Who::Dev(i) => signed(&dev_account(usize::from(*i))),
 			Who::Stranger(raw) => signed(&AccountId::from(*raw)),
 		}
 	}
@@ -97,8 +100,7 @@ fn pallet_indices() -> [u8; 4] {
 
 /// Bytes for a call's arguments: noise, and encodings that matter.
 fn arguments() -> impl Strategy<Value = Vec<u8>> {
-	let dev_account =
-		(0..6usize).prop_map(|i| [alice(), bob(), charlie(), dave(), eve(), ferdie()][i].encode());
+	let dev_account = (0..6usize).prop_map(|i| dev_account(i).encode());
 	let piece = prop_oneof![
 		8 => any::<u8>().prop_map(|b| vec![b]),
 		2 => prop::collection::vec(any::<u8>(), 1..16),
@@ -133,7 +135,7 @@ fn transfer() -> impl Strategy<Value = u64> {
 }
 fn account() -> impl Strategy<Value = AccountId> {
 	prop_oneof![
-		5 => (0..6usize).prop_map(|i| [alice(), bob(), charlie(), dave(), eve(), ferdie()][i].clone()),
+		5 => (0..6usize).prop_map(dev_account),
 		1 => any::<[u8; 32]>().prop_map(AccountId::from),
 	]
 }
