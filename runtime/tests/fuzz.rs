@@ -296,9 +296,6 @@ fn call_name(call: &RuntimeCall) -> String {
 	format!("{}::{}", metadata.pallet_name, metadata.function_name)
 }
 
-fn usdc_supply() -> u128 {
-	pallet_assets::Asset::<Runtime>::get(USDC).expect("USDC exists").supply
-}
 fn usdc_held() -> u128 {
 	pallet_assets::Account::<Runtime>::iter_prefix_values(USDC)
 		.map(|a| a.balance)

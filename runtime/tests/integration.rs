@@ -375,7 +375,7 @@ fn contagion_drill_keeps_the_loss_inside_one_segment() {
 		assert_ok!(ExecutionSegments::liquidate(signed(&eve()), BTC, bob()));
 		// Bob lost about 150k against 30k of margin: the silo collects the 30k, and the rest is
 		// bad debt. The insurance fund pays all it has first; BTC's LPs bear the remainder.
-		let bad_debt = System::events()
+		let (debt, by_insurance, by_lps) = System::events()
 			.iter()
 			.find_map(|record| match record.event {
 				bulkhead_runtime::RuntimeEvent::CollateralSilos(
@@ -389,7 +389,6 @@ fn contagion_drill_keeps_the_loss_inside_one_segment() {
 				_ => None,
 			})
 			.expect("the liquidation left bad debt");
-		let (debt, by_insurance, by_lps) = bad_debt;
 		assert!(debt >= usdc(120_000), "bad debt {debt}");
 		assert_eq!(by_insurance, before.insurance);
 		assert_eq!(by_lps, debt - before.insurance);

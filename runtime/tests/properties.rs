@@ -329,7 +329,7 @@ impl Ledger {
 		Ledger {
 			silos,
 			others,
-			usdc_supply: pallet_assets::Asset::<Runtime>::get(USDC).expect("USDC exists").supply,
+			usdc_supply: usdc_supply(),
 			bulk_issuance: pallet_balances::TotalIssuance::<Runtime>::get(),
 			bulk_held: frame_system::Account::<Runtime>::iter()
 				.map(|(_, info)| info.data.free + info.data.reserved)

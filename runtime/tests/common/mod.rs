@@ -164,6 +164,10 @@ pub fn margin(silo: SiloId, who: &AccountId) -> MarginAccount {
 pub fn usdc_of(who: &AccountId) -> Balance {
 	pallet_assets::Pallet::<Runtime>::balance(USDC, who)
 }
+/// USDC's total supply.
+pub fn usdc_supply() -> Balance {
+	pallet_assets::Asset::<Runtime>::get(USDC).expect("USDC exists").supply
+}
 
 /// Whether `event` was deposited in this block.
 pub fn has_event(event: impl Into<RuntimeEvent>) -> bool {
