@@ -13,5 +13,12 @@ fn main() {
 			std::env::set_var("WASM_BUILD_WORKSPACE_HINT", workspace);
 		}
 		substrate_wasm_builder::WasmBuilder::build_using_defaults();
+		// The same runtime with `spec_version` one higher, as its own wasm: what the
+		// end-to-end upgrade test hands `system.setCode`. Only the runtime crate itself
+		// compiles again for it; its dependencies are the ones built above.
+		substrate_wasm_builder::WasmBuilder::init_with_defaults()
+			.enable_feature("next-spec-version")
+			.set_file_name("wasm_binary_next_spec_version.rs")
+			.build();
 	}
 }

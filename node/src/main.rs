@@ -3,6 +3,8 @@
 
 // `sc_cli::Error` is sc-cli's own, large error type; every sc-cli runner closure returns it.
 #![allow(clippy::result_large_err)]
+// Docs cannot drift from the code: a link to an item that is gone fails `cargo doc`.
+#![deny(rustdoc::broken_intra_doc_links)]
 
 mod chain_spec;
 mod cli;

@@ -12,8 +12,9 @@ use crate::{
 use frame_benchmarking::account;
 use frame_support::traits::{
 	fungibles::{Inspect, Mutate},
-	Time,
+	Contains, Time,
 };
+use segment_interface::SiloDirectory;
 use sp_runtime::traits::StaticLookup;
 
 frame_benchmarking::define_benchmarks!(
@@ -54,8 +55,8 @@ fn collateral() -> AssetId {
 
 /// Silo `silo` for segment `silo`, created on first use, uncapped.
 fn silo(silo: SiloId) -> SiloId {
-	if pallet_collateral_silos::Silos::<Runtime>::get(silo).is_none() {
-		CollateralSilos::create_silo(root(), silo, silo, collateral(), Balance::MAX)
+	if <CollateralSilos as SiloDirectory>::segment_of(silo).is_none() {
+		CollateralSilos::create_silo(root(), silo, silo, collateral(), Balance::MAX, 1)
 			.expect("a fresh silo and segment id; qed");
 	}
 	silo
@@ -92,7 +93,7 @@ impl pallet_execution_segments::benchmarking::BenchmarkHelper<AccountId> for Ben
 	}
 
 	fn fund_margin(segment: SegmentId, who: &AccountId, amount: Balance) {
-		let silo = pallet_collateral_silos::SiloOfSegment::<Runtime>::get(segment)
+		let silo = <CollateralSilos as SiloDirectory>::silo_of(segment)
 			.expect("the benchmark created it; qed");
 		deposit(silo, who, amount);
 	}
@@ -122,7 +123,7 @@ impl pallet_gateway::benchmarking::BenchmarkHelper<AccountId> for BenchmarkHelpe
 
 impl pallet_circuit_breaker::benchmarking::BenchmarkHelper for BenchmarkHelper {
 	fn segment() -> SegmentId {
-		if !pallet_execution_segments::Segments::<Runtime>::contains_key(BREAKER_SEGMENT) {
+		if !<ExecutionSegments as Contains<SegmentId>>::contains(&BREAKER_SEGMENT) {
 			ExecutionSegments::create_segment(
 				root(),
 				BREAKER_SEGMENT,

@@ -1,6 +1,6 @@
 //! Genesis presets: `development` (one authority, Alice) and `local_testnet` (Alice and Bob).
 //!
-//! Both start with a live demo, so a new user sees a working protocol at block 1:
+//! Both start with a live demo, so a new user sees a working protocol from genesis (block #0):
 //! - USDC (asset 1, 6 decimals) minted to Alice..Ferdie;
 //! - three segments, BTC-PERP, ETH-PERP and DOT-PERP, each on its own USDC silo holding LP
 //!   liquidity and insurance from Alice;
@@ -49,6 +49,11 @@ pub const MARKETS: [Market; 3] = [
 	Market { id: 3, key: b"DOT/USD", price: 5 },
 ];
 
+/// The demo silos' minimum deposit: an account in a silo starts with at least 10 USDC.
+pub const MIN_DEPOSIT: Balance = 10 * USDC_UNIT;
+/// The demo segments' minimum position size: 100 USDC of notional.
+pub const MIN_POSITION_SIZE: Balance = 100 * USDC_UNIT;
+
 /// Each dev account's USDC at genesis.
 pub const USDC_PER_ACCOUNT: Balance = 1_000_000 * USDC_UNIT;
 /// LP liquidity Alice puts into each silo.
@@ -60,7 +65,7 @@ pub const ALICE_FUNDING: Balance =
 	(LIQUIDITY_PER_SILO + INSURANCE_PER_SILO) * MARKETS.len() as Balance;
 
 /// The demo segments' risk: 10x at most, 10% initial and 5% maintenance margin, 1% to the
-/// liquidator, prices no older than 15 minutes.
+/// liquidator, prices no older than 15 minutes, positions of at least 100 USDC.
 pub fn demo_risk() -> RiskParams {
 	RiskParams {
 		initial_margin: Permill::from_percent(10),
@@ -71,6 +76,7 @@ pub fn demo_risk() -> RiskParams {
 		max_oi_share: Permill::from_percent(50),
 		max_oracle_age: 15 * 60 * 1000,
 		funding_rate: Perbill::from_parts(10),
+		min_position_size: MIN_POSITION_SIZE,
 	}
 }
 
@@ -117,8 +123,10 @@ fn bulkhead_genesis(authorities: Vec<(AuraId, GrandpaId)>, endowed: Vec<AccountI
 	if let Some(entry) = usdc.iter_mut().find(|(_, who, _)| *who == alice) {
 		entry.2 += ALICE_FUNDING;
 	}
-	let silos: Vec<(SiloId, SegmentId, AssetId, Balance)> =
-		MARKETS.iter().map(|m| (m.id, m.id, USDC, 50_000_000 * USDC_UNIT)).collect();
+	let silos: Vec<(SiloId, SegmentId, AssetId, Balance, Balance)> = MARKETS
+		.iter()
+		.map(|m| (m.id, m.id, USDC, 50_000_000 * USDC_UNIT, MIN_DEPOSIT))
+		.collect();
 	let (btc, eth) = (MARKETS[0].id, MARKETS[1].id);
 
 	build_struct_json_patch!(RuntimeGenesisConfig {

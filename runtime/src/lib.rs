@@ -7,8 +7,8 @@
 //! |---|---|---|
 //! | `MarginLedger`, `SiloTransfers`, `SiloDirectory` | `CollateralSilos` | `ExecutionSegments`, `Gateway` |
 //! | `SegmentHealth`, `SiloMonitor`, `PriceMonitor` | `CircuitBreaker` | silos, segments, gateway |
-//! | `PriceFeed` | `Oracle` (median of operators), through [`configs::OraclePrices`] | `ExecutionSegments` |
-//! | `Contains<SegmentId>` | `ExecutionSegments` | `CircuitBreaker` |
+//! | `PriceFeed` | `Oracle` (operators' values combined by median, at least one), through [`configs::OraclePrices`] | `ExecutionSegments` |
+//! | `Contains<SegmentId>` | [`configs::GuardedSegments`]: `ExecutionSegments`, and `CollateralSilos` through `SiloDirectory` | `CircuitBreaker` |
 //!
 //! Around them: `Balances` (native token BULK, 12 decimals, for fees), `Assets` (collateral
 //! such as USDC), `Oracle` with `OracleOperators`, `Guardians` (the gateway's and breaker's
@@ -17,6 +17,8 @@
 //! and keeper lists.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// Docs cannot drift from the code: a link to an item that is gone fails `cargo doc`.
+#![deny(rustdoc::broken_intra_doc_links)]
 // `construct_runtime` and `impl_runtime_apis` expand to a lot of code.
 #![recursion_limit = "256"]
 
@@ -68,19 +70,41 @@ impl_opaque_keys! {
 	}
 }
 
-/// The runtime's version. Bump `spec_version` with every change of logic, and
-/// `transaction_version` whenever calls or their encodings change.
-#[sp_version::runtime_version]
-pub const VERSION: RuntimeVersion = RuntimeVersion {
-	spec_name: alloc::borrow::Cow::Borrowed("bulkhead"),
-	impl_name: alloc::borrow::Cow::Borrowed("bulkhead"),
-	authoring_version: 1,
-	spec_version: 100,
-	impl_version: 1,
-	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
-	system_version: 1,
-};
+/// `VERSION` with `spec_version` set to `$spec` (a literal, which the `runtime_version`
+/// attribute needs to write the version into the wasm's custom section).
+macro_rules! runtime_version {
+	($(#[$doc:meta])* spec_version: $spec:tt) => {
+		$(#[$doc])*
+		#[sp_version::runtime_version]
+		pub const VERSION: RuntimeVersion = RuntimeVersion {
+			spec_name: alloc::borrow::Cow::Borrowed("bulkhead"),
+			impl_name: alloc::borrow::Cow::Borrowed("bulkhead"),
+			authoring_version: 1,
+			spec_version: $spec,
+			impl_version: 1,
+			apis: apis::RUNTIME_API_VERSIONS,
+			transaction_version: 2,
+			system_version: 1,
+		};
+	};
+}
+
+#[cfg(not(feature = "next-spec-version"))]
+runtime_version! {
+	/// The runtime's version. Bump `spec_version` with every change of logic, and
+	/// `transaction_version` whenever calls or their encodings change. 100 was the launch
+	/// runtime; 101 added minimum deposits and position sizes (storage version 1 of silos and
+	/// segments, and new arguments to `create_silo`, `set_silo_params` and the risk parameters).
+	spec_version: 101
+}
+
+#[cfg(feature = "next-spec-version")]
+runtime_version! {
+	/// With `next-spec-version`, the same runtime one spec version later: what the end-to-end
+	/// upgrade test sets with `system.setCode`. `build.rs` builds it beside the real wasm; no
+	/// chain should run it.
+	spec_version: 102
+}
 
 /// Aura's slot, and so the target block time of a network: 6 seconds.
 pub const MILLI_SECS_PER_BLOCK: u64 = 6000;
@@ -143,8 +167,22 @@ pub type UncheckedExtrinsic =
 /// The payload a signer signs.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
-/// Storage migrations run on the next runtime upgrade. None yet.
-type Migrations = ();
+parameter_types! {
+	/// The minimum deposit the v1 migration gives every silo of a chain that launched without
+	/// one: the demo genesis's.
+	pub const MigrationMinDeposit: Balance = genesis_config_presets::MIN_DEPOSIT;
+	/// The minimum position size the v1 migration gives every segment: the demo genesis's.
+	pub const MigrationMinPositionSize: Balance = genesis_config_presets::MIN_POSITION_SIZE;
+}
+
+/// Storage migrations, run by `Executive` in the first block of a new spec version, before any
+/// pallet hook. Each runs only on a chain whose pallet is at the storage version it starts
+/// from, so a chain built by this runtime skips them; keep each until every chain has run it
+/// (see `docs/upgrades.md`).
+pub type Migrations = (
+	pallet_collateral_silos::migrations::v1::MigrateV0ToV1<Runtime, MigrationMinDeposit>,
+	pallet_execution_segments::migrations::v1::MigrateV0ToV1<Runtime, MigrationMinPositionSize>,
+);
 
 /// Dispatches extrinsics to the pallets.
 pub type Executive = frame_executive::Executive<

@@ -1,5 +1,6 @@
-//! The runtime side of `SegmentsApi`: each view joins what the pallets expose on their own.
-//! Reads only; nothing here writes storage.
+//! The runtime side of `SegmentsApi`: each view joins what the pallets expose on their own,
+//! through their public view functions and the interface traits; no view reads another
+//! pallet's storage. Reads only; nothing here writes storage.
 
 use alloc::vec::Vec;
 use pallet_circuit_breaker::BreakerState;
@@ -10,17 +11,12 @@ use segment_interface::{
 
 use crate::{
 	configs::OraclePrices, AccountId, BlockNumber, CircuitBreaker, CollateralSilos,
-	ExecutionSegments, Gateway, Runtime,
+	ExecutionSegments, Gateway,
 };
-
-type Segments = pallet_execution_segments::Segments<Runtime>;
-type Silos = pallet_collateral_silos::Silos<Runtime>;
 
 /// Every segment id, ascending.
 pub fn segments() -> Vec<SegmentId> {
-	let mut ids: Vec<_> = Segments::iter_keys().collect();
-	ids.sort_unstable();
-	ids
+	ExecutionSegments::segment_ids()
 }
 
 /// The breaker's state now, time-based moves applied.
@@ -34,22 +30,22 @@ fn breaker_view(state: BreakerState<BlockNumber>) -> BreakerView<BlockNumber> {
 
 /// A segment's health; `None` for an unknown segment.
 pub fn segment_health(segment: SegmentId) -> Option<SegmentHealthView<BlockNumber>> {
-	let info = Segments::get(segment)?;
-	let silo = Silos::get(info.silo)?;
+	let market = ExecutionSegments::summary(segment)?;
+	let silo = CollateralSilos::summary(market.silo)?;
 	// `state`, not the stored state: a breaker past its cool-down reads severed in storage.
 	let state = CircuitBreaker::state(segment);
 	Some(SegmentHealthView {
 		segment,
-		silo: info.silo,
+		silo: market.silo,
 		status: state.status(),
 		breaker: breaker_view(state),
-		long_open_interest: info.long_oi,
-		short_open_interest: info.short_oi,
-		silo_value: CollateralSilos::value(info.silo, &silo),
-		lp_liquidity: silo.books.lp_liquidity,
-		insurance: silo.books.insurance,
+		long_open_interest: market.long_oi,
+		short_open_interest: market.short_oi,
+		silo_value: silo.value,
+		lp_liquidity: silo.lp_liquidity,
+		insurance: silo.insurance,
 		bad_debt: silo.bad_debt,
-		price: OraclePrices::price(&info.oracle_key),
+		price: OraclePrices::price(&market.oracle_key),
 	})
 }
 
@@ -60,10 +56,9 @@ pub fn position(segment: SegmentId, who: &AccountId) -> Option<PositionView> {
 
 /// What `segment` puts at risk and the most that could leave it through the gateway now.
 pub fn blast_radius(segment: SegmentId) -> Option<BlastRadius> {
-	let info = Segments::get(segment)?;
-	let silo = Silos::get(info.silo)?;
-	let (books, held) = (silo.books, CollateralSilos::value(info.silo, &silo));
-	let routes = Gateway::outbound_capacity(info.silo);
+	let market = ExecutionSegments::summary(segment)?;
+	let silo = CollateralSilos::summary(market.silo)?;
+	let routes = Gateway::outbound_capacity(market.silo);
 	let through_routes = routes
 		.iter()
 		.filter(|route| route.open)
@@ -71,12 +66,11 @@ pub fn blast_radius(segment: SegmentId) -> Option<BlastRadius> {
 	// Only traders' margin can be moved through the gateway: free margin now, locked margin
 	// once its position closes (which works in any state), escrowed margin once approved. It is
 	// what the silo holds beyond what it owes its LPs and its insurance fund.
-	let movable = held.saturating_sub(books.reserved().unwrap_or(Balance::MAX));
 	Some(BlastRadius {
 		segment,
-		value_at_risk: held,
-		open_interest: info.long_oi.saturating_add(info.short_oi),
-		contagion_bound: through_routes.min(movable),
+		value_at_risk: silo.value,
+		open_interest: market.long_oi.saturating_add(market.short_oi),
+		contagion_bound: through_routes.min(silo.beyond_pool),
 		routes,
 	})
 }

@@ -17,6 +17,7 @@
 
 mod common;
 
+use bulkhead_runtime::genesis_config_presets as presets;
 use bulkhead_runtime::{
 	AccountId, CircuitBreaker, CollateralSilos, ExecutionSegments, Gateway, Price, Runtime,
 	RuntimeCall, RuntimeOrigin, System,
@@ -153,16 +154,11 @@ fn typed_call() -> impl Strategy<Value = RuntimeCall> {
 		Just(pallet_collateral_silos::SiloStatus::Frozen)
 	];
 	let silos = prop_oneof![
-		(id(), id(), amount()).prop_map(|(silo, segment, deposit_cap)| S::create_silo {
-			silo,
-			segment,
-			asset: USDC,
-			deposit_cap
+		(id(), id(), amount(), amount()).prop_map(|(silo, segment, deposit_cap, min_deposit)| {
+			S::create_silo { silo, segment, asset: USDC, deposit_cap, min_deposit }
 		}),
-		(id(), amount(), status).prop_map(|(silo, deposit_cap, status)| S::set_silo_params {
-			silo,
-			deposit_cap,
-			status
+		(id(), amount(), amount(), status).prop_map(|(silo, deposit_cap, min_deposit, status)| {
+			S::set_silo_params { silo, deposit_cap, min_deposit, status }
 		}),
 		(id(), amount()).prop_map(|(silo, amount)| S::provide_liquidity { silo, amount }),
 		(id(), amount()).prop_map(|(silo, shares)| S::withdraw_liquidity { silo, shares }),
@@ -380,7 +376,23 @@ fn boundary_values_give_typed_errors() {
 	#[allow(clippy::type_complexity)]
 	let cases: Vec<(&str, &dyn Fn(), Who, RuntimeCall, &str)> = vec![
 		("deposit 0", &none, bob_(), s(S::deposit_margin { silo: BTC, amount: 0 }), "ZeroAmount"),
+		// Bob has margin in BTC: a top-up of 1 unit creates nothing. Ferdie has none: his first
+		// deposit must bring the silo's minimum.
 		("deposit 1", &none, bob_(), s(S::deposit_margin { silo: BTC, amount: 1 }), "ok"),
+		(
+			"first deposit under the minimum",
+			&none,
+			Who::Dev(5),
+			s(S::deposit_margin { silo: BTC, amount: presets::MIN_DEPOSIT - 1 }),
+			"DepositBelowMinimum",
+		),
+		(
+			"first deposit of the minimum",
+			&none,
+			Who::Dev(5),
+			s(S::deposit_margin { silo: BTC, amount: presets::MIN_DEPOSIT }),
+			"ok",
+		),
 		(
 			"deposit max",
 			&none,
@@ -404,7 +416,20 @@ fn boundary_values_give_typed_errors() {
 			s(S::provide_liquidity { silo: BTC, amount: 0 }),
 			"ZeroAmount",
 		),
-		("provide 1", &none, bob_(), s(S::provide_liquidity { silo: BTC, amount: 1 }), "ok"),
+		(
+			"provide 1",
+			&none,
+			bob_(),
+			s(S::provide_liquidity { silo: BTC, amount: 1 }),
+			"DepositBelowMinimum",
+		),
+		(
+			"provide the minimum",
+			&none,
+			bob_(),
+			s(S::provide_liquidity { silo: BTC, amount: presets::MIN_DEPOSIT }),
+			"ok",
+		),
 		(
 			"provide max",
 			&none,
@@ -442,13 +467,21 @@ fn boundary_values_give_typed_errors() {
 			s(S::set_silo_params {
 				silo: BTC,
 				deposit_cap: max,
+				min_deposit: bulkhead_runtime::genesis_config_presets::MIN_DEPOSIT,
 				status: pallet_collateral_silos::SiloStatus::Active,
 			}),
 			"ok",
 		),
 		("open size 0", &none, Who::Dev(5), open(0, usdc(1_000)), "ZeroSize"),
 		("open margin 0", &none, Who::Dev(5), open(usdc(1_000), 0), "LeverageTooHigh"),
-		("open 1 unit", &none, Who::Dev(5), open(1, 1), "InsufficientFreeMargin"),
+		("open 1 unit", &none, Who::Dev(5), open(1, 1), "PositionBelowMinimum"),
+		(
+			"open under the minimum",
+			&none,
+			Who::Dev(3),
+			open(presets::MIN_POSITION_SIZE - 1, usdc(1_000)),
+			"PositionBelowMinimum",
+		),
 		("open size max", &none, Who::Dev(5), open(max, usdc(1_000)), "LeverageTooHigh"),
 		("open margin max", &none, Who::Dev(5), open(usdc(1_000), max), "Arithmetic(Overflow)"),
 		("open both max", &none, Who::Dev(5), open(max, max), "Arithmetic(Overflow)"),
@@ -608,6 +641,8 @@ fn regression_liquidity_into_a_silo_whose_segment_does_not_exist_yet() {
 			vec![
 				20, 0, 255, 255, 255, 255, 0, 0, 0, 0, 1, 0, 0, 0, 255, 255, 255, 255, 255, 255,
 				255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+				// `min_deposit`, which `create_silo` has taken since: 1 USDC.
+				64, 66, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 			],
 		),
 		(

@@ -77,6 +77,7 @@ fn cases() -> Vec<Case> {
 					segment: NEW,
 					asset: USDC,
 					deposit_cap: usdc(1_000_000),
+					min_deposit: usdc(10),
 				})
 			},
 			allowed: root_only,
@@ -88,6 +89,7 @@ fn cases() -> Vec<Case> {
 				RuntimeCall::CollateralSilos(Silos::set_silo_params {
 					silo: BTC,
 					deposit_cap: usdc(1),
+					min_deposit: usdc(10),
 					status: pallet_collateral_silos::SiloStatus::Frozen,
 				})
 			},
@@ -102,7 +104,8 @@ fn cases() -> Vec<Case> {
 					NEW,
 					NEW,
 					USDC,
-					usdc(1_000_000)
+					usdc(1_000_000),
+					usdc(10)
 				));
 				RuntimeCall::ExecutionSegments(Segments::create_segment {
 					segment: NEW,

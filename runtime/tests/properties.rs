@@ -19,6 +19,7 @@
 
 mod common;
 
+use bulkhead_runtime::genesis_config_presets::{MIN_DEPOSIT, MIN_POSITION_SIZE};
 use bulkhead_runtime::{
 	views, AccountId, Balance, BlockNumber, Oracle, Price, Runtime, RuntimeCall, RuntimeEvent,
 	System,
@@ -450,6 +451,58 @@ fn check_step(step: &Step, before: &Ledger, events: &[RuntimeEvent], model: &mut
 		residual += change;
 	}
 	assert_eq!(residual + delta(&before.others, &after.others), 0, "USDC appeared or vanished");
+
+	check_minimums(events);
+}
+
+/// Nothing a user creates is dust: every margin account a deposit or a gateway transfer
+/// opens, and every first LP stake, brings at least its silo's minimum deposit; every position
+/// opened, grown or decreased (not closed) is at least its segment's minimum.
+fn check_minimums(events: &[RuntimeEvent]) {
+	use pallet_collateral_silos::Event as S;
+	use pallet_execution_segments::Event as X;
+	let min_deposit = |silo: &SiloId| {
+		pallet_collateral_silos::Silos::<Runtime>::get(silo)
+			.expect("an event's silo")
+			.min_deposit
+	};
+	for event in events {
+		match event {
+			RuntimeEvent::CollateralSilos(
+				S::MarginDeposited { silo, who, amount }
+				| S::MarginTransferred { to: silo, who, amount, .. },
+			) => {
+				// The account holds exactly what this credit brought: the credit opened it.
+				let opened = margin(*silo, who).total() == Some(*amount);
+				assert!(
+					!opened || *amount >= min_deposit(silo),
+					"{who:?} opened {amount} in {silo}"
+				);
+			},
+			RuntimeEvent::CollateralSilos(S::LiquidityProvided { silo, who, amount, shares }) => {
+				let first = pallet_collateral_silos::LpShares::<Runtime>::get(silo, who) == *shares;
+				assert!(
+					!first || *amount >= min_deposit(silo),
+					"{who:?} staked {amount} in {silo}"
+				);
+			},
+			RuntimeEvent::ExecutionSegments(
+				X::PositionOpened { segment, who, .. }
+				| X::PositionIncreased { segment, who, .. }
+				| X::PositionDecreased { segment, who, .. },
+			) => {
+				let size = pallet_execution_segments::Positions::<Runtime>::get(segment, who)
+					.expect("an open position")
+					.size;
+				let min = pallet_execution_segments::Segments::<Runtime>::get(segment)
+					.expect("an event's segment")
+					.risk
+					.min_position_size;
+				assert!(size >= min, "{who:?} holds a position of {size} in segment {segment}");
+			},
+			_ => {},
+		}
+	}
 }
 
 fn fees_in(events: &[RuntimeEvent]) -> Balance {
@@ -546,6 +599,12 @@ impl Stats {
 		] {
 			let ok = self.kinds.get(kind).map_or(0, |(ok, _)| *ok);
 			assert!(ok > 0, "no {kind} succeeded in the run:\n{self}");
+		}
+		for (kind, error) in
+			[("deposit_margin", "DepositBelowMinimum"), ("open_position", "PositionBelowMinimum")]
+		{
+			let refused = self.kinds.get(kind).and_then(|(_, errors)| errors.get(error));
+			assert!(refused.is_some(), "no {kind} refused with {error}:\n{self}");
 		}
 		for event in [
 			"transfer carried",
@@ -650,12 +709,13 @@ fn who() -> impl Strategy<Value = Who> {
 fn seg() -> impl Strategy<Value = SegmentId> {
 	prop_oneof![30 => 1..=3u32, 1 => Just(0u32), 1 => Just(u32::MAX)]
 }
-/// Everyday amounts mostly, and the boundaries.
+/// Everyday amounts mostly, and the boundaries, the minimum deposit's among them.
 fn amount() -> impl Strategy<Value = Balance> {
 	prop_oneof![
 		1 => Just(0),
 		1 => Just(1),
 		1 => Just(Balance::MAX),
+		1 => prop_oneof![Just(MIN_DEPOSIT - 1), Just(MIN_DEPOSIT)],
 		12 => (1..=50_000u128).prop_map(usdc),
 		3 => (50_000..=3_000_000u128).prop_map(usdc),
 		2 => any::<u64>().prop_map(Balance::from),
@@ -694,6 +754,7 @@ fn step() -> impl Strategy<Value = Step> {
 	];
 	let size = prop_oneof![
 		6 => (1..=200_000u128).prop_map(usdc),
+		1 => prop_oneof![Just(MIN_POSITION_SIZE - 1), Just(MIN_POSITION_SIZE)],
 		2 => (200_000..=1_500_000u128).prop_map(usdc),
 		1 => amount(),
 	];

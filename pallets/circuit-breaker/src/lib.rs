@@ -36,6 +36,10 @@
 //! - [`Pallet::reset`] (reset origin: resetting needs more; guardians cannot reset)
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// Docs cannot drift from the code: a link to an item that is gone fails `cargo doc`.
+#![deny(rustdoc::broken_intra_doc_links)]
+
+extern crate alloc;
 
 pub use pallet::*;
 
@@ -63,7 +67,12 @@ pub mod pallet {
 	};
 	use sp_runtime::Rounding;
 
+	/// The layout of this pallet's storage. Version 0 is the layout it launched with; the next
+	/// change of layout bumps it and comes with a migration (see `docs/upgrades.md`).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -107,7 +116,8 @@ pub mod pallet {
 
 	#[pallet::error]
 	pub enum Error<T> {
-		/// No execution segment has this id.
+		/// The breaker guards no segment with this id (`Config::Segments` does not contain it:
+		/// in the runtime, neither an execution segment nor a silo has it).
 		UnknownSegment,
 		/// A window, cool-down or probation of zero blocks, or a zero limit: it would trip on
 		/// everything or never recover.

@@ -25,10 +25,10 @@ fn funded<T: Config>(name: &'static str, index: u32, asset: &AssetIdOf<T>) -> T:
 	who
 }
 
-/// Silo `silo` for segment `silo`, uncapped, and its asset.
+/// Silo `silo` for segment `silo`, uncapped, with a minimum deposit of one unit, and its asset.
 fn silo<T: Config>(silo: SiloId) -> AssetIdOf<T> {
 	let asset = T::BenchmarkHelper::collateral_asset();
-	CollateralSilos::<T>::do_create_silo(silo, silo, asset.clone(), Balance::MAX)
+	CollateralSilos::<T>::do_create_silo(silo, silo, asset.clone(), Balance::MAX, 1)
 		.expect("a fresh silo id; qed");
 	asset
 }
@@ -55,7 +55,7 @@ mod benchmarks {
 		let asset = T::BenchmarkHelper::collateral_asset();
 
 		#[extrinsic_call]
-		_(RawOrigin::Root, 7, 7, asset, AMOUNT);
+		_(RawOrigin::Root, 7, 7, asset, AMOUNT, 1);
 
 		assert_eq!(SiloOfSegment::<T>::get(7), Some(7));
 		assert!(Silos::<T>::contains_key(7));
@@ -66,10 +66,13 @@ mod benchmarks {
 		silo::<T>(0);
 
 		#[extrinsic_call]
-		_(RawOrigin::Root, 0, AMOUNT, SiloStatus::Frozen);
+		_(RawOrigin::Root, 0, AMOUNT, 2, SiloStatus::Frozen);
 
 		let info = Silos::<T>::get(0).expect("created above; qed");
-		assert_eq!((info.deposit_cap, info.status), (AMOUNT, SiloStatus::Frozen));
+		assert_eq!(
+			(info.deposit_cap, info.min_deposit, info.status),
+			(AMOUNT, 2, SiloStatus::Frozen)
+		);
 	}
 
 	/// Into a pool that already has shares, by an LP who already holds some.

@@ -33,6 +33,8 @@
 //! leave a segment that is not normal.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// Docs cannot drift from the code: a link to an item that is gone fails `cargo doc`.
+#![deny(rustdoc::broken_intra_doc_links)]
 
 extern crate alloc;
 
@@ -40,6 +42,7 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -70,11 +73,16 @@ pub mod pallet {
 	};
 	use sp_runtime::{traits::AccountIdConversion, ArithmeticError};
 
+	/// The layout of this pallet's storage; [`migrations`] takes a chain from each version to
+	/// the next.
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	/// The asset id type of [`Config::Assets`].
 	pub type AssetIdOf<T> =
 		<<T as Config>::Assets as Inspect<<T as frame_system::Config>::AccountId>>::AssetId;
 
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -143,8 +151,8 @@ pub mod pallet {
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
-		/// `(silo, segment, asset, deposit_cap)`.
-		pub silos: Vec<(SiloId, SegmentId, AssetIdOf<T>, Balance)>,
+		/// `(silo, segment, asset, deposit_cap, min_deposit)`.
+		pub silos: Vec<(SiloId, SegmentId, AssetIdOf<T>, Balance, Balance)>,
 		/// `(silo, provider, amount)`: liquidity provided at genesis.
 		pub liquidity: Vec<(SiloId, T::AccountId, Balance)>,
 		/// `(silo, funder, amount)`: insurance funded at genesis.
@@ -154,8 +162,8 @@ pub mod pallet {
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
-			for (silo, segment, asset, cap) in &self.silos {
-				Pallet::<T>::do_create_silo(*silo, *segment, asset.clone(), *cap)
+			for (silo, segment, asset, cap, min_deposit) in &self.silos {
+				Pallet::<T>::do_create_silo(*silo, *segment, asset.clone(), *cap, *min_deposit)
 					.expect("genesis silo must be creatable");
 			}
 			for (silo, who, amount) in &self.liquidity {
@@ -174,8 +182,13 @@ pub mod pallet {
 	pub enum Event<T: Config> {
 		/// A silo was created for `segment`; its funds sit in `account`.
 		SiloCreated { silo: SiloId, segment: SegmentId, asset: AssetIdOf<T>, account: T::AccountId },
-		/// The admin changed a silo's deposit cap or status.
-		SiloParamsSet { silo: SiloId, deposit_cap: Balance, status: SiloStatus },
+		/// The admin changed a silo's deposit cap, minimum deposit or status.
+		SiloParamsSet {
+			silo: SiloId,
+			deposit_cap: Balance,
+			min_deposit: Balance,
+			status: SiloStatus,
+		},
 		/// An LP deposited `amount` and received `shares`.
 		LiquidityProvided { silo: SiloId, who: T::AccountId, amount: Balance, shares: Balance },
 		/// An LP burned `shares` and received `amount`.
@@ -234,6 +247,16 @@ pub mod pallet {
 		/// The withdrawal would leave the silo account with less than the asset's minimum
 		/// balance but more than nothing, and the asset would reap the account.
 		SiloBelowMinimum,
+		/// A silo's minimum deposit must be above zero.
+		InvalidMinDeposit,
+		/// The deposit would open an account in the silo (margin, or an LP stake) with less than
+		/// the silo's minimum deposit: an account starts with at least the minimum, so nobody
+		/// fills storage with dust. Top-ups of an existing account may be any size.
+		DepositBelowMinimum,
+		/// The withdrawal or outgoing transfer would leave less than the silo's minimum deposit
+		/// behind (free margin with nothing locked or escrowed, or an LP's stake): take
+		/// everything, or leave at least the minimum.
+		RemainderBelowMinimum,
 	}
 
 	#[pallet::hooks]
@@ -257,10 +280,11 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Create silo `silo` holding `asset` for `segment`, taking deposits up to
-		/// `deposit_cap`.
+		/// `deposit_cap`; an account in it starts with at least `min_deposit`.
 		///
 		/// Origin: [`Config::AdminOrigin`]. Emits [`Event::SiloCreated`].
-		/// Errors: [`Error::SiloExists`], [`Error::SegmentHasSilo`], [`Error::UnknownAsset`].
+		/// Errors: [`Error::SiloExists`], [`Error::SegmentHasSilo`], [`Error::UnknownAsset`],
+		/// [`Error::InvalidMinDeposit`].
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::create_silo())]
 		pub fn create_silo(
@@ -269,32 +293,37 @@ pub mod pallet {
 			segment: SegmentId,
 			asset: AssetIdOf<T>,
 			deposit_cap: Balance,
+			min_deposit: Balance,
 		) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
-			Self::do_create_silo(silo, segment, asset, deposit_cap)
+			Self::do_create_silo(silo, segment, asset, deposit_cap, min_deposit)
 		}
 
-		/// Set a silo's deposit cap and status.
+		/// Set a silo's deposit cap, minimum deposit and status. A new minimum binds deposits
+		/// and withdrawals from now on; accounts already below it keep what they hold.
 		///
 		/// Origin: [`Config::AdminOrigin`]. Emits [`Event::SiloParamsSet`].
-		/// Errors: [`Error::UnknownSilo`].
+		/// Errors: [`Error::UnknownSilo`], [`Error::InvalidMinDeposit`].
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::set_silo_params())]
 		pub fn set_silo_params(
 			origin: OriginFor<T>,
 			silo: SiloId,
 			deposit_cap: Balance,
+			min_deposit: Balance,
 			status: SiloStatus,
 		) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
-			Self::do_set_silo_params(silo, deposit_cap, status)
+			Self::do_set_silo_params(silo, deposit_cap, min_deposit, status)
 		}
 
-		/// Deposit `amount` into the silo's LP pool and receive pool shares.
+		/// Deposit `amount` into the silo's LP pool and receive pool shares. A first stake must
+		/// be at least the silo's minimum deposit.
 		///
 		/// Origin: signed. Emits [`Event::LiquidityProvided`]. Errors: [`Error::UnknownSilo`],
 		/// [`Error::ZeroAmount`], [`Error::SiloFrozen`], [`Error::DepositCapExceeded`],
-		/// [`Error::PoolDepleted`], [`Error::DepositTooSmall`].
+		/// [`Error::PoolDepleted`], [`Error::DepositTooSmall`],
+		/// [`Error::DepositBelowMinimum`].
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::provide_liquidity())]
 		pub fn provide_liquidity(
@@ -306,11 +335,12 @@ pub mod pallet {
 			Self::do_provide_liquidity(silo, &who, amount)
 		}
 
-		/// Burn `shares` of the silo's LP pool and receive their part of it.
+		/// Burn `shares` of the silo's LP pool and receive their part of it. The shares left
+		/// must be none, or worth at least the silo's minimum deposit.
 		///
 		/// Origin: signed. Emits [`Event::LiquidityWithdrawn`]. Errors: [`Error::UnknownSilo`],
 		/// [`Error::ZeroAmount`], [`Error::InsufficientShares`], [`Error::SegmentNotNormal`],
-		/// [`Error::SiloBelowMinimum`].
+		/// [`Error::RemainderBelowMinimum`], [`Error::SiloBelowMinimum`].
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::withdraw_liquidity())]
 		pub fn withdraw_liquidity(
@@ -322,10 +352,13 @@ pub mod pallet {
 			Self::do_withdraw_liquidity(silo, &who, shares)
 		}
 
-		/// Deposit `amount` as free margin, ready to back positions in the silo's segment.
+		/// Deposit `amount` as free margin, ready to back positions in the silo's segment. A
+		/// deposit that opens the trader's account in the silo must be at least the silo's
+		/// minimum deposit.
 		///
 		/// Origin: signed. Emits [`Event::MarginDeposited`]. Errors: [`Error::UnknownSilo`],
-		/// [`Error::ZeroAmount`], [`Error::SiloFrozen`], [`Error::DepositCapExceeded`].
+		/// [`Error::ZeroAmount`], [`Error::SiloFrozen`], [`Error::DepositCapExceeded`],
+		/// [`Error::DepositBelowMinimum`].
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::deposit_margin())]
 		pub fn deposit_margin(
@@ -337,11 +370,12 @@ pub mod pallet {
 			Self::do_deposit_margin(silo, &who, amount)
 		}
 
-		/// Withdraw `amount` of free margin.
+		/// Withdraw `amount` of free margin. An account with nothing locked or escrowed must be
+		/// left empty or with at least the silo's minimum deposit.
 		///
 		/// Origin: signed. Emits [`Event::MarginWithdrawn`]. Errors: [`Error::UnknownSilo`],
 		/// [`Error::ZeroAmount`], [`Error::InsufficientFreeMargin`],
-		/// [`Error::SiloBelowMinimum`].
+		/// [`Error::RemainderBelowMinimum`], [`Error::SiloBelowMinimum`].
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::withdraw_margin())]
 		pub fn withdraw_margin(
@@ -377,7 +411,7 @@ pub mod pallet {
 		}
 
 		/// The silo bound to `segment`.
-		fn silo_of(segment: SegmentId) -> Result<SiloId, Error<T>> {
+		fn bound_silo(segment: SegmentId) -> Result<SiloId, Error<T>> {
 			SiloOfSegment::<T>::get(segment).ok_or(Error::<T>::NoSiloForSegment)
 		}
 
@@ -390,7 +424,9 @@ pub mod pallet {
 			segment: SegmentId,
 			asset: AssetIdOf<T>,
 			deposit_cap: Balance,
+			min_deposit: Balance,
 		) -> DispatchResult {
+			ensure!(min_deposit > 0, Error::<T>::InvalidMinDeposit);
 			ensure!(!Silos::<T>::contains_key(silo), Error::<T>::SiloExists);
 			ensure!(!SiloOfSegment::<T>::contains_key(segment), Error::<T>::SegmentHasSilo);
 			ensure!(T::Assets::asset_exists(asset.clone()), Error::<T>::UnknownAsset);
@@ -401,6 +437,7 @@ pub mod pallet {
 					segment,
 					status: SiloStatus::Active,
 					deposit_cap,
+					min_deposit,
 					books: Books::default(),
 					bad_debt: 0,
 				},
@@ -414,15 +451,18 @@ pub mod pallet {
 		pub(crate) fn do_set_silo_params(
 			silo: SiloId,
 			deposit_cap: Balance,
+			min_deposit: Balance,
 			status: SiloStatus,
 		) -> DispatchResult {
+			ensure!(min_deposit > 0, Error::<T>::InvalidMinDeposit);
 			Silos::<T>::try_mutate(silo, |info| {
 				let info = info.as_mut().ok_or(Error::<T>::UnknownSilo)?;
 				info.deposit_cap = deposit_cap;
+				info.min_deposit = min_deposit;
 				info.status = status;
 				Ok::<_, DispatchError>(())
 			})?;
-			Self::deposit_event(Event::SiloParamsSet { silo, deposit_cap, status });
+			Self::deposit_event(Event::SiloParamsSet { silo, deposit_cap, min_deposit, status });
 			Ok(())
 		}
 
@@ -502,6 +542,11 @@ pub mod pallet {
 			let value_before = Self::ensure_can_take_deposit(silo, &info, amount)?;
 			let shares = info.books.shares_for(amount).ok_or(Error::<T>::PoolDepleted)?;
 			ensure!(shares > 0, Error::<T>::DepositTooSmall);
+			// Only a first stake must bring the minimum; a top-up creates nothing.
+			ensure!(
+				LpShares::<T>::get(silo, who) > 0 || amount >= info.min_deposit,
+				Error::<T>::DepositBelowMinimum
+			);
 			let books = &mut info.books;
 			books.lp_liquidity =
 				books.lp_liquidity.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
@@ -542,7 +587,15 @@ pub mod pallet {
 				books.lp_liquidity.checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
 			books.lp_shares =
 				books.lp_shares.checked_sub(shares).ok_or(ArithmeticError::Underflow)?;
-			LpShares::<T>::set(silo, who, held - shares);
+			let left = held - shares;
+			if left > 0 {
+				let stake = books.amount_for(left).ok_or(ArithmeticError::Overflow)?;
+				ensure!(stake >= info.min_deposit, Error::<T>::RemainderBelowMinimum);
+				LpShares::<T>::insert(silo, who, left);
+			} else {
+				// An LP who leaves leaves no entry behind.
+				LpShares::<T>::remove(silo, who);
+			}
 			if amount > 0 {
 				Self::push(silo, &info, who, amount, value_before)?;
 			}
@@ -563,7 +616,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let info = Self::silo(silo)?;
 			let value_before = Self::ensure_can_take_deposit(silo, &info, amount)?;
-			Self::credit_free(silo, who, amount)?;
+			Self::credit_deposit(silo, &info, who, amount)?;
 			Self::pull(silo, &info, who, amount, value_before)?;
 			Self::deposit_event(Event::MarginDeposited { silo, who: who.clone(), amount });
 			Ok(())
@@ -577,7 +630,7 @@ pub mod pallet {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
 			let info = Self::silo(silo)?;
 			let value_before = Self::value(silo, &info);
-			Self::debit(silo, who, amount, Bucket::Free)?;
+			Self::debit(silo, who, amount, Bucket::Free, info.min_deposit)?;
 			Self::push(silo, &info, who, amount, value_before)?;
 			Self::deposit_event(Event::MarginWithdrawn { silo, who: who.clone(), amount });
 			Ok(())
@@ -623,6 +676,35 @@ pub mod pallet {
 			}
 		}
 
+		/// Credit a deposit of `amount` to `who`'s free margin in `silo` (described by `info`).
+		/// A deposit that opens the account must bring at least the silo's minimum; a top-up of
+		/// an existing account creates nothing and may be any size, also when a loss or a raised
+		/// minimum left the account under it (a trader saving a position must be able to add
+		/// margin).
+		fn credit_deposit(
+			silo: SiloId,
+			info: &SiloInfo<AssetIdOf<T>>,
+			who: &T::AccountId,
+			amount: Balance,
+		) -> DispatchResult {
+			Self::mutate_margin(silo, who, |m| {
+				Self::ensure_opens_with_minimum(m, amount, info.min_deposit)?;
+				m.free = m.free.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+				Ok(())
+			})
+		}
+
+		/// A credit of `amount` to `account` is refused if it would open the account (it holds
+		/// nothing yet) with less than `minimum`.
+		fn ensure_opens_with_minimum(
+			account: &MarginAccount,
+			amount: Balance,
+			minimum: Balance,
+		) -> DispatchResult {
+			ensure!(!account.is_empty() || amount >= minimum, Error::<T>::DepositBelowMinimum);
+			Ok(())
+		}
+
 		/// Credit `amount` to `who`'s free margin.
 		fn credit_free(silo: SiloId, who: &T::AccountId, amount: Balance) -> DispatchResult {
 			if amount == 0 {
@@ -634,16 +716,19 @@ pub mod pallet {
 			})
 		}
 
-		/// Take `amount` out of one of `who`'s margin buckets.
+		/// Take `amount` out of one of `who`'s margin buckets as it leaves the silo, unless that
+		/// leaves dust: free margin under `minimum` with nothing locked or escrowed beside it.
 		fn debit(
 			silo: SiloId,
 			who: &T::AccountId,
 			amount: Balance,
 			bucket: Bucket,
+			minimum: Balance,
 		) -> DispatchResult {
 			Self::mutate_margin(silo, who, |m| {
 				let held = bucket.of(m);
 				*held = held.checked_sub(amount).ok_or(bucket.shortfall::<T>())?;
+				ensure!(!m.is_dust(minimum), Error::<T>::RemainderBelowMinimum);
 				Ok(())
 			})
 		}
@@ -685,7 +770,8 @@ pub mod pallet {
 			// The trader's side against the pool.
 			let (mut remaining, bad_debt) = match pnl {
 				Pnl::Profit(profit) => {
-					// The pool pays what it has; open-interest caps keep this from binding.
+					// The pool pays what it has and no more. Nothing reserves liquidity for open
+					// profits yet (open-interest caps bind only at open), so this can bind.
 					let paid = profit.min(books.lp_liquidity);
 					books.lp_liquidity -= paid;
 					(margin.checked_add(paid).ok_or(ArithmeticError::Overflow)?, 0)
@@ -751,9 +837,13 @@ pub mod pallet {
 			let (source, dest) = Self::routable_pair(from, to)?;
 			let dest_value = Self::ensure_can_take_deposit(to, &dest, amount)?;
 			let source_value = Self::value(from, &source);
-			Self::debit(from, who, amount, Bucket::Escrowed)?;
+			// The destination's account is checked before anything moves.
+			let mut credited = Margins::<T>::get(to, who);
+			Self::ensure_opens_with_minimum(&credited, amount, dest.min_deposit)?;
+			credited.free = credited.free.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+			Self::debit(from, who, amount, Bucket::Escrowed, source.min_deposit)?;
 			Self::push(from, &source, &Self::account_id(to), amount, source_value)?;
-			Self::credit_free(to, who, amount)?;
+			Self::store_margin(to, who, credited);
 			T::Monitor::note_inflow(dest.segment, amount, dest_value);
 			Self::deposit_event(Event::MarginTransferred { from, to, who: who.clone(), amount });
 			Ok(())
@@ -802,6 +892,10 @@ pub mod pallet {
 		fn segment_of(silo: SiloId) -> Option<SegmentId> {
 			Silos::<T>::get(silo).map(|info| info.segment)
 		}
+
+		fn silo_of(segment: SegmentId) -> Option<SiloId> {
+			SiloOfSegment::<T>::get(segment)
+		}
 	}
 
 	impl<T: Config> MarginLedger<T::AccountId> for Pallet<T> {
@@ -812,7 +906,13 @@ pub mod pallet {
 		}
 
 		fn lock_margin(segment: SegmentId, who: &T::AccountId, amount: Balance) -> DispatchResult {
-			Self::shift_margin(Self::silo_of(segment)?, who, amount, Bucket::Free, Bucket::Locked)
+			Self::shift_margin(
+				Self::bound_silo(segment)?,
+				who,
+				amount,
+				Bucket::Free,
+				Bucket::Locked,
+			)
 		}
 
 		fn release_margin(
@@ -820,7 +920,13 @@ pub mod pallet {
 			who: &T::AccountId,
 			amount: Balance,
 		) -> DispatchResult {
-			Self::shift_margin(Self::silo_of(segment)?, who, amount, Bucket::Locked, Bucket::Free)
+			Self::shift_margin(
+				Self::bound_silo(segment)?,
+				who,
+				amount,
+				Bucket::Locked,
+				Bucket::Free,
+			)
 		}
 
 		fn settle(
@@ -828,7 +934,7 @@ pub mod pallet {
 			who: &T::AccountId,
 			settlement: Settlement<T::AccountId>,
 		) -> Result<SettlementOutcome, DispatchError> {
-			Self::do_settle(Self::silo_of(segment)?, who, settlement)
+			Self::do_settle(Self::bound_silo(segment)?, who, settlement)
 		}
 	}
 
@@ -855,6 +961,26 @@ pub mod pallet {
 		}
 	}
 
+	/// Read-only views for the runtime API. They never write storage.
+	impl<T: Config> Pallet<T> {
+		/// Silo `silo`'s figures: one read of the silo and one of its account. `None` for an
+		/// unknown silo.
+		pub fn summary(silo: SiloId) -> Option<SiloSummary> {
+			let info = Silos::<T>::get(silo)?;
+			let value = Self::value(silo, &info);
+			// Books that do not fit in a balance leave nothing beyond the pool.
+			let pool = info.books.reserved().unwrap_or(Balance::MAX);
+			Some(SiloSummary {
+				segment: info.segment,
+				value,
+				lp_liquidity: info.books.lp_liquidity,
+				insurance: info.books.insurance,
+				bad_debt: info.bad_debt,
+				beyond_pool: value.saturating_sub(pool),
+			})
+		}
+	}
+
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	impl<T: Config> Pallet<T> {
 		/// What silo `silo` owes: its LPs, its insurance fund and every trader's margin in it.
@@ -868,8 +994,8 @@ pub mod pallet {
 		}
 
 		/// Every silo's account holds at least what the silo owes (a direct transfer into it
-		/// shows as a surplus, which nobody can claim), no empty margin account is kept, LP
-		/// shares add up, and every segment has at most one silo.
+		/// shows as a surplus, which nobody can claim), no empty margin account or LP entry is
+		/// kept, LP shares add up, and every segment has at most one silo.
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			for (silo, info) in Silos::<T>::iter() {
 				let owed = Self::owed(silo).ok_or("books overflow")?;
@@ -877,6 +1003,10 @@ pub mod pallet {
 				ensure!(
 					Margins::<T>::iter_prefix_values(silo).all(|m| !m.is_empty()),
 					"empty margin account kept in storage"
+				);
+				ensure!(
+					LpShares::<T>::iter_prefix_values(silo).all(|shares| shares > 0),
+					"an LP entry without shares kept in storage"
 				);
 				let shares: Balance =
 					LpShares::<T>::iter_prefix_values(silo).fold(0, |a, s| a.saturating_add(s));

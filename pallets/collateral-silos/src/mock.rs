@@ -154,6 +154,8 @@ pub const DOT: u32 = 2;
 pub const MIN_BALANCE: Balance = 10;
 pub const ENDOWMENT: Balance = 1_000_000;
 pub const CAP: Balance = 10_000_000;
+/// The silos' minimum deposit; `minimums` tests raise it.
+pub const MIN_DEPOSIT: Balance = 1;
 
 /// Silos 0 and 1 hold USDC for segments 0 and 1; silo 2 holds DOT for segment 2.
 pub const BTC_SILO: SiloId = 0;
@@ -206,6 +208,8 @@ impl ExtBuilder {
 		let mut ext = sp_io::TestExternalities::new(storage);
 		ext.execute_with(|| {
 			System::set_block_number(1);
+			// What a chain's genesis does: record the storage version the code is at.
+			<crate::Pallet<Test> as frame_support::traits::OnGenesis>::on_genesis();
 			if self.silos {
 				for (silo, asset) in [(BTC_SILO, USDC), (ETH_SILO, USDC), (DOT_SILO, DOT)] {
 					assert_ok!(crate::Pallet::<Test>::create_silo(
@@ -213,7 +217,8 @@ impl ExtBuilder {
 						silo,
 						silo,
 						asset,
-						CAP
+						CAP,
+						MIN_DEPOSIT
 					));
 				}
 				TestMonitor::clear();

@@ -41,7 +41,7 @@ mod create_silo {
 	#[test]
 	fn create_silo_works() {
 		ExtBuilder::default().without_silos().build_and_execute(|| {
-			assert_ok!(Pallet::create_silo(RuntimeOrigin::root(), 7, 3, USDC, 500));
+			assert_ok!(Pallet::create_silo(RuntimeOrigin::root(), 7, 3, USDC, 500, MIN_DEPOSIT));
 			let info = Silos::<Test>::get(7).unwrap();
 			assert_eq!(
 				info,
@@ -50,6 +50,7 @@ mod create_silo {
 					segment: 3,
 					status: SiloStatus::Active,
 					deposit_cap: 500,
+					min_deposit: MIN_DEPOSIT,
 					books: Books::default(),
 					bad_debt: 0
 				}
@@ -82,11 +83,11 @@ mod create_silo {
 	fn create_silo_rejects_non_admins() {
 		ExtBuilder::default().without_silos().build_and_execute(|| {
 			assert_noop!(
-				Pallet::create_silo(RuntimeOrigin::signed(ALICE), 0, 0, USDC, 1),
+				Pallet::create_silo(RuntimeOrigin::signed(ALICE), 0, 0, USDC, 1, MIN_DEPOSIT),
 				DispatchError::BadOrigin
 			);
 			assert_noop!(
-				Pallet::create_silo(RuntimeOrigin::none(), 0, 0, USDC, 1),
+				Pallet::create_silo(RuntimeOrigin::none(), 0, 0, USDC, 1, MIN_DEPOSIT),
 				DispatchError::BadOrigin
 			);
 		});
@@ -96,7 +97,7 @@ mod create_silo {
 	fn create_silo_fails_for_a_taken_id() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_noop!(
-				Pallet::create_silo(RuntimeOrigin::root(), BTC_SILO, 9, USDC, 1),
+				Pallet::create_silo(RuntimeOrigin::root(), BTC_SILO, 9, USDC, 1, MIN_DEPOSIT),
 				Error::<Test>::SiloExists
 			);
 		});
@@ -106,7 +107,7 @@ mod create_silo {
 	fn create_silo_fails_if_the_segment_has_a_silo() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_noop!(
-				Pallet::create_silo(RuntimeOrigin::root(), 9, 0, USDC, 1),
+				Pallet::create_silo(RuntimeOrigin::root(), 9, 0, USDC, 1, MIN_DEPOSIT),
 				Error::<Test>::SegmentHasSilo
 			);
 		});
@@ -116,7 +117,7 @@ mod create_silo {
 	fn create_silo_fails_for_an_unknown_asset() {
 		ExtBuilder::default().without_silos().build_and_execute(|| {
 			assert_noop!(
-				Pallet::create_silo(RuntimeOrigin::root(), 0, 0, 999, 1),
+				Pallet::create_silo(RuntimeOrigin::root(), 0, 0, 999, 1, MIN_DEPOSIT),
 				Error::<Test>::UnknownAsset
 			);
 		});
@@ -133,6 +134,7 @@ mod set_silo_params {
 				RuntimeOrigin::root(),
 				ETH_SILO,
 				42,
+				MIN_DEPOSIT,
 				SiloStatus::Frozen
 			));
 			let info = Silos::<Test>::get(ETH_SILO).unwrap();
@@ -141,6 +143,7 @@ mod set_silo_params {
 				Event::SiloParamsSet {
 					silo: ETH_SILO,
 					deposit_cap: 42,
+					min_deposit: MIN_DEPOSIT,
 					status: SiloStatus::Frozen,
 				}
 				.into(),
@@ -152,7 +155,7 @@ mod set_silo_params {
 	fn set_silo_params_rejects_non_admins() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_noop!(
-				Pallet::set_silo_params(RuntimeOrigin::signed(ALICE), 0, 1, SiloStatus::Frozen),
+				Pallet::set_silo_params(RuntimeOrigin::signed(ALICE), 0, 1, 1, SiloStatus::Frozen),
 				DispatchError::BadOrigin
 			);
 		});
@@ -162,7 +165,7 @@ mod set_silo_params {
 	fn set_silo_params_fails_for_an_unknown_silo() {
 		ExtBuilder::default().build_and_execute(|| {
 			assert_noop!(
-				Pallet::set_silo_params(RuntimeOrigin::root(), 99, 1, SiloStatus::Active),
+				Pallet::set_silo_params(RuntimeOrigin::root(), 99, 1, 1, SiloStatus::Active),
 				Error::<Test>::UnknownSilo
 			);
 		});
@@ -244,6 +247,7 @@ mod liquidity {
 				RuntimeOrigin::root(),
 				BTC_SILO,
 				CAP,
+				MIN_DEPOSIT,
 				SiloStatus::Frozen
 			));
 			assert_noop!(
@@ -260,6 +264,7 @@ mod liquidity {
 				RuntimeOrigin::root(),
 				BTC_SILO,
 				1_000,
+				MIN_DEPOSIT,
 				SiloStatus::Active
 			));
 			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 600));
@@ -419,6 +424,7 @@ mod margin {
 				RuntimeOrigin::root(),
 				ETH_SILO,
 				100,
+				MIN_DEPOSIT,
 				SiloStatus::Active
 			));
 			assert_noop!(
@@ -429,6 +435,7 @@ mod margin {
 				RuntimeOrigin::root(),
 				ETH_SILO,
 				CAP,
+				MIN_DEPOSIT,
 				SiloStatus::Frozen
 			));
 			assert_noop!(
@@ -505,6 +512,7 @@ mod insurance {
 				RuntimeOrigin::root(),
 				DOT_SILO,
 				0,
+				MIN_DEPOSIT,
 				SiloStatus::Frozen
 			));
 			assert_ok!(Pallet::fund_insurance(RuntimeOrigin::signed(CHARLIE), DOT_SILO, 70));
@@ -716,7 +724,7 @@ mod ledger {
 	fn the_ledger_acts_only_in_the_silo_bound_to_the_segment() {
 		ExtBuilder::default().build_and_execute(|| {
 			// Silo 7 serves segment 3: the ledger is keyed by segment, never by silo.
-			assert_ok!(Pallet::create_silo(RuntimeOrigin::root(), 7, 3, USDC, CAP));
+			assert_ok!(Pallet::create_silo(RuntimeOrigin::root(), 7, 3, USDC, CAP, MIN_DEPOSIT));
 			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), 7, 500));
 			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 500));
 			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(3, &BOB, 200));
@@ -824,6 +832,7 @@ mod transfers {
 				RuntimeOrigin::root(),
 				ETH_SILO,
 				50,
+				MIN_DEPOSIT,
 				SiloStatus::Active
 			));
 			assert_noop!(
@@ -838,6 +847,280 @@ mod transfers {
 				),
 				Error::<Test>::AssetMismatch
 			);
+		});
+	}
+}
+
+mod minimums {
+	use super::*;
+
+	const MIN: u128 = 100;
+
+	/// Raise the minimum deposit of every USDC silo to [`MIN`].
+	fn raise_minimum() {
+		for silo in [BTC_SILO, ETH_SILO] {
+			assert_ok!(Pallet::set_silo_params(
+				RuntimeOrigin::root(),
+				silo,
+				CAP,
+				MIN,
+				SiloStatus::Active
+			));
+		}
+	}
+
+	#[test]
+	fn a_minimum_of_zero_is_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			assert_noop!(
+				Pallet::create_silo(RuntimeOrigin::root(), 7, 3, USDC, CAP, 0),
+				Error::<Test>::InvalidMinDeposit
+			);
+			assert_noop!(
+				Pallet::set_silo_params(
+					RuntimeOrigin::root(),
+					BTC_SILO,
+					CAP,
+					0,
+					SiloStatus::Active
+				),
+				Error::<Test>::InvalidMinDeposit
+			);
+		});
+	}
+
+	#[test]
+	fn set_silo_params_sets_the_minimum() {
+		ExtBuilder::default().build_and_execute(|| {
+			raise_minimum();
+			assert_eq!(Silos::<Test>::get(BTC_SILO).unwrap().min_deposit, MIN);
+			System::assert_has_event(
+				Event::SiloParamsSet {
+					silo: BTC_SILO,
+					deposit_cap: CAP,
+					min_deposit: MIN,
+					status: SiloStatus::Active,
+				}
+				.into(),
+			);
+		});
+	}
+
+	#[test]
+	fn deposit_margin_fails_below_the_minimum_for_a_new_account() {
+		ExtBuilder::default().build_and_execute(|| {
+			raise_minimum();
+			assert_noop!(
+				Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, MIN - 1),
+				Error::<Test>::DepositBelowMinimum
+			);
+			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, MIN));
+			// An account that exists may top up by any amount.
+			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 1));
+			assert_eq!(margin(BTC_SILO, BOB).free, MIN + 1);
+		});
+	}
+
+	#[test]
+	fn an_account_under_a_raised_minimum_may_still_top_up() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 0);
+			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 50));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 50));
+			raise_minimum();
+			// Bob's position is under water and his account under the new minimum: adding a
+			// little margin must still work.
+			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 5));
+			assert_eq!(margin(BTC_SILO, BOB), MarginAccount { free: 5, locked: 50, escrowed: 0 });
+		});
+	}
+
+	#[test]
+	fn withdraw_margin_leaves_nothing_or_at_least_the_minimum() {
+		ExtBuilder::default().build_and_execute(|| {
+			raise_minimum();
+			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 150));
+			assert_noop!(
+				Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 51),
+				Error::<Test>::RemainderBelowMinimum
+			);
+			assert_ok!(Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 50));
+			assert_ok!(Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, MIN));
+			assert!(!Margins::<Test>::contains_key(BTC_SILO, BOB));
+		});
+	}
+
+	#[test]
+	fn free_margin_beside_a_position_may_go_below_the_minimum() {
+		ExtBuilder::default().build_and_execute(|| {
+			raise_minimum();
+			fund(BTC_SILO, 1_000, 0, 0);
+			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 150));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 60));
+			// 90 free, 60 locked: a position stands behind the account, so 1 free may stay.
+			assert_ok!(Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 89));
+			assert_eq!(margin(BTC_SILO, BOB), MarginAccount { free: 1, locked: 60, escrowed: 0 });
+		});
+	}
+
+	#[test]
+	fn provide_liquidity_fails_below_the_minimum_for_a_first_stake() {
+		ExtBuilder::default().build_and_execute(|| {
+			raise_minimum();
+			assert_noop!(
+				Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, MIN - 1),
+				Error::<Test>::DepositBelowMinimum
+			);
+			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, MIN));
+			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 1));
+			assert_eq!(LpShares::<Test>::get(BTC_SILO, ALICE), MIN + 1);
+		});
+	}
+
+	#[test]
+	fn withdraw_liquidity_leaves_nothing_or_at_least_the_minimum() {
+		ExtBuilder::default().build_and_execute(|| {
+			raise_minimum();
+			fund(BTC_SILO, 1_000, 0, 0);
+			assert_noop!(
+				Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 901),
+				Error::<Test>::RemainderBelowMinimum
+			);
+			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 900));
+			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, MIN));
+			assert!(!LpShares::<Test>::contains_key(BTC_SILO, ALICE));
+		});
+	}
+
+	#[test]
+	fn a_transfer_into_a_silo_meets_its_minimum() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 300);
+			raise_minimum();
+			assert_ok!(<Pallet as SiloTransfers<AccountId>>::escrow(BTC_SILO, &BOB, MIN));
+			assert_noop!(
+				<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(
+					BTC_SILO,
+					ETH_SILO,
+					&BOB,
+					MIN - 1
+				),
+				Error::<Test>::DepositBelowMinimum
+			);
+			assert_ok!(<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(
+				BTC_SILO, ETH_SILO, &BOB, MIN
+			));
+			assert_eq!(margin(ETH_SILO, BOB).free, MIN);
+		});
+	}
+
+	#[test]
+	fn a_transfer_out_of_a_silo_leaves_nothing_or_at_least_its_minimum() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 0);
+			raise_minimum();
+			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, MIN + 1));
+			assert_ok!(<Pallet as SiloTransfers<AccountId>>::escrow(BTC_SILO, &BOB, MIN));
+			// 1 unit of free margin would stay behind in BTC with nothing beside it.
+			assert_noop!(
+				<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(
+					BTC_SILO, ETH_SILO, &BOB, MIN
+				),
+				Error::<Test>::RemainderBelowMinimum
+			);
+			assert_ok!(<Pallet as SiloTransfers<AccountId>>::escrow(BTC_SILO, &BOB, 1));
+			assert_ok!(<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(
+				BTC_SILO,
+				ETH_SILO,
+				&BOB,
+				MIN + 1
+			));
+			assert!(!Margins::<Test>::contains_key(BTC_SILO, BOB));
+		});
+	}
+}
+
+mod migrations {
+	use super::*;
+	use crate::migrations::v1::{v0, MigrateV0ToV1};
+	use frame_support::traits::{ConstU128, GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+
+	type Migrate = MigrateV0ToV1<Test, ConstU128<25>>;
+
+	/// A silo as version 0 stored it.
+	fn old_silo(segment: u32) -> v0::SiloInfo<u32> {
+		v0::SiloInfo {
+			asset: USDC,
+			segment,
+			status: SiloStatus::Frozen,
+			deposit_cap: 7_000,
+			books: Books { lp_liquidity: 500, lp_shares: 400, insurance: 30 },
+			bad_debt: 12,
+		}
+	}
+
+	/// Two silos and the version as a chain at version 0 holds them: books backed by the
+	/// silo accounts' USDC and by Alice's shares.
+	fn chain_at_v0() {
+		use frame_support::traits::fungibles::Mutate;
+		for (silo, segment) in [(7, 3), (8, 4)] {
+			let old = old_silo(segment);
+			let held = old.books.lp_liquidity + old.books.insurance;
+			assert_ok!(<Assets as Mutate<AccountId>>::mint_into(
+				USDC,
+				&Pallet::account_id(silo),
+				held
+			));
+			LpShares::<Test>::insert(silo, ALICE, old.books.lp_shares);
+			v0::Silos::<Test>::insert(silo, old);
+			SiloOfSegment::<Test>::insert(segment, silo);
+		}
+		StorageVersion::new(0).put::<Pallet>();
+	}
+
+	#[test]
+	fn v0_to_v1_gives_every_silo_the_minimum_and_changes_nothing_else() {
+		ExtBuilder::default().without_silos().build_and_execute(|| {
+			chain_at_v0();
+			Migrate::on_runtime_upgrade();
+			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(1));
+			assert_eq!(Pallet::on_chain_storage_version(), Pallet::in_code_storage_version());
+			for (silo, segment) in [(7, 3), (8, 4)] {
+				let old = old_silo(segment);
+				assert_eq!(
+					Silos::<Test>::get(silo),
+					Some(SiloInfo {
+						asset: old.asset,
+						segment,
+						status: old.status,
+						deposit_cap: old.deposit_cap,
+						min_deposit: 25,
+						books: old.books,
+						bad_debt: old.bad_debt,
+					})
+				);
+			}
+		});
+	}
+
+	#[test]
+	fn v0_to_v1_runs_once() {
+		ExtBuilder::default().build_and_execute(|| {
+			// A chain built at version 1: the migration must leave it alone.
+			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(1));
+			let before = Silos::<Test>::iter().collect::<Vec<_>>();
+			Migrate::on_runtime_upgrade();
+			assert_eq!(Silos::<Test>::iter().collect::<Vec<_>>(), before);
+		});
+	}
+
+	#[cfg(feature = "try-runtime")]
+	#[test]
+	fn v0_to_v1_passes_its_own_pre_and_post_checks() {
+		ExtBuilder::default().without_silos().build_and_execute(|| {
+			chain_at_v0();
+			assert_ok!(Migrate::try_on_runtime_upgrade(true));
+			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(1));
 		});
 	}
 }
@@ -923,6 +1206,7 @@ mod properties {
 				RuntimeOrigin::root(),
 				BTC_SILO,
 				u128::MAX,
+				MIN_DEPOSIT,
 				SiloStatus::Active
 			));
 			fund(BTC_SILO, 1_000, 0, 0);

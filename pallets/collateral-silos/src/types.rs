@@ -91,10 +91,32 @@ pub struct SiloInfo<AssetId> {
 	pub status: SiloStatus,
 	/// Most the silo may hold from LP and margin deposits.
 	pub deposit_cap: Balance,
+	/// The least an account in this silo starts with, and the least a withdrawal may leave
+	/// behind (margin with nothing locked or escrowed, or an LP's stake): storage nobody fills
+	/// with dust for free. Above zero.
+	pub min_deposit: Balance,
 	pub books: Books,
 	/// Every unit of bad debt this silo has absorbed since it was created (insurance and LPs
-	/// together). A record for health views; not part of [`Books::value`].
+	/// together). A record for health views; not part of [`Books::reserved`].
 	pub bad_debt: Balance,
+}
+
+/// A silo's figures as the runtime API shows them: what [`crate::Pallet::summary`] returns.
+#[derive(Clone, Copy, Eq, PartialEq, Debug)]
+pub struct SiloSummary {
+	/// The one segment the silo backs.
+	pub segment: SegmentId,
+	/// What the silo account holds.
+	pub value: Balance,
+	/// What the liquidity providers own.
+	pub lp_liquidity: Balance,
+	/// The insurance fund.
+	pub insurance: Balance,
+	/// All bad debt absorbed since the silo was created.
+	pub bad_debt: Balance,
+	/// What the account holds beyond the LPs' liquidity and the insurance fund: traders'
+	/// margin (free, locked and escrowed), and anything sent to it directly.
+	pub beyond_pool: Balance,
 }
 
 /// One trader's margin in one silo.
@@ -109,8 +131,20 @@ pub struct MarginAccount {
 }
 
 impl MarginAccount {
+	/// Holds nothing: such an account is removed from storage.
 	pub fn is_empty(&self) -> bool {
 		self.free == 0 && self.locked == 0 && self.escrowed == 0
+	}
+
+	/// Free, locked and escrowed together; `None` if that does not fit in a balance.
+	pub fn total(&self) -> Option<Balance> {
+		self.free.checked_add(self.locked)?.checked_add(self.escrowed)
+	}
+
+	/// Only free margin, more than nothing but less than `minimum`: no position and no
+	/// transfer stands behind it.
+	pub fn is_dust(&self, minimum: Balance) -> bool {
+		self.locked == 0 && self.escrowed == 0 && self.free > 0 && self.free < minimum
 	}
 }
 

@@ -47,6 +47,7 @@ fn risk() -> RiskParams {
 		max_oi_share: Permill::from_percent(50),
 		max_oracle_age: 3_600_000,
 		funding_rate: Perbill::from_parts(100_000),
+		min_position_size: 1,
 	}
 }
 

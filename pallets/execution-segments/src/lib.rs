@@ -27,6 +27,8 @@
 //! (breaker) through [`Pallet::note_price`], which the runtime calls when its oracle publishes.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// Docs cannot drift from the code: a link to an item that is gone fails `cargo doc`.
+#![deny(rustdoc::broken_intra_doc_links)]
 
 extern crate alloc;
 
@@ -40,6 +42,7 @@ mod mock;
 mod tests;
 
 pub mod math;
+pub mod migrations;
 mod types;
 pub mod weights;
 
@@ -52,7 +55,7 @@ pub mod pallet {
 	use alloc::vec::Vec;
 	use frame_support::{
 		pallet_prelude::*,
-		traits::{Contains, UnixTime},
+		traits::{Contains, DefensiveSaturating, UnixTime},
 	};
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
@@ -60,13 +63,15 @@ pub mod pallet {
 		PricePoint, SegmentHealth, SegmentId, SegmentStatus, Settlement, SettlementOutcome,
 		SiloDirectory, SiloId,
 	};
-	use sp_runtime::{
-		traits::{Saturating, Zero},
-		ArithmeticError, SaturatedConversion,
-	};
+	use sp_runtime::{traits::Zero, ArithmeticError, SaturatedConversion};
 	use sp_runtime::{FixedI128, FixedPointNumber};
 
+	/// The layout of this pallet's storage; [`migrations`] takes a chain from each version to
+	/// the next.
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -215,7 +220,8 @@ pub mod pallet {
 		/// The silo does not exist or was created for another segment.
 		SiloNotForSegment,
 		/// Maintenance margin must be above zero and below initial margin, the liquidation fee
-		/// within maintenance, leverage at least 1, and the OI share and oracle age above zero.
+		/// within maintenance, leverage at least 1, and the OI share, oracle age and minimum
+		/// position size above zero.
 		InvalidRiskParams,
 		/// The oracle key is empty.
 		InvalidOracleKey,
@@ -249,6 +255,9 @@ pub mod pallet {
 		DecreaseExceedsSize,
 		/// The position's equity is at or above its maintenance margin.
 		NotLiquidatable,
+		/// The position would be smaller than the segment's `min_position_size`: open at least
+		/// that much, and decrease to zero (close) or leave at least that much.
+		PositionBelowMinimum,
 	}
 
 	#[pallet::hooks]
@@ -306,7 +315,7 @@ pub mod pallet {
 		/// Origin: signed. Emits [`Event::PositionOpened`] or [`Event::PositionIncreased`].
 		/// Errors: [`Error::UnknownSegment`], [`Error::SegmentSevered`], [`Error::ReduceOnly`],
 		/// [`Error::PriceUnavailable`], [`Error::StalePrice`], [`Error::ZeroSize`],
-		/// [`Error::OppositeSideOpen`], [`Error::LeverageTooHigh`],
+		/// [`Error::PositionBelowMinimum`], [`Error::OppositeSideOpen`], [`Error::LeverageTooHigh`],
 		/// [`Error::InsufficientMargin`], [`Error::OpenInterestCapExceeded`], and the silo's
 		/// `InsufficientFreeMargin`.
 		#[pallet::call_index(2)]
@@ -326,8 +335,10 @@ pub mod pallet {
 		/// funding and releasing its share of the margin. Works while severed or recovering.
 		///
 		/// Origin: signed. Emits [`Event::PositionDecreased`] (or [`Event::PositionClosed`] for
-		/// the whole size). Errors: [`Error::NoPosition`], [`Error::ZeroSize`],
-		/// [`Error::DecreaseExceedsSize`], [`Error::PriceUnavailable`], [`Error::StalePrice`].
+		/// the whole size). Errors: [`Error::UnknownSegment`], [`Error::NoPosition`],
+		/// [`Error::ZeroSize`],
+		/// [`Error::DecreaseExceedsSize`], [`Error::PositionBelowMinimum`],
+		/// [`Error::PriceUnavailable`], [`Error::StalePrice`].
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::decrease_position())]
 		pub fn decrease_position(
@@ -341,8 +352,8 @@ pub mod pallet {
 
 		/// Close the caller's whole position. Works while severed or recovering.
 		///
-		/// Origin: signed. Emits [`Event::PositionClosed`]. Errors: [`Error::NoPosition`],
-		/// [`Error::PriceUnavailable`], [`Error::StalePrice`].
+		/// Origin: signed. Emits [`Event::PositionClosed`]. Errors: [`Error::UnknownSegment`],
+		/// [`Error::NoPosition`], [`Error::PriceUnavailable`], [`Error::StalePrice`].
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::close_position())]
 		pub fn close_position(origin: OriginFor<T>, segment: SegmentId) -> DispatchResult {
@@ -370,8 +381,8 @@ pub mod pallet {
 		/// the position still meets initial margin and leverage afterwards. New risk: refused
 		/// unless the segment is normal.
 		///
-		/// Origin: signed. Emits [`Event::MarginRemoved`]. Errors: [`Error::NoPosition`],
-		/// [`Error::ZeroAmount`], [`Error::SegmentSevered`], [`Error::ReduceOnly`],
+		/// Origin: signed. Emits [`Event::MarginRemoved`]. Errors: [`Error::UnknownSegment`],
+		/// [`Error::NoPosition`], [`Error::ZeroAmount`], [`Error::SegmentSevered`], [`Error::ReduceOnly`],
 		/// [`Error::PriceUnavailable`], [`Error::StalePrice`], [`Error::InsufficientMargin`],
 		/// [`Error::LeverageTooHigh`].
 		#[pallet::call_index(6)]
@@ -390,7 +401,7 @@ pub mod pallet {
 		/// or recovering.
 		///
 		/// Origin: signed (anyone). Emits [`Event::PositionLiquidated`]. Errors:
-		/// [`Error::NoPosition`], [`Error::NotLiquidatable`], [`Error::PriceUnavailable`],
+		/// [`Error::UnknownSegment`], [`Error::NoPosition`], [`Error::NotLiquidatable`], [`Error::PriceUnavailable`],
 		/// [`Error::StalePrice`].
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::liquidate())]
@@ -454,7 +465,9 @@ pub mod pallet {
 		/// Bring the segment's funding index up to this block.
 		fn accrue_funding(info: &mut SegmentInfo<BlockNumberFor<T>>) -> DispatchResult {
 			let now = frame_system::Pallet::<T>::block_number();
-			let blocks = now.saturating_sub(info.funding_updated).saturated_into::<u128>();
+			// Only ever set to a past or the current block; a later one is a broken invariant.
+			let blocks =
+				now.defensive_saturating_sub(info.funding_updated).saturated_into::<u128>();
 			if blocks > 0 {
 				let rate = math::funding_rate(info.long_oi, info.short_oi, info.risk.funding_rate)
 					.ok_or(ArithmeticError::Overflow)?;
@@ -601,6 +614,7 @@ pub mod pallet {
 					funding_index: info.funding_index,
 				},
 			};
+			ensure!(position.size >= info.risk.min_position_size, Error::<T>::PositionBelowMinimum);
 			Self::ensure_initial_margin(&info, &position, price)?;
 
 			let pool = T::Silos::pool_liquidity(segment);
@@ -675,6 +689,11 @@ pub mod pallet {
 			let part = size.unwrap_or(position.size);
 			ensure!(part > 0, Error::<T>::ZeroSize);
 			ensure!(part <= position.size, Error::<T>::DecreaseExceedsSize);
+			let left = position.size - part;
+			ensure!(
+				left == 0 || left >= info.risk.min_position_size,
+				Error::<T>::PositionBelowMinimum
+			);
 			let price = Self::fresh_price(&info)?;
 			Self::accrue_funding(&mut info)?;
 
@@ -788,6 +807,20 @@ pub mod pallet {
 
 	/// Read-only views for the runtime API. They never write storage.
 	impl<T: Config> Pallet<T> {
+		/// Every segment id, ascending.
+		pub fn segment_ids() -> Vec<SegmentId> {
+			let mut ids: Vec<_> = Segments::<T>::iter_keys().collect();
+			ids.sort_unstable();
+			ids
+		}
+
+		/// Segment `segment`'s figures; `None` for an unknown segment.
+		pub fn summary(segment: SegmentId) -> Option<SegmentSummary> {
+			let SegmentInfo { silo, oracle_key, long_oi, short_oi, .. } =
+				Segments::<T>::get(segment)?;
+			Some(SegmentSummary { silo, oracle_key, long_oi, short_oi })
+		}
+
 		/// `who`'s position in `segment`, valued at the segment's oracle price (or at its entry
 		/// price when the oracle has none) with funding accrued to this block.
 		pub fn position_view(segment: SegmentId, who: &T::AccountId) -> Option<PositionView> {

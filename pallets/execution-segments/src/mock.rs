@@ -63,6 +63,7 @@ pub fn risk() -> RiskParams {
 		max_oi_share: Permill::from_percent(50),
 		max_oracle_age: 60_000,
 		funding_rate: Perbill::from_parts(100_000),
+		min_position_size: 1,
 	}
 }
 
@@ -134,6 +135,9 @@ impl TestSilos {
 impl SiloDirectory for TestSilos {
 	fn segment_of(silo: SiloId) -> Option<SegmentId> {
 		world(|w| w.silos.get(&silo).copied())
+	}
+	fn silo_of(segment: SegmentId) -> Option<SiloId> {
+		world(|w| w.silos.iter().find(|(_, s)| **s == segment).map(|(silo, _)| *silo))
 	}
 }
 impl MarginLedger<AccountId> for TestSilos {
@@ -316,6 +320,8 @@ pub fn new_test_ext(test: impl FnOnce()) {
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| {
 		System::set_block_number(1);
+		// What a chain's genesis does: record the storage version the code is at.
+		<crate::Pallet<Test> as frame_support::traits::OnGenesis>::on_genesis();
 		for silo in 0..=4 {
 			TestSilos::set_pool(silo, POOL);
 		}

@@ -103,6 +103,7 @@ mod create_segment {
 				RiskParams { max_leverage: 0, ..r },
 				RiskParams { max_oi_share: Permill::zero(), ..r },
 				RiskParams { max_oracle_age: 0, ..r },
+				RiskParams { min_position_size: 0, ..r },
 			] {
 				assert_noop!(
 					Segs::create_segment(RuntimeOrigin::root(), SPARE, 2, key("DOT/USD"), bad),
@@ -867,6 +868,147 @@ mod oracle {
 			Segs::note_price(&key("BTC/USD"), price(101));
 			Segs::note_price(&key("SOL/USD"), price(1));
 			assert_eq!(TestBreaker::price_notes(), vec![(BTC, price(101)), (SPARE, price(101))]);
+		});
+	}
+}
+
+mod minimum_position_size {
+	use super::*;
+
+	const MIN: u128 = 1_000;
+
+	fn raise_minimum() {
+		assert_ok!(Segs::set_risk_params(
+			RuntimeOrigin::root(),
+			BTC,
+			RiskParams { min_position_size: MIN, ..risk() }
+		));
+	}
+
+	#[test]
+	fn open_position_fails_below_the_minimum() {
+		new_test_ext(|| {
+			raise_minimum();
+			assert_noop!(
+				Segs::open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, MIN - 1, 1_000),
+				Error::<Test>::PositionBelowMinimum
+			);
+			open(ALICE, Side::Long, MIN, 1_000);
+			// Growing a position that meets the minimum takes any size.
+			open(ALICE, Side::Long, 1, 0);
+			assert_eq!(position(ALICE).size, MIN + 1);
+		});
+	}
+
+	#[test]
+	fn decrease_position_leaves_nothing_or_at_least_the_minimum() {
+		new_test_ext(|| {
+			raise_minimum();
+			open(ALICE, Side::Long, 1_500, 1_000);
+			assert_noop!(
+				Segs::decrease_position(RuntimeOrigin::signed(ALICE), BTC, 501),
+				Error::<Test>::PositionBelowMinimum
+			);
+			assert_ok!(Segs::decrease_position(RuntimeOrigin::signed(ALICE), BTC, 500));
+			assert_eq!(position(ALICE).size, MIN);
+			assert_ok!(Segs::decrease_position(RuntimeOrigin::signed(ALICE), BTC, MIN));
+			assert!(!Positions::<Test>::contains_key(BTC, ALICE));
+		});
+	}
+
+	#[test]
+	fn a_position_under_a_raised_minimum_can_still_close_and_be_liquidated() {
+		new_test_ext(|| {
+			open(ALICE, Side::Long, 500, 100);
+			open(BOB, Side::Long, 500, 50);
+			raise_minimum();
+			assert_noop!(
+				Segs::decrease_position(RuntimeOrigin::signed(ALICE), BTC, 100),
+				Error::<Test>::PositionBelowMinimum
+			);
+			assert_ok!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC));
+			// Bob's 10x long is under maintenance after a 6% fall.
+			TestPrices::set("BTC/USD", price(94));
+			assert_ok!(Segs::liquidate(RuntimeOrigin::signed(KEEPER), BTC, BOB));
+		});
+	}
+}
+
+mod migrations {
+	use super::*;
+	use crate::migrations::v1::{v0, MigrateV0ToV1};
+	use frame_support::traits::{ConstU128, GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+
+	type Migrate = MigrateV0ToV1<Test, ConstU128<250>>;
+
+	/// `segment` as version 0 stored it, its figures taken from the live segment.
+	fn at_v0(segment: SegmentId) -> v0::SegmentInfo<u64> {
+		let now = info(segment);
+		let r = now.risk;
+		v0::SegmentInfo {
+			silo: now.silo,
+			oracle_key: now.oracle_key,
+			risk: v0::RiskParams {
+				initial_margin: r.initial_margin,
+				maintenance_margin: r.maintenance_margin,
+				max_leverage: r.max_leverage,
+				liquidation_fee: r.liquidation_fee,
+				max_open_interest: r.max_open_interest,
+				max_oi_share: r.max_oi_share,
+				max_oracle_age: r.max_oracle_age,
+				funding_rate: r.funding_rate,
+			},
+			long_oi: now.long_oi,
+			short_oi: now.short_oi,
+			funding_index: now.funding_index,
+			funding_updated: now.funding_updated,
+		}
+	}
+
+	/// Both segments, BTC with a position open, rewritten as a chain at version 0 holds them;
+	/// BTC as it was.
+	fn chain_at_v0() -> v0::SegmentInfo<u64> {
+		open(ALICE, Side::Long, 500, 100);
+		let btc = at_v0(BTC);
+		v0::Segments::<Test>::insert(BTC, btc.clone());
+		v0::Segments::<Test>::insert(ETH, at_v0(ETH));
+		StorageVersion::new(0).put::<Segs>();
+		btc
+	}
+
+	#[test]
+	fn v0_to_v1_gives_every_segment_the_minimum_and_changes_nothing_else() {
+		new_test_ext(|| {
+			let old = chain_at_v0();
+			Migrate::on_runtime_upgrade();
+			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(1));
+			assert_eq!(Segs::on_chain_storage_version(), Segs::in_code_storage_version());
+			let now = info(BTC);
+			assert_eq!(now.risk.min_position_size, 250);
+			assert_eq!(now, old.upgraded(250));
+			assert_eq!(info(ETH).risk, RiskParams { min_position_size: 250, ..risk() });
+			// The position under the new minimum still closes.
+			assert_ok!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC));
+		});
+	}
+
+	#[test]
+	fn v0_to_v1_runs_once() {
+		new_test_ext(|| {
+			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(1));
+			let before = info(BTC);
+			Migrate::on_runtime_upgrade();
+			assert_eq!(info(BTC), before);
+		});
+	}
+
+	#[cfg(feature = "try-runtime")]
+	#[test]
+	fn v0_to_v1_passes_its_own_pre_and_post_checks() {
+		new_test_ext(|| {
+			chain_at_v0();
+			assert_ok!(Migrate::try_on_runtime_upgrade(true));
+			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(1));
 		});
 	}
 }

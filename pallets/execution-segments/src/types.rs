@@ -41,11 +41,16 @@ pub struct RiskParams {
 	pub max_oracle_age: Moment,
 	/// Funding per block at full skew (all open interest on one side), paid by the heavier side.
 	pub funding_rate: Perbill,
+	/// The smallest position (notional at entry) the segment keeps: a position is opened at
+	/// least this big and decreased to zero or to at least this, so nobody fills storage with
+	/// dust positions. Above zero.
+	pub min_position_size: Balance,
 }
 
 impl RiskParams {
 	/// Maintenance below initial, a fee inside maintenance, and no zero that would make a
-	/// position impossible or unliquidatable.
+	/// position unliquidatable or let dust positions in. A zero `max_open_interest` is valid:
+	/// it stops new opens, as for a market winding down, while every position can still close.
 	pub fn is_valid(&self) -> bool {
 		!self.maintenance_margin.is_zero()
 			&& self.maintenance_margin < self.initial_margin
@@ -53,6 +58,7 @@ impl RiskParams {
 			&& self.max_leverage >= 1
 			&& !self.max_oi_share.is_zero()
 			&& self.max_oracle_age > 0
+			&& self.min_position_size > 0
 	}
 }
 
@@ -72,6 +78,20 @@ pub struct SegmentInfo<BlockNumber> {
 	pub funding_index: FixedI128,
 	/// The block `funding_index` was last brought up to.
 	pub funding_updated: BlockNumber,
+}
+
+/// A segment's figures as the runtime API shows them: what [`crate::Pallet::summary`]
+/// returns.
+#[derive(Clone, Eq, PartialEq, Debug)]
+pub struct SegmentSummary {
+	/// The one silo that holds the segment's collateral.
+	pub silo: SiloId,
+	/// The oracle feed it trades on.
+	pub oracle_key: OracleKey,
+	/// Open interest (notional at entry) of all longs.
+	pub long_oi: Balance,
+	/// Open interest (notional at entry) of all shorts.
+	pub short_oi: Balance,
 }
 
 /// One trader's position in one segment.

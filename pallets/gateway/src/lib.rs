@@ -25,6 +25,10 @@
 //! transfer on execution), and asks [`SegmentHealth`](segment_interface::SegmentHealth) about both ends before it moves anything.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// Docs cannot drift from the code: a link to an item that is gone fails `cargo doc`.
+#![deny(rustdoc::broken_intra_doc_links)]
+
+extern crate alloc;
 
 pub use pallet::*;
 
@@ -44,7 +48,11 @@ pub mod pallet {
 	use super::*;
 	use alloc::vec::Vec;
 	use codec::{DecodeWithMemTracking, MaxEncodedLen};
-	use frame_support::{pallet_prelude::*, traits::SortedMembers};
+	use frame_support::{
+		defensive,
+		pallet_prelude::*,
+		traits::{DefensiveSaturating, SortedMembers},
+	};
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
 		views::RouteCapacity, window::SlidingWindow, Balance, RouteId, SegmentHealth,
@@ -116,7 +124,12 @@ pub mod pallet {
 		<T as Config>::MaxGuardians,
 	>;
 
+	/// The layout of this pallet's storage. Version 0 is the layout it launched with; the next
+	/// change of layout bumps it and comes with a migration (see `docs/upgrades.md`).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -341,7 +354,10 @@ pub mod pallet {
 		/// Origin: signed. Emits [`Event::TransferRequested`], and [`Event::TransferExecuted`]
 		/// for a small transfer. Errors: [`Error::RouteNotOpen`], [`Error::ZeroAmount`],
 		/// [`Error::ExceedsWindowLimit`], [`Error::RateLimited`], [`Error::RouteEndNotNormal`],
-		/// [`Error::TooManyPending`], and the silos' `InsufficientFreeMargin`.
+		/// [`Error::TooManyPending`], and the silos' `InsufficientFreeMargin` and, for a small
+		/// transfer that moves at once, the silos' errors of a move: the destination's
+		/// `SiloFrozen`, `DepositCapExceeded` or `DepositBelowMinimum`, the source's
+		/// `SiloBelowMinimum`.
 		#[pallet::call_index(3)]
 		#[pallet::weight(
 			T::WeightInfo::request_transfer().max(T::WeightInfo::request_large_transfer())
@@ -358,7 +374,8 @@ pub mod pallet {
 		/// Approve a pending transfer.
 		///
 		/// Origin: signed by a guardian. Emits [`Event::TransferApproved`].
-		/// Errors: [`Error::NotGuardian`], [`Error::UnknownTransfer`], [`Error::AlreadyApproved`].
+		/// Errors: [`Error::NotGuardian`], [`Error::UnknownTransfer`], [`Error::AlreadyApproved`],
+		/// [`Error::ApprovalsFull`].
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::approve_transfer())]
 		pub fn approve_transfer(origin: OriginFor<T>, transfer: TransferId) -> DispatchResult {
@@ -381,7 +398,9 @@ pub mod pallet {
 		///
 		/// Origin: signed (anyone). Emits [`Event::TransferExecuted`]. Errors:
 		/// [`Error::UnknownTransfer`], [`Error::RouteNotOpen`], [`Error::NotEnoughApprovals`],
-		/// [`Error::DelayNotElapsed`], [`Error::RouteEndNotNormal`], [`Error::RateLimited`].
+		/// [`Error::DelayNotElapsed`], [`Error::RouteEndNotNormal`], [`Error::RateLimited`], and
+		/// the silos' errors of a move: the destination's `SiloFrozen`, `DepositCapExceeded` or
+		/// `DepositBelowMinimum`, the source's `SiloBelowMinimum`.
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::execute_transfer())]
 		pub fn execute_transfer(origin: OriginFor<T>, transfer: TransferId) -> DispatchResult {
@@ -445,8 +464,17 @@ pub mod pallet {
 		/// Remove a pending transfer and its count.
 		fn take_pending(transfer: TransferId) -> Result<PendingTransferOf<T>, DispatchError> {
 			let pending = Transfers::<T>::take(transfer).ok_or(Error::<T>::UnknownTransfer)?;
+			// Every pending transfer is counted against its requester (`try_state` checks it), so
+			// the count is at least one here; anything else is a broken invariant, logged.
 			PendingCount::<T>::mutate_exists(&pending.who, |count| {
-				*count = count.map(|c| c.saturating_sub(1)).filter(|c| *c > 0);
+				let left = match *count {
+					Some(n) => n.defensive_saturating_sub(1),
+					None => {
+						defensive!("a pending transfer whose requester has no pending count");
+						0
+					},
+				};
+				*count = Some(left).filter(|n| *n > 0);
 			});
 			Ok(pending)
 		}
@@ -662,5 +690,3 @@ pub mod pallet {
 		}
 	}
 }
-
-extern crate alloc;

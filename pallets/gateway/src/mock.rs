@@ -88,6 +88,9 @@ impl SiloDirectory for TestSilos {
 	fn segment_of(silo: SiloId) -> Option<SegmentId> {
 		world(|w| w.silos.get(&silo).map(|s| s.0))
 	}
+	fn silo_of(segment: SegmentId) -> Option<SiloId> {
+		world(|w| w.silos.iter().find(|(_, s)| s.0 == segment).map(|(silo, _)| *silo))
+	}
 }
 impl SiloTransfers<AccountId> for TestSilos {
 	fn ensure_routable(from: SiloId, to: SiloId) -> DispatchResult {

@@ -26,6 +26,8 @@
 //! the crate graph.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// Docs cannot drift from the code: a link to an item that is gone fails `cargo doc`.
+#![deny(rustdoc::broken_intra_doc_links)]
 
 extern crate alloc;
 
@@ -209,10 +211,13 @@ pub struct SettlementOutcome {
 	pub covered_by_insurance: Balance,
 }
 
-/// Which segment a silo serves. Implemented by collateral silos.
+/// Which segment a silo serves, and which silo backs a segment: one each, both ways.
+/// Implemented by collateral silos.
 pub trait SiloDirectory {
 	/// The segment the silo was created for, or `None` if there is no such silo.
 	fn segment_of(silo: SiloId) -> Option<SegmentId>;
+	/// The silo created for the segment, or `None` if there is none (yet).
+	fn silo_of(segment: SegmentId) -> Option<SiloId>;
 }
 
 /// The silo-side books of one segment's traders. Implemented by collateral silos; used by

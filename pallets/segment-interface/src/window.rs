@@ -38,6 +38,8 @@ impl<N: AtLeast32BitUnsigned + Copy> SlidingWindow<N> {
 			*self = Self { bucket_start: now, current: 0, previous: 0 };
 			return;
 		}
+		// `bucket_start` is never after `now` (the gateway's and the breaker's `try_state` check
+		// it); were it, the bucket would count as just begun.
 		let elapsed = now.saturating_sub(self.bucket_start);
 		if elapsed < length {
 			return;

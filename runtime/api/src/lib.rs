@@ -5,6 +5,8 @@
 //! as JSON, and `@polkadot/api` can call them as `api.call.segmentsApi.*`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// Docs cannot drift from the code: a link to an item that is gone fails `cargo doc`.
+#![deny(rustdoc::broken_intra_doc_links)]
 
 extern crate alloc;
 

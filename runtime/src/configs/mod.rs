@@ -17,7 +17,7 @@ use frame_system::{
 };
 use pallet_circuit_breaker::Thresholds;
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
-use segment_interface::{OracleKey, Price, PriceFeed, PricePoint};
+use segment_interface::{OracleKey, Price, PriceFeed, PricePoint, SiloDirectory};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::{traits::One, Perbill, Permill};
 use sp_version::RuntimeVersion;
@@ -328,12 +328,12 @@ pub type GuardianOrSudo = frame_support::traits::EitherOfDiverse<
 
 /// The segments the breaker guards: every execution segment, and every segment a silo was
 /// created for, since a silo may take liquidity before its segment is created and its flows
-/// are watched from the first one.
+/// are watched from the first one. Both pallets are asked through their interfaces.
 pub struct GuardedSegments;
 impl frame_support::traits::Contains<crate::SegmentId> for GuardedSegments {
 	fn contains(segment: &crate::SegmentId) -> bool {
 		<ExecutionSegments as frame_support::traits::Contains<crate::SegmentId>>::contains(segment)
-			|| pallet_collateral_silos::SiloOfSegment::<Runtime>::contains_key(segment)
+			|| <CollateralSilos as SiloDirectory>::silo_of(*segment).is_some()
 	}
 }
 

@@ -1,0 +1,255 @@
+//! A runtime upgrade on a chain full of state, taken the way a node takes it: the first block
+//! after new code sees a newer spec version than `LastRuntimeUpgrade` records, and `Executive`
+//! runs every migration in `Migrations` and every pallet's upgrade hook before anything else.
+//!
+//! The chain is rewound to the storage layout Bulkhead launched with (every pallet at storage
+//! version 0: silos without a minimum deposit, segments without a minimum position size), as a
+//! chain started from that runtime holds it, and then upgraded. With the `try-runtime` feature
+//! the same upgrade also runs through `Executive::try_runtime_upgrade`: each migration's own
+//! pre- and post-checks, every pallet's storage version against its code, and every pallet's
+//! `try_state`.
+
+mod common;
+
+use bulkhead_runtime::{
+	genesis_config_presets::{demo_route, MIN_DEPOSIT, MIN_POSITION_SIZE},
+	CircuitBreaker, CollateralSilos, ExecutionSegments, Gateway, Runtime, System, VERSION,
+};
+use common::{
+	chain::{begin_block, next_block_after},
+	*,
+};
+use frame_support::{
+	assert_ok,
+	traits::{GetStorageVersion, PalletInfoAccess, StorageVersion},
+};
+use pallet_collateral_silos::migrations::v1::v0 as silos_v0;
+use pallet_execution_segments::{migrations::v1::v0 as segments_v0, Side};
+use std::collections::BTreeMap;
+
+/// Every kind of state a user can create: positions in all three segments, LP shares beside
+/// Alice's, free and locked margin, a large gateway transfer waiting with one approval of two,
+/// and a breaker a guardian tripped.
+fn busy_chain() -> sp_io::TestExternalities {
+	let mut ext = new_ext();
+	ext.execute_with(|| {
+		feed_genesis_prices();
+		for (who, segment, side) in
+			[(bob(), BTC, Side::Long), (charlie(), ETH, Side::Short), (dave(), DOT, Side::Long)]
+		{
+			assert_ok!(CollateralSilos::deposit_margin(signed(&who), segment, usdc(5_000)));
+			assert_ok!(ExecutionSegments::open_position(
+				signed(&who),
+				segment,
+				side,
+				usdc(10_000),
+				usdc(1_000)
+			));
+		}
+		assert_ok!(CollateralSilos::provide_liquidity(signed(&eve()), BTC, usdc(50_000)));
+		assert_ok!(CollateralSilos::deposit_margin(signed(&ferdie()), BTC, usdc(30_000)));
+		let route = pallet_gateway::RouteByEnds::<Runtime>::get(BTC, ETH).expect("demo route");
+		assert!(usdc(20_000) >= demo_route().large_transfer);
+		let transfer = pallet_gateway::NextTransferId::<Runtime>::get();
+		assert_ok!(Gateway::request_transfer(signed(&ferdie()), route, usdc(20_000)));
+		assert_ok!(Gateway::approve_transfer(signed(&alice()), transfer));
+		assert_ok!(CircuitBreaker::trip(signed(&charlie()), DOT));
+		check_invariants();
+	});
+	ext
+}
+
+/// The storage prefixes of the pallets whose state a user creates.
+fn pallet_prefixes() -> Vec<(&'static str, [u8; 16])> {
+	[
+		CollateralSilos::name(),
+		ExecutionSegments::name(),
+		Gateway::name(),
+		CircuitBreaker::name(),
+		bulkhead_runtime::Assets::name(),
+	]
+	.into_iter()
+	.map(|name| (name, sp_io::hashing::twox_128(name.as_bytes())))
+	.collect()
+}
+
+/// Every key and value under those pallets' prefixes.
+fn user_state() -> BTreeMap<Vec<u8>, Vec<u8>> {
+	let mut state = BTreeMap::new();
+	for (_, prefix) in pallet_prefixes() {
+		let mut key = prefix.to_vec();
+		while let Some(next) = sp_io::storage::next_key(&key).filter(|k| k.starts_with(&prefix)) {
+			let value = sp_io::storage::get(&next).expect("a key next_key returned has a value");
+			state.insert(next.clone(), value.to_vec());
+			key = next;
+		}
+	}
+	state
+}
+
+/// Rewrite silos and segments in the layout of storage version 0, set every Bulkhead pallet's
+/// storage version to 0, and record the launch spec (100) as the last upgrade: the chain as
+/// the launch runtime left it.
+fn rewind_to_launch_layout() {
+	for (silo, info) in pallet_collateral_silos::Silos::<Runtime>::iter().collect::<Vec<_>>() {
+		let pallet_collateral_silos::SiloInfo {
+			asset,
+			segment,
+			status,
+			deposit_cap,
+			books,
+			bad_debt,
+			..
+		} = info;
+		silos_v0::Silos::<Runtime>::insert(
+			silo,
+			silos_v0::SiloInfo { asset, segment, status, deposit_cap, books, bad_debt },
+		);
+	}
+	for (id, info) in pallet_execution_segments::Segments::<Runtime>::iter().collect::<Vec<_>>() {
+		let r = info.risk;
+		segments_v0::Segments::<Runtime>::insert(
+			id,
+			segments_v0::SegmentInfo {
+				silo: info.silo,
+				oracle_key: info.oracle_key,
+				risk: segments_v0::RiskParams {
+					initial_margin: r.initial_margin,
+					maintenance_margin: r.maintenance_margin,
+					max_leverage: r.max_leverage,
+					liquidation_fee: r.liquidation_fee,
+					max_open_interest: r.max_open_interest,
+					max_oi_share: r.max_oi_share,
+					max_oracle_age: r.max_oracle_age,
+					funding_rate: r.funding_rate,
+				},
+				long_oi: info.long_oi,
+				short_oi: info.short_oi,
+				funding_index: info.funding_index,
+				funding_updated: info.funding_updated,
+			},
+		);
+	}
+	StorageVersion::new(0).put::<CollateralSilos>();
+	StorageVersion::new(0).put::<ExecutionSegments>();
+	StorageVersion::new(0).put::<Gateway>();
+	StorageVersion::new(0).put::<CircuitBreaker>();
+	let mut launch = VERSION;
+	launch.spec_version = 100;
+	frame_system::LastRuntimeUpgrade::<Runtime>::put(frame_system::LastRuntimeUpgradeInfo::from(
+		launch,
+	));
+}
+
+/// Each Bulkhead pallet's storage version on chain, beside the version of its code.
+fn storage_versions() -> Vec<(StorageVersion, StorageVersion)> {
+	vec![
+		(CollateralSilos::on_chain_storage_version(), CollateralSilos::in_code_storage_version()),
+		(
+			ExecutionSegments::on_chain_storage_version(),
+			ExecutionSegments::in_code_storage_version(),
+		),
+		(Gateway::on_chain_storage_version(), Gateway::in_code_storage_version()),
+		(CircuitBreaker::on_chain_storage_version(), CircuitBreaker::in_code_storage_version()),
+	]
+}
+
+#[test]
+fn the_runtime_is_newer_than_the_launch_layout() {
+	const { assert!(VERSION.spec_version > 100, "a storage change needs a higher spec version") };
+	new_ext().execute_with(|| {
+		assert!(storage_versions().iter().all(|(on_chain, in_code)| on_chain == in_code));
+		assert_eq!(CollateralSilos::in_code_storage_version(), StorageVersion::new(1));
+		assert_eq!(ExecutionSegments::in_code_storage_version(), StorageVersion::new(1));
+	});
+}
+
+#[test]
+fn the_first_block_after_an_upgrade_migrates_and_every_item_survives() {
+	busy_chain().execute_with(|| {
+		let before = user_state();
+		rewind_to_launch_layout();
+		assert_ne!(user_state(), before, "the launch layout differs");
+
+		let n = System::block_number();
+		begin_block(n + 1, System::parent_hash());
+
+		// The migrations gave every silo and segment the minimums the demo genesis has, so the
+		// state is the one a chain built by this runtime holds, to the byte.
+		for (silo, info) in pallet_collateral_silos::Silos::<Runtime>::iter() {
+			assert_eq!(info.min_deposit, MIN_DEPOSIT, "silo {silo}");
+		}
+		for (segment, info) in pallet_execution_segments::Segments::<Runtime>::iter() {
+			assert_eq!(info.risk.min_position_size, MIN_POSITION_SIZE, "segment {segment}");
+		}
+		let after = user_state();
+		for (name, prefix) in pallet_prefixes() {
+			let under = |state: &BTreeMap<Vec<u8>, Vec<u8>>| {
+				state.iter().filter(|(k, _)| k.starts_with(&prefix)).count()
+			};
+			assert_eq!(under(&after), under(&before), "{name}: items added or lost");
+		}
+		assert!(after == before, "an item changed in the upgrade");
+		assert!(storage_versions().iter().all(|(on_chain, in_code)| on_chain == in_code));
+		assert_eq!(
+			frame_system::LastRuntimeUpgrade::<Runtime>::get().map(|v| v.spec_version.0),
+			Some(VERSION.spec_version)
+		);
+		check_invariants();
+
+		// And the chain goes on trading: Bob closes, the pending transfer completes.
+		assert_ok!(ExecutionSegments::close_position(signed(&bob()), BTC));
+		let transfer = pallet_gateway::NextTransferId::<Runtime>::get() - 1;
+		assert_ok!(Gateway::approve_transfer(signed(&bob()), transfer));
+		// Blocks go on through `Executive`, as the upgrade's block did.
+		next_block_after(demo_route().delay);
+		assert_ok!(Gateway::execute_transfer(signed(&ferdie()), transfer));
+		check_invariants();
+	});
+}
+
+#[test]
+fn a_chain_already_at_the_new_layout_is_left_alone() {
+	busy_chain().execute_with(|| {
+		let before = user_state();
+		let mut older = VERSION;
+		older.spec_version -= 1;
+		frame_system::LastRuntimeUpgrade::<Runtime>::put(
+			frame_system::LastRuntimeUpgradeInfo::from(older),
+		);
+		begin_block(System::block_number() + 1, System::parent_hash());
+		assert!(user_state() == before, "a migration ran twice");
+		check_invariants();
+	});
+}
+
+/// `try-runtime`'s own checks, as `try-runtime-cli on-runtime-upgrade` runs them against a
+/// live chain's state: every migration's pre- and post-upgrade checks, every pallet's storage
+/// version against its code, and every pallet's `try_state`.
+#[cfg(feature = "try-runtime")]
+#[test]
+fn try_runtime_checks_pass_on_the_upgrade_from_the_launch_layout() {
+	use frame_try_runtime::UpgradeCheckSelect;
+	busy_chain().execute_with(|| {
+		rewind_to_launch_layout();
+		let weight = bulkhead_runtime::Executive::try_runtime_upgrade(UpgradeCheckSelect::All)
+			.expect("every migration's checks and every pallet's try_state pass");
+		assert!(weight.ref_time() > 0, "the migrations did work");
+		assert!(storage_versions().iter().all(|(on_chain, in_code)| on_chain == in_code));
+		check_invariants();
+	});
+}
+
+/// Without the migrations the upgrade is refused by `try-runtime`: the check that would stop
+/// a release that forgot one.
+#[cfg(feature = "try-runtime")]
+#[test]
+fn try_runtime_refuses_an_upgrade_that_leaves_a_pallet_behind() {
+	use frame_support::traits::OnRuntimeUpgrade;
+	busy_chain().execute_with(|| {
+		rewind_to_launch_layout();
+		// The pallets' own hooks alone, without `Migrations`: the storage versions stay at 0.
+		let checked = bulkhead_runtime::AllPalletsWithSystem::try_on_runtime_upgrade(true);
+		assert!(checked.is_err(), "a pallet left at version 0 must fail the checks");
+	});
+}
