@@ -1,0 +1,217 @@
+// End-to-end: docs/polkadot-js.md, followed exactly as written, in order, on a fresh
+// `bulkhead-node --dev --tmp`. Each step first checks that its heading and every call it
+// submits are on the page as quoted here, then submits those calls and asserts the events,
+// errors and storage the page names. A change to the page or to the chain that makes them
+// disagree fails here.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { connect, devAccounts, fixedPrice, findEvent, oracleKey, send } from '../scripts/lib/chain.js';
+import { rpc, startNode } from './harness.js';
+
+const USDC = 10n ** 6n;
+const page = readFileSync(new URL('../docs/polkadot-js.md', import.meta.url), 'utf8');
+
+/** Fail unless the walkthrough page says `text`, word for word. */
+function onPage(...texts) {
+  for (const text of texts) assert.ok(page.includes(text), `docs/polkadot-js.md no longer says: ${text}`);
+}
+
+let node;
+let api;
+let who;
+
+/** Submit `tx` as `signer` and expect it to fail with `error` (`Pallet.Error` or a kind). */
+async function fails(tx, signer, error) {
+  await assert.rejects(send(api, tx, signer), (e) => e.message === error);
+}
+
+const margin = async (silo, account) => (await api.query.collateralSilos.margins(silo, account.address)).toJSON();
+const status = async (segment) => (await api.call.segmentsApi.segmentHealth(segment)).unwrap().status.toString();
+
+describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
+  before(async () => {
+    node = await startNode(['--dev', '--tmp'], { name: 'walkthrough' });
+    api = await connect(node.url);
+    who = await devAccounts();
+  });
+
+  after(async () => {
+    await api?.disconnect();
+    await node?.stop();
+  });
+
+  test('0. what is there from genesis, block #0', async () => {
+    onPage('## 0. Start the chain and connect', 'What is there from genesis, block #0');
+    assert.equal((await api.rpc.chain.getHeader()).number.toNumber(), 0, 'no block before the first transaction');
+    const meta = await api.query.assets.metadata(1);
+    assert.equal(meta.symbol.toUtf8(), 'USDC');
+    assert.equal(meta.decimals.toNumber(), 6);
+    for (const name of ['alice', 'bob', 'charlie', 'dave', 'eve', 'ferdie']) {
+      const held = (await api.query.assets.account(1, who[name].address)).unwrap().balance.toBigInt();
+      assert.equal(held, 1_000_000n * USDC, name);
+    }
+    for (const [id, key] of [[1, 'BTC/USD'], [2, 'ETH/USD'], [3, 'DOT/USD']]) {
+      const segment = (await api.query.executionSegments.segments(id)).unwrap();
+      assert.equal(segment.oracleKey.toUtf8(), key);
+      assert.equal(segment.risk.maxLeverage.toNumber(), 10);
+      assert.equal(segment.risk.minPositionSize.toBigInt(), 100n * USDC);
+      const silo = (await api.query.collateralSilos.silos(id)).unwrap();
+      assert.equal(silo.segment.toNumber(), id);
+      assert.equal(silo.books.lpLiquidity.toBigInt(), 2_000_000n * USDC);
+      assert.equal(silo.books.insurance.toBigInt(), 100_000n * USDC);
+      assert.equal(silo.minDeposit.toBigInt(), 10n * USDC);
+    }
+    for (const [key, price] of [['BTC/USD', 60000], ['ETH/USD', 3000], ['DOT/USD', 5]]) {
+      const value = (await api.query.oracle.values(oracleKey(key))).unwrap();
+      assert.equal(value.value.toBigInt(), fixedPrice(price));
+      assert.equal(value.timestamp.toNumber(), 0, 'genesis prices are stale');
+    }
+    const trio = [who.alice.address, who.bob.address, who.charlie.address].sort();
+    assert.deepEqual((await api.query.oracleOperators.members()).map(String).sort(), trio);
+    assert.deepEqual((await api.query.guardians.members()).map(String).sort(), trio);
+    assert.equal((await api.query.gateway.approvalThreshold()).unwrap().toNumber(), 2);
+    for (const [id, from, to] of [[0, 1, 2], [1, 2, 1]]) {
+      const route = (await api.query.gateway.routes(id)).unwrap();
+      assert.deepEqual([route.from.toNumber(), route.to.toNumber()], [from, to]);
+      assert.equal(route.limits.windowLimit.toBigInt(), 100_000n * USDC);
+      assert.equal(route.limits.largeTransfer.toBigInt(), 10_000n * USDC);
+      assert.equal(route.limits.delay.toNumber(), 10);
+    }
+    assert.equal((await api.query.sudo.key()).unwrap().toString(), who.alice.address);
+  });
+
+  test('1. feed fresh prices (Alice, an oracle operator)', async () => {
+    onPage('## 1. Feed fresh prices (Alice, an oracle operator)', '`oracle.feedValues(values)` with three items',
+      '| `BTC/USD` | `60000000000000000000000` |', '| `ETH/USD` | `3000000000000000000000` |', '| `DOT/USD` | `5000000000000000000` |');
+    const values = [
+      [oracleKey('BTC/USD'), 60000000000000000000000n],
+      [oracleKey('ETH/USD'), 3000000000000000000000n],
+      [oracleKey('DOT/USD'), 5000000000000000000n],
+    ];
+    const { events } = await send(api, api.tx.oracle.feedValues(values), who.alice);
+    assert.ok(findEvent(events, 'oracle', 'NewFeedData'));
+  });
+
+  test('2. deposit margin (Bob), and the minimum deposit (Dave)', async () => {
+    onPage('## 2. Deposit margin (Bob)', '`collateralSilos.depositMargin(silo: 2, amount: 10000000000)`',
+      'collateralSilos.margins(2, Bob)** now shows `free: 10000000000`',
+      "Dave's `collateralSilos.depositMargin(silo: 2, amount: 5000000)`", '`collateralSilos.DepositBelowMinimum`');
+    const { events } = await send(api, api.tx.collateralSilos.depositMargin(2, 10000000000n), who.bob);
+    assert.ok(findEvent(events, 'collateralSilos', 'MarginDeposited'));
+    assert.equal(BigInt((await margin(2, who.bob)).free), 10000000000n);
+    await fails(api.tx.collateralSilos.depositMargin(2, 5000000n), who.dave, 'collateralSilos.DepositBelowMinimum');
+    const daveKey = api.query.collateralSilos.margins.key(2, who.dave.address);
+    assert.equal(await rpc(node.port, 'state_getStorage', [daveKey]), null, 'no account opened for Dave');
+  });
+
+  test('3. open a position (Bob)', async () => {
+    onPage('## 3. Open a position (Bob)',
+      '`executionSegments.openPosition(segment: 2, side: Long, size: 30000000000, margin: 5000000000)`',
+      '`openPosition(2, Long, 200000000000, 1000000000)`', '`executionSegments.LeverageTooHigh`',
+      'Dave deposits the minimum, `depositMargin(2, 10000000)`', 'his `openPosition(2, Long, 50000000, 5000000)`',
+      '`executionSegments.PositionBelowMinimum`');
+    const { events } = await send(api, api.tx.executionSegments.openPosition(2, 'Long', 30000000000n, 5000000000n), who.bob);
+    const opened = findEvent(events, 'executionSegments', 'PositionOpened');
+    assert.equal(opened.data.entryPrice.toBigInt(), fixedPrice(3000));
+    assert.ok((await api.query.executionSegments.positions(2, who.bob.address)).isSome);
+    const m = await margin(2, who.bob);
+    assert.deepEqual([BigInt(m.locked), BigInt(m.free)], [5000n * USDC, 5000n * USDC]);
+    await fails(api.tx.executionSegments.openPosition(2, 'Long', 200000000000n, 1000000000n), who.bob, 'executionSegments.LeverageTooHigh');
+    assert.equal((await api.query.executionSegments.positions(2, who.bob.address)).unwrap().size_.toBigInt(), 30000000000n);
+    await send(api, api.tx.collateralSilos.depositMargin(2, 10000000n), who.dave);
+    await fails(api.tx.executionSegments.openPosition(2, 'Long', 50000000n, 5000000n), who.dave, 'executionSegments.PositionBelowMinimum');
+    assert.ok((await api.query.executionSegments.positions(2, who.dave.address)).isNone);
+  });
+
+  test('4. call the runtime API, and the same through JSON-RPC', async () => {
+    onPage('## 4. Call the runtime API', '`segments()` → `[1, 2, 3]`', '`segmentHealth(2)` → status `Normal`',
+      '`position(2, Bob)`', '`blastRadius(1)`', '`liquidatable(3, 10)`', '"method":"segments_health","params":[2]');
+    assert.deepEqual((await api.call.segmentsApi.segments()).toJSON(), [1, 2, 3]);
+    const health = (await api.call.segmentsApi.segmentHealth(2)).unwrap();
+    assert.equal(health.status.toString(), 'Normal');
+    assert.equal(health.longOpenInterest.toBigInt(), 30000000000n);
+    const position = (await api.call.segmentsApi.position(2, who.bob.address)).unwrap();
+    assert.equal(position.side.toString(), 'Long');
+    assert.equal(position.liquidatable.isTrue, false);
+    const radius = (await api.call.segmentsApi.blastRadius(1)).unwrap();
+    assert.equal(radius.valueAtRisk.toBigInt(), 2_100_000n * USDC);
+    assert.ok(radius.contagionBound.toBigInt() <= 100_000n * USDC);
+    assert.deepEqual((await api.call.segmentsApi.liquidatable(3, 10)).toJSON(), []);
+    const viaRpc = await rpc(node.port, 'segments_health', [2]);
+    assert.equal(viaRpc.status, 'Normal');
+  });
+
+  test('5. watch a liquidation (Charlie, then a keeper)', async () => {
+    onPage('## 5. Watch a liquidation (Charlie, then a keeper)', '`collateralSilos.depositMargin(3, 1000000000)`',
+      '`executionSegments.openPosition(3, Short, 9000000000, 1000000000)`',
+      '`oracle.feedValues([[DOT/USD, 5500000000000000000]])`', '`executionSegments.liquidate(3, Charlie)` as Eve',
+      '`executionSegments.PositionLiquidated`');
+    await send(api, api.tx.collateralSilos.depositMargin(3, 1000000000n), who.charlie);
+    await send(api, api.tx.executionSegments.openPosition(3, 'Short', 9000000000n, 1000000000n), who.charlie);
+    const feed = await send(api, api.tx.oracle.feedValues([[oracleKey('DOT/USD'), 5500000000000000000n]]), who.alice);
+    assert.equal(findEvent(feed.events, 'circuitBreaker', 'Tripped'), undefined, 'exactly +10% does not trip');
+    assert.deepEqual((await api.call.segmentsApi.liquidatable(3, 10)).toJSON(), [who.charlie.address]);
+    const view = (await api.call.segmentsApi.position(3, who.charlie.address)).unwrap();
+    assert.equal(view.liquidatable.isTrue, true);
+    assert.ok(view.marginRatio.unwrap().toBigInt() < 5n * 10n ** 16n, 'margin ratio under 5%');
+    const { events } = await send(api, api.tx.executionSegments.liquidate(3, who.charlie.address), who.eve);
+    const liquidated = findEvent(events, 'executionSegments', 'PositionLiquidated');
+    assert.equal(liquidated.data.liquidator.toString(), who.eve.address);
+    assert.ok(liquidated.data.fee.toBigInt() > 0n);
+  });
+
+  test('6. watch a breaker trip, by the oracle and by a guardian, and reset both', async () => {
+    onPage('## 6. Watch a breaker trip', 'Alice feeds `ETH/USD` at `4000000000000000000000` (+33%)',
+      '`circuitBreaker.Tripped { segment: 2, reason: OracleMove }`', '`executionSegments.SegmentSevered`',
+      'Charlie submits `circuitBreaker.trip(1)` → `Tripped { reason: Manual }`',
+      "Bob's `circuitBreaker.reset(1)` fails with `BadOrigin`", '`sudo.sudo(circuitBreaker.reset(1))`',
+      '`sudo.sudo(circuitBreaker.reset(2))`');
+    const feed = await send(api, api.tx.oracle.feedValues([[oracleKey('ETH/USD'), 4000000000000000000000n]]), who.alice);
+    const tripped = findEvent(feed.events, 'circuitBreaker', 'Tripped');
+    assert.deepEqual([tripped.data.segment.toNumber(), tripped.data.reason.toString()], [2, 'OracleMove']);
+    assert.equal(await status(2), 'Severed');
+    await fails(api.tx.executionSegments.openPosition(2, 'Long', 1000000000n, 1000000000n), who.bob, 'executionSegments.SegmentSevered');
+    assert.equal(await status(1), 'Normal');
+    assert.equal(await status(3), 'Normal');
+
+    const manual = await send(api, api.tx.circuitBreaker.trip(1), who.charlie);
+    assert.equal(findEvent(manual.events, 'circuitBreaker', 'Tripped').data.reason.toString(), 'Manual');
+    await fails(api.tx.circuitBreaker.reset(1), who.bob, 'BadOrigin');
+    for (const segment of [1, 2]) {
+      const { events } = await send(api, api.tx.sudo.sudo(api.tx.circuitBreaker.reset(segment)), who.alice);
+      assert.equal(findEvent(events, 'circuitBreaker', 'Reset').data.segment.toNumber(), segment);
+      assert.equal(await status(segment), 'Normal');
+    }
+  });
+
+  test('7. approve a gateway transfer (Ferdie, then two guardians)', async () => {
+    onPage('## 7. Approve a gateway transfer (Ferdie, then two guardians)', '`collateralSilos.depositMargin(1, 50000000000)`',
+      '`gateway.requestTransfer(route: 0, amount: 20000000000)`', '`gateway.NotEnoughApprovals`', '`gateway.NotGuardian`',
+      '`gateway.approveTransfer(transfer)` → `gateway.TransferApproved`', '`gateway.DelayNotElapsed`',
+      '`gateway.TransferExecuted`: `margins(2, Ferdie).free` is 20,000 USDC, `margins(1, Ferdie)`\n   30,000');
+    await send(api, api.tx.collateralSilos.depositMargin(1, 50000000000n), who.ferdie);
+    const request = await send(api, api.tx.gateway.requestTransfer(0, 20000000000n), who.ferdie);
+    const requested = findEvent(request.events, 'gateway', 'TransferRequested');
+    assert.equal(requested.data.needsApproval.isTrue, true);
+    const transfer = requested.data.transfer.toBigInt();
+    const executableAt = requested.data.executableAt.toNumber();
+    assert.equal(BigInt((await margin(1, who.ferdie)).escrowed), 20000n * USDC);
+
+    await fails(api.tx.gateway.executeTransfer(transfer), who.ferdie, 'gateway.NotEnoughApprovals');
+    await fails(api.tx.gateway.approveTransfer(transfer), who.ferdie, 'gateway.NotGuardian');
+    for (const [guardian, count] of [[who.alice, 1], [who.bob, 2]]) {
+      const { events } = await send(api, api.tx.gateway.approveTransfer(transfer), guardian);
+      assert.equal(findEvent(events, 'gateway', 'TransferApproved').data.approvals.toNumber(), count);
+    }
+    await fails(api.tx.gateway.executeTransfer(transfer), who.ferdie, 'gateway.DelayNotElapsed');
+    while ((await api.rpc.chain.getHeader()).number.toNumber() + 1 < executableAt) {
+      await rpc(node.port, 'engine_createBlock', [true, true, null]);
+    }
+    const { events } = await send(api, api.tx.gateway.executeTransfer(transfer), who.ferdie);
+    assert.ok(findEvent(events, 'gateway', 'TransferExecuted'));
+    assert.equal(BigInt((await margin(2, who.ferdie)).free), 20000n * USDC);
+    assert.equal(BigInt((await margin(1, who.ferdie)).free), 30000n * USDC);
+  });
+});
