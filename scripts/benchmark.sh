@@ -3,11 +3,13 @@
 #   - pallets/*/src/weights.rs for the four Bulkhead pallets (their `WeightInfo` trait, with
 #     the template in scripts/weights/pallet-weights.hbs);
 #   - runtime/src/weights/<pallet>.rs for the Substrate pallets the runtime configures and whose
-#     benchmarks run in it. Two do not: pallet-assets (its benchmarks create assets through
-#     `CreateOrigin`, which this runtime closes: collateral is created by root) and
+#     benchmarks run in it. Four do not: pallet-assets (its benchmarks create assets through
+#     `CreateOrigin`, which this runtime closes: collateral is created by root),
 #     pallet-membership (its benchmarks expect a prime member to reach `MembershipChanged`,
-#     which this runtime does not wire). Those two keep the weights their crates ship, measured
-#     by Parity on its reference hardware.
+#     which this runtime does not wire), pallet-transaction-payment and pallet-grandpa. The
+#     first three keep the weights their crates ship, measured by Parity on its reference
+#     hardware; GRANDPA's are zero (`WeightInfo = ()`): its only calls report equivocations,
+#     which this runtime does not accept (`KeyOwnerProof = Void`).
 # Every benchmark runs in the real runtime (`--chain dev`, wasm, compiled), so a Bulkhead call's
 # weight includes the silo accounting and breaker checks it causes. The raw results land in
 # $CARGO_TARGET_DIR/benchmarks/*.json, which scripts/performance-report.sh reads.

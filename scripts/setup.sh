@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing Bulkhead needs and this machine lacks; safe to run again.
 #
-# - Debian's clang: the C parts of wasm runtime builds (secp256k1 for wasm32). Nothing else in
-#   Bulkhead compiles C or C++: no RocksDB (the node stores blocks in ParityDB).
+# - Debian's clang: the C parts of wasm runtime builds (secp256k1 for wasm32). No RocksDB is
+#   built (the node stores blocks in ParityDB); the C and C++ that crates still compile with the
+#   system's cc (binaryen, zstd, lz4, ring) need nothing more.
 # - Debian's protobuf-compiler: protoc, for the networking crates.
 # - rustup's wasm32v1-none target and rust-src: the wasm runtime.
 # - The JavaScript packages of the keeper and the end-to-end tests, at the versions in

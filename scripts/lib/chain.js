@@ -1,4 +1,4 @@
-// Small helpers over @polkadot/api shared by the keeper, the feeder and the end-to-end tests.
+// Small helpers over @polkadot/api shared by the keeper, the load tool and the end-to-end tests.
 
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
