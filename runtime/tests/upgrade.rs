@@ -87,49 +87,19 @@ fn user_state() -> BTreeMap<Vec<u8>, Vec<u8>> {
 	state
 }
 
-/// Rewrite silos and segments in the layout of storage version 0, set every Bulkhead pallet's
-/// storage version to 0, and record the launch spec (100) as the last upgrade: the chain as
-/// the launch runtime left it.
+/// Rewrite silos and segments in the layout of storage version 0 (with an LP entry left at
+/// zero, as version 0 left one behind an LP who withdrew everything), set every Bulkhead
+/// pallet's storage version to 0, and record the launch spec (100) as the last upgrade: the
+/// chain as the launch runtime left it.
 fn rewind_to_launch_layout() {
 	for (silo, info) in pallet_collateral_silos::Silos::<Runtime>::iter().collect::<Vec<_>>() {
-		let pallet_collateral_silos::SiloInfo {
-			asset,
-			segment,
-			status,
-			deposit_cap,
-			books,
-			bad_debt,
-			..
-		} = info;
-		silos_v0::Silos::<Runtime>::insert(
-			silo,
-			silos_v0::SiloInfo { asset, segment, status, deposit_cap, books, bad_debt },
-		);
+		silos_v0::Silos::<Runtime>::insert(silo, silos_v0::SiloInfo::from(info));
 	}
 	for (id, info) in pallet_execution_segments::Segments::<Runtime>::iter().collect::<Vec<_>>() {
-		let r = info.risk;
-		segments_v0::Segments::<Runtime>::insert(
-			id,
-			segments_v0::SegmentInfo {
-				silo: info.silo,
-				oracle_key: info.oracle_key,
-				risk: segments_v0::RiskParams {
-					initial_margin: r.initial_margin,
-					maintenance_margin: r.maintenance_margin,
-					max_leverage: r.max_leverage,
-					liquidation_fee: r.liquidation_fee,
-					max_open_interest: r.max_open_interest,
-					max_oi_share: r.max_oi_share,
-					max_oracle_age: r.max_oracle_age,
-					funding_rate: r.funding_rate,
-				},
-				long_oi: info.long_oi,
-				short_oi: info.short_oi,
-				funding_index: info.funding_index,
-				funding_updated: info.funding_updated,
-			},
-		);
+		segments_v0::Segments::<Runtime>::insert(id, segments_v0::SegmentInfo::from(info));
 	}
+	// Version 0 kept a zero entry for an LP who had withdrawn everything.
+	pallet_collateral_silos::LpShares::<Runtime>::insert(BTC, ferdie(), 0);
 	StorageVersion::new(0).put::<CollateralSilos>();
 	StorageVersion::new(0).put::<ExecutionSegments>();
 	StorageVersion::new(0).put::<Gateway>();

@@ -253,9 +253,9 @@ pub mod pallet {
 		/// the silo's minimum deposit: an account starts with at least the minimum, so nobody
 		/// fills storage with dust. Top-ups of an existing account may be any size.
 		DepositBelowMinimum,
-		/// The withdrawal or outgoing transfer would leave less than the silo's minimum deposit
-		/// behind (free margin with nothing locked or escrowed, or an LP's stake): take
-		/// everything, or leave at least the minimum.
+		/// The withdrawal, or the escrow of an outgoing transfer, would leave less than the silo's
+		/// minimum deposit behind (free margin with no position behind the account, or an LP's
+		/// stake): take everything, or leave at least the minimum.
 		RemainderBelowMinimum,
 	}
 
@@ -630,7 +630,7 @@ pub mod pallet {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
 			let info = Self::silo(silo)?;
 			let value_before = Self::value(silo, &info);
-			Self::debit(silo, who, amount, Bucket::Free, info.min_deposit)?;
+			Self::take_free(silo, &info, who, amount, None)?;
 			Self::push(silo, &info, who, amount, value_before)?;
 			Self::deposit_event(Event::MarginWithdrawn { silo, who: who.clone(), amount });
 			Ok(())
@@ -716,19 +716,40 @@ pub mod pallet {
 			})
 		}
 
-		/// Take `amount` out of one of `who`'s margin buckets as it leaves the silo, unless that
-		/// leaves dust: free margin under `minimum` with nothing locked or escrowed beside it.
+		/// Take `amount` out of one of `who`'s margin buckets.
 		fn debit(
 			silo: SiloId,
 			who: &T::AccountId,
 			amount: Balance,
 			bucket: Bucket,
-			minimum: Balance,
 		) -> DispatchResult {
 			Self::mutate_margin(silo, who, |m| {
 				let held = bucket.of(m);
 				*held = held.checked_sub(amount).ok_or(bucket.shortfall::<T>())?;
-				ensure!(!m.is_dust(minimum), Error::<T>::RemainderBelowMinimum);
+				Ok(())
+			})
+		}
+
+		/// Take `amount` of `who`'s free margin in `silo` (described by `info`) out of the silo
+		/// (`to` is `None`) or into another bucket, unless that leaves dust behind: free margin
+		/// under the silo's minimum with no position behind the account. A withdrawal and a
+		/// transfer's escrow take this path; a settlement, a liquidator's reward and a returned
+		/// escrow do not (they follow a deposit that met the minimum, and must never fail on it).
+		fn take_free(
+			silo: SiloId,
+			info: &SiloInfo<AssetIdOf<T>>,
+			who: &T::AccountId,
+			amount: Balance,
+			to: Option<Bucket>,
+		) -> DispatchResult {
+			ensure!(amount > 0, Error::<T>::ZeroAmount);
+			Self::mutate_margin(silo, who, |m| {
+				m.free = m.free.checked_sub(amount).ok_or(Error::<T>::InsufficientFreeMargin)?;
+				if let Some(bucket) = to {
+					let held = bucket.of(m);
+					*held = held.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+				}
+				ensure!(!m.is_dust(info.min_deposit), Error::<T>::RemainderBelowMinimum);
 				Ok(())
 			})
 		}
@@ -841,7 +862,7 @@ pub mod pallet {
 			let mut credited = Margins::<T>::get(to, who);
 			Self::ensure_opens_with_minimum(&credited, amount, dest.min_deposit)?;
 			credited.free = credited.free.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
-			Self::debit(from, who, amount, Bucket::Escrowed, source.min_deposit)?;
+			Self::debit(from, who, amount, Bucket::Escrowed)?;
 			Self::push(from, &source, &Self::account_id(to), amount, source_value)?;
 			Self::store_margin(to, who, credited);
 			T::Monitor::note_inflow(dest.segment, amount, dest_value);
@@ -944,7 +965,7 @@ pub mod pallet {
 		}
 
 		fn escrow(silo: SiloId, who: &T::AccountId, amount: Balance) -> DispatchResult {
-			Self::shift_margin(silo, who, amount, Bucket::Free, Bucket::Escrowed)
+			Self::take_free(silo, &Self::silo(silo)?, who, amount, Some(Bucket::Escrowed))
 		}
 
 		fn release_escrow(silo: SiloId, who: &T::AccountId, amount: Balance) -> DispatchResult {

@@ -3,9 +3,11 @@
 //! from, and bumps [`StorageVersion`](frame_support::traits::StorageVersion) when it is done.
 //! `docs/upgrades.md` describes how to write the next one.
 
-/// Version 0 to 1: every silo gains a minimum deposit ([`crate::SiloInfo::min_deposit`]).
+/// Version 0 to 1: every silo gains a minimum deposit ([`crate::SiloInfo::min_deposit`]), and
+/// the zero `LpShares` entries version 0 kept for LPs who had withdrawn everything are removed.
 pub mod v1 {
-	use crate::{AssetIdOf, Books, Config, Pallet, SiloInfo, SiloStatus, Silos};
+	use crate::{AssetIdOf, Books, Config, LpShares, Pallet, SiloInfo, SiloStatus, Silos};
+	use alloc::vec::Vec;
 	use codec::{Decode, Encode};
 	use core::marker::PhantomData;
 	use frame_support::{
@@ -17,7 +19,6 @@ pub mod v1 {
 	use segment_interface::{Balance, SegmentId};
 	#[cfg(feature = "try-runtime")]
 	use {
-		alloc::vec::Vec,
 		frame_support::ensure,
 		segment_interface::SiloId,
 		sp_runtime::{DispatchError, TryRuntimeError},
@@ -54,6 +55,16 @@ pub mod v1 {
 			}
 		}
 
+		/// A silo as version 0 would hold it, for tests that rewind a chain to version 0.
+		impl<AssetId> From<super::SiloInfo<AssetId>> for SiloInfo<AssetId> {
+			fn from(info: super::SiloInfo<AssetId>) -> Self {
+				let super::SiloInfo {
+					asset, segment, status, deposit_cap, books, bad_debt, ..
+				} = info;
+				SiloInfo { asset, segment, status, deposit_cap, books, bad_debt }
+			}
+		}
+
 		/// [`Silos`](crate::Silos) as version 0 stored it.
 		#[frame_support::storage_alias]
 		pub type Silos<T: Config> = StorageMap<
@@ -65,8 +76,9 @@ pub mod v1 {
 		>;
 	}
 
-	/// Gives every silo `MinDeposit` as its minimum deposit, whatever else it holds unchanged.
-	/// Use [`MigrateV0ToV1`], which runs this only on a chain at version 0.
+	/// Gives every silo `MinDeposit` as its minimum deposit, whatever else it holds unchanged,
+	/// and removes LP entries without shares. Use [`MigrateV0ToV1`], which runs this only on a
+	/// chain at version 0.
 	pub struct UncheckedMigrateV0ToV1<T, MinDeposit>(PhantomData<(T, MinDeposit)>);
 
 	impl<T: Config, MinDeposit: Get<Balance>> UncheckedMigrateV0ToV1<T, MinDeposit> {
@@ -86,7 +98,17 @@ pub mod v1 {
 				silos += 1;
 				Some(old.upgraded(min_deposit))
 			});
-			T::DbWeight::get().reads_writes(silos, silos)
+			// Version 0 stored a zero for an LP who withdrew everything; version 1 removes it.
+			let mut entries = 0u64;
+			let empty: Vec<_> = LpShares::<T>::iter()
+				.inspect(|_| entries += 1)
+				.filter(|(_, _, shares)| *shares == 0)
+				.map(|(silo, who, _)| (silo, who))
+				.collect();
+			for (silo, who) in &empty {
+				LpShares::<T>::remove(silo, who);
+			}
+			T::DbWeight::get().reads_writes(silos + entries, silos + empty.len() as u64)
 		}
 
 		/// Every silo as version 0 holds it.
@@ -102,6 +124,10 @@ pub mod v1 {
 			let before: Vec<(SiloId, v0::SiloInfo<AssetIdOf<T>>)> = Decode::decode(&mut &state[..])
 				.map_err(|_| DispatchError::Other("pre-upgrade state does not decode"))?;
 			ensure!(Silos::<T>::iter_keys().count() == before.len(), "silos were added or lost");
+			ensure!(
+				LpShares::<T>::iter_values().all(|shares| shares > 0),
+				"an empty LP entry stayed"
+			);
 			for (silo, old) in before {
 				let now = Silos::<T>::get(silo).ok_or("a silo was lost")?;
 				ensure!(

@@ -1020,15 +1020,12 @@ mod minimums {
 			fund(BTC_SILO, 1_000, 0, 0);
 			raise_minimum();
 			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, MIN + 1));
-			assert_ok!(<Pallet as SiloTransfers<AccountId>>::escrow(BTC_SILO, &BOB, MIN));
-			// 1 unit of free margin would stay behind in BTC with nothing beside it.
+			// Escrowing MIN would leave 1 unit of free margin behind in BTC once it moved.
 			assert_noop!(
-				<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(
-					BTC_SILO, ETH_SILO, &BOB, MIN
-				),
+				<Pallet as SiloTransfers<AccountId>>::escrow(BTC_SILO, &BOB, MIN),
 				Error::<Test>::RemainderBelowMinimum
 			);
-			assert_ok!(<Pallet as SiloTransfers<AccountId>>::escrow(BTC_SILO, &BOB, 1));
+			assert_ok!(<Pallet as SiloTransfers<AccountId>>::escrow(BTC_SILO, &BOB, MIN + 1));
 			assert_ok!(<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(
 				BTC_SILO,
 				ETH_SILO,
@@ -1036,6 +1033,22 @@ mod minimums {
 				MIN + 1
 			));
 			assert!(!Margins::<Test>::contains_key(BTC_SILO, BOB));
+		});
+	}
+
+	#[test]
+	fn escrow_does_not_let_a_withdrawal_leave_dust() {
+		ExtBuilder::default().build_and_execute(|| {
+			raise_minimum();
+			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 150));
+			assert_ok!(<Pallet as SiloTransfers<AccountId>>::escrow(BTC_SILO, &BOB, 20));
+			// 9 free with 20 escrowed: the escrow leaves with its transfer, the dust would stay.
+			assert_noop!(
+				Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 121),
+				Error::<Test>::RemainderBelowMinimum
+			);
+			assert_ok!(Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 130));
+			assert_eq!(margin(BTC_SILO, BOB), MarginAccount { free: 0, locked: 0, escrowed: 20 });
 		});
 	}
 }
@@ -1072,6 +1085,8 @@ mod migrations {
 				held
 			));
 			LpShares::<Test>::insert(silo, ALICE, old.books.lp_shares);
+			// An LP who withdrew everything: version 0 kept a zero.
+			LpShares::<Test>::insert(silo, BOB, 0);
 			v0::Silos::<Test>::insert(silo, old);
 			SiloOfSegment::<Test>::insert(segment, silo);
 		}
@@ -1085,6 +1100,9 @@ mod migrations {
 			Migrate::on_runtime_upgrade();
 			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(1));
 			assert_eq!(Pallet::on_chain_storage_version(), Pallet::in_code_storage_version());
+			assert!(
+				!LpShares::<Test>::contains_key(7, BOB) && !LpShares::<Test>::contains_key(8, BOB)
+			);
 			for (silo, segment) in [(7, 3), (8, 4)] {
 				let old = old_silo(segment);
 				assert_eq!(

@@ -141,10 +141,10 @@ impl MarginAccount {
 		self.free.checked_add(self.locked)?.checked_add(self.escrowed)
 	}
 
-	/// Only free margin, more than nothing but less than `minimum`: no position and no
-	/// transfer stands behind it.
+	/// Free margin, more than nothing but less than `minimum`, with no position behind the
+	/// account. Escrow does not count: it leaves with its transfer (or returns to free margin).
 	pub fn is_dust(&self, minimum: Balance) -> bool {
-		self.locked == 0 && self.escrowed == 0 && self.free > 0 && self.free < minimum
+		self.locked == 0 && self.free > 0 && self.free < minimum
 	}
 }
 

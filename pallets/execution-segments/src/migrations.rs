@@ -99,6 +99,31 @@ pub mod v1 {
 			}
 		}
 
+		/// A segment as version 0 would hold it, for tests that rewind a chain to version 0.
+		impl<BlockNumber> From<super::SegmentInfo<BlockNumber>> for SegmentInfo<BlockNumber> {
+			fn from(info: super::SegmentInfo<BlockNumber>) -> Self {
+				let r = info.risk;
+				SegmentInfo {
+					silo: info.silo,
+					oracle_key: info.oracle_key,
+					risk: RiskParams {
+						initial_margin: r.initial_margin,
+						maintenance_margin: r.maintenance_margin,
+						max_leverage: r.max_leverage,
+						liquidation_fee: r.liquidation_fee,
+						max_open_interest: r.max_open_interest,
+						max_oi_share: r.max_oi_share,
+						max_oracle_age: r.max_oracle_age,
+						funding_rate: r.funding_rate,
+					},
+					long_oi: info.long_oi,
+					short_oi: info.short_oi,
+					funding_index: info.funding_index,
+					funding_updated: info.funding_updated,
+				}
+			}
+		}
+
 		/// [`Segments`](crate::Segments) as version 0 stored it.
 		#[frame_support::storage_alias]
 		pub type Segments<T: Config> = StorageMap<

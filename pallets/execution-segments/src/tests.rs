@@ -943,26 +943,7 @@ mod migrations {
 
 	/// `segment` as version 0 stored it, its figures taken from the live segment.
 	fn at_v0(segment: SegmentId) -> v0::SegmentInfo<u64> {
-		let now = info(segment);
-		let r = now.risk;
-		v0::SegmentInfo {
-			silo: now.silo,
-			oracle_key: now.oracle_key,
-			risk: v0::RiskParams {
-				initial_margin: r.initial_margin,
-				maintenance_margin: r.maintenance_margin,
-				max_leverage: r.max_leverage,
-				liquidation_fee: r.liquidation_fee,
-				max_open_interest: r.max_open_interest,
-				max_oi_share: r.max_oi_share,
-				max_oracle_age: r.max_oracle_age,
-				funding_rate: r.funding_rate,
-			},
-			long_oi: now.long_oi,
-			short_oi: now.short_oi,
-			funding_index: now.funding_index,
-			funding_updated: now.funding_updated,
-		}
+		info(segment).into()
 	}
 
 	/// Both segments, BTC with a position open, rewritten as a chain at version 0 holds them;

@@ -357,7 +357,8 @@ pub mod pallet {
 		/// [`Error::TooManyPending`], and the silos' `InsufficientFreeMargin` and, for a small
 		/// transfer that moves at once, the silos' errors of a move: the destination's
 		/// `SiloFrozen`, `DepositCapExceeded` or `DepositBelowMinimum`, the source's
-		/// `SiloBelowMinimum`.
+		/// `SiloBelowMinimum`; and the source's `RemainderBelowMinimum` when the escrow would
+		/// leave dust behind.
 		#[pallet::call_index(3)]
 		#[pallet::weight(
 			T::WeightInfo::request_transfer().max(T::WeightInfo::request_large_transfer())
