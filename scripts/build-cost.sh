@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measure what building the node costs on this machine, for docs/performance.md.
 #   scripts/build-cost.sh cold   release build of the node into an empty target directory
-#                                (removed afterwards); about half an hour on 2 cores
+#                                (removed afterwards); 19 minutes on 2 cores when last measured
 #   scripts/build-cost.sh warm   the shared target: a no-op build, then a rebuild after touching
 #                                one pallet (what a developer waits for after an edit)
 # Writes $CARGO_TARGET_DIR/benchmarks/build-<kind>.json.

@@ -5,8 +5,9 @@
 #   scripts/dev.sh --dev-block-time 6000     # also seal a block every 6 s
 #   scripts/dev.sh --base-path /tmp/bulkhead # keep the chain between runs
 #
-# The first build compiles polkadot-sdk: about 27 minutes on a 2-core machine (measured, see
-# README); cargo prints each crate as it goes. Later runs start in seconds.
+# The first build compiles polkadot-sdk: 19 minutes on an idle 2-core machine with an empty
+# target directory (measured, see README); cargo prints each crate as it goes. Later runs start
+# in seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bulkhead/target}"
