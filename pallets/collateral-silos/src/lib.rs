@@ -543,19 +543,15 @@ pub mod pallet {
 			let shares = info.books.shares_for(amount).ok_or(Error::<T>::PoolDepleted)?;
 			ensure!(shares > 0, Error::<T>::DepositTooSmall);
 			// Only a first stake must bring the minimum; a top-up creates nothing.
-			ensure!(
-				LpShares::<T>::get(silo, who) > 0 || amount >= info.min_deposit,
-				Error::<T>::DepositBelowMinimum
-			);
+			let held = LpShares::<T>::get(silo, who);
+			ensure!(held > 0 || amount >= info.min_deposit, Error::<T>::DepositBelowMinimum);
 			let books = &mut info.books;
 			books.lp_liquidity =
 				books.lp_liquidity.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
 			books.lp_shares =
 				books.lp_shares.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
-			LpShares::<T>::try_mutate(silo, who, |held| {
-				*held = held.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
-				Ok::<_, DispatchError>(())
-			})?;
+			let held = held.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
+			LpShares::<T>::insert(silo, who, held);
 			Self::pull(silo, &info, who, amount, value_before)?;
 			Silos::<T>::insert(silo, info);
 			Self::deposit_event(Event::LiquidityProvided {
@@ -616,7 +612,8 @@ pub mod pallet {
 		) -> DispatchResult {
 			let info = Self::silo(silo)?;
 			let value_before = Self::ensure_can_take_deposit(silo, &info, amount)?;
-			Self::credit_deposit(silo, &info, who, amount)?;
+			let account = Self::credited(silo, who, amount, info.min_deposit)?;
+			Self::store_margin(silo, who, account);
 			Self::pull(silo, &info, who, amount, value_before)?;
 			Self::deposit_event(Event::MarginDeposited { silo, who: who.clone(), amount });
 			Ok(())
@@ -676,33 +673,21 @@ pub mod pallet {
 			}
 		}
 
-		/// Credit a deposit of `amount` to `who`'s free margin in `silo` (described by `info`).
-		/// A deposit that opens the account must bring at least the silo's minimum; a top-up of
-		/// an existing account creates nothing and may be any size, also when a loss or a raised
-		/// minimum left the account under it (a trader saving a position must be able to add
-		/// margin).
-		fn credit_deposit(
+		/// `who`'s margin account in `silo` with a deposit of `amount` credited to its free
+		/// margin, not yet written. A deposit that opens the account must bring at least
+		/// `minimum`; a top-up of an existing account creates nothing and may be any size, also
+		/// when a loss or a raised minimum left the account under it (a trader saving a position
+		/// must be able to add margin).
+		fn credited(
 			silo: SiloId,
-			info: &SiloInfo<AssetIdOf<T>>,
 			who: &T::AccountId,
 			amount: Balance,
-		) -> DispatchResult {
-			Self::mutate_margin(silo, who, |m| {
-				Self::ensure_opens_with_minimum(m, amount, info.min_deposit)?;
-				m.free = m.free.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
-				Ok(())
-			})
-		}
-
-		/// A credit of `amount` to `account` is refused if it would open the account (it holds
-		/// nothing yet) with less than `minimum`.
-		fn ensure_opens_with_minimum(
-			account: &MarginAccount,
-			amount: Balance,
 			minimum: Balance,
-		) -> DispatchResult {
+		) -> Result<MarginAccount, DispatchError> {
+			let mut account = Margins::<T>::get(silo, who);
 			ensure!(!account.is_empty() || amount >= minimum, Error::<T>::DepositBelowMinimum);
-			Ok(())
+			account.free = account.free.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+			Ok(account)
 		}
 
 		/// Credit `amount` to `who`'s free margin.
@@ -859,9 +844,7 @@ pub mod pallet {
 			let dest_value = Self::ensure_can_take_deposit(to, &dest, amount)?;
 			let source_value = Self::value(from, &source);
 			// The destination's account is checked before anything moves.
-			let mut credited = Margins::<T>::get(to, who);
-			Self::ensure_opens_with_minimum(&credited, amount, dest.min_deposit)?;
-			credited.free = credited.free.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+			let credited = Self::credited(to, who, amount, dest.min_deposit)?;
 			Self::debit(from, who, amount, Bucket::Escrowed)?;
 			Self::push(from, &source, &Self::account_id(to), amount, source_value)?;
 			Self::store_margin(to, who, credited);
