@@ -83,12 +83,16 @@ describe('bulkhead-node --dev', () => {
     const opened = findEvent(open.events, 'executionSegments', 'PositionOpened');
     // polkadot.js renames fields called `size` to `size_` (they clash with Map.size).
     assert.equal(opened.data.size_.toBigInt(), 30_000n * USDC);
-    assert.equal(opened.data.entryPrice.toBigInt(), fixedPrice(3000));
+    // The long adds to the skew: it fills 0.0075% above the oracle and pays 6 bp (18 USDC).
+    assert.equal(opened.data.entryPrice.toBigInt(), fixedPrice(3000) + 225n * 10n ** 15n);
+    assert.equal(findEvent(open.events, 'executionSegments', 'TradeCharged').data.fee.toBigInt(), 18n * USDC);
 
     const position = (await api.query.executionSegments.positions(ETH, who.bob.address)).unwrap();
     assert.equal(position.side.toString(), 'Long');
-    assert.equal(position.margin.toBigInt(), 5_000n * USDC);
-    assert.deepEqual(await margin(ETH, who.bob), { free: Number(5_000n * USDC), locked: Number(5_000n * USDC), escrowed: 0 });
+    // 5,000 less the fee and the 5 USDC keeper deposit, which stays locked beside it.
+    assert.equal(position.margin.toBigInt(), 4_977n * USDC);
+    assert.equal(position.keeperDeposit.toBigInt(), 5n * USDC);
+    assert.deepEqual(await margin(ETH, who.bob), { free: Number(5_000n * USDC), locked: Number(4_982n * USDC), escrowed: 0 });
 
     const view = (await api.call.segmentsApi.position(ETH, who.bob.address)).unwrap();
     assert.equal(view.size_.toBigInt(), 30_000n * USDC);
@@ -203,5 +207,31 @@ describe('bulkhead-node --dev', () => {
     assert.equal(health.status, 'Severed');
     // The other segments do not notice.
     assert.equal((await rpc(node.port, 'segments_health', [DOT])).status, 'Normal');
+  });
+
+  test('LPs deposit at the pool\'s marked value, and the keeper auto-deleverages a pool past its trigger', async () => {
+    // Dave goes 500,000 USDC long DOT at 5.5 on a pool of about 2,000,000.
+    await send(api, api.tx.collateralSilos.depositMargin(DOT, 100_000n * USDC), who.dave);
+    const open = await send(api, api.tx.executionSegments.openPosition(DOT, 'Long', 500_000n * USDC, 100_000n * USDC), who.dave);
+    const charged = findEvent(open.events, 'executionSegments', 'TradeCharged');
+    assert.equal(charged.data.fee.toBigInt(), 300n * USDC, '6 bp of 500,000');
+    // DOT x5: Dave's profit is over 90% of the pool (the breaker trips; deleveraging goes on).
+    await feed({ 'DOT/USD': '27.5' });
+    const pool = (await api.call.segmentsApi.pool(DOT, 5)).unwrap();
+    const marked = pool.marked.unwrap();
+    assert.ok(marked.pnlToPool.unwrap().toBigInt() > pool.adlTrigger.toBigInt() * 10n ** 12n);
+    assert.equal(pool.adlQueue[0].who.toString(), who.dave.address);
+
+    const { spawnSync } = await import('node:child_process');
+    const keeper = spawnSync(process.execPath, ['scripts/keeper.js', '--url', node.url, '--suri', '//Eve', '--once'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(keeper.status, 0, keeper.stderr);
+    const summary = JSON.parse(keeper.stdout.trim().split('\n').pop());
+    assert.equal(summary.deleveraged.length >= 1, true, keeper.stdout);
+    assert.equal(summary.deleveraged[0].who, who.dave.address);
+    const after = (await api.call.segmentsApi.pool(DOT, 5)).unwrap().marked.unwrap();
+    assert.ok(after.pnlToPool.unwrap().toBigInt() <= pool.adlFloor.toBigInt() * 10n ** 12n, 'back to the floor');
   });
 });

@@ -109,15 +109,20 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
   test('3. open a position (Bob)', async () => {
     onPage('## 3. Open a position (Bob)',
       '`executionSegments.openPosition(segment: 2, side: Long, size: 30000000000, margin: 5000000000)`',
+      '`entryPrice` 3,000.225', '`executionSegments.TradeCharged` with `fee` 18 USDC', 'with\n4,977 USDC of margin',
+      'shows 4,982 locked',
       '`openPosition(2, Long, 200000000000, 1000000000)`', '`executionSegments.LeverageTooHigh`',
       'Dave deposits the minimum, `depositMargin(2, 10000000)`', 'his `openPosition(2, Long, 50000000, 5000000)`',
       '`executionSegments.PositionBelowMinimum`');
     const { events } = await send(api, api.tx.executionSegments.openPosition(2, 'Long', 30000000000n, 5000000000n), who.bob);
     const opened = findEvent(events, 'executionSegments', 'PositionOpened');
-    assert.equal(opened.data.entryPrice.toBigInt(), fixedPrice(3000));
-    assert.ok((await api.query.executionSegments.positions(2, who.bob.address)).isSome);
+    assert.equal(opened.data.entryPrice.toBigInt(), fixedPrice(3000) + 225n * 10n ** 15n);
+    const charged = findEvent(events, 'executionSegments', 'TradeCharged');
+    assert.equal(charged.data.fee.toBigInt(), 18n * USDC);
+    assert.equal(charged.data.toInsurance.toBigInt(), 3_600_000n);
+    assert.equal((await api.query.executionSegments.positions(2, who.bob.address)).unwrap().margin.toBigInt(), 4977n * USDC);
     const m = await margin(2, who.bob);
-    assert.deepEqual([BigInt(m.locked), BigInt(m.free)], [5000n * USDC, 5000n * USDC]);
+    assert.deepEqual([BigInt(m.locked), BigInt(m.free)], [4982n * USDC, 5000n * USDC]);
     await fails(api.tx.executionSegments.openPosition(2, 'Long', 200000000000n, 1000000000n), who.bob, 'executionSegments.LeverageTooHigh');
     assert.equal((await api.query.executionSegments.positions(2, who.bob.address)).unwrap().size_.toBigInt(), 30000000000n);
     await send(api, api.tx.collateralSilos.depositMargin(2, 10000000n), who.dave);
@@ -213,5 +218,30 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     assert.ok(findEvent(events, 'gateway', 'TransferExecuted'));
     assert.equal(BigInt((await margin(2, who.ferdie)).free), 20000n * USDC);
     assert.equal(BigInt((await margin(1, who.ferdie)).free), 30000n * USDC);
+  });
+
+  test('8. provide liquidity at the pool\'s value (Eve)', async () => {
+    onPage("## 8. Provide liquidity at the pool's value (Eve)", '`pool(2, 5)`', '"method":"segments_pool","params":[2]',
+      '`collateralSilos.provideLiquidity(2, 100000000000)`', '`collateralSilos.LiquidityProvided\n   { amount, shares, poolValue }`',
+      '`collateralSilos.withdrawLiquidity(2, shares)`', '`collateralSilos.ReserveExceeded`');
+    const pool = (await api.call.segmentsApi.pool(2, 5)).unwrap();
+    const marked = pool.marked.unwrap();
+    assert.ok(marked.longPnl.toBigInt() > 0n, "Bob's long is in profit");
+    assert.ok(marked.value.toBigInt() < pool.lpLiquidity.toBigInt());
+    assert.ok(marked.reserved.toBigInt() <= marked.reserveCap.toBigInt());
+    assert.ok(pool.feesToLps.toBigInt() > 0n && pool.feesToInsurance.toBigInt() > 0n);
+    assert.equal(pool.adlQueue[0].who.toString(), who.bob.address);
+    const viaRpc = await rpc(node.port, 'segments_pool', [2]);
+    assert.equal(BigInt(viaRpc.lp_liquidity), pool.lpLiquidity.toBigInt());
+
+    const provided = await send(api, api.tx.collateralSilos.provideLiquidity(2, 100000000000n), who.eve);
+    const event = findEvent(provided.events, 'collateralSilos', 'LiquidityProvided');
+    const shares = event.data.shares.toBigInt();
+    assert.ok(shares > 100000n * USDC, 'a share is worth less than one USDC while traders are ahead');
+    assert.ok(event.data.poolValue.toBigInt() < pool.lpLiquidity.toBigInt() + 1n);
+    const withdrawn = await send(api, api.tx.collateralSilos.withdrawLiquidity(2, shares), who.eve);
+    const back = findEvent(withdrawn.events, 'collateralSilos', 'LiquidityWithdrawn').data.amount.toBigInt();
+    // Rounded down, plus what the pool earned from Bob's borrowing and funding meanwhile.
+    assert.ok(back >= 100000n * USDC - 10n && back <= 100000n * USDC + 10_000n, `back ${back}`);
   });
 });

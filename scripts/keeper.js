@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Bulkhead keeper: watches every segment for positions below maintenance margin, through the
-// runtime API `SegmentsApi.liquidatable`, and liquidates them, earning the liquidation fee.
+// runtime API `SegmentsApi.liquidatable`, and liquidates them, earning each position's keeper
+// deposit and its liquidation fee; then, for every pool whose traders' pending profit is above
+// its auto-deleveraging trigger (`SegmentsApi.pool`), deleverages the head of the queue until
+// the pool is back under it.
 //
 //   node scripts/keeper.js [--url ws://127.0.0.1:9944] [--suri //Eve] [--max 50] [--once]
 //
@@ -46,7 +49,36 @@ export async function scan(api, keeper, max) {
       }
     }
   }
-  return { liquidated: done, failed };
+  const deleveraged = [];
+  for (const segment of segments) {
+    // Each auto-deleverage realizes profit down to the floor; a second is needed only when
+    // the head did not hold enough. A few rounds at most per pass.
+    for (let round = 0; round < 5; round += 1) {
+      const view = await api.call.segmentsApi.pool(segment, 1);
+      if (view.isNone) break;
+      const pool = view.unwrap();
+      if (pool.marked.isNone) break;
+      const marked = pool.marked.unwrap();
+      const ratio = marked.pnlToPool.isSome ? marked.pnlToPool.unwrap().toBigInt() : 0n;
+      // Permill parts to 18-decimal fixed point.
+      if (ratio <= pool.adlTrigger.toBigInt() * 10n ** 12n) break;
+      // The side ahead is the one past the trigger; its queue's head goes first.
+      const longAhead = marked.longPnl.toBigInt() >= marked.shortPnl.toBigInt();
+      const head = pool.adlQueue.find((entry) => entry.side.isLong === longAhead);
+      if (!head) break;
+      try {
+        const { events } = await send(api, api.tx.executionSegments.autoDeleverage(segment, head.who), keeper, {
+          finalized: false,
+        });
+        const event = events.find((e) => e.section === 'executionSegments' && e.method === 'PositionAutoDeleveraged');
+        deleveraged.push({ segment, who: head.who.toString(), size: event?.data.size_.toString() });
+      } catch (error) {
+        failed.push({ segment, who: head.who.toString(), error: error.message });
+        break;
+      }
+    }
+  }
+  return { liquidated: done, deleveraged, failed };
 }
 
 async function main() {
@@ -65,8 +97,9 @@ async function main() {
     if (busy) return;
     busy = true;
     try {
-      const { liquidated, failed } = await scan(api, keeper, max);
+      const { liquidated, deleveraged, failed } = await scan(api, keeper, max);
       for (const l of liquidated) console.log(`#${header.number} liquidated ${l.who} in segment ${l.segment}: fee ${l.fee}, bad debt ${l.badDebt}`);
+      for (const d of deleveraged) console.log(`#${header.number} auto-deleveraged ${d.size} of ${d.who} in segment ${d.segment}`);
       for (const f of failed) console.log(`#${header.number} could not liquidate ${f.who} in segment ${f.segment}: ${f.error}`);
     } catch (error) {
       console.error(`#${header.number} scan failed: ${error.message}`);

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use bulkhead_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 use bulkhead_runtime_api::{
-	BlastRadius, PositionView, SegmentHealthView, SegmentId, SegmentsApi as SegmentsRuntimeApi,
+	BlastRadius, PoolView, PositionView, SegmentHealthView, SegmentId,
+	SegmentsApi as SegmentsRuntimeApi,
 };
 use jsonrpsee::{
 	core::RpcResult,
@@ -72,6 +73,16 @@ pub trait SegmentsRpc<BlockHash> {
 		max: Option<u32>,
 		at: Option<BlockHash>,
 	) -> RpcResult<Vec<AccountId>>;
+
+	/// A segment's LP pool marked to market, with the first `max` (default 10) entries of
+	/// each side's auto-deleveraging queue.
+	#[method(name = "segments_pool")]
+	fn pool(
+		&self,
+		segment: SegmentId,
+		max: Option<u32>,
+		at: Option<BlockHash>,
+	) -> RpcResult<Option<PoolView<AccountId>>>;
 }
 
 /// Serves [`SegmentsRpcServer`] from a client.
@@ -146,6 +157,16 @@ where
 			.runtime_api()
 			.liquidatable(self.at(at), segment, max)
 			.map_err(runtime_error)
+	}
+
+	fn pool(
+		&self,
+		segment: SegmentId,
+		max: Option<u32>,
+		at: Option<Hash>,
+	) -> RpcResult<Option<PoolView<AccountId>>> {
+		let max = max.unwrap_or(10).min(MAX_LIQUIDATABLE);
+		self.client.runtime_api().pool(self.at(at), segment, max).map_err(runtime_error)
 	}
 }
 

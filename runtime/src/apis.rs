@@ -7,7 +7,7 @@ use frame_support::{
 };
 use pallet_grandpa::AuthorityId as GrandpaId;
 use segment_interface::{
-	views::{BlastRadius, PositionView, SegmentHealthView},
+	views::{BlastRadius, PoolView, PositionView, SegmentHealthView},
 	SegmentId,
 };
 use sp_api::impl_runtime_apis;
@@ -203,6 +203,7 @@ impl_runtime_apis! {
 		}
 	}
 
+	#[api_version(2)]
 	impl bulkhead_runtime_api::SegmentsApi<Block, AccountId, BlockNumber> for Runtime {
 		fn segments() -> Vec<SegmentId> {
 			views::segments()
@@ -222,6 +223,10 @@ impl_runtime_apis! {
 
 		fn liquidatable(segment: SegmentId, max: u32) -> Vec<AccountId> {
 			views::liquidatable(segment, max)
+		}
+
+		fn pool(segment: SegmentId, max: u32) -> Option<PoolView<AccountId>> {
+			views::pool(segment, max)
 		}
 	}
 

@@ -11,7 +11,7 @@
 
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
-use pallet_execution_segments::RiskParams;
+use pallet_execution_segments::{PoolParams, RiskParams};
 use pallet_gateway::RouteLimits;
 use segment_interface::{OracleKey, Price, SegmentId, SiloId};
 use serde_json::Value;
@@ -77,7 +77,22 @@ pub fn demo_risk() -> RiskParams {
 		max_oracle_age: 15 * 60 * 1000,
 		funding_rate: Perbill::from_parts(10),
 		min_position_size: MIN_POSITION_SIZE,
+		pool: demo_pool(),
 	}
+}
+
+/// The skew at which the demo markets' price impact would reach 100%: a skew of 1,000,000 USDC
+/// (a whole side's cap on a 2,000,000 pool) moves fills by 0.5%.
+pub const SKEW_SCALE: Balance = 200_000_000 * USDC_UNIT;
+/// The keeper deposit every demo position locks.
+pub const KEEPER_DEPOSIT: Balance = 5 * USDC_UNIT;
+
+/// The demo markets' pool economics: the defaults of [`PoolParams::with_defaults`] (PnL factors
+/// 90% and 70%, reserve 90%, fees 4 and 6 bp with a fifth to insurance, impact at most 0.5%
+/// worse and 0.4% better, borrowing 50% a year at a 75% kink and 120% at full use, ADL from 85%
+/// to 77%), a skew scale of 200,000,000 USDC and a keeper deposit of 5 USDC.
+pub fn demo_pool() -> PoolParams {
+	PoolParams::with_defaults(SKEW_SCALE, KEEPER_DEPOSIT)
 }
 
 /// The demo routes' limits: 100k USDC per hour; 10k or more needs 2 of 3 guardians and waits

@@ -83,7 +83,7 @@ macro_rules! runtime_version {
 			spec_version: $spec,
 			impl_version: 1,
 			apis: apis::RUNTIME_API_VERSIONS,
-			transaction_version: 2,
+			transaction_version: 3,
 			system_version: 1,
 		};
 	};
@@ -94,8 +94,10 @@ runtime_version! {
 	/// The runtime's version. Bump `spec_version` with every change of logic, and
 	/// `transaction_version` whenever calls or their encodings change. 100 was the launch
 	/// runtime; 101 added minimum deposits and position sizes (storage version 1 of silos and
-	/// segments, and new arguments to `create_silo`, `set_silo_params` and the risk parameters).
-	spec_version: 101
+	/// segments, and new arguments to `create_silo`, `set_silo_params` and the risk parameters);
+	/// 102 the pool economics (storage version 2 of silos and segments, pool parameters in the
+	/// risk parameters, `auto_deleverage`, `SegmentsApi` version 2).
+	spec_version: 102
 }
 
 #[cfg(feature = "next-spec-version")]
@@ -103,7 +105,7 @@ runtime_version! {
 	/// With `next-spec-version`, the same runtime one spec version later: what the end-to-end
 	/// upgrade test sets with `system.setCode`. `build.rs` builds it beside the real wasm; no
 	/// chain should run it.
-	spec_version: 102
+	spec_version: 103
 }
 
 /// Aura's slot, and so the target block time of a network: 6 seconds.
@@ -168,11 +170,10 @@ pub type UncheckedExtrinsic =
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 parameter_types! {
-	/// The minimum deposit the v1 migration gives every silo of a chain that launched without
-	/// one: the demo genesis's.
-	pub const MigrationMinDeposit: Balance = genesis_config_presets::MIN_DEPOSIT;
-	/// The minimum position size the v1 migration gives every segment: the demo genesis's.
-	pub const MigrationMinPositionSize: Balance = genesis_config_presets::MIN_POSITION_SIZE;
+	/// The pool parameters the v2 migration gives every segment of a chain that launched
+	/// without pool economics: the demo genesis's.
+	pub MigrationPoolParams: pallet_execution_segments::PoolParams =
+		genesis_config_presets::demo_pool();
 }
 
 /// Storage migrations, run by `Executive` in the first block of a new spec version, before any
@@ -180,8 +181,8 @@ parameter_types! {
 /// from, so a chain built by this runtime skips them; keep each until every chain has run it
 /// (see `docs/upgrades.md`).
 pub type Migrations = (
-	pallet_collateral_silos::migrations::v1::MigrateV0ToV1<Runtime, MigrationMinDeposit>,
-	pallet_execution_segments::migrations::v1::MigrateV0ToV1<Runtime, MigrationMinPositionSize>,
+	pallet_collateral_silos::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_execution_segments::migrations::v2::MigrateV1ToV2<Runtime, MigrationPoolParams>,
 );
 
 /// Dispatches extrinsics to the pallets.

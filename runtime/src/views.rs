@@ -5,9 +5,10 @@
 use alloc::vec::Vec;
 use pallet_circuit_breaker::BreakerState;
 use segment_interface::{
-	views::{BlastRadius, BreakerView, PositionView, SegmentHealthView},
+	views::{BlastRadius, BreakerView, PoolMark, PoolView, PositionView, SegmentHealthView},
 	Balance, PriceFeed, SegmentId,
 };
+use sp_runtime::{FixedI128, FixedPointNumber, FixedU128};
 
 use crate::{
 	configs::OraclePrices, AccountId, BlockNumber, CircuitBreaker, CollateralSilos,
@@ -78,4 +79,46 @@ pub fn blast_radius(segment: SegmentId) -> Option<BlastRadius> {
 /// Up to `max` accounts that `liquidate` would accept now.
 pub fn liquidatable(segment: SegmentId, max: u32) -> Vec<AccountId> {
 	ExecutionSegments::liquidatable(segment, max)
+}
+
+/// `segment`'s pool marked to market, with the first `max` entries of each side's ADL queue:
+/// the segment's exposure joined with its silo's books.
+pub fn pool(segment: SegmentId, max: u32) -> Option<PoolView<AccountId>> {
+	let part = ExecutionSegments::pool_view(segment, max)?;
+	let silo = CollateralSilos::summary(part.silo)?;
+	let lp = silo.lp_liquidity;
+	let marked = part.exposure.map(|exposure| {
+		let factors = exposure.factors;
+		let value = exposure.pool_value(lp, factors.max_pnl_deposits);
+		// Auto-deleveraging's ratio: the larger side's capped profit over the liquidity.
+		let limit = i128::try_from(factors.max_pnl_deposits.mul_floor(lp)).unwrap_or(i128::MAX);
+		let ahead = exposure.long_pnl.max(exposure.short_pnl).min(limit).max(0);
+		PoolMark {
+			value,
+			value_for_withdrawals: exposure.pool_value(lp, factors.max_pnl_withdrawals),
+			share_price: (silo.lp_shares > 0)
+				.then(|| FixedU128::checked_from_rational(value, silo.lp_shares))
+				.flatten(),
+			reserved: exposure.reserved,
+			reserve_cap: exposure.reserve_cap(value),
+			long_pnl: exposure.long_pnl,
+			short_pnl: exposure.short_pnl,
+			pnl_to_pool: (lp > 0).then(|| FixedI128::checked_from_rational(ahead, lp)).flatten(),
+		}
+	});
+	Some(PoolView {
+		segment,
+		silo: part.silo,
+		lp_liquidity: lp,
+		lp_shares: silo.lp_shares,
+		insurance: silo.insurance,
+		fees_to_lps: silo.fees_to_lps,
+		fees_to_insurance: silo.fees_to_insurance,
+		marked,
+		adl_trigger: part.adl_trigger,
+		adl_floor: part.adl_floor,
+		borrowing_rate_long: part.borrowing_rate_long,
+		borrowing_rate_short: part.borrowing_rate_short,
+		adl_queue: part.adl_queue,
+	})
 }

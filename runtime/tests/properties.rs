@@ -8,7 +8,13 @@
 //!   amount that was requested, along its route;
 //! - all value is conserved: USDC's supply is unchanged and is exactly what its holders hold,
 //!   what users gained or lost is what the one silo the call named lost or gained, and BULK's
-//!   issuance fell by exactly the fees the transactions paid.
+//!   issuance fell by exactly the fees the transactions paid; position fees stay in their silo;
+//! - a silo's books (pool, insurance, fee records, bad debt) change only in a call that names
+//!   it: a trade, a liquidation, an auto-deleveraging or bad debt in one segment touches no
+//!   other silo;
+//! - an LP deposit or withdrawal never lowers the other LPs' share value (the pool's liquidity
+//!   less its traders' pending PnL, per share), rounding only in the pool's favour;
+//! - after an open or an LP withdrawal, open interest reserves no more than the reserve cap.
 //!
 //! CI runs `PROPTEST_CASES` sequences (256 unless set); `docs/reliability.md` records a long run.
 //! A failing sequence is shrunk and printed as a `Vec<Step>`; kept failures are replayed as
@@ -91,6 +97,9 @@ enum Step {
 	Reset { seg: SegmentId },
 	/// Root lets the segment's price move up to 90% in one feed, so gaps reach bad debt.
 	WidenPriceBand { seg: SegmentId },
+	/// `keeper` auto-deleverages the head of the segment's queue on its side in profit (or
+	/// the picked position when the API shows none).
+	Adl { keeper: Who, seg: SegmentId, pick: u8 },
 	/// End the block and start the one `1 + skip` later.
 	Blocks { skip: BlockNumber },
 }
@@ -118,6 +127,7 @@ impl Step {
 			Step::Trip { .. } => "trip",
 			Step::Reset { .. } => "reset",
 			Step::WidenPriceBand { .. } => "set_thresholds",
+			Step::Adl { .. } => "auto_deleverage",
 			Step::Blocks { .. } => "blocks",
 		}
 	}
@@ -303,8 +313,60 @@ fn extrinsic(step: &Step) -> Option<(Sr25519Keyring, RuntimeCall)> {
 			thresholds.max_price_move = Permill::from_percent(90);
 			(alice, sudo(breaker_call(B::set_thresholds { segment: seg, thresholds })))
 		},
+		Step::Adl { keeper, seg, pick } => {
+			let head = views::pool(seg, 1).and_then(|pool| {
+				let marked = pool.marked?;
+				let profitable = |side| match side {
+					Side::Long => marked.long_pnl > 0,
+					Side::Short => marked.short_pnl > 0,
+				};
+				pool.adl_queue.into_iter().find(|entry| profitable(entry.side))
+			});
+			let (segment, who) = match head {
+				Some(entry) => (seg, entry.who),
+				None => {
+					let (segment, owner) = picked_position(pick);
+					(segment, account_of(owner))
+				},
+			};
+			(key(keeper), segment_call(X::auto_deleverage { segment, who }))
+		},
 		Step::Blocks { .. } => return None,
 	})
+}
+
+/// The silo a call names (each demo segment's silo has its id), if it names one.
+fn named_silo(call: &RuntimeCall) -> Option<SiloId> {
+	use pallet_collateral_silos::Call as S;
+	use pallet_execution_segments::Call as X;
+	match call {
+		RuntimeCall::ExecutionSegments(
+			X::open_position { segment, .. }
+			| X::decrease_position { segment, .. }
+			| X::close_position { segment }
+			| X::add_margin { segment, .. }
+			| X::remove_margin { segment, .. }
+			| X::liquidate { segment, .. }
+			| X::auto_deleverage { segment, .. },
+		) => Some(*segment),
+		RuntimeCall::CollateralSilos(
+			S::provide_liquidity { silo, .. }
+			| S::withdraw_liquidity { silo, .. }
+			| S::deposit_margin { silo, .. }
+			| S::withdraw_margin { silo, .. }
+			| S::fund_insurance { silo, .. },
+		) => Some(*silo),
+		_ => None,
+	}
+}
+
+/// A silo's pool as LPs' share value sees it: liquidity less pending trader PnL (uncapped), and
+/// shares outstanding; `None` while it cannot be valued.
+fn pool_value_and_shares(silo: SiloId) -> Option<(i128, Balance)> {
+	let pool = views::pool(silo, 0)?;
+	let marked = pool.marked?;
+	let value = i128::try_from(pool.lp_liquidity).ok()? - marked.long_pnl - marked.short_pnl;
+	Some((value, pool.lp_shares))
 }
 
 /// Where every unit of both currencies is.
@@ -317,6 +379,10 @@ struct Ledger {
 	usdc_supply: Balance,
 	bulk_issuance: Balance,
 	bulk_held: Balance,
+	/// Each demo silo's books and records.
+	books: BTreeMap<SiloId, Option<pallet_collateral_silos::SiloInfo<bulkhead_runtime::AssetId>>>,
+	/// Each demo silo's pool value and shares, for LPs' share value.
+	pools: BTreeMap<SiloId, Option<(i128, Balance)>>,
 }
 
 impl Ledger {
@@ -335,6 +401,10 @@ impl Ledger {
 			bulk_held: frame_system::Account::<Runtime>::iter()
 				.map(|(_, info)| info.data.free + info.data.reserved)
 				.sum(),
+			books: [BTC, ETH, DOT]
+				.map(|s| (s, pallet_collateral_silos::Silos::<Runtime>::get(s)))
+				.into(),
+			pools: [BTC, ETH, DOT].map(|s| (s, pool_value_and_shares(s))).into(),
 		}
 	}
 
@@ -355,11 +425,18 @@ struct Model {
 	requested: BTreeMap<pallet_gateway::TransferId, (segment_interface::RouteId, Balance)>,
 }
 
-/// Check everything after `step` changed the chain from `before`; `events` are the events it
-/// deposited (none across a block boundary).
-fn check_step(step: &Step, before: &Ledger, events: &[RuntimeEvent], model: &mut Model) {
+/// Check everything after `step` (a call naming silo `named`, if it names one) changed the
+/// chain from `before`; `events` are the events it deposited (none across a block boundary).
+fn check_step(
+	step: &Step,
+	named: Option<SiloId>,
+	before: &Ledger,
+	events: &[RuntimeEvent],
+	model: &mut Model,
+) {
 	check_invariants();
 	let after = Ledger::now();
+	check_pools(named, before, &after, events);
 
 	// Conservation of both currencies.
 	assert_eq!(after.usdc_supply, before.usdc_supply, "USDC's supply changed");
@@ -455,6 +532,58 @@ fn check_step(step: &Step, before: &Ledger, events: &[RuntimeEvent], model: &mut
 	check_minimums(events);
 }
 
+/// The pool properties: books change only in the silo the call names; an LP action leaves the
+/// other LPs' share value where it was or higher; an open or an LP withdrawal leaves reserved
+/// value within the reserve cap.
+fn check_pools(named: Option<SiloId>, before: &Ledger, after: &Ledger, events: &[RuntimeEvent]) {
+	use pallet_collateral_silos::Event as S;
+	use pallet_execution_segments::Event as X;
+	for (silo, books) in &after.books {
+		if *books != before.books[silo] {
+			assert_eq!(named, Some(*silo), "silo {silo}'s books changed in a call on {named:?}");
+		}
+	}
+	for event in events {
+		let (silo, lp_action) = match event {
+			RuntimeEvent::CollateralSilos(
+				S::LiquidityProvided { silo, .. } | S::LiquidityWithdrawn { silo, .. },
+			) => (*silo, true),
+			RuntimeEvent::ExecutionSegments(
+				X::PositionOpened { segment, .. } | X::PositionIncreased { segment, .. },
+			) => (*segment, false),
+			_ => continue,
+		};
+		if lp_action {
+			// Share value: value / shares, compared by cross-multiplying.
+			let (Some((value_before, shares_before)), Some((value_after, shares_after))) =
+				(before.pools[&silo], after.pools[&silo])
+			else {
+				panic!("an LP action in silo {silo} that cannot be valued");
+			};
+			if shares_before > 0 && shares_after > 0 {
+				let (sb, sa) =
+					(i128::try_from(shares_before).unwrap(), i128::try_from(shares_after).unwrap());
+				assert!(
+					value_after.checked_mul(sb).unwrap() >= value_before.checked_mul(sa).unwrap(),
+					"an LP action in silo {silo} lowered the other LPs' share value: \
+					 {value_before}/{shares_before} -> {value_after}/{shares_after}"
+				);
+			}
+		}
+		let is_withdrawal =
+			matches!(event, RuntimeEvent::CollateralSilos(S::LiquidityWithdrawn { .. }));
+		if !lp_action || is_withdrawal {
+			let marked = views::pool(silo, 0).and_then(|p| p.marked).expect("just valued");
+			assert!(
+				marked.reserved <= marked.reserve_cap,
+				"silo {silo} reserves {} over its cap {}",
+				marked.reserved,
+				marked.reserve_cap
+			);
+		}
+	}
+}
+
 /// Nothing a user creates is dust: every margin account a deposit or a gateway transfer
 /// opens, and every first LP stake, brings at least its silo's minimum deposit; every position
 /// opened, grown or decreased (not closed) is at least its segment's minimum.
@@ -479,7 +608,13 @@ fn check_minimums(events: &[RuntimeEvent]) {
 					"{who:?} opened {amount} in {silo}"
 				);
 			},
-			RuntimeEvent::CollateralSilos(S::LiquidityProvided { silo, who, amount, shares }) => {
+			RuntimeEvent::CollateralSilos(S::LiquidityProvided {
+				silo,
+				who,
+				amount,
+				shares,
+				..
+			}) => {
 				let first = pallet_collateral_silos::LpShares::<Runtime>::get(silo, who) == *shares;
 				assert!(
 					!first || *amount >= min_deposit(silo),
@@ -681,23 +816,24 @@ fn replay(steps: &[Step]) -> Stats {
 			match (step, extrinsic(step)) {
 				(Step::Blocks { skip }, _) => {
 					next_block_after(*skip);
-					check_step(step, &before, &[], &mut model);
+					check_step(step, None, &before, &[], &mut model);
 					stats.record(step, Ok(()), &[]);
 				},
 				(_, None) => {},
 				(_, Some((who, call))) => {
+					let named = named_silo(&call);
 					let from = System::events().len();
 					let applied = submit(who, call);
 					let events: Vec<_> =
 						System::events()[from..].iter().map(|r| r.event.clone()).collect();
-					check_step(step, &before, &events, &mut model);
+					check_step(step, named, &before, &events, &mut model);
 					stats.record(step, outcome(applied, &events), &events);
 				},
 			}
 		}
 		let before = Ledger::now();
 		end_block();
-		check_step(&Step::Blocks { skip: 0 }, &before, &[], &mut model);
+		check_step(&Step::Blocks { skip: 0 }, None, &before, &[], &mut model);
 	});
 	stats
 }
@@ -784,6 +920,7 @@ fn step() -> impl Strategy<Value = Step> {
 		1 => (guardian(), seg()).prop_map(|(who, seg)| Step::Trip { who, seg }),
 		2 => seg().prop_map(|seg| Step::Reset { seg }),
 		2 => seg().prop_map(|seg| Step::WidenPriceBand { seg }),
+		2 => (who(), seg(), pick()).prop_map(|(keeper, seg, pick)| Step::Adl { keeper, seg, pick }),
 		6 => skip.prop_map(|skip| Step::Blocks { skip }),
 	]
 }

@@ -2,9 +2,10 @@
 //! after new code sees a newer spec version than `LastRuntimeUpgrade` records, and `Executive`
 //! runs every migration in `Migrations` and every pallet's upgrade hook before anything else.
 //!
-//! The chain is rewound to the storage layout Bulkhead launched with (every pallet at storage
-//! version 0: silos without a minimum deposit, segments without a minimum position size), as a
-//! chain started from that runtime holds it, and then upgraded. With the `try-runtime` feature
+//! The chain is rewound to the storage layout of spec 101 (silos and segments at storage
+//! version 1: no pool economics, no fee records, no keeper deposits, no ADL queue; the gateway
+//! and the breaker at 0), as a chain that ran spec 101 holds it, and then upgraded. (Version 0
+//! to 1 shipped in spec 101, and left the code once every chain had run it.) With the `try-runtime` feature
 //! the same upgrade also runs through `Executive::try_runtime_upgrade`: each migration's own
 //! pre- and post-checks, every pallet's storage version against its code, and every pallet's
 //! `try_state`.
@@ -12,7 +13,7 @@
 mod common;
 
 use bulkhead_runtime::{
-	genesis_config_presets::{demo_route, MIN_DEPOSIT, MIN_POSITION_SIZE},
+	genesis_config_presets::{demo_pool, demo_route},
 	CircuitBreaker, CollateralSilos, ExecutionSegments, Gateway, Runtime, System, VERSION,
 };
 use common::{
@@ -23,8 +24,10 @@ use frame_support::{
 	assert_ok,
 	traits::{GetStorageVersion, PalletInfoAccess, StorageVersion},
 };
-use pallet_collateral_silos::migrations::v1::v0 as silos_v0;
-use pallet_execution_segments::{migrations::v1::v0 as segments_v0, Side};
+use pallet_collateral_silos::{migrations::v2::v1 as silos_v1, Margins, SiloOfSegment, Silos};
+use pallet_execution_segments::{
+	migrations::v2::v1 as segments_v1, AdlQueue, Positions, Segments, Side,
+};
 use std::collections::BTreeMap;
 
 /// Every kind of state a user can create: positions in all three segments, LP shares beside
@@ -43,7 +46,7 @@ fn busy_chain() -> sp_io::TestExternalities {
 				segment,
 				side,
 				usdc(10_000),
-				usdc(1_000)
+				usdc(1_100)
 			));
 		}
 		assert_ok!(CollateralSilos::provide_liquidity(signed(&eve()), BTC, usdc(50_000)));
@@ -87,27 +90,57 @@ fn user_state() -> BTreeMap<Vec<u8>, Vec<u8>> {
 	state
 }
 
-/// Rewrite silos and segments in the layout of storage version 0 (with an LP entry left at
-/// zero, as version 0 left one behind an LP who withdrew everything), set every Bulkhead
-/// pallet's storage version to 0, and record the launch spec (100) as the last upgrade: the
-/// chain as the launch runtime left it.
-fn rewind_to_launch_layout() {
-	for (silo, info) in pallet_collateral_silos::Silos::<Runtime>::iter().collect::<Vec<_>>() {
-		silos_v0::Silos::<Runtime>::insert(silo, silos_v0::SiloInfo::from(info));
+/// What a chain that ran spec 101 holds differently in meaning (not only in layout) from one
+/// built by this runtime: no keeper deposits (the margin they lock is free margin there), entry
+/// prices without price impact, and no fee records. Applied before the snapshot the upgrade is compared with: it is what the
+/// migrations must produce. (The busy chain's positions opened in one block, so their
+/// borrowing indices are zero, as the migration sets them.)
+fn as_spec_101_would_hold_it() {
+	for (segment, who, mut p) in Positions::<Runtime>::iter().collect::<Vec<_>>() {
+		let deposit = core::mem::take(&mut p.keeper_deposit);
+		assert_eq!(p.borrow_index, Default::default());
+		// Spec 101 filled at the oracle price: no impact, so the entry is the oracle's.
+		let rank = |p: &pallet_execution_segments::Position| {
+			(segment, p.side, ExecutionSegments::adl_rank(p.side, p.entry_price), who.clone())
+		};
+		AdlQueue::<Runtime>::remove(rank(&p));
+		p.entry_price = p.oracle_entry;
+		AdlQueue::<Runtime>::insert(rank(&p), ());
+		Positions::<Runtime>::insert(segment, &who, p);
+		let silo = SiloOfSegment::<Runtime>::get(segment).expect("every segment has a silo");
+		Margins::<Runtime>::mutate(silo, &who, |m| {
+			m.locked -= deposit;
+			m.free += deposit;
+		});
 	}
-	for (id, info) in pallet_execution_segments::Segments::<Runtime>::iter().collect::<Vec<_>>() {
-		segments_v0::Segments::<Runtime>::insert(id, segments_v0::SegmentInfo::from(info));
+	for (silo, mut info) in Silos::<Runtime>::iter().collect::<Vec<_>>() {
+		(info.fees_to_lps, info.fees_to_insurance) = (0, 0);
+		Silos::<Runtime>::insert(silo, info);
 	}
-	// Version 0 kept a zero entry for an LP who had withdrawn everything.
-	pallet_collateral_silos::LpShares::<Runtime>::insert(BTC, ferdie(), 0);
-	StorageVersion::new(0).put::<CollateralSilos>();
-	StorageVersion::new(0).put::<ExecutionSegments>();
+}
+
+/// Rewrite silos, segments and positions in the layout of storage version 1, drop the ADL
+/// queue, set the storage versions to spec 101's, and record spec 101 as the last upgrade: the
+/// chain as spec 101 left it.
+fn rewind_to_spec_101_layout() {
+	for (silo, info) in Silos::<Runtime>::iter().collect::<Vec<_>>() {
+		silos_v1::Silos::<Runtime>::insert(silo, silos_v1::SiloInfo::from(info));
+	}
+	for (id, info) in Segments::<Runtime>::iter().collect::<Vec<_>>() {
+		segments_v1::Segments::<Runtime>::insert(id, segments_v1::SegmentInfo::from(info));
+	}
+	for (segment, who, p) in Positions::<Runtime>::iter().collect::<Vec<_>>() {
+		segments_v1::Positions::<Runtime>::insert(segment, who, segments_v1::Position::from(p));
+	}
+	let _ = AdlQueue::<Runtime>::clear(u32::MAX, None);
+	StorageVersion::new(1).put::<CollateralSilos>();
+	StorageVersion::new(1).put::<ExecutionSegments>();
 	StorageVersion::new(0).put::<Gateway>();
 	StorageVersion::new(0).put::<CircuitBreaker>();
-	let mut launch = VERSION;
-	launch.spec_version = 100;
+	let mut spec_101 = VERSION;
+	spec_101.spec_version = 101;
 	frame_system::LastRuntimeUpgrade::<Runtime>::put(frame_system::LastRuntimeUpgradeInfo::from(
-		launch,
+		spec_101,
 	));
 }
 
@@ -125,32 +158,37 @@ fn storage_versions() -> Vec<(StorageVersion, StorageVersion)> {
 }
 
 #[test]
-fn the_runtime_is_newer_than_the_launch_layout() {
-	const { assert!(VERSION.spec_version > 100, "a storage change needs a higher spec version") };
+fn the_runtime_is_newer_than_spec_101() {
+	const { assert!(VERSION.spec_version > 101, "a storage change needs a higher spec version") };
 	new_ext().execute_with(|| {
 		assert!(storage_versions().iter().all(|(on_chain, in_code)| on_chain == in_code));
-		assert_eq!(CollateralSilos::in_code_storage_version(), StorageVersion::new(1));
-		assert_eq!(ExecutionSegments::in_code_storage_version(), StorageVersion::new(1));
+		assert_eq!(CollateralSilos::in_code_storage_version(), StorageVersion::new(2));
+		assert_eq!(ExecutionSegments::in_code_storage_version(), StorageVersion::new(2));
 	});
 }
 
 #[test]
 fn the_first_block_after_an_upgrade_migrates_and_every_item_survives() {
 	busy_chain().execute_with(|| {
-		let before = user_state();
-		rewind_to_launch_layout();
-		assert_ne!(user_state(), before, "the launch layout differs");
-
+		as_spec_101_would_hold_it();
+		// The migration brings funding up to the block before the upgrade's (migrations run
+		// before the new block is initialized) and borrowing starts from there.
 		let n = System::block_number();
+		for (segment, mut info) in Segments::<Runtime>::iter().collect::<Vec<_>>() {
+			ExecutionSegments::accrue_funding_only(&mut info, n);
+			Segments::<Runtime>::insert(segment, info);
+		}
+		let before = user_state();
+		rewind_to_spec_101_layout();
+		assert_ne!(user_state(), before, "the spec 101 layout differs");
+
 		begin_block(n + 1, System::parent_hash());
 
-		// The migrations gave every silo and segment the minimums the demo genesis has, so the
-		// state is the one a chain built by this runtime holds, to the byte.
-		for (silo, info) in pallet_collateral_silos::Silos::<Runtime>::iter() {
-			assert_eq!(info.min_deposit, MIN_DEPOSIT, "silo {silo}");
-		}
-		for (segment, info) in pallet_execution_segments::Segments::<Runtime>::iter() {
-			assert_eq!(info.risk.min_position_size, MIN_POSITION_SIZE, "segment {segment}");
+		// The migrations gave every segment the demo genesis's pool parameters and tallied its
+		// positions into its side sums and ADL queue: the state is the one a chain built by
+		// this runtime holds (keeper deposits and fee records aside), to the byte.
+		for (segment, info) in Segments::<Runtime>::iter() {
+			assert_eq!(info.risk.pool, demo_pool(), "segment {segment}");
 		}
 		let after = user_state();
 		for (name, prefix) in pallet_prefixes() {
@@ -159,7 +197,13 @@ fn the_first_block_after_an_upgrade_migrates_and_every_item_survives() {
 			};
 			assert_eq!(under(&after), under(&before), "{name}: items added or lost");
 		}
-		assert!(after == before, "an item changed in the upgrade");
+		for (key, value) in &after {
+			let (name, _) = pallet_prefixes()
+				.into_iter()
+				.find(|(_, prefix)| key.starts_with(prefix))
+				.expect("only these pallets' items");
+			assert_eq!(before.get(key), Some(value), "{name}: the item at {key:02x?} changed");
+		}
 		assert!(storage_versions().iter().all(|(on_chain, in_code)| on_chain == in_code));
 		assert_eq!(
 			frame_system::LastRuntimeUpgrade::<Runtime>::get().map(|v| v.spec_version.0),
@@ -198,10 +242,11 @@ fn a_chain_already_at_the_new_layout_is_left_alone() {
 /// version against its code, and every pallet's `try_state`.
 #[cfg(feature = "try-runtime")]
 #[test]
-fn try_runtime_checks_pass_on_the_upgrade_from_the_launch_layout() {
+fn try_runtime_checks_pass_on_the_upgrade_from_spec_101() {
 	use frame_try_runtime::UpgradeCheckSelect;
 	busy_chain().execute_with(|| {
-		rewind_to_launch_layout();
+		as_spec_101_would_hold_it();
+		rewind_to_spec_101_layout();
 		let weight = bulkhead_runtime::Executive::try_runtime_upgrade(UpgradeCheckSelect::All)
 			.expect("every migration's checks and every pallet's try_state pass");
 		assert!(weight.ref_time() > 0, "the migrations did work");
@@ -217,9 +262,10 @@ fn try_runtime_checks_pass_on_the_upgrade_from_the_launch_layout() {
 fn try_runtime_refuses_an_upgrade_that_leaves_a_pallet_behind() {
 	use frame_support::traits::OnRuntimeUpgrade;
 	busy_chain().execute_with(|| {
-		rewind_to_launch_layout();
-		// The pallets' own hooks alone, without `Migrations`: the storage versions stay at 0.
+		as_spec_101_would_hold_it();
+		rewind_to_spec_101_layout();
+		// The pallets' own hooks alone, without `Migrations`: the storage versions stay at 1.
 		let checked = bulkhead_runtime::AllPalletsWithSystem::try_on_runtime_upgrade(true);
-		assert!(checked.is_err(), "a pallet left at version 0 must fail the checks");
+		assert!(checked.is_err(), "a pallet left at version 1 must fail the checks");
 	});
 }

@@ -68,14 +68,14 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
-		Balance, MarginLedger, Pnl, SegmentHealth, SegmentId, Settlement, SettlementOutcome,
-		SiloDirectory, SiloId, SiloMonitor, SiloTransfers,
+		Balance, Fee, MarginLedger, Pnl, PoolExposure, PoolRisk, SegmentHealth, SegmentId,
+		Settlement, SettlementOutcome, SiloDirectory, SiloId, SiloMonitor, SiloTransfers,
 	};
 	use sp_runtime::{traits::AccountIdConversion, ArithmeticError};
 
 	/// The layout of this pallet's storage; [`migrations`] takes a chain from each version to
 	/// the next.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	/// The asset id type of [`Config::Assets`].
 	pub type AssetIdOf<T> =
@@ -99,6 +99,9 @@ pub mod pallet {
 		type Health: SegmentHealth;
 		/// Told of every flow in and out of a silo, and of uncovered bad debt.
 		type Monitor: SiloMonitor;
+		/// Each segment's open positions as its pool sees them (execution segments): what
+		/// prices LP shares and keeps withdrawals inside the reserve.
+		type Pool: PoolRisk;
 		/// Derives each silo's account.
 		#[pallet::constant]
 		type PalletId: Get<PalletId>;
@@ -189,10 +192,24 @@ pub mod pallet {
 			min_deposit: Balance,
 			status: SiloStatus,
 		},
-		/// An LP deposited `amount` and received `shares`.
-		LiquidityProvided { silo: SiloId, who: T::AccountId, amount: Balance, shares: Balance },
-		/// An LP burned `shares` and received `amount`.
-		LiquidityWithdrawn { silo: SiloId, who: T::AccountId, amount: Balance, shares: Balance },
+		/// An LP deposited `amount` and received `shares`, priced at the pool's marked value
+		/// `pool_value` before the deposit.
+		LiquidityProvided {
+			silo: SiloId,
+			who: T::AccountId,
+			amount: Balance,
+			shares: Balance,
+			pool_value: Balance,
+		},
+		/// An LP burned `shares` and received `amount`, priced at the pool's marked value
+		/// `pool_value` before the withdrawal.
+		LiquidityWithdrawn {
+			silo: SiloId,
+			who: T::AccountId,
+			amount: Balance,
+			shares: Balance,
+			pool_value: Balance,
+		},
 		/// A trader deposited free margin.
 		MarginDeposited { silo: SiloId, who: T::AccountId, amount: Balance },
 		/// A trader withdrew free margin.
@@ -232,8 +249,10 @@ pub mod pallet {
 		InsufficientEscrow,
 		/// The LP holds fewer shares than that.
 		InsufficientShares,
-		/// The pool has shares but no liquidity left behind them (bad debt wiped it out); new
-		/// liquidity would be shared with the old holders.
+		/// The pool has shares but is worth nothing at the current price (its segment's pending
+		/// trader profit matches its liquidity): a deposit cannot be priced. Its liquidity never
+		/// reaches zero while shares exist, so the value comes back as positions close or are
+		/// auto-deleveraged.
 		PoolDepleted,
 		/// The deposit is too small to buy one pool share.
 		DepositTooSmall,
@@ -257,6 +276,21 @@ pub mod pallet {
 		/// minimum deposit behind (free margin with no position behind the account, or an LP's
 		/// stake): take everything, or leave at least the minimum.
 		RemainderBelowMinimum,
+		/// A side of the segment holds more pending profit than the segment's maximum PnL factor
+		/// for withdrawals allows: LPs may not leave ahead of traders' claims on the pool.
+		PnlTooHighToWithdraw,
+		/// A side of the segment holds more pending profit than the segment's maximum PnL factor
+		/// allows: a deposit now would raise what the traders' profit counts for rather than buy
+		/// a share of the pool. Deposits price again once positions close or are deleveraged.
+		PnlTooHighToDeposit,
+		/// After the withdrawal, open interest would reserve more than the segment's reserve
+		/// factor of the pool's value: that liquidity backs open positions.
+		ReserveExceeded,
+		/// The withdrawal is more than the pool's liquidity in the silo: part of the pool's
+		/// value is traders' pending losses, not yet collected.
+		PoolLiquidityShort,
+		/// The fee is more than the margin it is paid out of.
+		FeeExceedsMargin,
 	}
 
 	#[pallet::hooks]
@@ -317,13 +351,17 @@ pub mod pallet {
 			Self::do_set_silo_params(silo, deposit_cap, min_deposit, status)
 		}
 
-		/// Deposit `amount` into the silo's LP pool and receive pool shares. A first stake must
-		/// be at least the silo's minimum deposit.
+		/// Deposit `amount` into the silo's LP pool and receive pool shares, priced at the pool's
+		/// value marked to market (liquidity less the segment's pending trader PnL, profit
+		/// capped by the segment's PnL factor for deposits), rounded down. A first stake must be
+		/// at least the silo's minimum deposit.
 		///
 		/// Origin: signed. Emits [`Event::LiquidityProvided`]. Errors: [`Error::UnknownSilo`],
 		/// [`Error::ZeroAmount`], [`Error::SiloFrozen`], [`Error::DepositCapExceeded`],
-		/// [`Error::PoolDepleted`], [`Error::DepositTooSmall`],
-		/// [`Error::DepositBelowMinimum`].
+		/// [`Error::PnlTooHighToDeposit`], [`Error::PoolDepleted`], [`Error::DepositTooSmall`],
+		/// [`Error::DepositBelowMinimum`], and the segment's `PriceUnavailable` or `StalePrice`
+		/// when it has open interest and no fresh price to value the pool at (or an arithmetic
+		/// overflow valuing it).
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::provide_liquidity())]
 		pub fn provide_liquidity(
@@ -335,12 +373,17 @@ pub mod pallet {
 			Self::do_provide_liquidity(silo, &who, amount)
 		}
 
-		/// Burn `shares` of the silo's LP pool and receive their part of it. The shares left
-		/// must be none, or worth at least the silo's minimum deposit.
+		/// Burn `shares` of the silo's LP pool and receive their part of its value marked to
+		/// market (profit capped by the segment's PnL factor for withdrawals), rounded down.
+		/// Refused while a side's pending profit is above that factor, and if open interest
+		/// would reserve more than the reserve factor of what is left. The shares left must be
+		/// none, or worth at least the silo's minimum deposit.
 		///
 		/// Origin: signed. Emits [`Event::LiquidityWithdrawn`]. Errors: [`Error::UnknownSilo`],
 		/// [`Error::ZeroAmount`], [`Error::InsufficientShares`], [`Error::SegmentNotNormal`],
-		/// [`Error::RemainderBelowMinimum`], [`Error::SiloBelowMinimum`].
+		/// [`Error::PnlTooHighToWithdraw`], [`Error::ReserveExceeded`],
+		/// [`Error::PoolLiquidityShort`], [`Error::RemainderBelowMinimum`],
+		/// [`Error::SiloBelowMinimum`], and the segment's `PriceUnavailable` or `StalePrice`.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::withdraw_liquidity())]
 		pub fn withdraw_liquidity(
@@ -440,6 +483,8 @@ pub mod pallet {
 					min_deposit,
 					books: Books::default(),
 					bad_debt: 0,
+					fees_to_lps: 0,
+					fees_to_insurance: 0,
 				},
 			);
 			SiloOfSegment::<T>::insert(segment, silo);
@@ -533,6 +578,9 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Provide liquidity (see [`Pallet::provide_liquidity`]). Writes before its last
+		/// fallible step: call it inside a storage layer (every dispatch is one), as a later
+		/// two-step executor must.
 		pub(crate) fn do_provide_liquidity(
 			silo: SiloId,
 			who: &T::AccountId,
@@ -540,11 +588,21 @@ pub mod pallet {
 		) -> DispatchResult {
 			let mut info = Self::silo(silo)?;
 			let value_before = Self::ensure_can_take_deposit(silo, &info, amount)?;
-			let shares = info.books.shares_for(amount).ok_or(Error::<T>::PoolDepleted)?;
-			ensure!(shares > 0, Error::<T>::DepositTooSmall);
 			// Only a first stake must bring the minimum; a top-up creates nothing.
 			let held = LpShares::<T>::get(silo, who);
 			ensure!(held > 0 || amount >= info.min_deposit, Error::<T>::DepositBelowMinimum);
+			let exposure = T::Pool::exposure(info.segment)?;
+			let factor = exposure.factors.max_pnl_deposits;
+			// Above the cap, a deposit raises what the traders' profit counts for: it would pay
+			// them, not buy a share of the pool.
+			ensure!(
+				!exposure.profit_above(info.books.lp_liquidity, factor),
+				Error::<T>::PnlTooHighToDeposit
+			);
+			let pool_value = exposure.pool_value(info.books.lp_liquidity, factor);
+			let shares =
+				info.books.shares_for(amount, pool_value).ok_or(Error::<T>::PoolDepleted)?;
+			ensure!(shares > 0, Error::<T>::DepositTooSmall);
 			let books = &mut info.books;
 			books.lp_liquidity =
 				books.lp_liquidity.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
@@ -559,10 +617,13 @@ pub mod pallet {
 				who: who.clone(),
 				amount,
 				shares,
+				pool_value,
 			});
 			Ok(())
 		}
 
+		/// Withdraw liquidity (see [`Pallet::withdraw_liquidity`]). Like
+		/// [`Pallet::do_provide_liquidity`], call it inside a storage layer.
 		pub(crate) fn do_withdraw_liquidity(
 			silo: SiloId,
 			who: &T::AccountId,
@@ -577,15 +638,22 @@ pub mod pallet {
 				Error::<T>::SegmentNotNormal
 			);
 			let value_before = Self::value(silo, &info);
-			let amount = info.books.amount_for(shares).ok_or(ArithmeticError::Overflow)?;
+			let exposure = T::Pool::exposure(info.segment)?;
+			let (pool_value, amount) = Self::price_withdrawal(&info.books, &exposure, shares)?;
 			let books = &mut info.books;
 			books.lp_liquidity =
-				books.lp_liquidity.checked_sub(amount).ok_or(ArithmeticError::Underflow)?;
+				books.lp_liquidity.checked_sub(amount).ok_or(Error::<T>::PoolLiquidityShort)?;
 			books.lp_shares =
 				books.lp_shares.checked_sub(shares).ok_or(ArithmeticError::Underflow)?;
+			let value_after = pool_value - amount;
+			ensure!(
+				exposure.reserved <= exposure.reserve_cap(value_after),
+				Error::<T>::ReserveExceeded
+			);
 			let left = held - shares;
 			if left > 0 {
-				let stake = books.amount_for(left).ok_or(ArithmeticError::Overflow)?;
+				let stake = mul_div_floor(left, value_after, books.lp_shares)
+					.ok_or(ArithmeticError::Overflow)?;
 				ensure!(stake >= info.min_deposit, Error::<T>::RemainderBelowMinimum);
 				LpShares::<T>::insert(silo, who, left);
 			} else {
@@ -601,8 +669,27 @@ pub mod pallet {
 				who: who.clone(),
 				amount,
 				shares,
+				pool_value,
 			});
 			Ok(())
+		}
+
+		/// The pool's value as withdrawals are priced, and what burning `shares` of it pays:
+		/// refused while a side's pending profit is above the withdrawal PnL factor (the cap
+		/// then never binds on what a withdrawal is paid).
+		fn price_withdrawal(
+			books: &Books,
+			exposure: &PoolExposure,
+			shares: Balance,
+		) -> Result<(Balance, Balance), DispatchError> {
+			let factor = exposure.factors.max_pnl_withdrawals;
+			ensure!(
+				!exposure.profit_above(books.lp_liquidity, factor),
+				Error::<T>::PnlTooHighToWithdraw
+			);
+			let value = exposure.pool_value(books.lp_liquidity, factor);
+			let amount = books.amount_for(shares, value).ok_or(ArithmeticError::Overflow)?;
+			Ok((value, amount))
 		}
 
 		pub(crate) fn do_deposit_margin(
@@ -739,6 +826,45 @@ pub mod pallet {
 			})
 		}
 
+		/// Credit a position fee to the pool and the insurance fund of the silo `info`
+		/// describes, and record it. The fee is margin already in the silo: nothing moves.
+		fn collect_fee(info: &mut SiloInfo<AssetIdOf<T>>, fee: Fee) -> DispatchResult {
+			let books = &mut info.books;
+			books.lp_liquidity =
+				books.lp_liquidity.checked_add(fee.to_lps).ok_or(ArithmeticError::Overflow)?;
+			books.insurance =
+				books.insurance.checked_add(fee.to_insurance).ok_or(ArithmeticError::Overflow)?;
+			info.fees_to_lps = info.fees_to_lps.saturating_add(fee.to_lps);
+			info.fees_to_insurance = info.fees_to_insurance.saturating_add(fee.to_insurance);
+			Ok(())
+		}
+
+		/// Lock `amount` of `who`'s free margin in the silo bound to `segment` and pay `fee` out
+		/// of it: the trader's account and, for a fee, the silo's books, each written once.
+		fn do_lock_margin(
+			segment: SegmentId,
+			who: &T::AccountId,
+			amount: Balance,
+			fee: Fee,
+		) -> DispatchResult {
+			let silo = Self::bound_silo(segment)?;
+			let charged = fee.total().ok_or(ArithmeticError::Overflow)?;
+			ensure!(charged <= amount, Error::<T>::FeeExceedsMargin);
+			if charged == 0 {
+				return Self::shift_margin(silo, who, amount, Bucket::Free, Bucket::Locked);
+			}
+			let mut info = Self::silo(silo)?;
+			Self::mutate_margin(silo, who, |m| {
+				m.free = m.free.checked_sub(amount).ok_or(Error::<T>::InsufficientFreeMargin)?;
+				m.locked =
+					m.locked.checked_add(amount - charged).ok_or(ArithmeticError::Overflow)?;
+				Ok(())
+			})?;
+			Self::collect_fee(&mut info, fee)?;
+			Silos::<T>::insert(silo, info);
+			Ok(())
+		}
+
 		/// Move `amount` between two of `who`'s margin buckets in `silo`.
 		fn shift_margin(
 			silo: SiloId,
@@ -766,18 +892,22 @@ pub mod pallet {
 			settlement: Settlement<T::AccountId>,
 		) -> Result<SettlementOutcome, DispatchError> {
 			let mut info = Self::silo(silo)?;
-			let Settlement { margin, pnl, reward } = settlement;
+			let Settlement { margin, pnl, fee, keeper_deposit, reward } = settlement;
 			// The trader's account is read once and written once, after every check.
 			let mut account = Margins::<T>::get(silo, who);
-			account.locked =
-				account.locked.checked_sub(margin).ok_or(Error::<T>::InsufficientLockedMargin)?;
+			let released = margin.checked_add(keeper_deposit).ok_or(ArithmeticError::Overflow)?;
+			account.locked = account
+				.locked
+				.checked_sub(released)
+				.ok_or(Error::<T>::InsufficientLockedMargin)?;
 			let books = &mut info.books;
 
 			// The trader's side against the pool.
 			let (mut remaining, bad_debt) = match pnl {
 				Pnl::Profit(profit) => {
-					// The pool pays what it has and no more. Nothing reserves liquidity for open
-					// profits yet (open-interest caps bind only at open), so this can bind.
+					// The pool pays what it has and no more. The segment caps a side's profit
+					// below the pool (its PnL factor) and auto-deleverages above it, so this
+					// binds only on a defect.
 					let paid = profit.min(books.lp_liquidity);
 					books.lp_liquidity -= paid;
 					(margin.checked_add(paid).ok_or(ArithmeticError::Overflow)?, 0)
@@ -800,17 +930,34 @@ pub mod pallet {
 			let by_lps = bad_debt - by_insurance;
 			info.bad_debt = info.bad_debt.saturating_add(bad_debt);
 
-			// The liquidator is paid out of what the trader has left, never out of the pool.
+			// The position fee comes out of what the trader has left, as much of it as there is.
+			let fee_paid = fee.at_most(remaining);
+			remaining -= fee_paid.to_lps + fee_paid.to_insurance;
+			Self::collect_fee(&mut info, fee_paid)?;
+
+			// The liquidator gets the keeper deposit whatever the position has left, and its fee
+			// out of what the trader has left, never out of the pool. Without a liquidator the
+			// deposit goes back to the trader.
 			let mut outcome = SettlementOutcome {
 				bad_debt,
 				covered_by_insurance: by_insurance,
+				fee_paid,
 				..Default::default()
 			};
-			let reward = reward.map(|(liquidator, fee)| (liquidator, fee.min(remaining)));
-			if let Some((_, paid)) = reward {
-				remaining -= paid;
-				outcome.reward_paid = paid;
-			}
+			let reward = match reward {
+				Some((liquidator, fee)) => {
+					let fee = fee.min(remaining);
+					remaining -= fee;
+					let paid = fee.checked_add(keeper_deposit).ok_or(ArithmeticError::Overflow)?;
+					outcome.reward_paid = paid;
+					Some((liquidator, paid))
+				},
+				None => {
+					remaining =
+						remaining.checked_add(keeper_deposit).ok_or(ArithmeticError::Overflow)?;
+					None
+				},
+			};
 			account.free = account.free.checked_add(remaining).ok_or(ArithmeticError::Overflow)?;
 			Self::store_margin(silo, who, account);
 			// After the trader's write, so that a trader liquidating themselves is credited too.
@@ -909,14 +1056,13 @@ pub mod pallet {
 				.map_or(0, |info| info.books.lp_liquidity)
 		}
 
-		fn lock_margin(segment: SegmentId, who: &T::AccountId, amount: Balance) -> DispatchResult {
-			Self::shift_margin(
-				Self::bound_silo(segment)?,
-				who,
-				amount,
-				Bucket::Free,
-				Bucket::Locked,
-			)
+		fn lock_margin(
+			segment: SegmentId,
+			who: &T::AccountId,
+			amount: Balance,
+			fee: Fee,
+		) -> DispatchResult {
+			Self::do_lock_margin(segment, who, amount, fee)
 		}
 
 		fn release_margin(
@@ -978,8 +1124,11 @@ pub mod pallet {
 				segment: info.segment,
 				value,
 				lp_liquidity: info.books.lp_liquidity,
+				lp_shares: info.books.lp_shares,
 				insurance: info.books.insurance,
 				bad_debt: info.bad_debt,
+				fees_to_lps: info.fees_to_lps,
+				fees_to_insurance: info.fees_to_insurance,
 				beyond_pool: value.saturating_sub(pool),
 			})
 		}

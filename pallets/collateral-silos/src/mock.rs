@@ -9,8 +9,12 @@ use frame_support::{
 	PalletId,
 };
 use frame_system::{EnsureRoot, EnsureSigned};
-use segment_interface::{Balance, SegmentHealth, SegmentId, SegmentStatus, SiloId, SiloMonitor};
+use segment_interface::{
+	Balance, PoolExposure, PoolFactors, PoolRisk, SegmentHealth, SegmentId, SegmentStatus, SiloId,
+	SiloMonitor,
+};
 use sp_runtime::BuildStorage;
+use sp_runtime::{DispatchError, Permill};
 use std::collections::BTreeMap;
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -79,6 +83,37 @@ pub enum Note {
 thread_local! {
 	static STATUS: RefCell<BTreeMap<SegmentId, SegmentStatus>> = const { RefCell::new(BTreeMap::new()) };
 	static NOTES: RefCell<Vec<Note>> = const { RefCell::new(Vec::new()) };
+	static EXPOSURE: RefCell<BTreeMap<SegmentId, Result<PoolExposure, DispatchError>>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// The factors the test segments set: GMX's defaults.
+pub fn factors() -> PoolFactors {
+	PoolFactors {
+		max_pnl_deposits: Permill::from_percent(90),
+		max_pnl_withdrawals: Permill::from_percent(70),
+		reserve: Permill::from_percent(90),
+	}
+}
+
+/// The segments' side of the pool, set by each test: no open interest unless a test says so.
+pub struct TestPool;
+impl TestPool {
+	/// Traders of `segment` hold `long_pnl` and `short_pnl` pending, reserving `reserved`.
+	pub fn set(segment: SegmentId, long_pnl: i128, short_pnl: i128, reserved: Balance) {
+		let exposure = PoolExposure { long_pnl, short_pnl, reserved, factors: factors() };
+		EXPOSURE.with(|e| e.borrow_mut().insert(segment, Ok(exposure)));
+	}
+	/// The segment cannot value its positions (no fresh price).
+	pub fn fail(segment: SegmentId, error: DispatchError) {
+		EXPOSURE.with(|e| e.borrow_mut().insert(segment, Err(error)));
+	}
+}
+impl PoolRisk for TestPool {
+	fn exposure(segment: SegmentId) -> Result<PoolExposure, DispatchError> {
+		EXPOSURE.with(|e| {
+			e.borrow().get(&segment).cloned().unwrap_or(Ok(PoolExposure::none(factors())))
+		})
+	}
 }
 
 /// The breaker's verdict, set by each test; every segment is normal unless a test says not.
@@ -121,6 +156,7 @@ impl pallet_collateral_silos::Config for Test {
 	type AdminOrigin = EnsureRoot<AccountId>;
 	type Health = TestHealth;
 	type Monitor = TestMonitor;
+	type Pool = TestPool;
 	type PalletId = SilosPalletId;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
@@ -182,6 +218,7 @@ impl ExtBuilder {
 	/// Genesis with the assets and, unless told otherwise, the three silos, at block 1.
 	pub fn build(self) -> sp_io::TestExternalities {
 		STATUS.with(|s| s.borrow_mut().clear());
+		EXPOSURE.with(|e| e.borrow_mut().clear());
 		TestMonitor::clear();
 		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> {

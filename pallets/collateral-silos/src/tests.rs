@@ -3,9 +3,10 @@
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok, traits::fungibles::Inspect};
 use segment_interface::{
-	MarginLedger, Pnl, SegmentStatus, Settlement, SettlementOutcome, SiloDirectory, SiloTransfers,
+	Fee, MarginLedger, Pnl, SegmentStatus, Settlement, SettlementOutcome, SiloDirectory,
+	SiloTransfers,
 };
-use sp_runtime::{ArithmeticError, DispatchError, TokenError};
+use sp_runtime::{ArithmeticError, DispatchError, Permill, TokenError};
 
 type Pallet = crate::Pallet<Test>;
 
@@ -52,7 +53,9 @@ mod create_silo {
 					deposit_cap: 500,
 					min_deposit: MIN_DEPOSIT,
 					books: Books::default(),
-					bad_debt: 0
+					bad_debt: 0,
+					fees_to_lps: 0,
+					fees_to_insurance: 0,
 				}
 			);
 			assert_eq!(SiloOfSegment::<Test>::get(3), Some(7));
@@ -185,6 +188,7 @@ mod liquidity {
 					who: ALICE,
 					amount: 1_000,
 					shares: 1_000,
+					pool_value: 0,
 				}
 				.into(),
 			);
@@ -203,11 +207,22 @@ mod liquidity {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 1_000, 0, 500);
 			// Bob loses 500 to the pool: each share is now worth 1.5.
-			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 500));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(
+				BTC_SILO,
+				&BOB,
+				500,
+				Fee::ZERO
+			));
 			assert_ok!(<Pallet as MarginLedger<AccountId>>::settle(
 				BTC_SILO,
 				&BOB,
-				Settlement { margin: 500, pnl: Pnl::Loss(500), reward: None }
+				Settlement {
+					margin: 500,
+					pnl: Pnl::Loss(500),
+					fee: Fee::ZERO,
+					keeper_deposit: 0,
+					reward: None
+				}
 			));
 			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(CHARLIE), BTC_SILO, 300));
 			assert_eq!(LpShares::<Test>::get(BTC_SILO, CHARLIE), 200);
@@ -219,6 +234,7 @@ mod liquidity {
 					who: ALICE,
 					amount: 1_500,
 					shares: 1_000,
+					pool_value: 1_800,
 				}
 				.into(),
 			);
@@ -288,21 +304,37 @@ mod liquidity {
 	}
 
 	#[test]
-	fn provide_liquidity_fails_into_a_wiped_out_pool() {
+	fn provide_liquidity_waits_while_the_pool_is_worth_nothing() {
 		ExtBuilder::default().build_and_execute(|| {
-			fund(BTC_SILO, 100, 0, 100);
-			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 100));
-			// Bob wins more than the whole pool: it pays out everything it has.
-			assert_ok!(<Pallet as MarginLedger<AccountId>>::settle(
-				BTC_SILO,
-				&BOB,
-				Settlement { margin: 100, pnl: Pnl::Profit(1_000), reward: None }
-			));
-			assert_eq!(books(BTC_SILO).lp_liquidity, 0);
+			fund(BTC_SILO, 1_000, 0, 0);
+			// Longs entered low and shorts high: both sides hold 90% of the pool in profit, so
+			// the pool is worth nothing at this price.
+			TestPool::set(BTC_SILO, 900, 900, 0);
 			assert_noop!(
 				Pallet::provide_liquidity(RuntimeOrigin::signed(CHARLIE), BTC_SILO, 100),
 				Error::<Test>::PoolDepleted
 			);
+			// The liquidity is still there: once the positions close, deposits price again.
+			assert_eq!(books(BTC_SILO).lp_liquidity, 1_000);
+			TestPool::set(BTC_SILO, 0, 0, 0);
+			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(CHARLIE), BTC_SILO, 100));
+			assert_eq!(LpShares::<Test>::get(BTC_SILO, CHARLIE), 100);
+		});
+	}
+
+	#[test]
+	fn provide_liquidity_waits_while_a_side_holds_profit_above_the_cap() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 0);
+			// 90% of the pool is the most profit a side counts for; above it, a deposit would
+			// raise what the traders' profit counts for instead of buying a share.
+			TestPool::set(BTC_SILO, 901, 0, 0);
+			assert_noop!(
+				Pallet::provide_liquidity(RuntimeOrigin::signed(CHARLIE), BTC_SILO, 100),
+				Error::<Test>::PnlTooHighToDeposit
+			);
+			TestPool::set(BTC_SILO, 900, 0, 0);
+			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(CHARLIE), BTC_SILO, 100));
 		});
 	}
 
@@ -310,11 +342,22 @@ mod liquidity {
 	fn provide_liquidity_fails_for_dust_that_buys_no_share() {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 100, 0, 100);
-			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 100));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(
+				BTC_SILO,
+				&BOB,
+				100,
+				Fee::ZERO
+			));
 			assert_ok!(<Pallet as MarginLedger<AccountId>>::settle(
 				BTC_SILO,
 				&BOB,
-				Settlement { margin: 100, pnl: Pnl::Loss(100), reward: None }
+				Settlement {
+					margin: 100,
+					pnl: Pnl::Loss(100),
+					fee: Fee::ZERO,
+					keeper_deposit: 0,
+					reward: None
+				}
 			));
 			assert_noop!(
 				Pallet::provide_liquidity(RuntimeOrigin::signed(CHARLIE), BTC_SILO, 1),
@@ -463,7 +506,12 @@ mod margin {
 	fn withdraw_margin_cannot_touch_locked_or_escrowed_margin() {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(ETH_SILO, 1_000, 0, 300);
-			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(ETH_SILO, &BOB, 200));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(
+				ETH_SILO,
+				&BOB,
+				200,
+				Fee::ZERO
+			));
 			assert_ok!(<Pallet as SiloTransfers<AccountId>>::escrow(ETH_SILO, &BOB, 50));
 			assert_noop!(
 				Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), ETH_SILO, 51),
@@ -545,7 +593,7 @@ mod ledger {
 		<Pallet as MarginLedger<AccountId>>::settle(
 			BTC_SILO,
 			&BOB,
-			Settlement { margin, pnl, reward },
+			Settlement { margin, pnl, fee: Fee::ZERO, keeper_deposit: 0, reward },
 		)
 		.unwrap()
 	}
@@ -554,7 +602,12 @@ mod ledger {
 	fn lock_and_release_move_margin_between_buckets() {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 1_000, 0, 300);
-			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 200));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(
+				BTC_SILO,
+				&BOB,
+				200,
+				Fee::ZERO
+			));
 			assert_eq!(
 				margin(BTC_SILO, BOB),
 				MarginAccount { free: 100, locked: 200, escrowed: 0 }
@@ -575,7 +628,7 @@ mod ledger {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 1_000, 0, 300);
 			assert_noop!(
-				<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 301),
+				<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 301, Fee::ZERO),
 				Error::<Test>::InsufficientFreeMargin
 			);
 			assert_noop!(
@@ -583,11 +636,11 @@ mod ledger {
 				Error::<Test>::InsufficientLockedMargin
 			);
 			assert_noop!(
-				<Pallet as MarginLedger<AccountId>>::lock_margin(99, &BOB, 1),
+				<Pallet as MarginLedger<AccountId>>::lock_margin(99, &BOB, 1, Fee::ZERO),
 				Error::<Test>::NoSiloForSegment
 			);
 			assert_noop!(
-				<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 0),
+				<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 0, Fee::ZERO),
 				Error::<Test>::ZeroAmount
 			);
 		});
@@ -597,7 +650,12 @@ mod ledger {
 	fn a_profit_is_paid_by_the_pool() {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 1_000, 0, 300);
-			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 300));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(
+				BTC_SILO,
+				&BOB,
+				300,
+				Fee::ZERO
+			));
 			let outcome = settle(Pnl::Profit(120), 300, None);
 			assert_eq!(outcome, SettlementOutcome { returned: 420, ..Default::default() });
 			assert_eq!(books(BTC_SILO).lp_liquidity, 880);
@@ -609,7 +667,12 @@ mod ledger {
 	fn a_profit_is_capped_at_what_the_pool_has() {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 100, 0, 300);
-			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 300));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(
+				BTC_SILO,
+				&BOB,
+				300,
+				Fee::ZERO
+			));
 			let outcome = settle(Pnl::Profit(5_000), 300, None);
 			assert_eq!(outcome.returned, 400);
 			assert_eq!(books(BTC_SILO).lp_liquidity, 0);
@@ -620,7 +683,12 @@ mod ledger {
 	fn a_loss_goes_to_the_pool() {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 1_000, 0, 300);
-			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 300));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(
+				BTC_SILO,
+				&BOB,
+				300,
+				Fee::ZERO
+			));
 			let outcome = settle(Pnl::Loss(100), 300, None);
 			assert_eq!(outcome, SettlementOutcome { returned: 200, ..Default::default() });
 			assert_eq!(books(BTC_SILO).lp_liquidity, 1_100);
@@ -631,7 +699,12 @@ mod ledger {
 	fn bad_debt_is_covered_by_insurance_first() {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 1_000, 100, 300);
-			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 300));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(
+				BTC_SILO,
+				&BOB,
+				300,
+				Fee::ZERO
+			));
 			let outcome = settle(Pnl::Loss(380), 300, Some((CHARLIE, 15)));
 			assert_eq!(
 				outcome,
@@ -639,7 +712,8 @@ mod ledger {
 					returned: 0,
 					reward_paid: 0,
 					bad_debt: 80,
-					covered_by_insurance: 80
+					covered_by_insurance: 80,
+					fee_paid: Fee::ZERO,
 				}
 			);
 			// The pool got the 300 of margin and 80 from insurance: made whole.
@@ -670,7 +744,12 @@ mod ledger {
 			fund(BTC_SILO, 1_000, 50, 300);
 			fund(ETH_SILO, 1_000, 50, 300);
 			let eth_before = books(ETH_SILO);
-			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 300));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(
+				BTC_SILO,
+				&BOB,
+				300,
+				Fee::ZERO
+			));
 			let outcome = settle(Pnl::Loss(500), 300, None);
 			assert_eq!(outcome.bad_debt, 200);
 			assert_eq!(outcome.covered_by_insurance, 50);
@@ -689,7 +768,12 @@ mod ledger {
 	fn the_liquidator_is_paid_from_what_is_left() {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 1_000, 0, 300);
-			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 300));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(
+				BTC_SILO,
+				&BOB,
+				300,
+				Fee::ZERO
+			));
 			let outcome = settle(Pnl::Loss(280), 300, Some((CHARLIE, 15)));
 			assert_eq!(
 				outcome,
@@ -697,7 +781,12 @@ mod ledger {
 			);
 			assert_eq!(margin(BTC_SILO, CHARLIE).free, 15);
 			// A fee larger than what remains is cut to it, never taken from the pool.
-			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 5));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(
+				BTC_SILO,
+				&BOB,
+				5,
+				Fee::ZERO
+			));
 			let outcome = settle(Pnl::Loss(2), 5, Some((CHARLIE, 15)));
 			assert_eq!(outcome.reward_paid, 3);
 			assert_eq!(books(BTC_SILO).lp_liquidity, 1_282);
@@ -708,12 +797,23 @@ mod ledger {
 	fn settle_fails_beyond_locked_margin() {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 1_000, 0, 300);
-			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 100));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(
+				BTC_SILO,
+				&BOB,
+				100,
+				Fee::ZERO
+			));
 			assert_noop!(
 				<Pallet as MarginLedger<AccountId>>::settle(
 					BTC_SILO,
 					&BOB,
-					Settlement { margin: 101, pnl: Pnl::ZERO, reward: None }
+					Settlement {
+						margin: 101,
+						pnl: Pnl::ZERO,
+						fee: Fee::ZERO,
+						keeper_deposit: 0,
+						reward: None
+					}
 				),
 				Error::<Test>::InsufficientLockedMargin
 			);
@@ -727,12 +827,12 @@ mod ledger {
 			assert_ok!(Pallet::create_silo(RuntimeOrigin::root(), 7, 3, USDC, CAP, MIN_DEPOSIT));
 			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), 7, 500));
 			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 500));
-			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(3, &BOB, 200));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(3, &BOB, 200, Fee::ZERO));
 			assert_eq!(margin(7, BOB), MarginAccount { free: 300, locked: 200, escrowed: 0 });
 			assert_eq!(margin(BTC_SILO, BOB), MarginAccount { free: 500, locked: 0, escrowed: 0 });
 			// Segment 7 has no silo, whatever silo 7 is.
 			assert_noop!(
-				<Pallet as MarginLedger<AccountId>>::lock_margin(7, &BOB, 1),
+				<Pallet as MarginLedger<AccountId>>::lock_margin(7, &BOB, 1, Fee::ZERO),
 				Error::<Test>::NoSiloForSegment
 			);
 		});
@@ -926,7 +1026,12 @@ mod minimums {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 1_000, 0, 0);
 			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 50));
-			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 50));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(
+				BTC_SILO,
+				&BOB,
+				50,
+				Fee::ZERO
+			));
 			raise_minimum();
 			// Bob's position is under water and his account under the new minimum: adding a
 			// little margin must still work.
@@ -956,7 +1061,12 @@ mod minimums {
 			raise_minimum();
 			fund(BTC_SILO, 1_000, 0, 0);
 			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 150));
-			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 60));
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(
+				BTC_SILO,
+				&BOB,
+				60,
+				Fee::ZERO
+			));
 			// 90 free, 60 locked: a position stands behind the account, so 1 free may stay.
 			assert_ok!(Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 89));
 			assert_eq!(margin(BTC_SILO, BOB), MarginAccount { free: 1, locked: 60, escrowed: 0 });
@@ -1055,26 +1165,27 @@ mod minimums {
 
 mod migrations {
 	use super::*;
-	use crate::migrations::v1::{v0, MigrateV0ToV1};
-	use frame_support::traits::{ConstU128, GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	use crate::migrations::v2::{v1, MigrateV1ToV2};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
 
-	type Migrate = MigrateV0ToV1<Test, ConstU128<25>>;
+	type Migrate = MigrateV1ToV2<Test>;
 
-	/// A silo as version 0 stored it.
-	fn old_silo(segment: u32) -> v0::SiloInfo<u32> {
-		v0::SiloInfo {
+	/// A silo as version 1 stored it.
+	fn old_silo(segment: u32) -> v1::SiloInfo<u32> {
+		v1::SiloInfo {
 			asset: USDC,
 			segment,
 			status: SiloStatus::Frozen,
 			deposit_cap: 7_000,
+			min_deposit: 25,
 			books: Books { lp_liquidity: 500, lp_shares: 400, insurance: 30 },
 			bad_debt: 12,
 		}
 	}
 
-	/// Two silos and the version as a chain at version 0 holds them: books backed by the
+	/// Two silos and the version as a chain at version 1 holds them: books backed by the
 	/// silo accounts' USDC and by Alice's shares.
-	fn chain_at_v0() {
+	fn chain_at_v1() {
 		use frame_support::traits::fungibles::Mutate;
 		for (silo, segment) in [(7, 3), (8, 4)] {
 			let old = old_silo(segment);
@@ -1085,24 +1196,19 @@ mod migrations {
 				held
 			));
 			LpShares::<Test>::insert(silo, ALICE, old.books.lp_shares);
-			// An LP who withdrew everything: version 0 kept a zero.
-			LpShares::<Test>::insert(silo, BOB, 0);
-			v0::Silos::<Test>::insert(silo, old);
+			v1::Silos::<Test>::insert(silo, old);
 			SiloOfSegment::<Test>::insert(segment, silo);
 		}
-		StorageVersion::new(0).put::<Pallet>();
+		StorageVersion::new(1).put::<Pallet>();
 	}
 
 	#[test]
-	fn v0_to_v1_gives_every_silo_the_minimum_and_changes_nothing_else() {
+	fn v1_to_v2_gives_every_silo_empty_fee_records_and_changes_nothing_else() {
 		ExtBuilder::default().without_silos().build_and_execute(|| {
-			chain_at_v0();
+			chain_at_v1();
 			Migrate::on_runtime_upgrade();
-			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(1));
+			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(2));
 			assert_eq!(Pallet::on_chain_storage_version(), Pallet::in_code_storage_version());
-			assert!(
-				!LpShares::<Test>::contains_key(7, BOB) && !LpShares::<Test>::contains_key(8, BOB)
-			);
 			for (silo, segment) in [(7, 3), (8, 4)] {
 				let old = old_silo(segment);
 				assert_eq!(
@@ -1115,6 +1221,8 @@ mod migrations {
 						min_deposit: 25,
 						books: old.books,
 						bad_debt: old.bad_debt,
+						fees_to_lps: 0,
+						fees_to_insurance: 0,
 					})
 				);
 			}
@@ -1122,10 +1230,10 @@ mod migrations {
 	}
 
 	#[test]
-	fn v0_to_v1_runs_once() {
+	fn v1_to_v2_runs_once() {
 		ExtBuilder::default().build_and_execute(|| {
-			// A chain built at version 1: the migration must leave it alone.
-			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(1));
+			// A chain built at version 2: the migration must leave it alone.
+			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(2));
 			let before = Silos::<Test>::iter().collect::<Vec<_>>();
 			Migrate::on_runtime_upgrade();
 			assert_eq!(Silos::<Test>::iter().collect::<Vec<_>>(), before);
@@ -1134,11 +1242,11 @@ mod migrations {
 
 	#[cfg(feature = "try-runtime")]
 	#[test]
-	fn v0_to_v1_passes_its_own_pre_and_post_checks() {
+	fn v1_to_v2_passes_its_own_pre_and_post_checks() {
 		ExtBuilder::default().without_silos().build_and_execute(|| {
-			chain_at_v0();
+			chain_at_v1();
 			assert_ok!(Migrate::try_on_runtime_upgrade(true));
-			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(1));
+			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(2));
 		});
 	}
 }
@@ -1198,10 +1306,10 @@ mod properties {
 						Op::Deposit(w, s, a) => Pallet::deposit_margin(RuntimeOrigin::signed(w), s, a),
 						Op::Withdraw(w, s, a) => Pallet::withdraw_margin(RuntimeOrigin::signed(w), s, a),
 						Op::Insure(s, a) => Pallet::fund_insurance(RuntimeOrigin::signed(CHARLIE), s, a),
-						Op::Lock(w, s, a) => <Pallet as MarginLedger<AccountId>>::lock_margin(s, &w, a),
+						Op::Lock(w, s, a) => <Pallet as MarginLedger<AccountId>>::lock_margin(s, &w, a, Fee::split(a / 100, Permill::from_percent(20))),
 						Op::Settle(w, s, m, profit, a) => frame_support::storage::with_storage_layer(|| {
 							let pnl = if profit { Pnl::Profit(a) } else { Pnl::Loss(a) };
-							<Pallet as MarginLedger<AccountId>>::settle(s, &w, Settlement { margin: m, pnl, reward: Some((CHARLIE, a / 10)) })
+							<Pallet as MarginLedger<AccountId>>::settle(s, &w, Settlement { margin: m, pnl, fee: Fee::split(m / 50, Permill::from_percent(20)), keeper_deposit: 0, reward: Some((CHARLIE, a / 10)) })
 								.map(|_| ())
 						}),
 						Op::Move(w, from, to, a) => frame_support::storage::with_storage_layer(|| {
@@ -1237,6 +1345,208 @@ mod properties {
 				ArithmeticError::Overflow
 			);
 			Silos::<Test>::mutate(BTC_SILO, |i| i.as_mut().unwrap().books.insurance = 0);
+		});
+	}
+}
+
+mod marked_to_market {
+	use super::*;
+
+	#[test]
+	fn deposits_are_priced_at_the_pool_value_with_pending_pnl() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 500_000, 0, 0);
+			// Traders hold 50,000 of pending profit: the pool is worth 450,000, so 45,000
+			// buys 50,000 shares, not 45,000.
+			TestPool::set(BTC_SILO, 75_000, -25_000, 0);
+			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(CHARLIE), BTC_SILO, 45_000));
+			System::assert_last_event(
+				Event::LiquidityProvided {
+					silo: BTC_SILO,
+					who: CHARLIE,
+					amount: 45_000,
+					shares: 50_000,
+					pool_value: 450_000,
+				}
+				.into(),
+			);
+		});
+	}
+
+	#[test]
+	fn withdrawals_are_priced_at_the_pool_value_with_pending_pnl() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 500_000, 0, 0);
+			// Traders are losing 100,000 between them: the pool is worth 600,000, and a tenth
+			// of it pays 60,000.
+			TestPool::set(BTC_SILO, -125_000, 25_000, 0);
+			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 50_000));
+			System::assert_last_event(
+				Event::LiquidityWithdrawn {
+					silo: BTC_SILO,
+					who: ALICE,
+					amount: 60_000,
+					shares: 50_000,
+					pool_value: 600_000,
+				}
+				.into(),
+			);
+			assert_eq!(books(BTC_SILO).lp_liquidity, 440_000);
+		});
+	}
+
+	#[test]
+	fn withdrawals_wait_while_trader_profit_is_above_the_withdrawal_factor() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 500_000, 0, 0);
+			TestPool::set(BTC_SILO, 350_001, 0, 0);
+			assert_noop!(
+				Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 1_000),
+				Error::<Test>::PnlTooHighToWithdraw
+			);
+			TestPool::set(BTC_SILO, 350_000, 0, 0);
+			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 1_000));
+		});
+	}
+
+	#[test]
+	fn withdrawals_keep_the_reserve() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 500_000, 0, 0);
+			// Open interest reserves 405,000: the pool must stay worth at least 450,000.
+			TestPool::set(BTC_SILO, 0, 0, 405_000);
+			assert_noop!(
+				Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 50_001),
+				Error::<Test>::ReserveExceeded
+			);
+			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 50_000));
+			assert_eq!(books(BTC_SILO).lp_liquidity, 450_000);
+		});
+	}
+
+	#[test]
+	fn withdrawals_cannot_take_pending_losses_not_yet_collected() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 0);
+			// Traders owe 1,000 more: the pool is worth 2,000 but holds 1,000.
+			TestPool::set(BTC_SILO, -1_000, 0, 0);
+			assert_noop!(
+				Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 1_000),
+				Error::<Test>::PoolLiquidityShort
+			);
+		});
+	}
+
+	#[test]
+	fn lp_actions_refuse_a_pool_that_cannot_be_valued() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 0);
+			TestPool::fail(BTC_SILO, DispatchError::Other("StalePrice"));
+			assert_noop!(
+				Pallet::provide_liquidity(RuntimeOrigin::signed(CHARLIE), BTC_SILO, 100),
+				DispatchError::Other("StalePrice")
+			);
+			assert_noop!(
+				Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 100),
+				DispatchError::Other("StalePrice")
+			);
+		});
+	}
+}
+
+mod fees_and_keepers {
+	use super::*;
+
+	#[test]
+	fn a_fee_paid_at_lock_goes_to_the_pool_and_the_insurance_fund() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 500);
+			let fee = Fee { to_lps: 8, to_insurance: 2 };
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(BTC_SILO, &BOB, 300, fee));
+			assert_eq!(
+				margin(BTC_SILO, BOB),
+				MarginAccount { free: 200, locked: 290, escrowed: 0 }
+			);
+			assert_eq!(books(BTC_SILO).lp_liquidity, 1_008);
+			assert_eq!(books(BTC_SILO).insurance, 2);
+			let info = Silos::<Test>::get(BTC_SILO).unwrap();
+			assert_eq!((info.fees_to_lps, info.fees_to_insurance), (8, 2));
+		});
+	}
+
+	#[test]
+	fn a_fee_larger_than_the_margin_is_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 500);
+			assert_noop!(
+				<Pallet as MarginLedger<AccountId>>::lock_margin(
+					BTC_SILO,
+					&BOB,
+					10,
+					Fee { to_lps: 10, to_insurance: 1 }
+				),
+				Error::<Test>::FeeExceedsMargin
+			);
+		});
+	}
+
+	#[test]
+	fn settlement_collects_the_fee_before_returning_margin() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 500);
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(
+				BTC_SILO,
+				&BOB,
+				305,
+				Fee::ZERO
+			));
+			let outcome = <Pallet as MarginLedger<AccountId>>::settle(
+				BTC_SILO,
+				&BOB,
+				Settlement {
+					margin: 300,
+					pnl: Pnl::Profit(50),
+					fee: Fee { to_lps: 8, to_insurance: 2 },
+					keeper_deposit: 5,
+					reward: None,
+				},
+			)
+			.unwrap();
+			// 300 of margin and 50 of profit, less the fee of 10, and the deposit back.
+			assert_eq!(outcome.returned, 345);
+			assert_eq!(outcome.fee_paid, Fee { to_lps: 8, to_insurance: 2 });
+			assert_eq!(books(BTC_SILO).lp_liquidity, 1_000 - 50 + 8);
+			assert_eq!(margin(BTC_SILO, BOB), MarginAccount { free: 540, locked: 0, escrowed: 0 });
+		});
+	}
+
+	#[test]
+	fn an_underwater_liquidation_still_pays_the_keeper_its_deposit() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 500);
+			assert_ok!(<Pallet as MarginLedger<AccountId>>::lock_margin(
+				BTC_SILO,
+				&BOB,
+				105,
+				Fee::ZERO
+			));
+			let outcome = <Pallet as MarginLedger<AccountId>>::settle(
+				BTC_SILO,
+				&BOB,
+				Settlement {
+					margin: 100,
+					pnl: Pnl::Loss(150),
+					fee: Fee::ZERO,
+					keeper_deposit: 5,
+					reward: Some((CHARLIE, 3)),
+				},
+			)
+			.unwrap();
+			// Nothing is left of the position; the liquidator still gets the deposit.
+			assert_eq!(outcome.reward_paid, 5);
+			assert_eq!(outcome.bad_debt, 50);
+			assert_eq!(outcome.returned, 0);
+			assert_eq!(margin(BTC_SILO, CHARLIE).free, 5);
 		});
 	}
 }

@@ -36,7 +36,8 @@ pub enum SiloStatus {
 pub struct Books {
 	/// What the liquidity providers own: the counterparty pool of the segment's traders.
 	pub lp_liquidity: Balance,
-	/// Pool shares outstanding; each is a claim on `lp_liquidity / lp_shares`.
+	/// Pool shares outstanding; each is a claim on the pool's value (liquidity less the
+	/// segment's pending trader PnL) over `lp_shares`.
 	pub lp_shares: Balance,
 	/// The silo's own insurance fund; it absorbs bad debt before the LPs do.
 	pub insurance: Balance,
@@ -48,25 +49,27 @@ impl Books {
 		self.lp_liquidity.checked_add(self.insurance).ok_or(ArithmeticError::Overflow)
 	}
 
-	/// Shares minted for depositing `amount`: pro rata to the pool, or one per unit in an
-	/// empty one. `None` when the pool has shares but nothing behind them (wiped out by bad
-	/// debt): a new deposit would be shared with the old holders.
-	pub fn shares_for(&self, amount: Balance) -> Option<Balance> {
+	/// Shares minted for depositing `amount` into a pool worth `value` (marked to market, see
+	/// [`segment_interface::pool`]): pro rata, rounded down (in the pool's favour), or one per
+	/// unit into a pool without shares. `None` when the pool has shares but is worth nothing at
+	/// this price: a deposit cannot be priced until positions close or are deleveraged.
+	pub fn shares_for(&self, amount: Balance, value: Balance) -> Option<Balance> {
 		if self.lp_shares == 0 {
 			return Some(amount);
 		}
-		if self.lp_liquidity == 0 {
+		if value == 0 {
 			return None;
 		}
-		mul_div_floor(amount, self.lp_shares, self.lp_liquidity)
+		mul_div_floor(amount, self.lp_shares, value)
 	}
 
-	/// What burning `shares` pays out, rounded down (in the pool's favour).
-	pub fn amount_for(&self, shares: Balance) -> Option<Balance> {
+	/// What burning `shares` of a pool worth `value` pays out, rounded down (in the pool's
+	/// favour).
+	pub fn amount_for(&self, shares: Balance, value: Balance) -> Option<Balance> {
 		if self.lp_shares == 0 {
 			return Some(0);
 		}
-		mul_div_floor(shares, self.lp_liquidity, self.lp_shares)
+		mul_div_floor(shares, value, self.lp_shares)
 	}
 }
 
@@ -99,6 +102,10 @@ pub struct SiloInfo<AssetId> {
 	/// Every unit of bad debt this silo has absorbed since it was created (insurance and LPs
 	/// together). A record for health views; not part of [`Books::reserved`].
 	pub bad_debt: Balance,
+	/// Every position fee paid to the LPs (already in `books.lp_liquidity`). A record.
+	pub fees_to_lps: Balance,
+	/// Every position fee paid to the insurance fund (already in `books.insurance`). A record.
+	pub fees_to_insurance: Balance,
 }
 
 /// A silo's figures as the runtime API shows them: what [`crate::Pallet::summary`] returns.
@@ -110,10 +117,16 @@ pub struct SiloSummary {
 	pub value: Balance,
 	/// What the liquidity providers own.
 	pub lp_liquidity: Balance,
+	/// Pool shares outstanding.
+	pub lp_shares: Balance,
 	/// The insurance fund.
 	pub insurance: Balance,
 	/// All bad debt absorbed since the silo was created.
 	pub bad_debt: Balance,
+	/// Every position fee paid to the LPs.
+	pub fees_to_lps: Balance,
+	/// Every position fee paid to the insurance fund.
+	pub fees_to_insurance: Balance,
 	/// What the account holds beyond the LPs' liquidity and the insurance fund: traders'
 	/// margin (free, locked and escrowed), and anything sent to it directly.
 	pub beyond_pool: Balance,

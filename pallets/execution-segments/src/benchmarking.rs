@@ -48,6 +48,8 @@ fn risk() -> RiskParams {
 		max_oracle_age: 3_600_000,
 		funding_rate: Perbill::from_parts(100_000),
 		min_position_size: 1,
+		// Every charge a trade can pay: fees, impact, borrowing, a keeper deposit.
+		pool: PoolParams::with_defaults(1_000 * SIZE, MARGIN / 100),
 	}
 }
 
@@ -91,6 +93,17 @@ where
 
 fn position<T: Config>(segment: SegmentId, who: &T::AccountId) -> Option<Position> {
 	Positions::<T>::get(segment, who)
+}
+
+/// Whether the call deposited an event of this pallet that `f` accepts.
+fn emitted<T: Config>(f: impl Fn(&Event<T>) -> bool) -> bool
+where
+	<T as frame_system::Config>::RuntimeEvent: TryInto<Event<T>>,
+{
+	System::<T>::events()
+		.into_iter()
+		.filter_map(|record| record.event.try_into().ok())
+		.any(|event| f(&event))
 }
 
 #[benchmarks(where <T as frame_system::Config>::RuntimeEvent: TryInto<Event<T>>)]
@@ -140,7 +153,8 @@ mod benchmarks {
 		_(RawOrigin::Signed(trader.clone()), SEGMENT, Side::Long, SIZE, MARGIN);
 
 		let p = position::<T>(SEGMENT, &trader).expect("increased; qed");
-		assert_eq!((p.size, p.margin), (2 * SIZE, 2 * MARGIN));
+		assert_eq!(p.size, 2 * SIZE);
+		assert!(emitted::<T>(|e| matches!(e, Event::TradeCharged { fee, .. } if *fee > 0)));
 		assert_eq!(Segments::<T>::get(SEGMENT).expect("created; qed").long_oi, 2 * SIZE);
 	}
 
@@ -155,7 +169,7 @@ mod benchmarks {
 		_(RawOrigin::Signed(trader.clone()), SEGMENT, SIZE / 2);
 
 		assert_eq!(position::<T>(SEGMENT, &trader).expect("half is left; qed").size, SIZE / 2);
-		assert!(matches!(last_event::<T>(), Event::PositionDecreased { returned: 0, .. }));
+		assert!(emitted::<T>(|e| matches!(e, Event::PositionDecreased { returned: 0, .. })));
 	}
 
 	/// A whole position under water.
@@ -169,18 +183,23 @@ mod benchmarks {
 		_(RawOrigin::Signed(trader.clone()), SEGMENT);
 
 		assert!(position::<T>(SEGMENT, &trader).is_none());
-		assert!(matches!(last_event::<T>(), Event::PositionClosed { returned: 0, .. }));
+		// Only the keeper deposit comes back.
+		let deposit = risk().pool.keeper_deposit;
+		assert!(emitted::<T>(
+			|e| matches!(e, Event::PositionClosed { returned, .. } if *returned == deposit)
+		));
 	}
 
 	#[benchmark]
 	fn add_margin() {
 		market::<T>(SEGMENT);
 		let trader = long::<T>(SEGMENT, MARGIN);
+		let before = position::<T>(SEGMENT, &trader).expect("open; qed").margin;
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(trader.clone()), SEGMENT, MARGIN);
 
-		assert_eq!(position::<T>(SEGMENT, &trader).expect("open; qed").margin, 2 * MARGIN);
+		assert_eq!(position::<T>(SEGMENT, &trader).expect("open; qed").margin, before + MARGIN);
 	}
 
 	/// With funding to accrue and initial margin to check.
@@ -189,14 +208,16 @@ mod benchmarks {
 		market::<T>(SEGMENT);
 		let trader = long::<T>(SEGMENT, MARGIN);
 		ExecutionSegments::<T>::do_add_margin(SEGMENT, &trader, MARGIN).expect("funded; qed");
+		let before = position::<T>(SEGMENT, &trader).expect("open; qed").margin;
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(trader.clone()), SEGMENT, MARGIN);
 
-		assert_eq!(position::<T>(SEGMENT, &trader).expect("open; qed").margin, MARGIN);
+		assert_eq!(position::<T>(SEGMENT, &trader).expect("open; qed").margin, before - MARGIN);
 	}
 
-	/// Bad debt beyond the insurance fund: the liquidator earns nothing, the LPs take the rest.
+	/// Bad debt beyond the insurance fund: the liquidator earns the keeper deposit alone, the
+	/// LPs take the rest.
 	#[benchmark]
 	fn liquidate() {
 		market::<T>(SEGMENT);
@@ -208,10 +229,32 @@ mod benchmarks {
 		_(RawOrigin::Signed(keeper), SEGMENT, trader.clone());
 
 		assert!(position::<T>(SEGMENT, &trader).is_none());
+		let deposit = risk().pool.keeper_deposit;
 		assert!(matches!(
 			last_event::<T>(),
-			Event::PositionLiquidated { fee: 0, bad_debt, .. } if bad_debt >= MARGIN / 2
+			Event::PositionLiquidated { fee, bad_debt, .. } if fee == deposit && bad_debt >= MARGIN / 2
 		));
+	}
+
+	/// A partial close of the head of the queue, on a pool whose traders hold 90% of it in
+	/// profit: the most the call writes.
+	#[benchmark]
+	fn auto_deleverage() {
+		System::<T>::set_block_number(1u32.into());
+		let silo = T::BenchmarkHelper::create_silo(SEGMENT, 2 * SIZE);
+		ExecutionSegments::<T>::do_create_segment(SEGMENT, silo, key(), risk())
+			.expect("a fresh segment on a fresh silo; qed");
+		T::BenchmarkHelper::set_price(&key(), Price::from_u32(100));
+		let trader = long::<T>(SEGMENT, 0);
+		// Up 180%: 1.8 * SIZE of profit on a pool of 2 * SIZE.
+		T::BenchmarkHelper::set_price(&key(), Price::from_u32(280));
+		let keeper: T::AccountId = account("keeper", 0, 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(keeper), SEGMENT, trader.clone());
+
+		let left = position::<T>(SEGMENT, &trader).expect("a part is left; qed").size;
+		assert!(left > 0 && left < SIZE);
 	}
 
 	/// The oracle's hook on a feed that carries as many segments as it may, each told of a

@@ -59,16 +59,20 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
-		views::PositionView, Balance, MarginLedger, OracleKey, Pnl, Price, PriceFeed, PriceMonitor,
-		PricePoint, SegmentHealth, SegmentId, SegmentStatus, Settlement, SettlementOutcome,
-		SiloDirectory, SiloId,
+		views::{AdlEntry, PositionView},
+		Balance, Fee, MarginLedger, OracleKey, Pnl, PoolExposure, PoolFactors, PoolRisk, Price,
+		PriceFeed, PriceMonitor, PricePoint, SegmentHealth, SegmentId, SegmentStatus, Settlement,
+		SettlementOutcome, SiloDirectory, SiloId,
 	};
-	use sp_runtime::{traits::Zero, ArithmeticError, SaturatedConversion};
-	use sp_runtime::{FixedI128, FixedPointNumber};
+	use sp_runtime::{
+		traits::{Saturating, Zero},
+		ArithmeticError, Permill, Rounding, SaturatedConversion,
+	};
+	use sp_runtime::{FixedI128, FixedPointNumber, FixedU128};
 
 	/// The layout of this pallet's storage; [`migrations`] takes a chain from each version to
 	/// the next.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -91,6 +95,10 @@ pub mod pallet {
 		/// Most segments that may trade on one oracle feed.
 		#[pallet::constant]
 		type MaxSegmentsPerOracle: Get<u32>;
+		/// Blocks in a year: turns the yearly borrowing rates of [`PoolParams`] into rates per
+		/// block.
+		#[pallet::constant]
+		type BlocksPerYear: Get<u32>;
 		/// Weights of this pallet's calls and of [`Pallet::note_price`].
 		type WeightInfo: WeightInfo;
 		/// Gives the benchmarks silos, margin and prices.
@@ -114,6 +122,26 @@ pub mod pallet {
 		Blake2_128Concat,
 		T::AccountId,
 		Position,
+		OptionQuery,
+	>;
+
+	/// Each segment's auto-deleveraging queue, one per side: every position, keyed so that
+	/// iterating a side visits the most profitable relative to size first (the lowest entry
+	/// price for longs, the highest for shorts). Kept up to date as positions open, grow and
+	/// close, so the head is one read away and no call ranks positions by visiting them.
+	// Twox64Concat for the segment and the side (admin-chosen, two values); Identity for the
+	// rank, which must keep its byte order to sort (an oracle-given price, not chosen by
+	// users); Blake2_128Concat for the account, which users choose.
+	#[pallet::storage]
+	pub type AdlQueue<T: Config> = StorageNMap<
+		_,
+		(
+			NMapKey<Twox64Concat, SegmentId>,
+			NMapKey<Twox64Concat, Side>,
+			NMapKey<Identity, [u8; 16]>,
+			NMapKey<Blake2_128Concat, T::AccountId>,
+		),
+		(),
 		OptionQuery,
 	>;
 
@@ -198,8 +226,33 @@ pub mod pallet {
 		MarginAdded { segment: SegmentId, who: T::AccountId, amount: Balance },
 		/// Margin was taken from behind a position back to free margin.
 		MarginRemoved { segment: SegmentId, who: T::AccountId, amount: Balance },
+		/// A trade filled at `fill_price` (the oracle said `oracle_price`; the difference is its
+		/// skew price impact) and paid a position fee of `fee` on `notional`, `to_insurance` of
+		/// it to the insurance fund and the rest to the LPs. A decrease or close also settled
+		/// `borrowing` owed to the LPs.
+		TradeCharged {
+			segment: SegmentId,
+			who: T::AccountId,
+			notional: Balance,
+			oracle_price: Price,
+			fill_price: Price,
+			fee: Balance,
+			to_insurance: Balance,
+			borrowing: Balance,
+		},
+		/// Auto-deleveraging closed `size` of `who`'s position at the oracle `price`, realizing
+		/// `pnl`, because the segment's pending trader profit was above its trigger.
+		PositionAutoDeleveraged {
+			segment: SegmentId,
+			who: T::AccountId,
+			size: Balance,
+			price: Price,
+			pnl: Pnl,
+			returned: Balance,
+		},
 		/// A position below maintenance margin was liquidated at `price`; the liquidator earned
-		/// `fee`, and `bad_debt` was left for the insurance fund and then the silo's LPs.
+		/// `fee` (the position's keeper deposit and its liquidation fee), and `bad_debt` was
+		/// left for the insurance fund and then the silo's LPs.
 		PositionLiquidated {
 			segment: SegmentId,
 			who: T::AccountId,
@@ -221,7 +274,10 @@ pub mod pallet {
 		SiloNotForSegment,
 		/// Maintenance margin must be above zero and below initial margin, the liquidation fee
 		/// within maintenance, leverage at least 1, and the OI share, oracle age and minimum
-		/// position size above zero.
+		/// position size above zero; the pool parameters in range and ordered as
+		/// [`PoolParams`] documents (PnL factors below 100%, the withdrawal factor at most the
+		/// trading one, fees and impact bounds ordered, a skew scale and keeper deposit above
+		/// zero, a kink inside (0, 100%), the ADL floor below its trigger).
 		InvalidRiskParams,
 		/// The oracle key is empty.
 		InvalidOracleKey,
@@ -258,6 +314,19 @@ pub mod pallet {
 		/// The position would be smaller than the segment's `min_position_size`: open at least
 		/// that much, and decrease to zero (close) or leave at least that much.
 		PositionBelowMinimum,
+		/// After the open, open interest would reserve more than the segment's reserve factor
+		/// of its pool's value.
+		ReserveExceeded,
+		/// The margin does not cover the position fee and the keeper deposit.
+		MarginBelowCharges,
+		/// Net capped pending trader profit is not above the segment's ADL trigger: there is
+		/// nothing to deleverage.
+		AdlNotTriggered,
+		/// The position is not first in its side's ADL queue: deleverage the queue's head
+		/// (the runtime API shows it).
+		NotFirstInAdlQueue,
+		/// The position holds no profit to realize.
+		NotInProfit,
 	}
 
 	#[pallet::hooks]
@@ -315,9 +384,10 @@ pub mod pallet {
 		/// Origin: signed. Emits [`Event::PositionOpened`] or [`Event::PositionIncreased`].
 		/// Errors: [`Error::UnknownSegment`], [`Error::SegmentSevered`], [`Error::ReduceOnly`],
 		/// [`Error::PriceUnavailable`], [`Error::StalePrice`], [`Error::ZeroSize`],
-		/// [`Error::PositionBelowMinimum`], [`Error::OppositeSideOpen`], [`Error::LeverageTooHigh`],
-		/// [`Error::InsufficientMargin`], [`Error::OpenInterestCapExceeded`], and the silo's
-		/// `InsufficientFreeMargin`.
+		/// [`Error::MarginBelowCharges`], [`Error::PositionBelowMinimum`],
+		/// [`Error::OppositeSideOpen`], [`Error::LeverageTooHigh`],
+		/// [`Error::InsufficientMargin`], [`Error::OpenInterestCapExceeded`],
+		/// [`Error::ReserveExceeded`], and the silo's `InsufficientFreeMargin`.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::open_position())]
 		pub fn open_position(
@@ -413,6 +483,29 @@ pub mod pallet {
 			let liquidator = ensure_signed(origin)?;
 			Self::do_liquidate(segment, &who, &liquidator)
 		}
+
+		/// Close all or part of `who`'s position at the oracle price because the segment's net
+		/// pending trader profit (each side capped at its max PnL factor) is above the ADL
+		/// trigger share of its pool's value. `who` must be first in its side's ADL queue (the
+		/// most profitable relative to size: the runtime API shows the head) and in profit; the
+		/// part closed realizes just enough profit to bring the ratio down to the ADL floor,
+		/// and no fee or price impact is charged. Inside this segment's silo only. Works while
+		/// severed or recovering.
+		///
+		/// Origin: signed (anyone). Emits [`Event::PositionAutoDeleveraged`]. Errors:
+		/// [`Error::UnknownSegment`], [`Error::NoPosition`], [`Error::PriceUnavailable`],
+		/// [`Error::StalePrice`], [`Error::AdlNotTriggered`], [`Error::NotFirstInAdlQueue`],
+		/// [`Error::NotInProfit`].
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::auto_deleverage())]
+		pub fn auto_deleverage(
+			origin: OriginFor<T>,
+			segment: SegmentId,
+			who: T::AccountId,
+		) -> DispatchResult {
+			ensure_signed(origin)?;
+			Self::do_auto_deleverage(segment, &who)
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
@@ -462,8 +555,9 @@ pub mod pallet {
 			Ok(point.price)
 		}
 
-		/// Bring the segment's funding index up to this block.
-		fn accrue_funding(info: &mut SegmentInfo<BlockNumberFor<T>>) -> DispatchResult {
+		/// Bring the segment's funding index and each side's borrowing index up to this block;
+		/// `pool` is its silo's LP liquidity, which the borrowing rates are utilization of.
+		fn accrue(info: &mut SegmentInfo<BlockNumberFor<T>>, pool: Balance) -> DispatchResult {
 			let now = frame_system::Pallet::<T>::block_number();
 			// Only ever set to a past or the current block; a later one is a broken invariant.
 			let blocks =
@@ -473,9 +567,54 @@ pub mod pallet {
 					.ok_or(ArithmeticError::Overflow)?;
 				info.funding_index = math::accrue(info.funding_index, rate, blocks)
 					.ok_or(ArithmeticError::Overflow)?;
+				for side in [Side::Long, Side::Short] {
+					let yearly =
+						Self::borrowing_rate(info, side, pool).ok_or(ArithmeticError::Overflow)?;
+					let rate = math::per_block(yearly, T::BlocksPerYear::get())
+						.ok_or(ArithmeticError::Overflow)?;
+					let book = Self::book(info, side);
+					book.borrow_index = math::accrue(book.borrow_index, rate, blocks)
+						.ok_or(ArithmeticError::Overflow)?;
+				}
 			}
 			info.funding_updated = now;
 			Ok(())
+		}
+
+		/// Bring the funding index alone up to `now`: what the v2 migration does before
+		/// borrowing starts. An overflow leaves the index where it was, for `try_state` to
+		/// report.
+		pub fn accrue_funding_only(
+			info: &mut SegmentInfo<BlockNumberFor<T>>,
+			now: BlockNumberFor<T>,
+		) {
+			let blocks = now.saturating_sub(info.funding_updated).saturated_into::<u128>();
+			if let Some(index) =
+				math::funding_rate(info.long_oi, info.short_oi, info.risk.funding_rate)
+					.and_then(|rate| math::accrue(info.funding_index, rate, blocks))
+			{
+				info.funding_index = index;
+			}
+			info.funding_updated = now;
+		}
+
+		/// The yearly borrowing rate `side` pays now on a pool of `pool` liquidity.
+		pub fn borrowing_rate(
+			info: &SegmentInfo<BlockNumberFor<T>>,
+			side: Side,
+			pool: Balance,
+		) -> Option<FixedU128> {
+			let params = &info.risk.pool;
+			let oi = match side {
+				Side::Long => info.long_oi,
+				Side::Short => info.short_oi,
+			};
+			math::borrowing_rate(
+				math::utilization(oi, pool),
+				params.borrow_kink,
+				params.borrow_rate_at_kink,
+				params.borrow_rate_max,
+			)
 		}
 
 		fn side_oi(info: &mut SegmentInfo<BlockNumberFor<T>>, side: Side) -> &mut Balance {
@@ -485,16 +624,225 @@ pub mod pallet {
 			}
 		}
 
-		/// A position's equity at `price`, funding owed to the segment's current index
-		/// included.
+		fn book(info: &mut SegmentInfo<BlockNumberFor<T>>, side: Side) -> &mut SideBook {
+			match side {
+				Side::Long => &mut info.longs,
+				Side::Short => &mut info.shorts,
+			}
+		}
+
+		fn side_book(info: &SegmentInfo<BlockNumberFor<T>>, side: Side) -> &SideBook {
+			match side {
+				Side::Long => &info.longs,
+				Side::Short => &info.shorts,
+			}
+		}
+
+		/// Add `p` to its side's open interest and sums (`add`), or take it out again. A
+		/// position takes out exactly what it added, so the sums stay exact.
+		pub(crate) fn tally(
+			info: &mut SegmentInfo<BlockNumberFor<T>>,
+			p: &Position,
+			add: bool,
+		) -> DispatchResult {
+			let overflow = ArithmeticError::Overflow;
+			let units = math::units_of(p.size, p.oracle_entry).ok_or(overflow)?;
+			let funding = math::index_weight(p.size, p.funding_index).ok_or(overflow)?;
+			let borrow = math::index_weight(p.size, p.borrow_index).ok_or(overflow)?;
+			let oi = Self::side_oi(info, p.side);
+			*oi = if add { oi.checked_add(p.size) } else { oi.checked_sub(p.size) }
+				.ok_or(overflow)?;
+			let book = Self::book(info, p.side);
+			if add {
+				book.units = book.units.checked_add(units).ok_or(overflow)?;
+				book.funding_entry = book.funding_entry.checked_add(funding).ok_or(overflow)?;
+				book.borrow_entry = book.borrow_entry.checked_add(borrow).ok_or(overflow)?;
+			} else {
+				book.units = book.units.checked_sub(units).ok_or(overflow)?;
+				book.funding_entry = book.funding_entry.checked_sub(funding).ok_or(overflow)?;
+				book.borrow_entry = book.borrow_entry.checked_sub(borrow).ok_or(overflow)?;
+			}
+			Ok(())
+		}
+
+		/// Where a position entered at `entry` sorts in its side's ADL queue: ascending bytes
+		/// put the lowest long entry and the highest short entry first.
+		pub fn adl_rank(side: Side, entry: Price) -> [u8; 16] {
+			let inner = entry.into_inner();
+			match side {
+				Side::Long => inner.to_be_bytes(),
+				Side::Short => (u128::MAX - inner).to_be_bytes(),
+			}
+		}
+
+		/// The entry price a rank was made from.
+		fn rank_price(side: Side, rank: [u8; 16]) -> Price {
+			let value = u128::from_be_bytes(rank);
+			Price::from_inner(match side {
+				Side::Long => value,
+				Side::Short => u128::MAX - value,
+			})
+		}
+
+		/// Move `who`'s place in the ADL queue from `old` to `new` (either may be none).
+		fn requeue(
+			segment: SegmentId,
+			who: &T::AccountId,
+			old: Option<&Position>,
+			new: Option<&Position>,
+		) {
+			let key = |p: &Position| (segment, p.side, Self::adl_rank(p.side, p.entry_price));
+			if old.map(key) == new.map(key) {
+				return;
+			}
+			if let Some(p) = old {
+				AdlQueue::<T>::remove((
+					segment,
+					p.side,
+					Self::adl_rank(p.side, p.entry_price),
+					who,
+				));
+			}
+			if let Some(p) = new {
+				AdlQueue::<T>::insert(
+					(segment, p.side, Self::adl_rank(p.side, p.entry_price), who),
+					(),
+				);
+			}
+		}
+
+		/// Long minus short open interest.
+		fn skew(info: &SegmentInfo<BlockNumberFor<T>>) -> Result<i128, DispatchError> {
+			let long = i128::try_from(info.long_oi).map_err(|_| ArithmeticError::Overflow)?;
+			let short = i128::try_from(info.short_oi).map_err(|_| ArithmeticError::Overflow)?;
+			Ok(long - short)
+		}
+
+		/// What a trade of `notional` that moves the skew by `delta` (a long opening or a short
+		/// closing is positive) fills at, and its position fee.
+		fn price_trade(
+			info: &SegmentInfo<BlockNumberFor<T>>,
+			oracle: Price,
+			delta: i128,
+			notional: Balance,
+		) -> Result<(Price, Fee), DispatchError> {
+			let params = &info.risk.pool;
+			let before = Self::skew(info)?;
+			let after = before.checked_add(delta).ok_or(ArithmeticError::Overflow)?;
+			let premium = math::skew_premium(before, after, params.skew_scale)
+				.ok_or(ArithmeticError::Overflow)?;
+			let fill = math::fill_price(
+				oracle,
+				premium,
+				delta > 0,
+				params.max_impact_worse,
+				params.max_impact_better,
+			)
+			.ok_or(ArithmeticError::Overflow)?;
+			let total = math::position_fee_across(
+				notional,
+				before,
+				after,
+				params.fee_reducing,
+				params.fee_increasing,
+			)
+			.ok_or(ArithmeticError::Overflow)?;
+			Ok((fill, Fee::split(total, params.fee_insurance_share)))
+		}
+
+		/// `size` as a change of the skew: positive for a long, negative for a short.
+		fn signed(side: Side, size: Balance) -> Result<i128, DispatchError> {
+			let size = i128::try_from(size).map_err(|_| ArithmeticError::Overflow)?;
+			Ok(match side {
+				Side::Long => size,
+				Side::Short => -size,
+			})
+		}
+
+		/// The pool factors the segment sets for its silo.
+		fn factors(info: &SegmentInfo<BlockNumberFor<T>>) -> PoolFactors {
+			let params = &info.risk.pool;
+			PoolFactors {
+				max_pnl_deposits: params.max_pnl_factor,
+				max_pnl_withdrawals: params.max_pnl_factor_withdrawals,
+				reserve: params.reserve_factor,
+			}
+		}
+
+		/// Each side's pending PnL at `mark` and the value reserved, from the side sums alone.
+		pub fn exposure_at(
+			info: &SegmentInfo<BlockNumberFor<T>>,
+			mark: Price,
+		) -> Result<PoolExposure, DispatchError> {
+			let overflow = ArithmeticError::Overflow;
+			let signed = |v: Balance| i128::try_from(v).map_err(|_| overflow);
+			let long_value =
+				math::value_of_units(info.longs.units, mark, Rounding::Down).ok_or(overflow)?;
+			let short_value =
+				math::value_of_units(info.shorts.units, mark, Rounding::Up).ok_or(overflow)?;
+			let long_funding =
+				math::owed_through(info.funding_index, info.long_oi, info.longs.funding_entry)
+					.ok_or(overflow)?;
+			// Shorts receive what the index says longs pay.
+			let short_funding =
+				math::owed_through(info.funding_index, info.short_oi, info.shorts.funding_entry)
+					.ok_or(overflow)?;
+			let long_borrowing =
+				math::owed_through(info.longs.borrow_index, info.long_oi, info.longs.borrow_entry)
+					.ok_or(overflow)?;
+			let short_borrowing = math::owed_through(
+				info.shorts.borrow_index,
+				info.short_oi,
+				info.shorts.borrow_entry,
+			)
+			.ok_or(overflow)?;
+			let long_pnl = signed(long_value)?
+				.checked_sub(signed(info.long_oi)?)
+				.and_then(|v| v.checked_sub(long_funding))
+				.and_then(|v| v.checked_sub(long_borrowing))
+				.ok_or(overflow)?;
+			let short_pnl = signed(info.short_oi)?
+				.checked_sub(signed(short_value)?)
+				.and_then(|v| v.checked_add(short_funding))
+				.and_then(|v| v.checked_sub(short_borrowing))
+				.ok_or(overflow)?;
+			Ok(PoolExposure {
+				long_pnl,
+				short_pnl,
+				// Each side reserves on its own: longs gain as the price rises, shorts as it
+				// falls, and the larger claim is what the pool must be able to meet.
+				reserved: long_value.max(info.short_oi),
+				factors: Self::factors(info),
+			})
+		}
+
+		/// What `p` owes in funding and borrowing to the segment's current indices.
+		fn carry(
+			info: &SegmentInfo<BlockNumberFor<T>>,
+			p: &Position,
+			part: Balance,
+		) -> Result<(i128, Balance), DispatchError> {
+			let funding = math::funding_owed(p.side, part, p.funding_index, info.funding_index)
+				.ok_or(ArithmeticError::Overflow)?;
+			// Borrowing only ever grows, and is owed the way a long owes funding.
+			let index = Self::side_book(info, p.side).borrow_index;
+			let borrowing = math::funding_owed(Side::Long, part, p.borrow_index, index)
+				.ok_or(ArithmeticError::Overflow)?;
+			Ok((funding, borrowing.max(0).unsigned_abs()))
+		}
+
+		/// A position's equity at `price`: margin plus price PnL, less the funding and
+		/// borrowing it owes to the segment's current indices.
 		fn equity_at(
 			info: &SegmentInfo<BlockNumberFor<T>>,
 			p: &Position,
 			price: Price,
 		) -> Result<i128, DispatchError> {
-			let funding = math::funding_owed(p.side, p.size, p.funding_index, info.funding_index)
+			let (funding, borrowing) = Self::carry(info, p, p.size)?;
+			let owed = funding
+				.checked_add(i128::try_from(borrowing).map_err(|_| ArithmeticError::Overflow)?)
 				.ok_or(ArithmeticError::Overflow)?;
-			Ok(math::equity(p.side, p.size, p.margin, p.entry_price, price, funding)
+			Ok(math::equity(p.side, p.size, p.margin, p.entry_price, price, owed)
 				.ok_or(ArithmeticError::Overflow)?)
 		}
 
@@ -558,6 +906,8 @@ pub mod pallet {
 					short_oi: 0,
 					funding_index: Default::default(),
 					funding_updated: frame_system::Pallet::<T>::block_number(),
+					longs: SideBook::default(),
+					shorts: SideBook::default(),
 				},
 			);
 			Self::deposit_event(Event::SegmentCreated { segment, silo, oracle_key, risk });
@@ -567,7 +917,7 @@ pub mod pallet {
 		pub(crate) fn do_set_risk_params(segment: SegmentId, risk: RiskParams) -> DispatchResult {
 			ensure!(risk.is_valid(), Error::<T>::InvalidRiskParams);
 			let mut info = Self::segment(segment)?;
-			Self::accrue_funding(&mut info)?;
+			Self::accrue(&mut info, T::Silos::pool_liquidity(segment))?;
 			info.risk = risk;
 			Segments::<T>::insert(segment, info);
 			Self::deposit_event(Event::RiskParamsSet { segment, risk });
@@ -584,19 +934,29 @@ pub mod pallet {
 			ensure!(size > 0, Error::<T>::ZeroSize);
 			let mut info = Self::segment(segment)?;
 			Self::ensure_new_risk_allowed(segment)?;
-			let price = Self::fresh_price(&info)?;
-			Self::accrue_funding(&mut info)?;
+			let oracle = Self::fresh_price(&info)?;
+			let pool = T::Silos::pool_liquidity(segment);
+			Self::accrue(&mut info, pool)?;
+			let (fill, fee) = Self::price_trade(&info, oracle, Self::signed(side, size)?, size)?;
 
 			let existing = Positions::<T>::get(segment, who);
+			// A new position locks the keeper deposit; the fee is paid out of the margin too.
+			let deposit = if existing.is_none() { info.risk.pool.keeper_deposit } else { 0 };
+			let charges = fee
+				.total()
+				.and_then(|f| f.checked_add(deposit))
+				.ok_or(ArithmeticError::Overflow)?;
+			let added = margin.checked_sub(charges).ok_or(Error::<T>::MarginBelowCharges)?;
 			let position = match existing {
 				Some(p) => {
 					ensure!(p.side == side, Error::<T>::OppositeSideOpen);
+					let book = Self::side_book(&info, side);
 					Position {
 						side,
 						size: p.size.checked_add(size).ok_or(ArithmeticError::Overflow)?,
-						entry_price: math::averaged_entry(p.size, p.entry_price, size, price)
+						entry_price: math::averaged_entry(p.size, p.entry_price, size, fill)
 							.ok_or(ArithmeticError::Overflow)?,
-						margin: p.margin.checked_add(margin).ok_or(ArithmeticError::Overflow)?,
+						margin: p.margin.checked_add(added).ok_or(ArithmeticError::Overflow)?,
 						funding_index: math::averaged_index(
 							p.size,
 							p.funding_index,
@@ -604,41 +964,75 @@ pub mod pallet {
 							info.funding_index,
 						)
 						.ok_or(ArithmeticError::Overflow)?,
+						borrow_index: math::averaged_index(
+							p.size,
+							p.borrow_index,
+							size,
+							book.borrow_index,
+						)
+						.ok_or(ArithmeticError::Overflow)?,
+						oracle_entry: math::averaged_entry(p.size, p.oracle_entry, size, oracle)
+							.ok_or(ArithmeticError::Overflow)?,
+						keeper_deposit: p.keeper_deposit,
 					}
 				},
 				None => Position {
 					side,
 					size,
-					entry_price: price,
-					margin,
+					entry_price: fill,
+					margin: added,
 					funding_index: info.funding_index,
+					borrow_index: Self::side_book(&info, side).borrow_index,
+					oracle_entry: oracle,
+					keeper_deposit: deposit,
 				},
 			};
 			ensure!(position.size >= info.risk.min_position_size, Error::<T>::PositionBelowMinimum);
-			Self::ensure_initial_margin(&info, &position, price)?;
+			Self::ensure_initial_margin(&info, &position, oracle)?;
 
-			let pool = T::Silos::pool_liquidity(segment);
 			let cap = info.risk.max_oi_share.mul_floor(pool).min(info.risk.max_open_interest);
-			let oi = Self::side_oi(&mut info, side);
-			*oi = oi.checked_add(size).ok_or(ArithmeticError::Overflow)?;
-			ensure!(*oi <= cap, Error::<T>::OpenInterestCapExceeded);
+			if let Some(p) = &existing {
+				Self::tally(&mut info, p, false)?;
+			}
+			Self::tally(&mut info, &position, true)?;
+			ensure!(*Self::side_oi(&mut info, side) <= cap, Error::<T>::OpenInterestCapExceeded);
+			// The pool's value after the open must cover what open interest reserves.
+			let exposure = Self::exposure_at(&info, oracle)?;
+			let value = exposure.pool_value(pool, info.risk.pool.max_pnl_factor);
+			ensure!(exposure.reserved <= exposure.reserve_cap(value), Error::<T>::ReserveExceeded);
 
 			if margin > 0 {
-				T::Silos::lock_margin(segment, who, margin)?;
+				T::Silos::lock_margin(segment, who, margin, fee)?;
 			}
 			Segments::<T>::insert(segment, info);
 			Positions::<T>::insert(segment, who, position);
+			Self::requeue(segment, who, existing.as_ref(), Some(&position));
 			let who = who.clone();
+			Self::deposit_event(Event::TradeCharged {
+				segment,
+				who: who.clone(),
+				notional: size,
+				oracle_price: oracle,
+				fill_price: fill,
+				fee: fee.to_lps + fee.to_insurance,
+				to_insurance: fee.to_insurance,
+				borrowing: 0,
+			});
 			Self::deposit_event(match existing {
-				None => {
-					Event::PositionOpened { segment, who, side, size, margin, entry_price: price }
+				None => Event::PositionOpened {
+					segment,
+					who: who.clone(),
+					side,
+					size,
+					margin: added,
+					entry_price: fill,
 				},
 				Some(_) => Event::PositionIncreased {
 					segment,
-					who,
+					who: who.clone(),
 					added_size: size,
-					added_margin: margin,
-					price,
+					added_margin: added,
+					price: fill,
 					size: position.size,
 					entry_price: position.entry_price,
 				},
@@ -647,7 +1041,11 @@ pub mod pallet {
 		}
 
 		/// Settle `part` of `position`'s size at `price` inside the silo: its share of the
-		/// margin, its PnL and its funding, and `reward` for a liquidator.
+		/// margin (and the keeper deposit with the last part), its PnL, funding and borrowing,
+		/// `fee`, and `reward` for a liquidator. Profit is scaled down when its side holds more
+		/// than the pool pays out (the segment's max PnL factor of `pool`). Returns the PnL
+		/// settled, the margin released, the borrowing paid and the silo's outcome.
+		#[allow(clippy::too_many_arguments)]
 		fn settle_part(
 			segment: SegmentId,
 			info: &SegmentInfo<BlockNumberFor<T>>,
@@ -655,27 +1053,86 @@ pub mod pallet {
 			position: &Position,
 			part: Balance,
 			price: Price,
+			pool: Balance,
+			fee: Fee,
 			reward: Option<(T::AccountId, Balance)>,
-		) -> Result<(Pnl, Balance, SettlementOutcome), DispatchError> {
-			let margin = if part == position.size {
-				position.margin
+		) -> Result<(Pnl, Balance, Balance, SettlementOutcome), DispatchError> {
+			let overflow = ArithmeticError::Overflow;
+			let (margin, keeper_deposit) = if part == position.size {
+				(position.margin, position.keeper_deposit)
 			} else {
-				sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
+				let margin = sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
 					position.margin,
 					part,
 					position.size,
-					sp_runtime::Rounding::Down,
+					Rounding::Down,
 				)
-				.ok_or(ArithmeticError::Overflow)?
+				.ok_or(overflow)?;
+				(margin, 0)
 			};
 			let pnl = math::price_pnl(position.side, part, position.entry_price, price)
-				.ok_or(ArithmeticError::Overflow)?;
-			let funding =
-				math::funding_owed(position.side, part, position.funding_index, info.funding_index)
-					.ok_or(ArithmeticError::Overflow)?;
-			let pnl = math::to_pnl(pnl.checked_sub(funding).ok_or(ArithmeticError::Overflow)?);
-			let outcome = T::Silos::settle(segment, who, Settlement { margin, pnl, reward })?;
-			Ok((pnl, margin, outcome))
+				.ok_or(overflow)?;
+			let (funding, borrowing) = Self::carry(info, position, part)?;
+			let net = pnl
+				.checked_sub(funding)
+				.and_then(|v| v.checked_sub(i128::try_from(borrowing).ok()?))
+				.ok_or(overflow)?;
+			let pnl = if net > 0 {
+				let exposure = Self::exposure_at(info, price)?;
+				let side_profit = match position.side {
+					Side::Long => exposure.long_pnl,
+					Side::Short => exposure.short_pnl,
+				};
+				let limit = info.risk.pool.max_pnl_factor.mul_floor(pool);
+				let paid = math::capped_profit(
+					net.unsigned_abs(),
+					side_profit.max(0).unsigned_abs(),
+					limit,
+				)
+				.ok_or(overflow)?;
+				Pnl::Profit(paid)
+			} else {
+				math::to_pnl(net)
+			};
+			let outcome = T::Silos::settle(
+				segment,
+				who,
+				Settlement { margin, pnl, fee, keeper_deposit, reward },
+			)?;
+			Ok((pnl, margin, borrowing, outcome))
+		}
+
+		/// `position` after `part` of it settled with `margin` released, re-tallied in `info`;
+		/// `None` once nothing is left.
+		fn shrink(
+			info: &mut SegmentInfo<BlockNumberFor<T>>,
+			position: &Position,
+			part: Balance,
+			margin: Balance,
+		) -> Result<Option<Position>, DispatchError> {
+			Self::tally(info, position, false)?;
+			if part == position.size {
+				return Ok(None);
+			}
+			let mut left = *position;
+			left.size -= part;
+			left.margin = left.margin.checked_sub(margin).ok_or(ArithmeticError::Underflow)?;
+			Self::tally(info, &left, true)?;
+			Ok(Some(left))
+		}
+
+		/// Write what is left of `who`'s position (or remove it) and its place in the queue.
+		fn store_position(
+			segment: SegmentId,
+			who: &T::AccountId,
+			old: &Position,
+			left: Option<Position>,
+		) {
+			match &left {
+				Some(p) => Positions::<T>::insert(segment, who, p),
+				None => Positions::<T>::remove(segment, who),
+			}
+			Self::requeue(segment, who, Some(old), left.as_ref());
 		}
 
 		/// Decrease by `size`, or close when `None`.
@@ -685,7 +1142,7 @@ pub mod pallet {
 			size: Option<Balance>,
 		) -> DispatchResult {
 			let mut info = Self::segment(segment)?;
-			let mut position = Self::position(segment, who)?;
+			let position = Self::position(segment, who)?;
 			let part = size.unwrap_or(position.size);
 			ensure!(part > 0, Error::<T>::ZeroSize);
 			ensure!(part <= position.size, Error::<T>::DecreaseExceedsSize);
@@ -694,40 +1151,53 @@ pub mod pallet {
 				left == 0 || left >= info.risk.min_position_size,
 				Error::<T>::PositionBelowMinimum
 			);
-			let price = Self::fresh_price(&info)?;
-			Self::accrue_funding(&mut info)?;
+			let oracle = Self::fresh_price(&info)?;
+			let pool = T::Silos::pool_liquidity(segment);
+			Self::accrue(&mut info, pool)?;
+			// Closing a long sells, closing a short buys: the skew moves against the side.
+			let delta = Self::signed(position.side, part)?
+				.checked_neg()
+				.ok_or(ArithmeticError::Overflow)?;
+			let (fill, _) = Self::price_trade(&info, oracle, delta, 0)?;
+			let notional = math::notional_at(part, position.entry_price, fill)
+				.ok_or(ArithmeticError::Overflow)?;
+			let (_, fee) = Self::price_trade(&info, oracle, delta, notional)?;
 
-			let (pnl, margin, outcome) =
-				Self::settle_part(segment, &info, who, &position, part, price, None)?;
-			let oi = Self::side_oi(&mut info, position.side);
-			*oi = oi.checked_sub(part).ok_or(ArithmeticError::Underflow)?;
-			position.size -= part;
-			position.margin =
-				position.margin.checked_sub(margin).ok_or(ArithmeticError::Underflow)?;
+			let (pnl, margin, borrowing, outcome) =
+				Self::settle_part(segment, &info, who, &position, part, fill, pool, fee, None)?;
+			let left = Self::shrink(&mut info, &position, part, margin)?;
 			Segments::<T>::insert(segment, info);
-			let who = who.clone();
+			Self::store_position(segment, who, &position, left);
+			Self::deposit_event(Event::TradeCharged {
+				segment,
+				who: who.clone(),
+				notional,
+				oracle_price: oracle,
+				fill_price: fill,
+				fee: outcome.fee_paid.to_lps + outcome.fee_paid.to_insurance,
+				to_insurance: outcome.fee_paid.to_insurance,
+				borrowing,
+			});
 			let returned = outcome.returned;
-			if position.size == 0 {
-				Positions::<T>::remove(segment, &who);
-				Self::deposit_event(Event::PositionClosed {
+			Self::deposit_event(if left.is_none() {
+				Event::PositionClosed {
 					segment,
-					who,
+					who: who.clone(),
 					size: part,
-					price,
+					price: fill,
 					pnl,
 					returned,
-				});
+				}
 			} else {
-				Positions::<T>::insert(segment, &who, position);
-				Self::deposit_event(Event::PositionDecreased {
+				Event::PositionDecreased {
 					segment,
-					who,
+					who: who.clone(),
 					size: part,
-					price,
+					price: fill,
 					pnl,
 					returned,
-				});
-			}
+				}
+			});
 			Ok(())
 		}
 
@@ -741,7 +1211,7 @@ pub mod pallet {
 			let mut position = Self::position(segment, who)?;
 			position.margin =
 				position.margin.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
-			T::Silos::lock_margin(segment, who, amount)?;
+			T::Silos::lock_margin(segment, who, amount, Fee::ZERO)?;
 			Positions::<T>::insert(segment, who, position);
 			Self::deposit_event(Event::MarginAdded { segment, who: who.clone(), amount });
 			Ok(())
@@ -757,7 +1227,7 @@ pub mod pallet {
 			let mut position = Self::position(segment, who)?;
 			Self::ensure_new_risk_allowed(segment)?;
 			let price = Self::fresh_price(&info)?;
-			Self::accrue_funding(&mut info)?;
+			Self::accrue(&mut info, T::Silos::pool_liquidity(segment))?;
 			position.margin =
 				position.margin.checked_sub(amount).ok_or(Error::<T>::InsufficientMargin)?;
 			Self::ensure_initial_margin(&info, &position, price)?;
@@ -775,23 +1245,25 @@ pub mod pallet {
 			let mut info = Self::segment(segment)?;
 			let position = Self::position(segment, who)?;
 			let price = Self::fresh_price(&info)?;
-			Self::accrue_funding(&mut info)?;
+			let pool = T::Silos::pool_liquidity(segment);
+			Self::accrue(&mut info, pool)?;
 			let health = Self::health_at(&info, &position, price)?;
 			ensure!(health.below_maintenance(), Error::<T>::NotLiquidatable);
 			let fee = info.risk.liquidation_fee.mul_floor(health.value);
-			let (_, _, outcome) = Self::settle_part(
+			let (_, _, _, outcome) = Self::settle_part(
 				segment,
 				&info,
 				who,
 				&position,
 				position.size,
 				price,
+				pool,
+				Fee::ZERO,
 				Some((liquidator.clone(), fee)),
 			)?;
-			let oi = Self::side_oi(&mut info, position.side);
-			*oi = oi.checked_sub(position.size).ok_or(ArithmeticError::Underflow)?;
+			Self::tally(&mut info, &position, false)?;
 			Segments::<T>::insert(segment, info);
-			Positions::<T>::remove(segment, who);
+			Self::store_position(segment, who, &position, None);
 			Self::deposit_event(Event::PositionLiquidated {
 				segment,
 				who: who.clone(),
@@ -800,6 +1272,77 @@ pub mod pallet {
 				price,
 				fee: outcome.reward_paid,
 				bad_debt: outcome.bad_debt,
+			});
+			Ok(())
+		}
+
+		pub(crate) fn do_auto_deleverage(segment: SegmentId, who: &T::AccountId) -> DispatchResult {
+			let mut info = Self::segment(segment)?;
+			let position = Self::position(segment, who)?;
+			let price = Self::fresh_price(&info)?;
+			let pool = T::Silos::pool_liquidity(segment);
+			Self::accrue(&mut info, pool)?;
+			let params = info.risk.pool;
+			let exposure = Self::exposure_at(&info, price)?;
+			// GMX's PnL-to-pool factor, per side: the side's pending profit, capped, over the
+			// pool's liquidity.
+			let side_pnl = match position.side {
+				Side::Long => exposure.long_pnl,
+				Side::Short => exposure.short_pnl,
+			};
+			let uncapped = side_pnl.max(0).unsigned_abs();
+			let capped = uncapped.min(params.max_pnl_factor.mul_floor(pool));
+			ensure!(
+				capped > 0 && capped > params.adl_trigger.mul_floor(pool),
+				Error::<T>::AdlNotTriggered
+			);
+			let head = AdlQueue::<T>::iter_key_prefix((segment, position.side)).next();
+			let rank = Self::adl_rank(position.side, position.entry_price);
+			ensure!(head.is_some_and(|(first, _)| first == rank), Error::<T>::NotFirstInAdlQueue);
+			let equity = Self::equity_at(&info, &position, price)?;
+			let margin = i128::try_from(position.margin).map_err(|_| ArithmeticError::Overflow)?;
+			let profit = equity.checked_sub(margin).ok_or(ArithmeticError::Overflow)?;
+			ensure!(profit > 0, Error::<T>::NotInProfit);
+			// Realizing `r` of profit takes it out of the side's pending profit and out of the
+			// pool: the ratio becomes (P - r) / (L - r), which is the floor f at
+			// r = (P - f * L) / (1 - f), with P the side's uncapped pending profit.
+			let excess = uncapped.saturating_sub(params.adl_floor.mul_floor(pool));
+			let target = sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
+				excess,
+				1_000_000,
+				u128::from((Permill::one() - params.adl_floor).deconstruct()),
+				Rounding::Up,
+			)
+			.ok_or(ArithmeticError::Overflow)?;
+			let part = math::adl_part(
+				position.size,
+				profit.unsigned_abs(),
+				target,
+				info.risk.min_position_size,
+			)
+			.ok_or(ArithmeticError::Overflow)?;
+
+			let (pnl, margin, _, outcome) = Self::settle_part(
+				segment,
+				&info,
+				who,
+				&position,
+				part,
+				price,
+				pool,
+				Fee::ZERO,
+				None,
+			)?;
+			let left = Self::shrink(&mut info, &position, part, margin)?;
+			Segments::<T>::insert(segment, info);
+			Self::store_position(segment, who, &position, left);
+			Self::deposit_event(Event::PositionAutoDeleveraged {
+				segment,
+				who: who.clone(),
+				size: part,
+				price,
+				pnl,
+				returned: outcome.returned,
 			});
 			Ok(())
 		}
@@ -845,7 +1388,7 @@ pub mod pallet {
 		/// stored), the oracle read once.
 		fn market_view(segment: SegmentId) -> Option<MarketView<BlockNumberFor<T>>> {
 			let mut info = Segments::<T>::get(segment)?;
-			Self::accrue_funding(&mut info).ok()?;
+			Self::accrue(&mut info, T::Silos::pool_liquidity(segment)).ok()?;
 			let point = T::Prices::price(&info.oracle_key);
 			let fresh = Self::check_fresh(&info, point).is_ok();
 			let mark = point.map(|p| p.price).filter(|price| !price.is_zero());
@@ -859,7 +1402,8 @@ pub mod pallet {
 		) -> Option<PositionView> {
 			let MarketView { info, mark, fresh } = market;
 			let price = mark.unwrap_or(p.entry_price);
-			let funding = math::funding_owed(p.side, p.size, p.funding_index, info.funding_index)?;
+			let (funding, borrowing) = Self::carry(info, p, p.size).ok()?;
+			let owed = funding.checked_add(i128::try_from(borrowing).ok()?)?;
 			let health = Self::health_at(info, p, price).ok()?;
 			let equity = health.equity;
 			let margin_ratio = i128::try_from(health.value)
@@ -881,11 +1425,78 @@ pub mod pallet {
 					p.size,
 					p.margin,
 					p.entry_price,
-					funding,
+					owed,
 					info.risk.maintenance_margin,
 				),
 				liquidatable: *fresh && health.below_maintenance(),
 			})
+		}
+	}
+
+	/// The segment's side of its pool, for the runtime API. Reads only.
+	impl<T: Config> Pallet<T> {
+		/// Segment `segment`'s pool figures: its exposure at the oracle price (`None` without a
+		/// fresh price while it has open interest), its ADL bounds, each side's borrowing rate,
+		/// and the first `max` entries of each side's ADL queue. `None` for an unknown segment.
+		pub fn pool_view(segment: SegmentId, max: u32) -> Option<SegmentPool<T::AccountId>> {
+			let mut info = Segments::<T>::get(segment)?;
+			let pool = T::Silos::pool_liquidity(segment);
+			Self::accrue(&mut info, pool).ok()?;
+			let exposure = if info.long_oi == 0 && info.short_oi == 0 {
+				Some(PoolExposure::none(Self::factors(&info)))
+			} else {
+				Self::fresh_price(&info)
+					.ok()
+					.and_then(|mark| Self::exposure_at(&info, mark).ok())
+			};
+			let mut queue = Vec::new();
+			for side in [Side::Long, Side::Short] {
+				queue.extend(
+					AdlQueue::<T>::iter_key_prefix((segment, side)).take(max as usize).map(
+						|(rank, who)| AdlEntry {
+							who,
+							side,
+							entry_price: Self::rank_price(side, rank),
+						},
+					),
+				);
+			}
+			Some(SegmentPool {
+				silo: info.silo,
+				exposure,
+				max_pnl_factor: info.risk.pool.max_pnl_factor,
+				adl_trigger: info.risk.pool.adl_trigger,
+				adl_floor: info.risk.pool.adl_floor,
+				borrowing_rate_long: Self::borrowing_rate(&info, Side::Long, pool)
+					.unwrap_or_default(),
+				borrowing_rate_short: Self::borrowing_rate(&info, Side::Short, pool)
+					.unwrap_or_default(),
+				adl_queue: queue,
+			})
+		}
+	}
+
+	impl<T: Config> PoolRisk for Pallet<T> {
+		fn exposure(segment: SegmentId) -> Result<PoolExposure, DispatchError> {
+			let Some(mut info) = Segments::<T>::get(segment) else {
+				// A silo whose segment is not created yet backs no position.
+				let all = Permill::one();
+				return Ok(PoolExposure::none(PoolFactors {
+					max_pnl_deposits: all,
+					max_pnl_withdrawals: all,
+					reserve: all,
+				}));
+			};
+			if info.long_oi == 0 && info.short_oi == 0 {
+				return Ok(PoolExposure::none(Self::factors(&info)));
+			}
+			let mark = Self::fresh_price(&info)?;
+			Self::accrue(&mut info, T::Silos::pool_liquidity(segment))?;
+			let exposure = Self::exposure_at(&info, mark)?;
+			// The blocks so far are charged at the utilization they had: the silo changes its
+			// liquidity next.
+			Segments::<T>::insert(segment, info);
+			Ok(exposure)
 		}
 	}
 
@@ -925,16 +1536,36 @@ pub mod pallet {
 		/// belongs to a segment; the oracle index lists exactly the segments on each key.
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			for (segment, info) in Segments::<T>::iter() {
-				let (mut long, mut short) = (0u128, 0u128);
-				for (_, p) in Positions::<T>::iter_prefix(segment) {
+				// Every position tallied into an empty copy must give the stored sums.
+				let mut sums = info.clone();
+				(sums.long_oi, sums.short_oi) = (0, 0);
+				sums.longs =
+					SideBook { borrow_index: info.longs.borrow_index, ..Default::default() };
+				sums.shorts =
+					SideBook { borrow_index: info.shorts.borrow_index, ..Default::default() };
+				let mut positions = 0usize;
+				for (who, p) in Positions::<T>::iter_prefix(segment) {
 					ensure!(p.size > 0, "empty position kept in storage");
-					match p.side {
-						Side::Long => long = long.saturating_add(p.size),
-						Side::Short => short = short.saturating_add(p.size),
-					}
+					Self::tally(&mut sums, &p, true).map_err(|_| "side sums overflow")?;
+					ensure!(
+						AdlQueue::<T>::contains_key((
+							segment,
+							p.side,
+							Self::adl_rank(p.side, p.entry_price),
+							&who
+						)),
+						"position missing from its ADL queue"
+					);
+					positions += 1;
 				}
-				ensure!(long == info.long_oi, "long open interest does not add up");
-				ensure!(short == info.short_oi, "short open interest does not add up");
+				ensure!(sums.long_oi == info.long_oi, "long open interest does not add up");
+				ensure!(sums.short_oi == info.short_oi, "short open interest does not add up");
+				ensure!(sums.longs == info.longs, "long side sums do not add up");
+				ensure!(sums.shorts == info.shorts, "short side sums do not add up");
+				ensure!(
+					AdlQueue::<T>::iter_key_prefix((segment,)).count() == positions,
+					"ADL queue holds entries without positions"
+				);
 				ensure!(
 					SegmentsByOracle::<T>::get(&info.oracle_key).contains(&segment),
 					"segment missing from its oracle index"

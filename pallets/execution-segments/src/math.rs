@@ -11,14 +11,24 @@
 //! has paid long-to-short since the segment began. A long owes `s * (I_now - I_entry)`, a short
 //! the negative of that, so accruing funding never iterates over positions.
 //!
+//! Borrowing runs the same way through one index per side, which only grows.
+//!
+//! Each side is summed in a [`crate::SideBook`] (units of the underlying held, and what it
+//! entered the indices at), so a side's pending PnL is `units * p - open interest` (longs) with
+//! funding and borrowing `index * open interest - sum at entry`, in O(1).
+//!
+//! Trades fill at the oracle price moved by the skew they leave (Synthetix's premium), pay a
+//! position fee that is lower when they reduce the skew, and positions pay a borrowing rate
+//! kinked on utilization (GMX's). `docs/economics.md` works through each with numbers.
+//!
 //! Signed amounts are `i128`: a value outside it (over 10^38 units) is refused as an overflow.
 
 use crate::types::Side;
 use segment_interface::{Balance, Pnl, Price};
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
-	traits::{CheckedAdd, CheckedMul, CheckedSub, Zero},
-	FixedI128, FixedPointNumber, Perbill, Permill, Rounding,
+	traits::{CheckedAdd, CheckedDiv, CheckedMul, CheckedSub, One, Saturating, Zero},
+	FixedI128, FixedPointNumber, FixedU128, Perbill, Permill, Rounding,
 };
 
 /// `a * b / c` in 128 bits, rounded as asked; `None` if `c` is zero or it does not fit.
@@ -182,6 +192,162 @@ pub fn funding_rate(long_oi: Balance, short_oi: Balance, rate: Perbill) -> Optio
 pub fn accrue(index: FixedI128, rate: FixedI128, blocks: u128) -> Option<FixedI128> {
 	let step = rate.into_inner().checked_mul(i128::try_from(blocks).ok()?)?;
 	index.checked_add(&FixedI128::from_inner(step))
+}
+
+/// `DIV` squared: a price's inner value is scaled by `DIV`, and units are kept at 18 decimals.
+const SCALE: u128 = 1_000_000_000_000_000_000_000_000_000_000_000_000;
+
+/// Units of the underlying a position of `size` entered at `entry` holds, as an 18-decimal
+/// fixed-point number, rounded down.
+pub fn units_of(size: Balance, entry: Price) -> Option<u128> {
+	mul_div(size, SCALE, entry.into_inner(), Rounding::Down)
+}
+
+/// What `units` of the underlying are worth at `mark`, rounded as asked.
+pub fn value_of_units(units: u128, mark: Price, rounding: Rounding) -> Option<Balance> {
+	mul_div(units, mark.into_inner(), SCALE, rounding)
+}
+
+/// `size` times an index's inner value: what one position adds to a side's sum at entry.
+pub fn index_weight(size: Balance, index: FixedI128) -> Option<i128> {
+	i128::try_from(size).ok()?.checked_mul(index.into_inner())
+}
+
+/// What a side of open interest `oi` owes through an index now at `index`, given the sum of
+/// `size * index` its positions entered at; positive means it pays. Rounded up.
+pub fn owed_through(index: FixedI128, oi: Balance, entry_sum: i128) -> Option<i128> {
+	let scaled = index_weight(oi, index)?.checked_sub(entry_sum)?;
+	let div = FixedI128::DIV;
+	// Division rounding towards plus infinity.
+	let quotient = scaled / div;
+	Some(if scaled % div > 0 { quotient.checked_add(1)? } else { quotient })
+}
+
+/// A side's utilization of the pool: its open interest over the pool's liquidity, at most 1
+/// (and 1 for open interest on an empty pool).
+pub fn utilization(oi: Balance, pool: Balance) -> FixedU128 {
+	if oi == 0 {
+		return FixedU128::zero();
+	}
+	FixedU128::checked_from_rational(oi, pool).map_or(FixedU128::one(), |u| u.min(FixedU128::one()))
+}
+
+/// The borrowing rate per year at `utilization`: rising linearly to `at_kink` at the kink, then
+/// steeper to `max` at full utilization (GMX's kinked model).
+pub fn borrowing_rate(
+	utilization: FixedU128,
+	kink: Permill,
+	at_kink: FixedU128,
+	max: FixedU128,
+) -> Option<FixedU128> {
+	let kink = FixedU128::from(kink);
+	if utilization <= kink {
+		return at_kink.checked_mul(&utilization)?.checked_div(&kink);
+	}
+	let steep = max.checked_sub(&at_kink)?;
+	let above = utilization.checked_sub(&kink)?;
+	let room = FixedU128::one().checked_sub(&kink)?;
+	at_kink.checked_add(&steep.checked_mul(&above)?.checked_div(&room)?)
+}
+
+/// A yearly rate as a rate per block.
+pub fn per_block(rate: FixedU128, blocks_per_year: u32) -> Option<FixedI128> {
+	let inner = rate.into_inner().checked_div(u128::from(blocks_per_year))?;
+	Some(FixedI128::from_inner(i128::try_from(inner).ok()?))
+}
+
+/// Synthetix's skew premium for a trade that takes the skew (long minus short open interest)
+/// from `before` to `after`: `(before + after) / (2 * scale)`. Positive moves the fill above the
+/// oracle price. Splitting a trade in parts changes nothing: the premium is the skew's average
+/// over the trade.
+pub fn skew_premium(before: i128, after: i128, scale: Balance) -> Option<FixedI128> {
+	let sum = before.checked_add(after)?;
+	let denominator = scale.checked_mul(2)?;
+	let magnitude = FixedI128::checked_from_rational(sum.unsigned_abs(), denominator)?;
+	Some(if sum < 0 { FixedI128::zero().checked_sub(&magnitude)? } else { magnitude })
+}
+
+/// The price a trade fills at: `oracle * (1 + premium)`, the premium bounded so that the fill
+/// is at most `worse` worse and `better` better than the oracle for the trader. A buyer (a long
+/// opening, a short closing) is worse off at a higher price, a seller at a lower one.
+pub fn fill_price(
+	oracle: Price,
+	premium: FixedI128,
+	buying: bool,
+	worse: Permill,
+	better: Permill,
+) -> Option<Price> {
+	let (up, down) = if buying { (worse, better) } else { (better, worse) };
+	let (up, down) = (FixedI128::from(up), FixedI128::from(down));
+	let zero = FixedI128::zero();
+	let premium = premium.min(up).max(zero.checked_sub(&down)?);
+	let factor = FixedI128::one().checked_add(&premium)?;
+	let factor = FixedU128::from_inner(u128::try_from(factor.into_inner()).ok()?);
+	// A buyer's fill at a price near the largest there is saturates rather than fails: a short
+	// must be able to close whatever the price.
+	Some(oracle.saturating_mul(factor))
+}
+
+/// The position fee on `notional` at `rate`, rounded up.
+pub fn position_fee(notional: Balance, rate: Permill) -> Balance {
+	rate.mul_ceil(notional)
+}
+
+/// The position fee of a trade of `notional` that takes the skew from `before` to `after`: the
+/// part that brings the skew towards zero at `reducing`, the rest at `increasing` (a trade that
+/// crosses zero pays each rate on its own part, as GMX splits it).
+pub fn position_fee_across(
+	notional: Balance,
+	before: i128,
+	after: i128,
+	reducing: Permill,
+	increasing: Permill,
+) -> Option<Balance> {
+	let crosses = before.signum() * after.signum() < 0;
+	let reducing_part = if crosses {
+		// The first |before| of the move reduces the skew, the rest adds to it.
+		mul_div(notional, before.unsigned_abs(), before.abs_diff(after), Rounding::Down)?
+	} else if reduces_skew(before, after) {
+		notional
+	} else {
+		0
+	};
+	let increasing_part = notional - reducing_part;
+	position_fee(reducing_part, reducing).checked_add(position_fee(increasing_part, increasing))
+}
+
+/// Whether a trade that takes the skew from `before` to `after` reduces it.
+pub fn reduces_skew(before: i128, after: i128) -> bool {
+	after.unsigned_abs() < before.unsigned_abs()
+}
+
+/// A closing position's `profit`, scaled down when its side's pending profit `side_profit` is
+/// above the most the pool pays out (`limit`): every closer on the side is paid the same share
+/// of their profit, instead of the first closers taking the pool. Never more than `limit`.
+pub fn capped_profit(profit: Balance, side_profit: Balance, limit: Balance) -> Option<Balance> {
+	let paid = if side_profit <= limit {
+		profit
+	} else {
+		mul_div(profit, limit, side_profit, Rounding::Down)?
+	};
+	// One closer whose profit the side's losers offset is still paid no more than the limit.
+	Some(paid.min(limit))
+}
+
+/// How much of a position of `size` holding `profit` auto-deleveraging closes to realize
+/// `target` of profit: all of it when that is not enough, or when what would be left is under
+/// `min_size`; otherwise the share `target / profit`, rounded up.
+pub fn adl_part(
+	size: Balance,
+	profit: Balance,
+	target: Balance,
+	min_size: Balance,
+) -> Option<Balance> {
+	if profit <= target {
+		return Some(size);
+	}
+	let part = mul_div(size, target, profit, Rounding::Up)?.max(1);
+	Some(if size - part.min(size) < min_size { size } else { part })
 }
 
 /// A signed amount as a [`Pnl`].

@@ -1,12 +1,23 @@
 //! Storage migrations, one module per storage version. A runtime lists the ones its chains
 //! still need in `Executive`'s migrations; each runs only on a chain at the version it starts
 //! from, and bumps [`StorageVersion`](frame_support::traits::StorageVersion) when it is done.
-//! `docs/upgrades.md` describes how to write the next one.
+//! A migration leaves this module once every chain has run it (version 0 to 1 shipped in spec
+//! 101; a chain still at version 0 upgrades through spec 101 first). `docs/upgrades.md`
+//! describes how to write the next one.
 
-/// Version 0 to 1: every segment's risk parameters gain a minimum position size
-/// ([`crate::RiskParams::min_position_size`]).
-pub mod v1 {
-	use crate::{Config, Pallet, RiskParams, SegmentInfo, Segments};
+/// Version 1 to 2, the pool economics: every segment's risk parameters gain [`PoolParams`]
+/// (`Params`), every segment its side sums ([`crate::SideBook`], computed from its positions),
+/// every position a borrowing index (its side's, which starts at zero) and a keeper deposit of
+/// zero (positions opened before deposits existed pay their liquidator the fee alone), and the
+/// ADL queue ([`crate::AdlQueue`]) an entry per position.
+///
+/// It visits every position once: a chain with more positions than one block can rewrite
+/// needs a multi-block migration instead.
+pub mod v2 {
+	use crate::{
+		AdlQueue, Config, Pallet, PoolParams, Position, Positions, RiskParams, SegmentInfo,
+		Segments, Side, SideBook,
+	};
 	use codec::{Decode, Encode};
 	use core::marker::PhantomData;
 	use frame_support::{
@@ -16,7 +27,7 @@ pub mod v1 {
 	};
 	use frame_system::pallet_prelude::BlockNumberFor;
 	use scale_info::TypeInfo;
-	use segment_interface::{Balance, Moment, OracleKey, SiloId};
+	use segment_interface::{Balance, Moment, OracleKey, Price, SiloId};
 	use sp_runtime::{FixedI128, Perbill, Permill};
 	#[cfg(feature = "try-runtime")]
 	use {
@@ -26,11 +37,11 @@ pub mod v1 {
 		sp_runtime::{DispatchError, TryRuntimeError},
 	};
 
-	/// The layout version 0 stored.
-	pub mod v0 {
+	/// The layout version 1 stored.
+	pub mod v1 {
 		use super::*;
 
-		/// Risk parameters before minimum position sizes.
+		/// Risk parameters before the pool economics.
 		#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
 		pub struct RiskParams {
 			pub initial_margin: Permill,
@@ -41,9 +52,10 @@ pub mod v1 {
 			pub max_oi_share: Permill,
 			pub max_oracle_age: Moment,
 			pub funding_rate: Perbill,
+			pub min_position_size: Balance,
 		}
 
-		/// A segment before minimum position sizes.
+		/// A segment before side sums.
 		#[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
 		pub struct SegmentInfo<BlockNumber> {
 			pub silo: SiloId,
@@ -55,9 +67,37 @@ pub mod v1 {
 			pub funding_updated: BlockNumber,
 		}
 
+		/// A position before borrowing and keeper deposits.
+		#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+		pub struct Position {
+			pub side: Side,
+			pub size: Balance,
+			pub entry_price: Price,
+			pub margin: Balance,
+			pub funding_index: FixedI128,
+		}
+
+		impl Position {
+			/// The same position, owing borrowing from zero, with no keeper deposit.
+			pub fn upgraded(self) -> super::Position {
+				let Position { side, size, entry_price, margin, funding_index } = self;
+				super::Position {
+					side,
+					size,
+					entry_price,
+					margin,
+					funding_index,
+					borrow_index: FixedI128::default(),
+					oracle_entry: entry_price,
+					keeper_deposit: 0,
+				}
+			}
+		}
+
 		impl<BlockNumber> SegmentInfo<BlockNumber> {
-			/// The same segment with `min_position_size` in its risk parameters.
-			pub fn upgraded(self, min_position_size: Balance) -> super::SegmentInfo<BlockNumber> {
+			/// The same segment with `pool` parameters and empty side sums (the migration
+			/// tallies its positions into them).
+			pub fn upgraded(self, pool: PoolParams) -> super::SegmentInfo<BlockNumber> {
 				let SegmentInfo {
 					silo,
 					oracle_key,
@@ -67,39 +107,33 @@ pub mod v1 {
 					funding_index,
 					funding_updated,
 				} = self;
-				let RiskParams {
-					initial_margin,
-					maintenance_margin,
-					max_leverage,
-					liquidation_fee,
-					max_open_interest,
-					max_oi_share,
-					max_oracle_age,
-					funding_rate,
-				} = risk;
+				let r = risk;
 				super::SegmentInfo {
 					silo,
 					oracle_key,
 					risk: super::RiskParams {
-						initial_margin,
-						maintenance_margin,
-						max_leverage,
-						liquidation_fee,
-						max_open_interest,
-						max_oi_share,
-						max_oracle_age,
-						funding_rate,
-						min_position_size,
+						initial_margin: r.initial_margin,
+						maintenance_margin: r.maintenance_margin,
+						max_leverage: r.max_leverage,
+						liquidation_fee: r.liquidation_fee,
+						max_open_interest: r.max_open_interest,
+						max_oi_share: r.max_oi_share,
+						max_oracle_age: r.max_oracle_age,
+						funding_rate: r.funding_rate,
+						min_position_size: r.min_position_size,
+						pool,
 					},
 					long_oi,
 					short_oi,
 					funding_index,
 					funding_updated,
+					longs: SideBook::default(),
+					shorts: SideBook::default(),
 				}
 			}
 		}
 
-		/// A segment as version 0 would hold it, for tests that rewind a chain to version 0.
+		/// A segment as version 1 would hold it, for tests that rewind a chain to version 1.
 		impl<BlockNumber> From<super::SegmentInfo<BlockNumber>> for SegmentInfo<BlockNumber> {
 			fn from(info: super::SegmentInfo<BlockNumber>) -> Self {
 				let r = info.risk;
@@ -115,6 +149,7 @@ pub mod v1 {
 						max_oi_share: r.max_oi_share,
 						max_oracle_age: r.max_oracle_age,
 						funding_rate: r.funding_rate,
+						min_position_size: r.min_position_size,
 					},
 					long_oi: info.long_oi,
 					short_oi: info.short_oi,
@@ -124,7 +159,20 @@ pub mod v1 {
 			}
 		}
 
-		/// [`Segments`](crate::Segments) as version 0 stored it.
+		/// A position as version 1 would hold it.
+		impl From<super::Position> for Position {
+			fn from(p: super::Position) -> Self {
+				Position {
+					side: p.side,
+					size: p.size,
+					entry_price: p.entry_price,
+					margin: p.margin,
+					funding_index: p.funding_index,
+				}
+			}
+		}
+
+		/// [`Segments`](crate::Segments) as version 1 stored it.
 		#[frame_support::storage_alias]
 		pub type Segments<T: Config> = StorageMap<
 			Pallet<T>,
@@ -133,69 +181,116 @@ pub mod v1 {
 			SegmentInfo<BlockNumberFor<T>>,
 			frame_support::pallet_prelude::OptionQuery,
 		>;
+
+		/// [`Positions`](crate::Positions) as version 1 stored it.
+		#[frame_support::storage_alias]
+		pub type Positions<T: Config> = StorageDoubleMap<
+			Pallet<T>,
+			frame_support::Twox64Concat,
+			segment_interface::SegmentId,
+			frame_support::Blake2_128Concat,
+			<T as frame_system::Config>::AccountId,
+			Position,
+			frame_support::pallet_prelude::OptionQuery,
+		>;
 	}
 
-	/// Gives every segment `MinPositionSize` as its minimum position size, everything else
-	/// unchanged. Positions already smaller keep their size: they may still be closed,
-	/// liquidated or grown past the minimum. Use [`MigrateV0ToV1`], which runs this only on a
-	/// chain at version 0.
-	pub struct UncheckedMigrateV0ToV1<T, MinPositionSize>(PhantomData<(T, MinPositionSize)>);
+	/// What `pre_upgrade` hands `post_upgrade`: every segment as version 1 held it, and how many
+	/// positions there were.
+	#[cfg(feature = "try-runtime")]
+	type Snapshot<BlockNumber> = (Vec<(SegmentId, v1::SegmentInfo<BlockNumber>)>, u64);
 
-	impl<T: Config, MinPositionSize: Get<Balance>> UncheckedMigrateV0ToV1<T, MinPositionSize> {
-		/// The minimum every migrated segment gets: never zero, which no segment may have.
-		fn min_position_size() -> Balance {
-			MinPositionSize::get().max(1)
-		}
-	}
+	/// Gives every segment `Params` and its side sums, every position a zero borrowing index
+	/// and keeper deposit, and the ADL queue an entry per position. Use [`MigrateV1ToV2`],
+	/// which runs this only on a chain at version 1.
+	pub struct UncheckedMigrateV1ToV2<T, Params>(PhantomData<(T, Params)>);
 
-	impl<T: Config, MinPositionSize: Get<Balance>> UncheckedOnRuntimeUpgrade
-		for UncheckedMigrateV0ToV1<T, MinPositionSize>
+	impl<T: Config, Params: Get<PoolParams>> UncheckedOnRuntimeUpgrade
+		for UncheckedMigrateV1ToV2<T, Params>
 	{
 		fn on_runtime_upgrade() -> Weight {
-			let min = Self::min_position_size();
+			let params = Params::get();
 			let mut segments = 0u64;
-			Segments::<T>::translate::<v0::SegmentInfo<BlockNumberFor<T>>, _>(|_, old| {
+			// Open interest is tallied again from the positions, with the side sums.
+			Segments::<T>::translate::<v1::SegmentInfo<BlockNumberFor<T>>, _>(|_, old| {
 				segments += 1;
-				Some(old.upgraded(min))
+				let mut info = old.upgraded(params);
+				(info.long_oi, info.short_oi) = (0, 0);
+				Some(info)
 			});
-			T::DbWeight::get().reads_writes(segments, segments)
+			let mut positions = 0u64;
+			Positions::<T>::translate::<v1::Position, _>(|_, _, old| {
+				positions += 1;
+				Some(old.upgraded())
+			});
+			for (segment, who, p) in Positions::<T>::iter() {
+				Segments::<T>::mutate(segment, |info| {
+					if let Some(info) = info {
+						// Sums that overflow are left for try_state to report.
+						let _ = Pallet::<T>::tally(info, &p, true);
+					}
+				});
+				let rank = Pallet::<T>::adl_rank(p.side, p.entry_price);
+				AdlQueue::<T>::insert((segment, p.side, rank, who), ());
+			}
+			// Funding owed so far accrues at the old rules, and borrowing starts now: the
+			// blocks before the upgrade charged none.
+			let now = frame_system::Pallet::<T>::block_number();
+			for segment in Segments::<T>::iter_keys().collect::<alloc::vec::Vec<_>>() {
+				Segments::<T>::mutate(segment, |info| {
+					if let Some(info) = info {
+						Pallet::<T>::accrue_funding_only(info, now);
+					}
+				});
+			}
+			T::DbWeight::get()
+				.reads_writes(2 * segments + 2 * positions, 2 * segments + 3 * positions)
 		}
 
-		/// Every segment as version 0 holds it.
+		/// Every segment as version 1 holds it.
 		#[cfg(feature = "try-runtime")]
 		fn pre_upgrade() -> Result<Vec<u8>, TryRuntimeError> {
-			let segments: Vec<(SegmentId, v0::SegmentInfo<BlockNumberFor<T>>)> =
-				v0::Segments::<T>::iter().collect();
-			Ok(segments.encode())
+			let segments: Vec<(SegmentId, v1::SegmentInfo<BlockNumberFor<T>>)> =
+				v1::Segments::<T>::iter().collect();
+			let positions = v1::Positions::<T>::iter().count() as u64;
+			let snapshot: Snapshot<BlockNumberFor<T>> = (segments, positions);
+			Ok(snapshot.encode())
 		}
 
-		/// The same segments, each with the minimum and nothing else changed.
+		/// The same segments with the pool parameters and every position kept; `try_state`
+		/// then checks the side sums and the queue against the positions.
 		#[cfg(feature = "try-runtime")]
 		fn post_upgrade(state: Vec<u8>) -> Result<(), TryRuntimeError> {
-			let before: Vec<(SegmentId, v0::SegmentInfo<BlockNumberFor<T>>)> =
-				Decode::decode(&mut &state[..])
-					.map_err(|_| DispatchError::Other("pre-upgrade state does not decode"))?;
+			let (before, positions): Snapshot<BlockNumberFor<T>> = Decode::decode(&mut &state[..])
+				.map_err(|_| DispatchError::Other("pre-upgrade state does not decode"))?;
 			ensure!(
 				Segments::<T>::iter_keys().count() == before.len(),
 				"segments were added or lost"
 			);
+			ensure!(Positions::<T>::iter().count() as u64 == positions, "positions were lost");
 			for (segment, old) in before {
 				let now = Segments::<T>::get(segment).ok_or("a segment was lost")?;
+				ensure!(now.risk.pool == Params::get(), "a segment missed its pool parameters");
+				// Everything but the funding, which was brought up to this block.
+				let mut expected = old;
+				(expected.funding_index, expected.funding_updated) =
+					(now.funding_index, now.funding_updated);
+				ensure!(v1::SegmentInfo::from(now.clone()) == expected, "a segment changed");
 				ensure!(
-					now == old.upgraded(Self::min_position_size()),
-					"a segment changed beyond its minimum"
+					now.funding_updated == frame_system::Pallet::<T>::block_number(),
+					"funding was not brought up to the upgrade"
 				);
 				ensure!(now.risk.is_valid(), "migrated risk parameters are invalid");
 			}
-			Ok(())
+			Pallet::<T>::do_try_state()
 		}
 	}
 
-	/// Version 0 to 1, run only on a chain at version 0: every segment gets `MinPositionSize`.
-	pub type MigrateV0ToV1<T, MinPositionSize> = VersionedMigration<
-		0,
+	/// Version 1 to 2, run only on a chain at version 1.
+	pub type MigrateV1ToV2<T, Params> = VersionedMigration<
 		1,
-		UncheckedMigrateV0ToV1<T, MinPositionSize>,
+		2,
+		UncheckedMigrateV1ToV2<T, Params>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

@@ -1,15 +1,15 @@
 //! A test runtime for execution segments alone. Silos, breaker, oracle and clock are small test
 //! doubles behind the interface traits; no other Bulkhead pallet is compiled in.
 
-use crate::{self as pallet_execution_segments, RiskParams};
+use crate::{self as pallet_execution_segments, PoolParams, RiskParams};
 use codec::Encode;
 use core::{cell::RefCell, time::Duration};
 use frame_support::{assert_ok, derive_impl, storage::unhashed, traits::UnixTime};
 use segment_interface::{
-	Balance, MarginLedger, Moment, OracleKey, Pnl, Price, PriceFeed, PriceMonitor, PricePoint,
+	Balance, Fee, MarginLedger, Moment, OracleKey, Pnl, Price, PriceFeed, PriceMonitor, PricePoint,
 	SegmentHealth, SegmentId, SegmentStatus, Settlement, SettlementOutcome, SiloDirectory, SiloId,
 };
-use sp_runtime::{BuildStorage, DispatchError, DispatchResult, Perbill, Permill};
+use sp_runtime::{BuildStorage, DispatchError, DispatchResult, FixedU128, Perbill, Permill};
 use std::collections::BTreeMap;
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -64,13 +64,36 @@ pub fn risk() -> RiskParams {
 		max_oracle_age: 60_000,
 		funding_rate: Perbill::from_parts(100_000),
 		min_position_size: 1,
+		pool: neutral_pool(),
 	}
+}
+
+/// The keeper deposit of the test segments.
+pub const DEPOSIT: Balance = 5;
+
+/// Pool parameters that leave trading as it was before fees: no fee, impact too small to move
+/// a price by a unit, no borrowing; the reserve and PnL factors and the keeper deposit bind.
+/// The `economics` tests use [`economic_pool`].
+pub fn neutral_pool() -> PoolParams {
+	PoolParams {
+		fee_reducing: Permill::zero(),
+		fee_increasing: Permill::zero(),
+		skew_scale: Balance::MAX / 4,
+		borrow_rate_at_kink: FixedU128::from_inner(0),
+		borrow_rate_max: FixedU128::from_inner(0),
+		..PoolParams::with_defaults(Balance::MAX / 4, DEPOSIT)
+	}
+}
+
+/// The defaults, with a skew scale of 10,000,000 (a skew of 100,000 moves prices 1%).
+pub fn economic_pool() -> PoolParams {
+	PoolParams::with_defaults(10_000_000, DEPOSIT)
 }
 
 /// What a segment asked of the silos.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LedgerCall {
-	Lock { segment: SegmentId, who: AccountId, amount: Balance },
+	Lock { segment: SegmentId, who: AccountId, amount: Balance, fee: Fee },
 	Release { segment: SegmentId, who: AccountId, amount: Balance },
 	Settle { segment: SegmentId, who: AccountId, settlement: Settlement<AccountId> },
 }
@@ -91,6 +114,12 @@ fn set_margin(silo: SiloId, who: AccountId, m: (Balance, Balance)) {
 }
 fn pool_of(silo: SiloId) -> Balance {
 	unhashed::get_or_default(&(b"pool", silo).encode())
+}
+fn insurance_of(silo: SiloId) -> Balance {
+	unhashed::get_or_default(&(b"insurance", silo).encode())
+}
+fn set_insurance(silo: SiloId, amount: Balance) {
+	unhashed::put(&(b"insurance", silo).encode(), &amount)
 }
 
 #[derive(Default)]
@@ -122,6 +151,12 @@ impl TestSilos {
 	pub fn pool(silo: SiloId) -> Balance {
 		pool_of(silo)
 	}
+	pub fn insurance(silo: SiloId) -> Balance {
+		insurance_of(silo)
+	}
+	pub fn set_margin(silo: SiloId, who: AccountId, m: (Balance, Balance)) {
+		set_margin(silo, who, m)
+	}
 	pub fn set_pool(silo: SiloId, amount: Balance) {
 		unhashed::put(&(b"pool", silo).encode(), &amount)
 	}
@@ -144,13 +179,22 @@ impl MarginLedger<AccountId> for TestSilos {
 	fn pool_liquidity(segment: SegmentId) -> Balance {
 		silo_for(segment).map_or(0, Self::pool)
 	}
-	fn lock_margin(segment: SegmentId, who: &AccountId, amount: Balance) -> DispatchResult {
+	fn lock_margin(
+		segment: SegmentId,
+		who: &AccountId,
+		amount: Balance,
+		fee: Fee,
+	) -> DispatchResult {
 		let silo = silo_for(segment)?;
 		let (free, locked) = margin_of(silo, *who);
+		let charged = fee.total().unwrap();
+		let kept = amount.checked_sub(charged).ok_or(DispatchError::Other("FeeExceedsMargin"))?;
 		let free =
 			free.checked_sub(amount).ok_or(DispatchError::Other("InsufficientFreeMargin"))?;
-		set_margin(silo, *who, (free, locked + amount));
-		world(|w| w.ledger_calls.push(LedgerCall::Lock { segment, who: *who, amount }));
+		set_margin(silo, *who, (free, locked + kept));
+		Self::set_pool(silo, pool_of(silo) + fee.to_lps);
+		set_insurance(silo, insurance_of(silo) + fee.to_insurance);
+		world(|w| w.ledger_calls.push(LedgerCall::Lock { segment, who: *who, amount, fee }));
 		Ok(())
 	}
 	fn release_margin(segment: SegmentId, who: &AccountId, amount: Balance) -> DispatchResult {
@@ -182,18 +226,25 @@ impl MarginLedger<AccountId> for TestSilos {
 				(margin.saturating_sub(l), l.saturating_sub(margin))
 			},
 		};
-		Self::set_pool(silo, pool);
-		let mut outcome = SettlementOutcome { bad_debt, ..Default::default() };
+		let fee_paid = settlement.fee.at_most(remaining);
+		remaining -= fee_paid.total().unwrap();
+		Self::set_pool(silo, pool + fee_paid.to_lps);
+		set_insurance(silo, insurance_of(silo) + fee_paid.to_insurance);
+		let deposit = settlement.keeper_deposit;
+		let mut outcome = SettlementOutcome { bad_debt, fee_paid, ..Default::default() };
 		if let Some((liquidator, fee)) = settlement.reward {
-			outcome.reward_paid = fee.min(remaining);
-			remaining -= outcome.reward_paid;
+			let fee = fee.min(remaining);
+			remaining -= fee;
+			outcome.reward_paid = fee + deposit;
 			let (free, locked) = margin_of(silo, liquidator);
 			set_margin(silo, liquidator, (free + outcome.reward_paid, locked));
+		} else {
+			remaining += deposit;
 		}
 		outcome.returned = remaining;
 		let (free, locked) = margin_of(silo, *who);
 		let locked = locked
-			.checked_sub(margin)
+			.checked_sub(margin + deposit)
 			.ok_or(DispatchError::Other("InsufficientLockedMargin"))?;
 		set_margin(silo, *who, (free + remaining, locked));
 		world(|w| w.ledger_calls.push(LedgerCall::Settle { segment, who: *who, settlement }));
@@ -257,6 +308,8 @@ impl PriceMonitor for TestBreaker {
 
 frame_support::parameter_types! {
 	pub const MaxSegmentsPerOracle: u32 = 2;
+	/// Six-second blocks.
+	pub const BlocksPerYear: u32 = 5_259_600;
 }
 
 impl pallet_execution_segments::Config for Test {
@@ -267,6 +320,7 @@ impl pallet_execution_segments::Config for Test {
 	type Prices = TestPrices;
 	type Time = TestTime;
 	type MaxSegmentsPerOracle = MaxSegmentsPerOracle;
+	type BlocksPerYear = BlocksPerYear;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchHelper;
@@ -356,7 +410,8 @@ pub fn new_test_ext(test: impl FnOnce()) {
 pub fn assert_locked_margin_matches_positions() {
 	for (segment, info) in crate::Segments::<Test>::iter() {
 		for who in [ALICE, BOB, KEEPER, NOBODY] {
-			let margin = crate::Positions::<Test>::get(segment, who).map_or(0, |p| p.margin);
+			let margin = crate::Positions::<Test>::get(segment, who)
+				.map_or(0, |p| p.margin + p.keeper_deposit);
 			assert_eq!(
 				TestSilos::margin(info.silo, who).1,
 				margin,

@@ -4,7 +4,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
 use scale_info::TypeInfo;
 use segment_interface::{Balance, Moment, OracleKey, Price, SiloId};
-use sp_runtime::{FixedI128, Perbill, Permill};
+use sp_runtime::{FixedI128, FixedU128, Perbill, Permill};
 
 /// Which way a position faces.
 pub use segment_interface::Side;
@@ -45,6 +45,115 @@ pub struct RiskParams {
 	/// least this big and decreased to zero or to at least this, so nobody fills storage with
 	/// dust positions. Above zero.
 	pub min_position_size: Balance,
+	/// What the segment's trades pay its silo's pool and how the pool guards itself.
+	pub pool: PoolParams,
+}
+
+/// A segment's pool economics: the factors its silo's pool is valued and guarded by, the fees
+/// and price impact of its trades, its borrowing rate, auto-deleveraging and the keeper deposit.
+/// `docs/economics.md` explains each with a worked example.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+pub struct PoolParams {
+	/// Most trader profit per side counted against the pool for trading and deposits, and
+	/// paid out at a close, as a share of the pool's liquidity (GMX's max PnL factor). Below
+	/// 100%: the pool never pays out all it has.
+	pub max_pnl_factor: Permill,
+	/// The same for LP withdrawals, which wait while a side's profit is above it. At most
+	/// `max_pnl_factor`.
+	pub max_pnl_factor_withdrawals: Permill,
+	/// Most of the pool's value open interest may reserve, after an open or a withdrawal.
+	pub reserve_factor: Permill,
+	/// Position fee, of the notional traded, for a trade that reduces the long/short skew.
+	pub fee_reducing: Permill,
+	/// Position fee for a trade that increases the skew. At least `fee_reducing`.
+	pub fee_increasing: Permill,
+	/// The share of every position fee that goes to the silo's insurance fund; the rest goes
+	/// to the LPs.
+	pub fee_insurance_share: Permill,
+	/// The skew (long minus short open interest) at which price impact would reach 100%
+	/// (Synthetix's skew scale). Above zero.
+	pub skew_scale: Balance,
+	/// Most a trade's fill may be worse than the oracle price.
+	pub max_impact_worse: Permill,
+	/// Most a trade's fill may be better than the oracle price. Below `max_impact_worse`.
+	pub max_impact_better: Permill,
+	/// The utilization (a side's open interest over the pool's liquidity) where the borrowing
+	/// rate turns steeper. Above zero, below 100%.
+	pub borrow_kink: Permill,
+	/// The borrowing rate per year at the kink.
+	pub borrow_rate_at_kink: FixedU128,
+	/// The borrowing rate per year at full utilization. At least `borrow_rate_at_kink`.
+	pub borrow_rate_max: FixedU128,
+	/// Auto-deleveraging may start on a side once its capped pending profit is above this
+	/// share of the pool's liquidity. At most `max_pnl_factor`.
+	pub adl_trigger: Permill,
+	/// Auto-deleveraging stops at this share. Below `adl_trigger`.
+	pub adl_floor: Permill,
+	/// Locked with every new position on top of its margin, returned when it closes, paid to
+	/// whoever liquidates it whatever it has left. Above zero.
+	pub keeper_deposit: Balance,
+}
+
+impl PoolParams {
+	/// The defaults Bulkhead's demo markets use (GMX's and Synthetix's orders of magnitude):
+	/// PnL factors 90% and 70%, reserve 90%, fees 4 and 6 basis points with a fifth to
+	/// insurance, impact at most 0.5% worse and 0.4% better, borrowing 50% a year at a 75%
+	/// kink and 120% at full utilization, auto-deleveraging from 85% down to 77%. The skew
+	/// scale and the keeper deposit are amounts of the segment's collateral.
+	pub fn with_defaults(skew_scale: Balance, keeper_deposit: Balance) -> Self {
+		PoolParams {
+			max_pnl_factor: Permill::from_percent(90),
+			max_pnl_factor_withdrawals: Permill::from_percent(70),
+			reserve_factor: Permill::from_percent(90),
+			fee_reducing: Permill::from_parts(400),
+			fee_increasing: Permill::from_parts(600),
+			fee_insurance_share: Permill::from_percent(20),
+			skew_scale,
+			max_impact_worse: Permill::from_parts(5_000),
+			max_impact_better: Permill::from_parts(4_000),
+			borrow_kink: Permill::from_percent(75),
+			borrow_rate_at_kink: FixedU128::from_rational(1, 2),
+			borrow_rate_max: FixedU128::from_rational(6, 5),
+			adl_trigger: Permill::from_percent(85),
+			adl_floor: Permill::from_percent(77),
+			keeper_deposit,
+		}
+	}
+
+	/// Every factor in range and ordered as its docs say.
+	pub fn is_valid(&self) -> bool {
+		let one = Permill::one();
+		!self.max_pnl_factor.is_zero()
+			&& self.max_pnl_factor < one
+			&& !self.max_pnl_factor_withdrawals.is_zero()
+			&& self.max_pnl_factor_withdrawals <= self.max_pnl_factor
+			&& !self.reserve_factor.is_zero()
+			&& self.fee_reducing <= self.fee_increasing
+			&& self.fee_increasing < one
+			&& self.skew_scale > 0
+			&& self.max_impact_better < self.max_impact_worse
+			&& self.max_impact_worse < one
+			&& !self.borrow_kink.is_zero()
+			&& self.borrow_kink < one
+			&& self.borrow_rate_at_kink <= self.borrow_rate_max
+			&& !self.adl_floor.is_zero()
+			&& self.adl_floor < self.adl_trigger
+			&& self.adl_trigger <= self.max_pnl_factor
+			&& self.keeper_deposit > 0
+	}
 }
 
 impl RiskParams {
@@ -59,6 +168,7 @@ impl RiskParams {
 			&& !self.max_oi_share.is_zero()
 			&& self.max_oracle_age > 0
 			&& self.min_position_size > 0
+			&& self.pool.is_valid()
 	}
 }
 
@@ -76,8 +186,30 @@ pub struct SegmentInfo<BlockNumber> {
 	pub short_oi: Balance,
 	/// Cumulative funding paid per unit of notional, long to short.
 	pub funding_index: FixedI128,
-	/// The block `funding_index` was last brought up to.
+	/// The block `funding_index` (and each side's borrowing index) was last brought up to.
 	pub funding_updated: BlockNumber,
+	/// What the longs hold together, to value them without visiting positions.
+	pub longs: SideBook,
+	/// What the shorts hold together.
+	pub shorts: SideBook,
+}
+
+/// One side of a segment, summed over its positions, so that its pending PnL, funding and
+/// borrowing are computed in O(1) (as GMX keeps open interest in tokens and USD per side).
+/// Each position adds exactly what it removes again (see [`SideBook::add`]), so the sums stay
+/// exact; `try_state` checks them.
+#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen, Default)]
+pub struct SideBook {
+	/// Units of the underlying held: the sum of `size / oracle_entry`, as an 18-decimal
+	/// fixed-point number ([`crate::math::units_of`]).
+	pub units: u128,
+	/// The sum of `size * funding_index` at entry (inner fixed-point values).
+	pub funding_entry: i128,
+	/// The sum of `size * borrow_index` at entry (inner fixed-point values).
+	pub borrow_entry: i128,
+	/// Cumulative borrowing fee per unit of notional this side has owed since the segment
+	/// began.
+	pub borrow_index: FixedI128,
 }
 
 /// A segment's figures as the runtime API shows them: what [`crate::Pallet::summary`]
@@ -94,6 +226,29 @@ pub struct SegmentSummary {
 	pub short_oi: Balance,
 }
 
+/// A segment's side of its pool, as the runtime API shows it: what
+/// [`crate::Pallet::pool_view`] returns, for the runtime to join with its silo's books.
+#[derive(Clone, Eq, PartialEq, Debug)]
+pub struct SegmentPool<AccountId> {
+	/// The silo holding the pool.
+	pub silo: SiloId,
+	/// Both sides' pending PnL and the value reserved at the oracle price; `None` without a
+	/// fresh price while there is open interest.
+	pub exposure: Option<segment_interface::PoolExposure>,
+	/// Most trader profit per side counted against the pool.
+	pub max_pnl_factor: Permill,
+	/// Auto-deleveraging starts above this share of the pool's value.
+	pub adl_trigger: Permill,
+	/// And stops at this one.
+	pub adl_floor: Permill,
+	/// The yearly borrowing rate longs pay now.
+	pub borrowing_rate_long: FixedU128,
+	/// The yearly borrowing rate shorts pay now.
+	pub borrowing_rate_short: FixedU128,
+	/// The first entries of each side's ADL queue, in order.
+	pub adl_queue: alloc::vec::Vec<segment_interface::views::AdlEntry<AccountId>>,
+}
+
 /// One trader's position in one segment.
 #[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen)]
 pub struct Position {
@@ -106,4 +261,15 @@ pub struct Position {
 	pub margin: Balance,
 	/// The segment's funding index this position owes from.
 	pub funding_index: FixedI128,
+	/// Its side's borrowing index this position owes from.
+	pub borrow_index: FixedI128,
+	/// The (size-weighted) oracle price when it was opened or grown: the pool values the
+	/// position from this, not from `entry_price`, so the price impact of its fill counts for
+	/// the pool only when the position closes. (Counted at once, a trade that reduces the skew
+	/// would lower the pool's value by its better fill until it closes again at the same
+	/// premium, and a deposit in between would buy shares cheap.)
+	pub oracle_entry: Price,
+	/// Locked beside `margin` when the position opened: back to the owner at close, to the
+	/// liquidator otherwise.
+	pub keeper_deposit: Balance,
 }

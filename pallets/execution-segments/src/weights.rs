@@ -57,6 +57,7 @@ pub trait WeightInfo {
 	fn add_margin() -> Weight;
 	fn remove_margin() -> Weight;
 	fn liquidate() -> Weight;
+	fn auto_deleverage() -> Weight;
 	fn note_price() -> Weight;
 }
 
@@ -232,6 +233,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
+	fn auto_deleverage() -> Weight {
+		Weight::from_parts(77_004_000, 3601)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
 	/// Storage: `ExecutionSegments::SegmentsByOracle` (r:1 w:0)
 	/// Proof: `ExecutionSegments::SegmentsByOracle` (`max_values`: None, `max_size`: Some(66), added: 2541, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:8 w:8)
@@ -285,6 +291,11 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn liquidate() -> Weight {
+		Weight::from_parts(77_004_000, 3601)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
+	}
+	fn auto_deleverage() -> Weight {
 		Weight::from_parts(77_004_000, 3601)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))

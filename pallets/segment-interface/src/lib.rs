@@ -18,9 +18,11 @@
 //! | [`SiloMonitor`] | circuit breaker | collateral silos |
 //! | [`PriceMonitor`] | circuit breaker | execution segments |
 //! | [`PriceFeed`] | the runtime's oracle adapter | execution segments |
+//! | [`pool::PoolRisk`] | execution segments | collateral silos (pricing LP shares) |
 //!
 //! and [`window::SlidingWindow`], the rate window that both the gateway (route limits) and the
-//! breaker (net outflow) measure with.
+//! breaker (net outflow) measure with, and [`pool`], the one formula for what an LP pool is
+//! worth marked to market.
 //!
 //! No Bulkhead pallet crate depends on another; `tests/segmentation.rs` enforces that by reading
 //! the crate graph.
@@ -31,8 +33,11 @@
 
 extern crate alloc;
 
+pub mod pool;
 pub mod views;
 pub mod window;
+
+pub use pool::{Fee, PoolExposure, PoolFactors, PoolRisk};
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
@@ -185,16 +190,23 @@ pub struct PricePoint {
 	pub timestamp: Moment,
 }
 
-/// Closing (all or part of) a position inside its silo: release `margin` from the trader's locked
-/// margin, apply `pnl` against the silo's liquidity providers, and pay `reward` (a liquidator and
-/// the fee it earned) out of what remains.
+/// Closing (all or part of) a position inside its silo: release `margin` and `keeper_deposit`
+/// from the trader's locked margin, apply `pnl` against the silo's liquidity providers, collect
+/// `fee` out of what remains, and pay a liquidator.
 #[derive(Clone, Eq, PartialEq, Debug)]
 pub struct Settlement<AccountId> {
 	/// The locked margin that backs the part being settled.
 	pub margin: Balance,
-	/// The realized profit or loss of that part, funding included.
+	/// The realized profit or loss of that part, funding and borrowing included.
 	pub pnl: Pnl,
-	/// A liquidator and the fee it is owed; paid only out of what the trader has left.
+	/// The position fee of the trade, paid out of margin and profit before the trader gets
+	/// anything back (as much of it as there is).
+	pub fee: Fee,
+	/// The keeper deposit locked when the position opened, released with its last part: back
+	/// to the trader, or to the liquidator whatever the position has left.
+	pub keeper_deposit: Balance,
+	/// A liquidator and the fee it is owed: it gets `keeper_deposit` in full, and the fee out
+	/// of what the trader has left.
 	pub reward: Option<(AccountId, Balance)>,
 }
 
@@ -203,8 +215,10 @@ pub struct Settlement<AccountId> {
 pub struct SettlementOutcome {
 	/// Credited back to the trader's free margin.
 	pub returned: Balance,
-	/// Credited to the liquidator's free margin.
+	/// Credited to the liquidator's free margin: the keeper deposit and the fee it could take.
 	pub reward_paid: Balance,
+	/// The position fee collected: to the LPs and to the insurance fund.
+	pub fee_paid: Fee,
 	/// The loss the trader's margin could not cover.
 	pub bad_debt: Balance,
 	/// The part of `bad_debt` the insurance fund paid; the rest fell on the silo's LPs.
@@ -226,8 +240,15 @@ pub trait SiloDirectory {
 pub trait MarginLedger<AccountId>: SiloDirectory {
 	/// The LP liquidity of the segment's silo: what backs its open interest.
 	fn pool_liquidity(segment: SegmentId) -> Balance;
-	/// Move `amount` of `who`'s free margin into locked margin (behind a position).
-	fn lock_margin(segment: SegmentId, who: &AccountId, amount: Balance) -> DispatchResult;
+	/// Move `amount` of `who`'s free margin into locked margin (behind a position), then pay
+	/// `fee` out of what was locked into the pool and the insurance fund. Fails, changing
+	/// nothing, if the fee is more than `amount`.
+	fn lock_margin(
+		segment: SegmentId,
+		who: &AccountId,
+		amount: Balance,
+		fee: Fee,
+	) -> DispatchResult;
 	/// Move `amount` of `who`'s locked margin back to free margin.
 	fn release_margin(segment: SegmentId, who: &AccountId, amount: Balance) -> DispatchResult;
 	/// Settle a closed part of a position; see [`Settlement`].

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use core::fmt::Debug;
 use scale_info::TypeInfo;
-use sp_runtime::FixedI128;
+use sp_runtime::{FixedI128, FixedU128, Permill};
 
 /// The breaker's state at the block the view was taken, with time-based moves applied.
 #[derive(
@@ -123,4 +123,87 @@ pub struct BlastRadius {
 	pub contagion_bound: Balance,
 	/// The outbound routes behind the bound.
 	pub routes: Vec<RouteCapacity>,
+}
+
+/// One segment's LP pool, marked to market: what an LP, a keeper or a risk desk reads before
+/// acting. The figures follow [`crate::pool`].
+#[derive(
+	Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, serde::Serialize, serde::Deserialize,
+)]
+pub struct PoolView<AccountId> {
+	/// The segment.
+	pub segment: SegmentId,
+	/// The silo holding its pool.
+	pub silo: SiloId,
+	/// What the LPs own in the silo, fees they earned included.
+	pub lp_liquidity: Balance,
+	/// Pool shares outstanding.
+	pub lp_shares: Balance,
+	/// The silo's insurance fund.
+	pub insurance: Balance,
+	/// Every position fee paid to the LPs since the pool economics began.
+	pub fees_to_lps: Balance,
+	/// Every position fee paid to the insurance fund since then.
+	pub fees_to_insurance: Balance,
+	/// The pool at the current oracle price; `None` while it cannot be valued (open interest
+	/// and no fresh price): then no LP action can be priced either.
+	pub marked: Option<PoolMark>,
+	/// Auto-deleveraging may start when `pnl_to_pool` is above this.
+	pub adl_trigger: Permill,
+	/// Auto-deleveraging stops at this.
+	pub adl_floor: Permill,
+	/// The borrowing rate longs pay now, per year, of their notional.
+	pub borrowing_rate_long: FixedU128,
+	/// The borrowing rate shorts pay now, per year, of their notional.
+	pub borrowing_rate_short: FixedU128,
+	/// The first positions auto-deleveraging would close, in order, on each side.
+	pub adl_queue: Vec<AdlEntry<AccountId>>,
+}
+
+/// A pool's figures at one oracle price.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+pub struct PoolMark {
+	/// The pool's value (NAV) as deposits are priced: liquidity less capped pending trader PnL.
+	pub value: Balance,
+	/// The pool's value as withdrawals are priced (a lower cap on counted profit).
+	pub value_for_withdrawals: Balance,
+	/// `value` per pool share; `None` without shares.
+	pub share_price: Option<FixedU128>,
+	/// Pool value the open interest reserves.
+	pub reserved: Balance,
+	/// The most it may reserve: the reserve factor of `value`.
+	pub reserve_cap: Balance,
+	/// Pending PnL of the longs (price, funding and borrowing; positive is their gain).
+	pub long_pnl: i128,
+	/// Pending PnL of the shorts.
+	pub short_pnl: i128,
+	/// The larger side's pending profit, capped at the max PnL factor, over the pool's
+	/// liquidity (GMX's PnL-to-pool factor): auto-deleveraging compares this with its trigger,
+	/// side by side. `None` for a pool without liquidity.
+	pub pnl_to_pool: Option<FixedI128>,
+}
+
+/// One place in a segment's auto-deleveraging queue.
+#[derive(
+	Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, serde::Serialize, serde::Deserialize,
+)]
+pub struct AdlEntry<AccountId> {
+	/// The position's owner.
+	pub who: AccountId,
+	/// Its side.
+	pub side: Side,
+	/// Its entry price: the lower for a long (the higher for a short), the more profitable it is
+	/// relative to its size, and the earlier it is closed.
+	pub entry_price: crate::Price,
 }

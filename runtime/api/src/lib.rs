@@ -13,12 +13,17 @@ extern crate alloc;
 use alloc::vec::Vec;
 use codec::Codec;
 pub use segment_interface::{
-	views::{BlastRadius, BreakerView, PositionView, RouteCapacity, SegmentHealthView},
+	views::{
+		AdlEntry, BlastRadius, BreakerView, PoolMark, PoolView, PositionView, RouteCapacity,
+		SegmentHealthView,
+	},
 	SegmentId,
 };
 
 sp_api::decl_runtime_apis! {
-	/// Bulkhead's segments, as the runtime sees them at one block.
+	/// Bulkhead's segments, as the runtime sees them at one block. Version 2 adds
+	/// [`SegmentsApi::pool`].
+	#[api_version(2)]
 	pub trait SegmentsApi<AccountId, BlockNumber> where
 		AccountId: Codec,
 		BlockNumber: Codec,
@@ -34,5 +39,11 @@ sp_api::decl_runtime_apis! {
 		fn blast_radius(segment: SegmentId) -> Option<BlastRadius>;
 		/// Up to `max` accounts `liquidate` would accept now in `segment`.
 		fn liquidatable(segment: SegmentId, max: u32) -> Vec<AccountId>;
+		/// `segment`'s LP pool marked to market: value and share price, reserved against the
+		/// reserve cap, pending PnL per side, the PnL-to-pool ratio beside the ADL trigger and
+		/// floor, fees accrued, borrowing rates, and the first `max` entries of each side's
+		/// ADL queue.
+		#[api_version(2)]
+		fn pool(segment: SegmentId, max: u32) -> Option<PoolView<AccountId>>;
 	}
 }

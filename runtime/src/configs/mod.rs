@@ -27,7 +27,7 @@ use super::{
 	AccountId, AssetId, Aura, Balance, Balances, Block, BlockNumber, CircuitBreaker,
 	CollateralSilos, ExecutionSegments, Guardians, Hash, Nonce, Oracle, OracleOperators,
 	PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
-	RuntimeOrigin, RuntimeTask, System, Timestamp, EXISTENTIAL_DEPOSIT, HOURS, MINUTES,
+	RuntimeOrigin, RuntimeTask, System, Timestamp, DAYS, EXISTENTIAL_DEPOSIT, HOURS, MINUTES,
 	SLOT_DURATION, VERSION,
 };
 
@@ -266,6 +266,9 @@ impl PriceFeed for OraclePrices {
 
 parameter_types! {
 	pub const SilosPalletId: PalletId = PalletId(*b"bh/silos");
+	/// Blocks in a (Julian) year at the target block time: turns yearly borrowing rates into
+	/// rates per block.
+	pub const BlocksPerYear: u32 = 365 * DAYS + 6 * HOURS;
 }
 
 impl pallet_collateral_silos::Config for Runtime {
@@ -273,6 +276,7 @@ impl pallet_collateral_silos::Config for Runtime {
 	type AdminOrigin = EnsureRoot<AccountId>;
 	type Health = CircuitBreaker;
 	type Monitor = CircuitBreaker;
+	type Pool = ExecutionSegments;
 	type PalletId = SilosPalletId;
 	type WeightInfo = pallet_collateral_silos::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
@@ -287,6 +291,7 @@ impl pallet_execution_segments::Config for Runtime {
 	type Prices = OraclePrices;
 	type Time = Timestamp;
 	type MaxSegmentsPerOracle = ConstU32<8>;
+	type BlocksPerYear = BlocksPerYear;
 	type WeightInfo = pallet_execution_segments::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::BenchmarkHelper;

@@ -197,3 +197,149 @@ proptest! {
 		prop_assert!(long + short >= 0 && long + short <= 1);
 	}
 }
+
+mod pool_economics {
+	use super::*;
+	use sp_runtime::{FixedU128, Rounding};
+
+	fn p(n: u128) -> Price {
+		Price::saturating_from_integer(n)
+	}
+
+	#[test]
+	fn units_value_a_position_at_any_mark() {
+		// 6,000 of notional at 60 holds 100 units: worth 6,300 at 63, 5,700 at 57.
+		let units = units_of(6_000, p(60)).unwrap();
+		assert_eq!(units, 100 * FixedI128::DIV as u128);
+		assert_eq!(value_of_units(units, p(63), Rounding::Down), Some(6_300));
+		assert_eq!(value_of_units(units, p(57), Rounding::Down), Some(5_700));
+	}
+
+	#[test]
+	fn a_side_owes_through_its_index_what_its_positions_owe_one_by_one() {
+		// Two longs of 1,000 and 3,000 entered at indices 0.01 and 0.03; the index is now 0.05:
+		// they owe 1,000 * 0.04 + 3,000 * 0.02 = 100.
+		let at = |n: i128| FixedI128::from_inner(n * 10_000_000_000_000_000);
+		let sum = index_weight(1_000, at(1)).unwrap() + index_weight(3_000, at(3)).unwrap();
+		assert_eq!(owed_through(at(5), 4_000, sum), Some(100));
+		// A part of a unit rounds up.
+		assert_eq!(owed_through(FixedI128::from_rational(1, 3), 1, 0), Some(1));
+	}
+
+	#[test]
+	fn the_borrowing_rate_is_kinked_at_the_kink() {
+		let (kink, at_kink, max) = (
+			Permill::from_percent(75),
+			FixedU128::from_rational(1, 2),
+			FixedU128::from_rational(6, 5),
+		);
+		let rate = |u: u128| borrowing_rate(FixedU128::from_rational(u, 100), kink, at_kink, max);
+		assert_eq!(rate(0), Some(FixedU128::zero()));
+		// 30% of the way to the kink: 20% a year.
+		assert_eq!(rate(30), Some(FixedU128::from_rational(1, 5)));
+		assert_eq!(rate(75), Some(at_kink));
+		// Halfway from the kink to full: 50% + 70% / 2 = 85%.
+		assert_eq!(
+			borrowing_rate(FixedU128::from_rational(875, 1000), kink, at_kink, max),
+			Some(FixedU128::from_rational(85, 100))
+		);
+		assert_eq!(rate(100), Some(max));
+	}
+
+	#[test]
+	fn utilization_is_open_interest_over_the_pool_at_most_one() {
+		assert_eq!(utilization(0, 0), FixedU128::zero());
+		assert_eq!(utilization(250, 1_000), FixedU128::from_rational(1, 4));
+		assert_eq!(utilization(5_000, 1_000), FixedU128::one());
+		assert_eq!(utilization(1, 0), FixedU128::one());
+	}
+
+	#[test]
+	fn a_yearly_rate_per_block() {
+		// 100% a year over 5,259,600 six-second blocks.
+		let per = per_block(FixedU128::one(), 5_259_600).unwrap();
+		assert_eq!(per.into_inner(), 1_000_000_000_000_000_000 / 5_259_600);
+	}
+
+	#[test]
+	fn the_skew_premium_is_the_average_skew_over_the_scale() {
+		// 0 -> 50,000 on a scale of 10,000,000: 0.25%.
+		assert_eq!(skew_premium(0, 50_000, 10_000_000), Some(FixedI128::from_rational(25, 10_000)));
+		// 50,000 -> -50,000: no premium, the trade crosses the balance point.
+		assert_eq!(skew_premium(50_000, -50_000, 10_000_000), Some(FixedI128::zero()));
+		assert_eq!(
+			skew_premium(0, -50_000, 10_000_000),
+			Some(FixedI128::from_inner(-25 * 100_000_000_000_000))
+		);
+	}
+
+	#[test]
+	fn fills_are_bounded_for_buyers_and_sellers() {
+		let (worse, better) = (Permill::from_parts(5_000), Permill::from_parts(4_000));
+		let premium = |bp: i128| FixedI128::from_inner(bp * 100_000_000_000_000);
+		// A buyer pays 0.25% more, at most 0.5% more, at best 0.4% less.
+		assert_eq!(
+			fill_price(p(100), premium(25), true, worse, better),
+			Some(Price::from_rational(10_025, 100))
+		);
+		assert_eq!(
+			fill_price(p(100), premium(100), true, worse, better),
+			Some(Price::from_rational(1_005, 10))
+		);
+		assert_eq!(
+			fill_price(p(100), premium(-100), true, worse, better),
+			Some(Price::from_rational(996, 10))
+		);
+		// A seller gets at most 0.4% more and at worst 0.5% less.
+		assert_eq!(
+			fill_price(p(100), premium(100), false, worse, better),
+			Some(Price::from_rational(1_004, 10))
+		);
+		assert_eq!(
+			fill_price(p(100), premium(-100), false, worse, better),
+			Some(Price::from_rational(995, 10))
+		);
+	}
+
+	#[test]
+	fn fees_round_up_and_skew_reduction_is_strict() {
+		assert_eq!(position_fee(50_000, Permill::from_parts(600)), 30);
+		assert_eq!(position_fee(1, Permill::from_parts(600)), 1);
+		assert!(reduces_skew(100, 40));
+		assert!(reduces_skew(-100, 99));
+		assert!(!reduces_skew(100, -100));
+		assert!(!reduces_skew(0, 10));
+	}
+
+	#[test]
+	fn a_trade_across_zero_skew_pays_each_rate_on_its_part() {
+		let (reducing, increasing) = (Permill::from_parts(400), Permill::from_parts(600));
+		// +100,000 -> -100,000: half reduces (4 bp of 100,000 = 40), half adds (6 bp = 60).
+		assert_eq!(
+			position_fee_across(200_000, 100_000, -100_000, reducing, increasing),
+			Some(100)
+		);
+		// Wholly reducing, wholly increasing.
+		assert_eq!(position_fee_across(50_000, 100_000, 50_000, reducing, increasing), Some(20));
+		assert_eq!(position_fee_across(50_000, 0, 50_000, reducing, increasing), Some(30));
+	}
+
+	#[test]
+	fn profit_is_shared_pro_rata_above_the_payout_limit() {
+		assert_eq!(capped_profit(1_000, 1_500, 2_000), Some(1_000));
+		// Two equal closers on a side holding 3,800 against a limit of 900: 450 each time.
+		assert_eq!(capped_profit(1_900, 3_800, 900), Some(450));
+		// A winner offset by the side's losers is still paid no more than the limit.
+		assert_eq!(capped_profit(1_000, 500, 900), Some(900));
+	}
+
+	#[test]
+	fn adl_closes_just_enough() {
+		// 391,305 of 860,000 profit: 45,501 of 100,000 (rounded up).
+		assert_eq!(adl_part(100_000, 860_000, 391_305, 1), Some(45_501));
+		// Not enough profit: all of it.
+		assert_eq!(adl_part(100_000, 300_000, 391_305, 1), Some(100_000));
+		// What would be left is under the minimum: all of it.
+		assert_eq!(adl_part(100_000, 860_000, 391_305, 60_000), Some(100_000));
+	}
+}

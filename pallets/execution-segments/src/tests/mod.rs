@@ -4,13 +4,16 @@
 
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok, traits::Contains};
-use segment_interface::{Pnl, Price, SegmentId, SegmentStatus, Settlement};
+use segment_interface::{Fee, Pnl, Price, SegmentId, SegmentStatus, Settlement};
 use sp_runtime::{DispatchError, FixedI128, FixedPointNumber, Permill};
 
 type Segs = ExecutionSegments;
 
+/// Open (or grow) `who`'s BTC position with `margin` behind it: a new position's keeper
+/// deposit comes on top (the neutral test pool charges no fee).
 fn open(who: AccountId, side: Side, size: u128, margin: u128) {
-	assert_ok!(Segs::open_position(RuntimeOrigin::signed(who), BTC, side, size, margin));
+	let deposit = if Positions::<Test>::contains_key(BTC, who) { 0 } else { DEPOSIT };
+	assert_ok!(Segs::open_position(RuntimeOrigin::signed(who), BTC, side, size, margin + deposit));
 }
 
 fn position(who: AccountId) -> Position {
@@ -20,6 +23,8 @@ fn position(who: AccountId) -> Position {
 fn info(segment: SegmentId) -> SegmentInfo<u64> {
 	Segments::<Test>::get(segment).unwrap()
 }
+
+mod economics;
 
 mod create_segment {
 	use super::*;
@@ -219,15 +224,23 @@ mod open_position {
 					size: 10_000,
 					entry_price: price(100),
 					margin: 1_000,
-					funding_index: FixedI128::default()
+					funding_index: FixedI128::default(),
+					borrow_index: FixedI128::default(),
+					oracle_entry: price(100),
+					keeper_deposit: DEPOSIT,
 				}
 			);
 			assert_eq!(info(BTC).long_oi, 10_000);
 			assert_eq!(
 				TestSilos::calls(),
-				vec![LedgerCall::Lock { segment: BTC, who: ALICE, amount: 1_000 }]
+				vec![LedgerCall::Lock {
+					segment: BTC,
+					who: ALICE,
+					amount: 1_000 + DEPOSIT,
+					fee: Fee::ZERO
+				}]
 			);
-			assert_eq!(TestSilos::margin(0, ALICE), (FREE_MARGIN - 1_000, 1_000));
+			assert_eq!(TestSilos::margin(0, ALICE), (FREE_MARGIN - 1_005, 1_005));
 		});
 	}
 
@@ -298,7 +311,7 @@ mod open_position {
 				ETH,
 				Side::Long,
 				1_000,
-				100
+				100 + DEPOSIT
 			));
 		});
 	}
@@ -400,7 +413,13 @@ mod open_position {
 	fn open_position_fails_without_free_margin_in_the_silo() {
 		new_test_ext(|| {
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(NOBODY), BTC, Side::Long, 1_000, 100),
+				Segs::open_position(
+					RuntimeOrigin::signed(NOBODY),
+					BTC,
+					Side::Long,
+					1_000,
+					100 + DEPOSIT
+				),
 				DispatchError::Other("InsufficientFreeMargin")
 			);
 		});
@@ -423,7 +442,7 @@ mod decrease_and_close {
 					size: 10_000,
 					price: price(110),
 					pnl: Pnl::Profit(1_000),
-					returned: 2_000,
+					returned: 2_000 + DEPOSIT,
 				}
 				.into(),
 			);
@@ -432,7 +451,13 @@ mod decrease_and_close {
 				Some(LedgerCall::Settle {
 					segment: BTC,
 					who: ALICE,
-					settlement: Settlement { margin: 1_000, pnl: Pnl::Profit(1_000), reward: None }
+					settlement: Settlement {
+						margin: 1_000,
+						pnl: Pnl::Profit(1_000),
+						fee: Fee::ZERO,
+						keeper_deposit: DEPOSIT,
+						reward: None
+					}
 				})
 			);
 			assert!(Positions::<Test>::get(BTC, ALICE).is_none());
@@ -453,7 +478,7 @@ mod decrease_and_close {
 					size: 10_000,
 					price: price(105),
 					pnl: Pnl::Loss(500),
-					returned: 1_500,
+					returned: 1_500 + DEPOSIT,
 				}
 				.into(),
 			);
@@ -491,7 +516,7 @@ mod decrease_and_close {
 			assert!(Positions::<Test>::get(BTC, ALICE).is_none());
 			assert!(matches!(
 				System::events().last().unwrap().event,
-				RuntimeEvent::ExecutionSegments(Event::PositionClosed { returned: 1_000, .. })
+				RuntimeEvent::ExecutionSegments(Event::PositionClosed { returned: 1_005, .. })
 			));
 		});
 	}
@@ -559,7 +584,8 @@ mod margin {
 				Event::MarginAdded { segment: BTC, who: ALICE, amount: 500 }.into(),
 			);
 			assert_eq!(position(ALICE).margin, 1_500);
-			assert_eq!(TestSilos::margin(0, ALICE), (FREE_MARGIN - 1_500, 1_500));
+			// The keeper deposit stays locked beside the margin.
+			assert_eq!(TestSilos::margin(0, ALICE), (FREE_MARGIN - 1_505, 1_505));
 		});
 	}
 
@@ -659,7 +685,7 @@ mod liquidate {
 					liquidator: KEEPER,
 					size: 10_000,
 					price: price(94),
-					fee: 94,
+					fee: 94 + DEPOSIT,
 					bad_debt: 0,
 				}
 				.into(),
@@ -672,12 +698,15 @@ mod liquidate {
 					settlement: Settlement {
 						margin: 1_000,
 						pnl: Pnl::Loss(600),
+						fee: Fee::ZERO,
+						keeper_deposit: DEPOSIT,
 						reward: Some((KEEPER, 94))
 					}
 				})
 			);
-			assert_eq!(TestSilos::margin(0, KEEPER).0, 94);
-			assert_eq!(TestSilos::margin(0, ALICE).0, FREE_MARGIN - 1_000 + 306);
+			// The keeper earns the fee and the position's deposit.
+			assert_eq!(TestSilos::margin(0, KEEPER).0, 94 + DEPOSIT);
+			assert_eq!(TestSilos::margin(0, ALICE).0, FREE_MARGIN - 1_005 + 306);
 			assert!(Positions::<Test>::get(BTC, ALICE).is_none());
 			assert_eq!(info(BTC).long_oi, 0);
 		});
@@ -757,7 +786,8 @@ mod liquidate {
 					liquidator: KEEPER,
 					size: 10_000,
 					price: price(120),
-					fee: 0,
+					// Nothing is left for a fee: the keeper earns the deposit alone.
+					fee: DEPOSIT,
 					bad_debt: 1_000,
 				}
 				.into(),
@@ -807,7 +837,7 @@ mod funding {
 					size: 30_000,
 					price: price(100),
 					pnl: Pnl::Loss(150),
-					returned: 2_850,
+					returned: 2_850 + DEPOSIT,
 				}
 				.into(),
 			);
@@ -819,7 +849,7 @@ mod funding {
 					size: 10_000,
 					price: price(100),
 					pnl: Pnl::Profit(50),
-					returned: 1_050,
+					returned: 1_050 + DEPOSIT,
 				}
 				.into(),
 			);
@@ -936,47 +966,64 @@ mod minimum_position_size {
 
 mod migrations {
 	use super::*;
-	use crate::migrations::v1::{v0, MigrateV0ToV1};
-	use frame_support::traits::{ConstU128, GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	use crate::migrations::v2::{v1, MigrateV1ToV2};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
 
-	type Migrate = MigrateV0ToV1<Test, ConstU128<250>>;
-
-	/// `segment` as version 0 stored it, its figures taken from the live segment.
-	fn at_v0(segment: SegmentId) -> v0::SegmentInfo<u64> {
-		info(segment).into()
+	frame_support::parameter_types! {
+		pub Params: PoolParams = economic_pool();
 	}
+	type Migrate = MigrateV1ToV2<Test, Params>;
 
-	/// Both segments, BTC with a position open, rewritten as a chain at version 0 holds them;
-	/// BTC as it was.
-	fn chain_at_v0() -> v0::SegmentInfo<u64> {
+	/// Both segments with positions open (two longs and a short in BTC), rewritten as a chain at
+	/// version 1 holds them: no pool parameters, side sums, borrowing or keeper deposits, no
+	/// ADL queue. BTC's figures as version 1 held them.
+	fn chain_at_v1() -> v1::SegmentInfo<u64> {
 		open(ALICE, Side::Long, 500, 100);
-		let btc = at_v0(BTC);
-		v0::Segments::<Test>::insert(BTC, btc.clone());
-		v0::Segments::<Test>::insert(ETH, at_v0(ETH));
-		StorageVersion::new(0).put::<Segs>();
+		TestPrices::set("BTC/USD", price(110));
+		open(BOB, Side::Short, 800, 100);
+		let btc = v1::SegmentInfo::from(info(BTC));
+		for segment in [BTC, ETH] {
+			v1::Segments::<Test>::insert(segment, v1::SegmentInfo::from(info(segment)));
+		}
+		for (segment, who, p) in crate::Positions::<Test>::iter().collect::<Vec<_>>() {
+			// Version 1 locked no keeper deposit.
+			let (free, locked) = TestSilos::margin(segment, who);
+			TestSilos::set_margin(
+				segment,
+				who,
+				(free + p.keeper_deposit, locked - p.keeper_deposit),
+			);
+			v1::Positions::<Test>::insert(segment, who, v1::Position::from(p));
+		}
+		let _ = crate::AdlQueue::<Test>::clear(u32::MAX, None);
+		StorageVersion::new(1).put::<Segs>();
 		btc
 	}
 
 	#[test]
-	fn v0_to_v1_gives_every_segment_the_minimum_and_changes_nothing_else() {
+	fn v1_to_v2_adds_the_pool_economics_and_tallies_every_position() {
 		new_test_ext(|| {
-			let old = chain_at_v0();
+			let old = chain_at_v1();
 			Migrate::on_runtime_upgrade();
-			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(1));
+			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(2));
 			assert_eq!(Segs::on_chain_storage_version(), Segs::in_code_storage_version());
 			let now = info(BTC);
-			assert_eq!(now.risk.min_position_size, 250);
-			assert_eq!(now, old.upgraded(250));
-			assert_eq!(info(ETH).risk, RiskParams { min_position_size: 250, ..risk() });
-			// The position under the new minimum still closes.
+			assert_eq!(now.risk.pool, economic_pool());
+			assert_eq!(v1::SegmentInfo::from(now.clone()), old);
+			// The sums and the queue match the positions (try_state checks them to the unit).
+			assert_ok!(Segs::do_try_state());
+			assert!(now.longs.units > 0 && now.shorts.units > 0);
+			let alice = position(ALICE);
+			assert_eq!((alice.keeper_deposit, alice.borrow_index), (0, Default::default()));
+			// A migrated position closes, its margin all returned.
 			assert_ok!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC));
 		});
 	}
 
 	#[test]
-	fn v0_to_v1_runs_once() {
+	fn v1_to_v2_runs_once() {
 		new_test_ext(|| {
-			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(1));
+			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(2));
 			let before = info(BTC);
 			Migrate::on_runtime_upgrade();
 			assert_eq!(info(BTC), before);
@@ -985,11 +1032,11 @@ mod migrations {
 
 	#[cfg(feature = "try-runtime")]
 	#[test]
-	fn v0_to_v1_passes_its_own_pre_and_post_checks() {
+	fn v1_to_v2_passes_its_own_pre_and_post_checks() {
 		new_test_ext(|| {
-			chain_at_v0();
+			chain_at_v1();
 			assert_ok!(Migrate::try_on_runtime_upgrade(true));
-			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(1));
+			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(2));
 		});
 	}
 }
