@@ -5,7 +5,7 @@
 //! 101; a chain still at version 0 upgrades through spec 101 first). `docs/upgrades.md`
 //! describes how to write the next one.
 
-/// Version 1 to 2, the pool economics: every segment's risk parameters gain [`PoolParams`]
+/// Version 1 to 2, the pool economics: every segment's risk parameters gain [`crate::PoolParams`]
 /// (`Params`), every segment its side sums ([`crate::SideBook`], computed from its positions),
 /// every position a borrowing index (its side's, which starts at zero) and a keeper deposit of
 /// zero (positions opened before deposits existed pay their liquidator the fee alone), and the

@@ -196,7 +196,7 @@ pub struct SegmentInfo<BlockNumber> {
 
 /// One side of a segment, summed over its positions, so that its pending PnL, funding and
 /// borrowing are computed in O(1) (as GMX keeps open interest in tokens and USD per side).
-/// Each position adds exactly what it removes again (see [`SideBook::add`]), so the sums stay
+/// Each position adds exactly what it removes again (`Pallet::tally`), so the sums stay
 /// exact; `try_state` checks them.
 #[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen, Default)]
 pub struct SideBook {
