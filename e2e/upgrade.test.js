@@ -77,7 +77,7 @@ describe('a forkless runtime upgrade with sudo(system.setCode)', () => {
     await send(api, api.tx.oracle.feedValues(values), who.alice);
     for (const [account, segment, side] of [[who.bob, BTC, 'Long'], [who.charlie, ETH, 'Short'], [who.dave, DOT, 'Long']]) {
       await send(api, api.tx.collateralSilos.depositMargin(segment, 5_000n * USDC), account);
-      await send(api, api.tx.executionSegments.openPosition(segment, side, 10_000n * USDC, 1_000n * USDC), account);
+      await send(api, api.tx.executionSegments.openPosition(segment, side, 10_000n * USDC, 1_100n * USDC), account);
     }
     await send(api, api.tx.collateralSilos.provideLiquidity(BTC, 50_000n * USDC), who.eve);
     await send(api, api.tx.collateralSilos.depositMargin(BTC, 30_000n * USDC), who.ferdie);

@@ -142,18 +142,19 @@ for (const [pallet, { fns }] of Object.entries(weights)) {
 }
 p();
 const openX = Number(total(segments.open_position)) / Number(total(transfer));
-p(`**Target: \`open_position\` at most 2x a transfer.** Measured ${openX.toFixed(2)}x: ${openX <= 2 ? 'met' : `missed by ${((openX - 2) * 100 / 2).toFixed(0)}%`}.`);
+p(`**Target: \`open_position\` at most 3x a transfer** (with the pool economics: the fill's skew impact, the fee to the pool and insurance, borrowing accrued, the reserve checked, the ADL queue kept). Measured ${openX.toFixed(2)}x: ${openX <= 3 ? 'met' : `missed by ${((openX - 3) * 100 / 3).toFixed(0)}%`}.`);
 p('`open_position` is benchmarked as an increase of an existing position after ten blocks of');
-p('funding, its most expensive path; the trip paths of decreases, closes and liquidations are');
-p('in their own rows.');
+p('funding and borrowing, its most expensive path; the trip paths of decreases, closes and');
+p('liquidations, and a partial auto-deleveraging, are in their own rows.');
 {
   const o = segments.open_position;
   p();
   const written = o.storage.filter((x) => x.w > 0).map((x) => '`' + x.item + '`').join(', ');
   p(`Why: a transfer writes ${transfer.writes} counted key, a trade ${o.writes} (${written}: the market's open`);
-  p('interest and funding index, the position, and the trader\'s margin), and at ' + us(facts.db.write) + ' µs a write the');
-  p(`writes alone are ${us(BigInt(o.writes) * facts.db.write)} µs of the trade's ${us(total(o))}. None of the three can go: each is state`);
-  p('the trade changes. Execution is ' + ratio(o.ref_time, transfer.ref_time) + 'x the transfer\'s and the ' + o.reads + ' reads add ' + us(BigInt(o.reads) * facts.db.read) + ' µs.');
+  p('interest, indices and side sums, the position, its place in the ADL queue, the trader\'s margin, and the silo\'s');
+  p('books for the fee), and at ' + us(facts.db.write) + ' µs a write the');
+  p(`writes alone are ${us(BigInt(o.writes) * facts.db.write)} µs of the trade's ${us(total(o))}. Each is state the trade changes.`);
+  p('Execution is ' + ratio(o.ref_time, transfer.ref_time) + 'x the transfer\'s and the ' + o.reads + ' reads add ' + us(BigInt(o.reads) * facts.db.read) + ' µs.');
 }
 p();
 p('## 2. Trades per block');
@@ -192,8 +193,9 @@ p('liquidity for a trade, and the trader\'s margin and the token transfer for a 
 p('What Bulkhead adds: `SiloOfSegment` (the interface resolving a segment to its one silo),');
 p('`CircuitBreaker::Breakers` (the health check before new risk, and the flow window a');
 p('withdrawal feeds) and, for withdrawals, the silo\'s books. A trade reads `Silos` for the');
-p('pool\'s liquidity, which caps open interest in any design. Each row is from the benchmark of');
-p('the call\'s most expensive path.');
+p('pool\'s liquidity, which caps open interest and sets the borrowing rate in any design, and');
+p('writes it for the fee the pool earns. Each row is from the benchmark of the call\'s most');
+p('expensive path.');
 p();
 const added = new Set(['CollateralSilos::SiloOfSegment', 'CircuitBreaker::Breakers']);
 const addedOnWithdraw = new Set([...added, 'CollateralSilos::Silos']);

@@ -474,7 +474,7 @@ fn boundary_values_give_typed_errors() {
 		),
 		("open size 0", &none, Who::Dev(5), open(0, usdc(1_000)), "ZeroSize"),
 		("open margin 0", &none, Who::Dev(5), open(usdc(1_000), 0), "MarginBelowCharges"),
-		("open 1 unit", &none, Who::Dev(5), open(1, 1), "MarginBelowCharges"),
+		("open 1 unit", &none, Who::Dev(5), open(1, 1), "PositionBelowMinimum"),
 		(
 			"open under the minimum",
 			&none,

@@ -940,6 +940,11 @@ pub mod pallet {
 			let (fill, fee) = Self::price_trade(&info, oracle, Self::signed(side, size)?, size)?;
 
 			let existing = Positions::<T>::get(segment, who);
+			// The size the position will have must meet the minimum before anything is charged.
+			let new_size = existing
+				.map_or(Some(size), |p| p.size.checked_add(size))
+				.ok_or(ArithmeticError::Overflow)?;
+			ensure!(new_size >= info.risk.min_position_size, Error::<T>::PositionBelowMinimum);
 			// A new position locks the keeper deposit; the fee is paid out of the margin too.
 			let deposit = if existing.is_none() { info.risk.pool.keeper_deposit } else { 0 };
 			let charges = fee
