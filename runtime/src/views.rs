@@ -100,7 +100,7 @@ pub fn pool(segment: SegmentId, max: u32) -> Option<PoolView<AccountId>> {
 				.then(|| FixedU128::checked_from_rational(value, silo.lp_shares))
 				.flatten(),
 			reserved: exposure.reserved,
-			reserve_cap: exposure.reserve_cap(value),
+			reserve_cap: exposure.reserve_cap(lp, value),
 			long_pnl: exposure.long_pnl,
 			short_pnl: exposure.short_pnl,
 			pnl_to_pool: (lp > 0).then(|| FixedI128::checked_from_rational(ahead, lp)).flatten(),

@@ -134,6 +134,39 @@ fn lps_cannot_leave_with_the_liquidity_that_backs_open_profits() {
 	});
 }
 
+/// Traders' pending losses raise what the pool is worth, but they are not in the silo until
+/// the positions close. When they counted towards the reserve, an LP could withdraw every unit
+/// of liquidity after a 60% fall while a long stayed open: shares and positions left on an
+/// empty pool, winners paid nothing if the price came back, nobody able to deposit. Only the
+/// liquidity the silo holds backs the reserve now.
+#[test]
+fn lps_cannot_empty_the_pool_against_losses_traders_have_not_paid() {
+	run(|| {
+		feed_genesis_prices();
+		open(&bob(), BTC, Side::Long, 800_000, 800_000);
+		// 60% down in steps the price-move breaker lets through.
+		for price in
+			[54_600, 49_686, 45_214, 41_145, 37_442, 34_072, 31_006, 28_215, 25_676, 24_000]
+		{
+			feed(&[(b"BTC/USD", price)]);
+		}
+		let pool = views::pool(BTC, 0).unwrap();
+		let marked = pool.marked.unwrap();
+		assert!(marked.long_pnl < -(usdc(470_000) as i128), "the long is 480,000 down");
+		// The shares that would take all the liquidity at the pool's marked value.
+		let emptying = pool.lp_liquidity * pool.lp_shares / marked.value_for_withdrawals;
+		assert_noop!(
+			CollateralSilos::withdraw_liquidity(signed(&alice()), BTC, emptying),
+			SilosError::<Runtime>::ReserveExceeded
+		);
+		// What may go leaves the reserve covered by liquidity the silo holds.
+		let backing = marked.reserved * 10 / 9 + usdc(1);
+		let allowed = (pool.lp_liquidity - backing) * pool.lp_shares / marked.value_for_withdrawals;
+		assert_ok!(CollateralSilos::withdraw_liquidity(signed(&alice()), BTC, allowed));
+		assert!(books(BTC).lp_liquidity >= marked.reserved * 10 / 9);
+	});
+}
+
 /// Two equal longs whose profit is more than the pool holds: on the launch runtime the first
 /// closer was paid in full and the second got what was left. Now a side's payout is capped
 /// below the pool and shared pro rata, and the pool keeps liquidity: a new LP can come in.

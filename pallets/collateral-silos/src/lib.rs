@@ -61,7 +61,7 @@ pub mod pallet {
 	use frame_support::{
 		pallet_prelude::*,
 		traits::{
-			fungibles::{Inspect, Mutate},
+			fungibles::{metadata::Inspect as Metadata, Inspect, Mutate},
 			tokens::Preservation,
 		},
 		PalletId,
@@ -72,6 +72,13 @@ pub mod pallet {
 		Settlement, SettlementOutcome, SiloDirectory, SiloId, SiloMonitor, SiloTransfers,
 	};
 	use sp_runtime::{traits::AccountIdConversion, ArithmeticError};
+
+	/// The most decimals a collateral asset may have. A segment keeps each side's
+	/// `size * index` sums in `i128` at 18 decimals of index precision: with 10 decimals they hold
+	/// a billion tokens of open interest through a cumulative funding or borrowing index of 17
+	/// (1,700%); with 18 they would overflow within hours of borrowing at a million tokens, and
+	/// every call that values the pool would fail until the open interest closed.
+	pub const MAX_ASSET_DECIMALS: u8 = 10;
 
 	/// The layout of this pallet's storage; [`migrations`] takes a chain from each version to
 	/// the next.
@@ -89,10 +96,10 @@ pub mod pallet {
 	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
 		/// The collateral assets (e.g. `pallet-assets`). Bulkhead balances are `u128`.
 		type Assets: Mutate<
-			Self::AccountId,
-			Balance = Balance,
-			AssetId: sp_runtime::traits::MaybeSerializeDeserialize,
-		>;
+				Self::AccountId,
+				Balance = Balance,
+				AssetId: sp_runtime::traits::MaybeSerializeDeserialize,
+			> + Metadata<Self::AccountId>;
 		/// May create silos and set their parameters.
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// The breaker's view of each segment.
@@ -231,6 +238,8 @@ pub mod pallet {
 		SegmentHasSilo,
 		/// The collateral asset does not exist.
 		UnknownAsset,
+		/// The collateral asset has more decimals than a silo takes ([`MAX_ASSET_DECIMALS`]).
+		AssetDecimalsTooHigh,
 		/// No silo has this id.
 		UnknownSilo,
 		/// No silo was created for this segment.
@@ -276,15 +285,17 @@ pub mod pallet {
 		/// minimum deposit behind (free margin with no position behind the account, or an LP's
 		/// stake): take everything, or leave at least the minimum.
 		RemainderBelowMinimum,
-		/// A side of the segment holds more pending profit than the segment's maximum PnL factor
-		/// for withdrawals allows: LPs may not leave ahead of traders' claims on the pool.
+		/// A side of the segment holds, or after the withdrawal would hold, more pending profit
+		/// than the segment's maximum PnL factor for withdrawals allows of the liquidity: LPs
+		/// may not leave ahead of traders' claims on the pool.
 		PnlTooHighToWithdraw,
 		/// A side of the segment holds more pending profit than the segment's maximum PnL factor
 		/// allows: a deposit now would raise what the traders' profit counts for rather than buy
 		/// a share of the pool. Deposits price again once positions close or are deleveraged.
 		PnlTooHighToDeposit,
 		/// After the withdrawal, open interest would reserve more than the segment's reserve
-		/// factor of the pool's value: that liquidity backs open positions.
+		/// factor of the pool's value or of its liquidity, the smaller: that liquidity backs
+		/// open positions.
 		ReserveExceeded,
 		/// The withdrawal is more than the pool's liquidity in the silo: part of the pool's
 		/// value is traders' pending losses, not yet collected.
@@ -318,7 +329,7 @@ pub mod pallet {
 		///
 		/// Origin: [`Config::AdminOrigin`]. Emits [`Event::SiloCreated`].
 		/// Errors: [`Error::SiloExists`], [`Error::SegmentHasSilo`], [`Error::UnknownAsset`],
-		/// [`Error::InvalidMinDeposit`].
+		/// [`Error::AssetDecimalsTooHigh`], [`Error::InvalidMinDeposit`].
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::create_silo())]
 		pub fn create_silo(
@@ -375,9 +386,11 @@ pub mod pallet {
 
 		/// Burn `shares` of the silo's LP pool and receive their part of its value marked to
 		/// market (profit capped by the segment's PnL factor for withdrawals), rounded down.
-		/// Refused while a side's pending profit is above that factor, and if open interest
-		/// would reserve more than the reserve factor of what is left. The shares left must be
-		/// none, or worth at least the silo's minimum deposit.
+		/// Refused while a side's pending profit is above that factor of the liquidity, before
+		/// or after the withdrawal, and if open interest would reserve more than the reserve
+		/// factor of what is left (the pool's value or its liquidity, the smaller: pending
+		/// losses back no reserve). The shares left must be none, or worth at least the silo's
+		/// minimum deposit.
 		///
 		/// Origin: signed. Emits [`Event::LiquidityWithdrawn`]. Errors: [`Error::UnknownSilo`],
 		/// [`Error::ZeroAmount`], [`Error::InsufficientShares`], [`Error::SegmentNotNormal`],
@@ -473,6 +486,10 @@ pub mod pallet {
 			ensure!(!Silos::<T>::contains_key(silo), Error::<T>::SiloExists);
 			ensure!(!SiloOfSegment::<T>::contains_key(segment), Error::<T>::SegmentHasSilo);
 			ensure!(T::Assets::asset_exists(asset.clone()), Error::<T>::UnknownAsset);
+			ensure!(
+				T::Assets::decimals(asset.clone()) <= MAX_ASSET_DECIMALS,
+				Error::<T>::AssetDecimalsTooHigh
+			);
 			Silos::<T>::insert(
 				silo,
 				SiloInfo {
@@ -647,8 +664,14 @@ pub mod pallet {
 				books.lp_shares.checked_sub(shares).ok_or(ArithmeticError::Underflow)?;
 			let value_after = pool_value - amount;
 			ensure!(
-				exposure.reserved <= exposure.reserve_cap(value_after),
+				exposure.reserved <= exposure.reserve_cap(books.lp_liquidity, value_after),
 				Error::<T>::ReserveExceeded
+			);
+			// The LPs who stay must not be left above the withdrawal factor either: the first
+			// out would lock the rest in.
+			ensure!(
+				!exposure.profit_above(books.lp_liquidity, exposure.factors.max_pnl_withdrawals),
+				Error::<T>::PnlTooHighToWithdraw
 			);
 			let left = held - shares;
 			if left > 0 {

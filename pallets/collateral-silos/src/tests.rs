@@ -117,6 +117,29 @@ mod create_silo {
 	}
 
 	#[test]
+	fn create_silo_refuses_an_asset_with_more_decimals_than_the_side_sums_carry() {
+		ExtBuilder::default().without_silos().build_and_execute(|| {
+			let set_decimals = |decimals| {
+				assert_ok!(pallet_assets::Pallet::<Test>::force_set_metadata(
+					RuntimeOrigin::root(),
+					DOT,
+					b"Polkadot".to_vec(),
+					b"DOT".to_vec(),
+					decimals,
+					false,
+				));
+			};
+			set_decimals(MAX_ASSET_DECIMALS + 1);
+			assert_noop!(
+				Pallet::create_silo(RuntimeOrigin::root(), 0, 0, DOT, 1, MIN_DEPOSIT),
+				Error::<Test>::AssetDecimalsTooHigh
+			);
+			set_decimals(MAX_ASSET_DECIMALS);
+			assert_ok!(Pallet::create_silo(RuntimeOrigin::root(), 0, 0, DOT, 1, MIN_DEPOSIT));
+		});
+	}
+
+	#[test]
 	fn create_silo_fails_for_an_unknown_asset() {
 		ExtBuilder::default().without_silos().build_and_execute(|| {
 			assert_noop!(
@@ -1404,8 +1427,38 @@ mod marked_to_market {
 				Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 1_000),
 				Error::<Test>::PnlTooHighToWithdraw
 			);
+			// At the factor, any withdrawal that pays something leaves the LPs who stay above it.
 			TestPool::set(BTC_SILO, 350_000, 0, 0);
-			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 1_000));
+			assert_noop!(
+				Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 10),
+				Error::<Test>::PnlTooHighToWithdraw
+			);
+			// Below it, a withdrawal may take the liquidity down to profit / 70%: 428,572.
+			// The pool is worth 200,000 for 500,000 shares, so 178,570 shares pay 71,428.
+			TestPool::set(BTC_SILO, 300_000, 0, 0);
+			assert_noop!(
+				Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 178_573),
+				Error::<Test>::PnlTooHighToWithdraw
+			);
+			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 178_570));
+			assert_eq!(books(BTC_SILO).lp_liquidity, 500_000 - 71_428);
+		});
+	}
+
+	#[test]
+	fn pending_losses_back_no_reserve() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 900_000, 0, 0);
+			// Traders owe 600,000 they have not paid: the pool is worth 1,500,000, but only the
+			// 900,000 it holds may back the 450,000 reserved, so 500,000 must stay. A share
+			// pays 5/3: 240,000 shares take 400,000.
+			TestPool::set(BTC_SILO, -600_000, 0, 450_000);
+			assert_noop!(
+				Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 240_001),
+				Error::<Test>::ReserveExceeded
+			);
+			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 240_000));
+			assert_eq!(books(BTC_SILO).lp_liquidity, 500_000);
 		});
 	}
 

@@ -315,7 +315,7 @@ pub mod pallet {
 		/// that much, and decrease to zero (close) or leave at least that much.
 		PositionBelowMinimum,
 		/// After the open, open interest would reserve more than the segment's reserve factor
-		/// of its pool's value.
+		/// of its pool's value or liquidity, the smaller.
 		ReserveExceeded,
 		/// The margin does not cover the position fee and the keeper deposit.
 		MarginBelowCharges,
@@ -718,27 +718,45 @@ pub mod pallet {
 			Ok(long - short)
 		}
 
-		/// What a trade of `notional` that moves the skew by `delta` (a long opening or a short
-		/// closing is positive) fills at, and its position fee.
-		fn price_trade(
+		/// The skew before and after a trade that moves it by `delta`.
+		fn skew_change(
+			info: &SegmentInfo<BlockNumberFor<T>>,
+			delta: i128,
+		) -> Result<(i128, i128), DispatchError> {
+			let before = Self::skew(info)?;
+			Ok((before, before.checked_add(delta).ok_or(ArithmeticError::Overflow)?))
+		}
+
+		/// What a trade that moves the skew by `delta` (a long opening or a short closing is
+		/// positive) fills at: the oracle price with the skew premium, bounded.
+		fn fill_price(
 			info: &SegmentInfo<BlockNumberFor<T>>,
 			oracle: Price,
 			delta: i128,
-			notional: Balance,
-		) -> Result<(Price, Fee), DispatchError> {
+		) -> Result<Price, DispatchError> {
 			let params = &info.risk.pool;
-			let before = Self::skew(info)?;
-			let after = before.checked_add(delta).ok_or(ArithmeticError::Overflow)?;
+			let (before, after) = Self::skew_change(info, delta)?;
 			let premium = math::skew_premium(before, after, params.skew_scale)
 				.ok_or(ArithmeticError::Overflow)?;
-			let fill = math::fill_price(
+			math::fill_price(
 				oracle,
 				premium,
 				delta > 0,
 				params.max_impact_worse,
 				params.max_impact_better,
 			)
-			.ok_or(ArithmeticError::Overflow)?;
+			.ok_or_else(|| ArithmeticError::Overflow.into())
+		}
+
+		/// The position fee on a trade of `notional` that moves the skew by `delta`, split
+		/// between the LPs and the insurance fund.
+		fn trade_fee(
+			info: &SegmentInfo<BlockNumberFor<T>>,
+			delta: i128,
+			notional: Balance,
+		) -> Result<Fee, DispatchError> {
+			let params = &info.risk.pool;
+			let (before, after) = Self::skew_change(info, delta)?;
 			let total = math::position_fee_across(
 				notional,
 				before,
@@ -747,7 +765,7 @@ pub mod pallet {
 				params.fee_increasing,
 			)
 			.ok_or(ArithmeticError::Overflow)?;
-			Ok((fill, Fee::split(total, params.fee_insurance_share)))
+			Ok(Fee::split(total, params.fee_insurance_share))
 		}
 
 		/// `size` as a change of the skew: positive for a long, negative for a short.
@@ -937,7 +955,9 @@ pub mod pallet {
 			let oracle = Self::fresh_price(&info)?;
 			let pool = T::Silos::pool_liquidity(segment);
 			Self::accrue(&mut info, pool)?;
-			let (fill, fee) = Self::price_trade(&info, oracle, Self::signed(side, size)?, size)?;
+			let delta = Self::signed(side, size)?;
+			let (fill, fee) =
+				(Self::fill_price(&info, oracle, delta)?, Self::trade_fee(&info, delta, size)?);
 
 			let existing = Positions::<T>::get(segment, who);
 			// The size the position will have must meet the minimum before anything is charged.
@@ -1004,7 +1024,10 @@ pub mod pallet {
 			// The pool's value after the open must cover what open interest reserves.
 			let exposure = Self::exposure_at(&info, oracle)?;
 			let value = exposure.pool_value(pool, info.risk.pool.max_pnl_factor);
-			ensure!(exposure.reserved <= exposure.reserve_cap(value), Error::<T>::ReserveExceeded);
+			ensure!(
+				exposure.reserved <= exposure.reserve_cap(pool, value),
+				Error::<T>::ReserveExceeded
+			);
 
 			if margin > 0 {
 				T::Silos::lock_margin(segment, who, margin, fee)?;
@@ -1163,10 +1186,10 @@ pub mod pallet {
 			let delta = Self::signed(position.side, part)?
 				.checked_neg()
 				.ok_or(ArithmeticError::Overflow)?;
-			let (fill, _) = Self::price_trade(&info, oracle, delta, 0)?;
+			let fill = Self::fill_price(&info, oracle, delta)?;
 			let notional = math::notional_at(part, position.entry_price, fill)
 				.ok_or(ArithmeticError::Overflow)?;
-			let (_, fee) = Self::price_trade(&info, oracle, delta, notional)?;
+			let fee = Self::trade_fee(&info, delta, notional)?;
 
 			let (pnl, margin, borrowing, outcome) =
 				Self::settle_part(segment, &info, who, &position, part, fill, pool, fee, None)?;
@@ -1308,14 +1331,16 @@ pub mod pallet {
 			let margin = i128::try_from(position.margin).map_err(|_| ArithmeticError::Overflow)?;
 			let profit = equity.checked_sub(margin).ok_or(ArithmeticError::Overflow)?;
 			ensure!(profit > 0, Error::<T>::NotInProfit);
-			// Realizing `r` of profit takes it out of the side's pending profit and out of the
-			// pool: the ratio becomes (P - r) / (L - r), which is the floor f at
-			// r = (P - f * L) / (1 - f), with P the side's uncapped pending profit.
+			// Realizing `r` of profit takes it out of the side's pending profit, and out of the
+			// pool what the close pays: all of it while the side's profit P is within the cap
+			// (c * L), the share c * L / P of it above. The ratio (P - r) / (L - r * k), with
+			// k = min(P, c * L) / P, is the floor f at r = (P - f * L) / (1 - f * k).
 			let excess = uncapped.saturating_sub(params.adl_floor.mul_floor(pool));
+			let paid_per_unit = params.adl_floor.mul_floor(capped);
 			let target = sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
 				excess,
-				1_000_000,
-				u128::from((Permill::one() - params.adl_floor).deconstruct()),
+				uncapped,
+				uncapped.checked_sub(paid_per_unit).ok_or(ArithmeticError::Underflow)?,
 				Rounding::Up,
 			)
 			.ok_or(ArithmeticError::Overflow)?;

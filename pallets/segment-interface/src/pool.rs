@@ -127,9 +127,12 @@ impl PoolExposure {
 		self.long_pnl > limit || self.short_pnl > limit
 	}
 
-	/// Most that open interest may reserve of a pool worth `value`.
-	pub fn reserve_cap(&self, value: Balance) -> Balance {
-		self.factors.reserve.mul_floor(value)
+	/// Most that open interest may reserve of a pool holding `lp_liquidity` and worth `value`:
+	/// the reserve factor of the smaller. Traders' pending losses raise the value but are not
+	/// yet in the silo, so they back no reserve (GMX reserves against the pool amount); their
+	/// pending profits lower it.
+	pub fn reserve_cap(&self, lp_liquidity: Balance, value: Balance) -> Balance {
+		self.factors.reserve.mul_floor(lp_liquidity.min(value))
 	}
 }
 

@@ -253,6 +253,24 @@ mod auto_deleveraging {
 	}
 
 	#[test]
+	fn auto_deleverage_above_the_payout_cap_closes_only_what_the_floor_needs() {
+		new_test_ext(|| {
+			open(ALICE, Side::Long, 100_000, 10_005);
+			// At 1,100 the long holds 1,000,000 of profit, above the 900,000 a side is paid:
+			// a close pays 90% of the profit it realizes. Realize r with
+			// (1,000,000 - r) / (1,000,000 - 0.9 r) = 77%: r = 230,000 / 0.307 = 749,186
+			// (up); at 10 per unit of size, 74,919 of the 100,000 (up). Counting the close as
+			// paid in full would have closed all of it and left the side at 0%.
+			TestPrices::set("BTC/USD", price(1_100));
+			assert_ok!(adl(ALICE));
+			assert_eq!(position(ALICE).size, 100_000 - 74_919);
+			// 749,190 realized, 674,271 paid: 250,810 over 325,729 is the floor.
+			assert_eq!(TestSilos::pool(0), POOL - 674_271);
+			assert_noop!(adl(ALICE), Error::<Test>::AdlNotTriggered);
+		});
+	}
+
+	#[test]
 	fn auto_deleverage_is_refused_below_the_trigger() {
 		new_test_ext(|| {
 			open(ALICE, Side::Long, 100_000, 10_005);
