@@ -9,12 +9,14 @@
 #     which this runtime does not wire), pallet-transaction-payment and pallet-grandpa. The
 #     first three keep the weights their crates ship, measured by Parity on its reference
 #     hardware; GRANDPA's are zero (`WeightInfo = ()`): its only calls report equivocations,
-#     which this runtime does not accept (`KeyOwnerProof = Void`).
+#     which this runtime does not accept (`KeyOwnerProof = Void`);
+#   - runtime/src/weights/paritydb_weights.rs, the price of one storage read and one write
+#     (scripts/benchmark-storage.sh; `storage` in the list below).
 # Every benchmark runs in the real runtime (`--chain dev`, wasm, compiled), so a Bulkhead call's
 # weight includes the silo accounting and breaker checks it causes. The raw results land in
 # $CARGO_TARGET_DIR/benchmarks/*.json, which scripts/performance-report.sh reads.
 #
-# Usage: scripts/benchmark.sh [pallet ...]     (default: all of them)
+# Usage: scripts/benchmark.sh [pallet ... | storage]     (default: all of them and storage)
 # Env:   STEPS (default 50), REPEAT (default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +26,7 @@ REPEAT="${REPEAT:-20}"
 
 bulkhead=(pallet_collateral_silos pallet_execution_segments pallet_gateway pallet_circuit_breaker)
 substrate=(frame_system pallet_balances pallet_timestamp pallet_sudo pallet_oracle)
-if [ $# -gt 0 ]; then selected=("$@"); else selected=("${bulkhead[@]}" "${substrate[@]}"); fi
+if [ $# -gt 0 ]; then selected=("$@"); else selected=("${bulkhead[@]}" "${substrate[@]}" storage); fi
 
 echo "== building bulkhead-node with runtime-benchmarks"
 cargo build --release --locked -p bulkhead-node --features runtime-benchmarks
@@ -35,6 +37,10 @@ cp "$CARGO_TARGET_DIR/release/bulkhead-node" "$node"
 out="$CARGO_TARGET_DIR/benchmarks"
 mkdir -p "$out"
 for pallet in "${selected[@]}"; do
+	if [ "$pallet" = storage ]; then
+		scripts/benchmark-storage.sh
+		continue
+	fi
 	case " ${bulkhead[*]} " in
 	*" $pallet "*)
 		dir="pallets/$(echo "${pallet#pallet_}" | tr _ -)"

@@ -120,7 +120,8 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::Benchmark(cmd)) => {
 			use frame_benchmarking_cli::BenchmarkCmd;
 			let runner = cli.create_runner(cmd)?;
-			runner.sync_run(|config| match cmd {
+			runner.sync_run(|config| {
+				match cmd {
 				BenchmarkCmd::Pallet(cmd) => cmd
 					.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(Some(
 						config.chain_spec,
@@ -128,7 +129,20 @@ pub fn run() -> sc_cli::Result<()> {
 				BenchmarkCmd::Machine(cmd) => {
 					cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone())
 				},
-				_ => Err("bulkhead-node runs `benchmark pallet` and `benchmark machine`".into()),
+				// Reads and writes every key of the chain state in `--base-path`: the database
+				// weights the runtime charges (`scripts/benchmark-storage.sh`).
+				BenchmarkCmd::Storage(cmd) => {
+					let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
+					let db = backend.expose_db();
+					let storage = backend.expose_storage();
+					let trie_cache = backend.expose_shared_trie_cache();
+					cmd.run(config, client, db, storage, trie_cache)
+				},
+				_ => Err(
+					"bulkhead-node runs `benchmark pallet`, `benchmark storage` and `benchmark machine`"
+						.into(),
+				),
+			}
 			})
 		},
 		Some(Subcommand::ChainInfo(cmd)) => {

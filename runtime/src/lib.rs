@@ -96,8 +96,10 @@ runtime_version! {
 	/// runtime; 101 added minimum deposits and position sizes (storage version 1 of silos and
 	/// segments, and new arguments to `create_silo`, `set_silo_params` and the risk parameters);
 	/// 102 the pool economics (storage version 2 of silos and segments, pool parameters in the
-	/// risk parameters, `auto_deleverage`, `SegmentsApi` version 2).
-	spec_version: 102
+	/// risk parameters, `auto_deleverage`, `SegmentsApi` version 2); 103 reserves backed by
+	/// liquidity, the withdrawal PnL check after the withdrawal, auto-deleveraging sized with
+	/// the payout cap, collateral of at most 10 decimals and storage weights measured here.
+	spec_version: 103
 }
 
 #[cfg(feature = "next-spec-version")]
@@ -105,7 +107,7 @@ runtime_version! {
 	/// With `next-spec-version`, the same runtime one spec version later: what the end-to-end
 	/// upgrade test sets with `system.setCode`. `build.rs` builds it beside the real wasm; no
 	/// chain should run it.
-	spec_version: 103
+	spec_version: 104
 }
 
 /// Aura's slot, and so the target block time of a network: 6 seconds.

@@ -68,13 +68,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:0)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Metadata` (r:1 w:0)
+	/// Proof: `Assets::Metadata` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	fn create_silo() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `431`
+		//  Measured:  `508`
 		//  Estimated: `3675`
-		// Minimum execution time: 22_734_000 picoseconds.
-		Weight::from_parts(24_446_000, 3675)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		// Minimum execution time: 26_409_000 picoseconds.
+		Weight::from_parts(32_538_000, 3675)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
@@ -83,8 +85,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `355`
 		//  Estimated: `3614`
-		// Minimum execution time: 12_900_000 picoseconds.
-		Weight::from_parts(15_072_000, 3614)
+		// Minimum execution time: 12_839_000 picoseconds.
+		Weight::from_parts(19_379_000, 3614)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -104,8 +106,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1651`
 		//  Estimated: `6208`
-		// Minimum execution time: 88_642_000 picoseconds.
-		Weight::from_parts(94_942_000, 6208)
+		// Minimum execution time: 89_934_000 picoseconds.
+		Weight::from_parts(124_455_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -125,8 +127,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1651`
 		//  Estimated: `6208`
-		// Minimum execution time: 93_670_000 picoseconds.
-		Weight::from_parts(108_812_000, 6208)
+		// Minimum execution time: 95_112_000 picoseconds.
+		Weight::from_parts(149_783_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -144,8 +146,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1424`
 		//  Estimated: `6208`
-		// Minimum execution time: 81_391_000 picoseconds.
-		Weight::from_parts(87_981_000, 6208)
+		// Minimum execution time: 81_802_000 picoseconds.
+		Weight::from_parts(122_332_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -163,8 +165,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1495`
 		//  Estimated: `6208`
-		// Minimum execution time: 84_896_000 picoseconds.
-		Weight::from_parts(91_687_000, 6208)
+		// Minimum execution time: 85_107_000 picoseconds.
+		Weight::from_parts(93_279_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -180,8 +182,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1324`
 		//  Estimated: `6208`
-		// Minimum execution time: 75_762_000 picoseconds.
-		Weight::from_parts(107_941_000, 6208)
+		// Minimum execution time: 76_054_000 picoseconds.
+		Weight::from_parts(86_880_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -190,37 +192,37 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_silo() -> Weight {
-		Weight::from_parts(24_446_000, 3675)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		Weight::from_parts(32_538_000, 3675)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_silo_params() -> Weight {
-		Weight::from_parts(15_072_000, 3614)
+		Weight::from_parts(19_379_000, 3614)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn provide_liquidity() -> Weight {
-		Weight::from_parts(94_942_000, 6208)
+		Weight::from_parts(124_455_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn withdraw_liquidity() -> Weight {
-		Weight::from_parts(108_812_000, 6208)
+		Weight::from_parts(149_783_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn deposit_margin() -> Weight {
-		Weight::from_parts(87_981_000, 6208)
+		Weight::from_parts(122_332_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn withdraw_margin() -> Weight {
-		Weight::from_parts(91_687_000, 6208)
+		Weight::from_parts(93_279_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn fund_insurance() -> Weight {
-		Weight::from_parts(107_941_000, 6208)
+		Weight::from_parts(86_880_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}

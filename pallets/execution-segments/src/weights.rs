@@ -75,8 +75,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `926`
 		//  Estimated: `3850`
-		// Minimum execution time: 31_747_000 picoseconds.
-		Weight::from_parts(38_798_000, 3850)
+		// Minimum execution time: 31_888_000 picoseconds.
+		Weight::from_parts(39_439_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -90,8 +90,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1061`
 		//  Estimated: `3850`
-		// Minimum execution time: 33_239_000 picoseconds.
-		Weight::from_parts(41_642_000, 3850)
+		// Minimum execution time: 33_750_000 picoseconds.
+		Weight::from_parts(37_576_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -117,8 +117,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1932`
 		//  Estimated: `3850`
-		// Minimum execution time: 91_457_000 picoseconds.
-		Weight::from_parts(109_964_000, 3850)
+		// Minimum execution time: 92_758_000 picoseconds.
+		Weight::from_parts(100_791_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -142,8 +142,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1932`
 		//  Estimated: `3850`
-		// Minimum execution time: 86_318_000 picoseconds.
-		Weight::from_parts(97_936_000, 3850)
+		// Minimum execution time: 86_478_000 picoseconds.
+		Weight::from_parts(91_826_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -169,8 +169,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1932`
 		//  Estimated: `3850`
-		// Minimum execution time: 91_316_000 picoseconds.
-		Weight::from_parts(136_473_000, 3850)
+		// Minimum execution time: 91_226_000 picoseconds.
+		Weight::from_parts(107_380_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -186,8 +186,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `701`
 		//  Estimated: `3638`
-		// Minimum execution time: 37_065_000 picoseconds.
-		Weight::from_parts(49_043_000, 3638)
+		// Minimum execution time: 37_857_000 picoseconds.
+		Weight::from_parts(43_125_000, 3638)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -211,8 +211,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1932`
 		//  Estimated: `3850`
-		// Minimum execution time: 70_856_000 picoseconds.
-		Weight::from_parts(115_552_000, 3850)
+		// Minimum execution time: 71_156_000 picoseconds.
+		Weight::from_parts(85_367_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -238,8 +238,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1932`
 		//  Estimated: `6156`
-		// Minimum execution time: 93_610_000 picoseconds.
-		Weight::from_parts(143_754_000, 6156)
+		// Minimum execution time: 93_609_000 picoseconds.
+		Weight::from_parts(139_117_000, 6156)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -263,8 +263,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1649`
 		//  Estimated: `3850`
-		// Minimum execution time: 78_977_000 picoseconds.
-		Weight::from_parts(129_653_000, 3850)
+		// Minimum execution time: 79_929_000 picoseconds.
+		Weight::from_parts(138_637_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -276,8 +276,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `936`
 		//  Estimated: `21878`
-		// Minimum execution time: 75_432_000 picoseconds.
-		Weight::from_parts(111_416_000, 21878)
+		// Minimum execution time: 75_623_000 picoseconds.
+		Weight::from_parts(81_772_000, 21878)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -286,52 +286,52 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_segment() -> Weight {
-		Weight::from_parts(38_798_000, 3850)
+		Weight::from_parts(39_439_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_risk_params() -> Weight {
-		Weight::from_parts(41_642_000, 3850)
+		Weight::from_parts(37_576_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn open_position() -> Weight {
-		Weight::from_parts(109_964_000, 3850)
+		Weight::from_parts(100_791_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn decrease_position() -> Weight {
-		Weight::from_parts(97_936_000, 3850)
+		Weight::from_parts(91_826_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn close_position() -> Weight {
-		Weight::from_parts(136_473_000, 3850)
+		Weight::from_parts(107_380_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn add_margin() -> Weight {
-		Weight::from_parts(49_043_000, 3638)
+		Weight::from_parts(43_125_000, 3638)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove_margin() -> Weight {
-		Weight::from_parts(115_552_000, 3850)
+		Weight::from_parts(85_367_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn liquidate() -> Weight {
-		Weight::from_parts(143_754_000, 6156)
+		Weight::from_parts(139_117_000, 6156)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn auto_deleverage() -> Weight {
-		Weight::from_parts(129_653_000, 3850)
+		Weight::from_parts(138_637_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn note_price() -> Weight {
-		Weight::from_parts(111_416_000, 21878)
+		Weight::from_parts(81_772_000, 21878)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}

@@ -76,8 +76,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `663`
 		//  Estimated: `6238`
-		// Minimum execution time: 26_460_000 picoseconds.
-		Weight::from_parts(38_026_000, 6238)
+		// Minimum execution time: 25_949_000 picoseconds.
+		Weight::from_parts(28_722_000, 6238)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -89,8 +89,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `283`
 		//  Estimated: `3561`
-		// Minimum execution time: 15_703_000 picoseconds.
-		Weight::from_parts(17_486_000, 3561)
+		// Minimum execution time: 15_674_000 picoseconds.
+		Weight::from_parts(17_787_000, 3561)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -102,8 +102,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `543`
 		//  Estimated: `1998`
-		// Minimum execution time: 9_915_000 picoseconds.
-		Weight::from_parts(16_114_000, 1998)
+		// Minimum execution time: 9_834_000 picoseconds.
+		Weight::from_parts(14_342_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -127,8 +127,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1896`
 		//  Estimated: `6238`
-		// Minimum execution time: 139_158_000 picoseconds.
-		Weight::from_parts(152_637_000, 6238)
+		// Minimum execution time: 142_131_000 picoseconds.
+		Weight::from_parts(223_152_000, 6238)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
@@ -150,8 +150,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1386`
 		//  Estimated: `6238`
-		// Minimum execution time: 52_448_000 picoseconds.
-		Weight::from_parts(56_865_000, 6238)
+		// Minimum execution time: 53_450_000 picoseconds.
+		Weight::from_parts(74_881_000, 6238)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -163,8 +163,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1255`
 		//  Estimated: `4054`
-		// Minimum execution time: 19_139_000 picoseconds.
-		Weight::from_parts(24_407_000, 4054)
+		// Minimum execution time: 19_709_000 picoseconds.
+		Weight::from_parts(27_141_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -182,8 +182,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1326`
 		//  Estimated: `4054`
-		// Minimum execution time: 39_479_000 picoseconds.
-		Weight::from_parts(44_576_000, 4054)
+		// Minimum execution time: 41_722_000 picoseconds.
+		Weight::from_parts(67_009_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -213,8 +213,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3156`
 		//  Estimated: `6238`
-		// Minimum execution time: 159_107_000 picoseconds.
-		Weight::from_parts(168_140_000, 6238)
+		// Minimum execution time: 163_834_000 picoseconds.
+		Weight::from_parts(247_699_000, 6238)
 			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -230,8 +230,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `782`
 		//  Estimated: `4054`
-		// Minimum execution time: 35_162_000 picoseconds.
-		Weight::from_parts(37_786_000, 4054)
+		// Minimum execution time: 36_515_000 picoseconds.
+		Weight::from_parts(61_121_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -240,47 +240,47 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn open_route() -> Weight {
-		Weight::from_parts(38_026_000, 6238)
+		Weight::from_parts(28_722_000, 6238)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn close_route() -> Weight {
-		Weight::from_parts(17_486_000, 3561)
+		Weight::from_parts(17_787_000, 3561)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_approval_threshold() -> Weight {
-		Weight::from_parts(16_114_000, 1998)
+		Weight::from_parts(14_342_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn request_transfer() -> Weight {
-		Weight::from_parts(152_637_000, 6238)
+		Weight::from_parts(223_152_000, 6238)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(10_u64))
 	}
 	fn request_large_transfer() -> Weight {
-		Weight::from_parts(56_865_000, 6238)
+		Weight::from_parts(74_881_000, 6238)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn approve_transfer() -> Weight {
-		Weight::from_parts(24_407_000, 4054)
+		Weight::from_parts(27_141_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn veto_transfer() -> Weight {
-		Weight::from_parts(44_576_000, 4054)
+		Weight::from_parts(67_009_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn execute_transfer() -> Weight {
-		Weight::from_parts(168_140_000, 6238)
+		Weight::from_parts(247_699_000, 6238)
 			.saturating_add(ParityDbWeight::get().reads(15_u64))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn cancel_transfer() -> Weight {
-		Weight::from_parts(37_786_000, 4054)
+		Weight::from_parts(61_121_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}

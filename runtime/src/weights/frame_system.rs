@@ -50,22 +50,22 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 2_484_000 picoseconds.
-		Weight::from_parts(78_231_444, 0)
+		// Minimum execution time: 2_614_000 picoseconds.
+		Weight::from_parts(64_402_637, 0)
 			.saturating_add(Weight::from_parts(0, 0))
-			// Standard Error: 3
-			.saturating_add(Weight::from_parts(429, 0).saturating_mul(b.into()))
+			// Standard Error: 5
+			.saturating_add(Weight::from_parts(599, 0).saturating_mul(b.into()))
 	}
 	/// The range of component `b` is `[0, 3932160]`.
 	fn remark_with_event(b: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_450_000 picoseconds.
-		Weight::from_parts(30_975_524, 0)
+		// Minimum execution time: 6_360_000 picoseconds.
+		Weight::from_parts(20_237_034, 0)
 			.saturating_add(Weight::from_parts(0, 0))
-			// Standard Error: 9
-			.saturating_add(Weight::from_parts(1_520, 0).saturating_mul(b.into()))
+			// Standard Error: 8
+			.saturating_add(Weight::from_parts(1_607, 0).saturating_mul(b.into()))
 	}
 	/// Storage: UNKNOWN KEY `0x3a686561707061676573` (r:0 w:1)
 	/// Proof: UNKNOWN KEY `0x3a686561707061676573` (r:0 w:1)
@@ -73,8 +73,8 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_587_000 picoseconds.
-		Weight::from_parts(5_778_000, 0)
+		// Minimum execution time: 4_757_000 picoseconds.
+		Weight::from_parts(9_163_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -84,8 +84,8 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 115_510_996_000 picoseconds.
-		Weight::from_parts(126_188_897_000, 0)
+		// Minimum execution time: 124_414_514_000 picoseconds.
+		Weight::from_parts(146_203_722_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -96,11 +96,11 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 2_474_000 picoseconds.
-		Weight::from_parts(11_356_020, 0)
+		// Minimum execution time: 4_978_000 picoseconds.
+		Weight::from_parts(7_782_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
-			// Standard Error: 5_452
-			.saturating_add(Weight::from_parts(982_392, 0).saturating_mul(i.into()))
+			// Standard Error: 3_763
+			.saturating_add(Weight::from_parts(1_419_650, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(i.into())))
 	}
 	/// Storage: `Skipped::Metadata` (r:0 w:0)
@@ -110,11 +110,11 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 2_534_000 picoseconds.
-		Weight::from_parts(2_834_000, 0)
+		// Minimum execution time: 2_524_000 picoseconds.
+		Weight::from_parts(2_774_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
-			// Standard Error: 4_617
-			.saturating_add(Weight::from_parts(865_344, 0).saturating_mul(i.into()))
+			// Standard Error: 4_213
+			.saturating_add(Weight::from_parts(1_019_724, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(i.into())))
 	}
 	/// Storage: `Skipped::Metadata` (r:0 w:0)
@@ -124,11 +124,11 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `55 + p * (69 ±0)`
 		//  Estimated: `58 + p * (70 ±0)`
-		// Minimum execution time: 4_857_000 picoseconds.
-		Weight::from_parts(8_182_000, 0)
+		// Minimum execution time: 8_322_000 picoseconds.
+		Weight::from_parts(11_107_000, 0)
 			.saturating_add(Weight::from_parts(0, 58))
-			// Standard Error: 14_926
-			.saturating_add(Weight::from_parts(2_213_360, 0).saturating_mul(p.into()))
+			// Standard Error: 12_263
+			.saturating_add(Weight::from_parts(1_985_778, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 70).saturating_mul(p.into()))
@@ -139,8 +139,8 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 28_552_000 picoseconds.
-		Weight::from_parts(44_226_000, 0)
+		// Minimum execution time: 19_089_000 picoseconds.
+		Weight::from_parts(38_107_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -152,8 +152,8 @@ impl<T: frame_system::Config> frame_system::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `22`
 		//  Estimated: `1518`
-		// Minimum execution time: 128_517_544_000 picoseconds.
-		Weight::from_parts(159_354_677_000, 0)
+		// Minimum execution time: 122_134_599_000 picoseconds.
+		Weight::from_parts(135_817_455_000, 0)
 			.saturating_add(Weight::from_parts(0, 1518))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(2))

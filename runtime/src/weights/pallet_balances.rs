@@ -51,8 +51,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 62_783_000 picoseconds.
-		Weight::from_parts(98_968_000, 0)
+		// Minimum execution time: 61_461_000 picoseconds.
+		Weight::from_parts(75_753_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -63,8 +63,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 49_844_000 picoseconds.
-		Weight::from_parts(79_218_000, 0)
+		// Minimum execution time: 48_312_000 picoseconds.
+		Weight::from_parts(71_266_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -75,8 +75,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `39`
 		//  Estimated: `3593`
-		// Minimum execution time: 24_096_000 picoseconds.
-		Weight::from_parts(40_411_000, 0)
+		// Minimum execution time: 23_745_000 picoseconds.
+		Weight::from_parts(26_630_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -88,7 +88,7 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		//  Measured:  `174`
 		//  Estimated: `3593`
 		// Minimum execution time: 25_187_000 picoseconds.
-		Weight::from_parts(43_424_000, 0)
+		Weight::from_parts(27_701_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -99,8 +99,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `103`
 		//  Estimated: `6196`
-		// Minimum execution time: 65_337_000 picoseconds.
-		Weight::from_parts(106_189_000, 0)
+		// Minimum execution time: 63_875_000 picoseconds.
+		Weight::from_parts(85_197_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -111,8 +111,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 60_680_000 picoseconds.
-		Weight::from_parts(97_145_000, 0)
+		// Minimum execution time: 60_180_000 picoseconds.
+		Weight::from_parts(67_871_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -123,8 +123,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `174`
 		//  Estimated: `3593`
-		// Minimum execution time: 20_631_000 picoseconds.
-		Weight::from_parts(33_040_000, 0)
+		// Minimum execution time: 20_670_000 picoseconds.
+		Weight::from_parts(22_573_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -136,11 +136,11 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + u * (85 ±0)`
 		//  Estimated: `990 + u * (2603 ±0)`
-		// Minimum execution time: 29_934_000 picoseconds.
-		Weight::from_parts(406_309_384, 0)
+		// Minimum execution time: 21_031_000 picoseconds.
+		Weight::from_parts(22_233_000, 0)
 			.saturating_add(Weight::from_parts(0, 990))
-			// Standard Error: 308_471
-			.saturating_add(Weight::from_parts(22_925_467, 0).saturating_mul(u.into()))
+			// Standard Error: 170_846
+			.saturating_add(Weight::from_parts(22_413_658, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(u.into())))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(u.into()))
@@ -149,24 +149,24 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_460_000 picoseconds.
-		Weight::from_parts(10_696_000, 0)
+		// Minimum execution time: 6_720_000 picoseconds.
+		Weight::from_parts(13_450_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_allow_death() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 38_287_000 picoseconds.
-		Weight::from_parts(60_700_000, 0)
+		// Minimum execution time: 37_526_000 picoseconds.
+		Weight::from_parts(46_819_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_keep_alive() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 24_697_000 picoseconds.
-		Weight::from_parts(30_836_000, 0)
+		// Minimum execution time: 24_687_000 picoseconds.
+		Weight::from_parts(27_230_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 }

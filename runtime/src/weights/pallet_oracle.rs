@@ -62,11 +62,11 @@ impl<T: frame_system::Config> pallet_oracle::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `651 + x * (2 ±0)`
 		//  Estimated: `1998 + x * (10256 ±0)`
-		// Minimum execution time: 15_143_000 picoseconds.
-		Weight::from_parts(23_263_610, 0)
+		// Minimum execution time: 15_123_000 picoseconds.
+		Weight::from_parts(17_433_356, 0)
 			.saturating_add(Weight::from_parts(0, 1998))
-			// Standard Error: 37_265
-			.saturating_add(Weight::from_parts(28_072_107, 0).saturating_mul(x.into()))
+			// Standard Error: 42_286
+			.saturating_add(Weight::from_parts(28_578_073, 0).saturating_mul(x.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(x.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -79,8 +79,8 @@ impl<T: frame_system::Config> pallet_oracle::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 1_362_000 picoseconds.
-		Weight::from_parts(2_183_000, 0)
+		// Minimum execution time: 1_422_000 picoseconds.
+		Weight::from_parts(2_784_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}

@@ -51,8 +51,8 @@ impl<T: frame_system::Config> pallet_sudo::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `165`
 		//  Estimated: `1517`
-		// Minimum execution time: 10_777_000 picoseconds.
-		Weight::from_parts(15_183_000, 0)
+		// Minimum execution time: 10_896_000 picoseconds.
+		Weight::from_parts(12_058_000, 0)
 			.saturating_add(Weight::from_parts(0, 1517))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -63,8 +63,8 @@ impl<T: frame_system::Config> pallet_sudo::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `165`
 		//  Estimated: `1517`
-		// Minimum execution time: 11_818_000 picoseconds.
-		Weight::from_parts(14_261_000, 0)
+		// Minimum execution time: 11_847_000 picoseconds.
+		Weight::from_parts(13_079_000, 0)
 			.saturating_add(Weight::from_parts(0, 1517))
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
@@ -74,8 +74,8 @@ impl<T: frame_system::Config> pallet_sudo::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `165`
 		//  Estimated: `1517`
-		// Minimum execution time: 11_768_000 picoseconds.
-		Weight::from_parts(13_079_000, 0)
+		// Minimum execution time: 11_888_000 picoseconds.
+		Weight::from_parts(13_160_000, 0)
 			.saturating_add(Weight::from_parts(0, 1517))
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
@@ -85,8 +85,8 @@ impl<T: frame_system::Config> pallet_sudo::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `165`
 		//  Estimated: `1517`
-		// Minimum execution time: 9_955_000 picoseconds.
-		Weight::from_parts(13_110_000, 0)
+		// Minimum execution time: 9_925_000 picoseconds.
+		Weight::from_parts(11_447_000, 0)
 			.saturating_add(Weight::from_parts(0, 1517))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -97,8 +97,8 @@ impl<T: frame_system::Config> pallet_sudo::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `165`
 		//  Estimated: `1517`
-		// Minimum execution time: 6_389_000 picoseconds.
-		Weight::from_parts(10_736_000, 0)
+		// Minimum execution time: 6_260_000 picoseconds.
+		Weight::from_parts(7_061_000, 0)
 			.saturating_add(Weight::from_parts(0, 1517))
 			.saturating_add(T::DbWeight::get().reads(1))
 	}

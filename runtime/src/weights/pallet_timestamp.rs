@@ -53,8 +53,8 @@ impl<T: frame_system::Config> pallet_timestamp::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `147`
 		//  Estimated: `1493`
-		// Minimum execution time: 7_952_000 picoseconds.
-		Weight::from_parts(10_896_000, 0)
+		// Minimum execution time: 8_102_000 picoseconds.
+		Weight::from_parts(11_688_000, 0)
 			.saturating_add(Weight::from_parts(0, 1493))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -63,8 +63,8 @@ impl<T: frame_system::Config> pallet_timestamp::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 1_212_000 picoseconds.
-		Weight::from_parts(2_253_000, 0)
+		// Minimum execution time: 1_232_000 picoseconds.
+		Weight::from_parts(1_933_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 }

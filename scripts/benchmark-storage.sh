@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Measure what one storage read and one storage write cost in ParityDB on this machine, and write
+# them to runtime/src/weights/paritydb_weights.rs: the `DbWeight` every call's weight adds per
+# storage access (each pallet's `weights.rs` counts the accesses; this prices them).
+#   1. the dev chain spec, raw;
+#   2. scripts/benchmark-state.js grows its genesis to the size of a busy chain (ACCOUNTS
+#      accounts with BULK, USDC and margin, a third of them with a position, an ADL queue entry
+#      and LP shares);
+#   3. `benchmark storage` builds that state in ParityDB and reads, then writes, every key.
+# Needs the benchmarking node scripts/benchmark.sh builds; builds the plain node.
+#
+# Usage: scripts/benchmark-storage.sh     Env: ACCOUNTS (default 100000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bulkhead/target}"
+ACCOUNTS="${ACCOUNTS:-100000}"
+# The chain spec and its state come from the plain node: a runtime built with
+# runtime-benchmarks needs host functions only the benchmark commands provide.
+cargo build --release --locked -p bulkhead-node
+plain="$CARGO_TARGET_DIR/release/bulkhead-node"
+node="$CARGO_TARGET_DIR/release/bulkhead-node-benchmarks"
+[ -x "$node" ] || { echo "run scripts/benchmark.sh first: it builds $node" >&2; exit 1; }
+out="$CARGO_TARGET_DIR/benchmarks"
+state="$(mktemp -d)"
+trap 'rm -rf "$state"' EXIT
+mkdir -p "$out"
+
+echo "== chain state: dev genesis + $ACCOUNTS accounts"
+"$plain" build-spec --chain dev --raw >"$state/dev.json" 2>/dev/null
+BULKHEAD_NODE="$plain" node scripts/benchmark-state.js "$state/dev.json" "$state/spec.json" --accounts "$ACCOUNTS" \
+	| tee "$out/storage-state.json"
+
+echo "== benchmark storage"
+"$node" benchmark storage \
+	--chain "$state/spec.json" \
+	--base-path "$state/db" \
+	--database paritydb \
+	--state-version 1 \
+	--template-path scripts/weights/db-weights.hbs \
+	--weight-path runtime/src/weights/paritydb_weights.rs \
+	--json-read-path "$out/storage-read.json" \
+	--json-write-path "$out/storage-write.json"
+echo "== runtime/src/weights/paritydb_weights.rs written"
