@@ -98,7 +98,8 @@ runtime_version! {
 	/// 102 the pool economics (storage version 2 of silos and segments, pool parameters in the
 	/// risk parameters, `auto_deleverage`, `SegmentsApi` version 2); 103 reserves backed by
 	/// liquidity, the withdrawal PnL check after the withdrawal, auto-deleveraging sized with
-	/// the payout cap, collateral of at most 10 decimals and storage weights measured here.
+	/// the payout cap, collateral of at most 10 decimals, storage weights measured here, and
+	/// bad-debt and manual trips that wait for a reset.
 	spec_version: 103
 }
 

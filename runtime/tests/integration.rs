@@ -487,8 +487,14 @@ fn contagion_drill_keeps_the_loss_inside_one_segment() {
 #[test]
 fn time_based_recovery_shows_in_the_views() {
 	run(|| {
-		assert_ok!(CircuitBreaker::trip(signed(&alice()), ETH));
-		let severed_at = frame_system::Pallet::<Runtime>::block_number();
+		// ETH gaps by a third: the price-move breaker trips, a trip that clears with time.
+		feed(&[(b"ETH/USD", 3_000)]);
+		feed(&[(b"ETH/USD", 4_000)]);
+		let severed_at = frame_system::Pallet::<Runtime>::block_number() - 1;
+		assert_eq!(
+			views::segment_health(ETH).unwrap().breaker,
+			BreakerView::Severed { since: severed_at, reason: TripReason::OracleMove }
+		);
 		let Thresholds { cooldown, probation, .. } =
 			pallet_circuit_breaker::Pallet::<Runtime>::breaker(ETH).thresholds;
 		advance(cooldown);
@@ -499,6 +505,25 @@ fn time_based_recovery_shows_in_the_views() {
 		);
 		assert_eq!(views::segment_health(ETH).unwrap().status, SegmentStatus::Recovering);
 		advance(probation);
+		assert_eq!(views::segment_health(ETH).unwrap().status, SegmentStatus::Normal);
+	});
+}
+
+/// A guardian's trip is a judgement, not a passing condition: time does not clear it (on the
+/// launch runtime it cleared itself 20 minutes later); the reset origin does.
+#[test]
+fn a_guardians_trip_waits_for_the_reset_origin() {
+	run(|| {
+		assert_ok!(CircuitBreaker::trip(signed(&alice()), ETH));
+		let severed_at = frame_system::Pallet::<Runtime>::block_number();
+		let Thresholds { cooldown, probation, .. } =
+			pallet_circuit_breaker::Pallet::<Runtime>::breaker(ETH).thresholds;
+		advance(cooldown + probation + 1);
+		assert_eq!(
+			views::segment_health(ETH).unwrap().breaker,
+			BreakerView::Severed { since: severed_at, reason: TripReason::Manual }
+		);
+		assert_ok!(CircuitBreaker::reset(RuntimeOrigin::root(), ETH));
 		assert_eq!(views::segment_health(ETH).unwrap().status, SegmentStatus::Normal);
 	});
 }

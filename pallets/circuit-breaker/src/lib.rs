@@ -12,6 +12,11 @@
 //!      +-------------(reset: reset origin)--+-------------------------+
 //! ```
 //!
+//! Only trips that clear with time take the cool-down: a price that moved too far, a stale
+//! oracle, a burst of net outflow ([`TripReason::clears_with_time`](segment_interface::TripReason::clears_with_time)).
+//! Bad debt the insurance fund could not cover, and a guardian's trip, stay severed until the
+//! reset origin decides.
+//!
 //! - **Severed**: the segment takes no new risk, its gateway routes close, LP withdrawals wait.
 //!   Closing positions, adding margin and liquidations keep working.
 //! - **Recovering**: reduce-only, and the net-outflow limit is halved.

@@ -22,6 +22,13 @@ fn tripped(segment: SegmentId, reason: TripReason) {
 	System::assert_last_event(Event::Tripped { segment, reason }.into());
 }
 
+/// Sever `segment` for a reason that clears with time: the oracle doubles the price.
+fn oracle_trip(segment: SegmentId) {
+	<CircuitBreaker as PriceMonitor>::note_price(segment, price(100));
+	<CircuitBreaker as PriceMonitor>::note_price(segment, price(200));
+	tripped(segment, TripReason::OracleMove);
+}
+
 mod set_thresholds {
 	use super::*;
 
@@ -160,7 +167,7 @@ mod trip {
 	#[test]
 	fn trip_works_on_a_recovering_segment() {
 		new_test_ext(|| {
-			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::root(), BTC));
+			oracle_trip(BTC);
 			run_to_block(6);
 			assert_eq!(status(BTC), SegmentStatus::Recovering);
 			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::signed(GUARDIAN), BTC));
@@ -215,7 +222,7 @@ mod reset {
 	#[test]
 	fn reset_works_on_a_recovering_segment() {
 		new_test_ext(|| {
-			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::root(), BTC));
+			oracle_trip(BTC);
 			run_to_block(7);
 			assert_eq!(status(BTC), SegmentStatus::Recovering);
 			assert_ok!(CircuitBreaker::reset(RuntimeOrigin::root(), BTC));
@@ -253,7 +260,7 @@ mod recovery {
 	#[test]
 	fn severed_recovers_after_cooldown_then_probation() {
 		new_test_ext(|| {
-			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::root(), BTC));
+			oracle_trip(BTC);
 			// Cool-down is 5 blocks: severed through block 5.
 			run_to_block(5);
 			assert_eq!(status(BTC), SegmentStatus::Severed);
@@ -270,7 +277,7 @@ mod recovery {
 	#[test]
 	fn a_new_incident_during_probation_severs_again() {
 		new_test_ext(|| {
-			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::root(), BTC));
+			oracle_trip(BTC);
 			run_to_block(8);
 			<CircuitBreaker as SiloMonitor>::note_bad_debt(BTC, 1);
 			tripped(BTC, TripReason::BadDebt);
@@ -278,6 +285,26 @@ mod recovery {
 				CircuitBreaker::state(BTC),
 				BreakerState::Severed { since: 8, reason: TripReason::BadDebt }
 			);
+		});
+	}
+
+	/// On the launch runtime every trip cleared itself after the cool-down and probation: bad
+	/// debt the insurance fund could not cover, and a guardian's trip, came back to normal
+	/// in 15 blocks unless someone tripped again. They wait for the reset origin now.
+	#[test]
+	fn bad_debt_and_manual_trips_wait_for_a_reset() {
+		new_test_ext(|| {
+			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::signed(GUARDIAN), BTC));
+			<CircuitBreaker as SiloMonitor>::note_bad_debt(ETH, 1);
+			run_to_block(10_000);
+			for (segment, reason) in [(BTC, TripReason::Manual), (ETH, TripReason::BadDebt)] {
+				assert_eq!(
+					CircuitBreaker::state(segment),
+					BreakerState::Severed { since: 1, reason }
+				);
+				assert_ok!(CircuitBreaker::reset(RuntimeOrigin::root(), segment));
+				assert_eq!(status(segment), SegmentStatus::Normal);
+			}
 		});
 	}
 }
@@ -324,7 +351,7 @@ mod net_outflow {
 	#[test]
 	fn recovering_segments_have_half_the_limit() {
 		new_test_ext(|| {
-			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::root(), BTC));
+			oracle_trip(BTC);
 			run_to_block(6);
 			assert_eq!(status(BTC), SegmentStatus::Recovering);
 			// 11% would pass when normal (limit 20%); recovering, the limit is 10%.
@@ -450,13 +477,22 @@ mod properties {
 	use proptest::prelude::*;
 
 	proptest! {
-		/// Time only moves a breaker forward: Severed -> Recovering -> Normal, never back.
+		/// Time only moves a breaker forward: Severed -> Recovering -> Normal, never back, and
+		/// only for a reason that clears with time.
 		#[test]
 		fn time_moves_the_state_forward_only(
 			since in 0u64..1_000, cooldown in 1u64..100, probation in 1u64..100, steps in 0u64..400,
+			reason in prop_oneof![
+				Just(TripReason::NetOutflow),
+				Just(TripReason::OracleMove),
+				Just(TripReason::StaleOracle),
+			],
+			decision in prop_oneof![Just(TripReason::BadDebt), Just(TripReason::Manual)],
 		) {
 			let th = Thresholds { cooldown, probation, ..Defaults::get() };
-			let start = BreakerState::Severed { since, reason: TripReason::Manual };
+			let waiting = BreakerState::Severed { since, reason: decision };
+			prop_assert_eq!(waiting.advanced(since + steps * 1_000, &th), waiting);
+			let start = BreakerState::Severed { since, reason };
 			let rank = |s: BreakerState<u64>| match s {
 				BreakerState::Severed { .. } => 0,
 				BreakerState::Recovering { .. } => 1,

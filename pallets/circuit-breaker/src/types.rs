@@ -60,12 +60,14 @@ pub enum BreakerState<BlockNumber> {
 
 impl<N: AtLeast32BitUnsigned + Copy> BreakerState<N> {
 	/// The state this one has become by block `now`: the cool-down turns `Severed` into
-	/// `Recovering`, and a quiet probation turns `Recovering` into `Normal`.
+	/// `Recovering` when its reason clears with time ([`TripReason::clears_with_time`]; bad
+	/// debt and manual trips wait for a reset), and a quiet probation turns `Recovering` into
+	/// `Normal`.
 	pub fn advanced(self, now: N, thresholds: &Thresholds<N>) -> Self {
 		let mut state = self;
-		if let BreakerState::Severed { since, .. } = state {
+		if let BreakerState::Severed { since, reason } = state {
 			let recovers_at = since.saturating_add(thresholds.cooldown);
-			if now >= recovers_at {
+			if reason.clears_with_time() && now >= recovers_at {
 				state = BreakerState::Recovering { since: recovers_at };
 			}
 		}

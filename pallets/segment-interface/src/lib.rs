@@ -144,6 +144,19 @@ pub enum TripReason {
 	Manual,
 }
 
+impl TripReason {
+	/// Whether time alone clears a trip for this reason (after the cool-down and a quiet
+	/// probation). A price that moved too far, an oracle that went quiet or a burst of
+	/// outflow is a passing condition; bad debt the insurance fund could not cover and a
+	/// guardian's judgement are not, and wait for the reset origin.
+	pub fn clears_with_time(self) -> bool {
+		match self {
+			TripReason::NetOutflow | TripReason::OracleMove | TripReason::StaleOracle => true,
+			TripReason::BadDebt | TripReason::Manual => false,
+		}
+	}
+}
+
 /// A profit or a loss of a trader against the silo's liquidity providers, in collateral units.
 #[derive(
 	Clone,
