@@ -127,7 +127,8 @@ pub mod pallet {
 		/// A window, cool-down or probation of zero blocks, or a zero limit: it would trip on
 		/// everything or never recover.
 		InvalidThresholds,
-		/// The segment is already severed.
+		/// The segment is already severed for a reason that waits for a reset (bad debt or a
+		/// guardian's trip).
 		AlreadySevered,
 		/// The segment is not tripped: there is nothing to reset.
 		NotTripped,
@@ -167,7 +168,9 @@ pub mod pallet {
 			Self::do_set_thresholds(segment, thresholds)
 		}
 
-		/// Sever `segment` by hand.
+		/// Sever `segment` by hand, until the reset origin resets it. A segment severed for a
+		/// reason that would clear with time (a price move, a stale oracle, net outflow) is held
+		/// severed from now.
 		///
 		/// Origin: [`Config::GuardianOrigin`]. Emits [`Event::Tripped`] with
 		/// [`TripReason::Manual`]. Errors: [`Error::UnknownSegment`], [`Error::AlreadySevered`].
@@ -245,15 +248,20 @@ pub mod pallet {
 		}
 
 		/// Sever from `now` for `reason` and announce it, unless the breaker is already severed
-		/// at `now`. Returns whether it tripped; the caller writes the breaker back.
+		/// at `now` for a reason at least as lasting: a trip that needs a decision (bad debt, a
+		/// guardian's) replaces one that would clear with time, or the decision would be lost
+		/// when the cool-down ran out. Returns whether it tripped; the caller writes the breaker
+		/// back.
 		fn sever(
 			segment: SegmentId,
 			breaker: &mut Breaker<BlockNumberFor<T>>,
 			now: BlockNumberFor<T>,
 			reason: TripReason,
 		) -> bool {
-			if matches!(breaker.state_at(now), BreakerState::Severed { .. }) {
-				return false;
+			if let BreakerState::Severed { reason: current, .. } = breaker.state_at(now) {
+				if !current.clears_with_time() || reason.clears_with_time() {
+					return false;
+				}
 			}
 			breaker.state = BreakerState::Severed { since: now, reason };
 			Self::deposit_event(Event::Tripped { segment, reason });

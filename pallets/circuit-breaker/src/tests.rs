@@ -367,12 +367,47 @@ mod net_outflow {
 			tripped(BTC, TripReason::NetOutflow);
 			let events = System::events().len();
 			<CircuitBreaker as SiloMonitor>::note_outflow(BTC, 400, 500);
-			<CircuitBreaker as SiloMonitor>::note_bad_debt(BTC, 5);
+			<CircuitBreaker as PriceMonitor>::note_price(BTC, price(100));
+			<CircuitBreaker as PriceMonitor>::note_price(BTC, price(200));
 			assert_eq!(System::events().len(), events);
 			assert_eq!(
 				CircuitBreaker::state(BTC),
 				BreakerState::Severed { since: 1, reason: TripReason::NetOutflow }
 			);
+		});
+	}
+
+	/// A price gap trips the breaker, liquidations go on while it is severed, and one leaves
+	/// debt the insurance fund cannot cover: that is the usual order. The bad debt must not be
+	/// lost in the price trip's cool-down; it takes the trip over and waits for a reset.
+	#[test]
+	fn bad_debt_on_a_segment_severed_for_a_passing_reason_takes_the_trip_over() {
+		new_test_ext(|| {
+			oracle_trip(BTC);
+			run_to_block(3);
+			<CircuitBreaker as SiloMonitor>::note_bad_debt(BTC, 5);
+			tripped(BTC, TripReason::BadDebt);
+			// A guardian's trip neither replaces it nor is refused silently.
+			assert_noop!(
+				CircuitBreaker::trip(RuntimeOrigin::signed(GUARDIAN), BTC),
+				Error::<Test>::AlreadySevered
+			);
+			run_to_block(10_000);
+			assert_eq!(
+				CircuitBreaker::state(BTC),
+				BreakerState::Severed { since: 3, reason: TripReason::BadDebt }
+			);
+		});
+	}
+
+	#[test]
+	fn a_guardian_may_hold_a_segment_severed_for_a_passing_reason() {
+		new_test_ext(|| {
+			oracle_trip(BTC);
+			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::signed(GUARDIAN), BTC));
+			tripped(BTC, TripReason::Manual);
+			run_to_block(10_000);
+			assert_eq!(status(BTC), SegmentStatus::Severed);
 		});
 	}
 }
