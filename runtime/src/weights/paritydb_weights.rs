@@ -8,20 +8,24 @@
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //! DATABASE: `ParityDb`, RUNTIME: `Bulkhead Development (benchmark state)`, BLOCK-NUM: `Number(0)`
 //! STATE-VERSION: `V1`, WARMUPS: `1`
-//! METRIC: `Average`, WEIGHT-MUL: `1.0`, WEIGHT-ADD: `0`
+//! METRIC: `Average`, WEIGHT-MUL: `1.1`, WEIGHT-ADD: `0`
 
 // Executed Command:
 //   /root/.cache/bulkhead/target/release/bulkhead-node-benchmarks
 //   benchmark
 //   storage
 //   --chain
-//   /tmp/tmp.VQGYEMoGTJ/spec.json
+//   /tmp/tmp.CvqynG958R/spec.json
 //   --base-path
-//   /tmp/tmp.VQGYEMoGTJ/db
+//   /tmp/tmp.CvqynG958R/db
 //   --database
 //   paritydb
 //   --state-version
 //   1
+//   --batch-size
+//   5000
+//   --mul
+//   1.1
 //   --template-path
 //   scripts/weights/db-weights.hbs
 //   --weight-path
@@ -40,22 +44,22 @@ parameter_types! {
 	/// What the runtime charges for each storage access (`frame_system::Config::DbWeight`).
 	pub const ParityDbWeight: RuntimeDbWeight = RuntimeDbWeight {
 		// Time to read one storage item: the *Average* of all
-		// reads times `1.0`, plus `0`.
+		// reads times `1.1`, plus `0`.
 		//
-		// Nanoseconds: min 1_462, max 15_447_493,
-		// average 9_202, median 8_082,
-		// std-dev 61467.92, p75 9_584, p95 11_878,
-		// p99 14_502.
-		read: 9_202 * constants::WEIGHT_REF_TIME_PER_NANOS,
+		// Nanoseconds: min 1_292, max 797_027,
+		// average 6_798, median 6_119,
+		// std-dev 12825.3, p75 6_760, p95 8_432,
+		// p99 10_245.
+		read: 7_478 * constants::WEIGHT_REF_TIME_PER_NANOS,
 
 		// Time to write one storage item: the *Average* of all
-		// writes times `1.0`, plus `0`.
+		// writes times `1.1`, plus `0`.
 		//
-		// Nanoseconds: min 15_623, max 19_534,
-		// average 18_035, median 18_269,
-		// std-dev 1464.86, p75 18_716, p95 19_534,
-		// p99 19_534.
-		write: 18_035 * constants::WEIGHT_REF_TIME_PER_NANOS,
+		// Nanoseconds: min 13_451, max 39_771,
+		// average 23_255, median 23_166,
+		// std-dev 4315.45, p75 24_694, p95 32_363,
+		// p99 39_771.
+		write: 25_581 * constants::WEIGHT_REF_TIME_PER_NANOS,
 	};
 }
 
