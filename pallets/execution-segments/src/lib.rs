@@ -718,7 +718,8 @@ pub mod pallet {
 			Ok(long - short)
 		}
 
-		/// The skew before and after a trade that moves it by `delta`.
+		/// The skew before and after a trade that moves it by `delta` (a long opening or a short
+		/// closing is positive): what its fill price and its fee are computed from.
 		fn skew_change(
 			info: &SegmentInfo<BlockNumberFor<T>>,
 			delta: i128,
@@ -727,36 +728,34 @@ pub mod pallet {
 			Ok((before, before.checked_add(delta).ok_or(ArithmeticError::Overflow)?))
 		}
 
-		/// What a trade that moves the skew by `delta` (a long opening or a short closing is
-		/// positive) fills at: the oracle price with the skew premium, bounded.
+		/// What a trade taking the skew from `before` to `after` fills at: the oracle price with
+		/// the skew premium, bounded.
 		fn fill_price(
 			info: &SegmentInfo<BlockNumberFor<T>>,
 			oracle: Price,
-			delta: i128,
+			(before, after): (i128, i128),
 		) -> Result<Price, DispatchError> {
 			let params = &info.risk.pool;
-			let (before, after) = Self::skew_change(info, delta)?;
 			let premium = math::skew_premium(before, after, params.skew_scale)
 				.ok_or(ArithmeticError::Overflow)?;
 			math::fill_price(
 				oracle,
 				premium,
-				delta > 0,
+				after > before,
 				params.max_impact_worse,
 				params.max_impact_better,
 			)
 			.ok_or_else(|| ArithmeticError::Overflow.into())
 		}
 
-		/// The position fee on a trade of `notional` that moves the skew by `delta`, split
-		/// between the LPs and the insurance fund.
+		/// The position fee on a trade of `notional` taking the skew from `before` to `after`,
+		/// split between the LPs and the insurance fund.
 		fn trade_fee(
 			info: &SegmentInfo<BlockNumberFor<T>>,
-			delta: i128,
+			(before, after): (i128, i128),
 			notional: Balance,
 		) -> Result<Fee, DispatchError> {
 			let params = &info.risk.pool;
-			let (before, after) = Self::skew_change(info, delta)?;
 			let total = math::position_fee_across(
 				notional,
 				before,
@@ -955,9 +954,9 @@ pub mod pallet {
 			let oracle = Self::fresh_price(&info)?;
 			let pool = T::Silos::pool_liquidity(segment);
 			Self::accrue(&mut info, pool)?;
-			let delta = Self::signed(side, size)?;
+			let skew = Self::skew_change(&info, Self::signed(side, size)?)?;
 			let (fill, fee) =
-				(Self::fill_price(&info, oracle, delta)?, Self::trade_fee(&info, delta, size)?);
+				(Self::fill_price(&info, oracle, skew)?, Self::trade_fee(&info, skew, size)?);
 
 			let existing = Positions::<T>::get(segment, who);
 			// The size the position will have must meet the minimum before anything is charged.
@@ -1186,10 +1185,11 @@ pub mod pallet {
 			let delta = Self::signed(position.side, part)?
 				.checked_neg()
 				.ok_or(ArithmeticError::Overflow)?;
-			let fill = Self::fill_price(&info, oracle, delta)?;
+			let skew = Self::skew_change(&info, delta)?;
+			let fill = Self::fill_price(&info, oracle, skew)?;
 			let notional = math::notional_at(part, position.entry_price, fill)
 				.ok_or(ArithmeticError::Overflow)?;
-			let fee = Self::trade_fee(&info, delta, notional)?;
+			let fee = Self::trade_fee(&info, skew, notional)?;
 
 			let (pnl, margin, borrowing, outcome) =
 				Self::settle_part(segment, &info, who, &position, part, fill, pool, fee, None)?;
@@ -1336,11 +1336,11 @@ pub mod pallet {
 			// (c * L), the share c * L / P of it above. The ratio (P - r) / (L - r * k), with
 			// k = min(P, c * L) / P, is the floor f at r = (P - f * L) / (1 - f * k).
 			let excess = uncapped.saturating_sub(params.adl_floor.mul_floor(pool));
-			let paid_per_unit = params.adl_floor.mul_floor(capped);
+			let floor_of_paid = params.adl_floor.mul_floor(capped);
 			let target = sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
 				excess,
 				uncapped,
-				uncapped.checked_sub(paid_per_unit).ok_or(ArithmeticError::Underflow)?,
+				uncapped.checked_sub(floor_of_paid).ok_or(ArithmeticError::Underflow)?,
 				Rounding::Up,
 			)
 			.ok_or(ArithmeticError::Overflow)?;
