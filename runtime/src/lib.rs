@@ -83,7 +83,7 @@ macro_rules! runtime_version {
 			spec_version: $spec,
 			impl_version: 1,
 			apis: apis::RUNTIME_API_VERSIONS,
-			transaction_version: 3,
+			transaction_version: 4,
 			system_version: 1,
 		};
 	};
@@ -99,8 +99,11 @@ runtime_version! {
 	/// risk parameters, `auto_deleverage`, `SegmentsApi` version 2); 103 reserves backed by
 	/// liquidity, the withdrawal PnL check after the withdrawal, auto-deleveraging sized with
 	/// the payout cap, collateral of at most 10 decimals, storage weights measured here, and
-	/// bad-debt and manual trips that wait for a reset.
-	spec_version: 103
+	/// bad-debt and manual trips that wait for a reset; 104 outflow measured per account
+	/// beyond principal, with a per-account share (storage version 1 of the breaker, a new
+	/// threshold), and exit queues (storage version 3 of silos, `queue_exit`, `cancel_exit`,
+	/// `process_exits`).
+	spec_version: 104
 }
 
 #[cfg(feature = "next-spec-version")]
@@ -108,7 +111,7 @@ runtime_version! {
 	/// With `next-spec-version`, the same runtime one spec version later: what the end-to-end
 	/// upgrade test sets with `system.setCode`. `build.rs` builds it beside the real wasm; no
 	/// chain should run it.
-	spec_version: 104
+	spec_version: 105
 }
 
 /// Aura's slot, and so the target block time of a network: 6 seconds.
@@ -186,6 +189,8 @@ parameter_types! {
 pub type Migrations = (
 	pallet_collateral_silos::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_execution_segments::migrations::v2::MigrateV1ToV2<Runtime, MigrationPoolParams>,
+	pallet_collateral_silos::migrations::v3::MigrateV2ToV3<Runtime>,
+	pallet_circuit_breaker::migrations::v1::MigrateV0ToV1<Runtime>,
 );
 
 /// Dispatches extrinsics to the pallets.

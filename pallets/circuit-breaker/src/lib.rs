@@ -50,6 +50,7 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -67,14 +68,14 @@ pub mod pallet {
 	use frame_support::{pallet_prelude::*, traits::Contains};
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
-		Balance, Price, PriceMonitor, SegmentHealth, SegmentId, SegmentStatus, SiloMonitor,
-		TripReason,
+		Balance, OutflowVerdict, Price, PriceMonitor, SegmentHealth, SegmentId, SegmentStatus,
+		SiloMonitor, TripReason,
 	};
 	use sp_runtime::Rounding;
 
-	/// The layout of this pallet's storage. Version 0 is the layout it launched with; the next
-	/// change of layout bumps it and comes with a migration (see `docs/upgrades.md`).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	/// The layout of this pallet's storage; [`migrations`](crate::migrations) takes a chain from
+	/// each version to the next (see `docs/upgrades.md`).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -107,6 +108,20 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Breakers<T: Config> =
 		StorageMap<_, Twox64Concat, SegmentId, Breaker<BlockNumberFor<T>>, OptionQuery>;
+
+	/// Each account's flows through each segment's silo: its principal, and what it took beyond
+	/// it over the outflow window. Dropped when both are spent.
+	// Blake2_128Concat for the account: users choose their accounts.
+	#[pallet::storage]
+	pub type AccountFlows<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SegmentId,
+		Blake2_128Concat,
+		T::AccountId,
+		AccountFlow<BlockNumberFor<T>>,
+		ValueQuery,
+	>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -181,7 +196,8 @@ pub mod pallet {
 			Self::do_manual_trip(segment)
 		}
 
-		/// Return a severed or recovering `segment` to normal at once, and forget its flows.
+		/// Return a severed or recovering `segment` to normal at once, and forget the outflow of
+		/// its window (accounts keep their principal and their share used).
 		///
 		/// Origin: [`Config::ResetOrigin`]. Emits [`Event::Reset`].
 		/// Errors: [`Error::UnknownSegment`], [`Error::NotTripped`], [`Error::OracleStillStale`].
@@ -241,7 +257,7 @@ pub mod pallet {
 			ensure!(!breaker.is_stale_at(now), Error::<T>::OracleStillStale);
 			ensure!(breaker.state_at(now) != BreakerState::Normal, Error::<T>::NotTripped);
 			breaker.state = BreakerState::Normal;
-			breaker.flows = NetFlow::empty();
+			breaker.outflow = empty_window();
 			Breakers::<T>::insert(segment, breaker);
 			Self::deposit_event(Event::Reset { segment });
 			Ok(())
@@ -278,29 +294,27 @@ pub mod pallet {
 			}
 		}
 
-		/// Record a flow, and sever the segment if it takes net outflow past the line. One read
-		/// and one write of the segment's breaker, trip or not.
-		fn note_flow(segment: SegmentId, outflow: Balance, inflow: Balance, silo_value: Balance) {
-			let now = frame_system::Pallet::<T>::block_number();
-			let mut breaker = Self::breaker(segment);
-			let window = breaker.thresholds.outflow_window;
-			let net_before = breaker.flows.net_outflow(now, window);
-			breaker.flows.outflow.record(now, window, outflow);
-			breaker.flows.inflow.record(now, window, inflow);
-			if outflow > 0 {
-				// The line is a share of what the silo held when the window's net outflow began.
-				let mut limit = breaker
-					.thresholds
-					.max_net_outflow
-					.mul_floor(silo_value.saturating_add(net_before));
-				if matches!(breaker.state_at(now), BreakerState::Recovering { .. }) {
-					limit /= 2;
-				}
-				if breaker.flows.net_outflow(now, window) > limit {
-					Self::sever(segment, &mut breaker, now, TripReason::NetOutflow);
-				}
+		fn store_account(
+			segment: SegmentId,
+			who: &T::AccountId,
+			flow: AccountFlow<BlockNumberFor<T>>,
+			now: BlockNumberFor<T>,
+			window: BlockNumberFor<T>,
+		) {
+			if flow.is_spent(now, window) {
+				AccountFlows::<T>::remove(segment, who);
+			} else {
+				AccountFlows::<T>::insert(segment, who, flow);
 			}
-			Breakers::<T>::insert(segment, breaker);
+		}
+
+		/// What `who` may take out of `segment`'s silo (worth `silo_value`) now; see
+		/// [`SiloMonitor::outflow_room`].
+		pub fn room(segment: SegmentId, who: &T::AccountId, silo_value: Balance) -> Balance {
+			let now = frame_system::Pallet::<T>::block_number();
+			let breaker = Self::breaker(segment);
+			let line = breaker.line_at(now, silo_value);
+			AccountFlows::<T>::get(segment, who).room(now, breaker.thresholds.outflow_window, &line)
 		}
 	}
 
@@ -310,13 +324,62 @@ pub mod pallet {
 		}
 	}
 
-	impl<T: Config> SiloMonitor for Pallet<T> {
-		fn note_inflow(segment: SegmentId, amount: Balance, silo_value: Balance) {
-			Self::note_flow(segment, 0, amount, silo_value)
+	impl<T: Config> SiloMonitor<T::AccountId> for Pallet<T> {
+		/// One read and one write of the account's flow; the segment's breaker is not touched.
+		fn note_inflow(segment: SegmentId, who: &T::AccountId, amount: Balance) {
+			AccountFlows::<T>::mutate(segment, who, |flow| {
+				flow.principal = flow.principal.saturating_add(amount)
+			});
 		}
 
-		fn note_outflow(segment: SegmentId, amount: Balance, silo_value: Balance) {
-			Self::note_flow(segment, amount, 0, silo_value)
+		/// A withdrawal of principal reads and writes the account's flow alone; one beyond it
+		/// also reads the segment's breaker, and writes it when it records or trips.
+		fn note_outflow(
+			segment: SegmentId,
+			who: &T::AccountId,
+			amount: Balance,
+			silo_value: Balance,
+		) -> OutflowVerdict {
+			let now = frame_system::Pallet::<T>::block_number();
+			let mut flow = AccountFlows::<T>::get(segment, who);
+			let counted = flow.beyond_principal(amount);
+			if counted == 0 {
+				flow.principal -= amount;
+				// Without the breaker's window length, only a flow that never took anything
+				// beyond principal is known to be spent.
+				if flow.principal == 0 && flow.taken == empty_window() {
+					AccountFlows::<T>::remove(segment, who);
+				} else {
+					AccountFlows::<T>::insert(segment, who, flow);
+				}
+				return OutflowVerdict::Admitted;
+			}
+			let mut breaker = Self::breaker(segment);
+			let window = breaker.thresholds.outflow_window;
+			let line = breaker.line_at(now, silo_value);
+			let within_share =
+				flow.taken.usage(now, window).saturating_add(counted) <= line.per_account;
+			// One account past its share is refused while the line has room for others; a
+			// withdrawal that would cross the line itself (or finds it closed) trips it.
+			if !within_share && line.left() > 0 {
+				return OutflowVerdict::OverAccountShare;
+			}
+			if !within_share || counted > line.left() {
+				if Self::sever(segment, &mut breaker, now, TripReason::NetOutflow) {
+					Breakers::<T>::insert(segment, breaker);
+				}
+				return OutflowVerdict::OverSegmentLine;
+			}
+			flow.principal = 0;
+			flow.taken.record(now, window, counted);
+			breaker.outflow.record(now, window, counted);
+			Breakers::<T>::insert(segment, breaker);
+			Self::store_account(segment, who, flow, now, window);
+			OutflowVerdict::Admitted
+		}
+
+		fn outflow_room(segment: SegmentId, who: &T::AccountId, silo_value: Balance) -> Balance {
+			Self::room(segment, who, silo_value)
 		}
 
 		fn note_bad_debt(segment: SegmentId, uncovered: Balance) {
@@ -383,10 +446,14 @@ pub mod pallet {
 					"price observed in the future"
 				);
 				ensure!(T::Segments::contains(&segment), "breaker for an unknown segment");
-				let flows = breaker.flows;
+				ensure!(breaker.outflow.bucket_start <= now, "flow window starts in the future");
+			}
+			for (segment, _, flow) in AccountFlows::<T>::iter() {
+				ensure!(T::Segments::contains(&segment), "account flow for an unknown segment");
+				ensure!(flow.taken.bucket_start <= now, "account window starts in the future");
 				ensure!(
-					flows.outflow.bucket_start <= now && flows.inflow.bucket_start <= now,
-					"flow window starts in the future"
+					flow.principal > 0 || flow.taken != empty_window(),
+					"empty account flow kept in storage"
 				);
 			}
 			Ok(())

@@ -42,6 +42,7 @@ ord_parameter_types! {
 parameter_types! {
 	pub const Defaults: Thresholds<u64> = Thresholds {
 		max_net_outflow: Permill::from_percent(20),
+		max_account_share: Permill::from_percent(50),
 		outflow_window: 10,
 		max_price_move: Permill::from_percent(10),
 		stale_after: Some(20),

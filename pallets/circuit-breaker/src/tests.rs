@@ -3,7 +3,8 @@
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok};
 use segment_interface::{
-	PriceMonitor, SegmentHealth, SegmentId, SegmentStatus, SiloMonitor, TripReason,
+	Balance, OutflowVerdict, PriceMonitor, SegmentHealth, SegmentId, SegmentStatus, SiloMonitor,
+	TripReason,
 };
 use sp_runtime::{
 	traits::{Bounded, Zero},
@@ -16,6 +17,21 @@ fn price(p: u128) -> FixedU128 {
 
 fn status(segment: SegmentId) -> SegmentStatus {
 	<CircuitBreaker as SegmentHealth>::status(segment)
+}
+
+/// `who` brings `amount` into BTC's silo.
+fn inflow(who: u64, amount: Balance) {
+	<CircuitBreaker as SiloMonitor<u64>>::note_inflow(BTC, &who, amount)
+}
+
+/// `who` asks to take `amount` out of BTC's silo, worth `value`.
+fn outflow(who: u64, amount: Balance, value: Balance) -> OutflowVerdict {
+	<CircuitBreaker as SiloMonitor<u64>>::note_outflow(BTC, &who, amount, value)
+}
+
+/// What BTC's silo has paid beyond principal over the window, at block `now`.
+fn used(now: u64) -> Balance {
+	CircuitBreaker::breaker(BTC).outflow.usage(now, Defaults::get().outflow_window)
 }
 
 fn tripped(segment: SegmentId, reason: TripReason) {
@@ -185,13 +201,14 @@ mod reset {
 	#[test]
 	fn reset_works_for_the_reset_origin() {
 		new_test_ext(|| {
+			assert_eq!(outflow(10, 100, 1_000), OutflowVerdict::Admitted);
 			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::signed(GUARDIAN), BTC));
-			<CircuitBreaker as SiloMonitor>::note_outflow(BTC, 10, 1_000);
 			assert_ok!(CircuitBreaker::reset(RuntimeOrigin::root(), BTC));
 			System::assert_last_event(Event::Reset { segment: BTC }.into());
 			assert_eq!(status(BTC), SegmentStatus::Normal);
-			// Its flow window starts afresh.
-			assert_eq!(CircuitBreaker::breaker(BTC).flows, Default::default());
+			// Its outflow window starts afresh; the account keeps its share used.
+			assert_eq!(CircuitBreaker::breaker(BTC).outflow, empty_window());
+			assert_eq!(AccountFlows::<Test>::get(BTC, 10).taken.usage(1, 10), 100);
 		});
 	}
 
@@ -279,7 +296,7 @@ mod recovery {
 		new_test_ext(|| {
 			oracle_trip(BTC);
 			run_to_block(8);
-			<CircuitBreaker as SiloMonitor>::note_bad_debt(BTC, 1);
+			<CircuitBreaker as SiloMonitor<u64>>::note_bad_debt(BTC, 1);
 			tripped(BTC, TripReason::BadDebt);
 			assert_eq!(
 				CircuitBreaker::state(BTC),
@@ -295,7 +312,7 @@ mod recovery {
 	fn bad_debt_and_manual_trips_wait_for_a_reset() {
 		new_test_ext(|| {
 			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::signed(GUARDIAN), BTC));
-			<CircuitBreaker as SiloMonitor>::note_bad_debt(ETH, 1);
+			<CircuitBreaker as SiloMonitor<u64>>::note_bad_debt(ETH, 1);
 			run_to_block(10_000);
 			for (segment, reason) in [(BTC, TripReason::Manual), (ETH, TripReason::BadDebt)] {
 				assert_eq!(
@@ -312,26 +329,104 @@ mod recovery {
 mod net_outflow {
 	use super::*;
 
+	// The mock's line: 20% of the silo's value per 10-block window, half of it per account.
+
 	#[test]
-	fn outflow_past_the_line_trips_in_the_same_call() {
+	fn principal_leaves_without_touching_the_line() {
 		new_test_ext(|| {
-			// 20% of 1_000 may leave per window.
-			<CircuitBreaker as SiloMonitor>::note_outflow(BTC, 200, 1_000);
+			inflow(10, 600);
+			assert_eq!(AccountFlows::<Test>::get(BTC, 10).principal, 600);
+			assert_eq!(outflow(10, 600, 1_000), OutflowVerdict::Admitted);
+			// Nothing counted, nothing kept, and the breaker was not even written.
+			assert!(!AccountFlows::<Test>::contains_key(BTC, 10));
+			assert!(!Breakers::<Test>::contains_key(BTC));
 			assert_eq!(status(BTC), SegmentStatus::Normal);
-			<CircuitBreaker as SiloMonitor>::note_outflow(BTC, 1, 800);
-			tripped(BTC, TripReason::NetOutflow);
-			assert_eq!(status(BTC), SegmentStatus::Severed);
-			assert_eq!(status(ETH), SegmentStatus::Normal);
+		});
+	}
+
+	/// On the launch runtime, margin parked until the window forgot its inflow severed the
+	/// segment when it left: 600 of a 3,000 silo is past a 20% line, at no cost. Principal
+	/// never counts, however long it stayed.
+	#[test]
+	fn a_deposit_wait_withdraw_round_trip_cannot_sever() {
+		new_test_ext(|| {
+			inflow(10, 600);
+			run_to_block(1_000);
+			assert_eq!(outflow(10, 600, 3_000), OutflowVerdict::Admitted);
+			assert_eq!(status(BTC), SegmentStatus::Normal);
+			assert_eq!(used(1_000), 0);
 		});
 	}
 
 	#[test]
-	fn inflows_offset_outflows() {
+	fn what_leaves_beyond_principal_counts() {
 		new_test_ext(|| {
-			<CircuitBreaker as SiloMonitor>::note_inflow(BTC, 500, 1_000);
-			<CircuitBreaker as SiloMonitor>::note_outflow(BTC, 700, 1_500);
+			inflow(10, 100);
+			assert_eq!(outflow(10, 150, 1_000), OutflowVerdict::Admitted);
+			assert_eq!(used(1), 50);
+			let flow = AccountFlows::<Test>::get(BTC, 10);
+			assert_eq!((flow.principal, flow.taken.usage(1, 10)), (0, 50));
+		});
+	}
+
+	#[test]
+	fn one_account_is_refused_past_its_share_and_others_are_not() {
+		new_test_ext(|| {
+			// Line 200 of 1_000; 100 per account.
+			assert_eq!(outflow(10, 100, 1_000), OutflowVerdict::Admitted);
+			assert_eq!(outflow(10, 1, 900), OutflowVerdict::OverAccountShare);
+			assert_eq!(used(1), 100);
+			assert_eq!(outflow(11, 100, 900), OutflowVerdict::Admitted);
 			assert_eq!(status(BTC), SegmentStatus::Normal);
-			assert_eq!(CircuitBreaker::breaker(BTC).flows.net_outflow(1, 10), 200);
+			// The next window gives the account its share again.
+			run_to_block(21);
+			assert_eq!(outflow(10, 80, 800), OutflowVerdict::Admitted);
+		});
+	}
+
+	/// On the launch runtime the call that crossed the line completed: one withdrawal of
+	/// half the silo went through and only the people after it were stopped. Now one account
+	/// alone is refused at its share, and the segment is not severed for it.
+	#[test]
+	fn a_single_withdrawal_past_the_line_is_refused() {
+		new_test_ext(|| {
+			assert_eq!(outflow(10, 500, 1_000), OutflowVerdict::OverAccountShare);
+			assert_eq!(used(1), 0);
+			assert_eq!(status(BTC), SegmentStatus::Normal);
+		});
+	}
+
+	#[test]
+	fn crossing_the_line_trips_and_is_not_paid() {
+		new_test_ext(|| {
+			assert_eq!(outflow(10, 100, 1_000), OutflowVerdict::Admitted);
+			assert_eq!(outflow(11, 90, 900), OutflowVerdict::Admitted);
+			// 10 left of the line; 11 more crosses it.
+			assert_eq!(outflow(12, 11, 810), OutflowVerdict::OverSegmentLine);
+			tripped(BTC, TripReason::NetOutflow);
+			assert_eq!(used(1), 190);
+			// Severed, nothing beyond principal leaves, and it trips only once.
+			let events = System::events().len();
+			assert_eq!(outflow(13, 1, 810), OutflowVerdict::OverSegmentLine);
+			assert_eq!(System::events().len(), events);
+			// Principal still does.
+			inflow(14, 50);
+			assert_eq!(outflow(14, 50, 860), OutflowVerdict::Admitted);
+		});
+	}
+
+	#[test]
+	fn room_is_principal_and_the_accounts_share_of_what_is_left() {
+		new_test_ext(|| {
+			inflow(10, 30);
+			assert_eq!(CircuitBreaker::room(BTC, &10, 1_000), 130);
+			assert_eq!(outflow(11, 100, 1_000), OutflowVerdict::Admitted);
+			assert_eq!(outflow(12, 50, 900), OutflowVerdict::Admitted);
+			// Line 20% of (850 + 150): 50 left.
+			assert_eq!(CircuitBreaker::room(BTC, &10, 850), 80);
+			assert_eq!(outflow(10, 80, 850), OutflowVerdict::Admitted);
+			assert_eq!(CircuitBreaker::room(BTC, &10, 770), 0);
+			assert_eq!(outflow(10, 1, 770), OutflowVerdict::OverSegmentLine);
 		});
 	}
 
@@ -341,7 +436,7 @@ mod net_outflow {
 			let mut value = 10_000u128;
 			for block in 1..=10 {
 				run_to_block(block * 20);
-				<CircuitBreaker as SiloMonitor>::note_outflow(BTC, value / 10, value);
+				assert_eq!(outflow(10, value / 10, value), OutflowVerdict::Admitted);
 				value -= value / 10;
 			}
 			assert_eq!(status(BTC), SegmentStatus::Normal);
@@ -349,31 +444,17 @@ mod net_outflow {
 	}
 
 	#[test]
-	fn recovering_segments_have_half_the_limit() {
+	fn recovering_segments_have_half_the_line() {
 		new_test_ext(|| {
 			oracle_trip(BTC);
 			run_to_block(6);
 			assert_eq!(status(BTC), SegmentStatus::Recovering);
-			// 11% would pass when normal (limit 20%); recovering, the limit is 10%.
-			<CircuitBreaker as SiloMonitor>::note_outflow(BTC, 110, 1_000);
+			// Line 100 of 1_000 (half of 20%), 50 per account.
+			assert_eq!(outflow(10, 51, 1_000), OutflowVerdict::OverAccountShare);
+			assert_eq!(outflow(10, 50, 1_000), OutflowVerdict::Admitted);
+			assert_eq!(outflow(11, 50, 950), OutflowVerdict::Admitted);
+			assert_eq!(outflow(12, 1, 900), OutflowVerdict::OverSegmentLine);
 			tripped(BTC, TripReason::NetOutflow);
-		});
-	}
-
-	#[test]
-	fn a_severed_segment_trips_only_once() {
-		new_test_ext(|| {
-			<CircuitBreaker as SiloMonitor>::note_outflow(BTC, 500, 1_000);
-			tripped(BTC, TripReason::NetOutflow);
-			let events = System::events().len();
-			<CircuitBreaker as SiloMonitor>::note_outflow(BTC, 400, 500);
-			<CircuitBreaker as PriceMonitor>::note_price(BTC, price(100));
-			<CircuitBreaker as PriceMonitor>::note_price(BTC, price(200));
-			assert_eq!(System::events().len(), events);
-			assert_eq!(
-				CircuitBreaker::state(BTC),
-				BreakerState::Severed { since: 1, reason: TripReason::NetOutflow }
-			);
 		});
 	}
 
@@ -385,7 +466,7 @@ mod net_outflow {
 		new_test_ext(|| {
 			oracle_trip(BTC);
 			run_to_block(3);
-			<CircuitBreaker as SiloMonitor>::note_bad_debt(BTC, 5);
+			<CircuitBreaker as SiloMonitor<u64>>::note_bad_debt(BTC, 5);
 			tripped(BTC, TripReason::BadDebt);
 			// A guardian's trip neither replaces it nor is refused silently.
 			assert_noop!(
@@ -491,7 +572,7 @@ mod bad_debt {
 	#[test]
 	fn bad_debt_beyond_insurance_trips() {
 		new_test_ext(|| {
-			<CircuitBreaker as SiloMonitor>::note_bad_debt(DOT, 1);
+			<CircuitBreaker as SiloMonitor<u64>>::note_bad_debt(DOT, 1);
 			tripped(DOT, TripReason::BadDebt);
 			assert_eq!(status(DOT), SegmentStatus::Severed);
 		});
@@ -500,7 +581,7 @@ mod bad_debt {
 	#[test]
 	fn no_uncovered_debt_no_trip() {
 		new_test_ext(|| {
-			<CircuitBreaker as SiloMonitor>::note_bad_debt(DOT, 0);
+			<CircuitBreaker as SiloMonitor<u64>>::note_bad_debt(DOT, 0);
 			assert_eq!(status(DOT), SegmentStatus::Normal);
 			assert!(System::events().is_empty());
 		});
@@ -558,6 +639,54 @@ mod properties {
 			prop_assert!(!price_moved_beyond(last_p, down, bound));
 			prop_assert!(price_moved_beyond(last_p, FixedU128::from_inner(up.into_inner() + 1), bound));
 			prop_assert!(price_moved_beyond(last_p, FixedU128::from_inner(down.into_inner() - 1), bound));
+		}
+
+		/// No window admits more than its line beyond principal, and no account more than its
+		/// share of it; what an account takes back of its own principal is always admitted.
+		/// Checked against an exact ledger of every flow, per bucket of the window.
+		#[test]
+		fn no_window_admits_more_than_its_line(
+			ops in proptest::collection::vec(
+				(0u64..4, prop_oneof![Just(true), Just(false)], 1u128..400, 0u64..6),
+				1..80,
+			),
+		) {
+			new_test_ext(|| {
+				// A silo of constant value: the line is 20% of (value + used), so at most a
+				// quarter of the value leaves per bucket, an eighth per account.
+				let value = 2_000u128;
+				let window = Defaults::get().outflow_window;
+				let mut principal = [0u128; 4];
+				// (bucket, account) -> counted outflow admitted.
+				let mut admitted = alloc::collections::BTreeMap::<(u64, u64), u128>::new();
+				let mut now = 1;
+				for (who, deposit, amount, gap) in ops {
+					now += gap;
+					run_to_block(now);
+					if deposit {
+						inflow(who, amount);
+						principal[who as usize] += amount;
+						continue;
+					}
+					let counted = amount.saturating_sub(principal[who as usize]);
+					let verdict = outflow(who, amount, value);
+					if counted == 0 {
+						assert_eq!(verdict, OutflowVerdict::Admitted);
+					}
+					if verdict == OutflowVerdict::Admitted {
+						principal[who as usize] = principal[who as usize].saturating_sub(amount);
+						*admitted.entry((now / window, who)).or_default() += counted;
+					}
+				}
+				let mut per_bucket = alloc::collections::BTreeMap::<u64, u128>::new();
+				for ((bucket, _), counted) in &admitted {
+					assert!(*counted <= value / 8, "one account took {counted} in a bucket");
+					*per_bucket.entry(*bucket).or_default() += counted;
+				}
+				for (bucket, counted) in per_bucket {
+					assert!(counted <= value / 4, "bucket {bucket} let {counted} leave");
+				}
+			});
 		}
 	}
 }

@@ -20,8 +20,13 @@ use sp_runtime::{traits::AtLeast32BitUnsigned, Permill};
 	MaxEncodedLen,
 )]
 pub struct Thresholds<BlockNumber> {
-	/// Trip when net outflow over `outflow_window` passes this share of the silo's value.
+	/// The segment's line: what may leave its silo beyond what the takers brought in, over
+	/// `outflow_window`, as a share of the silo's value. A withdrawal that would cross it is
+	/// not paid, and severs the segment.
 	pub max_net_outflow: Permill,
+	/// The most one account may take of the line in one window; a withdrawal past it is
+	/// refused (the account may queue it and be paid in slices).
+	pub max_account_share: Permill,
 	/// Length of the net-outflow window, in blocks.
 	pub outflow_window: BlockNumber,
 	/// Trip when one oracle update moves the price by more than this share.
@@ -38,6 +43,7 @@ impl<N: AtLeast32BitUnsigned + Copy> Thresholds<N> {
 	/// Non-zero windows, limits and waits: a zero would trip on everything or never recover.
 	pub fn is_valid(&self) -> bool {
 		!self.max_net_outflow.is_zero()
+			&& !self.max_account_share.is_zero()
 			&& !self.outflow_window.is_zero()
 			&& !self.max_price_move.is_zero()
 			&& self.stale_after.is_none_or(|s| !s.is_zero())
@@ -103,14 +109,14 @@ pub struct Breaker<BlockNumber> {
 	pub state: BreakerState<BlockNumber>,
 	pub thresholds: Thresholds<BlockNumber>,
 	pub last_price: Option<PriceObservation<BlockNumber>>,
-	/// What left and entered the segment's silo over the outflow window.
-	pub flows: NetFlow<BlockNumber>,
+	/// What left the segment's silo beyond its takers' principal, over the outflow window.
+	pub outflow: SlidingWindow<BlockNumber>,
 }
 
 impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 	/// A normal breaker with these thresholds that has seen no price yet.
 	pub fn new(thresholds: Thresholds<N>) -> Self {
-		Self { state: BreakerState::Normal, thresholds, last_price: None, flows: NetFlow::empty() }
+		Self { state: BreakerState::Normal, thresholds, last_price: None, outflow: empty_window() }
 	}
 
 	/// Whether the oracle has been silent for longer than `stale_after` at `now`. A segment
@@ -136,24 +142,82 @@ impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 		}
 		state
 	}
+
+	/// The segment's line at `now` for a silo worth `silo_value`, and what of it is used: a
+	/// share of what the silo held when the window's outflow began, halved while recovering,
+	/// nothing while severed.
+	pub fn line_at(&self, now: N, silo_value: Balance) -> OutflowLine {
+		let used = self.outflow.usage(now, self.thresholds.outflow_window);
+		let limit = match self.state_at(now) {
+			BreakerState::Severed { .. } => 0,
+			state => {
+				let line =
+					self.thresholds.max_net_outflow.mul_floor(silo_value.saturating_add(used));
+				if matches!(state, BreakerState::Recovering { .. }) {
+					line / 2
+				} else {
+					line
+				}
+			},
+		};
+		OutflowLine { limit, used, per_account: self.thresholds.max_account_share.mul_floor(limit) }
+	}
 }
 
-/// What left and entered a segment's silo over the outflow window.
-#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen, Default)]
-pub struct NetFlow<BlockNumber> {
-	pub outflow: SlidingWindow<BlockNumber>,
-	pub inflow: SlidingWindow<BlockNumber>,
+/// A segment's outflow line at one moment.
+#[derive(Clone, Copy, Eq, PartialEq, Debug)]
+pub struct OutflowLine {
+	/// What may leave over the window, beyond principal.
+	pub limit: Balance,
+	/// What has left over the window, beyond principal.
+	pub used: Balance,
+	/// What one account may take of `limit`.
+	pub per_account: Balance,
 }
 
-impl<N: AtLeast32BitUnsigned + Copy> NetFlow<N> {
-	/// Nothing recorded yet.
-	pub fn empty() -> Self {
-		let nothing = SlidingWindow { bucket_start: N::zero(), current: 0, previous: 0 };
-		Self { outflow: nothing, inflow: nothing }
+impl OutflowLine {
+	/// What may still leave in this window.
+	pub fn left(&self) -> Balance {
+		self.limit.saturating_sub(self.used)
+	}
+}
+
+/// An empty window that starts at block zero.
+pub fn empty_window<N: AtLeast32BitUnsigned + Copy>() -> SlidingWindow<N> {
+	SlidingWindow { bucket_start: N::zero(), current: 0, previous: 0 }
+}
+
+/// One account's flows through one segment's silo.
+#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct AccountFlow<BlockNumber> {
+	/// What the account brought into the silo and has not taken out: taking it out is not
+	/// outflow.
+	pub principal: Balance,
+	/// What the account took beyond its principal, over the segment's outflow window.
+	pub taken: SlidingWindow<BlockNumber>,
+}
+
+impl<N: AtLeast32BitUnsigned + Copy> Default for AccountFlow<N> {
+	fn default() -> Self {
+		Self { principal: 0, taken: empty_window() }
+	}
+}
+
+impl<N: AtLeast32BitUnsigned + Copy> AccountFlow<N> {
+	/// Nothing to remember at `now` in a window of `window` blocks: storage can drop it.
+	pub fn is_spent(&self, now: N, window: N) -> bool {
+		self.principal == 0 && self.taken.usage(now, window) == 0
 	}
 
-	/// Outflow less inflow over the window ending at `now`; never below zero.
-	pub fn net_outflow(&self, now: N, window: N) -> Balance {
-		self.outflow.usage(now, window).saturating_sub(self.inflow.usage(now, window))
+	/// Of `amount` taken out, the part beyond the principal: what counts as outflow.
+	pub fn beyond_principal(&self, amount: Balance) -> Balance {
+		amount.saturating_sub(self.principal)
+	}
+
+	/// What the account may take out at `now` under `line`: its principal, and its share of
+	/// what is left of the line.
+	pub fn room(&self, now: N, window: N, line: &OutflowLine) -> Balance {
+		let share_left = line.per_account.saturating_sub(self.taken.usage(now, window));
+		self.principal.saturating_add(share_left.min(line.left()))
 	}
 }

@@ -1,7 +1,8 @@
 //! Benchmarks for every call, each driven down its most expensive path.
 //!
-//! Withdrawals take half of the silo, so a runtime whose breaker limits net outflow (Bulkhead's
-//! does, at a fifth) pays for the trip inside the measured call.
+//! Withdrawals take out more than the account brought in (a little profit on top of their
+//! principal), so a runtime whose breaker counts outflow beyond principal (Bulkhead's does)
+//! pays for recording it against the segment's line and the account's share.
 
 use super::*;
 use crate::Pallet as CollateralSilos;
@@ -40,6 +41,27 @@ fn busy_silo<T: Config>(id: SiloId) -> AssetIdOf<T> {
 	let other = funded::<T>("other", 0, &asset);
 	CollateralSilos::<T>::do_deposit_margin(id, &other, AMOUNT).expect("funded; qed");
 	asset
+}
+
+/// `who` gains `PROFIT` of free margin in `silo` that it never brought in (as a closed
+/// winning position pays it), and the silo account holds it.
+fn profit<T: Config>(silo: SiloId, who: &T::AccountId, asset: &AssetIdOf<T>) {
+	T::Assets::mint_into(asset.clone(), &CollateralSilos::<T>::account_id(silo), PROFIT)
+		.expect("the asset exists; qed");
+	CollateralSilos::<T>::credit_free(silo, who, PROFIT).expect("no overflow; qed");
+}
+
+/// Profit small beside the silo, inside any account's share of its outflow line.
+const PROFIT: Balance = AMOUNT / 1_000;
+
+/// `n` LPs, each with `AMOUNT` of shares queued to exit.
+fn queued_lps<T: Config>(silo: SiloId, asset: &AssetIdOf<T>, n: u32) {
+	for i in 0..n {
+		let lp = funded::<T>("queued", i, asset);
+		CollateralSilos::<T>::do_provide_liquidity(silo, &lp, AMOUNT).expect("funded; qed");
+		CollateralSilos::<T>::do_queue_exit(silo, &lp, ExitRequest::Liquidity(AMOUNT))
+			.expect("holds the shares; qed");
+	}
 }
 
 fn books<T: Config>(silo: SiloId) -> Books {
@@ -89,19 +111,25 @@ mod benchmarks {
 		assert_eq!(books::<T>(0).lp_liquidity, 2 * AMOUNT);
 	}
 
-	/// All of the pool, half of the silo: the outflow the breaker judges.
+	/// All of the pool, after fees grew it beyond what the LP brought in: the part beyond
+	/// principal is judged against the line.
 	#[benchmark]
 	fn withdraw_liquidity() {
 		let asset = busy_silo::<T>(0);
 		let lp = funded::<T>("lp", 0, &asset);
 		CollateralSilos::<T>::do_provide_liquidity(0, &lp, AMOUNT).expect("funded; qed");
+		T::Assets::mint_into(asset.clone(), &CollateralSilos::<T>::account_id(0), PROFIT)
+			.expect("the asset exists; qed");
+		Silos::<T>::mutate(0, |info| {
+			info.as_mut().expect("created above; qed").books.lp_liquidity += PROFIT
+		});
 		let before = T::Assets::balance(asset.clone(), &lp);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(lp.clone()), 0, AMOUNT);
 
 		assert_eq!(LpShares::<T>::get(0, &lp), 0);
-		assert_eq!(T::Assets::balance(asset, &lp), before + AMOUNT);
+		assert_eq!(T::Assets::balance(asset, &lp), before + AMOUNT + PROFIT);
 	}
 
 	/// Onto margin the trader already holds.
@@ -117,19 +145,63 @@ mod benchmarks {
 		assert_eq!(Margins::<T>::get(0, &trader).free, 2 * AMOUNT);
 	}
 
-	/// All of the trader's margin, half of the silo: the outflow the breaker judges.
+	/// All of the trader's margin, principal and profit: the profit is judged against the line.
 	#[benchmark]
 	fn withdraw_margin() {
 		let asset = busy_silo::<T>(0);
 		let trader = funded::<T>("trader", 0, &asset);
 		CollateralSilos::<T>::do_deposit_margin(0, &trader, AMOUNT).expect("funded; qed");
+		profit::<T>(0, &trader, &asset);
 		let before = T::Assets::balance(asset.clone(), &trader);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(trader.clone()), 0, AMOUNT);
+		_(RawOrigin::Signed(trader.clone()), 0, AMOUNT + PROFIT);
 
 		assert!(!Margins::<T>::contains_key(0, &trader));
-		assert_eq!(T::Assets::balance(asset, &trader), before + AMOUNT);
+		assert_eq!(T::Assets::balance(asset, &trader), before + AMOUNT + PROFIT);
+	}
+
+	/// Shares, which are valued to check the minimum, behind a full queue but one.
+	#[benchmark]
+	fn queue_exit() {
+		let asset = busy_silo::<T>(0);
+		queued_lps::<T>(0, &asset, T::MaxQueuedExits::get() - 1);
+		let lp = funded::<T>("lp", 0, &asset);
+		CollateralSilos::<T>::do_provide_liquidity(0, &lp, AMOUNT).expect("funded; qed");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(lp.clone()), 0, ExitRequest::Liquidity(AMOUNT));
+
+		assert_eq!(LpShares::<T>::get(0, &lp), 0);
+		assert_eq!(ExitQueues::<T>::get(0).len(), T::MaxQueuedExits::get());
+	}
+
+	/// Shares back to an LP.
+	#[benchmark]
+	fn cancel_exit() {
+		let asset = busy_silo::<T>(0);
+		queued_lps::<T>(0, &asset, 1);
+		let lp: T::AccountId = account("queued", 0, 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(lp.clone()), 0, 0);
+
+		assert_eq!(LpShares::<T>::get(0, &lp), AMOUNT);
+		assert!(!Exits::<T>::contains_key(0, 0));
+	}
+
+	/// `n` share exits, each priced, burnt and paid in full.
+	#[benchmark]
+	fn process_exits(n: Linear<1, { T::MaxQueuedExits::get() }>) {
+		let asset = busy_silo::<T>(0);
+		queued_lps::<T>(0, &asset, n);
+		let keeper = funded::<T>("keeper", 0, &asset);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(keeper), 0, n);
+
+		assert_eq!(ExitQueues::<T>::get(0), ExitQueue { head: n, tail: n });
+		assert_eq!(books::<T>(0).lp_shares, 0);
 	}
 
 	#[benchmark]

@@ -68,8 +68,9 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
-		Balance, Fee, MarginLedger, Pnl, PoolExposure, PoolRisk, SegmentHealth, SegmentId,
-		Settlement, SettlementOutcome, SiloDirectory, SiloId, SiloMonitor, SiloTransfers,
+		Balance, Fee, MarginLedger, OutflowVerdict, Pnl, PoolExposure, PoolRisk, SegmentHealth,
+		SegmentId, Settlement, SettlementOutcome, SiloDirectory, SiloId, SiloMonitor,
+		SiloTransfers,
 	};
 	use sp_runtime::{traits::AccountIdConversion, ArithmeticError};
 
@@ -82,7 +83,7 @@ pub mod pallet {
 
 	/// The layout of this pallet's storage; [`migrations`] takes a chain from each version to
 	/// the next.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	/// The asset id type of [`Config::Assets`].
 	pub type AssetIdOf<T> =
@@ -104,8 +105,12 @@ pub mod pallet {
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// The breaker's view of each segment.
 		type Health: SegmentHealth;
-		/// Told of every flow in and out of a silo, and of uncovered bad debt.
-		type Monitor: SiloMonitor;
+		/// Told of every flow in and out of a silo, and of uncovered bad debt; decides whether
+		/// money may leave.
+		type Monitor: SiloMonitor<Self::AccountId>;
+		/// Most entries (and cancelled holes) one silo's exit queue holds.
+		#[pallet::constant]
+		type MaxQueuedExits: Get<u32>;
 		/// Each segment's open positions as its pool sees them (execution segments): what
 		/// prices LP shares and keeps withdrawals inside the reserve.
 		type Pool: PoolRisk;
@@ -154,6 +159,24 @@ pub mod pallet {
 		T::AccountId,
 		Balance,
 		ValueQuery,
+	>;
+
+	/// Where each silo's exit queue is at.
+	// Twox64Concat is safe: silo ids are chosen by the admin.
+	#[pallet::storage]
+	pub type ExitQueues<T: Config> = StorageMap<_, Twox64Concat, SiloId, ExitQueue, ValueQuery>;
+
+	/// Each silo's queued exits, by place in its queue.
+	// Twox64Concat is safe: silo ids are chosen by the admin, indices by the pallet.
+	#[pallet::storage]
+	pub type Exits<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SiloId,
+		Twox64Concat,
+		u32,
+		Exit<T::AccountId>,
+		OptionQuery,
 	>;
 
 	/// Silos that exist from block 0, funded through the same paths as the calls: the LPs and
@@ -228,6 +251,21 @@ pub mod pallet {
 		BadDebtAbsorbed { silo: SiloId, bad_debt: Balance, by_insurance: Balance, by_lps: Balance },
 		/// The gateway moved a trader's margin from one silo to another.
 		MarginTransferred { from: SiloId, to: SiloId, who: T::AccountId, amount: Balance },
+		/// `who`'s exit joined the silo's queue at `index`: asked for, or a withdrawal that would
+		/// have taken the segment past its outflow line (the breaker severed it).
+		ExitQueued { silo: SiloId, index: u32, who: T::AccountId, request: ExitRequest },
+		/// A slice of a queued exit was paid: `amount` to `who` (for `shares` burnt, if it
+		/// takes liquidity); `left` is what the entry still waits for.
+		ExitPaid {
+			silo: SiloId,
+			index: u32,
+			who: T::AccountId,
+			amount: Balance,
+			shares: Balance,
+			left: ExitRequest,
+		},
+		/// `who` took a queued exit back: the margin or shares are theirs again.
+		ExitCancelled { silo: SiloId, index: u32, who: T::AccountId, request: ExitRequest },
 	}
 
 	#[pallet::error]
@@ -302,6 +340,23 @@ pub mod pallet {
 		PoolLiquidityShort,
 		/// The fee is more than the margin it is paid out of.
 		FeeExceedsMargin,
+		/// The withdrawal takes more beyond what the account brought into the silo than its
+		/// share of the segment's outflow window allows. The runtime API's `outflow_room` says
+		/// how much may leave now; `queue_exit` pays the rest in slices as the window allows.
+		AccountOutflowLimit,
+		/// The transfer would take the source segment past its outflow line (or finds it
+		/// severed). The gateway transfer may be executed once the window has room.
+		SegmentOutflowLimit,
+		/// The silo's exit queue is full ([`Config::MaxQueuedExits`] entries and holes); it
+		/// frees up as exits are paid or cancelled and `process_exits` passes them.
+		ExitQueueFull,
+		/// No queued exit has this index in this silo.
+		UnknownExit,
+		/// The queued exit is someone else's.
+		NotExitOwner,
+		/// A queued exit must be worth at least the silo's minimum deposit (its queue is
+		/// bounded; dust would fill it).
+		ExitBelowMinimum,
 	}
 
 	#[pallet::hooks]
@@ -392,11 +447,15 @@ pub mod pallet {
 		/// losses back no reserve). The shares left must be none, or worth at least the silo's
 		/// minimum deposit.
 		///
-		/// Origin: signed. Emits [`Event::LiquidityWithdrawn`]. Errors: [`Error::UnknownSilo`],
-		/// [`Error::ZeroAmount`], [`Error::InsufficientShares`], [`Error::SegmentNotNormal`],
-		/// [`Error::PnlTooHighToWithdraw`], [`Error::ReserveExceeded`],
-		/// [`Error::PoolLiquidityShort`], [`Error::RemainderBelowMinimum`],
-		/// [`Error::SiloBelowMinimum`], and the segment's `PriceUnavailable` or `StalePrice`.
+		/// Outflow lines as for [`Pallet::withdraw_margin`]: past the line, the shares are queued.
+		///
+		/// Origin: signed. Emits [`Event::LiquidityWithdrawn`], or [`Event::ExitQueued`].
+		/// Errors: [`Error::UnknownSilo`], [`Error::ZeroAmount`], [`Error::InsufficientShares`],
+		/// [`Error::SegmentNotNormal`], [`Error::PnlTooHighToWithdraw`],
+		/// [`Error::ReserveExceeded`], [`Error::PoolLiquidityShort`],
+		/// [`Error::RemainderBelowMinimum`], [`Error::SiloBelowMinimum`],
+		/// [`Error::AccountOutflowLimit`], [`Error::ExitQueueFull`], and the segment's
+		/// `PriceUnavailable` or `StalePrice`.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::withdraw_liquidity())]
 		pub fn withdraw_liquidity(
@@ -427,11 +486,16 @@ pub mod pallet {
 		}
 
 		/// Withdraw `amount` of free margin. An account with nothing locked or escrowed must be
-		/// left empty or with at least the silo's minimum deposit.
+		/// left empty or with at least the silo's minimum deposit. What the account takes
+		/// beyond what it brought in counts against the segment's outflow line: past the
+		/// account's share of it the withdrawal is refused; past the line itself it is not
+		/// paid but queued (see [`Pallet::queue_exit`]), and the breaker severs the segment.
 		///
-		/// Origin: signed. Emits [`Event::MarginWithdrawn`]. Errors: [`Error::UnknownSilo`],
-		/// [`Error::ZeroAmount`], [`Error::InsufficientFreeMargin`],
-		/// [`Error::RemainderBelowMinimum`], [`Error::SiloBelowMinimum`].
+		/// Origin: signed. Emits [`Event::MarginWithdrawn`], or [`Event::ExitQueued`].
+		/// Errors: [`Error::UnknownSilo`], [`Error::ZeroAmount`],
+		/// [`Error::InsufficientFreeMargin`], [`Error::RemainderBelowMinimum`],
+		/// [`Error::SiloBelowMinimum`], [`Error::AccountOutflowLimit`],
+		/// [`Error::ExitQueueFull`].
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::withdraw_margin())]
 		pub fn withdraw_margin(
@@ -457,6 +521,60 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_fund_insurance(silo, &who, amount)
+		}
+
+		/// Queue an exit: free margin, or pool shares, to be paid out in slices as the
+		/// segment's outflow window allows, in queue order, by [`Pallet::process_exits`]. What
+		/// is queued leaves the account at once and waits in the entry (shares keep their part
+		/// of the pool's gains and losses until each slice is priced). The entry must be worth
+		/// at least the silo's minimum deposit; shares left behind must be none or worth that
+		/// much. The runtime API shows the queue and each entry's place.
+		///
+		/// Origin: signed. Emits [`Event::ExitQueued`]. Errors: [`Error::UnknownSilo`],
+		/// [`Error::ZeroAmount`], [`Error::InsufficientFreeMargin`],
+		/// [`Error::InsufficientShares`], [`Error::ExitBelowMinimum`],
+		/// [`Error::RemainderBelowMinimum`], [`Error::ExitQueueFull`], and the segment's
+		/// `PriceUnavailable` or `StalePrice` (shares are valued to check the minimum).
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::queue_exit())]
+		pub fn queue_exit(
+			origin: OriginFor<T>,
+			silo: SiloId,
+			request: ExitRequest,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_queue_exit(silo, &who, request)
+		}
+
+		/// Take back queued exit `index`: what it still waits for returns to the account.
+		///
+		/// Origin: signed, the exit's owner. Emits [`Event::ExitCancelled`].
+		/// Errors: [`Error::UnknownExit`], [`Error::NotExitOwner`].
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::cancel_exit())]
+		pub fn cancel_exit(origin: OriginFor<T>, silo: SiloId, index: u32) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_cancel_exit(silo, &who, index)
+		}
+
+		/// Pay what the outflow window allows of the silo's queued exits, oldest first, looking
+		/// at up to `max` places (capped at [`Config::MaxQueuedExits`]). Each entry is paid
+		/// what its owner may take now (its principal, then its share of the line); share
+		/// exits also wait for a normal segment and the pool's withdrawal rules. An entry that
+		/// cannot be paid now keeps its place. Anyone may call it; the unused weight is
+		/// refunded.
+		///
+		/// Origin: signed. Emits [`Event::ExitPaid`] per slice. Errors: [`Error::UnknownSilo`].
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::process_exits(Pallet::<T>::bounded(*max)))]
+		pub fn process_exits(
+			origin: OriginFor<T>,
+			silo: SiloId,
+			max: u32,
+		) -> DispatchResultWithPostInfo {
+			ensure_signed(origin)?;
+			let visited = Self::do_process_exits(silo, Self::bounded(max))?;
+			Ok(Some(T::WeightInfo::process_exits(visited)).into())
 		}
 	}
 
@@ -550,13 +668,13 @@ pub mod pallet {
 			Ok(value)
 		}
 
-		/// Move `amount` from `who` into the silo account, then tell the breaker.
+		/// Move `amount` from `who` into the silo account, then tell the breaker: it is `who`'s
+		/// principal from now on.
 		fn pull(
 			silo: SiloId,
 			info: &SiloInfo<AssetIdOf<T>>,
 			who: &T::AccountId,
 			amount: Balance,
-			value_before: Balance,
 		) -> DispatchResult {
 			T::Assets::transfer(
 				info.asset.clone(),
@@ -565,13 +683,29 @@ pub mod pallet {
 				amount,
 				Preservation::Preserve,
 			)?;
-			T::Monitor::note_inflow(info.segment, amount, value_before);
+			T::Monitor::note_inflow(info.segment, who, amount);
 			Ok(())
 		}
 
-		/// Move `amount` out of the silo account to `dest`, then tell the breaker. The silo
-		/// account either keeps the asset's minimum balance or empties completely, so the asset
-		/// never reaps it with dust the books still count.
+		/// Ask the breaker whether `who` may take `amount` out of the silo (worth `value`):
+		/// recorded if admitted, refused past the account's share, and `false` (do not pay;
+		/// the segment is severed) past the segment's line.
+		fn admit_outflow(
+			info: &SiloInfo<AssetIdOf<T>>,
+			who: &T::AccountId,
+			amount: Balance,
+			value: Balance,
+		) -> Result<bool, DispatchError> {
+			match T::Monitor::note_outflow(info.segment, who, amount, value) {
+				OutflowVerdict::Admitted => Ok(true),
+				OutflowVerdict::OverAccountShare => Err(Error::<T>::AccountOutflowLimit.into()),
+				OutflowVerdict::OverSegmentLine => Ok(false),
+			}
+		}
+
+		/// Move `amount` out of the silo account to `dest`. The silo account either keeps the
+		/// asset's minimum balance or empties completely, so the asset never reaps it with dust
+		/// the books still count. The breaker must have admitted the outflow.
 		fn push(
 			silo: SiloId,
 			info: &SiloInfo<AssetIdOf<T>>,
@@ -591,7 +725,6 @@ pub mod pallet {
 				amount,
 				preservation,
 			)?;
-			T::Monitor::note_outflow(info.segment, amount, value_before);
 			Ok(())
 		}
 
@@ -604,7 +737,7 @@ pub mod pallet {
 			amount: Balance,
 		) -> DispatchResult {
 			let mut info = Self::silo(silo)?;
-			let value_before = Self::ensure_can_take_deposit(silo, &info, amount)?;
+			Self::ensure_can_take_deposit(silo, &info, amount)?;
 			// Only a first stake must bring the minimum; a top-up creates nothing.
 			let held = LpShares::<T>::get(silo, who);
 			ensure!(held > 0 || amount >= info.min_deposit, Error::<T>::DepositBelowMinimum);
@@ -627,7 +760,7 @@ pub mod pallet {
 				books.lp_shares.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
 			let held = held.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
 			LpShares::<T>::insert(silo, who, held);
-			Self::pull(silo, &info, who, amount, value_before)?;
+			Self::pull(silo, &info, who, amount)?;
 			Silos::<T>::insert(silo, info);
 			Self::deposit_event(Event::LiquidityProvided {
 				silo,
@@ -656,33 +789,19 @@ pub mod pallet {
 			);
 			let value_before = Self::value(silo, &info);
 			let exposure = T::Pool::exposure(info.segment)?;
-			let (pool_value, amount) = Self::price_withdrawal(&info.books, &exposure, shares)?;
-			let books = &mut info.books;
-			books.lp_liquidity =
-				books.lp_liquidity.checked_sub(amount).ok_or(Error::<T>::PoolLiquidityShort)?;
-			books.lp_shares =
-				books.lp_shares.checked_sub(shares).ok_or(ArithmeticError::Underflow)?;
-			let value_after = pool_value - amount;
-			ensure!(
-				exposure.reserved <= exposure.reserve_cap(books.lp_liquidity, value_after),
-				Error::<T>::ReserveExceeded
-			);
-			// The LPs who stay must not be left above the withdrawal factor either: the first
-			// out would lock the rest in.
-			ensure!(
-				!exposure.profit_above(books.lp_liquidity, exposure.factors.max_pnl_withdrawals),
-				Error::<T>::PnlTooHighToWithdraw
-			);
+			let (pool_value, amount) = Self::burn(&mut info.books, &exposure, shares)?;
 			let left = held - shares;
 			if left > 0 {
-				let stake = mul_div_floor(left, value_after, books.lp_shares)
+				let stake = mul_div_floor(left, pool_value - amount, info.books.lp_shares)
 					.ok_or(ArithmeticError::Overflow)?;
 				ensure!(stake >= info.min_deposit, Error::<T>::RemainderBelowMinimum);
-				LpShares::<T>::insert(silo, who, left);
-			} else {
-				// An LP who leaves leaves no entry behind.
-				LpShares::<T>::remove(silo, who);
 			}
+			if amount > 0 && !Self::admit_outflow(&info, who, amount, value_before)? {
+				// Past the segment's line: the shares wait in the queue, the pool unchanged.
+				Self::set_shares(silo, who, left);
+				return Self::enqueue(silo, who, ExitRequest::Liquidity(shares));
+			}
+			Self::set_shares(silo, who, left);
 			if amount > 0 {
 				Self::push(silo, &info, who, amount, value_before)?;
 			}
@@ -695,6 +814,42 @@ pub mod pallet {
 				pool_value,
 			});
 			Ok(())
+		}
+
+		/// `who` holds `shares` of the silo's pool; an LP without shares leaves no entry.
+		fn set_shares(silo: SiloId, who: &T::AccountId, shares: Balance) {
+			if shares > 0 {
+				LpShares::<T>::insert(silo, who, shares);
+			} else {
+				LpShares::<T>::remove(silo, who);
+			}
+		}
+
+		/// Burn `shares` from `books` at the pool's value for withdrawals: the pool's value and
+		/// what the shares pay. Refused unless the pool's rules allow it: the pending profit
+		/// under the withdrawal factor before and after, and the reserve within its cap of
+		/// what is left.
+		fn burn(
+			books: &mut Books,
+			exposure: &PoolExposure,
+			shares: Balance,
+		) -> Result<(Balance, Balance), DispatchError> {
+			let (pool_value, amount) = Self::price_withdrawal(books, exposure, shares)?;
+			books.lp_liquidity =
+				books.lp_liquidity.checked_sub(amount).ok_or(Error::<T>::PoolLiquidityShort)?;
+			books.lp_shares =
+				books.lp_shares.checked_sub(shares).ok_or(ArithmeticError::Underflow)?;
+			ensure!(
+				exposure.reserved <= exposure.reserve_cap(books.lp_liquidity, pool_value - amount),
+				Error::<T>::ReserveExceeded
+			);
+			// The LPs who stay must not be left above the withdrawal factor either: the first
+			// out would lock the rest in.
+			ensure!(
+				!exposure.profit_above(books.lp_liquidity, exposure.factors.max_pnl_withdrawals),
+				Error::<T>::PnlTooHighToWithdraw
+			);
+			Ok((pool_value, amount))
 		}
 
 		/// The pool's value as withdrawals are priced, and what burning `shares` of it pays:
@@ -721,10 +876,10 @@ pub mod pallet {
 			amount: Balance,
 		) -> DispatchResult {
 			let info = Self::silo(silo)?;
-			let value_before = Self::ensure_can_take_deposit(silo, &info, amount)?;
+			Self::ensure_can_take_deposit(silo, &info, amount)?;
 			let account = Self::credited(silo, who, amount, info.min_deposit)?;
 			Self::store_margin(silo, who, account);
-			Self::pull(silo, &info, who, amount, value_before)?;
+			Self::pull(silo, &info, who, amount)?;
 			Self::deposit_event(Event::MarginDeposited { silo, who: who.clone(), amount });
 			Ok(())
 		}
@@ -738,9 +893,171 @@ pub mod pallet {
 			let info = Self::silo(silo)?;
 			let value_before = Self::value(silo, &info);
 			Self::take_free(silo, &info, who, amount, None)?;
+			if !Self::admit_outflow(&info, who, amount, value_before)? {
+				// Past the segment's line: the margin waits in the queue.
+				return Self::enqueue(silo, who, ExitRequest::Margin(amount));
+			}
 			Self::push(silo, &info, who, amount, value_before)?;
 			Self::deposit_event(Event::MarginWithdrawn { silo, who: who.clone(), amount });
 			Ok(())
+		}
+
+		/// Queue an exit (see [`Pallet::queue_exit`]).
+		pub(crate) fn do_queue_exit(
+			silo: SiloId,
+			who: &T::AccountId,
+			request: ExitRequest,
+		) -> DispatchResult {
+			let info = Self::silo(silo)?;
+			match request {
+				ExitRequest::Margin(amount) => {
+					ensure!(amount > 0, Error::<T>::ZeroAmount);
+					ensure!(amount >= info.min_deposit, Error::<T>::ExitBelowMinimum);
+					Self::take_free(silo, &info, who, amount, None)?;
+				},
+				ExitRequest::Liquidity(shares) => {
+					ensure!(shares > 0, Error::<T>::ZeroAmount);
+					let held = LpShares::<T>::get(silo, who);
+					ensure!(held >= shares, Error::<T>::InsufficientShares);
+					let exposure = T::Pool::exposure(info.segment)?;
+					let value = exposure
+						.pool_value(info.books.lp_liquidity, exposure.factors.max_pnl_withdrawals);
+					let worth = |shares| {
+						info.books.amount_for(shares, value).ok_or(ArithmeticError::Overflow)
+					};
+					ensure!(worth(shares)? >= info.min_deposit, Error::<T>::ExitBelowMinimum);
+					let left = held - shares;
+					ensure!(
+						left == 0 || worth(left)? >= info.min_deposit,
+						Error::<T>::RemainderBelowMinimum
+					);
+					Self::set_shares(silo, who, left);
+				},
+			}
+			Self::enqueue(silo, who, request)
+		}
+
+		/// Put `request` (already taken out of `who`'s account) at the back of the silo's queue.
+		fn enqueue(silo: SiloId, who: &T::AccountId, request: ExitRequest) -> DispatchResult {
+			let mut queue = ExitQueues::<T>::get(silo);
+			ensure!(queue.len() < T::MaxQueuedExits::get(), Error::<T>::ExitQueueFull);
+			let index = queue.tail;
+			queue.tail = queue.tail.checked_add(1).ok_or(Error::<T>::ExitQueueFull)?;
+			Exits::<T>::insert(silo, index, Exit { who: who.clone(), request });
+			ExitQueues::<T>::insert(silo, queue);
+			Self::deposit_event(Event::ExitQueued { silo, index, who: who.clone(), request });
+			Ok(())
+		}
+
+		/// Cancel a queued exit (see [`Pallet::cancel_exit`]).
+		pub(crate) fn do_cancel_exit(
+			silo: SiloId,
+			who: &T::AccountId,
+			index: u32,
+		) -> DispatchResult {
+			let exit = Exits::<T>::get(silo, index).ok_or(Error::<T>::UnknownExit)?;
+			ensure!(exit.who == *who, Error::<T>::NotExitOwner);
+			match exit.request {
+				ExitRequest::Margin(amount) => Self::credit_free(silo, who, amount)?,
+				ExitRequest::Liquidity(shares) => {
+					let held = LpShares::<T>::get(silo, who)
+						.checked_add(shares)
+						.ok_or(ArithmeticError::Overflow)?;
+					LpShares::<T>::insert(silo, who, held);
+				},
+			}
+			Exits::<T>::remove(silo, index);
+			Self::deposit_event(Event::ExitCancelled {
+				silo,
+				index,
+				who: who.clone(),
+				request: exit.request,
+			});
+			Ok(())
+		}
+
+		/// `max`, capped at the queue's bound.
+		pub(crate) fn bounded(max: u32) -> u32 {
+			max.min(T::MaxQueuedExits::get())
+		}
+
+		/// Pay the silo's queued exits (see [`Pallet::process_exits`]); the places looked at.
+		pub(crate) fn do_process_exits(silo: SiloId, max: u32) -> Result<u32, DispatchError> {
+			ensure!(Silos::<T>::contains_key(silo), Error::<T>::UnknownSilo);
+			let mut queue = ExitQueues::<T>::get(silo);
+			let mut visited = 0;
+			let mut index = queue.head;
+			while index < queue.tail && visited < max {
+				visited += 1;
+				let done = match Exits::<T>::get(silo, index) {
+					None => true,
+					// A slice that cannot be paid now changes nothing: its place is kept.
+					Some(exit) => frame_support::storage::with_storage_layer(|| {
+						Self::pay_slice(silo, index, exit)
+					})
+					.unwrap_or(false),
+				};
+				if done && index == queue.head {
+					queue.head += 1;
+				}
+				index += 1;
+			}
+			ExitQueues::<T>::insert(silo, queue);
+			Ok(visited)
+		}
+
+		/// Pay what the window allows of `exit`; whether it is paid in full. Fails, to be
+		/// reverted, when nothing can be paid now.
+		fn pay_slice(
+			silo: SiloId,
+			index: u32,
+			exit: Exit<T::AccountId>,
+		) -> Result<bool, DispatchError> {
+			let mut info = Self::silo(silo)?;
+			let value = Self::value(silo, &info);
+			let room = T::Monitor::outflow_room(info.segment, &exit.who, value);
+			let (amount, shares) = match exit.request {
+				ExitRequest::Margin(amount) => (amount.min(room), 0),
+				ExitRequest::Liquidity(shares) => {
+					ensure!(
+						T::Health::status(info.segment).allows_new_risk(),
+						Error::<T>::SegmentNotNormal
+					);
+					let exposure = T::Pool::exposure(info.segment)?;
+					let (pool_value, _) = Self::price_withdrawal(&info.books, &exposure, 0)?;
+					// As many shares as the room pays for, rounded down.
+					let fit = info.books.shares_for(room, pool_value).unwrap_or(0).min(shares);
+					let (_, amount) = Self::burn(&mut info.books, &exposure, fit)?;
+					(amount, fit)
+				},
+			};
+			ensure!(amount > 0 || shares > 0, Error::<T>::AccountOutflowLimit);
+			if amount > 0 {
+				ensure!(
+					Self::admit_outflow(&info, &exit.who, amount, value)?,
+					Error::<T>::SegmentOutflowLimit
+				);
+				Self::push(silo, &info, &exit.who, amount, value)?;
+			}
+			if shares > 0 {
+				Silos::<T>::insert(silo, &info);
+			}
+			let left = exit.request.remaining() - if shares > 0 { shares } else { amount };
+			let left = exit.request.with_remaining(left);
+			if left.remaining() == 0 {
+				Exits::<T>::remove(silo, index);
+			} else {
+				Exits::<T>::insert(silo, index, Exit { who: exit.who.clone(), request: left });
+			}
+			Self::deposit_event(Event::ExitPaid {
+				silo,
+				index,
+				who: exit.who,
+				amount,
+				shares,
+				left,
+			});
+			Ok(left.remaining() == 0)
 		}
 
 		pub(crate) fn do_fund_insurance(
@@ -756,7 +1073,7 @@ pub mod pallet {
 			// The silo's total must still fit in a balance: refuse, never wrap.
 			value_before.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
 			info.books.reserved()?;
-			Self::pull(silo, &info, who, amount, value_before)?;
+			Self::pull(silo, &info, who, amount)?;
 			Silos::<T>::insert(silo, info);
 			Self::deposit_event(Event::InsuranceFunded { silo, who: who.clone(), amount });
 			Ok(())
@@ -801,7 +1118,11 @@ pub mod pallet {
 		}
 
 		/// Credit `amount` to `who`'s free margin.
-		fn credit_free(silo: SiloId, who: &T::AccountId, amount: Balance) -> DispatchResult {
+		pub(crate) fn credit_free(
+			silo: SiloId,
+			who: &T::AccountId,
+			amount: Balance,
+		) -> DispatchResult {
 			if amount == 0 {
 				return Ok(());
 			}
@@ -1011,14 +1332,19 @@ pub mod pallet {
 		) -> DispatchResult {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
 			let (source, dest) = Self::routable_pair(from, to)?;
-			let dest_value = Self::ensure_can_take_deposit(to, &dest, amount)?;
+			Self::ensure_can_take_deposit(to, &dest, amount)?;
 			let source_value = Self::value(from, &source);
 			// The destination's account is checked before anything moves.
 			let credited = Self::credited(to, who, amount, dest.min_deposit)?;
 			Self::debit(from, who, amount, Bucket::Escrowed)?;
+			// A transfer waits in the gateway rather than in the source's exit queue.
+			ensure!(
+				Self::admit_outflow(&source, who, amount, source_value)?,
+				Error::<T>::SegmentOutflowLimit
+			);
 			Self::push(from, &source, &Self::account_id(to), amount, source_value)?;
 			Self::store_margin(to, who, credited);
-			T::Monitor::note_inflow(dest.segment, amount, dest_value);
+			T::Monitor::note_inflow(dest.segment, who, amount);
 			Self::deposit_event(Event::MarginTransferred { from, to, who: who.clone(), amount });
 			Ok(())
 		}
@@ -1130,7 +1456,10 @@ pub mod pallet {
 			who: &T::AccountId,
 			amount: Balance,
 		) -> DispatchResult {
-			Self::do_transfer_escrowed(from, to, who, amount)
+			// The breaker is asked after the escrow is debited: a refusal must undo both.
+			frame_support::storage::with_storage_layer(|| {
+				Self::do_transfer_escrowed(from, to, who, amount)
+			})
 		}
 	}
 
@@ -1164,8 +1493,12 @@ pub mod pallet {
 		/// silo's margin accounts: for checks and tests, never for a call.
 		pub fn owed(silo: SiloId) -> Option<Balance> {
 			let reserved = Silos::<T>::get(silo)?.books.reserved().ok()?;
-			Margins::<T>::iter_prefix_values(silo).try_fold(reserved, |sum, m| {
+			let margins = Margins::<T>::iter_prefix_values(silo).try_fold(reserved, |sum, m| {
 				sum.checked_add(m.free)?.checked_add(m.locked)?.checked_add(m.escrowed)
+			})?;
+			Exits::<T>::iter_prefix_values(silo).try_fold(margins, |sum, exit| match exit.request {
+				ExitRequest::Margin(amount) => sum.checked_add(amount),
+				ExitRequest::Liquidity(_) => Some(sum),
 			})
 		}
 
@@ -1184,9 +1517,25 @@ pub mod pallet {
 					LpShares::<T>::iter_prefix_values(silo).all(|shares| shares > 0),
 					"an LP entry without shares kept in storage"
 				);
-				let shares: Balance =
-					LpShares::<T>::iter_prefix_values(silo).fold(0, |a, s| a.saturating_add(s));
+				let queued: Balance = Exits::<T>::iter_prefix_values(silo)
+					.map(|exit| match exit.request {
+						ExitRequest::Liquidity(shares) => shares,
+						ExitRequest::Margin(_) => 0,
+					})
+					.fold(0, |a, s| a.saturating_add(s));
+				let shares: Balance = LpShares::<T>::iter_prefix_values(silo)
+					.fold(queued, |a, s| a.saturating_add(s));
 				ensure!(shares == info.books.lp_shares, "LP shares do not add up");
+				let queue = ExitQueues::<T>::get(silo);
+				ensure!(queue.len() <= T::MaxQueuedExits::get(), "exit queue over its bound");
+				ensure!(
+					Exits::<T>::iter_key_prefix(silo).all(|i| i >= queue.head && i < queue.tail),
+					"queued exit outside its queue"
+				);
+				ensure!(
+					Exits::<T>::iter_prefix_values(silo).all(|e| e.request.remaining() > 0),
+					"paid exit kept in storage"
+				);
 				ensure!(
 					SiloOfSegment::<T>::get(info.segment) == Some(silo),
 					"segment index out of step"

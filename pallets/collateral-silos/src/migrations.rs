@@ -133,3 +133,31 @@ pub mod v2 {
 		<T as frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 2 to 3: silos gain exit queues ([`crate::ExitQueues`], [`crate::Exits`]), which start
+/// empty. Nothing stored changes; the version records that the chain has the new items.
+pub mod v3 {
+	use crate::{Config, Pallet};
+	use core::marker::PhantomData;
+	use frame_support::{
+		migrations::VersionedMigration, traits::UncheckedOnRuntimeUpgrade, weights::Weight,
+	};
+
+	/// Nothing to rewrite. Use [`MigrateV2ToV3`], which bumps the version on a chain at 2.
+	pub struct NewExitQueues<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for NewExitQueues<T> {
+		fn on_runtime_upgrade() -> Weight {
+			Weight::zero()
+		}
+	}
+
+	/// Version 2 to 3, run only on a chain at version 2.
+	pub type MigrateV2ToV3<T> = VersionedMigration<
+		2,
+		3,
+		NewExitQueues<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

@@ -10,8 +10,8 @@ use frame_support::{
 };
 use frame_system::{EnsureRoot, EnsureSigned};
 use segment_interface::{
-	Balance, PoolExposure, PoolFactors, PoolRisk, SegmentHealth, SegmentId, SegmentStatus, SiloId,
-	SiloMonitor,
+	Balance, OutflowVerdict, PoolExposure, PoolFactors, PoolRisk, SegmentHealth, SegmentId,
+	SegmentStatus, SiloId, SiloMonitor,
 };
 use sp_runtime::BuildStorage;
 use sp_runtime::{DispatchError, Permill};
@@ -70,19 +70,22 @@ impl pallet_assets::Config for Test {
 
 parameter_types! {
 	pub const SilosPalletId: PalletId = PalletId(*b"bh/silos");
+	pub const MaxQueuedExits: u32 = 4;
 }
 
 /// What the silos told the breaker, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Note {
-	Inflow { segment: SegmentId, amount: Balance, silo_value: Balance },
-	Outflow { segment: SegmentId, amount: Balance, silo_value: Balance },
+	Inflow { segment: SegmentId, who: AccountId, amount: Balance },
+	Outflow { segment: SegmentId, who: AccountId, amount: Balance, silo_value: Balance },
 	BadDebt { segment: SegmentId, uncovered: Balance },
 }
 
 thread_local! {
 	static STATUS: RefCell<BTreeMap<SegmentId, SegmentStatus>> = const { RefCell::new(BTreeMap::new()) };
 	static NOTES: RefCell<Vec<Note>> = const { RefCell::new(Vec::new()) };
+	static VERDICT: RefCell<OutflowVerdict> = const { RefCell::new(OutflowVerdict::Admitted) };
+	static ROOM: RefCell<Balance> = const { RefCell::new(Balance::MAX) };
 	static EXPOSURE: RefCell<BTreeMap<SegmentId, Result<PoolExposure, DispatchError>>> = const { RefCell::new(BTreeMap::new()) };
 }
 
@@ -139,12 +142,36 @@ impl TestMonitor {
 		NOTES.with(|n| n.borrow_mut().clear());
 	}
 }
-impl SiloMonitor for TestMonitor {
-	fn note_inflow(segment: SegmentId, amount: Balance, silo_value: Balance) {
-		NOTES.with(|n| n.borrow_mut().push(Note::Inflow { segment, amount, silo_value }));
+impl TestMonitor {
+	/// What the breaker answers every outflow from now on (recorded only when admitted).
+	pub fn answer(verdict: OutflowVerdict) {
+		VERDICT.with(|v| *v.borrow_mut() = verdict);
 	}
-	fn note_outflow(segment: SegmentId, amount: Balance, silo_value: Balance) {
-		NOTES.with(|n| n.borrow_mut().push(Note::Outflow { segment, amount, silo_value }));
+	/// What the breaker says any account may take out now.
+	pub fn set_room(room: Balance) {
+		ROOM.with(|r| *r.borrow_mut() = room);
+	}
+}
+impl SiloMonitor<AccountId> for TestMonitor {
+	fn note_inflow(segment: SegmentId, who: &AccountId, amount: Balance) {
+		NOTES.with(|n| n.borrow_mut().push(Note::Inflow { segment, who: *who, amount }));
+	}
+	fn note_outflow(
+		segment: SegmentId,
+		who: &AccountId,
+		amount: Balance,
+		silo_value: Balance,
+	) -> OutflowVerdict {
+		let verdict = VERDICT.with(|v| *v.borrow());
+		if verdict == OutflowVerdict::Admitted {
+			NOTES.with(|n| {
+				n.borrow_mut().push(Note::Outflow { segment, who: *who, amount, silo_value })
+			});
+		}
+		verdict
+	}
+	fn outflow_room(_: SegmentId, _: &AccountId, _: Balance) -> Balance {
+		ROOM.with(|r| *r.borrow())
 	}
 	fn note_bad_debt(segment: SegmentId, uncovered: Balance) {
 		NOTES.with(|n| n.borrow_mut().push(Note::BadDebt { segment, uncovered }));
@@ -158,6 +185,7 @@ impl pallet_collateral_silos::Config for Test {
 	type Monitor = TestMonitor;
 	type Pool = TestPool;
 	type PalletId = SilosPalletId;
+	type MaxQueuedExits = MaxQueuedExits;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchHelper;

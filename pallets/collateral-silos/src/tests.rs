@@ -3,8 +3,8 @@
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok, traits::fungibles::Inspect};
 use segment_interface::{
-	Fee, MarginLedger, Pnl, SegmentStatus, Settlement, SettlementOutcome, SiloDirectory,
-	SiloTransfers,
+	Fee, MarginLedger, OutflowVerdict, Pnl, SegmentStatus, Settlement, SettlementOutcome,
+	SiloDirectory, SiloTransfers,
 };
 use sp_runtime::{ArithmeticError, DispatchError, Permill, TokenError};
 
@@ -220,7 +220,7 @@ mod liquidity {
 			assert_eq!(usdc(ALICE), ENDOWMENT - 1_000);
 			assert_eq!(
 				TestMonitor::notes(),
-				vec![Note::Inflow { segment: BTC_SILO, amount: 1_000, silo_value: 0 }]
+				vec![Note::Inflow { segment: BTC_SILO, who: ALICE, amount: 1_000 }]
 			);
 		});
 	}
@@ -437,7 +437,12 @@ mod liquidity {
 			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 400));
 			assert_eq!(
 				TestMonitor::notes(),
-				vec![Note::Outflow { segment: BTC_SILO, amount: 400, silo_value: 1_050 }]
+				vec![Note::Outflow {
+					segment: BTC_SILO,
+					who: ALICE,
+					amount: 400,
+					silo_value: 1_050
+				}]
 			);
 		});
 	}
@@ -474,7 +479,7 @@ mod margin {
 			assert_eq!(usdc(BOB), ENDOWMENT - 250);
 			assert_eq!(
 				TestMonitor::notes(),
-				vec![Note::Inflow { segment: ETH_SILO, amount: 250, silo_value: 0 }]
+				vec![Note::Inflow { segment: ETH_SILO, who: BOB, amount: 250 }]
 			);
 		});
 	}
@@ -933,8 +938,8 @@ mod transfers {
 			assert_eq!(
 				TestMonitor::notes(),
 				vec![
-					Note::Outflow { segment: BTC_SILO, amount: 120, silo_value: 1_300 },
-					Note::Inflow { segment: ETH_SILO, amount: 120, silo_value: 2_000 },
+					Note::Outflow { segment: BTC_SILO, who: BOB, amount: 120, silo_value: 1_300 },
+					Note::Inflow { segment: ETH_SILO, who: BOB, amount: 120 },
 				]
 			);
 		});
@@ -1186,6 +1191,284 @@ mod minimums {
 	}
 }
 
+mod exits {
+	use super::*;
+
+	fn exit(silo: u32, index: u32) -> Option<Exit<AccountId>> {
+		Exits::<Test>::get(silo, index)
+	}
+
+	fn process(max: u32) {
+		assert_ok!(Pallet::process_exits(RuntimeOrigin::signed(DAVE), BTC_SILO, max));
+	}
+
+	#[test]
+	fn a_margin_withdrawal_past_the_segment_line_is_queued_not_paid() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 300);
+			TestMonitor::answer(OutflowVerdict::OverSegmentLine);
+			assert_ok!(Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 200));
+			assert_eq!(usdc(BOB), ENDOWMENT - 300);
+			assert_eq!(margin(BTC_SILO, BOB).free, 100);
+			assert_eq!(
+				exit(BTC_SILO, 0),
+				Some(Exit { who: BOB, request: ExitRequest::Margin(200) })
+			);
+			System::assert_last_event(
+				Event::ExitQueued {
+					silo: BTC_SILO,
+					index: 0,
+					who: BOB,
+					request: ExitRequest::Margin(200),
+				}
+				.into(),
+			);
+			// Still owed by the silo, and still in its account.
+			assert_eq!(Pallet::owed(BTC_SILO), Some(1_300));
+		});
+	}
+
+	#[test]
+	fn a_share_withdrawal_past_the_segment_line_is_queued_and_the_pool_is_unchanged() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 0);
+			TestMonitor::answer(OutflowVerdict::OverSegmentLine);
+			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 400));
+			assert_eq!(LpShares::<Test>::get(BTC_SILO, ALICE), 600);
+			assert_eq!(
+				books(BTC_SILO),
+				Books { lp_liquidity: 1_000, lp_shares: 1_000, insurance: 0 }
+			);
+			assert_eq!(usdc(ALICE), ENDOWMENT - 1_000);
+			assert_eq!(exit(BTC_SILO, 0).unwrap().request, ExitRequest::Liquidity(400));
+		});
+	}
+
+	#[test]
+	fn withdrawals_past_the_accounts_share_are_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 300);
+			TestMonitor::answer(OutflowVerdict::OverAccountShare);
+			assert_noop!(
+				Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 200),
+				Error::<Test>::AccountOutflowLimit
+			);
+			assert_noop!(
+				Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 400),
+				Error::<Test>::AccountOutflowLimit
+			);
+		});
+	}
+
+	#[test]
+	fn gateway_transfers_wait_in_the_gateway_past_either_line() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 300);
+			assert_ok!(<Pallet as SiloTransfers<AccountId>>::escrow(BTC_SILO, &BOB, 120));
+			for (verdict, error) in [
+				(OutflowVerdict::OverSegmentLine, Error::<Test>::SegmentOutflowLimit),
+				(OutflowVerdict::OverAccountShare, Error::<Test>::AccountOutflowLimit),
+			] {
+				TestMonitor::answer(verdict);
+				assert_noop!(
+					<Pallet as SiloTransfers<AccountId>>::transfer_escrowed(
+						BTC_SILO, ETH_SILO, &BOB, 120
+					),
+					error
+				);
+			}
+		});
+	}
+
+	/// A large LP who cannot leave at once queues, and is paid in slices as the window allows,
+	/// in order, behind the exits queued before it.
+	#[test]
+	fn queued_exits_are_paid_in_slices_in_order() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 300);
+			assert_ok!(Pallet::queue_exit(
+				RuntimeOrigin::signed(BOB),
+				BTC_SILO,
+				ExitRequest::Margin(250)
+			));
+			assert_ok!(Pallet::queue_exit(
+				RuntimeOrigin::signed(ALICE),
+				BTC_SILO,
+				ExitRequest::Liquidity(600)
+			));
+			assert_eq!(margin(BTC_SILO, BOB).free, 50);
+			assert_eq!(LpShares::<Test>::get(BTC_SILO, ALICE), 400);
+			assert_eq!(ExitQueues::<Test>::get(BTC_SILO), ExitQueue { head: 0, tail: 2 });
+
+			// 100 may leave per account now.
+			TestMonitor::set_room(100);
+			process(10);
+			assert_eq!(usdc(BOB), ENDOWMENT - 300 + 100);
+			assert_eq!(usdc(ALICE), ENDOWMENT - 1_000 + 100);
+			assert_eq!(exit(BTC_SILO, 0).unwrap().request, ExitRequest::Margin(150));
+			assert_eq!(exit(BTC_SILO, 1).unwrap().request, ExitRequest::Liquidity(500));
+			System::assert_has_event(
+				Event::ExitPaid {
+					silo: BTC_SILO,
+					index: 1,
+					who: ALICE,
+					amount: 100,
+					shares: 100,
+					left: ExitRequest::Liquidity(500),
+				}
+				.into(),
+			);
+			// A limit of one place pays only the oldest.
+			process(1);
+			assert_eq!(exit(BTC_SILO, 0).unwrap().request, ExitRequest::Margin(50));
+			assert_eq!(exit(BTC_SILO, 1).unwrap().request, ExitRequest::Liquidity(500));
+
+			TestMonitor::set_room(u128::MAX);
+			process(10);
+			assert_eq!(usdc(BOB), ENDOWMENT - 50);
+			assert_eq!(usdc(ALICE), ENDOWMENT - 400);
+			assert_eq!(ExitQueues::<Test>::get(BTC_SILO), ExitQueue { head: 2, tail: 2 });
+			assert_eq!(books(BTC_SILO), Books { lp_liquidity: 400, lp_shares: 400, insurance: 0 });
+		});
+	}
+
+	#[test]
+	fn share_exits_wait_for_a_normal_segment_and_keep_their_place() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 0);
+			assert_ok!(Pallet::queue_exit(
+				RuntimeOrigin::signed(ALICE),
+				BTC_SILO,
+				ExitRequest::Liquidity(500)
+			));
+			TestHealth::set(BTC_SILO, SegmentStatus::Severed);
+			process(10);
+			assert_eq!(exit(BTC_SILO, 0).unwrap().request, ExitRequest::Liquidity(500));
+			assert_eq!(ExitQueues::<Test>::get(BTC_SILO).head, 0);
+			TestHealth::set(BTC_SILO, SegmentStatus::Normal);
+			process(10);
+			assert_eq!(exit(BTC_SILO, 0), None);
+			assert_eq!(usdc(ALICE), ENDOWMENT - 500);
+		});
+	}
+
+	#[test]
+	fn cancel_exit_gives_back_what_waits_to_its_owner_only() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 300);
+			assert_ok!(Pallet::queue_exit(
+				RuntimeOrigin::signed(ALICE),
+				BTC_SILO,
+				ExitRequest::Liquidity(600)
+			));
+			assert_ok!(Pallet::queue_exit(
+				RuntimeOrigin::signed(BOB),
+				BTC_SILO,
+				ExitRequest::Margin(300)
+			));
+			assert_noop!(
+				Pallet::cancel_exit(RuntimeOrigin::signed(BOB), BTC_SILO, 0),
+				Error::<Test>::NotExitOwner
+			);
+			assert_noop!(
+				Pallet::cancel_exit(RuntimeOrigin::signed(BOB), BTC_SILO, 7),
+				Error::<Test>::UnknownExit
+			);
+			assert_ok!(Pallet::cancel_exit(RuntimeOrigin::signed(ALICE), BTC_SILO, 0));
+			assert_ok!(Pallet::cancel_exit(RuntimeOrigin::signed(BOB), BTC_SILO, 1));
+			assert_eq!(LpShares::<Test>::get(BTC_SILO, ALICE), 1_000);
+			assert_eq!(margin(BTC_SILO, BOB).free, 300);
+			System::assert_last_event(
+				Event::ExitCancelled {
+					silo: BTC_SILO,
+					index: 1,
+					who: BOB,
+					request: ExitRequest::Margin(300),
+				}
+				.into(),
+			);
+			// The holes are passed over and the queue empties.
+			process(10);
+			assert_eq!(ExitQueues::<Test>::get(BTC_SILO), ExitQueue { head: 2, tail: 2 });
+		});
+	}
+
+	#[test]
+	fn the_queue_is_bounded_and_frees_up_as_it_is_paid() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 500);
+			for _ in 0..MaxQueuedExits::get() {
+				assert_ok!(Pallet::queue_exit(
+					RuntimeOrigin::signed(BOB),
+					BTC_SILO,
+					ExitRequest::Margin(10)
+				));
+			}
+			assert_noop!(
+				Pallet::queue_exit(RuntimeOrigin::signed(BOB), BTC_SILO, ExitRequest::Margin(10)),
+				Error::<Test>::ExitQueueFull
+			);
+			// A withdrawal that would have to queue is refused too, and pays nothing.
+			TestMonitor::answer(OutflowVerdict::OverSegmentLine);
+			assert_noop!(
+				Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 10),
+				Error::<Test>::ExitQueueFull
+			);
+			TestMonitor::answer(OutflowVerdict::Admitted);
+			process(2);
+			assert_ok!(Pallet::queue_exit(
+				RuntimeOrigin::signed(BOB),
+				BTC_SILO,
+				ExitRequest::Margin(10)
+			));
+		});
+	}
+
+	#[test]
+	fn queue_exit_refuses_bad_input() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 300);
+			assert_ok!(Pallet::set_silo_params(
+				RuntimeOrigin::root(),
+				BTC_SILO,
+				CAP,
+				20,
+				SiloStatus::Active
+			));
+			let queue =
+				|who, request| Pallet::queue_exit(RuntimeOrigin::signed(who), BTC_SILO, request);
+			assert_noop!(queue(BOB, ExitRequest::Margin(0)), Error::<Test>::ZeroAmount);
+			assert_noop!(queue(BOB, ExitRequest::Liquidity(0)), Error::<Test>::ZeroAmount);
+			assert_noop!(queue(BOB, ExitRequest::Margin(19)), Error::<Test>::ExitBelowMinimum);
+			assert_noop!(queue(ALICE, ExitRequest::Liquidity(19)), Error::<Test>::ExitBelowMinimum);
+			assert_noop!(
+				queue(BOB, ExitRequest::Margin(301)),
+				Error::<Test>::InsufficientFreeMargin
+			);
+			assert_noop!(
+				queue(BOB, ExitRequest::Margin(290)),
+				Error::<Test>::RemainderBelowMinimum
+			);
+			assert_noop!(
+				queue(ALICE, ExitRequest::Liquidity(1_001)),
+				Error::<Test>::InsufficientShares
+			);
+			assert_noop!(
+				queue(ALICE, ExitRequest::Liquidity(990)),
+				Error::<Test>::RemainderBelowMinimum
+			);
+			assert_noop!(
+				Pallet::queue_exit(RuntimeOrigin::signed(BOB), 9, ExitRequest::Margin(50)),
+				Error::<Test>::UnknownSilo
+			);
+			assert_noop!(
+				Pallet::process_exits(RuntimeOrigin::signed(BOB), 9, 1),
+				Error::<Test>::UnknownSilo
+			);
+		});
+	}
+}
+
 mod migrations {
 	use super::*;
 	use crate::migrations::v2::{v1, MigrateV1ToV2};
@@ -1231,6 +1514,8 @@ mod migrations {
 			chain_at_v1();
 			Migrate::on_runtime_upgrade();
 			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(2));
+			// The next migration brings it to the version in code.
+			crate::migrations::v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
 			assert_eq!(Pallet::on_chain_storage_version(), Pallet::in_code_storage_version());
 			for (silo, segment) in [(7, 3), (8, 4)] {
 				let old = old_silo(segment);
@@ -1255,8 +1540,8 @@ mod migrations {
 	#[test]
 	fn v1_to_v2_runs_once() {
 		ExtBuilder::default().build_and_execute(|| {
-			// A chain built at version 2: the migration must leave it alone.
-			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(2));
+			// A chain built at a later version: the migration must leave it alone.
+			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(3));
 			let before = Silos::<Test>::iter().collect::<Vec<_>>();
 			Migrate::on_runtime_upgrade();
 			assert_eq!(Silos::<Test>::iter().collect::<Vec<_>>(), before);

@@ -161,5 +161,71 @@ impl MarginAccount {
 	}
 }
 
+/// What an exit takes out of a silo.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum ExitRequest {
+	/// This much free margin.
+	Margin(Balance),
+	/// This many pool shares, each slice priced at the pool's marked value when it is paid.
+	Liquidity(Balance),
+}
+
+impl ExitRequest {
+	/// What is left to pay: an amount of margin or a number of shares.
+	pub fn remaining(&self) -> Balance {
+		match self {
+			ExitRequest::Margin(amount) | ExitRequest::Liquidity(amount) => *amount,
+		}
+	}
+
+	/// The same kind of request for `remaining`.
+	pub fn with_remaining(self, remaining: Balance) -> Self {
+		match self {
+			ExitRequest::Margin(_) => ExitRequest::Margin(remaining),
+			ExitRequest::Liquidity(_) => ExitRequest::Liquidity(remaining),
+		}
+	}
+}
+
+/// Where a silo's exit queue is at: entries `head..tail` (holes are cancelled entries).
+#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen, Default)]
+pub struct ExitQueue {
+	/// The oldest entry that may still be waiting.
+	pub head: u32,
+	/// The index the next entry takes.
+	pub tail: u32,
+}
+
+impl ExitQueue {
+	/// Entries and holes between head and tail.
+	pub fn len(&self) -> u32 {
+		self.tail.saturating_sub(self.head)
+	}
+
+	/// Nothing waits.
+	pub fn is_empty(&self) -> bool {
+		self.len() == 0
+	}
+}
+
+/// One queued exit: whose, and what is left to pay. Escrowed in the entry: the margin or shares
+/// left the account when it queued.
+#[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct Exit<AccountId> {
+	pub who: AccountId,
+	pub request: ExitRequest,
+}
+
 #[cfg(test)]
 mod tests;

@@ -56,6 +56,9 @@ pub trait WeightInfo {
 	fn deposit_margin() -> Weight;
 	fn withdraw_margin() -> Weight;
 	fn fund_insurance() -> Weight;
+	fn queue_exit() -> Weight;
+	fn cancel_exit() -> Weight;
+	fn process_exits(n: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_collateral_silos`, measured in the Bulkhead runtime and priced at the runtime's
@@ -187,6 +190,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
+	fn queue_exit() -> Weight {
+		Weight::from_parts(150_000_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	fn cancel_exit() -> Weight {
+		Weight::from_parts(50_000_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
+	fn process_exits(n: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 6208)
+			.saturating_add(Weight::from_parts(200_000_000, 6208).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().reads((10_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(n.into())))
+	}
 }
 
 /// The same measurements priced at ParityDB's weights, for test runtimes.
@@ -225,5 +246,23 @@ impl WeightInfo for () {
 		Weight::from_parts(86_880_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
+	}
+	fn queue_exit() -> Weight {
+		Weight::from_parts(150_000_000, 6208)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn cancel_exit() -> Weight {
+		Weight::from_parts(50_000_000, 6208)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
+	}
+	fn process_exits(n: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 6208)
+			.saturating_add(Weight::from_parts(200_000_000, 6208).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().reads((10_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(n.into())))
 	}
 }

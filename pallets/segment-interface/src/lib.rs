@@ -296,13 +296,42 @@ pub trait SegmentHealth {
 	fn status(segment: SegmentId) -> SegmentStatus;
 }
 
-/// What a silo tells the breaker as value moves. Implemented by the circuit breaker; it trips the
-/// segment inside the call that reports the flow that crosses its limit.
-pub trait SiloMonitor {
-	/// `amount` entered the segment's silo, whose value before it was `silo_value`.
-	fn note_inflow(segment: SegmentId, amount: Balance, silo_value: Balance);
-	/// `amount` left the segment's silo, whose value before it was `silo_value`.
-	fn note_outflow(segment: SegmentId, amount: Balance, silo_value: Balance);
+/// What the breaker answers a silo about money leaving it.
+#[derive(Clone, Copy, Eq, PartialEq, Debug)]
+pub enum OutflowVerdict {
+	/// Within the lines: recorded, pay it.
+	Admitted,
+	/// The account has taken its share of the window already: nothing recorded, refuse it (the
+	/// account may queue the exit and be paid in slices).
+	OverAccountShare,
+	/// It would take the segment's net outflow over its line: nothing recorded, do not pay it.
+	/// The breaker has severed the segment (unless it already was), and keeps that trip.
+	OverSegmentLine,
+}
+
+/// What a silo tells the breaker as value crosses its boundary. Implemented by the circuit
+/// breaker.
+///
+/// Flows are measured net per account: what an account takes out up to what it brought in
+/// (its principal, in this segment's silo, over its lifetime) is not outflow, so a deposit
+/// and its withdrawal never move the segment's line. What an account takes out beyond its
+/// principal (profit, fees earned, or value a bug gave it) counts against the segment's line
+/// and the account's share of it.
+pub trait SiloMonitor<AccountId> {
+	/// `who` brought `amount` into the segment's silo.
+	fn note_inflow(segment: SegmentId, who: &AccountId, amount: Balance);
+	/// `who` asks to take `amount` out of the segment's silo, whose value is `silo_value`:
+	/// record it if it fits, and say whether to pay it. Call it before paying; a caller that
+	/// then fails must revert what it recorded (every dispatch runs in a storage layer).
+	fn note_outflow(
+		segment: SegmentId,
+		who: &AccountId,
+		amount: Balance,
+		silo_value: Balance,
+	) -> OutflowVerdict;
+	/// The most `who` may take out of the segment's silo (of value `silo_value`) now and be
+	/// admitted.
+	fn outflow_room(segment: SegmentId, who: &AccountId, silo_value: Balance) -> Balance;
 	/// A settlement left `uncovered` bad debt that the insurance fund could not pay.
 	fn note_bad_debt(segment: SegmentId, uncovered: Balance);
 }
@@ -319,10 +348,15 @@ pub trait PriceFeed {
 	fn price(key: &OracleKey) -> Option<PricePoint>;
 }
 
-/// A runtime without a breaker listens to nothing.
-impl SiloMonitor for () {
-	fn note_inflow(_: SegmentId, _: Balance, _: Balance) {}
-	fn note_outflow(_: SegmentId, _: Balance, _: Balance) {}
+/// A runtime without a breaker listens to nothing and admits everything.
+impl<AccountId> SiloMonitor<AccountId> for () {
+	fn note_inflow(_: SegmentId, _: &AccountId, _: Balance) {}
+	fn note_outflow(_: SegmentId, _: &AccountId, _: Balance, _: Balance) -> OutflowVerdict {
+		OutflowVerdict::Admitted
+	}
+	fn outflow_room(_: SegmentId, _: &AccountId, _: Balance) -> Balance {
+		Balance::MAX
+	}
 	fn note_bad_debt(_: SegmentId, _: Balance) {}
 }
 

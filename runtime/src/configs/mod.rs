@@ -266,6 +266,9 @@ impl PriceFeed for OraclePrices {
 
 parameter_types! {
 	pub const SilosPalletId: PalletId = PalletId(*b"bh/silos");
+	/// A silo's exit queue: enough for every large LP of a busy pool; each entry is worth at
+	/// least the silo's minimum deposit.
+	pub const MaxQueuedExits: u32 = 64;
 	/// Blocks in a (Julian) year at the target block time: turns yearly borrowing rates into
 	/// rates per block.
 	pub const BlocksPerYear: u32 = 365 * DAYS + 6 * HOURS;
@@ -278,6 +281,7 @@ impl pallet_collateral_silos::Config for Runtime {
 	type Monitor = CircuitBreaker;
 	type Pool = ExecutionSegments;
 	type PalletId = SilosPalletId;
+	type MaxQueuedExits = MaxQueuedExits;
 	type WeightInfo = pallet_collateral_silos::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::BenchmarkHelper;
@@ -312,8 +316,10 @@ impl pallet_gateway::Config for Runtime {
 parameter_types! {
 	/// Every segment's breaker starts with these until governance sets its own.
 	pub DefaultThresholds: Thresholds<BlockNumber> = Thresholds {
-		// A fifth of a silo's value may leave, net, per hour.
+		// A fifth of a silo's value may leave per hour beyond what its takers brought in,
 		max_net_outflow: Permill::from_percent(20),
+		// and one account may take a quarter of that.
+		max_account_share: Permill::from_percent(25),
 		outflow_window: HOURS,
 		// One feed may move the price by at most 10%.
 		max_price_move: Permill::from_percent(10),

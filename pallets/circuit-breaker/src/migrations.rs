@@ -1,0 +1,178 @@
+//! Storage migrations, one module per storage version. A runtime lists the ones its chains
+//! still need in `Executive`'s migrations; each runs only on a chain at the version it starts
+//! from, and bumps [`StorageVersion`](frame_support::traits::StorageVersion) when it is done.
+//! `docs/upgrades.md` describes how to write the next one.
+
+/// Version 0 to 1: outflow is measured per account, beyond principal. Each breaker keeps one
+/// outflow window instead of gross outflow and inflow windows, and its thresholds gain
+/// [`crate::Thresholds::max_account_share`] (the default thresholds' share).
+///
+/// The new window starts at the upgrade block holding the old window's net outflow, so a
+/// segment that was near its line stays near it. Accounts start with no principal: what they
+/// hold at the upgrade counts as outflow when it leaves, as all flows did before.
+pub mod v1 {
+	use crate::{empty_window, Breaker, BreakerState, Breakers, Config, Pallet, PriceObservation};
+	use codec::{Decode, Encode};
+	use core::marker::PhantomData;
+	use frame_support::{
+		migrations::VersionedMigration,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
+	};
+	use frame_system::pallet_prelude::BlockNumberFor;
+	use scale_info::TypeInfo;
+	use segment_interface::{window::SlidingWindow, Balance, SegmentId};
+	use sp_runtime::{traits::AtLeast32BitUnsigned, Permill};
+	#[cfg(feature = "try-runtime")]
+	use {
+		alloc::vec::Vec,
+		frame_support::ensure,
+		sp_runtime::{DispatchError, TryRuntimeError},
+	};
+
+	/// The layout version 0 stored.
+	pub mod v0 {
+		use super::*;
+
+		/// Thresholds before the per-account share.
+		#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+		pub struct Thresholds<N> {
+			pub max_net_outflow: Permill,
+			pub outflow_window: N,
+			pub max_price_move: Permill,
+			pub stale_after: Option<N>,
+			pub cooldown: N,
+			pub probation: N,
+		}
+
+		/// Gross outflow and inflow over the window.
+		#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+		pub struct NetFlow<N> {
+			pub outflow: SlidingWindow<N>,
+			pub inflow: SlidingWindow<N>,
+		}
+
+		/// A breaker as version 0 stored it.
+		#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+		pub struct Breaker<N> {
+			pub state: BreakerState<N>,
+			pub thresholds: Thresholds<N>,
+			pub last_price: Option<PriceObservation<N>>,
+			pub flows: NetFlow<N>,
+		}
+
+		impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
+			/// The same breaker at block `now`, with `max_account_share` for its share and the
+			/// old window's net outflow as the new window's first bucket.
+			pub fn upgraded(self, now: N, max_account_share: Permill) -> super::Breaker<N> {
+				let Breaker { state, thresholds: t, last_price, flows } = self;
+				let window = t.outflow_window;
+				let net: Balance = flows
+					.outflow
+					.usage(now, window)
+					.saturating_sub(flows.inflow.usage(now, window));
+				let mut outflow = empty_window();
+				if net > 0 {
+					outflow.record(now, window, net);
+				}
+				super::Breaker {
+					state,
+					thresholds: crate::Thresholds {
+						max_net_outflow: t.max_net_outflow,
+						max_account_share,
+						outflow_window: t.outflow_window,
+						max_price_move: t.max_price_move,
+						stale_after: t.stale_after,
+						cooldown: t.cooldown,
+						probation: t.probation,
+					},
+					last_price,
+					outflow,
+				}
+			}
+		}
+
+		/// A breaker as version 0 would hold it, for tests that rewind a chain to version 0:
+		/// its outflow window as gross outflow, with no inflow.
+		impl<N: AtLeast32BitUnsigned + Copy> From<super::Breaker<N>> for Breaker<N> {
+			fn from(b: super::Breaker<N>) -> Self {
+				let t = b.thresholds;
+				Breaker {
+					state: b.state,
+					thresholds: Thresholds {
+						max_net_outflow: t.max_net_outflow,
+						outflow_window: t.outflow_window,
+						max_price_move: t.max_price_move,
+						stale_after: t.stale_after,
+						cooldown: t.cooldown,
+						probation: t.probation,
+					},
+					last_price: b.last_price,
+					flows: NetFlow { outflow: b.outflow, inflow: empty_window() },
+				}
+			}
+		}
+
+		/// [`Breakers`](crate::Breakers) as version 0 stored it.
+		#[frame_support::storage_alias]
+		pub type Breakers<T: Config> = StorageMap<
+			Pallet<T>,
+			frame_support::Twox64Concat,
+			SegmentId,
+			Breaker<BlockNumberFor<T>>,
+			frame_support::pallet_prelude::OptionQuery,
+		>;
+	}
+
+	/// Rewrites every breaker in the new layout. Use [`MigrateV0ToV1`], which runs this only on
+	/// a chain at version 0.
+	pub struct UncheckedMigrateV0ToV1<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for UncheckedMigrateV0ToV1<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let now = frame_system::Pallet::<T>::block_number();
+			let share = T::DefaultThresholds::get().max_account_share;
+			let mut breakers = 0u64;
+			Breakers::<T>::translate::<v0::Breaker<BlockNumberFor<T>>, _>(|_, old| {
+				breakers += 1;
+				Some(old.upgraded(now, share))
+			});
+			// The block number read, and each breaker read and written.
+			T::DbWeight::get().reads_writes(breakers + 1, breakers)
+		}
+
+		/// Every breaker as version 0 holds it.
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, TryRuntimeError> {
+			let breakers: Vec<(SegmentId, v0::Breaker<BlockNumberFor<T>>)> =
+				v0::Breakers::<T>::iter().collect();
+			Ok(breakers.encode())
+		}
+
+		/// The same breakers, each upgraded and nothing else changed.
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), TryRuntimeError> {
+			let before: Vec<(SegmentId, v0::Breaker<BlockNumberFor<T>>)> =
+				Decode::decode(&mut &state[..])
+					.map_err(|_| DispatchError::Other("pre-upgrade state does not decode"))?;
+			let now = frame_system::Pallet::<T>::block_number();
+			let share = T::DefaultThresholds::get().max_account_share;
+			ensure!(Breakers::<T>::iter_keys().count() == before.len(), "breakers added or lost");
+			for (segment, old) in before {
+				let new: Breaker<BlockNumberFor<T>> =
+					Breakers::<T>::get(segment).ok_or("a breaker was lost")?;
+				ensure!(new == old.upgraded(now, share), "a breaker changed beyond its layout");
+			}
+			Ok(())
+		}
+	}
+
+	/// Version 0 to 1, run only on a chain at version 0.
+	pub type MigrateV0ToV1<T> = VersionedMigration<
+		0,
+		1,
+		UncheckedMigrateV0ToV1<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

@@ -1,0 +1,156 @@
+//! The attacks an adversarial review turned the circuit breaker against the users it protects
+//! with, run again on the development genesis (2,000,000 USDC of LP liquidity and 100,000 of
+//! insurance per silo, BTC at 60,000; a segment's line is 20% of its silo's value per hour
+//! beyond what the takers brought in, a quarter of it per account): each now fails.
+//! `docs/threat-model.md` has the figures before and after.
+
+// Test code: helpers outside `#[test]` functions fail loudly too (see clippy.toml).
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use bulkhead_runtime::{CircuitBreaker, CollateralSilos, ExecutionSegments, Runtime, HOURS};
+use common::*;
+use frame_support::{assert_noop, assert_ok};
+use pallet_circuit_breaker::{AccountFlows, Event as BreakerEvent};
+use pallet_collateral_silos::{Error as SilosError, Event as SilosEvent, ExitRequest, Exits};
+use pallet_execution_segments::Side;
+use segment_interface::{Balance, SegmentHealth, SegmentId, SegmentStatus, TripReason};
+
+fn status(segment: SegmentId) -> SegmentStatus {
+	<CircuitBreaker as SegmentHealth>::status(segment)
+}
+
+/// What `who` may take out of `segment`'s silo now: its principal and its share of the line.
+fn room(segment: SegmentId, who: &bulkhead_runtime::AccountId) -> Balance {
+	let info = pallet_collateral_silos::Silos::<Runtime>::get(segment).unwrap();
+	CircuitBreaker::room(segment, who, CollateralSilos::value(segment, &info))
+}
+
+/// Let `blocks` pass with the oracle fed every quarter of an hour, as a live chain's is.
+fn wait(blocks: u32) {
+	let mut left = blocks;
+	while left > 0 {
+		let step = left.min(HOURS / 4);
+		advance(step - 1);
+		feed(&[(b"BTC/USD", 60_000), (b"ETH/USD", 3_000), (b"DOT/USD", 5)]);
+		left -= step;
+	}
+}
+
+/// Each of `who` opens a long of `size` on `margin` in BTC, the price rises 60% in steps the
+/// price breaker lets through, and they close: free margin of about `margin + 0.6 * size` each.
+fn winners(who: &[bulkhead_runtime::AccountId], size: u128, margin: u128) {
+	for w in who {
+		assert_ok!(CollateralSilos::deposit_margin(signed(w), BTC, usdc(margin)));
+		assert_ok!(ExecutionSegments::open_position(
+			signed(w),
+			BTC,
+			Side::Long,
+			usdc(size),
+			usdc(margin)
+		));
+	}
+	for price in [66_000, 72_600, 79_800, 87_700, 96_000] {
+		feed(&[(b"BTC/USD", price)]);
+	}
+	for w in who {
+		assert_ok!(ExecutionSegments::close_position(signed(w), BTC));
+	}
+}
+
+/// On the launch runtime, 600,000 of idle margin parked until the window forgot its inflow
+/// severed the BTC segment when it left (over 20% of the silo), at no cost, as often as the
+/// attacker liked. What an account brought in now leaves without counting.
+#[test]
+fn a_deposit_wait_withdraw_round_trip_cannot_sever() {
+	run(|| {
+		feed_genesis_prices();
+		assert_ok!(CollateralSilos::deposit_margin(signed(&bob()), BTC, usdc(600_000)));
+		wait(2 * HOURS);
+		assert_ok!(CollateralSilos::withdraw_margin(signed(&bob()), BTC, usdc(600_000)));
+		assert_eq!(status(BTC), SegmentStatus::Normal);
+		assert_eq!(usdc_of(&bob()), usdc(1_000_000));
+	});
+}
+
+/// On the launch runtime the call that crossed the line completed: one account took as much
+/// as it held in a single withdrawal and only the people after it were stopped. Now one
+/// account takes at most its share of the line beyond its principal per window; the rest it
+/// queues, and is paid in slices, hour by hour, in full.
+#[test]
+fn one_withdrawal_cannot_take_a_segment_past_its_line_and_a_queued_exit_is_paid_in_full() {
+	run(|| {
+		feed_genesis_prices();
+		let bob = bob();
+		winners(&[bob.clone()], 1_000_000, 200_000);
+		let free = margin(BTC, &bob).free;
+		assert!(free > usdc(700_000), "Bob won about 600,000: {free}");
+		assert_noop!(
+			CollateralSilos::withdraw_margin(signed(&bob), BTC, free),
+			SilosError::<Runtime>::AccountOutflowLimit
+		);
+		// His principal, and a quarter of the line (a fifth of the silo) beyond it, may go.
+		let now = room(BTC, &bob);
+		assert!(now > usdc(300_000) && now < free, "room {now}");
+		assert_ok!(CollateralSilos::queue_exit(signed(&bob), BTC, ExitRequest::Margin(free)));
+		let before = usdc_of(&bob);
+		let mut slices = 0;
+		while Exits::<Runtime>::contains_key(BTC, 0) {
+			// A keeper passes every quarter of an hour.
+			assert_ok!(CollateralSilos::process_exits(signed(&charlie()), BTC, 8));
+			slices += 1;
+			assert!(slices < 40, "paid within ten windows");
+			wait(HOURS / 4);
+		}
+		assert_eq!(usdc_of(&bob), before + free);
+		assert!(slices >= 3, "{slices} slices");
+		assert_eq!(status(BTC), SegmentStatus::Normal);
+	});
+}
+
+/// When many takers' withdrawals reach the line, the one that would cross it is not paid: it
+/// waits in the exit queue and the breaker severs the segment in that same call (ERC-7265's
+/// delayed settlement). Once the segment is normal and the window has room, it is paid.
+#[test]
+fn the_withdrawal_that_would_cross_the_line_is_queued_and_the_segment_severed() {
+	run(|| {
+		feed_genesis_prices();
+		let takers = [bob(), charlie(), dave(), eve(), ferdie()];
+		winners(&takers, 190_000, 100_000);
+		// The first four take their principal and a quarter of what is left of the line.
+		for who in &takers[..4] {
+			let take = room(BTC, who).min(margin(BTC, who).free);
+			assert_ok!(CollateralSilos::withdraw_margin(signed(who), BTC, take));
+		}
+		let last = &takers[4];
+		let free = margin(BTC, last).free;
+		let before = usdc_of(last);
+		assert!(free > room(BTC, last), "the last taker's profit is past what is left");
+		assert_ok!(CollateralSilos::withdraw_margin(signed(last), BTC, free));
+		assert!(has_event(BreakerEvent::Tripped { segment: BTC, reason: TripReason::NetOutflow }));
+		assert!(has_event(SilosEvent::ExitQueued {
+			silo: BTC,
+			index: 0,
+			who: last.clone(),
+			request: ExitRequest::Margin(free),
+		}));
+		assert_eq!(usdc_of(last), before);
+		assert_eq!(status(BTC), SegmentStatus::Severed);
+		// Nothing beyond principal leaves a severed segment.
+		let principal = AccountFlows::<Runtime>::get(BTC, last).principal;
+		assert!(principal > 0 && principal < free);
+		assert_ok!(CollateralSilos::process_exits(signed(&alice()), BTC, 8));
+		assert_eq!(usdc_of(last), before + principal);
+		assert_eq!(
+			Exits::<Runtime>::get(BTC, 0).unwrap().request,
+			ExitRequest::Margin(free - principal)
+		);
+		while Exits::<Runtime>::contains_key(BTC, 0) {
+			wait(HOURS);
+			assert_ok!(CollateralSilos::process_exits(signed(&alice()), BTC, 8));
+		}
+		assert_eq!(usdc_of(last), before + free);
+		assert_eq!(status(BTC), SegmentStatus::Normal);
+	});
+}
