@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bulkhead_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 use bulkhead_runtime_api::{
-	BlastRadius, PoolView, PositionView, SegmentHealthView, SegmentId,
+	BlastRadius, PoolView, PositionView, QueuedExit, SegmentHealthView, SegmentId,
 	SegmentsApi as SegmentsRuntimeApi,
 };
 use jsonrpsee::{
@@ -83,6 +83,26 @@ pub trait SegmentsRpc<BlockHash> {
 		max: Option<u32>,
 		at: Option<BlockHash>,
 	) -> RpcResult<Option<PoolView<AccountId>>>;
+
+	/// The first `max` (default 64) exits waiting in a segment's silo, in the order they are
+	/// paid, each with its place and what its owner may take out now.
+	#[method(name = "segments_exits")]
+	fn exits(
+		&self,
+		segment: SegmentId,
+		max: Option<u32>,
+		at: Option<BlockHash>,
+	) -> RpcResult<Vec<QueuedExit<AccountId>>>;
+
+	/// What an account may take out of a segment's silo now: its principal and its share of
+	/// what is left of the outflow line.
+	#[method(name = "segments_outflowRoom")]
+	fn outflow_room(
+		&self,
+		segment: SegmentId,
+		who: AccountId,
+		at: Option<BlockHash>,
+	) -> RpcResult<Balance>;
 }
 
 /// Serves [`SegmentsRpcServer`] from a client.
@@ -167,6 +187,31 @@ where
 	) -> RpcResult<Option<PoolView<AccountId>>> {
 		let max = max.unwrap_or(10).min(MAX_LIQUIDATABLE);
 		self.client.runtime_api().pool(self.at(at), segment, max).map_err(runtime_error)
+	}
+
+	fn exits(
+		&self,
+		segment: SegmentId,
+		max: Option<u32>,
+		at: Option<Hash>,
+	) -> RpcResult<Vec<QueuedExit<AccountId>>> {
+		let max = max.unwrap_or(64).min(MAX_LIQUIDATABLE);
+		self.client
+			.runtime_api()
+			.exits(self.at(at), segment, max)
+			.map_err(runtime_error)
+	}
+
+	fn outflow_room(
+		&self,
+		segment: SegmentId,
+		who: AccountId,
+		at: Option<Hash>,
+	) -> RpcResult<Balance> {
+		self.client
+			.runtime_api()
+			.outflow_room(self.at(at), segment, who)
+			.map_err(runtime_error)
 	}
 }
 

@@ -7,7 +7,7 @@ use frame_support::{
 };
 use pallet_grandpa::AuthorityId as GrandpaId;
 use segment_interface::{
-	views::{BlastRadius, PoolView, PositionView, SegmentHealthView},
+	views::{BlastRadius, PoolView, PositionView, QueuedExit, SegmentHealthView},
 	SegmentId,
 };
 use sp_api::impl_runtime_apis;
@@ -203,7 +203,7 @@ impl_runtime_apis! {
 		}
 	}
 
-	#[api_version(2)]
+	#[api_version(3)]
 	impl bulkhead_runtime_api::SegmentsApi<Block, AccountId, BlockNumber> for Runtime {
 		fn segments() -> Vec<SegmentId> {
 			views::segments()
@@ -227,6 +227,14 @@ impl_runtime_apis! {
 
 		fn pool(segment: SegmentId, max: u32) -> Option<PoolView<AccountId>> {
 			views::pool(segment, max)
+		}
+
+		fn exits(segment: SegmentId, max: u32) -> Vec<QueuedExit<AccountId>> {
+			views::exits(segment, max)
+		}
+
+		fn outflow_room(segment: SegmentId, who: AccountId) -> Balance {
+			views::outflow_room(segment, &who)
 		}
 	}
 

@@ -95,13 +95,15 @@ pub fn demo_pool() -> PoolParams {
 	PoolParams::with_defaults(SKEW_SCALE, KEEPER_DEPOSIT)
 }
 
-/// The demo routes' limits: 100k USDC per hour; 10k or more needs 2 of 3 guardians and waits
-/// 10 blocks, during which any guardian may veto.
+/// The demo routes' limits: 100k USDC per hour, net of what comes back the other way; one
+/// account may move a quarter of it, and once an account has moved 10k or more in the hour its
+/// transfers need 2 of 3 guardians and wait a minute, during which any guardian may veto.
 pub fn demo_route() -> RouteLimits<crate::BlockNumber> {
 	RouteLimits {
 		window_limit: 100_000 * USDC_UNIT,
 		window_length: HOURS,
 		large_transfer: 10_000 * USDC_UNIT,
+		max_account_share: Permill::from_percent(25),
 		delay: MINUTES,
 	}
 }

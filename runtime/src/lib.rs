@@ -180,6 +180,10 @@ parameter_types! {
 	/// without pool economics: the demo genesis's.
 	pub MigrationPoolParams: pallet_execution_segments::PoolParams =
 		genesis_config_presets::demo_pool();
+	/// The per-account share every route gets on upgrading to gateway storage version 1: the
+	/// demo routes'.
+	pub MigrationRouteShare: sp_runtime::Permill =
+		genesis_config_presets::demo_route().max_account_share;
 }
 
 /// Storage migrations, run by `Executive` in the first block of a new spec version, before any
@@ -191,6 +195,7 @@ pub type Migrations = (
 	pallet_execution_segments::migrations::v2::MigrateV1ToV2<Runtime, MigrationPoolParams>,
 	pallet_collateral_silos::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_circuit_breaker::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_gateway::migrations::v1::MigrateV0ToV1<Runtime, MigrationRouteShare>,
 );
 
 /// Dispatches extrinsics to the pallets.

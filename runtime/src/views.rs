@@ -4,9 +4,13 @@
 
 use alloc::vec::Vec;
 use pallet_circuit_breaker::BreakerState;
+use pallet_collateral_silos::ExitRequest;
 use segment_interface::{
-	views::{BlastRadius, BreakerView, PoolMark, PoolView, PositionView, SegmentHealthView},
-	Balance, PriceFeed, SegmentId,
+	views::{
+		BlastRadius, BreakerView, Clearance, OutflowView, PoolMark, PoolView, PositionView,
+		QueuedExit, SegmentHealthView,
+	},
+	Balance, PriceFeed, SegmentId, SiloDirectory,
 };
 use sp_runtime::{FixedI128, FixedPointNumber, FixedU128};
 
@@ -20,12 +24,30 @@ pub fn segments() -> Vec<SegmentId> {
 	ExecutionSegments::segment_ids()
 }
 
-/// The breaker's state now, time-based moves applied.
-fn breaker_view(state: BreakerState<BlockNumber>) -> BreakerView<BlockNumber> {
+/// The breaker's state now, time-based moves applied, and what ends a trip.
+fn breaker_view(segment: SegmentId, state: BreakerState<BlockNumber>) -> BreakerView<BlockNumber> {
 	match state {
 		BreakerState::Normal => BreakerView::Normal,
-		BreakerState::Severed { since, reason } => BreakerView::Severed { since, reason },
-		BreakerState::Recovering { since } => BreakerView::Recovering { since },
+		BreakerState::Severed { since, reason } => BreakerView::Severed {
+			since,
+			reason,
+			clears: CircuitBreaker::clearance(segment).unwrap_or(Clearance::ResetOrigin),
+		},
+		BreakerState::Recovering { since } => BreakerView::Recovering {
+			since,
+			normal_at: since.saturating_add(CircuitBreaker::breaker(segment).thresholds.probation),
+		},
+	}
+}
+
+/// `segment`'s outflow line now, for its silo's value.
+fn outflow(segment: SegmentId, silo_value: Balance) -> OutflowView {
+	let line = CircuitBreaker::line(segment, silo_value);
+	OutflowView {
+		limit: line.limit,
+		used: line.used,
+		left: line.left(),
+		per_account: line.per_account,
 	}
 }
 
@@ -39,7 +61,7 @@ pub fn segment_health(segment: SegmentId) -> Option<SegmentHealthView<BlockNumbe
 		segment,
 		silo: market.silo,
 		status: state.status(),
-		breaker: breaker_view(state),
+		breaker: breaker_view(segment, state),
 		long_open_interest: market.long_oi,
 		short_open_interest: market.short_oi,
 		silo_value: silo.value,
@@ -47,7 +69,45 @@ pub fn segment_health(segment: SegmentId) -> Option<SegmentHealthView<BlockNumbe
 		insurance: silo.insurance,
 		bad_debt: silo.bad_debt,
 		price: OraclePrices::price(&market.oracle_key),
+		outflow: outflow(segment, silo.value),
+		queued_exits: CollateralSilos::queued_exits(market.silo),
 	})
+}
+
+/// The first `max` exits waiting in `segment`'s silo, in the order they are paid, each with
+/// what its owner may take out now.
+pub fn exits(segment: SegmentId, max: u32) -> Vec<QueuedExit<AccountId>> {
+	let Some(silo) = <CollateralSilos as SiloDirectory>::silo_of(segment) else {
+		return Vec::new();
+	};
+	let value = CollateralSilos::summary(silo).map_or(0, |s| s.value);
+	CollateralSilos::exit_queue(silo, max)
+		.into_iter()
+		.enumerate()
+		.map(|(place, (index, exit))| {
+			let (margin, shares) = match exit.request {
+				ExitRequest::Margin(amount) => (amount, 0),
+				ExitRequest::Liquidity(shares) => (0, shares),
+			};
+			QueuedExit {
+				index,
+				place: place as u32,
+				room: CircuitBreaker::room(segment, &exit.who, value),
+				who: exit.who,
+				margin,
+				shares,
+			}
+		})
+		.collect()
+}
+
+/// What `who` may take out of `segment`'s silo now: its principal and its share of what is
+/// left of the line.
+pub fn outflow_room(segment: SegmentId, who: &AccountId) -> Balance {
+	let value = <CollateralSilos as SiloDirectory>::silo_of(segment)
+		.and_then(CollateralSilos::summary)
+		.map_or(0, |s| s.value);
+	CircuitBreaker::room(segment, who, value)
 }
 
 /// `who`'s position in `segment`.

@@ -1,7 +1,9 @@
-//! The attacks an adversarial review turned the circuit breaker against the users it protects
-//! with, run again on the development genesis (2,000,000 USDC of LP liquidity and 100,000 of
-//! insurance per silo, BTC at 60,000; a segment's line is 20% of its silo's value per hour
-//! beyond what the takers brought in, a quarter of it per account): each now fails.
+//! The attacks an adversarial review turned the circuit breaker and the gateway against the
+//! users they protect with, run again on the development genesis (2,000,000 USDC of LP
+//! liquidity and 100,000 of insurance per silo, BTC at 60,000; a segment's line is 20% of its
+//! silo's value per hour beyond what the takers brought in, a quarter of it per account; a
+//! demo route carries 100,000 per hour net, 25,000 per account, and an account's transfers
+//! need guardians from 10,000 in the hour): each now fails.
 //! `docs/threat-model.md` has the figures before and after.
 
 // Test code: helpers outside `#[test]` functions fail loudly too (see clippy.toml).
@@ -9,13 +11,18 @@
 
 mod common;
 
-use bulkhead_runtime::{CircuitBreaker, CollateralSilos, ExecutionSegments, Runtime, HOURS};
+use bulkhead_runtime::{
+	views, CircuitBreaker, CollateralSilos, ExecutionSegments, Gateway, Runtime, HOURS,
+};
 use common::*;
 use frame_support::{assert_noop, assert_ok};
 use pallet_circuit_breaker::{AccountFlows, Event as BreakerEvent};
 use pallet_collateral_silos::{Error as SilosError, Event as SilosEvent, ExitRequest, Exits};
 use pallet_execution_segments::Side;
-use segment_interface::{Balance, SegmentHealth, SegmentId, SegmentStatus, TripReason};
+use segment_interface::{
+	views::{BreakerView, Clearance},
+	Balance, SegmentHealth, SegmentId, SegmentStatus, TripReason,
+};
 
 fn status(segment: SegmentId) -> SegmentStatus {
 	<CircuitBreaker as SegmentHealth>::status(segment)
@@ -137,6 +144,19 @@ fn the_withdrawal_that_would_cross_the_line_is_queued_and_the_segment_severed() 
 		}));
 		assert_eq!(usdc_of(last), before);
 		assert_eq!(status(BTC), SegmentStatus::Severed);
+		// The views show the queue, the closed line and what clears the trip.
+		let health = views::segment_health(BTC).unwrap();
+		assert_eq!(health.queued_exits, 1);
+		assert_eq!((health.outflow.limit, health.outflow.left), (0, 0));
+		assert!(health.outflow.used > usdc(300_000), "four takers' profit: {:?}", health.outflow);
+		assert!(matches!(
+			health.breaker,
+			BreakerView::Severed { reason: TripReason::NetOutflow, clears: Clearance::At(_), .. }
+		));
+		let queue = views::exits(BTC, 10);
+		assert_eq!(queue.len(), 1);
+		assert_eq!((queue[0].place, queue[0].margin, queue[0].shares), (0, free, 0));
+		assert_eq!(queue[0].room, views::outflow_room(BTC, last));
 		// Nothing beyond principal leaves a severed segment.
 		let principal = AccountFlows::<Runtime>::get(BTC, last).principal;
 		assert!(principal > 0 && principal < free);
@@ -152,5 +172,58 @@ fn the_withdrawal_that_would_cross_the_line_is_queued_and_the_segment_severed() 
 		}
 		assert_eq!(usdc_of(last), before + free);
 		assert_eq!(status(BTC), SegmentStatus::Normal);
+	});
+}
+
+/// The demo route from `from` to `to`.
+fn route(from: SegmentId, to: SegmentId) -> u32 {
+	pallet_gateway::RouteByEnds::<Runtime>::get(from, to).unwrap()
+}
+
+/// On the launch runtime one account sent 100,000 BTC to ETH and the same back, which filled
+/// both windows of the pair: everyone else was rate limited for an hour. One account may now
+/// move a quarter of a window, and the two directions of a pair offset each other.
+#[test]
+fn one_account_cannot_fill_a_route_pair() {
+	run(|| {
+		feed_genesis_prices();
+		let ferdie = ferdie();
+		assert_ok!(CollateralSilos::deposit_margin(signed(&ferdie), BTC, usdc(200_000)));
+		assert_noop!(
+			Gateway::request_transfer(signed(&ferdie), route(BTC, ETH), usdc(100_000)),
+			pallet_gateway::Error::<Runtime>::ExceedsAccountShare
+		);
+		// There and back below the approval threshold: the pair carried it twice, net nothing.
+		assert_ok!(Gateway::request_transfer(signed(&ferdie), route(BTC, ETH), usdc(9_000)));
+		assert_ok!(Gateway::request_transfer(signed(&ferdie), route(ETH, BTC), usdc(9_000)));
+		let out = Gateway::outbound_capacity(BTC)
+			.into_iter()
+			.find(|r| r.route == route(BTC, ETH))
+			.unwrap();
+		assert_eq!((out.carried, out.net, out.remaining), (usdc(9_000), 0, usdc(100_000)));
+		// Anyone else moves as before.
+		assert_ok!(CollateralSilos::deposit_margin(signed(&dave()), BTC, usdc(20_000)));
+		assert_ok!(Gateway::request_transfer(signed(&dave()), route(BTC, ETH), usdc(9_999)));
+	});
+}
+
+/// On the launch runtime ten transfers of 9,999.999999 and one of 10 units moved 100,000 with
+/// no guardian approval on a route whose threshold is 10,000. What an account moved in the
+/// hour counts now: its second transfer already waits for guardians.
+#[test]
+fn splitting_a_transfer_does_not_avoid_the_guardians() {
+	run(|| {
+		feed_genesis_prices();
+		let ferdie = ferdie();
+		assert_ok!(CollateralSilos::deposit_margin(signed(&ferdie), BTC, usdc(200_000)));
+		let split = usdc(10_000) - 1;
+		assert_ok!(Gateway::request_transfer(signed(&ferdie), route(BTC, ETH), split));
+		assert_eq!(margin(ETH, &ferdie).free, split);
+		let pending = pallet_gateway::NextTransferId::<Runtime>::get();
+		assert_ok!(Gateway::request_transfer(signed(&ferdie), route(BTC, ETH), split));
+		let waiting = pallet_gateway::Transfers::<Runtime>::get(pending).unwrap();
+		assert_eq!(waiting.amount, split);
+		assert!(waiting.approvals.is_empty());
+		assert_eq!(margin(ETH, &ferdie).free, split);
 	});
 }

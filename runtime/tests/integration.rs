@@ -12,7 +12,10 @@ use common::*;
 use frame_support::{assert_noop, assert_ok};
 use pallet_circuit_breaker::{BreakerState, Thresholds};
 use pallet_execution_segments::{Positions, Side};
-use segment_interface::{views::BreakerView, SegmentStatus, TripReason};
+use segment_interface::{
+	views::{BreakerView, Clearance},
+	SegmentStatus, TripReason,
+};
 use sp_runtime::{traits::Zero, DispatchError, FixedPointNumber, Permill};
 
 type SegmentsError = pallet_execution_segments::Error<Runtime>;
@@ -491,18 +494,31 @@ fn time_based_recovery_shows_in_the_views() {
 		feed(&[(b"ETH/USD", 3_000)]);
 		feed(&[(b"ETH/USD", 4_000)]);
 		let severed_at = frame_system::Pallet::<Runtime>::block_number() - 1;
-		assert_eq!(
-			views::segment_health(ETH).unwrap().breaker,
-			BreakerView::Severed { since: severed_at, reason: TripReason::OracleMove }
-		);
 		let Thresholds { cooldown, probation, .. } =
 			pallet_circuit_breaker::Pallet::<Runtime>::breaker(ETH).thresholds;
+		// The view says what clears the trip, and when.
+		assert_eq!(
+			views::segment_health(ETH).unwrap().breaker,
+			BreakerView::Severed {
+				since: severed_at,
+				reason: TripReason::OracleMove,
+				clears: Clearance::At(severed_at + cooldown),
+			}
+		);
+		let outflow = views::segment_health(ETH).unwrap().outflow;
+		assert_eq!((outflow.limit, outflow.left), (0, 0), "nothing beyond principal leaves");
 		advance(cooldown);
 		// Storage still says severed; the view applies the cool-down.
 		assert_eq!(
 			views::segment_health(ETH).unwrap().breaker,
-			BreakerView::Recovering { since: severed_at + cooldown }
+			BreakerView::Recovering {
+				since: severed_at + cooldown,
+				normal_at: severed_at + cooldown + probation
+			}
 		);
+		// Recovering: half the normal line (a fifth of the silo).
+		let health = views::segment_health(ETH).unwrap();
+		assert_eq!(health.outflow.limit, Permill::from_percent(10).mul_floor(health.silo_value));
 		assert_eq!(views::segment_health(ETH).unwrap().status, SegmentStatus::Recovering);
 		advance(probation);
 		assert_eq!(views::segment_health(ETH).unwrap().status, SegmentStatus::Normal);
@@ -521,7 +537,11 @@ fn a_guardians_trip_waits_for_the_reset_origin() {
 		advance(cooldown + probation + 1);
 		assert_eq!(
 			views::segment_health(ETH).unwrap().breaker,
-			BreakerView::Severed { since: severed_at, reason: TripReason::Manual }
+			BreakerView::Severed {
+				since: severed_at,
+				reason: TripReason::Manual,
+				clears: Clearance::ResetOrigin,
+			}
 		);
 		assert_ok!(CircuitBreaker::reset(RuntimeOrigin::root(), ETH));
 		assert_eq!(views::segment_health(ETH).unwrap().status, SegmentStatus::Normal);

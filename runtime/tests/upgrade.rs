@@ -29,6 +29,7 @@ use pallet_collateral_silos::{migrations::v2::v1 as silos_v1, Margins, SiloOfSeg
 use pallet_execution_segments::{
 	migrations::v2::v1 as segments_v1, AdlQueue, Positions, Segments, Side,
 };
+use pallet_gateway::migrations::v1::v0 as gateway_v0;
 use std::collections::BTreeMap;
 
 /// Every kind of state a user can create: positions in all three segments, LP shares beside
@@ -121,6 +122,8 @@ fn as_spec_101_would_hold_it() {
 	// Spec 101 kept no account's principal: after the upgrade, what accounts hold counts as
 	// outflow when it leaves, as every flow did there.
 	let _ = AccountFlows::<Runtime>::clear(u32::MAX, None);
+	// Nor what accounts moved along routes.
+	let _ = pallet_gateway::AccountUse::<Runtime>::clear(u32::MAX, None);
 }
 
 /// Rewrite silos, segments and positions in the layout of storage version 1, drop the ADL
@@ -137,6 +140,9 @@ fn rewind_to_spec_101_layout() {
 		segments_v1::Positions::<Runtime>::insert(segment, who, segments_v1::Position::from(p));
 	}
 	let _ = AdlQueue::<Runtime>::clear(u32::MAX, None);
+	for (id, route) in pallet_gateway::Routes::<Runtime>::iter().collect::<Vec<_>>() {
+		gateway_v0::Routes::<Runtime>::insert(id, gateway_v0::Route::from(route));
+	}
 	for (segment, breaker) in Breakers::<Runtime>::iter().collect::<Vec<_>>() {
 		breaker_v0::Breakers::<Runtime>::insert(segment, breaker_v0::Breaker::from(breaker));
 	}
@@ -172,6 +178,7 @@ fn the_runtime_is_newer_than_spec_101() {
 		assert_eq!(CollateralSilos::in_code_storage_version(), StorageVersion::new(3));
 		assert_eq!(ExecutionSegments::in_code_storage_version(), StorageVersion::new(2));
 		assert_eq!(CircuitBreaker::in_code_storage_version(), StorageVersion::new(1));
+		assert_eq!(Gateway::in_code_storage_version(), StorageVersion::new(1));
 	});
 }
 

@@ -68,10 +68,10 @@ pub mod pallet {
 	use frame_support::{pallet_prelude::*, traits::Contains};
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
-		Balance, OutflowVerdict, Price, PriceMonitor, SegmentHealth, SegmentId, SegmentStatus,
-		SiloMonitor, TripReason,
+		views::Clearance, Balance, OutflowVerdict, Price, PriceMonitor, SegmentHealth, SegmentId,
+		SegmentStatus, SiloMonitor, TripReason,
 	};
-	use sp_runtime::Rounding;
+	use sp_runtime::{Rounding, Saturating};
 
 	/// The layout of this pallet's storage; [`migrations`](crate::migrations) takes a chain from
 	/// each version to the next (see `docs/upgrades.md`).
@@ -305,6 +305,28 @@ pub mod pallet {
 				AccountFlows::<T>::remove(segment, who);
 			} else {
 				AccountFlows::<T>::insert(segment, who, flow);
+			}
+		}
+
+		/// `segment`'s outflow line now, for a silo worth `silo_value`.
+		pub fn line(segment: SegmentId, silo_value: Balance) -> OutflowLine {
+			Self::breaker(segment).line_at(frame_system::Pallet::<T>::block_number(), silo_value)
+		}
+
+		/// What ends `segment`'s trip, if it is severed now: time, a fresh price, or the reset
+		/// origin.
+		pub fn clearance(segment: SegmentId) -> Option<Clearance<BlockNumberFor<T>>> {
+			let breaker = Self::breaker(segment);
+			let now = frame_system::Pallet::<T>::block_number();
+			match breaker.state_at(now) {
+				BreakerState::Severed { reason, .. } if !reason.clears_with_time() => {
+					Some(Clearance::ResetOrigin)
+				},
+				_ if breaker.is_stale_at(now) => Some(Clearance::FreshPrice),
+				BreakerState::Severed { since, .. } => {
+					Some(Clearance::At(since.saturating_add(breaker.thresholds.cooldown)))
+				},
+				_ => None,
 			}
 		}
 

@@ -7,7 +7,10 @@
 use super::*;
 use crate::Pallet as CollateralSilos;
 use frame_benchmarking::v2::*;
-use frame_support::traits::fungibles::{Inspect, Mutate};
+use frame_support::traits::{
+	fungibles::{Inspect, Mutate},
+	Get,
+};
 use frame_system::RawOrigin;
 use segment_interface::{Balance, SiloId};
 
@@ -54,7 +57,8 @@ fn profit<T: Config>(silo: SiloId, who: &T::AccountId, asset: &AssetIdOf<T>) {
 /// Profit small beside the silo, inside any account's share of its outflow line.
 const PROFIT: Balance = AMOUNT / 1_000;
 
-/// `n` LPs, each with `AMOUNT` of shares queued to exit.
+/// `n` LPs, each with `AMOUNT` of shares queued to exit, worth a little more than they brought
+/// in (fees grew the pool): each exit's last part is judged against the line.
 fn queued_lps<T: Config>(silo: SiloId, asset: &AssetIdOf<T>, n: u32) {
 	for i in 0..n {
 		let lp = funded::<T>("queued", i, asset);
@@ -62,6 +66,12 @@ fn queued_lps<T: Config>(silo: SiloId, asset: &AssetIdOf<T>, n: u32) {
 		CollateralSilos::<T>::do_queue_exit(silo, &lp, ExitRequest::Liquidity(AMOUNT))
 			.expect("holds the shares; qed");
 	}
+	let gain = PROFIT * Balance::from(n);
+	T::Assets::mint_into(asset.clone(), &CollateralSilos::<T>::account_id(silo), gain)
+		.expect("the asset exists; qed");
+	Silos::<T>::mutate(silo, |info| {
+		info.as_mut().expect("created by the benchmark; qed").books.lp_liquidity += gain
+	});
 }
 
 fn books<T: Config>(silo: SiloId) -> Books {
@@ -168,9 +178,10 @@ mod benchmarks {
 		queued_lps::<T>(0, &asset, T::MaxQueuedExits::get() - 1);
 		let lp = funded::<T>("lp", 0, &asset);
 		CollateralSilos::<T>::do_provide_liquidity(0, &lp, AMOUNT).expect("funded; qed");
+		let shares = LpShares::<T>::get(0, &lp);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(lp.clone()), 0, ExitRequest::Liquidity(AMOUNT));
+		_(RawOrigin::Signed(lp.clone()), 0, ExitRequest::Liquidity(shares));
 
 		assert_eq!(LpShares::<T>::get(0, &lp), 0);
 		assert_eq!(ExitQueues::<T>::get(0).len(), T::MaxQueuedExits::get());

@@ -1484,6 +1484,22 @@ pub mod pallet {
 				beyond_pool: value.saturating_sub(pool),
 			})
 		}
+
+		/// The first `max` exits waiting in `silo`'s queue, in the order they are paid: index,
+		/// owner and what is left of each.
+		pub fn exit_queue(silo: SiloId, max: u32) -> Vec<(u32, Exit<T::AccountId>)> {
+			let queue = ExitQueues::<T>::get(silo);
+			(queue.head..queue.tail)
+				.filter_map(|index| Exits::<T>::get(silo, index).map(|exit| (index, exit)))
+				.take(max as usize)
+				.collect()
+		}
+
+		/// How many exits wait in `silo`'s queue.
+		pub fn queued_exits(silo: SiloId) -> u32 {
+			let queue = ExitQueues::<T>::get(silo);
+			Exits::<T>::iter_key_prefix(silo).filter(|i| *i >= queue.head).count() as u32
+		}
 	}
 
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]

@@ -31,15 +31,18 @@ fn limits<T: Config>() -> RouteLimits<BlockNumberFor<T>> {
 		window_limit: Balance::MAX / 2,
 		window_length: 100u32.into(),
 		large_transfer: AMOUNT,
+		max_account_share: sp_runtime::Permill::one(),
 		delay: DELAY.into(),
 	}
 }
 
-/// Route 0 (or the next free id) from `FROM` to `TO`, and its id.
+/// Route 0 (or the next free id) from `FROM` to `TO`, and its id; and the route back.
 fn route<T: Config>() -> RouteId {
 	T::BenchmarkHelper::create_silos(FROM, TO);
 	let id = NextRouteId::<T>::get();
 	Gateway::<T>::do_open_route(FROM, TO, limits::<T>()).expect("fresh silos; qed");
+	// The way back too: a transfer nets the pair's two directions, reading both.
+	Gateway::<T>::do_open_route(TO, FROM, limits::<T>()).expect("fresh silos; qed");
 	id
 }
 

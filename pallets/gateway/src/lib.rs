@@ -39,6 +39,7 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
+pub mod migrations;
 pub mod weights;
 
 pub use weights::WeightInfo;
@@ -58,7 +59,7 @@ pub mod pallet {
 		views::RouteCapacity, window::SlidingWindow, Balance, RouteId, SegmentHealth,
 		SiloDirectory, SiloId, SiloTransfers,
 	};
-	use sp_runtime::{traits::Zero, ArithmeticError, Saturating};
+	use sp_runtime::{traits::Zero, ArithmeticError, Permill, Saturating};
 
 	/// Identifies one transfer request.
 	pub type TransferId = u64;
@@ -83,15 +84,28 @@ pub mod pallet {
 		pub window_limit: Balance,
 		/// Window length, in blocks.
 		pub window_length: BlockNumber,
-		/// Transfers of at least this much need guardian approvals and wait `delay`.
+		/// An account that moves at least this much along the route within a window (this
+		/// transfer and what it carried in the window before) needs guardian approvals and waits
+		/// `delay`: splitting a transfer gains nothing.
 		pub large_transfer: Balance,
+		/// The most one account may move along the route per window, as a share of
+		/// `window_limit`: nobody fills a route for everyone else.
+		pub max_account_share: Permill,
 		/// Blocks a large transfer waits, during which guardians can veto it.
 		pub delay: BlockNumber,
 	}
 
 	impl<N: Zero> RouteLimits<N> {
 		fn is_valid(&self) -> bool {
-			self.window_limit > 0 && !self.window_length.is_zero() && self.large_transfer > 0
+			self.window_limit > 0
+				&& !self.window_length.is_zero()
+				&& self.large_transfer > 0
+				&& !self.max_account_share.is_zero()
+		}
+
+		/// The most one account may move along the route per window.
+		pub fn per_account(&self) -> Balance {
+			self.max_account_share.mul_floor(self.window_limit)
 		}
 	}
 
@@ -124,9 +138,9 @@ pub mod pallet {
 		<T as Config>::MaxGuardians,
 	>;
 
-	/// The layout of this pallet's storage. Version 0 is the layout it launched with; the next
-	/// change of layout bumps it and comes with a migration (see `docs/upgrades.md`).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	/// The layout of this pallet's storage; [`migrations`](crate::migrations) takes a chain from
+	/// each version to the next (see `docs/upgrades.md`).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -174,6 +188,20 @@ pub mod pallet {
 	/// M: guardian approvals a large transfer needs. `None`: all current guardians.
 	#[pallet::storage]
 	pub type ApprovalThreshold<T: Config> = StorageValue<_, u32, OptionQuery>;
+
+	/// What each account moved along each route lately: its share of the route's window, and
+	/// what decides whether its next transfer needs approvals.
+	// Blake2_128Concat for the account: users choose their accounts.
+	#[pallet::storage]
+	pub type AccountUse<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		RouteId,
+		Blake2_128Concat,
+		T::AccountId,
+		SlidingWindow<BlockNumberFor<T>>,
+		ValueQuery,
+	>;
 
 	/// The id the next transfer will get.
 	#[pallet::storage]
@@ -262,7 +290,8 @@ pub mod pallet {
 		RouteExists,
 		/// The route is not open (never opened, or closed since).
 		RouteNotOpen,
-		/// Window limit, window length and large-transfer threshold must be above zero.
+		/// Window limit, window length, large-transfer threshold and account share must be above
+		/// zero.
 		InvalidLimits,
 		/// M must be at least 1 and at most the number of guardians (and `MaxGuardians`).
 		InvalidThreshold,
@@ -291,6 +320,11 @@ pub mod pallet {
 		DelayNotElapsed,
 		/// Only the account that requested the transfer may cancel it.
 		NotRequester,
+		/// The amount is more than one account may move along the route in one window.
+		ExceedsAccountShare,
+		/// The account has moved so much along the route lately that this would pass its share
+		/// of the window; try again later.
+		AccountRateLimited,
 	}
 
 	#[pallet::hooks]
@@ -347,14 +381,16 @@ pub mod pallet {
 			Self::do_set_approval_threshold(threshold)
 		}
 
-		/// Move `amount` of the caller's free margin along `route`. Below the route's
-		/// large-transfer threshold it moves at once; otherwise it is escrowed until guardians
-		/// approve it and its delay passes.
+		/// Move `amount` of the caller's free margin along `route`. If it and what the caller
+		/// moved along the route in the window stay below the route's large-transfer threshold,
+		/// it moves at once; otherwise it is escrowed until guardians approve it and its delay
+		/// passes. The route's window counts what it carried net of what its reverse route
+		/// carried back; the caller may use at most its share of it.
 		///
 		/// Origin: signed. Emits [`Event::TransferRequested`], and [`Event::TransferExecuted`]
 		/// for a small transfer. Errors: [`Error::RouteNotOpen`], [`Error::ZeroAmount`],
-		/// [`Error::ExceedsWindowLimit`], [`Error::RateLimited`], [`Error::RouteEndNotNormal`],
-		/// [`Error::TooManyPending`], and the silos' `InsufficientFreeMargin` and, for a small
+		/// [`Error::ExceedsWindowLimit`], [`Error::ExceedsAccountShare`], [`Error::RateLimited`],
+		/// [`Error::AccountRateLimited`], [`Error::RouteEndNotNormal`], [`Error::TooManyPending`], and the silos' `InsufficientFreeMargin` and, for a small
 		/// transfer that moves at once, the silos' errors of a move: the destination's
 		/// `SiloFrozen`, `DepositCapExceeded` or `DepositBelowMinimum`, the source's
 		/// `SiloBelowMinimum`; and the source's `RemainderBelowMinimum` when the escrow would
@@ -399,7 +435,9 @@ pub mod pallet {
 		///
 		/// Origin: signed (anyone). Emits [`Event::TransferExecuted`]. Errors:
 		/// [`Error::UnknownTransfer`], [`Error::RouteNotOpen`], [`Error::NotEnoughApprovals`],
-		/// [`Error::DelayNotElapsed`], [`Error::RouteEndNotNormal`], [`Error::RateLimited`], and
+		/// [`Error::DelayNotElapsed`], [`Error::RouteEndNotNormal`], [`Error::RateLimited`],
+		/// [`Error::AccountRateLimited`], the silos' `SegmentOutflowLimit` and
+		/// `AccountOutflowLimit` (the source segment's outflow line), and
 		/// the silos' errors of a move: the destination's `SiloFrozen`, `DepositCapExceeded` or
 		/// `DepositBelowMinimum`, the source's `SiloBelowMinimum`.
 		#[pallet::call_index(6)]
@@ -443,7 +481,18 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Record `amount` on the route's window and move it between the silos.
+		/// What the route has carried, net of what its reverse route carried back, over its
+		/// window at `now`: the two directions of a pair offset each other.
+		fn net_carried(route: &Route<BlockNumberFor<T>>, now: BlockNumberFor<T>) -> Balance {
+			let length = route.limits.window_length;
+			let back = RouteByEnds::<T>::get(route.to, route.from)
+				.and_then(Routes::<T>::get)
+				.map_or(0, |reverse| reverse.carried.usage(now, length));
+			route.carried.usage(now, length).saturating_sub(back)
+		}
+
+		/// Record `amount` on the route's window and the account's, and move it between the
+		/// silos.
 		fn carry(
 			id: RouteId,
 			mut route: Route<BlockNumberFor<T>>,
@@ -453,12 +502,19 @@ pub mod pallet {
 			let now = frame_system::Pallet::<T>::block_number();
 			let length = route.limits.window_length;
 			ensure!(
-				route.carried.has_room(now, length, amount, route.limits.window_limit),
+				Self::net_carried(&route, now).saturating_add(amount) <= route.limits.window_limit,
 				Error::<T>::RateLimited
 			);
+			let mut used = AccountUse::<T>::get(id, who);
+			ensure!(
+				used.has_room(now, length, amount, route.limits.per_account()),
+				Error::<T>::AccountRateLimited
+			);
 			route.carried.record(now, length, amount);
+			used.record(now, length, amount);
 			T::Silos::transfer_escrowed(route.from, route.to, who, amount)?;
 			Routes::<T>::insert(id, route);
+			AccountUse::<T>::insert(id, who, used);
 			Ok(())
 		}
 
@@ -480,20 +536,24 @@ pub mod pallet {
 			Ok(pending)
 		}
 
-		/// Every route out of `silo` and what it may still carry in its current window. A
-		/// read-only view for the runtime API.
+		/// Every route out of `silo`: what it carried in its window, net of its reverse route,
+		/// and what it may still carry. A read-only view for the runtime API.
 		pub fn outbound_capacity(silo: SiloId) -> Vec<RouteCapacity> {
 			let now = frame_system::Pallet::<T>::block_number();
 			RouteByEnds::<T>::iter_prefix(silo)
 				.filter_map(|(_, id)| Routes::<T>::get(id).map(|route| (id, route)))
-				.map(|(id, route)| RouteCapacity {
-					route: id,
-					to: route.to,
-					remaining: route
-						.limits
-						.window_limit
-						.saturating_sub(route.carried.usage(now, route.limits.window_length)),
-					open: Self::ensure_ends_normal(&route).is_ok(),
+				.map(|(id, route)| {
+					let net = Self::net_carried(&route, now);
+					RouteCapacity {
+						route: id,
+						to: route.to,
+						remaining: route.limits.window_limit.saturating_sub(net),
+						carried: route.carried.usage(now, route.limits.window_length),
+						net,
+						window_limit: route.limits.window_limit,
+						per_account: route.limits.per_account(),
+						open: Self::ensure_ends_normal(&route).is_ok(),
+					}
 				})
 				.collect()
 		}
@@ -541,13 +601,20 @@ pub mod pallet {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
 			let route = Self::route(id)?;
 			ensure!(amount <= route.limits.window_limit, Error::<T>::ExceedsWindowLimit);
+			ensure!(amount <= route.limits.per_account(), Error::<T>::ExceedsAccountShare);
 			Self::ensure_ends_normal(&route)?;
 			T::Silos::escrow(route.from, who, amount)?;
 
 			let transfer = NextTransferId::<T>::get();
 			NextTransferId::<T>::put(transfer.checked_add(1).ok_or(ArithmeticError::Overflow)?);
-			let needs_approval = amount >= route.limits.large_transfer;
 			let now = frame_system::Pallet::<T>::block_number();
+			// What the account moved along the route in the window counts with this transfer.
+			let moved = AccountUse::<T>::get(id, who).usage(now, route.limits.window_length);
+			ensure!(
+				moved.saturating_add(amount) <= route.limits.per_account(),
+				Error::<T>::AccountRateLimited
+			);
+			let needs_approval = moved.saturating_add(amount) >= route.limits.large_transfer;
 			let executable_at =
 				if needs_approval { now.saturating_add(route.limits.delay) } else { now };
 			Self::deposit_event(Event::TransferRequested {
@@ -670,6 +737,9 @@ pub mod pallet {
 					"route missing from the index"
 				);
 				ensure!(route.limits.is_valid(), "stored route limits are invalid");
+			}
+			for (route, _, _) in AccountUse::<T>::iter() {
+				ensure!(route < next_route, "account use on a route never opened");
 			}
 			for (from, to, id) in RouteByEnds::<T>::iter() {
 				let route = Routes::<T>::get(id).ok_or("index names a closed route")?;

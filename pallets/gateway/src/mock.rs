@@ -33,6 +33,8 @@ impl frame_system::Config for Test {
 
 pub const TRADER: AccountId = 1;
 pub const OTHER: AccountId = 2;
+/// Ten more traders, for tests that need many accounts moving small amounts.
+pub const CROWD: core::ops::Range<AccountId> = 20..30;
 pub const G1: AccountId = 11;
 pub const G2: AccountId = 12;
 pub const G3: AccountId = 13;
@@ -233,6 +235,9 @@ pub fn new_test_ext(test: impl FnOnce()) {
 			set_held(silo, HELD);
 			set_margin(silo, TRADER, (FREE, 0));
 			set_margin(silo, OTHER, (FREE, 0));
+			for who in CROWD {
+				set_margin(silo, who, (FREE, 0));
+			}
 		}
 		test();
 		Gateway::do_try_state().expect("invariants hold after the test");

@@ -4,10 +4,16 @@
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok};
 use segment_interface::{views::RouteCapacity, RouteId, SegmentStatus};
-use sp_runtime::{BuildStorage, DispatchError};
+use sp_runtime::{BuildStorage, DispatchError, Permill};
 
 fn limits() -> RouteLimits<u64> {
-	RouteLimits { window_limit: 5_000, window_length: 10, large_transfer: 1_000, delay: 5 }
+	RouteLimits {
+		window_limit: 5_000,
+		window_length: 10,
+		large_transfer: 1_000,
+		max_account_share: Permill::one(),
+		delay: 5,
+	}
 }
 
 /// Opens BTC -> ETH as route 0.
@@ -57,20 +63,30 @@ mod routes {
 			let route = open_btc_eth();
 			assert_ok!(Gateway::open_route(RuntimeOrigin::root(), ETH_SILO, BTC_SILO, limits()));
 			assert_ok!(Gateway::request_transfer(RuntimeOrigin::signed(TRADER), route, 600));
+			let capacity = |route, to, carried, net, open| RouteCapacity {
+				route,
+				to,
+				remaining: 5_000 - net,
+				carried,
+				net,
+				window_limit: 5_000,
+				per_account: 5_000,
+				open,
+			};
 			assert_eq!(
 				Gateway::outbound_capacity(BTC_SILO),
-				vec![RouteCapacity { route: 0, to: ETH_SILO, remaining: 4_400, open: true }]
+				vec![capacity(0, ETH_SILO, 600, 600, true)]
 			);
 			assert_eq!(
 				Gateway::outbound_capacity(ETH_SILO),
-				vec![RouteCapacity { route: 1, to: BTC_SILO, remaining: 5_000, open: true }]
+				vec![capacity(1, BTC_SILO, 0, 0, true)]
 			);
 			assert!(Gateway::outbound_capacity(DOT_SILO).is_empty());
 			// A severed end closes the route without changing its room.
 			TestHealth::set(1, SegmentStatus::Severed);
 			assert_eq!(
 				Gateway::outbound_capacity(BTC_SILO),
-				vec![RouteCapacity { route: 0, to: ETH_SILO, remaining: 4_400, open: false }]
+				vec![capacity(0, ETH_SILO, 600, 600, false)]
 			);
 			// The window fades: after a full window the room is back.
 			TestHealth::set(1, SegmentStatus::Normal);
@@ -319,8 +335,8 @@ mod request {
 	fn small_transfers_are_rate_limited_per_window() {
 		new_test_ext(|| {
 			let route = open_btc_eth();
-			for _ in 0..5 {
-				assert_ok!(Gateway::request_transfer(RuntimeOrigin::signed(TRADER), route, 999));
+			for who in CROWD.take(5) {
+				assert_ok!(Gateway::request_transfer(RuntimeOrigin::signed(who), route, 999));
 			}
 			// 4_995 carried: 6 more would pass 5_000.
 			assert_noop!(
@@ -488,8 +504,8 @@ mod approve_and_execute {
 			open_btc_eth();
 			let t = request_large(2_000);
 			approve(t, &[G1, G2]);
-			for _ in 0..4 {
-				assert_ok!(Gateway::request_transfer(RuntimeOrigin::signed(OTHER), 0, 999));
+			for who in CROWD.take(4) {
+				assert_ok!(Gateway::request_transfer(RuntimeOrigin::signed(who), 0, 999));
 			}
 			run_to_block(6);
 			assert_noop!(
@@ -569,6 +585,104 @@ mod veto_and_cancel {
 				Gateway::cancel_transfer(RuntimeOrigin::signed(TRADER), t),
 				Error::<Test>::UnknownTransfer
 			);
+		});
+	}
+}
+
+mod flows {
+	use super::*;
+
+	/// Both ways between BTC and ETH; one account may move 40% of a window (2_000).
+	fn open_pair() {
+		let limits = RouteLimits { max_account_share: Permill::from_percent(40), ..limits() };
+		assert_ok!(Gateway::open_route(RuntimeOrigin::root(), BTC_SILO, ETH_SILO, limits));
+		assert_ok!(Gateway::open_route(RuntimeOrigin::root(), ETH_SILO, BTC_SILO, limits));
+	}
+
+	fn send(who: AccountId, route: RouteId, amount: u128) -> sp_runtime::DispatchResult {
+		Gateway::request_transfer(RuntimeOrigin::signed(who), route, amount)
+	}
+
+	/// On the launch runtime one account filled both windows of a pair by sending the whole
+	/// limit one way and back, and everyone else was rate limited for the window. The pair
+	/// nets the two directions now, and one account moves at most its share.
+	#[test]
+	fn one_account_cannot_fill_a_route_for_everyone_else() {
+		new_test_ext(|| {
+			open_pair();
+			assert_noop!(send(TRADER, 0, 2_001), Error::<Test>::ExceedsAccountShare);
+			// The trader moves its share, with approvals for the part past the threshold.
+			assert_ok!(send(TRADER, 0, 999));
+			let t = request_large(1_001);
+			approve(t, &[G1, G2]);
+			run_to_block(6);
+			assert_ok!(Gateway::execute_transfer(RuntimeOrigin::signed(OTHER), t));
+			assert_noop!(send(TRADER, 0, 1), Error::<Test>::AccountRateLimited);
+			// Everyone else still has the rest of the window.
+			assert_eq!(Gateway::outbound_capacity(BTC_SILO)[0].remaining, 3_000);
+			assert_ok!(send(OTHER, 0, 999));
+		});
+	}
+
+	#[test]
+	fn pending_transfers_are_held_to_the_accounts_share_when_they_execute() {
+		new_test_ext(|| {
+			open_pair();
+			let (a, b) = (request_large(1_200), request_large(1_200));
+			approve(a, &[G1, G2]);
+			approve(b, &[G1, G2]);
+			run_to_block(6);
+			assert_ok!(Gateway::execute_transfer(RuntimeOrigin::signed(OTHER), a));
+			assert_noop!(
+				Gateway::execute_transfer(RuntimeOrigin::signed(OTHER), b),
+				Error::<Test>::AccountRateLimited
+			);
+		});
+	}
+
+	#[test]
+	fn the_two_directions_of_a_pair_offset_each_other() {
+		new_test_ext(|| {
+			open_pair();
+			let mut crowd = CROWD;
+			// 4_995 out and 4_995 back: the pair carried nearly two windows, net nothing.
+			for who in crowd.by_ref().take(5) {
+				assert_ok!(send(who, 0, 999));
+			}
+			for who in crowd.by_ref().take(5) {
+				assert_ok!(send(who, 1, 999));
+			}
+			let out = &Gateway::outbound_capacity(BTC_SILO)[0];
+			assert_eq!((out.carried, out.net, out.remaining), (4_995, 0, 5_000));
+			assert_ok!(send(TRADER, 0, 999));
+			assert_ok!(send(OTHER, 1, 999));
+		});
+	}
+
+	/// On the launch runtime the threshold applied to each transfer: transfers just under it
+	/// moved any amount with no guardian looking. What an account moved in the window counts
+	/// now, so the transfer that takes it to the threshold waits for approvals.
+	#[test]
+	fn splitting_a_transfer_does_not_avoid_approval() {
+		new_test_ext(|| {
+			open_pair();
+			assert_ok!(send(TRADER, 0, 999));
+			assert_ok!(send(TRADER, 0, 1));
+			System::assert_last_event(
+				Event::TransferRequested {
+					transfer: 1,
+					route: 0,
+					who: TRADER,
+					amount: 1,
+					needs_approval: true,
+					executable_at: 6,
+				}
+				.into(),
+			);
+			assert!(Transfers::<Test>::contains_key(1));
+			// Another account starts from nothing.
+			assert_ok!(send(OTHER, 0, 999));
+			assert!(!Transfers::<Test>::contains_key(2));
 		});
 	}
 }

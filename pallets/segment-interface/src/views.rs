@@ -26,10 +26,79 @@ use sp_runtime::{FixedI128, FixedU128, Permill};
 pub enum BreakerView<BlockNumber> {
 	/// Trading as usual.
 	Normal,
-	/// Severed at `since` for `reason`; only risk-reducing calls work.
-	Severed { since: BlockNumber, reason: TripReason },
-	/// Recovering since `since`: reduce-only, tighter outflow limits.
-	Recovering { since: BlockNumber },
+	/// Severed at `since` for `reason`; only risk-reducing calls work. `clears` says what
+	/// ends it.
+	Severed { since: BlockNumber, reason: TripReason, clears: Clearance<BlockNumber> },
+	/// Recovering since `since`: reduce-only, half the outflow line, normal again at
+	/// `normal_at` unless it trips meanwhile.
+	Recovering { since: BlockNumber, normal_at: BlockNumber },
+}
+
+/// What ends a trip.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+pub enum Clearance<BlockNumber> {
+	/// Time: the segment recovers (reduce-only) at this block.
+	At(BlockNumber),
+	/// A fresh oracle price: the cool-down starts when one is noted.
+	FreshPrice,
+	/// The reset origin: bad debt and a guardian's trip need a decision.
+	ResetOrigin,
+}
+
+/// A segment's outflow line in the current window: what may leave its silo beyond what the
+/// takers brought in (their principal, which always may leave).
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	Eq,
+	PartialEq,
+	Debug,
+	Default,
+	TypeInfo,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+pub struct OutflowView {
+	/// The line: a share of the silo's value, halved while recovering, zero while severed.
+	pub limit: Balance,
+	/// What left beyond principal in the window.
+	pub used: Balance,
+	/// What may still leave in the window.
+	pub left: Balance,
+	/// The most one account may take of the line in a window.
+	pub per_account: Balance,
+}
+
+/// One exit waiting in a silo's queue.
+#[derive(
+	Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, serde::Serialize, serde::Deserialize,
+)]
+pub struct QueuedExit<AccountId> {
+	/// Its index, for `cancel_exit`.
+	pub index: u32,
+	/// Its place: 0 is paid first.
+	pub place: u32,
+	/// Whose it is.
+	pub who: AccountId,
+	/// Free margin still to pay.
+	pub margin: Balance,
+	/// Pool shares still to pay, each slice priced when it is paid.
+	pub shares: Balance,
+	/// What the owner may take out of the silo now (principal and share of the line).
+	pub room: Balance,
 }
 
 /// One segment's health: what a dashboard or a risk desk shows first.
@@ -59,6 +128,10 @@ pub struct SegmentHealthView<BlockNumber> {
 	pub bad_debt: Balance,
 	/// The segment's oracle price, if any (possibly stale).
 	pub price: Option<PricePoint>,
+	/// The outflow line in the current window.
+	pub outflow: OutflowView,
+	/// Exits waiting in the silo's queue.
+	pub queued_exits: u32,
 }
 
 /// One position, valued at the segment's current oracle price.
@@ -103,6 +176,14 @@ pub struct RouteCapacity {
 	pub to: SiloId,
 	/// What it may still carry before its window limit, whatever the segments' states.
 	pub remaining: Balance,
+	/// What it carried in its window.
+	pub carried: Balance,
+	/// What it carried net of what its reverse route carried back: what the limit measures.
+	pub net: Balance,
+	/// Most it carries, net, per window.
+	pub window_limit: Balance,
+	/// Most one account moves along it per window.
+	pub per_account: Balance,
 	/// Whether it can carry anything now (both ends' segments normal).
 	pub open: bool,
 }

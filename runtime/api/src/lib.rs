@@ -12,18 +12,21 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use codec::Codec;
+use segment_interface::Balance;
 pub use segment_interface::{
 	views::{
-		AdlEntry, BlastRadius, BreakerView, PoolMark, PoolView, PositionView, RouteCapacity,
-		SegmentHealthView,
+		AdlEntry, BlastRadius, BreakerView, Clearance, OutflowView, PoolMark, PoolView,
+		PositionView, QueuedExit, RouteCapacity, SegmentHealthView,
 	},
 	SegmentId,
 };
 
 sp_api::decl_runtime_apis! {
 	/// Bulkhead's segments, as the runtime sees them at one block. Version 2 adds
-	/// [`SegmentsApi::pool`].
-	#[api_version(2)]
+	/// [`SegmentsApi::pool`]; version 3 the outflow line, queued exits and what clears a trip
+	/// in [`SegmentHealthView`], [`SegmentsApi::exits`] and [`SegmentsApi::outflow_room`], and
+	/// each route's net and per-account figures in [`RouteCapacity`].
+	#[api_version(3)]
 	pub trait SegmentsApi<AccountId, BlockNumber> where
 		AccountId: Codec,
 		BlockNumber: Codec,
@@ -43,7 +46,12 @@ sp_api::decl_runtime_apis! {
 		/// reserve cap, pending PnL per side, the PnL-to-pool ratio beside the ADL trigger and
 		/// floor, fees accrued, borrowing rates, and the first `max` entries of each side's
 		/// ADL queue.
-		#[api_version(2)]
 		fn pool(segment: SegmentId, max: u32) -> Option<PoolView<AccountId>>;
+		/// The first `max` exits waiting in `segment`'s silo, in the order they are paid,
+		/// each with its place and what its owner may take out now.
+		fn exits(segment: SegmentId, max: u32) -> Vec<QueuedExit<AccountId>>;
+		/// What `who` may take out of `segment`'s silo now: its principal (what it brought in
+		/// and has not taken out) and its share of what is left of the outflow line.
+		fn outflow_room(segment: SegmentId, who: AccountId) -> Balance;
 	}
 }
