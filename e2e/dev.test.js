@@ -234,4 +234,35 @@ describe('bulkhead-node --dev', () => {
     const after = (await api.call.segmentsApi.pool(DOT, 5)).unwrap().marked.unwrap();
     assert.ok(after.pnlToPool.unwrap().toBigInt() <= pool.adlFloor.toBigInt() * 10n ** 12n, 'back to the floor');
   });
+
+  test('one account cannot fill a route for everyone else, and splitting a transfer still needs guardians', async () => {
+    // Both ends must be normal: ETH was severed by the oracle test above.
+    await send(api, api.tx.sudo.sudo(api.tx.circuitBreaker.reset(ETH)), who.alice);
+    const route = (await api.query.gateway.routeByEnds(BTC, ETH)).unwrap();
+    const back = (await api.query.gateway.routeByEnds(ETH, BTC)).unwrap();
+    await send(api, api.tx.collateralSilos.depositMargin(BTC, 40_000n * USDC), who.charlie);
+    // A quarter of the route's 100,000 per hour is the most one account may move.
+    await assert.rejects(
+      send(api, api.tx.gateway.requestTransfer(route, 100_000n * USDC), who.charlie),
+      /gateway\.ExceedsAccountShare/,
+    );
+    const there = await send(api, api.tx.gateway.requestTransfer(route, 9_000n * USDC), who.charlie);
+    assert.ok(findEvent(there.events, 'gateway', 'TransferExecuted'));
+    await send(api, api.tx.gateway.requestTransfer(back, 9_000n * USDC), who.charlie);
+    // The pair nets the two directions: the way back took 9,000 off the route's use.
+    const out = (await api.call.segmentsApi.blastRadius(BTC)).unwrap().routes.find((r) => r.route.eq(route));
+    assert.equal(out.carried.toBigInt() - out.net.toBigInt(), 9_000n * USDC);
+    assert.equal(out.perAccount.toBigInt(), 25_000n * USDC);
+
+    // Charlie moved 9,000 this hour: 1,000 more reaches the 10,000 threshold and waits.
+    const split = await send(api, api.tx.gateway.requestTransfer(route, 1_000n * USDC), who.charlie);
+    const requested = findEvent(split.events, 'gateway', 'TransferRequested');
+    assert.equal(requested.data.needsApproval.isTrue, true);
+    assert.ok(!findEvent(split.events, 'gateway', 'TransferExecuted'));
+    await send(api, api.tx.gateway.cancelTransfer(requested.data.transfer), who.charlie);
+    // Another account starts from nothing, and the route still has room for it.
+    await send(api, api.tx.collateralSilos.depositMargin(BTC, 20_000n * USDC), who.dave);
+    const dave = await send(api, api.tx.gateway.requestTransfer(route, 9_999n * USDC), who.dave);
+    assert.ok(findEvent(dave.events, 'gateway', 'TransferExecuted'));
+  });
 });

@@ -244,4 +244,62 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     // Rounded down, plus what the pool earned from Bob's borrowing and funding meanwhile.
     assert.ok(back >= 100000n * USDC - 10n && back <= 100000n * USDC + 10_000n, `back ${back}`);
   });
+
+  test('9. leave in slices: the exit queue (Eve)', async () => {
+    onPage('## 9. Leave in slices: the exit queue (Eve)', '`collateralSilos.AccountOutflowLimit`',
+      '`circuitBreaker.defaultThresholds`', '`sudo.sudo(circuitBreaker.setThresholds(1, thresholds))`',
+      '`maxNetOutflow: 100`', '`maxAccountShare: 500000`', '`outflowWindow: 5`',
+      '`collateralSilos.provideLiquidity(1, 100000000000)`', '`collateralSilos.depositMargin(1, 20000000000)`',
+      '`BTC/USD` at `60000000000000000000000`', '`executionSegments.openPosition(1, Long, 100000000000, 20000000000)`',
+      '`BTC/USD`\n   at `57000000000000000000000`', '`executionSegments.closePosition(1)`',
+      '`segmentsApi.outflowRoom(1, Eve)`', '`collateralSilos.withdrawLiquidity(1, shares)`',
+      '`collateralSilos.queueExit(1, Liquidity(shares))`', '`segmentsApi.exits(1, 10)`', '`queuedExits: 1`',
+      '`collateralSilos.processExits(1, 8)`', '`collateralSilos.ExitPaid { amount, shares,\n   left }`',
+      '`collateralSilos.cancelExit(1, index)`');
+    const feedBtc = (price) => send(api, api.tx.oracle.feedValues([[oracleKey('BTC/USD'), price]]), who.alice);
+    const defaults = api.consts.circuitBreaker.defaultThresholds.toJSON();
+    const tight = { ...defaults, maxNetOutflow: 100, maxAccountShare: 500_000, outflowWindow: 5 };
+    await send(api, api.tx.sudo.sudo(api.tx.circuitBreaker.setThresholds(1, tight)), who.alice);
+
+    await send(api, api.tx.collateralSilos.provideLiquidity(1, 100000000000n), who.eve);
+    await send(api, api.tx.collateralSilos.depositMargin(1, 20000000000n), who.bob);
+    await feedBtc(60000000000000000000000n);
+    await send(api, api.tx.executionSegments.openPosition(1, 'Long', 100000000000n, 20000000000n), who.bob);
+    await feedBtc(57000000000000000000000n);
+    await send(api, api.tx.executionSegments.closePosition(1), who.bob);
+
+    const shares = (await api.query.collateralSilos.lpShares(1, who.eve.address)).toBigInt();
+    const room = (await api.call.segmentsApi.outflowRoom(1, who.eve.address)).toBigInt();
+    assert.ok(room > 100_000n * USDC && room < 100_400n * USDC, `principal and a share of the line: ${room}`);
+    await fails(api.tx.collateralSilos.withdrawLiquidity(1, shares), who.eve, 'collateralSilos.AccountOutflowLimit');
+    const queued = await send(api, api.tx.collateralSilos.queueExit(1, { Liquidity: shares }), who.eve);
+    const index = findEvent(queued.events, 'collateralSilos', 'ExitQueued').data.index.toNumber();
+    const [entry] = (await api.call.segmentsApi.exits(1, 10)).toArray();
+    assert.equal(entry.who.toString(), who.eve.address);
+    assert.equal(entry.place.toNumber(), 0);
+    assert.equal(entry.shares.toBigInt(), shares);
+    assert.equal((await api.call.segmentsApi.segmentHealth(1)).unwrap().queuedExits.toNumber(), 1);
+
+    // Anyone passes every few blocks; each pass pays what the window allows.
+    const before = (await api.query.assets.account(1, who.eve.address)).unwrap().balance.toBigInt();
+    const slices = [];
+    for (let pass = 0; pass < 40 && (await api.query.collateralSilos.exits(1, index)).isSome; pass++) {
+      const processed = await send(api, api.tx.collateralSilos.processExits(1, 8), who.ferdie);
+      for (const e of processed.events.filter((e) => e.section === 'collateralSilos' && e.method === 'ExitPaid')) {
+        assert.equal(e.data.who.toString(), who.eve.address);
+        slices.push(e.data.amount.toBigInt());
+      }
+      for (let i = 0; i < 2; i++) await rpc(node.port, 'engine_createBlock', [true, true, null]);
+    }
+    assert.ok((await api.query.collateralSilos.exits(1, index)).isNone, 'paid in full');
+    assert.ok(slices.length >= 3, `paid in ${slices.length} slices`);
+    const paid = slices.reduce((a, b) => a + b, 0n);
+    assert.ok(paid > 100_000n * USDC, `Eve's principal and her part of Bob's loss: ${paid}`);
+    const after = (await api.query.assets.account(1, who.eve.address)).unwrap().balance.toBigInt();
+    assert.equal(after - before, paid);
+    assert.equal((await api.query.collateralSilos.lpShares(1, who.eve.address)).toBigInt(), 0n);
+
+    await send(api, api.tx.sudo.sudo(api.tx.circuitBreaker.setThresholds(1, defaults)), who.alice);
+    assert.deepEqual((await api.query.circuitBreaker.breakers(1)).unwrap().thresholds.toJSON(), defaults);
+  });
 });

@@ -25,7 +25,9 @@ use frame_support::{
 	traits::{GetStorageVersion, PalletInfoAccess, StorageVersion},
 };
 use pallet_circuit_breaker::{migrations::v1::v0 as breaker_v0, AccountFlows, Breakers};
-use pallet_collateral_silos::{migrations::v2::v1 as silos_v1, Margins, SiloOfSegment, Silos};
+use pallet_collateral_silos::{
+	migrations::v2::v1 as silos_v1, LpShares, Margins, SiloOfSegment, Silos,
+};
 use pallet_execution_segments::{
 	migrations::v2::v1 as segments_v1, AdlQueue, Positions, Segments, Side,
 };
@@ -119,9 +121,25 @@ fn as_spec_101_would_hold_it() {
 		(info.fees_to_lps, info.fees_to_insurance) = (0, 0);
 		Silos::<Runtime>::insert(silo, info);
 	}
-	// Spec 101 kept no account's principal: after the upgrade, what accounts hold counts as
-	// outflow when it leaves, as every flow did there.
+	// Spec 101 kept no account's principal: the upgrade seeds it from what each account holds
+	// (its margin, and its LP shares at book value), and the breakers' windows start with
+	// nothing but the outflow they had.
 	let _ = AccountFlows::<Runtime>::clear(u32::MAX, None);
+	for (silo, info) in Silos::<Runtime>::iter().collect::<Vec<_>>() {
+		let holdings = Margins::<Runtime>::iter_prefix(silo)
+			.map(|(who, m)| (who, m.total().unwrap()))
+			.chain(LpShares::<Runtime>::iter_prefix(silo).map(|(who, shares)| {
+				(who, shares * info.books.lp_liquidity / info.books.lp_shares)
+			}));
+		for (who, held) in holdings {
+			AccountFlows::<Runtime>::mutate(info.segment, &who, |f| f.principal += held);
+		}
+	}
+	for (segment, mut breaker) in Breakers::<Runtime>::iter().collect::<Vec<_>>() {
+		breaker.inflow = Default::default();
+		breaker.returned = Default::default();
+		Breakers::<Runtime>::insert(segment, breaker);
+	}
 	// Nor what accounts moved along routes.
 	let _ = pallet_gateway::AccountUse::<Runtime>::clear(u32::MAX, None);
 }
@@ -146,6 +164,8 @@ fn rewind_to_spec_101_layout() {
 	for (segment, breaker) in Breakers::<Runtime>::iter().collect::<Vec<_>>() {
 		breaker_v0::Breakers::<Runtime>::insert(segment, breaker_v0::Breaker::from(breaker));
 	}
+	// No principal on record: the silos' migration seeds it.
+	let _ = AccountFlows::<Runtime>::clear(u32::MAX, None);
 	StorageVersion::new(1).put::<CollateralSilos>();
 	StorageVersion::new(1).put::<ExecutionSegments>();
 	StorageVersion::new(0).put::<Gateway>();

@@ -29,10 +29,19 @@
 //!
 //! | signal | reported by | line |
 //! |---|---|---|
-//! | net outflow from the silo over `outflow_window` | collateral silos ([`SiloMonitor`](segment_interface::SiloMonitor)) | `max_net_outflow` of the silo's value |
+//! | outflow beyond the takers' principal over `outflow_window` | collateral silos ([`SiloMonitor`](segment_interface::SiloMonitor)) | `max_net_outflow` of the silo's value; the withdrawal that would cross it is not paid |
 //! | oracle move between two updates | execution segments ([`PriceMonitor`](segment_interface::PriceMonitor)) | `max_price_move` |
 //! | stale oracle | time | no price for `stale_after` blocks |
 //! | bad debt beyond the insurance fund | collateral silos ([`SiloMonitor`](segment_interface::SiloMonitor)) | any |
+//!
+//! ## Outflow
+//!
+//! Measured per account ([`AccountFlows`]): what an account takes back of its principal (what it
+//! brought in) never counts; what it takes beyond it counts against the segment's line and the
+//! account's share of it ([`Thresholds::max_account_share`]). The silo asks before it pays
+//! ([`SiloMonitor::note_outflow`](segment_interface::SiloMonitor::note_outflow)); past the
+//! account's share it refuses, past the line it queues the exit and the breaker severs the
+//! segment in that call.
 //!
 //! ## Calls
 //!
@@ -71,7 +80,7 @@ pub mod pallet {
 		views::Clearance, Balance, OutflowVerdict, Price, PriceMonitor, SegmentHealth, SegmentId,
 		SegmentStatus, SiloMonitor, TripReason,
 	};
-	use sp_runtime::{Rounding, Saturating};
+	use sp_runtime::{traits::Zero, Rounding, Saturating};
 
 	/// The layout of this pallet's storage; [`migrations`](crate::migrations) takes a chain from
 	/// each version to the next (see `docs/upgrades.md`).
@@ -258,6 +267,8 @@ pub mod pallet {
 			ensure!(breaker.state_at(now) != BreakerState::Normal, Error::<T>::NotTripped);
 			breaker.state = BreakerState::Normal;
 			breaker.outflow = empty_window();
+			breaker.inflow = empty_window();
+			breaker.returned = empty_window();
 			Breakers::<T>::insert(segment, breaker);
 			Self::deposit_event(Event::Reset { segment });
 			Ok(())
@@ -347,15 +358,27 @@ pub mod pallet {
 	}
 
 	impl<T: Config> SiloMonitor<T::AccountId> for Pallet<T> {
-		/// One read and one write of the account's flow; the segment's breaker is not touched.
+		/// One read and one write of the account's flow and of the segment's breaker.
 		fn note_inflow(segment: SegmentId, who: &T::AccountId, amount: Balance) {
+			Self::note_principal(segment, who, amount);
+			let now = frame_system::Pallet::<T>::block_number();
+			// What genesis puts in is what the silo holds when the chain's first window begins.
+			if now.is_zero() {
+				return;
+			}
+			let mut breaker = Self::breaker(segment);
+			breaker.inflow.record(now, breaker.thresholds.outflow_window, amount);
+			Breakers::<T>::insert(segment, breaker);
+		}
+
+		fn note_principal(segment: SegmentId, who: &T::AccountId, amount: Balance) {
 			AccountFlows::<T>::mutate(segment, who, |flow| {
 				flow.principal = flow.principal.saturating_add(amount)
 			});
 		}
 
-		/// A withdrawal of principal reads and writes the account's flow alone; one beyond it
-		/// also reads the segment's breaker, and writes it when it records or trips.
+		/// One read and one write of the account's flow and of the segment's breaker, paid or
+		/// not (a refusal reverts with its call).
 		fn note_outflow(
 			segment: SegmentId,
 			who: &T::AccountId,
@@ -364,37 +387,34 @@ pub mod pallet {
 		) -> OutflowVerdict {
 			let now = frame_system::Pallet::<T>::block_number();
 			let mut flow = AccountFlows::<T>::get(segment, who);
-			let counted = flow.beyond_principal(amount);
-			if counted == 0 {
-				flow.principal -= amount;
-				// Without the breaker's window length, only a flow that never took anything
-				// beyond principal is known to be spent.
-				if flow.principal == 0 && flow.taken == empty_window() {
-					AccountFlows::<T>::remove(segment, who);
-				} else {
-					AccountFlows::<T>::insert(segment, who, flow);
-				}
-				return OutflowVerdict::Admitted;
-			}
 			let mut breaker = Self::breaker(segment);
 			let window = breaker.thresholds.outflow_window;
+			let counted = flow.beyond_principal(amount);
 			let line = breaker.line_at(now, silo_value);
-			let within_share =
-				flow.taken.usage(now, window).saturating_add(counted) <= line.per_account;
-			// One account past its share is refused while the line has room for others; a
-			// withdrawal that would cross the line itself (or finds it closed) trips it.
-			if !within_share && line.left() > 0 {
-				return OutflowVerdict::OverAccountShare;
-			}
-			if !within_share || counted > line.left() {
-				if Self::sever(segment, &mut breaker, now, TripReason::NetOutflow) {
-					Breakers::<T>::insert(segment, breaker);
+			if counted > 0 {
+				let within_share =
+					flow.taken.usage(now, window).saturating_add(counted) <= line.per_account;
+				// One account past its share is refused while the line has room for others; a
+				// withdrawal that would cross the line itself (or finds it closed) trips it.
+				if !within_share && line.left() > 0 {
+					return OutflowVerdict::OverAccountShare;
 				}
-				return OutflowVerdict::OverSegmentLine;
+				if !within_share || counted > line.left() {
+					if !Self::sever(segment, &mut breaker, now, TripReason::NetOutflow) {
+						return OutflowVerdict::LineClosed;
+					}
+					// The recovering line counts from the trip on: what led up to it is what
+					// the guardians look at now, not a debt the recovery must work off.
+					breaker.outflow = empty_window();
+					Breakers::<T>::insert(segment, breaker);
+					return OutflowVerdict::Tripped;
+				}
+				flow.taken.record(now, window, counted);
+				breaker.outflow.record(now, window, counted);
 			}
-			flow.principal = 0;
-			flow.taken.record(now, window, counted);
-			breaker.outflow.record(now, window, counted);
+			let principal = amount - counted;
+			flow.principal -= principal;
+			breaker.returned.record(now, window, principal);
 			Breakers::<T>::insert(segment, breaker);
 			Self::store_account(segment, who, flow, now, window);
 			OutflowVerdict::Admitted
@@ -468,7 +488,12 @@ pub mod pallet {
 					"price observed in the future"
 				);
 				ensure!(T::Segments::contains(&segment), "breaker for an unknown segment");
-				ensure!(breaker.outflow.bucket_start <= now, "flow window starts in the future");
+				ensure!(
+					[breaker.outflow, breaker.inflow, breaker.returned]
+						.iter()
+						.all(|w| w.bucket_start <= now),
+					"flow window starts in the future"
+				);
 			}
 			for (segment, _, flow) in AccountFlows::<T>::iter() {
 				ensure!(T::Segments::contains(&segment), "account flow for an unknown segment");

@@ -3,13 +3,14 @@
 //! from, and bumps [`StorageVersion`](frame_support::traits::StorageVersion) when it is done.
 //! `docs/upgrades.md` describes how to write the next one.
 
-/// Version 0 to 1: outflow is measured per account, beyond principal. Each breaker keeps one
-/// outflow window instead of gross outflow and inflow windows, and its thresholds gain
+/// Version 0 to 1: outflow is measured per account, beyond principal. Each breaker keeps an
+/// outflow window of what left beyond principal and windows of principal in and out, instead
+/// of gross outflow and inflow windows, and its thresholds gain
 /// [`crate::Thresholds::max_account_share`] (the default thresholds' share).
 ///
-/// The new window starts at the upgrade block holding the old window's net outflow, so a
-/// segment that was near its line stays near it. Accounts start with no principal: what they
-/// hold at the upgrade counts as outflow when it leaves, as all flows did before.
+/// The new outflow window starts at the upgrade block holding the old window's net outflow,
+/// so a segment that was near its line stays near it. Accounts' principal ([`crate::AccountFlows`])
+/// is seeded by the silos' own migration from what each account holds.
 pub mod v1 {
 	use crate::{empty_window, Breaker, BreakerState, Breakers, Config, Pallet, PriceObservation};
 	use codec::{Decode, Encode};
@@ -88,12 +89,15 @@ pub mod v1 {
 					},
 					last_price,
 					outflow,
+					inflow: empty_window(),
+					returned: empty_window(),
 				}
 			}
 		}
 
 		/// A breaker as version 0 would hold it, for tests that rewind a chain to version 0:
-		/// its outflow window as gross outflow, with no inflow.
+		/// its outflow window as gross outflow, with no inflow (principal flows have no
+		/// version 0 form).
 		impl<N: AtLeast32BitUnsigned + Copy> From<super::Breaker<N>> for Breaker<N> {
 			fn from(b: super::Breaker<N>) -> Self {
 				let t = b.thresholds;

@@ -111,12 +111,23 @@ pub struct Breaker<BlockNumber> {
 	pub last_price: Option<PriceObservation<BlockNumber>>,
 	/// What left the segment's silo beyond its takers' principal, over the outflow window.
 	pub outflow: SlidingWindow<BlockNumber>,
+	/// Principal brought into the silo over the outflow window.
+	pub inflow: SlidingWindow<BlockNumber>,
+	/// Principal taken back out of the silo over the outflow window.
+	pub returned: SlidingWindow<BlockNumber>,
 }
 
 impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 	/// A normal breaker with these thresholds that has seen no price yet.
 	pub fn new(thresholds: Thresholds<N>) -> Self {
-		Self { state: BreakerState::Normal, thresholds, last_price: None, outflow: empty_window() }
+		Self {
+			state: BreakerState::Normal,
+			thresholds,
+			last_price: None,
+			outflow: empty_window(),
+			inflow: empty_window(),
+			returned: empty_window(),
+		}
 	}
 
 	/// Whether the oracle has been silent for longer than `stale_after` at `now`. A segment
@@ -143,16 +154,29 @@ impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 		state
 	}
 
+	/// What the silo, worth `silo_value` at `now`, held when the window began: put back what
+	/// left over the window (beyond principal, and principal), take out the principal that
+	/// came in. A deposit therefore never raises the line of the window it is made in.
+	pub fn value_at_window_start(&self, now: N, silo_value: Balance) -> Balance {
+		let window = self.thresholds.outflow_window;
+		silo_value
+			.saturating_add(self.outflow.usage(now, window))
+			.saturating_add(self.returned.usage(now, window))
+			.saturating_sub(self.inflow.usage(now, window))
+	}
+
 	/// The segment's line at `now` for a silo worth `silo_value`, and what of it is used: a
-	/// share of what the silo held when the window's outflow began, halved while recovering,
-	/// nothing while severed.
+	/// share of what the silo held when the window began, halved while recovering, nothing
+	/// while severed.
 	pub fn line_at(&self, now: N, silo_value: Balance) -> OutflowLine {
 		let used = self.outflow.usage(now, self.thresholds.outflow_window);
 		let limit = match self.state_at(now) {
 			BreakerState::Severed { .. } => 0,
 			state => {
-				let line =
-					self.thresholds.max_net_outflow.mul_floor(silo_value.saturating_add(used));
+				let line = self
+					.thresholds
+					.max_net_outflow
+					.mul_floor(self.value_at_window_start(now, silo_value));
 				if matches!(state, BreakerState::Recovering { .. }) {
 					line / 2
 				} else {

@@ -184,7 +184,7 @@ mod benchmarks {
 		_(RawOrigin::Signed(lp.clone()), 0, ExitRequest::Liquidity(shares));
 
 		assert_eq!(LpShares::<T>::get(0, &lp), 0);
-		assert_eq!(ExitQueues::<T>::get(0).len(), T::MaxQueuedExits::get());
+		assert_eq!(ExitQueues::<T>::get(0).live, T::MaxQueuedExits::get());
 	}
 
 	/// Shares back to an LP.
@@ -211,7 +211,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(keeper), 0, n);
 
-		assert_eq!(ExitQueues::<T>::get(0), ExitQueue { head: n, tail: n });
+		assert_eq!(ExitQueues::<T>::get(0), ExitQueue { head: n, tail: n, live: 0 });
 		assert_eq!(books::<T>(0).lp_shares, 0);
 	}
 

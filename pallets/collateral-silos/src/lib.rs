@@ -24,6 +24,16 @@
 //! - [`Pallet::provide_liquidity`], [`Pallet::withdraw_liquidity`] (LPs)
 //! - [`Pallet::deposit_margin`], [`Pallet::withdraw_margin`] (traders)
 //! - [`Pallet::fund_insurance`] (anyone)
+//! - [`Pallet::queue_exit`], [`Pallet::cancel_exit`] (LPs and traders), [`Pallet::process_exits`]
+//!   (anyone)
+//!
+//! ## Outflow
+//!
+//! Money leaves a silo only if the breaker ([`Config::Monitor`]) admits it: what an account
+//! brought in always may leave; beyond that, its share of the segment's outflow line. A
+//! withdrawal past its share is refused; one that would cross the line is queued, not paid,
+//! and the breaker severs the segment. Queued exits are paid in slices, oldest first, as the
+//! window allows.
 //!
 //! ## Interface
 //!
@@ -108,7 +118,7 @@ pub mod pallet {
 		/// Told of every flow in and out of a silo, and of uncovered bad debt; decides whether
 		/// money may leave.
 		type Monitor: SiloMonitor<Self::AccountId>;
-		/// Most entries (and cancelled holes) one silo's exit queue holds.
+		/// Most entries one silo's exit queue holds (cancelled and paid entries do not count).
 		#[pallet::constant]
 		type MaxQueuedExits: Get<u32>;
 		/// Each segment's open positions as its pool sees them (execution segments): what
@@ -344,11 +354,13 @@ pub mod pallet {
 		/// share of the segment's outflow window allows. The runtime API's `outflow_room` says
 		/// how much may leave now; `queue_exit` pays the rest in slices as the window allows.
 		AccountOutflowLimit,
-		/// The transfer would take the source segment past its outflow line (or finds it
-		/// severed). The gateway transfer may be executed once the window has room.
+		/// The withdrawal or transfer takes more than the account brought in while the segment's
+		/// outflow line is closed (the segment is severed), or a transfer would cross the line.
+		/// Principal may leave; the rest waits for the segment to recover (a gateway transfer
+		/// stays pending until the window has room).
 		SegmentOutflowLimit,
-		/// The silo's exit queue is full ([`Config::MaxQueuedExits`] entries and holes); it
-		/// frees up as exits are paid or cancelled and `process_exits` passes them.
+		/// The silo's exit queue is full ([`Config::MaxQueuedExits`] entries); it frees up as
+		/// exits are paid or cancelled.
 		ExitQueueFull,
 		/// No queued exit has this index in this silo.
 		UnknownExit,
@@ -676,6 +688,18 @@ pub mod pallet {
 			who: &T::AccountId,
 			amount: Balance,
 		) -> DispatchResult {
+			Self::take_in(silo, info, who, amount)?;
+			T::Monitor::note_inflow(info.segment, who, amount);
+			Ok(())
+		}
+
+		/// Move `amount` from `who` into the silo account.
+		fn take_in(
+			silo: SiloId,
+			info: &SiloInfo<AssetIdOf<T>>,
+			who: &T::AccountId,
+			amount: Balance,
+		) -> DispatchResult {
 			T::Assets::transfer(
 				info.asset.clone(),
 				who,
@@ -683,13 +707,13 @@ pub mod pallet {
 				amount,
 				Preservation::Preserve,
 			)?;
-			T::Monitor::note_inflow(info.segment, who, amount);
 			Ok(())
 		}
 
 		/// Ask the breaker whether `who` may take `amount` out of the silo (worth `value`):
-		/// recorded if admitted, refused past the account's share, and `false` (do not pay;
-		/// the segment is severed) past the segment's line.
+		/// recorded if admitted; refused past the account's share or while the segment's line
+		/// is closed; `false` (do not pay, queue it: the breaker severed the segment in this
+		/// call) when it would cross the line.
 		fn admit_outflow(
 			info: &SiloInfo<AssetIdOf<T>>,
 			who: &T::AccountId,
@@ -699,7 +723,8 @@ pub mod pallet {
 			match T::Monitor::note_outflow(info.segment, who, amount, value) {
 				OutflowVerdict::Admitted => Ok(true),
 				OutflowVerdict::OverAccountShare => Err(Error::<T>::AccountOutflowLimit.into()),
-				OutflowVerdict::OverSegmentLine => Ok(false),
+				OutflowVerdict::Tripped => Ok(false),
+				OutflowVerdict::LineClosed => Err(Error::<T>::SegmentOutflowLimit.into()),
 			}
 		}
 
@@ -940,9 +965,10 @@ pub mod pallet {
 		/// Put `request` (already taken out of `who`'s account) at the back of the silo's queue.
 		fn enqueue(silo: SiloId, who: &T::AccountId, request: ExitRequest) -> DispatchResult {
 			let mut queue = ExitQueues::<T>::get(silo);
-			ensure!(queue.len() < T::MaxQueuedExits::get(), Error::<T>::ExitQueueFull);
+			ensure!(queue.live < T::MaxQueuedExits::get(), Error::<T>::ExitQueueFull);
 			let index = queue.tail;
 			queue.tail = queue.tail.checked_add(1).ok_or(Error::<T>::ExitQueueFull)?;
+			queue.live += 1;
 			Exits::<T>::insert(silo, index, Exit { who: who.clone(), request });
 			ExitQueues::<T>::insert(silo, queue);
 			Self::deposit_event(Event::ExitQueued { silo, index, who: who.clone(), request });
@@ -967,6 +993,7 @@ pub mod pallet {
 				},
 			}
 			Exits::<T>::remove(silo, index);
+			ExitQueues::<T>::mutate(silo, |queue| queue.live = queue.live.saturating_sub(1));
 			Self::deposit_event(Event::ExitCancelled {
 				silo,
 				index,
@@ -992,10 +1019,16 @@ pub mod pallet {
 				let done = match Exits::<T>::get(silo, index) {
 					None => true,
 					// A slice that cannot be paid now changes nothing: its place is kept.
-					Some(exit) => frame_support::storage::with_storage_layer(|| {
-						Self::pay_slice(silo, index, exit)
-					})
-					.unwrap_or(false),
+					Some(exit) => {
+						let paid = frame_support::storage::with_storage_layer(|| {
+							Self::pay_slice(silo, index, exit)
+						})
+						.unwrap_or(false);
+						if paid {
+							queue.live = queue.live.saturating_sub(1);
+						}
+						paid
+					},
 				};
 				if done && index == queue.head {
 					queue.head += 1;
@@ -1024,9 +1057,14 @@ pub mod pallet {
 						Error::<T>::SegmentNotNormal
 					);
 					let exposure = T::Pool::exposure(info.segment)?;
-					let (pool_value, _) = Self::price_withdrawal(&info.books, &exposure, 0)?;
-					// As many shares as the room pays for, rounded down.
-					let fit = info.books.shares_for(room, pool_value).unwrap_or(0).min(shares);
+					let (pool_value, all) = Self::price_withdrawal(&info.books, &exposure, shares)?;
+					// All of them if the room pays for them; else as many as it does, rounded
+					// down.
+					let fit = if all <= room {
+						shares
+					} else {
+						info.books.shares_for(room, pool_value).unwrap_or(0).min(shares)
+					};
 					let (_, amount) = Self::burn(&mut info.books, &exposure, fit)?;
 					(amount, fit)
 				},
@@ -1073,7 +1111,8 @@ pub mod pallet {
 			// The silo's total must still fit in a balance: refuse, never wrap.
 			value_before.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
 			info.books.reserved()?;
-			Self::pull(silo, &info, who, amount)?;
+			// A gift to the insurance fund is nobody's to take back: not principal.
+			Self::take_in(silo, &info, who, amount)?;
 			Silos::<T>::insert(silo, info);
 			Self::deposit_event(Event::InsuranceFunded { silo, who: who.clone(), amount });
 			Ok(())
@@ -1497,8 +1536,7 @@ pub mod pallet {
 
 		/// How many exits wait in `silo`'s queue.
 		pub fn queued_exits(silo: SiloId) -> u32 {
-			let queue = ExitQueues::<T>::get(silo);
-			Exits::<T>::iter_key_prefix(silo).filter(|i| *i >= queue.head).count() as u32
+			ExitQueues::<T>::get(silo).live
 		}
 	}
 
@@ -1543,7 +1581,11 @@ pub mod pallet {
 					.fold(queued, |a, s| a.saturating_add(s));
 				ensure!(shares == info.books.lp_shares, "LP shares do not add up");
 				let queue = ExitQueues::<T>::get(silo);
-				ensure!(queue.len() <= T::MaxQueuedExits::get(), "exit queue over its bound");
+				ensure!(queue.live <= T::MaxQueuedExits::get(), "exit queue over its bound");
+				ensure!(
+					Exits::<T>::iter_key_prefix(silo).count() == queue.live as usize,
+					"exit queue's count out of step"
+				);
 				ensure!(
 					Exits::<T>::iter_key_prefix(silo).all(|i| i >= queue.head && i < queue.tail),
 					"queued exit outside its queue"

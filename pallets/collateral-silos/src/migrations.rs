@@ -134,29 +134,65 @@ pub mod v2 {
 	>;
 }
 
-/// Version 2 to 3: silos gain exit queues ([`crate::ExitQueues`], [`crate::Exits`]), which start
-/// empty. Nothing stored changes; the version records that the chain has the new items.
+/// Version 2 to 3: silos gain exit queues ([`crate::ExitQueues`], [`crate::Exits`]), which
+/// start empty, and the breaker learns every account's principal: what it holds in each silo
+/// (its margin, free, locked and escrowed, and its LP shares at the pool's book value,
+/// liquidity over shares) is reported through
+/// [`SiloMonitor::note_principal`](segment_interface::SiloMonitor::note_principal), so what
+/// accounts held before the upgrade leaves without counting against the outflow line. One
+/// pass over every margin account and LP stake: a chain with many accounts needs a
+/// multi-block migration instead.
 pub mod v3 {
-	use crate::{Config, Pallet};
+	use crate::{Config, LpShares, Margins, Pallet, Silos};
 	use core::marker::PhantomData;
 	use frame_support::{
-		migrations::VersionedMigration, traits::UncheckedOnRuntimeUpgrade, weights::Weight,
+		migrations::VersionedMigration,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
 	};
+	use segment_interface::SiloMonitor;
 
-	/// Nothing to rewrite. Use [`MigrateV2ToV3`], which bumps the version on a chain at 2.
-	pub struct NewExitQueues<T>(PhantomData<T>);
+	/// Seeds principal. Use [`MigrateV2ToV3`], which runs this only on a chain at version 2.
+	pub struct SeedPrincipal<T>(PhantomData<T>);
 
-	impl<T: Config> UncheckedOnRuntimeUpgrade for NewExitQueues<T> {
+	impl<T: Config> UncheckedOnRuntimeUpgrade for SeedPrincipal<T> {
 		fn on_runtime_upgrade() -> Weight {
-			Weight::zero()
+			let mut reads = 0u64;
+			let mut noted = 0u64;
+			for (silo, info) in Silos::<T>::iter() {
+				reads += 1;
+				for (who, margin) in Margins::<T>::iter_prefix(silo) {
+					reads += 1;
+					let held = margin.total().unwrap_or(Balance::MAX);
+					if held > 0 {
+						T::Monitor::note_principal(info.segment, &who, held);
+						noted += 1;
+					}
+				}
+				for (who, shares) in LpShares::<T>::iter_prefix(silo) {
+					reads += 1;
+					let value = info
+						.books
+						.amount_for(shares, info.books.lp_liquidity)
+						.unwrap_or(Balance::MAX);
+					if value > 0 {
+						T::Monitor::note_principal(info.segment, &who, value);
+						noted += 1;
+					}
+				}
+			}
+			// Each note reads and writes the account's principal.
+			T::DbWeight::get().reads_writes(reads + noted, noted)
 		}
 	}
+
+	use segment_interface::Balance;
 
 	/// Version 2 to 3, run only on a chain at version 2.
 	pub type MigrateV2ToV3<T> = VersionedMigration<
 		2,
 		3,
-		NewExitQueues<T>,
+		SeedPrincipal<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

@@ -77,6 +77,7 @@ parameter_types! {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Note {
 	Inflow { segment: SegmentId, who: AccountId, amount: Balance },
+	Principal { segment: SegmentId, who: AccountId, amount: Balance },
 	Outflow { segment: SegmentId, who: AccountId, amount: Balance, silo_value: Balance },
 	BadDebt { segment: SegmentId, uncovered: Balance },
 }
@@ -155,6 +156,9 @@ impl TestMonitor {
 impl SiloMonitor<AccountId> for TestMonitor {
 	fn note_inflow(segment: SegmentId, who: &AccountId, amount: Balance) {
 		NOTES.with(|n| n.borrow_mut().push(Note::Inflow { segment, who: *who, amount }));
+	}
+	fn note_principal(segment: SegmentId, who: &AccountId, amount: Balance) {
+		NOTES.with(|n| n.borrow_mut().push(Note::Principal { segment, who: *who, amount }));
 	}
 	fn note_outflow(
 		segment: SegmentId,

@@ -1206,7 +1206,7 @@ mod exits {
 	fn a_margin_withdrawal_past_the_segment_line_is_queued_not_paid() {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 1_000, 0, 300);
-			TestMonitor::answer(OutflowVerdict::OverSegmentLine);
+			TestMonitor::answer(OutflowVerdict::Tripped);
 			assert_ok!(Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 200));
 			assert_eq!(usdc(BOB), ENDOWMENT - 300);
 			assert_eq!(margin(BTC_SILO, BOB).free, 100);
@@ -1232,7 +1232,7 @@ mod exits {
 	fn a_share_withdrawal_past_the_segment_line_is_queued_and_the_pool_is_unchanged() {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 1_000, 0, 0);
-			TestMonitor::answer(OutflowVerdict::OverSegmentLine);
+			TestMonitor::answer(OutflowVerdict::Tripped);
 			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 400));
 			assert_eq!(LpShares::<Test>::get(BTC_SILO, ALICE), 600);
 			assert_eq!(
@@ -1241,6 +1241,21 @@ mod exits {
 			);
 			assert_eq!(usdc(ALICE), ENDOWMENT - 1_000);
 			assert_eq!(exit(BTC_SILO, 0).unwrap().request, ExitRequest::Liquidity(400));
+		});
+	}
+
+	/// Only the withdrawal that trips the breaker is queued: once the line is closed, what is
+	/// beyond principal is refused, so nobody fills the queue with dust while a segment is
+	/// severed.
+	#[test]
+	fn withdrawals_beyond_principal_from_a_severed_segment_are_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 300);
+			TestMonitor::answer(OutflowVerdict::LineClosed);
+			assert_noop!(
+				Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 1),
+				Error::<Test>::SegmentOutflowLimit
+			);
 		});
 	}
 
@@ -1266,7 +1281,8 @@ mod exits {
 			fund(BTC_SILO, 1_000, 0, 300);
 			assert_ok!(<Pallet as SiloTransfers<AccountId>>::escrow(BTC_SILO, &BOB, 120));
 			for (verdict, error) in [
-				(OutflowVerdict::OverSegmentLine, Error::<Test>::SegmentOutflowLimit),
+				(OutflowVerdict::Tripped, Error::<Test>::SegmentOutflowLimit),
+				(OutflowVerdict::LineClosed, Error::<Test>::SegmentOutflowLimit),
 				(OutflowVerdict::OverAccountShare, Error::<Test>::AccountOutflowLimit),
 			] {
 				TestMonitor::answer(verdict);
@@ -1298,7 +1314,7 @@ mod exits {
 			));
 			assert_eq!(margin(BTC_SILO, BOB).free, 50);
 			assert_eq!(LpShares::<Test>::get(BTC_SILO, ALICE), 400);
-			assert_eq!(ExitQueues::<Test>::get(BTC_SILO), ExitQueue { head: 0, tail: 2 });
+			assert_eq!(ExitQueues::<Test>::get(BTC_SILO), ExitQueue { head: 0, tail: 2, live: 2 });
 
 			// 100 may leave per account now.
 			TestMonitor::set_room(100);
@@ -1327,7 +1343,7 @@ mod exits {
 			process(10);
 			assert_eq!(usdc(BOB), ENDOWMENT - 50);
 			assert_eq!(usdc(ALICE), ENDOWMENT - 400);
-			assert_eq!(ExitQueues::<Test>::get(BTC_SILO), ExitQueue { head: 2, tail: 2 });
+			assert_eq!(ExitQueues::<Test>::get(BTC_SILO), ExitQueue { head: 2, tail: 2, live: 0 });
 			assert_eq!(books(BTC_SILO), Books { lp_liquidity: 400, lp_shares: 400, insurance: 0 });
 		});
 	}
@@ -1389,7 +1405,7 @@ mod exits {
 			);
 			// The holes are passed over and the queue empties.
 			process(10);
-			assert_eq!(ExitQueues::<Test>::get(BTC_SILO), ExitQueue { head: 2, tail: 2 });
+			assert_eq!(ExitQueues::<Test>::get(BTC_SILO), ExitQueue { head: 2, tail: 2, live: 0 });
 		});
 	}
 
@@ -1409,7 +1425,7 @@ mod exits {
 				Error::<Test>::ExitQueueFull
 			);
 			// A withdrawal that would have to queue is refused too, and pays nothing.
-			TestMonitor::answer(OutflowVerdict::OverSegmentLine);
+			TestMonitor::answer(OutflowVerdict::Tripped);
 			assert_noop!(
 				Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 10),
 				Error::<Test>::ExitQueueFull

@@ -198,25 +198,16 @@ impl ExitRequest {
 	}
 }
 
-/// Where a silo's exit queue is at: entries `head..tail` (holes are cancelled entries).
+/// Where a silo's exit queue is at: entries lie in `head..tail`, with holes where exits were
+/// cancelled or paid out of order.
 #[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen, Default)]
 pub struct ExitQueue {
 	/// The oldest entry that may still be waiting.
 	pub head: u32,
 	/// The index the next entry takes.
 	pub tail: u32,
-}
-
-impl ExitQueue {
-	/// Entries and holes between head and tail.
-	pub fn len(&self) -> u32 {
-		self.tail.saturating_sub(self.head)
-	}
-
-	/// Nothing waits.
-	pub fn is_empty(&self) -> bool {
-		self.len() == 0
-	}
+	/// Entries waiting: what the queue's bound counts.
+	pub live: u32,
 }
 
 /// One queued exit: whose, and what is left to pay. Escrowed in the entry: the margin or shares

@@ -2,8 +2,10 @@
 //!
 //! The only way value crosses from one collateral silo to another. Governance opens routes
 //! `(from, to)`; each carries at most `window_limit` per sliding window of `window_length`
-//! blocks. A transfer at or above the route's `large_transfer` threshold waits `delay` blocks,
-//! needs M-of-N guardian approvals, and may be vetoed by any guardian meanwhile; smaller
+//! blocks, net of what its reverse route carried back, and one account at most
+//! `max_account_share` of that. Once what an account moved along a route in the window plus a
+//! transfer reaches the route's `large_transfer` threshold, the transfer waits `delay` blocks,
+//! needs M-of-N guardian approvals, and may be vetoed by any guardian meanwhile; below it,
 //! transfers go through at once. A route carries nothing while either end's segment is not
 //! normal, so a severed segment's routes are closed without anyone closing them.
 //!
@@ -484,11 +486,10 @@ pub mod pallet {
 		/// What the route has carried, net of what its reverse route carried back, over its
 		/// window at `now`: the two directions of a pair offset each other.
 		fn net_carried(route: &Route<BlockNumberFor<T>>, now: BlockNumberFor<T>) -> Balance {
-			let length = route.limits.window_length;
 			let back = RouteByEnds::<T>::get(route.to, route.from)
 				.and_then(Routes::<T>::get)
-				.map_or(0, |reverse| reverse.carried.usage(now, length));
-			route.carried.usage(now, length).saturating_sub(back)
+				.map_or(0, |reverse| reverse.carried.usage(now, reverse.limits.window_length));
+			route.carried.usage(now, route.limits.window_length).saturating_sub(back)
 		}
 
 		/// Record `amount` on the route's window and the account's, and move it between the

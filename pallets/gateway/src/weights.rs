@@ -71,26 +71,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gateway::NextRouteId` (r:1 w:1)
 	/// Proof: `Gateway::NextRouteId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::Routes` (r:0 w:1)
-	/// Proof: `Gateway::Routes` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Proof: `Gateway::Routes` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	fn open_route() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `663`
 		//  Estimated: `6238`
-		// Minimum execution time: 25_949_000 picoseconds.
-		Weight::from_parts(28_722_000, 6238)
+		// Minimum execution time: 26_029_000 picoseconds.
+		Weight::from_parts(40_160_000, 6238)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Gateway::Routes` (r:1 w:1)
-	/// Proof: `Gateway::Routes` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Proof: `Gateway::Routes` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::RouteByEnds` (r:0 w:1)
 	/// Proof: `Gateway::RouteByEnds` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn close_route() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `283`
-		//  Estimated: `3561`
-		// Minimum execution time: 15_674_000 picoseconds.
-		Weight::from_parts(17_787_000, 3561)
+		//  Measured:  `287`
+		//  Estimated: `3565`
+		// Minimum execution time: 15_864_000 picoseconds.
+		Weight::from_parts(24_496_000, 3565)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -102,57 +102,65 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `543`
 		//  Estimated: `1998`
-		// Minimum execution time: 9_834_000 picoseconds.
-		Weight::from_parts(14_342_000, 1998)
+		// Minimum execution time: 9_635_000 picoseconds.
+		Weight::from_parts(16_245_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Gateway::Routes` (r:1 w:1)
-	/// Proof: `Gateway::Routes` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `Gateway::Routes` (r:2 w:1)
+	/// Proof: `Gateway::Routes` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:2 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
-	/// Storage: `CircuitBreaker::Breakers` (r:2 w:2)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(136), added: 2611, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::Breakers` (r:2 w:1)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:2 w:2)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::NextTransferId` (r:1 w:1)
 	/// Proof: `Gateway::NextTransferId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Gateway::AccountUse` (r:1 w:1)
+	/// Proof: `Gateway::AccountUse` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `Gateway::RouteByEnds` (r:1 w:0)
+	/// Proof: `Gateway::RouteByEnds` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::AccountFlows` (r:2 w:2)
+	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn request_transfer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1896`
+		//  Measured:  `2297`
 		//  Estimated: `6238`
-		// Minimum execution time: 142_131_000 picoseconds.
-		Weight::from_parts(223_152_000, 6238)
-			.saturating_add(T::DbWeight::get().reads(12_u64))
-			.saturating_add(T::DbWeight::get().writes(10_u64))
+		// Minimum execution time: 170_494_000 picoseconds.
+		Weight::from_parts(230_793_000, 6238)
+			.saturating_add(T::DbWeight::get().reads(17_u64))
+			.saturating_add(T::DbWeight::get().writes(12_u64))
 	}
 	/// Storage: `Gateway::Routes` (r:1 w:0)
-	/// Proof: `Gateway::Routes` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Proof: `Gateway::Routes` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:2 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:2 w:0)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(136), added: 2611, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::NextTransferId` (r:1 w:1)
 	/// Proof: `Gateway::NextTransferId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Gateway::AccountUse` (r:1 w:0)
+	/// Proof: `Gateway::AccountUse` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::PendingCount` (r:1 w:1)
 	/// Proof: `Gateway::PendingCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::Transfers` (r:0 w:1)
 	/// Proof: `Gateway::Transfers` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
 	fn request_large_transfer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1386`
+		//  Measured:  `1316`
 		//  Estimated: `6238`
-		// Minimum execution time: 53_450_000 picoseconds.
-		Weight::from_parts(74_881_000, 6238)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		// Minimum execution time: 54_321_000 picoseconds.
+		Weight::from_parts(60_761_000, 6238)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Guardians::Members` (r:1 w:0)
@@ -163,8 +171,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1255`
 		//  Estimated: `4054`
-		// Minimum execution time: 19_709_000 picoseconds.
-		Weight::from_parts(27_141_000, 4054)
+		// Minimum execution time: 18_918_000 picoseconds.
+		Weight::from_parts(21_252_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -182,8 +190,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1326`
 		//  Estimated: `4054`
-		// Minimum execution time: 41_722_000 picoseconds.
-		Weight::from_parts(67_009_000, 4054)
+		// Minimum execution time: 40_300_000 picoseconds.
+		Weight::from_parts(44_816_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -191,32 +199,38 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gateway::Transfers` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::PendingCount` (r:1 w:1)
 	/// Proof: `Gateway::PendingCount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Gateway::Routes` (r:1 w:1)
-	/// Proof: `Gateway::Routes` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `Gateway::Routes` (r:2 w:1)
+	/// Proof: `Gateway::Routes` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `Guardians::Members` (r:1 w:0)
 	/// Proof: `Guardians::Members` (`max_values`: Some(1), `max_size`: Some(513), added: 1008, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::ApprovalThreshold` (r:1 w:0)
 	/// Proof: `Gateway::ApprovalThreshold` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:2 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
-	/// Storage: `CircuitBreaker::Breakers` (r:2 w:2)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(136), added: 2611, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::Breakers` (r:2 w:1)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
+	/// Storage: `Gateway::RouteByEnds` (r:1 w:0)
+	/// Proof: `Gateway::RouteByEnds` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Gateway::AccountUse` (r:1 w:1)
+	/// Proof: `Gateway::AccountUse` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:2 w:2)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::AccountFlows` (r:2 w:2)
+	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn execute_transfer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3156`
+		//  Measured:  `3556`
 		//  Estimated: `6238`
-		// Minimum execution time: 163_834_000 picoseconds.
-		Weight::from_parts(247_699_000, 6238)
-			.saturating_add(T::DbWeight::get().reads(15_u64))
-			.saturating_add(T::DbWeight::get().writes(11_u64))
+		// Minimum execution time: 191_275_000 picoseconds.
+		Weight::from_parts(203_272_000, 6238)
+			.saturating_add(T::DbWeight::get().reads(20_u64))
+			.saturating_add(T::DbWeight::get().writes(13_u64))
 	}
 	/// Storage: `Gateway::Transfers` (r:1 w:1)
 	/// Proof: `Gateway::Transfers` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
@@ -230,8 +244,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `782`
 		//  Estimated: `4054`
-		// Minimum execution time: 36_515_000 picoseconds.
-		Weight::from_parts(61_121_000, 4054)
+		// Minimum execution time: 35_483_000 picoseconds.
+		Weight::from_parts(38_567_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -240,47 +254,47 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn open_route() -> Weight {
-		Weight::from_parts(28_722_000, 6238)
+		Weight::from_parts(40_160_000, 6238)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn close_route() -> Weight {
-		Weight::from_parts(17_787_000, 3561)
+		Weight::from_parts(24_496_000, 3565)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_approval_threshold() -> Weight {
-		Weight::from_parts(14_342_000, 1998)
+		Weight::from_parts(16_245_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn request_transfer() -> Weight {
-		Weight::from_parts(223_152_000, 6238)
-			.saturating_add(ParityDbWeight::get().reads(12_u64))
-			.saturating_add(ParityDbWeight::get().writes(10_u64))
+		Weight::from_parts(230_793_000, 6238)
+			.saturating_add(ParityDbWeight::get().reads(17_u64))
+			.saturating_add(ParityDbWeight::get().writes(12_u64))
 	}
 	fn request_large_transfer() -> Weight {
-		Weight::from_parts(74_881_000, 6238)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
+		Weight::from_parts(60_761_000, 6238)
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn approve_transfer() -> Weight {
-		Weight::from_parts(27_141_000, 4054)
+		Weight::from_parts(21_252_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn veto_transfer() -> Weight {
-		Weight::from_parts(67_009_000, 4054)
+		Weight::from_parts(44_816_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn execute_transfer() -> Weight {
-		Weight::from_parts(247_699_000, 6238)
-			.saturating_add(ParityDbWeight::get().reads(15_u64))
-			.saturating_add(ParityDbWeight::get().writes(11_u64))
+		Weight::from_parts(203_272_000, 6238)
+			.saturating_add(ParityDbWeight::get().reads(20_u64))
+			.saturating_add(ParityDbWeight::get().writes(13_u64))
 	}
 	fn cancel_transfer() -> Weight {
-		Weight::from_parts(61_121_000, 4054)
+		Weight::from_parts(38_567_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}

@@ -304,9 +304,13 @@ pub enum OutflowVerdict {
 	/// The account has taken its share of the window already: nothing recorded, refuse it (the
 	/// account may queue the exit and be paid in slices).
 	OverAccountShare,
-	/// It would take the segment's net outflow over its line: nothing recorded, do not pay it.
-	/// The breaker has severed the segment (unless it already was), and keeps that trip.
-	OverSegmentLine,
+	/// It would take the segment past its line: nothing recorded, do not pay it. The breaker
+	/// has severed the segment in this call and keeps that trip; queue the exit, so the call
+	/// succeeds and the trip stays.
+	Tripped,
+	/// The segment's line is closed (it is severed): nothing recorded, refuse it. Principal
+	/// still leaves.
+	LineClosed,
 }
 
 /// What a silo tells the breaker as value crosses its boundary. Implemented by the circuit
@@ -318,8 +322,12 @@ pub enum OutflowVerdict {
 /// principal (profit, fees earned, or value a bug gave it) counts against the segment's line
 /// and the account's share of it.
 pub trait SiloMonitor<AccountId> {
-	/// `who` brought `amount` into the segment's silo.
+	/// `who` brought `amount` into the segment's silo: its principal grows, and the window's
+	/// line does not (it measures what the silo held when the window began).
 	fn note_inflow(segment: SegmentId, who: &AccountId, amount: Balance);
+	/// `who` already holds `amount` in the segment's silo that no inflow recorded: its
+	/// principal grows, nothing else. For migrations that seed what accounts held.
+	fn note_principal(segment: SegmentId, who: &AccountId, amount: Balance);
 	/// `who` asks to take `amount` out of the segment's silo, whose value is `silo_value`:
 	/// record it if it fits, and say whether to pay it. Call it before paying; a caller that
 	/// then fails must revert what it recorded (every dispatch runs in a storage layer).
@@ -351,6 +359,7 @@ pub trait PriceFeed {
 /// A runtime without a breaker listens to nothing and admits everything.
 impl<AccountId> SiloMonitor<AccountId> for () {
 	fn note_inflow(_: SegmentId, _: &AccountId, _: Balance) {}
+	fn note_principal(_: SegmentId, _: &AccountId, _: Balance) {}
 	fn note_outflow(_: SegmentId, _: &AccountId, _: Balance, _: Balance) -> OutflowVerdict {
 		OutflowVerdict::Admitted
 	}
