@@ -76,8 +76,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `663`
 		//  Estimated: `6238`
-		// Minimum execution time: 26_029_000 picoseconds.
-		Weight::from_parts(40_160_000, 6238)
+		// Minimum execution time: 26_299_000 picoseconds.
+		Weight::from_parts(28_913_000, 6238)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -89,8 +89,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `287`
 		//  Estimated: `3565`
-		// Minimum execution time: 15_864_000 picoseconds.
-		Weight::from_parts(24_496_000, 3565)
+		// Minimum execution time: 15_754_000 picoseconds.
+		Weight::from_parts(18_598_000, 3565)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -102,8 +102,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `543`
 		//  Estimated: `1998`
-		// Minimum execution time: 9_635_000 picoseconds.
-		Weight::from_parts(16_245_000, 1998)
+		// Minimum execution time: 9_785_000 picoseconds.
+		Weight::from_parts(10_836_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -111,8 +111,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gateway::Routes` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:2 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
-	/// Storage: `CircuitBreaker::Breakers` (r:2 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::Breakers` (r:2 w:2)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:2 w:2)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::NextTransferId` (r:1 w:1)
@@ -132,18 +132,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn request_transfer() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2297`
-		//  Estimated: `6238`
-		// Minimum execution time: 170_494_000 picoseconds.
-		Weight::from_parts(230_793_000, 6238)
+		//  Estimated: `6292`
+		// Minimum execution time: 172_497_000 picoseconds.
+		Weight::from_parts(185_686_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(17_u64))
-			.saturating_add(T::DbWeight::get().writes(12_u64))
+			.saturating_add(T::DbWeight::get().writes(13_u64))
 	}
 	/// Storage: `Gateway::Routes` (r:1 w:0)
 	/// Proof: `Gateway::Routes` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:2 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:2 w:0)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::NextTransferId` (r:1 w:1)
@@ -157,9 +157,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn request_large_transfer() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1316`
-		//  Estimated: `6238`
-		// Minimum execution time: 54_321_000 picoseconds.
-		Weight::from_parts(60_761_000, 6238)
+		//  Estimated: `6292`
+		// Minimum execution time: 54_291_000 picoseconds.
+		Weight::from_parts(78_096_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -171,8 +171,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1255`
 		//  Estimated: `4054`
-		// Minimum execution time: 18_918_000 picoseconds.
-		Weight::from_parts(21_252_000, 4054)
+		// Minimum execution time: 18_988_000 picoseconds.
+		Weight::from_parts(20_851_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -190,8 +190,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1326`
 		//  Estimated: `4054`
-		// Minimum execution time: 40_300_000 picoseconds.
-		Weight::from_parts(44_816_000, 4054)
+		// Minimum execution time: 39_569_000 picoseconds.
+		Weight::from_parts(42_263_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -207,8 +207,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gateway::ApprovalThreshold` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:2 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
-	/// Storage: `CircuitBreaker::Breakers` (r:2 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::Breakers` (r:2 w:2)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::RouteByEnds` (r:1 w:0)
 	/// Proof: `Gateway::RouteByEnds` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::AccountUse` (r:1 w:1)
@@ -226,11 +226,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn execute_transfer() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3556`
-		//  Estimated: `6238`
-		// Minimum execution time: 191_275_000 picoseconds.
-		Weight::from_parts(203_272_000, 6238)
+		//  Estimated: `6292`
+		// Minimum execution time: 194_089_000 picoseconds.
+		Weight::from_parts(200_168_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(20_u64))
-			.saturating_add(T::DbWeight::get().writes(13_u64))
+			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
 	/// Storage: `Gateway::Transfers` (r:1 w:1)
 	/// Proof: `Gateway::Transfers` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
@@ -244,8 +244,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `782`
 		//  Estimated: `4054`
-		// Minimum execution time: 35_483_000 picoseconds.
-		Weight::from_parts(38_567_000, 4054)
+		// Minimum execution time: 35_173_000 picoseconds.
+		Weight::from_parts(39_528_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -254,47 +254,47 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn open_route() -> Weight {
-		Weight::from_parts(40_160_000, 6238)
+		Weight::from_parts(28_913_000, 6238)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn close_route() -> Weight {
-		Weight::from_parts(24_496_000, 3565)
+		Weight::from_parts(18_598_000, 3565)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_approval_threshold() -> Weight {
-		Weight::from_parts(16_245_000, 1998)
+		Weight::from_parts(10_836_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn request_transfer() -> Weight {
-		Weight::from_parts(230_793_000, 6238)
+		Weight::from_parts(185_686_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(17_u64))
-			.saturating_add(ParityDbWeight::get().writes(12_u64))
+			.saturating_add(ParityDbWeight::get().writes(13_u64))
 	}
 	fn request_large_transfer() -> Weight {
-		Weight::from_parts(60_761_000, 6238)
+		Weight::from_parts(78_096_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn approve_transfer() -> Weight {
-		Weight::from_parts(21_252_000, 4054)
+		Weight::from_parts(20_851_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn veto_transfer() -> Weight {
-		Weight::from_parts(44_816_000, 4054)
+		Weight::from_parts(42_263_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn execute_transfer() -> Weight {
-		Weight::from_parts(203_272_000, 6238)
+		Weight::from_parts(200_168_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(20_u64))
-			.saturating_add(ParityDbWeight::get().writes(13_u64))
+			.saturating_add(ParityDbWeight::get().writes(14_u64))
 	}
 	fn cancel_transfer() -> Weight {
-		Weight::from_parts(38_567_000, 4054)
+		Weight::from_parts(39_528_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
