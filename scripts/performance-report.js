@@ -210,14 +210,15 @@ p('The storage a call touches, by who needs it. A market without segments, silos
 p('still needs the market, the position, the price, the trader\'s margin and the pool\'s');
 p('liquidity for a trade, and the trader\'s margin and the token transfer for a withdrawal.');
 p('What Bulkhead adds: `SiloOfSegment` (the interface resolving a segment to its one silo),');
-p('`CircuitBreaker::Breakers` (the health check before new risk, and the flow window a');
-p('withdrawal feeds) and, for withdrawals, the silo\'s books. A trade reads `Silos` for the');
+p('`CircuitBreaker::Breakers` (the health check before new risk, and the flow windows a');
+p('withdrawal feeds), `CircuitBreaker::AccountFlows` (the account\'s principal and its share of');
+p('the outflow line) and, for withdrawals, the silo\'s books. A trade reads `Silos` for the');
 p('pool\'s liquidity, which caps open interest and sets the borrowing rate in any design, and');
 p('writes it for the fee the pool earns. Each row is from the benchmark of the call\'s most');
 p('expensive path.');
 p();
 const added = new Set(['CollateralSilos::SiloOfSegment', 'CircuitBreaker::Breakers']);
-const addedOnWithdraw = new Set([...added, 'CollateralSilos::Silos']);
+const addedOnWithdraw = new Set([...added, 'CircuitBreaker::AccountFlows', 'CollateralSilos::Silos']);
 function segmentation(name, w, extra) {
   const rows = w.storage.map((s) => ({ ...s, added: extra.has(s.item) }));
   const r = rows.filter((s) => s.added).reduce((a, s) => a + s.r, 0);
@@ -240,7 +241,10 @@ if (withdrawal.w <= 1) {
   p('write together. The silo is read (for its asset) but not written: traders\' margin is');
   p('booked only in their own accounts, and a trade locks margin without touching the silo either.');
 } else {
-  p('A withdrawal writes, for segmentation: ' + silos.withdraw_margin.storage.filter((x) => addedOnWithdraw.has(x.item) && x.w > 0).map((x) => '`' + x.item + '`').join(', ') + '.');
+  p('A withdrawal writes, for segmentation: ' + silos.withdraw_margin.storage.filter((x) => addedOnWithdraw.has(x.item) && x.w > 0).map((x) => '`' + x.item + '`').join(', ') + ':');
+  p('the segment\'s windows (what left beyond principal, and principal in and out, which put the');
+  p('line back to what the silo held when its window began) and the account\'s principal and');
+  p('share used. One item would need the principal kept in the silos\' own per-account items.');
 }
 p();
 p('## 4. End-to-end throughput');

@@ -101,6 +101,7 @@ mod set_thresholds {
 			let d = Defaults::get();
 			for bad in [
 				Thresholds { max_net_outflow: Permill::zero(), ..d },
+				Thresholds { max_account_share: Permill::zero(), ..d },
 				Thresholds { outflow_window: 0, ..d },
 				Thresholds { max_price_move: Permill::zero(), ..d },
 				Thresholds { stale_after: Some(0), ..d },

@@ -142,6 +142,7 @@ mod routes {
 				RouteLimits { window_limit: 0, ..limits() },
 				RouteLimits { window_length: 0, ..limits() },
 				RouteLimits { large_transfer: 0, ..limits() },
+				RouteLimits { max_account_share: Permill::zero(), ..limits() },
 			] {
 				assert_noop!(
 					Gateway::open_route(RuntimeOrigin::root(), ETH_SILO, BTC_SILO, bad),
