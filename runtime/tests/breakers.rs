@@ -90,7 +90,7 @@ fn one_withdrawal_cannot_take_a_segment_past_its_line_and_a_queued_exit_is_paid_
 	run(|| {
 		feed_genesis_prices();
 		let bob = bob();
-		winners(&[bob.clone()], 1_000_000, 200_000);
+		winners(core::slice::from_ref(&bob), 1_000_000, 200_000);
 		let free = margin(BTC, &bob).free;
 		assert!(free > usdc(700_000), "Bob won about 600,000: {free}");
 		assert_noop!(

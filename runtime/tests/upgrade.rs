@@ -127,7 +127,7 @@ fn as_spec_101_would_hold_it() {
 	let _ = AccountFlows::<Runtime>::clear(u32::MAX, None);
 	for (silo, info) in Silos::<Runtime>::iter().collect::<Vec<_>>() {
 		let holdings = Margins::<Runtime>::iter_prefix(silo)
-			.map(|(who, m)| (who, m.total().unwrap()))
+			.map(|(who, m)| (who, m.total().expect("margin fits a balance")))
 			.chain(LpShares::<Runtime>::iter_prefix(silo).map(|(who, shares)| {
 				(who, shares * info.books.lp_liquidity / info.books.lp_shares)
 			}));
