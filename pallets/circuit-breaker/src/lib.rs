@@ -82,7 +82,7 @@ pub mod pallet {
 	};
 	use sp_runtime::{traits::Zero, Rounding, Saturating};
 
-	/// The layout of this pallet's storage; [`migrations`](crate::migrations) takes a chain from
+	/// The layout of this pallet's storage; [`migrations`] takes a chain from
 	/// each version to the next (see `docs/upgrades.md`).
 	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 

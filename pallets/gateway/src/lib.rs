@@ -140,7 +140,7 @@ pub mod pallet {
 		<T as Config>::MaxGuardians,
 	>;
 
-	/// The layout of this pallet's storage; [`migrations`](crate::migrations) takes a chain from
+	/// The layout of this pallet's storage; [`migrations`] takes a chain from
 	/// each version to the next (see `docs/upgrades.md`).
 	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
