@@ -20,7 +20,7 @@ use pallet_circuit_breaker::{AccountFlows, Event as BreakerEvent};
 use pallet_collateral_silos::{Error as SilosError, Event as SilosEvent, ExitRequest, Exits};
 use pallet_execution_segments::Side;
 use segment_interface::{
-	views::{BreakerView, Clearance, OutflowView},
+	views::{BreakerView, Clearance},
 	Balance, SegmentHealth, SegmentId, SegmentStatus, TripReason,
 };
 
@@ -156,8 +156,9 @@ fn the_withdrawal_that_would_cross_the_line_is_queued_and_the_segment_severed() 
 		// The views show the queue, the closed line and what clears the trip.
 		let health = views::segment_health(BTC).unwrap();
 		assert_eq!(health.queued_exits, 1);
-		// Severed: the line is closed, and the recovering line will count from the trip on.
-		assert_eq!(health.outflow, OutflowView::default());
+		// Severed: the line is closed, and the outflow that led to the trip still counts.
+		assert_eq!((health.outflow.limit, health.outflow.left), (0, 0));
+		assert!(health.outflow.used > usdc(300_000), "four takers' profit: {:?}", health.outflow);
 		assert!(matches!(
 			health.breaker,
 			BreakerView::Severed { reason: TripReason::NetOutflow, clears: Clearance::At(_), .. }

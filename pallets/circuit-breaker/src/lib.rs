@@ -400,12 +400,14 @@ pub mod pallet {
 					return OutflowVerdict::OverAccountShare;
 				}
 				if !within_share || counted > line.left() {
-					if !Self::sever(segment, &mut breaker, now, TripReason::NetOutflow) {
+					// A recovering segment refuses what would cross its halved line instead of
+					// severing again: the outflow that led to the trip still counts, so a trip
+					// never hands out a fresh line, and one withdrawal cannot keep it severed.
+					if matches!(breaker.state_at(now), BreakerState::Recovering { .. })
+						|| !Self::sever(segment, &mut breaker, now, TripReason::NetOutflow)
+					{
 						return OutflowVerdict::LineClosed;
 					}
-					// The recovering line counts from the trip on: what led up to it is what
-					// the guardians look at now, not a debt the recovery must work off.
-					breaker.outflow = empty_window();
 					Breakers::<T>::insert(segment, breaker);
 					return OutflowVerdict::Tripped;
 				}

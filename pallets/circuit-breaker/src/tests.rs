@@ -407,8 +407,8 @@ mod net_outflow {
 			// 10 left of the line; 11 more crosses it.
 			assert_eq!(outflow(12, 11, 810), OutflowVerdict::Tripped);
 			tripped(BTC, TripReason::NetOutflow);
-			// The recovering line will count from the trip on.
-			assert_eq!(used(1), 0);
+			// What led to the trip still counts: a trip hands out no fresh line.
+			assert_eq!(used(1), 190);
 			// Severed, nothing beyond principal leaves, and it trips only once.
 			let events = System::events().len();
 			assert_eq!(outflow(13, 1, 810), OutflowVerdict::LineClosed);
@@ -475,8 +475,12 @@ mod net_outflow {
 			assert_eq!(outflow(10, 51, 1_000), OutflowVerdict::OverAccountShare);
 			assert_eq!(outflow(10, 50, 1_000), OutflowVerdict::Admitted);
 			assert_eq!(outflow(11, 50, 950), OutflowVerdict::Admitted);
-			assert_eq!(outflow(12, 1, 900), OutflowVerdict::Tripped);
-			tripped(BTC, TripReason::NetOutflow);
+			// Past the halved line it is refused, not severed again (found in review: a trip
+			// that cleared the window handed out a fresh line every cool-down).
+			let events = System::events().len();
+			assert_eq!(outflow(12, 1, 900), OutflowVerdict::LineClosed);
+			assert_eq!(System::events().len(), events);
+			assert_eq!(status(BTC), SegmentStatus::Recovering);
 		});
 	}
 

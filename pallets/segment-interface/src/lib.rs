@@ -308,8 +308,8 @@ pub enum OutflowVerdict {
 	/// has severed the segment in this call and keeps that trip; queue the exit, so the call
 	/// succeeds and the trip stays.
 	Tripped,
-	/// The segment's line is closed (it is severed): nothing recorded, refuse it. Principal
-	/// still leaves.
+	/// The segment's line is closed (it is severed), or it is recovering and this would cross
+	/// its halved line: nothing recorded, refuse it (no new trip). Principal still leaves.
 	LineClosed,
 }
 
