@@ -102,8 +102,9 @@ runtime_version! {
 	/// bad-debt and manual trips that wait for a reset; 104 outflow measured per account
 	/// beyond principal, with a per-account share (storage version 1 of the breaker, a new
 	/// threshold), and exit queues (storage version 3 of silos, `queue_exit`, `cancel_exit`,
-	/// `process_exits`).
-	spec_version: 104
+	/// `process_exits`); 105 the outflow line's base sampled when prices arrive (storage
+	/// version 2 of the breaker).
+	spec_version: 105
 }
 
 #[cfg(feature = "next-spec-version")]
@@ -111,7 +112,7 @@ runtime_version! {
 	/// With `next-spec-version`, the same runtime one spec version later: what the end-to-end
 	/// upgrade test sets with `system.setCode`. `build.rs` builds it beside the real wasm; no
 	/// chain should run it.
-	spec_version: 105
+	spec_version: 106
 }
 
 /// Aura's slot, and so the target block time of a network: 6 seconds.
@@ -195,6 +196,7 @@ pub type Migrations = (
 	pallet_execution_segments::migrations::v2::MigrateV1ToV2<Runtime, MigrationPoolParams>,
 	pallet_collateral_silos::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_circuit_breaker::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_circuit_breaker::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_gateway::migrations::v1::MigrateV0ToV1<Runtime, MigrationRouteShare>,
 );
 

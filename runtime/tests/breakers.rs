@@ -66,6 +66,38 @@ fn winners(who: &[bulkhead_runtime::AccountId], size: u128, margin: u128) {
 	}
 }
 
+/// Found in review of spec 104: the line's base was rebuilt from windows of principal in and
+/// out that faded on their own, so 900,000 deposited in a window's last block and taken back
+/// in the next raised the following window's line by up to 180,000 (20% of the deposit), for
+/// the price of two calls. The base is now the lower of two samples of the silo a window
+/// apart: the deposit is in one of them at most.
+#[test]
+fn a_deposit_across_a_window_boundary_does_not_raise_the_line() {
+	run(|| {
+		feed_genesis_prices();
+		wait(HOURS);
+		let line = || views::segment_health(BTC).unwrap().outflow.limit;
+		let before = line();
+		assert!(before > 0);
+		// Bob deposits in the window's last block; the next window's first price samples the
+		// silo with his deposit in it, and he takes it back.
+		advance(HOURS - 1 - frame_system::Pallet::<Runtime>::block_number() % HOURS);
+		assert_ok!(CollateralSilos::deposit_margin(signed(&bob()), BTC, usdc(900_000)));
+		next_block();
+		feed_genesis_prices();
+		assert_ok!(CollateralSilos::withdraw_margin(signed(&bob()), BTC, usdc(900_000)));
+		assert_eq!(usdc_of(&bob()), usdc(1_000_000));
+		// Through the whole next window, the line stays where it was.
+		let mut highest = line();
+		for _ in 0..4 {
+			wait(HOURS / 4);
+			highest = highest.max(line());
+		}
+		assert_eq!(highest, before);
+		assert_eq!(status(BTC), SegmentStatus::Normal);
+	});
+}
+
 /// On the launch runtime, 600,000 of idle margin parked until the window forgot its inflow
 /// severed the BTC segment when it left (over 20% of the silo), at no cost, as often as the
 /// attacker liked. What an account brought in now leaves without counting.

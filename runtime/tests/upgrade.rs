@@ -24,7 +24,10 @@ use frame_support::{
 	assert_ok,
 	traits::{GetStorageVersion, PalletInfoAccess, StorageVersion},
 };
-use pallet_circuit_breaker::{migrations::v1::v0 as breaker_v0, AccountFlows, Breakers};
+use pallet_circuit_breaker::{
+	migrations::{v1::v0 as breaker_v0, v2::v1 as breaker_v1},
+	AccountFlows, Breakers,
+};
 use pallet_collateral_silos::{
 	migrations::v2::v1 as silos_v1, LpShares, Margins, SiloOfSegment, Silos,
 };
@@ -32,6 +35,7 @@ use pallet_execution_segments::{
 	migrations::v2::v1 as segments_v1, AdlQueue, Positions, Segments, Side,
 };
 use pallet_gateway::migrations::v1::v0 as gateway_v0;
+use segment_interface::SiloValue;
 use std::collections::BTreeMap;
 
 /// Every kind of state a user can create: positions in all three segments, LP shares beside
@@ -135,9 +139,12 @@ fn as_spec_101_would_hold_it() {
 			AccountFlows::<Runtime>::mutate(info.segment, &who, |f| f.principal += held);
 		}
 	}
+	// The line's base starts from what each silo holds (with the window's outflow put back),
+	// sampled twice at the upgrade block.
+	let now = System::block_number();
 	for (segment, mut breaker) in Breakers::<Runtime>::iter().collect::<Vec<_>>() {
-		breaker.inflow = Default::default();
-		breaker.returned = Default::default();
+		let value = <CollateralSilos as SiloValue>::silo_value(segment);
+		breaker.base = breaker_v1::Breaker::from(breaker).upgraded(now, value).base;
 		Breakers::<Runtime>::insert(segment, breaker);
 	}
 	// Nor what accounts moved along routes.
@@ -197,7 +204,7 @@ fn the_runtime_is_newer_than_spec_101() {
 		assert!(storage_versions().iter().all(|(on_chain, in_code)| on_chain == in_code));
 		assert_eq!(CollateralSilos::in_code_storage_version(), StorageVersion::new(3));
 		assert_eq!(ExecutionSegments::in_code_storage_version(), StorageVersion::new(2));
-		assert_eq!(CircuitBreaker::in_code_storage_version(), StorageVersion::new(1));
+		assert_eq!(CircuitBreaker::in_code_storage_version(), StorageVersion::new(2));
 		assert_eq!(Gateway::in_code_storage_version(), StorageVersion::new(1));
 	});
 }

@@ -38,7 +38,9 @@
 //!
 //! Measured per account ([`AccountFlows`]): what an account takes back of its principal (what it
 //! brought in) never counts; what it takes beyond it counts against the segment's line and the
-//! account's share of it ([`Thresholds::max_account_share`]). The silo asks before it pays
+//! account's share of it ([`Thresholds::max_account_share`]). The line is a share of its base
+//! ([`LineBase`]): the lowest of the silo's value now and of two samples of it a window apart,
+//! taken when prices arrive, so value raises the line only once it has stayed a whole window. The silo asks before it pays
 //! ([`SiloMonitor::note_outflow`](segment_interface::SiloMonitor::note_outflow)); past the
 //! account's share it refuses, past the line it queues the exit and the breaker severs the
 //! segment in that call.
@@ -78,13 +80,13 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
 		views::Clearance, Balance, OutflowVerdict, Price, PriceMonitor, SegmentHealth, SegmentId,
-		SegmentStatus, SiloMonitor, TripReason,
+		SegmentStatus, SiloMonitor, SiloValue, TripReason,
 	};
-	use sp_runtime::{traits::Zero, Rounding, Saturating};
+	use sp_runtime::{Rounding, Saturating};
 
 	/// The layout of this pallet's storage; [`migrations`] takes a chain from
 	/// each version to the next (see `docs/upgrades.md`).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -101,6 +103,9 @@ pub mod pallet {
 		/// The segments this pallet guards (at least every execution segment; a runtime may add
 		/// segments whose silo exists before the segment does).
 		type Segments: Contains<SegmentId>;
+		/// What each segment's silo is worth: sampled when a price arrives, for the base of the
+		/// segment's outflow line.
+		type Silos: SiloValue;
 		/// Thresholds of a segment whose admin has not set its own.
 		#[pallet::constant]
 		type DefaultThresholds: Get<Thresholds<BlockNumberFor<Self>>>;
@@ -267,8 +272,6 @@ pub mod pallet {
 			ensure!(breaker.state_at(now) != BreakerState::Normal, Error::<T>::NotTripped);
 			breaker.state = BreakerState::Normal;
 			breaker.outflow = empty_window();
-			breaker.inflow = empty_window();
-			breaker.returned = empty_window();
 			Breakers::<T>::insert(segment, breaker);
 			Self::deposit_event(Event::Reset { segment });
 			Ok(())
@@ -358,17 +361,10 @@ pub mod pallet {
 	}
 
 	impl<T: Config> SiloMonitor<T::AccountId> for Pallet<T> {
-		/// One read and one write of the account's flow and of the segment's breaker.
+		/// One read and one write of the account's flow; the breaker is not touched (the line's
+		/// base is sampled when prices arrive).
 		fn note_inflow(segment: SegmentId, who: &T::AccountId, amount: Balance) {
 			Self::note_principal(segment, who, amount);
-			let now = frame_system::Pallet::<T>::block_number();
-			// What genesis puts in is what the silo holds when the chain's first window begins.
-			if now.is_zero() {
-				return;
-			}
-			let mut breaker = Self::breaker(segment);
-			breaker.inflow.record(now, breaker.thresholds.outflow_window, amount);
-			Breakers::<T>::insert(segment, breaker);
 		}
 
 		fn note_principal(segment: SegmentId, who: &T::AccountId, amount: Balance) {
@@ -377,8 +373,9 @@ pub mod pallet {
 			});
 		}
 
-		/// One read and one write of the account's flow and of the segment's breaker, paid or
-		/// not (a refusal reverts with its call).
+		/// One read and one write of the account's flow, one read of the segment's breaker, and
+		/// one write of it only for what counts (beyond principal) or a trip. A refusal writes
+		/// nothing.
 		fn note_outflow(
 			segment: SegmentId,
 			who: &T::AccountId,
@@ -403,7 +400,7 @@ pub mod pallet {
 					// A recovering segment refuses what would cross its halved line instead of
 					// severing again: the outflow that led to the trip still counts, so a trip
 					// never hands out a fresh line, and one withdrawal cannot keep it severed.
-					if matches!(breaker.state_at(now), BreakerState::Recovering { .. })
+					if line.recovering
 						|| !Self::sever(segment, &mut breaker, now, TripReason::NetOutflow)
 					{
 						return OutflowVerdict::LineClosed;
@@ -413,11 +410,9 @@ pub mod pallet {
 				}
 				flow.taken.record(now, window, counted);
 				breaker.outflow.record(now, window, counted);
+				Breakers::<T>::insert(segment, breaker);
 			}
-			let principal = amount - counted;
-			flow.principal -= principal;
-			breaker.returned.record(now, window, principal);
-			Breakers::<T>::insert(segment, breaker);
+			flow.principal -= amount - counted;
 			Self::store_account(segment, who, flow, now, window);
 			OutflowVerdict::Admitted
 		}
@@ -448,6 +443,9 @@ pub mod pallet {
 			});
 			// The new price ends any staleness, so a stale trip is stored from this block.
 			breaker.last_price = Some(PriceObservation { price, at: now });
+			if let Some(value) = T::Silos::silo_value(segment) {
+				breaker.base.sample(now, breaker.thresholds.outflow_window, value);
+			}
 			breaker.state = breaker.state.advanced(now, &breaker.thresholds);
 			if let Some(reason) = trip {
 				Self::sever(segment, &mut breaker, now, reason);
@@ -490,11 +488,11 @@ pub mod pallet {
 					"price observed in the future"
 				);
 				ensure!(T::Segments::contains(&segment), "breaker for an unknown segment");
+				ensure!(breaker.outflow.bucket_start <= now, "outflow window starts in the future");
+				ensure!(breaker.base.sampled_at <= now, "silo value sampled in the future");
 				ensure!(
-					[breaker.outflow, breaker.inflow, breaker.returned]
-						.iter()
-						.all(|w| w.bucket_start <= now),
-					"flow window starts in the future"
+					breaker.base.latest.is_some() || breaker.base.earlier.is_none(),
+					"an earlier sample without a latest one"
 				);
 			}
 			for (segment, _, flow) in AccountFlows::<T>::iter() {

@@ -12,7 +12,10 @@
 /// so a segment that was near its line stays near it. Accounts' principal ([`crate::AccountFlows`])
 /// is seeded by the silos' own migration from what each account holds.
 pub mod v1 {
-	use crate::{empty_window, Breaker, BreakerState, Breakers, Config, Pallet, PriceObservation};
+	use crate::{
+		empty_window, migrations::v2::v1::Breakers as V1Breakers, Breaker, BreakerState, Config,
+		Pallet, PriceObservation,
+	};
 	use codec::{Decode, Encode};
 	use core::marker::PhantomData;
 	use frame_support::{
@@ -65,7 +68,11 @@ pub mod v1 {
 		impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 			/// The same breaker at block `now`, with `max_account_share` for its share and the
 			/// old window's net outflow as the new window's first bucket.
-			pub fn upgraded(self, now: N, max_account_share: Permill) -> super::Breaker<N> {
+			pub fn upgraded(
+				self,
+				now: N,
+				max_account_share: Permill,
+			) -> crate::migrations::v2::v1::Breaker<N> {
 				let Breaker { state, thresholds: t, last_price, flows } = self;
 				let window = t.outflow_window;
 				let net: Balance = flows
@@ -76,7 +83,7 @@ pub mod v1 {
 				if net > 0 {
 					outflow.record(now, window, net);
 				}
-				super::Breaker {
+				crate::migrations::v2::v1::Breaker {
 					state,
 					thresholds: crate::Thresholds {
 						max_net_outflow: t.max_net_outflow,
@@ -137,7 +144,7 @@ pub mod v1 {
 			let now = frame_system::Pallet::<T>::block_number();
 			let share = T::DefaultThresholds::get().max_account_share;
 			let mut breakers = 0u64;
-			Breakers::<T>::translate::<v0::Breaker<BlockNumberFor<T>>, _>(|_, old| {
+			V1Breakers::<T>::translate::<v0::Breaker<BlockNumberFor<T>>, _>(|_, old| {
 				breakers += 1;
 				Some(old.upgraded(now, share))
 			});
@@ -161,10 +168,9 @@ pub mod v1 {
 					.map_err(|_| DispatchError::Other("pre-upgrade state does not decode"))?;
 			let now = frame_system::Pallet::<T>::block_number();
 			let share = T::DefaultThresholds::get().max_account_share;
-			ensure!(Breakers::<T>::iter_keys().count() == before.len(), "breakers added or lost");
+			ensure!(V1Breakers::<T>::iter_keys().count() == before.len(), "breakers added or lost");
 			for (segment, old) in before {
-				let new: Breaker<BlockNumberFor<T>> =
-					Breakers::<T>::get(segment).ok_or("a breaker was lost")?;
+				let new = V1Breakers::<T>::get(segment).ok_or("a breaker was lost")?;
 				ensure!(new == old.upgraded(now, share), "a breaker changed beyond its layout");
 			}
 			Ok(())
@@ -176,6 +182,156 @@ pub mod v1 {
 		0,
 		1,
 		UncheckedMigrateV0ToV1<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
+/// Version 1 to 2: the line's base is sampled. Each breaker's windows of principal in and out
+/// (which let a deposit at a window's boundary raise the next window's line) give way to
+/// [`crate::LineBase`], samples of the silo's value taken when prices arrive.
+///
+/// Both samples start as what the silo held when the old window began, by the old windows'
+/// account, so no line rises at the upgrade; the outflow window is kept as it was.
+pub mod v2 {
+	use crate::{Breaker, BreakerState, Breakers, Config, LineBase, Pallet, PriceObservation};
+	use codec::{Decode, Encode};
+	use core::marker::PhantomData;
+	use frame_support::{
+		migrations::VersionedMigration,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
+	};
+	use frame_system::pallet_prelude::BlockNumberFor;
+	use scale_info::TypeInfo;
+	use segment_interface::{window::SlidingWindow, Balance, SegmentId, SiloValue};
+	use sp_runtime::traits::AtLeast32BitUnsigned;
+	#[cfg(feature = "try-runtime")]
+	use {
+		alloc::vec::Vec,
+		frame_support::ensure,
+		sp_runtime::{DispatchError, TryRuntimeError},
+	};
+
+	/// The layout version 1 stored.
+	pub mod v1 {
+		use super::*;
+
+		/// A breaker as version 1 stored it.
+		#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+		pub struct Breaker<N> {
+			pub state: BreakerState<N>,
+			pub thresholds: crate::Thresholds<N>,
+			pub last_price: Option<PriceObservation<N>>,
+			/// What left beyond principal over the outflow window.
+			pub outflow: SlidingWindow<N>,
+			/// Principal brought in over the outflow window.
+			pub inflow: SlidingWindow<N>,
+			/// Principal taken back over the outflow window.
+			pub returned: SlidingWindow<N>,
+		}
+
+		impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
+			/// What the silo, worth `silo_value` at `now`, held when the window began, by
+			/// version 1's account.
+			pub fn value_at_window_start(&self, now: N, silo_value: Balance) -> Balance {
+				let window = self.thresholds.outflow_window;
+				silo_value
+					.saturating_add(self.outflow.usage(now, window))
+					.saturating_add(self.returned.usage(now, window))
+					.saturating_sub(self.inflow.usage(now, window))
+			}
+
+			/// The same breaker at block `now` for a silo worth `silo_value` (`None`: no silo,
+			/// no sample).
+			pub fn upgraded(self, now: N, silo_value: Option<Balance>) -> super::Breaker<N> {
+				let sample = silo_value.map(|value| self.value_at_window_start(now, value));
+				super::Breaker {
+					state: self.state,
+					thresholds: self.thresholds,
+					last_price: self.last_price,
+					outflow: self.outflow,
+					base: LineBase { sampled_at: now, latest: sample, earlier: sample },
+				}
+			}
+		}
+
+		/// A breaker as version 1 would hold it, for tests that rewind a chain: no principal
+		/// flows in its windows.
+		impl<N: AtLeast32BitUnsigned + Copy> From<super::Breaker<N>> for Breaker<N> {
+			fn from(b: super::Breaker<N>) -> Self {
+				Breaker {
+					state: b.state,
+					thresholds: b.thresholds,
+					last_price: b.last_price,
+					outflow: b.outflow,
+					inflow: crate::empty_window(),
+					returned: crate::empty_window(),
+				}
+			}
+		}
+
+		/// [`Breakers`](crate::Breakers) as version 1 stored it.
+		#[frame_support::storage_alias]
+		pub type Breakers<T: Config> = StorageMap<
+			Pallet<T>,
+			frame_support::Twox64Concat,
+			SegmentId,
+			Breaker<BlockNumberFor<T>>,
+			frame_support::pallet_prelude::OptionQuery,
+		>;
+	}
+
+	/// Rewrites every breaker in the new layout. Use [`MigrateV1ToV2`], which runs this only on
+	/// a chain at version 1.
+	pub struct UncheckedMigrateV1ToV2<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for UncheckedMigrateV1ToV2<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let now = frame_system::Pallet::<T>::block_number();
+			let mut breakers = 0u64;
+			Breakers::<T>::translate::<v1::Breaker<BlockNumberFor<T>>, _>(|segment, old| {
+				breakers += 1;
+				Some(old.upgraded(now, T::Silos::silo_value(segment)))
+			});
+			// The block number read; each breaker read and written, and its silo valued (three
+			// reads).
+			T::DbWeight::get().reads_writes(4 * breakers + 1, breakers)
+		}
+
+		/// Every breaker as version 1 holds it.
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, TryRuntimeError> {
+			let breakers: Vec<(SegmentId, v1::Breaker<BlockNumberFor<T>>)> =
+				v1::Breakers::<T>::iter().collect();
+			Ok(breakers.encode())
+		}
+
+		/// The same breakers, each upgraded and nothing else changed.
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), TryRuntimeError> {
+			let before: Vec<(SegmentId, v1::Breaker<BlockNumberFor<T>>)> =
+				Decode::decode(&mut &state[..])
+					.map_err(|_| DispatchError::Other("pre-upgrade state does not decode"))?;
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(Breakers::<T>::iter_keys().count() == before.len(), "breakers added or lost");
+			for (segment, old) in before {
+				let new: Breaker<BlockNumberFor<T>> =
+					Breakers::<T>::get(segment).ok_or("a breaker was lost")?;
+				ensure!(
+					new == old.upgraded(now, T::Silos::silo_value(segment)),
+					"a breaker changed beyond its layout"
+				);
+			}
+			Ok(())
+		}
+	}
+
+	/// Version 1 to 2, run only on a chain at version 1.
+	pub type MigrateV1ToV2<T> = VersionedMigration<
+		1,
+		2,
+		UncheckedMigrateV1ToV2<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

@@ -58,6 +58,25 @@ impl frame_support::traits::Contains<SegmentId> for KnownSegments {
 	}
 }
 
+thread_local! {
+	/// What each segment's silo is worth, as the tests set it.
+	static SILO_VALUES: core::cell::RefCell<std::collections::BTreeMap<SegmentId, u128>> =
+		Default::default();
+}
+
+/// Silos whose value a test sets with [`set_silo_value`].
+pub struct TestSilos;
+impl segment_interface::SiloValue for TestSilos {
+	fn silo_value(segment: SegmentId) -> Option<u128> {
+		SILO_VALUES.with(|v| v.borrow().get(&segment).copied())
+	}
+}
+
+/// From now on, `segment`'s silo is worth `value`.
+pub fn set_silo_value(segment: SegmentId, value: u128) {
+	SILO_VALUES.with(|v| v.borrow_mut().insert(segment, value));
+}
+
 impl pallet_circuit_breaker::Config for Test {
 	type AdminOrigin = EitherOfDiverse<EnsureRoot<u64>, EnsureSignedBy<Admin, u64>>;
 	// Guardians and root may trip.
@@ -65,6 +84,7 @@ impl pallet_circuit_breaker::Config for Test {
 	// Only root may reset: guardians must not.
 	type ResetOrigin = EnsureRoot<u64>;
 	type Segments = KnownSegments;
+	type Silos = TestSilos;
 	type DefaultThresholds = Defaults;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

@@ -111,10 +111,8 @@ pub struct Breaker<BlockNumber> {
 	pub last_price: Option<PriceObservation<BlockNumber>>,
 	/// What left the segment's silo beyond its takers' principal, over the outflow window.
 	pub outflow: SlidingWindow<BlockNumber>,
-	/// Principal brought into the silo over the outflow window.
-	pub inflow: SlidingWindow<BlockNumber>,
-	/// Principal taken back out of the silo over the outflow window.
-	pub returned: SlidingWindow<BlockNumber>,
+	/// What the silo was worth when the breaker last sampled it: the base of the line.
+	pub base: LineBase<BlockNumber>,
 }
 
 impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
@@ -125,8 +123,7 @@ impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 			thresholds,
 			last_price: None,
 			outflow: empty_window(),
-			inflow: empty_window(),
-			returned: empty_window(),
+			base: LineBase { sampled_at: N::zero(), latest: None, earlier: None },
 		}
 	}
 
@@ -154,29 +151,18 @@ impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 		state
 	}
 
-	/// What the silo, worth `silo_value` at `now`, held when the window began: put back what
-	/// left over the window (beyond principal, and principal), take out the principal that
-	/// came in. A deposit therefore never raises the line of the window it is made in.
-	pub fn value_at_window_start(&self, now: N, silo_value: Balance) -> Balance {
-		let window = self.thresholds.outflow_window;
-		silo_value
-			.saturating_add(self.outflow.usage(now, window))
-			.saturating_add(self.returned.usage(now, window))
-			.saturating_sub(self.inflow.usage(now, window))
-	}
-
 	/// The segment's line at `now` for a silo worth `silo_value`, and what of it is used: a
-	/// share of what the silo held when the window began, halved while recovering, nothing
-	/// while severed.
+	/// share of the base ([`LineBase::of`]), halved while recovering, nothing while severed.
 	pub fn line_at(&self, now: N, silo_value: Balance) -> OutflowLine {
 		let used = self.outflow.usage(now, self.thresholds.outflow_window);
-		let limit = match self.state_at(now) {
+		let state = self.state_at(now);
+		let limit = match state {
 			BreakerState::Severed { .. } => 0,
 			state => {
-				let line = self
-					.thresholds
-					.max_net_outflow
-					.mul_floor(self.value_at_window_start(now, silo_value));
+				// What left beyond principal is put back: an outflow does not shrink the line it
+				// is measured against.
+				let base = self.base.of(silo_value.saturating_add(used));
+				let line = self.thresholds.max_net_outflow.mul_floor(base);
 				if matches!(state, BreakerState::Recovering { .. }) {
 					line / 2
 				} else {
@@ -184,7 +170,46 @@ impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 				}
 			},
 		};
-		OutflowLine { limit, used, per_account: self.thresholds.max_account_share.mul_floor(limit) }
+		OutflowLine {
+			limit,
+			used,
+			per_account: self.thresholds.max_account_share.mul_floor(limit),
+			recovering: matches!(state, BreakerState::Recovering { .. }),
+		}
+	}
+}
+
+/// What a segment's silo was worth at two samples at least one outflow window apart, taken
+/// when a price arrives ([`LineBase::sample`]). The line is a share of the lowest of them and
+/// of what the silo holds now: value raises the line only once it has stayed in the silo for
+/// a whole window, so a deposit made for the occasion (at a window's boundary, or in a batch
+/// with a withdrawal) moves nothing.
+#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct LineBase<BlockNumber> {
+	/// The block of the latest sample.
+	pub sampled_at: BlockNumber,
+	/// The latest sample, if any.
+	pub latest: Option<Balance>,
+	/// The sample before it, at least one outflow window older.
+	pub earlier: Option<Balance>,
+}
+
+impl<N: AtLeast32BitUnsigned + Copy> LineBase<N> {
+	/// Sample the silo's value at `now`, if the latest sample is at least `window` blocks old
+	/// (or there is none): the latest becomes the earlier one. Whether it sampled.
+	pub fn sample(&mut self, now: N, window: N, value: Balance) -> bool {
+		if self.latest.is_some() && now < self.sampled_at.saturating_add(window) {
+			return false;
+		}
+		self.earlier = self.latest;
+		self.latest = Some(value);
+		self.sampled_at = now;
+		true
+	}
+
+	/// The base for a silo worth `current` now: the lowest of `current` and the samples.
+	pub fn of(&self, current: Balance) -> Balance {
+		[self.latest, self.earlier].into_iter().flatten().fold(current, Balance::min)
 	}
 }
 
@@ -197,6 +222,8 @@ pub struct OutflowLine {
 	pub used: Balance,
 	/// What one account may take of `limit`.
 	pub per_account: Balance,
+	/// The segment is recovering: crossing the (halved) line is refused, not tripped.
+	pub recovering: bool,
 }
 
 impl OutflowLine {

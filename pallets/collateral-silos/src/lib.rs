@@ -80,7 +80,7 @@ pub mod pallet {
 	use segment_interface::{
 		Balance, Fee, MarginLedger, OutflowVerdict, Pnl, PoolExposure, PoolRisk, SegmentHealth,
 		SegmentId, Settlement, SettlementOutcome, SiloDirectory, SiloId, SiloMonitor,
-		SiloTransfers,
+		SiloTransfers, SiloValue,
 	};
 	use sp_runtime::{traits::AccountIdConversion, ArithmeticError};
 
@@ -1434,6 +1434,14 @@ pub mod pallet {
 
 		fn silo_of(segment: SegmentId) -> Option<SiloId> {
 			SiloOfSegment::<T>::get(segment)
+		}
+	}
+
+	impl<T: Config> SiloValue for Pallet<T> {
+		/// Three reads: the segment's silo, its record, and its account's balance.
+		fn silo_value(segment: SegmentId) -> Option<Balance> {
+			let silo = SiloOfSegment::<T>::get(segment)?;
+			Silos::<T>::get(silo).map(|info| Self::value(silo, &info))
 		}
 	}
 

@@ -247,6 +247,20 @@ pub trait SiloDirectory {
 	fn silo_of(segment: SegmentId) -> Option<SiloId>;
 }
 
+/// What a segment's silo is worth now: what its account holds. Implemented by collateral
+/// silos; the breaker samples it for the base of the segment's outflow line.
+pub trait SiloValue {
+	/// The value of the segment's silo, or `None` if the segment has no silo (yet).
+	fn silo_value(segment: SegmentId) -> Option<Balance>;
+}
+
+/// A runtime without silos has nothing to value.
+impl SiloValue for () {
+	fn silo_value(_: SegmentId) -> Option<Balance> {
+		None
+	}
+}
+
 /// The silo-side books of one segment's traders. Implemented by collateral silos; used by
 /// execution segments. Every method is keyed by the segment, and acts only inside the one silo
 /// bound to it: a segment cannot name, let alone touch, another silo.
@@ -322,8 +336,8 @@ pub enum OutflowVerdict {
 /// principal (profit, fees earned, or value a bug gave it) counts against the segment's line
 /// and the account's share of it.
 pub trait SiloMonitor<AccountId> {
-	/// `who` brought `amount` into the segment's silo: its principal grows, and the window's
-	/// line does not (it measures what the silo held when the window began).
+	/// `who` brought `amount` into the segment's silo: its principal grows, and the line does
+	/// not (it measures what the silo held over a whole window).
 	fn note_inflow(segment: SegmentId, who: &AccountId, amount: Balance);
 	/// `who` already holds `amount` in the segment's silo that no inflow recorded: its
 	/// principal grows, nothing else. For migrations that seed what accounts held.

@@ -353,6 +353,7 @@ impl pallet_circuit_breaker::Config for Runtime {
 	type GuardianOrigin = GuardianOrSudo;
 	type ResetOrigin = EnsureRoot<AccountId>;
 	type Segments = GuardedSegments;
+	type Silos = CollateralSilos;
 	type DefaultThresholds = DefaultThresholds;
 	type WeightInfo = pallet_circuit_breaker::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
