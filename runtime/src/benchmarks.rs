@@ -80,6 +80,10 @@ impl pallet_collateral_silos::benchmarking::BenchmarkHelper<AssetId> for Benchma
 	fn collateral_asset() -> AssetId {
 		collateral()
 	}
+	fn hold_back_outflow(segment: SegmentId) {
+		crate::CircuitBreaker::trip(RuntimeOrigin::root(), segment)
+			.expect("the benchmarks' segments are guarded, and normal; qed");
+	}
 }
 
 impl pallet_execution_segments::benchmarking::BenchmarkHelper<AccountId> for BenchmarkHelper {

@@ -103,7 +103,9 @@ runtime_version! {
 	/// beyond principal, with a per-account share (storage version 1 of the breaker, a new
 	/// threshold), and exit queues (storage version 3 of silos, `queue_exit`, `cancel_exit`,
 	/// `process_exits`); 105 the outflow line's base sampled when prices arrive (storage
-	/// version 2 of the breaker).
+	/// version 2 of the breaker), principal capped at what an account holds when it deposits,
+	/// and exit queues that only take what the line holds back, at most two entries per
+	/// account (storage version 4 of silos, `QueuedBy`).
 	spec_version: 105
 }
 
@@ -197,6 +199,7 @@ pub type Migrations = (
 	pallet_collateral_silos::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_circuit_breaker::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_circuit_breaker::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_collateral_silos::migrations::v4::MigrateV3ToV4<Runtime>,
 	pallet_gateway::migrations::v1::MigrateV0ToV1<Runtime, MigrationRouteShare>,
 );
 

@@ -98,6 +98,50 @@ fn a_deposit_across_a_window_boundary_does_not_raise_the_line() {
 	});
 }
 
+/// Found in review of spec 104: principal did not shrink when a trader lost margin to the
+/// pool, so each loss, deposited again, was banked as room that leaves uncounted: with the
+/// loss paid to the attacker's own LP account, the line's capacity could be saved up window
+/// after window for an exploit. Principal is now capped at what the account holds when more
+/// comes in.
+#[test]
+fn a_trading_loss_is_not_banked_as_principal() {
+	run(|| {
+		feed_genesis_prices();
+		assert_ok!(CollateralSilos::deposit_margin(signed(&bob()), BTC, usdc(10_000)));
+		assert_ok!(ExecutionSegments::open_position(
+			signed(&bob()),
+			BTC,
+			Side::Long,
+			usdc(50_000),
+			usdc(10_000)
+		));
+		feed(&[(b"BTC/USD", 55_000)]);
+		assert_ok!(ExecutionSegments::close_position(signed(&bob()), BTC));
+		let held = margin(BTC, &bob()).total().unwrap();
+		assert!(held < usdc(6_000), "Bob lost over 4,000: holds {held}");
+		assert_ok!(CollateralSilos::deposit_margin(signed(&bob()), BTC, usdc(10_000)));
+		// Spec 104 kept 20,000 of principal here.
+		assert_eq!(AccountFlows::<Runtime>::get(BTC, bob()).principal, held + usdc(10_000));
+	});
+}
+
+/// Found in review of spec 104: one account could take all 64 places of a silo's exit queue
+/// with exits of the minimum deposit (10 USDC each, 640 in all, refundable at any time); then
+/// nobody else could queue, and the withdrawal that should trip the breaker failed, trip and
+/// all. Only what the outflow line holds back may queue now, two places per account.
+#[test]
+fn one_account_cannot_fill_an_exit_queue() {
+	run(|| {
+		feed_genesis_prices();
+		assert_ok!(CollateralSilos::deposit_margin(signed(&ferdie()), BTC, usdc(640)));
+		assert_noop!(
+			CollateralSilos::queue_exit(signed(&ferdie()), BTC, ExitRequest::Margin(usdc(10))),
+			SilosError::<Runtime>::ExitNotNeeded
+		);
+		assert_eq!(pallet_collateral_silos::ExitQueues::<Runtime>::get(BTC).live, 0);
+	});
+}
+
 /// On the launch runtime, 600,000 of idle margin parked until the window forgot its inflow
 /// severed the BTC segment when it left (over 20% of the silo), at no cost, as often as the
 /// attacker liked. What an account brought in now leaves without counting.

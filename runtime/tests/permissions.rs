@@ -131,8 +131,12 @@ fn cases() -> Vec<Case> {
 		Case {
 			name: "CollateralSilos::cancel_exit",
 			setup: || {
-				// Only the exit's owner may take it back: nobody in the matrix is Ferdie.
+				// Only the exit's owner may take it back: nobody in the matrix is Ferdie. Her
+				// margin is all profit (no principal on record) and BTC's line is closed, so it
+				// must queue.
 				assert_ok!(CollateralSilos::deposit_margin(signed(&ferdie()), BTC, usdc(100)));
+				pallet_circuit_breaker::AccountFlows::<Runtime>::remove(BTC, ferdie());
+				assert_ok!(CircuitBreaker::trip(RuntimeOrigin::root(), BTC));
 				assert_ok!(CollateralSilos::queue_exit(
 					signed(&ferdie()),
 					BTC,

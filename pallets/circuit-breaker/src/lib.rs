@@ -363,8 +363,10 @@ pub mod pallet {
 	impl<T: Config> SiloMonitor<T::AccountId> for Pallet<T> {
 		/// One read and one write of the account's flow; the breaker is not touched (the line's
 		/// base is sampled when prices arrive).
-		fn note_inflow(segment: SegmentId, who: &T::AccountId, amount: Balance) {
-			Self::note_principal(segment, who, amount);
+		fn note_inflow(segment: SegmentId, who: &T::AccountId, amount: Balance, held: Balance) {
+			AccountFlows::<T>::mutate(segment, who, |flow| {
+				flow.principal = flow.principal.min(held).saturating_add(amount)
+			});
 		}
 
 		fn note_principal(segment: SegmentId, who: &T::AccountId, amount: Balance) {

@@ -19,9 +19,9 @@ fn status(segment: SegmentId) -> SegmentStatus {
 	<CircuitBreaker as SegmentHealth>::status(segment)
 }
 
-/// `who` brings `amount` into BTC's silo.
+/// `who` brings `amount` into BTC's silo, having lost nothing there.
 fn inflow(who: u64, amount: Balance) {
-	<CircuitBreaker as SiloMonitor<u64>>::note_inflow(BTC, &who, amount)
+	<CircuitBreaker as SiloMonitor<u64>>::note_inflow(BTC, &who, amount, Balance::MAX)
 }
 
 /// `who` asks to take `amount` out of BTC's silo, worth `value`.
@@ -362,6 +362,23 @@ mod net_outflow {
 			assert_eq!(outflow(10, 600, 3_000), OutflowVerdict::Admitted);
 			assert_eq!(status(BTC), SegmentStatus::Normal);
 			assert_eq!(used(1_000), 0);
+		});
+	}
+
+	/// Found in review of spec 104: principal did not shrink when an account lost margin to
+	/// the pool, so losing to one's own LP account and depositing again banked uncounted room,
+	/// window after window, for an exploit to use later. Principal is capped at what the
+	/// account still holds whenever more comes in.
+	#[test]
+	fn a_loss_is_not_banked_as_principal() {
+		new_test_ext(|| {
+			inflow(10, 1_000);
+			// The account lost 900 of it; it holds 100 when it deposits again.
+			<CircuitBreaker as SiloMonitor<u64>>::note_inflow(BTC, &10, 1_000, 100);
+			assert_eq!(AccountFlows::<Test>::get(BTC, 10).principal, 1_100);
+			// A gain does not raise principal.
+			<CircuitBreaker as SiloMonitor<u64>>::note_inflow(BTC, &10, 50, 5_000);
+			assert_eq!(AccountFlows::<Test>::get(BTC, 10).principal, 1_150);
 		});
 	}
 

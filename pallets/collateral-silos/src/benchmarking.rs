@@ -12,15 +12,19 @@ use frame_support::traits::{
 	Get,
 };
 use frame_system::RawOrigin;
-use segment_interface::{Balance, SiloId};
+use segment_interface::{Balance, SegmentId, SiloId};
 
 /// An amount large beside any collateral's minimum balance.
 const AMOUNT: Balance = 1_000_000_000_000;
 
-/// What the benchmarks need from the runtime: a collateral asset.
+/// What the benchmarks need from the runtime: a collateral asset, and a way to close a
+/// segment's outflow line.
 pub trait BenchmarkHelper<AssetId> {
 	/// An asset that exists, whose minimum balance is below a million units.
 	fn collateral_asset() -> AssetId;
+	/// From now on, nothing beyond principal may leave `segment`'s silo (e.g. its breaker
+	/// is tripped): what an account gained must queue.
+	fn hold_back_outflow(segment: SegmentId);
 }
 
 fn funded<T: Config>(name: &'static str, index: u32, asset: &AssetIdOf<T>) -> T::AccountId {
@@ -58,15 +62,21 @@ fn profit<T: Config>(silo: SiloId, who: &T::AccountId, asset: &AssetIdOf<T>) {
 const PROFIT: Balance = AMOUNT / 1_000;
 
 /// `n` LPs, each with `AMOUNT` of shares queued to exit, worth a little more than they brought
-/// in (fees grew the pool): each exit's last part is judged against the line.
+/// in (fees grew the pool): each exit's last part is judged against the line. They are put
+/// in the queue directly: `queue_exit` takes only what the line holds back.
 fn queued_lps<T: Config>(silo: SiloId, asset: &AssetIdOf<T>, n: u32) {
 	for i in 0..n {
 		let lp = funded::<T>("queued", i, asset);
 		CollateralSilos::<T>::do_provide_liquidity(silo, &lp, AMOUNT).expect("funded; qed");
-		CollateralSilos::<T>::do_queue_exit(silo, &lp, ExitRequest::Liquidity(AMOUNT))
-			.expect("holds the shares; qed");
+		LpShares::<T>::remove(silo, &lp);
+		CollateralSilos::<T>::enqueue(silo, &lp, ExitRequest::Liquidity(AMOUNT))
+			.expect("room in the queue; qed");
 	}
-	let gain = PROFIT * Balance::from(n);
+	pool_gain::<T>(silo, asset, PROFIT * Balance::from(n));
+}
+
+/// The pool of `silo` gains `gain` (fees, or traders' losses).
+fn pool_gain<T: Config>(silo: SiloId, asset: &AssetIdOf<T>, gain: Balance) {
 	T::Assets::mint_into(asset.clone(), &CollateralSilos::<T>::account_id(silo), gain)
 		.expect("the asset exists; qed");
 	Silos::<T>::mutate(silo, |info| {
@@ -171,13 +181,17 @@ mod benchmarks {
 		assert_eq!(T::Assets::balance(asset, &trader), before + AMOUNT + PROFIT);
 	}
 
-	/// Shares, which are valued to check the minimum, behind a full queue but one.
+	/// Shares, which are valued to check the minimum and against what the account may take
+	/// now (the pool gained since the LP came in, and the line is closed), behind a full
+	/// queue but one.
 	#[benchmark]
 	fn queue_exit() {
 		let asset = busy_silo::<T>(0);
 		queued_lps::<T>(0, &asset, T::MaxQueuedExits::get() - 1);
 		let lp = funded::<T>("lp", 0, &asset);
 		CollateralSilos::<T>::do_provide_liquidity(0, &lp, AMOUNT).expect("funded; qed");
+		pool_gain::<T>(0, &asset, PROFIT);
+		T::BenchmarkHelper::hold_back_outflow(0);
 		let shares = LpShares::<T>::get(0, &lp);
 
 		#[extrinsic_call]

@@ -93,7 +93,7 @@ pub mod pallet {
 
 	/// The layout of this pallet's storage; [`migrations`] takes a chain from each version to
 	/// the next.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	/// The asset id type of [`Config::Assets`].
 	pub type AssetIdOf<T> =
@@ -121,6 +121,9 @@ pub mod pallet {
 		/// Most entries one silo's exit queue holds (cancelled and paid entries do not count).
 		#[pallet::constant]
 		type MaxQueuedExits: Get<u32>;
+		/// Most entries one account may have waiting in one silo's exit queue.
+		#[pallet::constant]
+		type MaxExitsPerAccount: Get<u32>;
 		/// Each segment's open positions as its pool sees them (execution segments): what
 		/// prices LP shares and keeps withdrawals inside the reserve.
 		type Pool: PoolRisk;
@@ -187,6 +190,19 @@ pub mod pallet {
 		u32,
 		Exit<T::AccountId>,
 		OptionQuery,
+	>;
+
+	/// What each account has waiting in each silo's exit queue; dropped when nothing waits.
+	// Blake2_128Concat for the account: users choose their accounts.
+	#[pallet::storage]
+	pub type QueuedBy<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SiloId,
+		Blake2_128Concat,
+		T::AccountId,
+		Queued,
+		ValueQuery,
 	>;
 
 	/// Silos that exist from block 0, funded through the same paths as the calls: the LPs and
@@ -369,6 +385,12 @@ pub mod pallet {
 		/// A queued exit must be worth at least the silo's minimum deposit (its queue is
 		/// bounded; dust would fill it).
 		ExitBelowMinimum,
+		/// The account already has [`Config::MaxExitsPerAccount`] exits waiting in this silo's
+		/// queue: cancel one, or wait for one to be paid.
+		TooManyExits,
+		/// The account may take all of this out now (the runtime API's `outflow_room` says how
+		/// much): withdraw it instead. The queue is for what the outflow line holds back.
+		ExitNotNeeded,
 	}
 
 	#[pallet::hooks]
@@ -540,12 +562,16 @@ pub mod pallet {
 		/// is queued leaves the account at once and waits in the entry (shares keep their part
 		/// of the pool's gains and losses until each slice is priced). The entry must be worth
 		/// at least the silo's minimum deposit; shares left behind must be none or worth that
-		/// much. The runtime API shows the queue and each entry's place.
+		/// much. Only what the outflow line holds back may queue: the entry must be worth more
+		/// than the account may take out now, and an account has at most
+		/// [`Config::MaxExitsPerAccount`] entries waiting. The runtime API shows the queue and
+		/// each entry's place.
 		///
 		/// Origin: signed. Emits [`Event::ExitQueued`]. Errors: [`Error::UnknownSilo`],
 		/// [`Error::ZeroAmount`], [`Error::InsufficientFreeMargin`],
 		/// [`Error::InsufficientShares`], [`Error::ExitBelowMinimum`],
-		/// [`Error::RemainderBelowMinimum`], [`Error::ExitQueueFull`], and the segment's
+		/// [`Error::ExitNotNeeded`], [`Error::RemainderBelowMinimum`],
+		/// [`Error::ExitQueueFull`], [`Error::TooManyExits`], and the segment's
 		/// `PriceUnavailable` or `StalePrice` (shares are valued to check the minimum).
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::queue_exit())]
@@ -570,7 +596,8 @@ pub mod pallet {
 		}
 
 		/// Pay what the outflow window allows of the silo's queued exits, oldest first, looking
-		/// at up to `max` places (capped at [`Config::MaxQueuedExits`]). Each entry is paid
+		/// at up to `max` entries (capped at [`Config::MaxQueuedExits`]; the holes cancelled and
+		/// paid entries left are passed over and do not count). Each entry is paid
 		/// what its owner may take now (its principal, then its share of the line); share
 		/// exits also wait for a normal segment and the pool's withdrawal rules. An entry that
 		/// cannot be paid now keeps its place. Anyone may call it; the unused weight is
@@ -578,15 +605,18 @@ pub mod pallet {
 		///
 		/// Origin: signed. Emits [`Event::ExitPaid`] per slice. Errors: [`Error::UnknownSilo`].
 		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::process_exits(Pallet::<T>::bounded(*max)))]
+		#[pallet::weight(Pallet::<T>::process_weight(
+			Pallet::<T>::bounded(*max),
+			T::MaxQueuedExits::get().saturating_mul(2),
+		))]
 		pub fn process_exits(
 			origin: OriginFor<T>,
 			silo: SiloId,
 			max: u32,
 		) -> DispatchResultWithPostInfo {
 			ensure_signed(origin)?;
-			let visited = Self::do_process_exits(silo, Self::bounded(max))?;
-			Ok(Some(T::WeightInfo::process_exits(visited)).into())
+			let (visited, holes) = Self::do_process_exits(silo, Self::bounded(max))?;
+			Ok(Some(Self::process_weight(visited, holes)).into())
 		}
 	}
 
@@ -680,17 +710,35 @@ pub mod pallet {
 			Ok(value)
 		}
 
-		/// Move `amount` from `who` into the silo account, then tell the breaker: it is `who`'s
+		/// Move `amount` from `who`, who held `held` in the silo before
+		/// ([`Pallet::holdings`]), into the silo account, then tell the breaker: it is `who`'s
 		/// principal from now on.
 		fn pull(
 			silo: SiloId,
 			info: &SiloInfo<AssetIdOf<T>>,
 			who: &T::AccountId,
 			amount: Balance,
+			held: Balance,
 		) -> DispatchResult {
 			Self::take_in(silo, info, who, amount)?;
-			T::Monitor::note_inflow(info.segment, who, amount);
+			T::Monitor::note_inflow(info.segment, who, amount, held);
 			Ok(())
+		}
+
+		/// What `who` holds in silo `silo` (described by `info`): its margin, and its pool
+		/// shares (held and queued) at book value, and the margin waiting for it in the exit
+		/// queue. Principal never stays above it when more comes in: what an account lost to
+		/// the pool is no longer its principal.
+		pub fn holdings(silo: SiloId, info: &SiloInfo<AssetIdOf<T>>, who: &T::AccountId) -> Balance {
+			let queued = QueuedBy::<T>::get(silo, who);
+			let shares = LpShares::<T>::get(silo, who).saturating_add(queued.shares);
+			let books = &info.books;
+			let book = books.amount_for(shares, books.lp_liquidity).unwrap_or(Balance::MAX);
+			Margins::<T>::get(silo, who)
+				.total()
+				.unwrap_or(Balance::MAX)
+				.saturating_add(queued.margin)
+				.saturating_add(book)
 		}
 
 		/// Move `amount` from `who` into the silo account.
@@ -763,6 +811,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let mut info = Self::silo(silo)?;
 			Self::ensure_can_take_deposit(silo, &info, amount)?;
+			let holdings = Self::holdings(silo, &info, who);
 			// Only a first stake must bring the minimum; a top-up creates nothing.
 			let held = LpShares::<T>::get(silo, who);
 			ensure!(held > 0 || amount >= info.min_deposit, Error::<T>::DepositBelowMinimum);
@@ -785,7 +834,7 @@ pub mod pallet {
 				books.lp_shares.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
 			let held = held.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
 			LpShares::<T>::insert(silo, who, held);
-			Self::pull(silo, &info, who, amount)?;
+			Self::pull(silo, &info, who, amount, holdings)?;
 			Silos::<T>::insert(silo, info);
 			Self::deposit_event(Event::LiquidityProvided {
 				silo,
@@ -902,9 +951,10 @@ pub mod pallet {
 		) -> DispatchResult {
 			let info = Self::silo(silo)?;
 			Self::ensure_can_take_deposit(silo, &info, amount)?;
+			let holdings = Self::holdings(silo, &info, who);
 			let account = Self::credited(silo, who, amount, info.min_deposit)?;
 			Self::store_margin(silo, who, account);
-			Self::pull(silo, &info, who, amount)?;
+			Self::pull(silo, &info, who, amount, holdings)?;
 			Self::deposit_event(Event::MarginDeposited { silo, who: who.clone(), amount });
 			Ok(())
 		}
@@ -934,10 +984,12 @@ pub mod pallet {
 			request: ExitRequest,
 		) -> DispatchResult {
 			let info = Self::silo(silo)?;
+			let room = T::Monitor::outflow_room(info.segment, who, Self::value(silo, &info));
 			match request {
 				ExitRequest::Margin(amount) => {
 					ensure!(amount > 0, Error::<T>::ZeroAmount);
 					ensure!(amount >= info.min_deposit, Error::<T>::ExitBelowMinimum);
+					ensure!(amount > room, Error::<T>::ExitNotNeeded);
 					Self::take_free(silo, &info, who, amount, None)?;
 				},
 				ExitRequest::Liquidity(shares) => {
@@ -950,7 +1002,9 @@ pub mod pallet {
 					let worth = |shares| {
 						info.books.amount_for(shares, value).ok_or(ArithmeticError::Overflow)
 					};
-					ensure!(worth(shares)? >= info.min_deposit, Error::<T>::ExitBelowMinimum);
+					let all = worth(shares)?;
+					ensure!(all >= info.min_deposit, Error::<T>::ExitBelowMinimum);
+					ensure!(all > room, Error::<T>::ExitNotNeeded);
 					let left = held - shares;
 					ensure!(
 						left == 0 || worth(left)? >= info.min_deposit,
@@ -963,14 +1017,24 @@ pub mod pallet {
 		}
 
 		/// Put `request` (already taken out of `who`'s account) at the back of the silo's queue.
-		fn enqueue(silo: SiloId, who: &T::AccountId, request: ExitRequest) -> DispatchResult {
+		pub(crate) fn enqueue(
+			silo: SiloId,
+			who: &T::AccountId,
+			request: ExitRequest,
+		) -> DispatchResult {
 			let mut queue = ExitQueues::<T>::get(silo);
-			ensure!(queue.live < T::MaxQueuedExits::get(), Error::<T>::ExitQueueFull);
+			let max = T::MaxQueuedExits::get();
+			ensure!(queue.live < max, Error::<T>::ExitQueueFull);
+			ensure!(queue.tail - queue.head < max.saturating_mul(2), Error::<T>::ExitQueueFull);
+			let mine = QueuedBy::<T>::get(silo, who);
+			ensure!(mine.entries < T::MaxExitsPerAccount::get(), Error::<T>::TooManyExits);
+			let mine = mine.with(request).ok_or(ArithmeticError::Overflow)?;
 			let index = queue.tail;
 			queue.tail = queue.tail.checked_add(1).ok_or(Error::<T>::ExitQueueFull)?;
 			queue.live += 1;
 			Exits::<T>::insert(silo, index, Exit { who: who.clone(), request });
 			ExitQueues::<T>::insert(silo, queue);
+			QueuedBy::<T>::insert(silo, who, mine);
 			Self::deposit_event(Event::ExitQueued { silo, index, who: who.clone(), request });
 			Ok(())
 		}
@@ -994,6 +1058,7 @@ pub mod pallet {
 			}
 			Exits::<T>::remove(silo, index);
 			ExitQueues::<T>::mutate(silo, |queue| queue.live = queue.live.saturating_sub(1));
+			Self::unqueue(silo, who, exit.request, true);
 			Self::deposit_event(Event::ExitCancelled {
 				silo,
 				index,
@@ -1003,23 +1068,52 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// `paid` of what `who` had waiting in the silo's queue has left it; `done`: its entry
+		/// is gone.
+		fn unqueue(silo: SiloId, who: &T::AccountId, paid: ExitRequest, done: bool) {
+			let mut mine = QueuedBy::<T>::get(silo, who);
+			mine.take(paid);
+			if done {
+				mine.entries = mine.entries.saturating_sub(1);
+			}
+			if mine.entries == 0 {
+				QueuedBy::<T>::remove(silo, who);
+			} else {
+				QueuedBy::<T>::insert(silo, who, mine);
+			}
+		}
+
 		/// `max`, capped at the queue's bound.
 		pub(crate) fn bounded(max: u32) -> u32 {
 			max.min(T::MaxQueuedExits::get())
 		}
 
-		/// Pay the silo's queued exits (see [`Pallet::process_exits`]); the places looked at.
-		pub(crate) fn do_process_exits(silo: SiloId, max: u32) -> Result<u32, DispatchError> {
+		/// The weight of [`Pallet::process_exits`] for `entries` live entries and `holes` holes
+		/// passed over (one read each).
+		pub(crate) fn process_weight(entries: u32, holes: u32) -> Weight {
+			T::WeightInfo::process_exits(entries)
+				.saturating_add(T::DbWeight::get().reads(holes.into()))
+		}
+
+		/// Pay the silo's queued exits (see [`Pallet::process_exits`]); the live entries looked
+		/// at, and the holes passed over (at most the queue's span, twice its bound).
+		pub(crate) fn do_process_exits(
+			silo: SiloId,
+			max: u32,
+		) -> Result<(u32, u32), DispatchError> {
 			ensure!(Silos::<T>::contains_key(silo), Error::<T>::UnknownSilo);
 			let mut queue = ExitQueues::<T>::get(silo);
-			let mut visited = 0;
+			let (mut visited, mut holes) = (0, 0);
 			let mut index = queue.head;
 			while index < queue.tail && visited < max {
-				visited += 1;
 				let done = match Exits::<T>::get(silo, index) {
-					None => true,
+					None => {
+						holes += 1;
+						true
+					},
 					// A slice that cannot be paid now changes nothing: its place is kept.
 					Some(exit) => {
+						visited += 1;
 						let paid = frame_support::storage::with_storage_layer(|| {
 							Self::pay_slice(silo, index, exit)
 						})
@@ -1036,7 +1130,7 @@ pub mod pallet {
 				index += 1;
 			}
 			ExitQueues::<T>::insert(silo, queue);
-			Ok(visited)
+			Ok((visited, holes))
 		}
 
 		/// Pay what the window allows of `exit`; whether it is paid in full. Fails, to be
@@ -1080,8 +1174,9 @@ pub mod pallet {
 			if shares > 0 {
 				Silos::<T>::insert(silo, &info);
 			}
-			let left = exit.request.remaining() - if shares > 0 { shares } else { amount };
-			let left = exit.request.with_remaining(left);
+			let paid = exit.request.with_remaining(if shares > 0 { shares } else { amount });
+			let left = exit.request.with_remaining(exit.request.remaining() - paid.remaining());
+			Self::unqueue(silo, &exit.who, paid, left.remaining() == 0);
 			if left.remaining() == 0 {
 				Exits::<T>::remove(silo, index);
 			} else {
@@ -1375,6 +1470,7 @@ pub mod pallet {
 			let source_value = Self::value(from, &source);
 			// The destination's account is checked before anything moves.
 			let credited = Self::credited(to, who, amount, dest.min_deposit)?;
+			let holdings = Self::holdings(to, &dest, who);
 			Self::debit(from, who, amount, Bucket::Escrowed)?;
 			// A transfer waits in the gateway rather than in the source's exit queue.
 			ensure!(
@@ -1383,7 +1479,7 @@ pub mod pallet {
 			);
 			Self::push(from, &source, &Self::account_id(to), amount, source_value)?;
 			Self::store_margin(to, who, credited);
-			T::Monitor::note_inflow(dest.segment, who, amount);
+			T::Monitor::note_inflow(dest.segment, who, amount, holdings);
 			Self::deposit_event(Event::MarginTransferred { from, to, who: who.clone(), amount });
 			Ok(())
 		}
@@ -1602,6 +1698,19 @@ pub mod pallet {
 					Exits::<T>::iter_prefix_values(silo).all(|e| e.request.remaining() > 0),
 					"paid exit kept in storage"
 				);
+				ensure!(
+					queue.tail - queue.head <= T::MaxQueuedExits::get().saturating_mul(2),
+					"exit queue's span over its bound"
+				);
+				// What each account has waiting is what its entries hold.
+				let mut waiting = alloc::collections::BTreeMap::<T::AccountId, Queued>::new();
+				for exit in Exits::<T>::iter_prefix_values(silo) {
+					let mine = waiting.entry(exit.who).or_default();
+					*mine = mine.with(exit.request).ok_or("queued amounts overflow")?;
+				}
+				let recorded: alloc::collections::BTreeMap<_, _> =
+					QueuedBy::<T>::iter_prefix(silo).collect();
+				ensure!(recorded == waiting, "an account's queued exits out of step");
 				ensure!(
 					SiloOfSegment::<T>::get(info.segment) == Some(silo),
 					"segment index out of step"

@@ -197,3 +197,45 @@ pub mod v3 {
 		<T as frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 3 to 4: what each account has waiting in each silo's exit queue
+/// ([`QueuedBy`](crate::QueuedBy)), counted from the queues as they stand (each bounded by
+/// [`Config::MaxQueuedExits`](crate::Config::MaxQueuedExits) live entries). Entries an account
+/// queued beyond [`Config::MaxExitsPerAccount`](crate::Config::MaxExitsPerAccount) before the
+/// bound existed stay, and are counted: the account queues no more until it is under it.
+pub mod v4 {
+	use crate::{Config, Exits, Pallet, QueuedBy};
+	use core::marker::PhantomData;
+	use frame_support::{
+		migrations::VersionedMigration,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
+	};
+
+	/// Counts the queues. Use [`MigrateV3ToV4`], which runs this only on a chain at version 3.
+	pub struct CountQueued<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for CountQueued<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut entries = 0u64;
+			for (silo, _, exit) in Exits::<T>::iter() {
+				entries += 1;
+				QueuedBy::<T>::mutate(silo, &exit.who, |mine| {
+					// Fits: the amounts were taken out of accounts that held them.
+					*mine = mine.with(exit.request).unwrap_or(*mine)
+				});
+			}
+			// Each entry read, and its owner's count read and written.
+			T::DbWeight::get().reads_writes(2 * entries, entries)
+		}
+	}
+
+	/// Version 3 to 4, run only on a chain at version 3.
+	pub type MigrateV3ToV4<T> = VersionedMigration<
+		3,
+		4,
+		CountQueued<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

@@ -71,12 +71,13 @@ impl pallet_assets::Config for Test {
 parameter_types! {
 	pub const SilosPalletId: PalletId = PalletId(*b"bh/silos");
 	pub const MaxQueuedExits: u32 = 4;
+	pub const MaxExitsPerAccount: u32 = 2;
 }
 
 /// What the silos told the breaker, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Note {
-	Inflow { segment: SegmentId, who: AccountId, amount: Balance },
+	Inflow { segment: SegmentId, who: AccountId, amount: Balance, held: Balance },
 	Principal { segment: SegmentId, who: AccountId, amount: Balance },
 	Outflow { segment: SegmentId, who: AccountId, amount: Balance, silo_value: Balance },
 	BadDebt { segment: SegmentId, uncovered: Balance },
@@ -154,8 +155,8 @@ impl TestMonitor {
 	}
 }
 impl SiloMonitor<AccountId> for TestMonitor {
-	fn note_inflow(segment: SegmentId, who: &AccountId, amount: Balance) {
-		NOTES.with(|n| n.borrow_mut().push(Note::Inflow { segment, who: *who, amount }));
+	fn note_inflow(segment: SegmentId, who: &AccountId, amount: Balance, held: Balance) {
+		NOTES.with(|n| n.borrow_mut().push(Note::Inflow { segment, who: *who, amount, held }));
 	}
 	fn note_principal(segment: SegmentId, who: &AccountId, amount: Balance) {
 		NOTES.with(|n| n.borrow_mut().push(Note::Principal { segment, who: *who, amount }));
@@ -190,6 +191,7 @@ impl pallet_collateral_silos::Config for Test {
 	type Pool = TestPool;
 	type PalletId = SilosPalletId;
 	type MaxQueuedExits = MaxQueuedExits;
+	type MaxExitsPerAccount = MaxExitsPerAccount;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchHelper;
@@ -202,6 +204,9 @@ pub struct BenchHelper;
 impl crate::benchmarking::BenchmarkHelper<u32> for BenchHelper {
 	fn collateral_asset() -> u32 {
 		USDC
+	}
+	fn hold_back_outflow(_: SegmentId) {
+		TestMonitor::set_room(0);
 	}
 }
 

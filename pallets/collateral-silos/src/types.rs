@@ -198,8 +198,42 @@ impl ExitRequest {
 	}
 }
 
+/// What one account has waiting in one silo's exit queue: bounded per account
+/// ([`crate::Config::MaxExitsPerAccount`]), and part of what the account holds in the silo.
+#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen, Default)]
+pub struct Queued {
+	/// Its live entries.
+	pub entries: u32,
+	/// Margin waiting in them.
+	pub margin: Balance,
+	/// Pool shares waiting in them.
+	pub shares: Balance,
+}
+
+impl Queued {
+	/// The part of `request` that waits in the queue goes (`entries` is the caller's).
+	pub fn take(&mut self, request: ExitRequest) {
+		match request {
+			ExitRequest::Margin(amount) => self.margin = self.margin.saturating_sub(amount),
+			ExitRequest::Liquidity(shares) => self.shares = self.shares.saturating_sub(shares),
+		}
+	}
+
+	/// `request` waits in the queue too; `None` on overflow.
+	pub fn with(mut self, request: ExitRequest) -> Option<Self> {
+		match request {
+			ExitRequest::Margin(amount) => self.margin = self.margin.checked_add(amount)?,
+			ExitRequest::Liquidity(shares) => self.shares = self.shares.checked_add(shares)?,
+		}
+		self.entries = self.entries.checked_add(1)?;
+		Some(self)
+	}
+}
+
 /// Where a silo's exit queue is at: entries lie in `head..tail`, with holes where exits were
-/// cancelled or paid out of order.
+/// cancelled or paid out of order. The span `tail - head` is bounded too (twice
+/// [`crate::Config::MaxQueuedExits`]), so holes behind a slow head entry stay few enough for one
+/// [`crate::Pallet::process_exits`] to pass over.
 #[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen, Default)]
 pub struct ExitQueue {
 	/// The oldest entry that may still be waiting.

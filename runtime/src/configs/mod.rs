@@ -269,6 +269,8 @@ parameter_types! {
 	/// A silo's exit queue: enough for every large LP of a busy pool; each entry is worth at
 	/// least the silo's minimum deposit.
 	pub const MaxQueuedExits: u32 = 64;
+	/// Exits one account may have waiting in one silo's queue: a margin exit and a share exit.
+	pub const MaxExitsPerAccount: u32 = 2;
 	/// Blocks in a (Julian) year at the target block time: turns yearly borrowing rates into
 	/// rates per block.
 	pub const BlocksPerYear: u32 = 365 * DAYS + 6 * HOURS;
@@ -282,6 +284,7 @@ impl pallet_collateral_silos::Config for Runtime {
 	type Pool = ExecutionSegments;
 	type PalletId = SilosPalletId;
 	type MaxQueuedExits = MaxQueuedExits;
+	type MaxExitsPerAccount = MaxExitsPerAccount;
 	type WeightInfo = pallet_collateral_silos::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::BenchmarkHelper;
