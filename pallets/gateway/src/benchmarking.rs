@@ -209,5 +209,25 @@ mod benchmarks {
 		assert!(!PendingCount::<T>::contains_key(&trader));
 	}
 
+	/// A record whose window has passed, on an open route (the route is read to judge it).
+	#[benchmark]
+	fn forget_route_use() {
+		let route = route::<T>();
+		let who: T::AccountId = account("mover", 0, 0);
+		let window = Routes::<T>::get(route).expect("opened above; qed").limits.window_length;
+		let mut used = AccountUse::<T>::get(route, &who);
+		used.record(frame_system::Pallet::<T>::block_number(), window, 1);
+		AccountUse::<T>::insert(route, &who, used);
+		frame_system::Pallet::<T>::set_block_number(
+			frame_system::Pallet::<T>::block_number() + window + window,
+		);
+		let caller: T::AccountId = whitelisted_caller();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), route, who.clone());
+
+		assert!(!AccountUse::<T>::contains_key(route, &who));
+	}
+
 	impl_benchmark_test_suite!(Gateway, crate::mock::new_bench_ext(), crate::mock::Test);
 }

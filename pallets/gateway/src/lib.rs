@@ -284,6 +284,9 @@ pub mod pallet {
 			who: T::AccountId,
 			amount: Balance,
 		},
+		/// An account's record of what it moved along a route was dropped: its window was spent,
+		/// or the route is closed.
+		RouteUseForgotten { route: RouteId, who: T::AccountId },
 	}
 
 	#[pallet::error]
@@ -327,6 +330,11 @@ pub mod pallet {
 		/// The account has moved so much along the route lately that this would pass its share
 		/// of the window; try again later.
 		AccountRateLimited,
+		/// The account has no record of use on this route.
+		NoRouteUse,
+		/// What the account moved along the route still counts in the route's window: its record
+		/// may go once the window has passed.
+		RouteUseNotSpent,
 	}
 
 	#[pallet::hooks]
@@ -459,6 +467,25 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			Self::do_cancel_transfer(transfer, &who)
 		}
+
+		/// Drop `who`'s record of what it moved along `route`, once nothing in it counts: its
+		/// window has passed, or the route is closed. Anyone may call it, and pays no fee when
+		/// it drops a record: what the chain keeps for an account that moved once is not kept
+		/// forever.
+		///
+		/// Origin: signed. Emits [`Event::RouteUseForgotten`].
+		/// Errors: [`Error::NoRouteUse`], [`Error::RouteUseNotSpent`].
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::forget_route_use())]
+		pub fn forget_route_use(
+			origin: OriginFor<T>,
+			route: RouteId,
+			who: T::AccountId,
+		) -> DispatchResultWithPostInfo {
+			ensure_signed(origin)?;
+			Self::do_forget_route_use(route, &who)?;
+			Ok(Pays::No.into())
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
@@ -572,6 +599,18 @@ pub mod pallet {
 			Routes::<T>::insert(route, Route { from, to, limits, carried: Default::default() });
 			RouteByEnds::<T>::insert(from, to, route);
 			Self::deposit_event(Event::RouteOpened { route, from, to, limits });
+			Ok(())
+		}
+
+		pub(crate) fn do_forget_route_use(route: RouteId, who: &T::AccountId) -> DispatchResult {
+			ensure!(AccountUse::<T>::contains_key(route, who), Error::<T>::NoRouteUse);
+			if let Some(open) = Routes::<T>::get(route) {
+				let now = frame_system::Pallet::<T>::block_number();
+				let used = AccountUse::<T>::get(route, who).usage(now, open.limits.window_length);
+				ensure!(used == 0, Error::<T>::RouteUseNotSpent);
+			}
+			AccountUse::<T>::remove(route, who);
+			Self::deposit_event(Event::RouteUseForgotten { route, who: who.clone() });
 			Ok(())
 		}
 

@@ -686,6 +686,33 @@ mod flows {
 			assert!(!Transfers::<Test>::contains_key(2));
 		});
 	}
+
+	/// A record of what an account moved along a route goes once nothing in it counts, at
+	/// anyone's call and for no fee; not before, and at once when the route is closed.
+	#[test]
+	fn spent_route_use_is_forgotten() {
+		new_test_ext(|| {
+			open_pair();
+			let forget = |route, who| {
+				Gateway::forget_route_use(RuntimeOrigin::signed(OTHER), route, who)
+			};
+			assert_noop!(forget(0, TRADER), Error::<Test>::NoRouteUse);
+			assert_ok!(send(TRADER, 0, 999));
+			assert_ok!(send(TRADER, 1, 500));
+			assert_noop!(forget(0, TRADER), Error::<Test>::RouteUseNotSpent);
+			// Two windows later nothing counts.
+			run_to_block(21);
+			let info = forget(0, TRADER).unwrap();
+			assert_eq!(info.pays_fee, frame_support::dispatch::Pays::No);
+			assert!(!AccountUse::<Test>::contains_key(0, TRADER));
+			System::assert_last_event(Event::RouteUseForgotten { route: 0, who: TRADER }.into());
+			// A closed route's records go at once.
+			assert_ok!(send(TRADER, 1, 500));
+			assert_ok!(Gateway::close_route(RuntimeOrigin::root(), 1));
+			assert_ok!(forget(1, TRADER));
+			assert_eq!(AccountUse::<Test>::iter().count(), 0);
+		});
+	}
 }
 
 mod properties {

@@ -58,6 +58,7 @@ pub trait WeightInfo {
 	fn veto_transfer() -> Weight;
 	fn execute_transfer() -> Weight;
 	fn cancel_transfer() -> Weight;
+	fn forget_route_use() -> Weight;
 }
 
 /// Weights for `pallet_gateway`, measured in the Bulkhead runtime and priced at the runtime's
@@ -249,6 +250,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
+	fn forget_route_use() -> Weight {
+		Weight::from_parts(39_528_000, 4054)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
 }
 
 /// The same measurements priced at ParityDB's weights, for test runtimes.
@@ -297,5 +303,10 @@ impl WeightInfo for () {
 		Weight::from_parts(39_528_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn forget_route_use() -> Weight {
+		Weight::from_parts(39_528_000, 4054)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }
