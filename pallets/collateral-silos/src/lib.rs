@@ -870,12 +870,11 @@ pub mod pallet {
 					.ok_or(ArithmeticError::Overflow)?;
 				ensure!(stake >= info.min_deposit, Error::<T>::RemainderBelowMinimum);
 			}
+			Self::set_shares(silo, who, left);
 			if amount > 0 && !Self::admit_outflow(&info, who, amount, value_before)? {
 				// Past the segment's line: the shares wait in the queue, the pool unchanged.
-				Self::set_shares(silo, who, left);
 				return Self::enqueue(silo, who, ExitRequest::Liquidity(shares));
 			}
-			Self::set_shares(silo, who, left);
 			if amount > 0 {
 				Self::push(silo, &info, who, amount, value_before)?;
 			}
