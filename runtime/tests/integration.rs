@@ -472,7 +472,12 @@ fn contagion_drill_keeps_the_loss_inside_one_segment() {
 		for (segment, before) in [ETH, DOT].into_iter().zip(others) {
 			assert_eq!(books(segment), before.0, "segment {segment} books");
 			assert_eq!(usdc_of(&silo_account(segment)), before.1, "segment {segment} account");
-			assert_eq!(views::segment_health(segment).unwrap(), before.2);
+			// The line follows the silo's value averaged over time, which moves with time alone
+			// while it catches up with genesis; what left beyond principal has not changed.
+			let (mut now, mut then) = (views::segment_health(segment).unwrap(), before.2.clone());
+			assert_eq!(now.outflow.used, then.outflow.used);
+			(now.outflow, then.outflow) = (Default::default(), Default::default());
+			assert_eq!(now, then);
 			assert_eq!(Positions::<Runtime>::iter_prefix(segment).collect::<Vec<_>>(), before.3);
 		}
 		// ... and keep trading.
@@ -516,9 +521,16 @@ fn time_based_recovery_shows_in_the_views() {
 				normal_at: severed_at + cooldown + probation
 			}
 		);
-		// Recovering: half the normal line (a fifth of the silo).
+		// Recovering: half the normal line (a fifth of the silo's average value).
 		let health = views::segment_health(ETH).unwrap();
-		assert_eq!(health.outflow.limit, Permill::from_percent(10).mul_floor(health.silo_value));
+		let breaker = CircuitBreaker::breaker(ETH);
+		let base = breaker.base.of(
+			frame_system::Pallet::<Runtime>::block_number(),
+			breaker.thresholds.outflow_window,
+			health.silo_value + health.outflow.used,
+		);
+		assert!(base > 0);
+		assert_eq!(health.outflow.limit, Permill::from_percent(20).mul_floor(base) / 2);
 		assert_eq!(views::segment_health(ETH).unwrap().status, SegmentStatus::Recovering);
 		advance(probation);
 		assert_eq!(views::segment_health(ETH).unwrap().status, SegmentStatus::Normal);

@@ -82,7 +82,7 @@ pub mod pallet {
 		views::Clearance, Balance, OutflowVerdict, Price, PriceMonitor, SegmentHealth, SegmentId,
 		SegmentStatus, SiloMonitor, SiloValue, TripReason,
 	};
-	use sp_runtime::{Rounding, Saturating};
+	use sp_runtime::{traits::Zero, Rounding, Saturating};
 
 	/// The layout of this pallet's storage; [`migrations`] takes a chain from
 	/// each version to the next (see `docs/upgrades.md`).
@@ -361,12 +361,25 @@ pub mod pallet {
 	}
 
 	impl<T: Config> SiloMonitor<T::AccountId> for Pallet<T> {
-		/// One read and one write of the account's flow; the breaker is not touched (the line's
-		/// base is sampled when prices arrive).
-		fn note_inflow(segment: SegmentId, who: &T::AccountId, amount: Balance, held: Balance) {
+		/// One read and one write of the account's flow and of the segment's breaker.
+		fn note_inflow(
+			segment: SegmentId,
+			who: &T::AccountId,
+			amount: Balance,
+			held: Balance,
+			silo_value: Balance,
+		) {
 			AccountFlows::<T>::mutate(segment, who, |flow| {
 				flow.principal = flow.principal.min(held).saturating_add(amount)
 			});
+			let now = frame_system::Pallet::<T>::block_number();
+			let mut breaker = Self::breaker(segment);
+			let window = breaker.thresholds.outflow_window;
+			let after = silo_value.saturating_add(amount);
+			// What genesis puts in is what the silo held before the chain began.
+			let before = if now.is_zero() { after } else { silo_value };
+			breaker.base.observe(now, window, before, after);
+			Breakers::<T>::insert(segment, breaker);
 		}
 
 		fn note_principal(segment: SegmentId, who: &T::AccountId, amount: Balance) {
@@ -375,9 +388,8 @@ pub mod pallet {
 			});
 		}
 
-		/// One read and one write of the account's flow, one read of the segment's breaker, and
-		/// one write of it only for what counts (beyond principal) or a trip. A refusal writes
-		/// nothing.
+		/// One read and one write of the account's flow and of the segment's breaker, when it
+		/// is admitted or trips; a refusal writes nothing.
 		fn note_outflow(
 			segment: SegmentId,
 			who: &T::AccountId,
@@ -412,9 +424,10 @@ pub mod pallet {
 				}
 				flow.taken.record(now, window, counted);
 				breaker.outflow.record(now, window, counted);
-				Breakers::<T>::insert(segment, breaker);
 			}
 			flow.principal -= amount - counted;
+			breaker.base.observe(now, window, silo_value, silo_value.saturating_sub(amount));
+			Breakers::<T>::insert(segment, breaker);
 			Self::store_account(segment, who, flow, now, window);
 			OutflowVerdict::Admitted
 		}
@@ -446,7 +459,7 @@ pub mod pallet {
 			// The new price ends any staleness, so a stale trip is stored from this block.
 			breaker.last_price = Some(PriceObservation { price, at: now });
 			if let Some(value) = T::Silos::silo_value(segment) {
-				breaker.base.sample(now, breaker.thresholds.outflow_window, value);
+				breaker.base.observe(now, breaker.thresholds.outflow_window, value, value);
 			}
 			breaker.state = breaker.state.advanced(now, &breaker.thresholds);
 			if let Some(reason) = trip {
@@ -491,10 +504,10 @@ pub mod pallet {
 				);
 				ensure!(T::Segments::contains(&segment), "breaker for an unknown segment");
 				ensure!(breaker.outflow.bucket_start <= now, "outflow window starts in the future");
-				ensure!(breaker.base.sampled_at <= now, "silo value sampled in the future");
+				ensure!(breaker.base.at <= now, "silo value observed in the future");
 				ensure!(
-					breaker.base.latest.is_some() || breaker.base.earlier.is_none(),
-					"an earlier sample without a latest one"
+					breaker.base.area.bucket_start <= now,
+					"value window starts in the future"
 				);
 			}
 			for (segment, _, flow) in AccountFlows::<T>::iter() {

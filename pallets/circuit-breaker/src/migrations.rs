@@ -187,12 +187,13 @@ pub mod v1 {
 	>;
 }
 
-/// Version 1 to 2: the line's base is sampled. Each breaker's windows of principal in and out
-/// (which let a deposit at a window's boundary raise the next window's line) give way to
-/// [`crate::LineBase`], samples of the silo's value taken when prices arrive.
+/// Version 1 to 2: the line's base is the silo's value averaged over time. Each breaker's
+/// windows of principal in and out (which let a deposit at a window's boundary raise the next
+/// window's line) give way to [`crate::LineBase`], value times blocks over the window.
 ///
-/// Both samples start as what the silo held when the old window began, by the old windows'
-/// account, so no line rises at the upgrade; the outflow window is kept as it was.
+/// The average starts as if the silo had held, for a whole window, what it held when the old
+/// window began by the old windows' account, so no deposit of that window counts in full at
+/// the upgrade; the outflow window is kept as it was.
 pub mod v2 {
 	use crate::{Breaker, BreakerState, Breakers, Config, LineBase, Pallet, PriceObservation};
 	use codec::{Decode, Encode};
@@ -243,15 +244,22 @@ pub mod v2 {
 			}
 
 			/// The same breaker at block `now` for a silo worth `silo_value` (`None`: no silo,
-			/// no sample).
+			/// nothing observed): the average starts as if the silo had held what it held when
+			/// the old window began for a whole window, and holds `silo_value` from now on.
 			pub fn upgraded(self, now: N, silo_value: Option<Balance>) -> super::Breaker<N> {
-				let sample = silo_value.map(|value| self.value_at_window_start(now, value));
+				let window = self.thresholds.outflow_window;
+				let base = silo_value.map_or_else(LineBase::default, |value| {
+					let mut base =
+						LineBase::seeded(now, window, self.value_at_window_start(now, value));
+					base.value = value;
+					base
+				});
 				super::Breaker {
 					state: self.state,
 					thresholds: self.thresholds,
 					last_price: self.last_price,
 					outflow: self.outflow,
-					base: LineBase { sampled_at: now, latest: sample, earlier: sample },
+					base,
 				}
 			}
 		}

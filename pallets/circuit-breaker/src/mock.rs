@@ -72,6 +72,11 @@ impl segment_interface::SiloValue for TestSilos {
 	}
 }
 
+/// What `segment`'s silo is worth, as the test last set it (nothing at first).
+pub fn silo_value(segment: SegmentId) -> u128 {
+	SILO_VALUES.with(|v| v.borrow().get(&segment).copied().unwrap_or(0))
+}
+
 /// From now on, `segment`'s silo is worth `value`.
 pub fn set_silo_value(segment: SegmentId, value: u128) {
 	SILO_VALUES.with(|v| v.borrow_mut().insert(segment, value));

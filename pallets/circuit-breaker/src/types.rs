@@ -4,7 +4,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
 use scale_info::TypeInfo;
 use segment_interface::{window::SlidingWindow, Balance, Price, SegmentStatus, TripReason};
-use sp_runtime::{traits::AtLeast32BitUnsigned, Permill};
+use sp_runtime::{traits::AtLeast32BitUnsigned, Permill, SaturatedConversion};
 
 /// The lines past which a segment's breaker trips, and how it comes back.
 #[derive(
@@ -111,7 +111,7 @@ pub struct Breaker<BlockNumber> {
 	pub last_price: Option<PriceObservation<BlockNumber>>,
 	/// What left the segment's silo beyond its takers' principal, over the outflow window.
 	pub outflow: SlidingWindow<BlockNumber>,
-	/// What the silo was worth when the breaker last sampled it: the base of the line.
+	/// What the silo was worth on average over the outflow window: the base of the line.
 	pub base: LineBase<BlockNumber>,
 }
 
@@ -123,7 +123,7 @@ impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 			thresholds,
 			last_price: None,
 			outflow: empty_window(),
-			base: LineBase { sampled_at: N::zero(), latest: None, earlier: None },
+			base: LineBase::default(),
 		}
 	}
 
@@ -161,7 +161,8 @@ impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 			state => {
 				// What left beyond principal is put back: an outflow does not shrink the line it
 				// is measured against.
-				let base = self.base.of(silo_value.saturating_add(used));
+				let window = self.thresholds.outflow_window;
+				let base = self.base.of(now, window, silo_value.saturating_add(used));
 				let line = self.thresholds.max_net_outflow.mul_floor(base);
 				if matches!(state, BreakerState::Recovering { .. }) {
 					line / 2
@@ -179,37 +180,80 @@ impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 	}
 }
 
-/// What a segment's silo was worth at two samples at least one outflow window apart, taken
-/// when a price arrives ([`LineBase::sample`]). The line is a share of the lowest of them and
-/// of what the silo holds now: value raises the line only once it has stayed in the silo for
-/// a whole window, so a deposit made for the occasion (at a window's boundary, or in a batch
-/// with a withdrawal) moves nothing.
+/// What a segment's silo was worth on average over the last outflow window: the line's base.
+///
+/// The breaker observes the silo's value whenever value crosses its boundary (a deposit, a
+/// withdrawal) and whenever a price arrives, and accumulates value times blocks, in the two
+/// buckets of a [`SlidingWindow`]. Value counts in proportion to how long it stayed: a deposit
+/// taken back in the same block adds nothing, one held for a block adds a window's share of
+/// it, and only value held for the whole window counts in full. A brief withdrawal lowers the
+/// average as little. The line is a share of the lower of this average and the silo's value
+/// now (with what left beyond principal put back): value that left lowers it at once.
 #[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen)]
 pub struct LineBase<BlockNumber> {
-	/// The block of the latest sample.
-	pub sampled_at: BlockNumber,
-	/// The latest sample, if any.
-	pub latest: Option<Balance>,
-	/// The sample before it, at least one outflow window older.
-	pub earlier: Option<Balance>,
+	/// The block of the last observation.
+	pub at: BlockNumber,
+	/// The silo's value after the last observation: held since `at`.
+	pub value: Balance,
+	/// Value times blocks up to `at`, over the outflow window.
+	pub area: SlidingWindow<BlockNumber>,
+	/// Whether the silo was ever observed: before, the average is the value now.
+	pub observed: bool,
+}
+
+impl<N: AtLeast32BitUnsigned + Copy> Default for LineBase<N> {
+	/// A base that has observed nothing yet.
+	fn default() -> Self {
+		Self { at: N::zero(), value: 0, area: empty_window(), observed: false }
+	}
 }
 
 impl<N: AtLeast32BitUnsigned + Copy> LineBase<N> {
-	/// Sample the silo's value at `now`, if the latest sample is at least `window` blocks old
-	/// (or there is none): the latest becomes the earlier one. Whether it sampled.
-	pub fn sample(&mut self, now: N, window: N, value: Balance) -> bool {
-		if self.latest.is_some() && now < self.sampled_at.saturating_add(window) {
-			return false;
+	/// A base that has seen the silo worth `value` for a whole window of `window` blocks
+	/// before `now`: the first observation, and a migration's seed.
+	pub fn seeded(now: N, window: N, value: Balance) -> Self {
+		let into = now % window.max(N::one());
+		let per_block = |blocks: N| value.saturating_mul(blocks.saturated_into::<u128>());
+		Self {
+			at: now,
+			value,
+			area: SlidingWindow {
+				bucket_start: now.saturating_sub(into),
+				current: per_block(into),
+				previous: per_block(window),
+			},
+			observed: true,
 		}
-		self.earlier = self.latest;
-		self.latest = Some(value);
-		self.sampled_at = now;
-		true
 	}
 
-	/// The base for a silo worth `current` now: the lowest of `current` and the samples.
-	pub fn of(&self, current: Balance) -> Balance {
-		[self.latest, self.earlier].into_iter().flatten().fold(current, Balance::min)
+	/// The silo, worth `before` until now (what the first observation assumes it held for a
+	/// whole window), is worth `after` from `now` on: what it held since the last observation
+	/// is accumulated for the blocks it stayed (a window's worth at most: older blocks have
+	/// left the window).
+	pub fn observe(&mut self, now: N, window: N, before: Balance, after: Balance) {
+		if !self.observed {
+			*self = Self::seeded(now, window, before);
+		}
+		let blocks = now.saturating_sub(self.at).min(window).saturated_into::<u128>();
+		self.area.record(now, window, self.value.saturating_mul(blocks));
+		self.at = now;
+		self.value = after;
+	}
+
+	/// The silo's average value over the window up to `now`: value times blocks up to the
+	/// last observation, and the last value since, over the window's length.
+	pub fn average(&self, now: N, window: N) -> Option<Balance> {
+		if !self.observed || window.is_zero() {
+			return None;
+		}
+		let since = now.saturating_sub(self.at).min(window).saturated_into::<u128>();
+		let area = self.area.usage(now, window).saturating_add(self.value.saturating_mul(since));
+		Some(area / window.saturated_into::<u128>())
+	}
+
+	/// The base at `now` for a silo worth `current`: the lower of `current` and the average.
+	pub fn of(&self, now: N, window: N, current: Balance) -> Balance {
+		self.average(now, window).map_or(current, |average| average.min(current))
 	}
 }
 

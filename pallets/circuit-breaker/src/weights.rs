@@ -61,39 +61,39 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
 	fn set_thresholds() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `623`
+		//  Measured:  `557`
 		//  Estimated: `3850`
-		// Minimum execution time: 19_499_000 picoseconds.
-		Weight::from_parts(21_191_000, 3850)
+		// Minimum execution time: 19_489_000 picoseconds.
+		Weight::from_parts(21_893_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
 	fn trip() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `623`
+		//  Measured:  `557`
 		//  Estimated: `3850`
-		// Minimum execution time: 20_130_000 picoseconds.
-		Weight::from_parts(24_196_000, 3850)
+		// Minimum execution time: 19_619_000 picoseconds.
+		Weight::from_parts(22_243_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
 	fn reset() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `628`
+		//  Measured:  `562`
 		//  Estimated: `3850`
-		// Minimum execution time: 20_020_000 picoseconds.
-		Weight::from_parts(22_013_000, 3850)
+		// Minimum execution time: 19_699_000 picoseconds.
+		Weight::from_parts(26_600_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -102,17 +102,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn set_thresholds() -> Weight {
-		Weight::from_parts(21_191_000, 3850)
+		Weight::from_parts(21_893_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn trip() -> Weight {
-		Weight::from_parts(24_196_000, 3850)
+		Weight::from_parts(22_243_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reset() -> Weight {
-		Weight::from_parts(22_013_000, 3850)
+		Weight::from_parts(26_600_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}

@@ -711,29 +711,45 @@ pub mod pallet {
 		}
 
 		/// Move `amount` from `who`, who held `held` in the silo before
-		/// ([`Pallet::holdings`]), into the silo account, then tell the breaker: it is `who`'s
-		/// principal from now on.
+		/// ([`Pallet::holdings`]), into the silo account, worth `value` before, then tell the
+		/// breaker: it is `who`'s principal from now on.
 		fn pull(
 			silo: SiloId,
 			info: &SiloInfo<AssetIdOf<T>>,
 			who: &T::AccountId,
 			amount: Balance,
 			held: Balance,
+			value: Balance,
 		) -> DispatchResult {
 			Self::take_in(silo, info, who, amount)?;
-			T::Monitor::note_inflow(info.segment, who, amount, held);
+			T::Monitor::note_inflow(info.segment, who, amount, held, value);
 			Ok(())
 		}
 
-		/// What `who` holds in silo `silo` (described by `info`): its margin, and its pool
-		/// shares (held and queued) at book value, and the margin waiting for it in the exit
-		/// queue. Principal never stays above it when more comes in: what an account lost to
-		/// the pool is no longer its principal.
-		pub fn holdings(silo: SiloId, info: &SiloInfo<AssetIdOf<T>>, who: &T::AccountId) -> Balance {
+		/// What `who` holds in silo `silo` (described by `info`): its margin, its pool shares
+		/// (held and queued) at the pool's marked value for deposits (`pool_value`, valued here
+		/// when not given) or at book value when that is higher, and the margin waiting for it
+		/// in the exit queue. Principal never stays above it when more comes in: what an account
+		/// lost to the pool, or to traders, is no longer its principal. Shares that cannot be
+		/// valued (no fresh price) cap nothing.
+		pub fn holdings(
+			silo: SiloId,
+			info: &SiloInfo<AssetIdOf<T>>,
+			who: &T::AccountId,
+			pool_value: Option<Balance>,
+		) -> Balance {
 			let queued = QueuedBy::<T>::get(silo, who);
 			let shares = LpShares::<T>::get(silo, who).saturating_add(queued.shares);
 			let books = &info.books;
-			let book = books.amount_for(shares, books.lp_liquidity).unwrap_or(Balance::MAX);
+			let marked = match pool_value {
+				Some(value) => value,
+				None if shares > 0 => T::Pool::exposure(info.segment).map_or(Balance::MAX, |e| {
+					e.pool_value(books.lp_liquidity, e.factors.max_pnl_deposits)
+				}),
+				None => 0,
+			};
+			let value = marked.max(books.lp_liquidity);
+			let book = books.amount_for(shares, value).unwrap_or(Balance::MAX);
 			Margins::<T>::get(silo, who)
 				.total()
 				.unwrap_or(Balance::MAX)
@@ -810,8 +826,7 @@ pub mod pallet {
 			amount: Balance,
 		) -> DispatchResult {
 			let mut info = Self::silo(silo)?;
-			Self::ensure_can_take_deposit(silo, &info, amount)?;
-			let holdings = Self::holdings(silo, &info, who);
+			let value = Self::ensure_can_take_deposit(silo, &info, amount)?;
 			// Only a first stake must bring the minimum; a top-up creates nothing.
 			let held = LpShares::<T>::get(silo, who);
 			ensure!(held > 0 || amount >= info.min_deposit, Error::<T>::DepositBelowMinimum);
@@ -824,6 +839,7 @@ pub mod pallet {
 				Error::<T>::PnlTooHighToDeposit
 			);
 			let pool_value = exposure.pool_value(info.books.lp_liquidity, factor);
+			let holdings = Self::holdings(silo, &info, who, Some(pool_value));
 			let shares =
 				info.books.shares_for(amount, pool_value).ok_or(Error::<T>::PoolDepleted)?;
 			ensure!(shares > 0, Error::<T>::DepositTooSmall);
@@ -834,7 +850,7 @@ pub mod pallet {
 				books.lp_shares.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
 			let held = held.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
 			LpShares::<T>::insert(silo, who, held);
-			Self::pull(silo, &info, who, amount, holdings)?;
+			Self::pull(silo, &info, who, amount, holdings, value)?;
 			Silos::<T>::insert(silo, info);
 			Self::deposit_event(Event::LiquidityProvided {
 				silo,
@@ -949,11 +965,11 @@ pub mod pallet {
 			amount: Balance,
 		) -> DispatchResult {
 			let info = Self::silo(silo)?;
-			Self::ensure_can_take_deposit(silo, &info, amount)?;
-			let holdings = Self::holdings(silo, &info, who);
+			let value = Self::ensure_can_take_deposit(silo, &info, amount)?;
+			let holdings = Self::holdings(silo, &info, who, None);
 			let account = Self::credited(silo, who, amount, info.min_deposit)?;
 			Self::store_margin(silo, who, account);
-			Self::pull(silo, &info, who, amount, holdings)?;
+			Self::pull(silo, &info, who, amount, holdings, value)?;
 			Self::deposit_event(Event::MarginDeposited { silo, who: who.clone(), amount });
 			Ok(())
 		}
@@ -1044,7 +1060,9 @@ pub mod pallet {
 			who: &T::AccountId,
 			index: u32,
 		) -> DispatchResult {
-			let exit = Exits::<T>::get(silo, index).ok_or(Error::<T>::UnknownExit)?;
+			let exit = Exits::<T>::get(silo, index)
+				.filter(|exit| !exit.is_cancelled())
+				.ok_or(Error::<T>::UnknownExit)?;
 			ensure!(exit.who == *who, Error::<T>::NotExitOwner);
 			match exit.request {
 				ExitRequest::Margin(amount) => Self::credit_free(silo, who, amount)?,
@@ -1055,9 +1073,12 @@ pub mod pallet {
 					LpShares::<T>::insert(silo, who, held);
 				},
 			}
-			Exits::<T>::remove(silo, index);
+			// The place stays taken, empty, until the head of the queue passes it: the owner's
+			// count keeps it, so queueing and cancelling cannot leave holes without bound.
+			let cancelled = exit.request.with_remaining(0);
+			Exits::<T>::insert(silo, index, Exit { who: who.clone(), request: cancelled });
 			ExitQueues::<T>::mutate(silo, |queue| queue.live = queue.live.saturating_sub(1));
-			Self::unqueue(silo, who, exit.request, true);
+			Self::unqueue(silo, who, exit.request, false);
 			Self::deposit_event(Event::ExitCancelled {
 				silo,
 				index,
@@ -1088,10 +1109,11 @@ pub mod pallet {
 		}
 
 		/// The weight of [`Pallet::process_exits`] for `entries` live entries and `holes` holes
-		/// passed over (one read each).
+		/// and cancelled places passed over (a cancelled place at the head is removed: its
+		/// entry and its owner's count read and written).
 		pub(crate) fn process_weight(entries: u32, holes: u32) -> Weight {
 			T::WeightInfo::process_exits(entries)
-				.saturating_add(T::DbWeight::get().reads(holes.into()))
+				.saturating_add(T::DbWeight::get().reads_writes(2 * u64::from(holes), 2 * u64::from(holes)))
 		}
 
 		/// Pay the silo's queued exits (see [`Pallet::process_exits`]); the live entries looked
@@ -1104,14 +1126,27 @@ pub mod pallet {
 			let mut queue = ExitQueues::<T>::get(silo);
 			let (mut visited, mut holes) = (0, 0);
 			let mut index = queue.head;
-			while index < queue.tail && visited < max {
+			let hole_budget = T::MaxQueuedExits::get().saturating_mul(2);
+			while index < queue.tail && holes < hole_budget {
 				let done = match Exits::<T>::get(silo, index) {
 					None => {
 						holes += 1;
 						true
 					},
+					// A cancelled place goes when the head reaches it, and frees its owner's.
+					Some(exit) if exit.is_cancelled() => {
+						holes += 1;
+						if index == queue.head {
+							Exits::<T>::remove(silo, index);
+							Self::unqueue(silo, &exit.who, exit.request, true);
+						}
+						index == queue.head
+					},
 					// A slice that cannot be paid now changes nothing: its place is kept.
 					Some(exit) => {
+						if visited == max {
+							break;
+						}
 						visited += 1;
 						let paid = frame_support::storage::with_storage_layer(|| {
 							Self::pay_slice(silo, index, exit)
@@ -1469,7 +1504,8 @@ pub mod pallet {
 			let source_value = Self::value(from, &source);
 			// The destination's account is checked before anything moves.
 			let credited = Self::credited(to, who, amount, dest.min_deposit)?;
-			let holdings = Self::holdings(to, &dest, who);
+			let holdings = Self::holdings(to, &dest, who, None);
+			let dest_value = Self::value(to, &dest);
 			Self::debit(from, who, amount, Bucket::Escrowed)?;
 			// A transfer waits in the gateway rather than in the source's exit queue.
 			ensure!(
@@ -1478,7 +1514,7 @@ pub mod pallet {
 			);
 			Self::push(from, &source, &Self::account_id(to), amount, source_value)?;
 			Self::store_margin(to, who, credited);
-			T::Monitor::note_inflow(dest.segment, who, amount, holdings);
+			T::Monitor::note_inflow(dest.segment, who, amount, holdings, dest_value);
 			Self::deposit_event(Event::MarginTransferred { from, to, who: who.clone(), amount });
 			Ok(())
 		}
@@ -1633,6 +1669,7 @@ pub mod pallet {
 			let queue = ExitQueues::<T>::get(silo);
 			(queue.head..queue.tail)
 				.filter_map(|index| Exits::<T>::get(silo, index).map(|exit| (index, exit)))
+				.filter(|(_, exit)| !exit.is_cancelled())
 				.take(max as usize)
 				.collect()
 		}
@@ -1686,7 +1723,8 @@ pub mod pallet {
 				let queue = ExitQueues::<T>::get(silo);
 				ensure!(queue.live <= T::MaxQueuedExits::get(), "exit queue over its bound");
 				ensure!(
-					Exits::<T>::iter_key_prefix(silo).count() == queue.live as usize,
+					Exits::<T>::iter_prefix_values(silo).filter(|e| !e.is_cancelled()).count() ==
+						queue.live as usize,
 					"exit queue's count out of step"
 				);
 				ensure!(
@@ -1694,14 +1732,11 @@ pub mod pallet {
 					"queued exit outside its queue"
 				);
 				ensure!(
-					Exits::<T>::iter_prefix_values(silo).all(|e| e.request.remaining() > 0),
-					"paid exit kept in storage"
-				);
-				ensure!(
 					queue.tail - queue.head <= T::MaxQueuedExits::get().saturating_mul(2),
 					"exit queue's span over its bound"
 				);
-				// What each account has waiting is what its entries hold.
+				// What each account has waiting is what its entries hold; a cancelled place
+				// (nothing left in it) still counts against its owner's entries.
 				let mut waiting = alloc::collections::BTreeMap::<T::AccountId, Queued>::new();
 				for exit in Exits::<T>::iter_prefix_values(silo) {
 					let mine = waiting.entry(exit.who).or_default();

@@ -198,13 +198,20 @@ pub mod v3 {
 	>;
 }
 
-/// Version 3 to 4: what each account has waiting in each silo's exit queue
-/// ([`QueuedBy`](crate::QueuedBy)), counted from the queues as they stand (each bounded by
-/// [`Config::MaxQueuedExits`](crate::Config::MaxQueuedExits) live entries). Entries an account
-/// queued beyond [`Config::MaxExitsPerAccount`](crate::Config::MaxExitsPerAccount) before the
-/// bound existed stay, and are counted: the account queues no more until it is under it.
+/// Version 3 to 4: every silo's exit queue is compacted and counted per account.
+///
+/// Version 3 left a hole for every exit cancelled or paid out of order, without bound, and
+/// counted holes as places looked at. Each queue's live entries (at most
+/// [`Config::MaxQueuedExits`](crate::Config::MaxQueuedExits) of them) are renumbered in order
+/// from its head, with no holes between them: their indices change (announced with
+/// [`Event::ExitQueued`](crate::Event::ExitQueued) under the new index, so a wallet that
+/// cancels by index finds it). What each account has waiting ([`QueuedBy`](crate::QueuedBy)) is
+/// counted from them. Entries an account queued beyond
+/// [`Config::MaxExitsPerAccount`](crate::Config::MaxExitsPerAccount) before the bound existed
+/// stay: the account queues no more until it is under it.
 pub mod v4 {
-	use crate::{Config, Exits, Pallet, QueuedBy};
+	use crate::{Config, Event, ExitQueues, Exits, Pallet, QueuedBy};
+	use alloc::vec::Vec;
 	use core::marker::PhantomData;
 	use frame_support::{
 		migrations::VersionedMigration,
@@ -212,21 +219,41 @@ pub mod v4 {
 		weights::Weight,
 	};
 
-	/// Counts the queues. Use [`MigrateV3ToV4`], which runs this only on a chain at version 3.
-	pub struct CountQueued<T>(PhantomData<T>);
+	/// Compacts and counts the queues. Use [`MigrateV3ToV4`], which runs this only on a chain
+	/// at version 3.
+	pub struct CompactQueues<T>(PhantomData<T>);
 
-	impl<T: Config> UncheckedOnRuntimeUpgrade for CountQueued<T> {
+	impl<T: Config> UncheckedOnRuntimeUpgrade for CompactQueues<T> {
 		fn on_runtime_upgrade() -> Weight {
-			let mut entries = 0u64;
-			for (silo, _, exit) in Exits::<T>::iter() {
-				entries += 1;
-				QueuedBy::<T>::mutate(silo, &exit.who, |mine| {
-					// Fits: the amounts were taken out of accounts that held them.
-					*mine = mine.with(exit.request).unwrap_or(*mine)
-				});
+			let (mut reads, mut writes) = (0u64, 0u64);
+			for (silo, mut queue) in ExitQueues::<T>::iter() {
+				let mut entries: Vec<_> = Exits::<T>::drain_prefix(silo).collect();
+				entries.sort_by_key(|(index, _)| *index);
+				reads += 1 + entries.len() as u64;
+				let live = entries.len() as u32;
+				for (place, (_, exit)) in entries.into_iter().enumerate() {
+					let index = queue.head.saturating_add(place as u32);
+					QueuedBy::<T>::mutate(silo, &exit.who, |mine| {
+						// Fits: the amounts were taken out of accounts that held them.
+						*mine = mine.with(exit.request).unwrap_or(*mine)
+					});
+					Pallet::<T>::deposit_event(Event::ExitQueued {
+						silo,
+						index,
+						who: exit.who.clone(),
+						request: exit.request,
+					});
+					Exits::<T>::insert(silo, index, exit);
+					// The old entry removed, the new one and its owner's count written.
+					reads += 1;
+					writes += 3;
+				}
+				queue.tail = queue.head.saturating_add(live);
+				queue.live = live;
+				ExitQueues::<T>::insert(silo, queue);
+				writes += 1;
 			}
-			// Each entry read, and its owner's count read and written.
-			T::DbWeight::get().reads_writes(2 * entries, entries)
+			T::DbWeight::get().reads_writes(reads, writes)
 		}
 	}
 
@@ -234,7 +261,7 @@ pub mod v4 {
 	pub type MigrateV3ToV4<T> = VersionedMigration<
 		3,
 		4,
-		CountQueued<T>,
+		CompactQueues<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

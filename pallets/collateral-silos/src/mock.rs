@@ -155,7 +155,7 @@ impl TestMonitor {
 	}
 }
 impl SiloMonitor<AccountId> for TestMonitor {
-	fn note_inflow(segment: SegmentId, who: &AccountId, amount: Balance, held: Balance) {
+	fn note_inflow(segment: SegmentId, who: &AccountId, amount: Balance, held: Balance, _: Balance) {
 		NOTES.with(|n| n.borrow_mut().push(Note::Inflow { segment, who: *who, amount, held }));
 	}
 	fn note_principal(segment: SegmentId, who: &AccountId, amount: Balance) {

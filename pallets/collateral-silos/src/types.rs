@@ -252,5 +252,13 @@ pub struct Exit<AccountId> {
 	pub request: ExitRequest,
 }
 
+impl<AccountId> Exit<AccountId> {
+	/// Cancelled by its owner: nothing left in it, and the place is kept until the head of
+	/// the queue passes it (a paid exit leaves no entry).
+	pub fn is_cancelled(&self) -> bool {
+		self.request.remaining() == 0
+	}
+}
+
 #[cfg(test)]
 mod tests;

@@ -77,8 +77,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `508`
 		//  Estimated: `3675`
-		// Minimum execution time: 26_330_000 picoseconds.
-		Weight::from_parts(35_153_000, 3675)
+		// Minimum execution time: 26_159_000 picoseconds.
+		Weight::from_parts(39_499_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -88,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `355`
 		//  Estimated: `3614`
-		// Minimum execution time: 13_180_000 picoseconds.
-		Weight::from_parts(14_852_000, 3614)
+		// Minimum execution time: 12_679_000 picoseconds.
+		Weight::from_parts(17_286_000, 3614)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -97,31 +97,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::QueuedBy` (r:1 w:0)
+	/// Proof: `CollateralSilos::QueuedBy` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::LpShares` (r:1 w:1)
 	/// Proof: `CollateralSilos::LpShares` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Margins` (r:1 w:0)
+	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::AccountFlows` (r:1 w:1)
 	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
-	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	fn provide_liquidity() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1825`
+		//  Measured:  `1840`
 		//  Estimated: `6208`
-		// Minimum execution time: 95_853_000 picoseconds.
-		Weight::from_parts(159_818_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+		// Minimum execution time: 98_907_000 picoseconds.
+		Weight::from_parts(130_194_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::LpShares` (r:1 w:1)
 	/// Proof: `CollateralSilos::LpShares` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
@@ -134,8 +136,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1825`
 		//  Estimated: `6208`
-		// Minimum execution time: 103_183_000 picoseconds.
-		Weight::from_parts(120_760_000, 6208)
+		// Minimum execution time: 103_775_000 picoseconds.
+		Weight::from_parts(159_558_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -143,22 +145,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::QueuedBy` (r:1 w:0)
+	/// Proof: `CollateralSilos::QueuedBy` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::LpShares` (r:1 w:0)
+	/// Proof: `CollateralSilos::LpShares` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::AccountFlows` (r:1 w:1)
 	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
-	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	fn deposit_margin() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1560`
+		//  Measured:  `1595`
 		//  Estimated: `6208`
-		// Minimum execution time: 88_372_000 picoseconds.
-		Weight::from_parts(95_922_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+		// Minimum execution time: 89_824_000 picoseconds.
+		Weight::from_parts(144_135_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
@@ -169,36 +173,44 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `CircuitBreaker::AccountFlows` (r:1 w:1)
 	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn withdraw_margin() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1669`
 		//  Estimated: `6208`
-		// Minimum execution time: 94_901_000 picoseconds.
-		Weight::from_parts(102_953_000, 6208)
+		// Minimum execution time: 92_998_000 picoseconds.
+		Weight::from_parts(145_697_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:1 w:0)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::Breakers` (r:1 w:0)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::AccountFlows` (r:1 w:0)
+	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::LpShares` (r:1 w:1)
 	/// Proof: `CollateralSilos::LpShares` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::ExitQueues` (r:1 w:1)
 	/// Proof: `CollateralSilos::ExitQueues` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::QueuedBy` (r:1 w:1)
+	/// Proof: `CollateralSilos::QueuedBy` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Exits` (r:0 w:1)
 	/// Proof: `CollateralSilos::Exits` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	fn queue_exit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `766`
+		//  Measured:  `3452`
 		//  Estimated: `3850`
-		// Minimum execution time: 48_412_000 picoseconds.
-		Weight::from_parts(65_498_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+		// Minimum execution time: 85_868_000 picoseconds.
+		Weight::from_parts(154_821_000, 3850)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `CollateralSilos::Exits` (r:1 w:1)
 	/// Proof: `CollateralSilos::Exits` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
@@ -206,14 +218,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::LpShares` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::ExitQueues` (r:1 w:1)
 	/// Proof: `CollateralSilos::ExitQueues` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::QueuedBy` (r:1 w:1)
+	/// Proof: `CollateralSilos::QueuedBy` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	fn cancel_exit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `387`
-		//  Estimated: `3541`
-		// Minimum execution time: 26_109_000 picoseconds.
-		Weight::from_parts(30_595_000, 3541)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+		//  Measured:  `507`
+		//  Estimated: `3561`
+		// Minimum execution time: 32_719_000 picoseconds.
+		Weight::from_parts(55_833_000, 3561)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
@@ -224,26 +238,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Assets::Account` (r:65 w:65)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::AccountFlows` (r:64 w:64)
 	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::QueuedBy` (r:64 w:64)
+	/// Proof: `CollateralSilos::QueuedBy` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 64]`.
 	fn process_exits(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1612 + n * (226 ±0)`
+		//  Measured:  `1645 + n * (312 ±0)`
 		//  Estimated: `3850 + n * (2609 ±0)`
-		// Minimum execution time: 121_080_000 picoseconds.
-		Weight::from_parts(266_433_939, 3850)
-			// Standard Error: 808_537
-			.saturating_add(Weight::from_parts(82_598_563, 0).saturating_mul(n.into()))
+		// Minimum execution time: 125_687_000 picoseconds.
+		Weight::from_parts(130_545_000, 3850)
+			// Standard Error: 494_925
+			.saturating_add(Weight::from_parts(129_436_024, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2609).saturating_mul(n.into()))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
@@ -256,8 +272,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `968`
 		//  Estimated: `6208`
-		// Minimum execution time: 66_609_000 picoseconds.
-		Weight::from_parts(72_768_000, 6208)
+		// Minimum execution time: 66_328_000 picoseconds.
+		Weight::from_parts(98_236_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -266,56 +282,56 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_silo() -> Weight {
-		Weight::from_parts(35_153_000, 3675)
+		Weight::from_parts(39_499_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_silo_params() -> Weight {
-		Weight::from_parts(14_852_000, 3614)
+		Weight::from_parts(17_286_000, 3614)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn provide_liquidity() -> Weight {
-		Weight::from_parts(159_818_000, 6208)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
-			.saturating_add(ParityDbWeight::get().writes(7_u64))
+		Weight::from_parts(130_194_000, 6208)
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn withdraw_liquidity() -> Weight {
-		Weight::from_parts(120_760_000, 6208)
+		Weight::from_parts(159_558_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn deposit_margin() -> Weight {
-		Weight::from_parts(95_922_000, 6208)
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+		Weight::from_parts(144_135_000, 6208)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn withdraw_margin() -> Weight {
-		Weight::from_parts(102_953_000, 6208)
+		Weight::from_parts(145_697_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn queue_exit() -> Weight {
-		Weight::from_parts(65_498_000, 3850)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
+		Weight::from_parts(154_821_000, 3850)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn cancel_exit() -> Weight {
-		Weight::from_parts(30_595_000, 3541)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
+		Weight::from_parts(55_833_000, 3561)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn process_exits(n: u32, ) -> Weight {
-		Weight::from_parts(266_433_939, 3850)
-			.saturating_add(Weight::from_parts(82_598_563, 0).saturating_mul(n.into()))
+		Weight::from_parts(130_545_000, 3850)
+			.saturating_add(Weight::from_parts(129_436_024, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
-			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
-			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2609).saturating_mul(n.into()))
 	}
 	fn fund_insurance() -> Weight {
-		Weight::from_parts(72_768_000, 6208)
+		Weight::from_parts(98_236_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}

@@ -336,11 +336,18 @@ pub enum OutflowVerdict {
 /// principal (profit, fees earned, or value a bug gave it) counts against the segment's line
 /// and the account's share of it.
 pub trait SiloMonitor<AccountId> {
-	/// `who`, who held `held` in the segment's silo (margin, pool shares at book value, queued
-	/// exits), brought `amount` more in: its principal becomes at most `held` (what it lost to
-	/// the pool is no longer principal, so a loss cannot be banked as uncounted room), plus
-	/// `amount`. The line does not move (it measures what the silo held over a whole window).
-	fn note_inflow(segment: SegmentId, who: &AccountId, amount: Balance, held: Balance);
+	/// `who`, who held `held` in the segment's silo (margin, pool shares, queued exits),
+	/// brought `amount` more into it, which was worth `silo_value` before: its principal
+	/// becomes at most `held` (what it lost is no longer principal, so a loss cannot be banked
+	/// as uncounted room), plus `amount`. The line follows the silo's value averaged over time,
+	/// so a deposit raises it only as long as it stays.
+	fn note_inflow(
+		segment: SegmentId,
+		who: &AccountId,
+		amount: Balance,
+		held: Balance,
+		silo_value: Balance,
+	);
 	/// `who` already holds `amount` in the segment's silo that no inflow recorded: its
 	/// principal grows, nothing else. For migrations that seed what accounts held.
 	fn note_principal(segment: SegmentId, who: &AccountId, amount: Balance);
@@ -374,7 +381,7 @@ pub trait PriceFeed {
 
 /// A runtime without a breaker listens to nothing and admits everything.
 impl<AccountId> SiloMonitor<AccountId> for () {
-	fn note_inflow(_: SegmentId, _: &AccountId, _: Balance, _: Balance) {}
+	fn note_inflow(_: SegmentId, _: &AccountId, _: Balance, _: Balance, _: Balance) {}
 	fn note_principal(_: SegmentId, _: &AccountId, _: Balance) {}
 	fn note_outflow(_: SegmentId, _: &AccountId, _: Balance, _: Balance) -> OutflowVerdict {
 		OutflowVerdict::Admitted
