@@ -242,9 +242,10 @@ if (withdrawal.w <= 1) {
   p('booked only in their own accounts, and a trade locks margin without touching the silo either.');
 } else {
   p('A withdrawal writes, for segmentation: ' + silos.withdraw_margin.storage.filter((x) => addedOnWithdraw.has(x.item) && x.w > 0).map((x) => '`' + x.item + '`').join(', ') + ':');
-  p('the segment\'s windows (what left beyond principal, and principal in and out, which put the');
-  p('line back to what the silo held when its window began) and the account\'s principal and');
-  p('share used. One item would need the principal kept in the silos\' own per-account items.');
+  p('the segment\'s breaker (what left beyond principal, and the silo\'s value averaged over the');
+  p('window, which every deposit and withdrawal updates so that value counts for the blocks it');
+  p('stays) and the account\'s principal and share used. One item would need the account\'s');
+  p('principal and share kept in the silos\' own per-account items (`Margins`, `LpShares`).');
 }
 p();
 p('## 4. End-to-end throughput');

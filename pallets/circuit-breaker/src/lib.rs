@@ -39,8 +39,9 @@
 //! Measured per account ([`AccountFlows`]): what an account takes back of its principal (what it
 //! brought in) never counts; what it takes beyond it counts against the segment's line and the
 //! account's share of it ([`Thresholds::max_account_share`]). The line is a share of its base
-//! ([`LineBase`]): the lowest of the silo's value now and of two samples of it a window apart,
-//! taken when prices arrive, so value raises the line only once it has stayed a whole window. The silo asks before it pays
+//! ([`LineBase`]): the lower of the silo's value now and its value averaged over the window
+//! (value times blocks, observed at every deposit, withdrawal and price), so value counts for
+//! the blocks it stays. The silo asks before it pays
 //! ([`SiloMonitor::note_outflow`](segment_interface::SiloMonitor::note_outflow)); past the
 //! account's share it refuses, past the line it queues the exit and the breaker severs the
 //! segment in that call.
@@ -246,6 +247,16 @@ pub mod pallet {
 			Self::ensure_segment(segment)?;
 			ensure!(thresholds.is_valid(), Error::<T>::InvalidThresholds);
 			let mut breaker = Self::breaker(segment);
+			let (old, new) = (breaker.thresholds.outflow_window, thresholds.outflow_window);
+			if breaker.base.observed && old != new {
+				// Value times blocks over the old window means nothing over the new one: the
+				// average starts again from what it was, as if held for a whole new window.
+				let now = frame_system::Pallet::<T>::block_number();
+				let average = breaker.base.average(now, old).unwrap_or(breaker.base.value);
+				let value = breaker.base.value;
+				breaker.base = LineBase::seeded(now, new, average);
+				breaker.base.value = value;
+			}
 			breaker.thresholds = thresholds;
 			Breakers::<T>::insert(segment, breaker);
 			Self::deposit_event(Event::ThresholdsSet { segment, thresholds });

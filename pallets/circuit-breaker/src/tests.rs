@@ -543,6 +543,23 @@ mod net_outflow {
 		});
 	}
 
+	/// A new window length starts the average again from what it was: value times blocks over
+	/// an hour would read as sixty times the silo over a minute, and nothing over a longer
+	/// window until it refilled.
+	#[test]
+	fn a_new_window_keeps_the_average() {
+		new_test_ext(|| {
+			observe(1_000);
+			run_to_block(7);
+			for window in [3, 40, 10] {
+				let thresholds = Thresholds { outflow_window: window, ..Defaults::get() };
+				assert_ok!(CircuitBreaker::set_thresholds(RuntimeOrigin::root(), BTC, thresholds));
+				assert_eq!(CircuitBreaker::breaker(BTC).base.average(7, window), Some(1_000));
+				assert_eq!(CircuitBreaker::line(BTC, 1_000).limit, 200);
+			}
+		});
+	}
+
 	#[test]
 	fn outflow_spread_over_windows_does_not_trip() {
 		new_test_ext(|| {

@@ -61,39 +61,39 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	fn set_thresholds() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `557`
+		//  Measured:  `608`
 		//  Estimated: `3850`
-		// Minimum execution time: 19_489_000 picoseconds.
-		Weight::from_parts(21_893_000, 3850)
+		// Minimum execution time: 19_980_000 picoseconds.
+		Weight::from_parts(39_448_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	fn trip() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `557`
+		//  Measured:  `608`
 		//  Estimated: `3850`
-		// Minimum execution time: 19_619_000 picoseconds.
-		Weight::from_parts(22_243_000, 3850)
+		// Minimum execution time: 20_140_000 picoseconds.
+		Weight::from_parts(36_855_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	fn reset() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `562`
+		//  Measured:  `613`
 		//  Estimated: `3850`
-		// Minimum execution time: 19_699_000 picoseconds.
-		Weight::from_parts(26_600_000, 3850)
+		// Minimum execution time: 19_970_000 picoseconds.
+		Weight::from_parts(33_971_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -102,17 +102,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn set_thresholds() -> Weight {
-		Weight::from_parts(21_893_000, 3850)
+		Weight::from_parts(39_448_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn trip() -> Weight {
-		Weight::from_parts(22_243_000, 3850)
+		Weight::from_parts(36_855_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reset() -> Weight {
-		Weight::from_parts(26_600_000, 3850)
+		Weight::from_parts(33_971_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}

@@ -212,7 +212,7 @@ mod benchmarks {
 		_(RawOrigin::Signed(lp.clone()), 0, 0);
 
 		assert_eq!(LpShares::<T>::get(0, &lp), AMOUNT);
-		assert!(!Exits::<T>::contains_key(0, 0));
+		assert!(Exits::<T>::get(0, 0).expect("the place is kept; qed").is_cancelled());
 	}
 
 	/// `n` share exits, each priced, burnt and paid in full.

@@ -77,8 +77,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `508`
 		//  Estimated: `3675`
-		// Minimum execution time: 26_159_000 picoseconds.
-		Weight::from_parts(39_499_000, 3675)
+		// Minimum execution time: 26_209_000 picoseconds.
+		Weight::from_parts(28_562_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -88,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `355`
 		//  Estimated: `3614`
-		// Minimum execution time: 12_679_000 picoseconds.
-		Weight::from_parts(17_286_000, 3614)
+		// Minimum execution time: 13_029_000 picoseconds.
+		Weight::from_parts(14_341_000, 3614)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -97,33 +97,35 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::QueuedBy` (r:1 w:0)
-	/// Proof: `CollateralSilos::QueuedBy` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::LpShares` (r:1 w:1)
 	/// Proof: `CollateralSilos::LpShares` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::Margins` (r:1 w:0)
-	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::QueuedBy` (r:1 w:0)
+	/// Proof: `CollateralSilos::QueuedBy` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Margins` (r:1 w:0)
+	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::AccountFlows` (r:1 w:1)
 	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	fn provide_liquidity() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1840`
+		//  Measured:  `2074`
 		//  Estimated: `6208`
-		// Minimum execution time: 98_907_000 picoseconds.
-		Weight::from_parts(130_194_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(9_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+		// Minimum execution time: 105_908_000 picoseconds.
+		Weight::from_parts(110_674_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::LpShares` (r:1 w:1)
 	/// Proof: `CollateralSilos::LpShares` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
@@ -134,10 +136,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn withdraw_liquidity() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1825`
+		//  Measured:  `1958`
 		//  Estimated: `6208`
-		// Minimum execution time: 103_775_000 picoseconds.
-		Weight::from_parts(159_558_000, 6208)
+		// Minimum execution time: 103_855_000 picoseconds.
+		Weight::from_parts(109_163_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -155,14 +157,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::AccountFlows` (r:1 w:1)
 	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	fn deposit_margin() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1595`
+		//  Measured:  `1829`
 		//  Estimated: `6208`
-		// Minimum execution time: 89_824_000 picoseconds.
-		Weight::from_parts(144_135_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+		// Minimum execution time: 98_196_000 picoseconds.
+		Weight::from_parts(103_374_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
@@ -173,15 +177,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `CircuitBreaker::AccountFlows` (r:1 w:1)
 	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn withdraw_margin() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1669`
+		//  Measured:  `1802`
 		//  Estimated: `6208`
-		// Minimum execution time: 92_998_000 picoseconds.
-		Weight::from_parts(145_697_000, 6208)
+		// Minimum execution time: 94_751_000 picoseconds.
+		Weight::from_parts(99_218_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -190,7 +194,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Assets::Account` (r:1 w:0)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:0)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::AccountFlows` (r:1 w:0)
 	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::LpShares` (r:1 w:1)
@@ -205,10 +209,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Exits` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	fn queue_exit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3452`
+		//  Measured:  `3503`
 		//  Estimated: `3850`
-		// Minimum execution time: 85_868_000 picoseconds.
-		Weight::from_parts(154_821_000, 3850)
+		// Minimum execution time: 82_993_000 picoseconds.
+		Weight::from_parts(90_965_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -224,8 +228,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `507`
 		//  Estimated: `3561`
-		// Minimum execution time: 32_719_000 picoseconds.
-		Weight::from_parts(55_833_000, 3561)
+		// Minimum execution time: 33_490_000 picoseconds.
+		Weight::from_parts(35_393_000, 3561)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -238,7 +242,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Assets::Account` (r:65 w:65)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::AccountFlows` (r:64 w:64)
 	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
@@ -250,12 +254,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 64]`.
 	fn process_exits(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1645 + n * (312 ±0)`
+		//  Measured:  `1778 + n * (312 ±0)`
 		//  Estimated: `3850 + n * (2609 ±0)`
-		// Minimum execution time: 125_687_000 picoseconds.
-		Weight::from_parts(130_545_000, 3850)
-			// Standard Error: 494_925
-			.saturating_add(Weight::from_parts(129_436_024, 0).saturating_mul(n.into()))
+		// Minimum execution time: 127_791_000 picoseconds.
+		Weight::from_parts(48_597_974, 3850)
+			// Standard Error: 151_473
+			.saturating_add(Weight::from_parts(86_600_215, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -272,8 +276,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `968`
 		//  Estimated: `6208`
-		// Minimum execution time: 66_328_000 picoseconds.
-		Weight::from_parts(98_236_000, 6208)
+		// Minimum execution time: 65_878_000 picoseconds.
+		Weight::from_parts(69_564_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -282,48 +286,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_silo() -> Weight {
-		Weight::from_parts(39_499_000, 3675)
+		Weight::from_parts(28_562_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_silo_params() -> Weight {
-		Weight::from_parts(17_286_000, 3614)
+		Weight::from_parts(14_341_000, 3614)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn provide_liquidity() -> Weight {
-		Weight::from_parts(130_194_000, 6208)
-			.saturating_add(ParityDbWeight::get().reads(9_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+		Weight::from_parts(110_674_000, 6208)
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn withdraw_liquidity() -> Weight {
-		Weight::from_parts(159_558_000, 6208)
+		Weight::from_parts(109_163_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn deposit_margin() -> Weight {
-		Weight::from_parts(144_135_000, 6208)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
-			.saturating_add(ParityDbWeight::get().writes(5_u64))
+		Weight::from_parts(103_374_000, 6208)
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn withdraw_margin() -> Weight {
-		Weight::from_parts(145_697_000, 6208)
+		Weight::from_parts(99_218_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn queue_exit() -> Weight {
-		Weight::from_parts(154_821_000, 3850)
+		Weight::from_parts(90_965_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn cancel_exit() -> Weight {
-		Weight::from_parts(55_833_000, 3561)
+		Weight::from_parts(35_393_000, 3561)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn process_exits(n: u32, ) -> Weight {
-		Weight::from_parts(130_545_000, 3850)
-			.saturating_add(Weight::from_parts(129_436_024, 0).saturating_mul(n.into()))
+		Weight::from_parts(48_597_974, 3850)
+			.saturating_add(Weight::from_parts(86_600_215, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
@@ -331,7 +335,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2609).saturating_mul(n.into()))
 	}
 	fn fund_insurance() -> Weight {
-		Weight::from_parts(98_236_000, 6208)
+		Weight::from_parts(69_564_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}

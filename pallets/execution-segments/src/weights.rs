@@ -75,8 +75,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `926`
 		//  Estimated: `3850`
-		// Minimum execution time: 32_289_000 picoseconds.
-		Weight::from_parts(35_372_000, 3850)
+		// Minimum execution time: 32_769_000 picoseconds.
+		Weight::from_parts(36_575_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -90,15 +90,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1061`
 		//  Estimated: `3850`
-		// Minimum execution time: 33_420_000 picoseconds.
-		Weight::from_parts(36_515_000, 3850)
+		// Minimum execution time: 33_450_000 picoseconds.
+		Weight::from_parts(37_737_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:0)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:1 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(49), added: 2524, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -115,10 +115,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ExecutionSegments::AdlQueue` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn open_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1858`
+		//  Measured:  `1991`
 		//  Estimated: `3850`
-		// Minimum execution time: 90_895_000 picoseconds.
-		Weight::from_parts(105_627_000, 3850)
+		// Minimum execution time: 91_507_000 picoseconds.
+		Weight::from_parts(96_854_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -137,13 +137,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	fn decrease_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1858`
+		//  Measured:  `1991`
 		//  Estimated: `3850`
-		// Minimum execution time: 85_728_000 picoseconds.
-		Weight::from_parts(130_024_000, 3850)
+		// Minimum execution time: 87_160_000 picoseconds.
+		Weight::from_parts(140_830_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -162,15 +162,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::AdlQueue` (r:0 w:1)
 	/// Proof: `ExecutionSegments::AdlQueue` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn close_position() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1858`
+		//  Measured:  `1991`
 		//  Estimated: `3850`
-		// Minimum execution time: 90_164_000 picoseconds.
-		Weight::from_parts(135_552_000, 3850)
+		// Minimum execution time: 91_306_000 picoseconds.
+		Weight::from_parts(147_109_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -186,8 +186,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `701`
 		//  Estimated: `3638`
-		// Minimum execution time: 38_327_000 picoseconds.
-		Weight::from_parts(60_390_000, 3638)
+		// Minimum execution time: 38_017_000 picoseconds.
+		Weight::from_parts(47_921_000, 3638)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -196,7 +196,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ExecutionSegments::Positions` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:0)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:1 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(49), added: 2524, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -209,10 +209,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	fn remove_margin() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1858`
+		//  Measured:  `1991`
 		//  Estimated: `3850`
-		// Minimum execution time: 71_286_000 picoseconds.
-		Weight::from_parts(114_871_000, 3850)
+		// Minimum execution time: 71_627_000 picoseconds.
+		Weight::from_parts(85_117_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -231,15 +231,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `CollateralSilos::Margins` (r:2 w:2)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::AdlQueue` (r:0 w:1)
 	/// Proof: `ExecutionSegments::AdlQueue` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1858`
+		//  Measured:  `1991`
 		//  Estimated: `6156`
-		// Minimum execution time: 92_117_000 picoseconds.
-		Weight::from_parts(122_052_000, 6156)
+		// Minimum execution time: 93_799_000 picoseconds.
+		Weight::from_parts(147_811_000, 6156)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -263,15 +263,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1649`
 		//  Estimated: `3850`
-		// Minimum execution time: 78_196_000 picoseconds.
-		Weight::from_parts(84_165_000, 3850)
+		// Minimum execution time: 78_947_000 picoseconds.
+		Weight::from_parts(128_421_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ExecutionSegments::SegmentsByOracle` (r:1 w:0)
 	/// Proof: `ExecutionSegments::SegmentsByOracle` (`max_values`: None, `max_size`: Some(66), added: 2541, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:8 w:8)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:8 w:0)
 	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:8 w:0)
@@ -280,10 +280,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	fn note_price() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3633`
-		//  Estimated: `21982`
-		// Minimum execution time: 181_230_000 picoseconds.
-		Weight::from_parts(261_389_000, 21982)
+		//  Measured:  `3668`
+		//  Estimated: `22078`
+		// Minimum execution time: 181_761_000 picoseconds.
+		Weight::from_parts(280_087_000, 22078)
 			.saturating_add(T::DbWeight::get().reads(33_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -292,52 +292,52 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_segment() -> Weight {
-		Weight::from_parts(35_372_000, 3850)
+		Weight::from_parts(36_575_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_risk_params() -> Weight {
-		Weight::from_parts(36_515_000, 3850)
+		Weight::from_parts(37_737_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn open_position() -> Weight {
-		Weight::from_parts(105_627_000, 3850)
+		Weight::from_parts(96_854_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn decrease_position() -> Weight {
-		Weight::from_parts(130_024_000, 3850)
+		Weight::from_parts(140_830_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn close_position() -> Weight {
-		Weight::from_parts(135_552_000, 3850)
+		Weight::from_parts(147_109_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn add_margin() -> Weight {
-		Weight::from_parts(60_390_000, 3638)
+		Weight::from_parts(47_921_000, 3638)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove_margin() -> Weight {
-		Weight::from_parts(114_871_000, 3850)
+		Weight::from_parts(85_117_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn liquidate() -> Weight {
-		Weight::from_parts(122_052_000, 6156)
+		Weight::from_parts(147_811_000, 6156)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn auto_deleverage() -> Weight {
-		Weight::from_parts(84_165_000, 3850)
+		Weight::from_parts(128_421_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn note_price() -> Weight {
-		Weight::from_parts(261_389_000, 21982)
+		Weight::from_parts(280_087_000, 22078)
 			.saturating_add(ParityDbWeight::get().reads(33_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}

@@ -77,8 +77,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `663`
 		//  Estimated: `6238`
-		// Minimum execution time: 26_029_000 picoseconds.
-		Weight::from_parts(28_602_000, 6238)
+		// Minimum execution time: 27_411_000 picoseconds.
+		Weight::from_parts(47_271_000, 6238)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -90,8 +90,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `287`
 		//  Estimated: `3565`
-		// Minimum execution time: 15_863_000 picoseconds.
-		Weight::from_parts(18_107_000, 3565)
+		// Minimum execution time: 16_144_000 picoseconds.
+		Weight::from_parts(29_804_000, 3565)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -103,8 +103,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `543`
 		//  Estimated: `1998`
-		// Minimum execution time: 9_855_000 picoseconds.
-		Weight::from_parts(16_444_000, 1998)
+		// Minimum execution time: 9_785_000 picoseconds.
+		Weight::from_parts(18_348_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -112,8 +112,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gateway::Routes` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:2 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
-	/// Storage: `CircuitBreaker::Breakers` (r:2 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::Breakers` (r:2 w:2)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:2 w:2)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::NextTransferId` (r:1 w:1)
@@ -136,19 +136,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn request_transfer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2384`
-		//  Estimated: `6238`
-		// Minimum execution time: 179_067_000 picoseconds.
-		Weight::from_parts(228_590_000, 6238)
+		//  Measured:  `2517`
+		//  Estimated: `6262`
+		// Minimum execution time: 191_956_000 picoseconds.
+		Weight::from_parts(298_254_000, 6262)
 			.saturating_add(T::DbWeight::get().reads(19_u64))
-			.saturating_add(T::DbWeight::get().writes(12_u64))
+			.saturating_add(T::DbWeight::get().writes(13_u64))
 	}
 	/// Storage: `Gateway::Routes` (r:1 w:0)
 	/// Proof: `Gateway::Routes` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:2 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:2 w:0)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
 	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::NextTransferId` (r:1 w:1)
@@ -161,10 +161,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gateway::Transfers` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
 	fn request_large_transfer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1316`
-		//  Estimated: `6238`
-		// Minimum execution time: 55_823_000 picoseconds.
-		Weight::from_parts(84_255_000, 6238)
+		//  Measured:  `1449`
+		//  Estimated: `6262`
+		// Minimum execution time: 58_067_000 picoseconds.
+		Weight::from_parts(94_361_000, 6262)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -176,8 +176,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1255`
 		//  Estimated: `4054`
-		// Minimum execution time: 19_519_000 picoseconds.
-		Weight::from_parts(30_405_000, 4054)
+		// Minimum execution time: 19_719_000 picoseconds.
+		Weight::from_parts(31_076_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -195,8 +195,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1326`
 		//  Estimated: `4054`
-		// Minimum execution time: 40_670_000 picoseconds.
-		Weight::from_parts(57_946_000, 4054)
+		// Minimum execution time: 40_831_000 picoseconds.
+		Weight::from_parts(53_740_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -212,8 +212,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gateway::ApprovalThreshold` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:2 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
-	/// Storage: `CircuitBreaker::Breakers` (r:2 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(142), added: 2617, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::Breakers` (r:2 w:2)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::RouteByEnds` (r:1 w:0)
 	/// Proof: `Gateway::RouteByEnds` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::AccountUse` (r:1 w:1)
@@ -234,12 +234,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn execute_transfer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3643`
-		//  Estimated: `6238`
-		// Minimum execution time: 200_518_000 picoseconds.
-		Weight::from_parts(308_119_000, 6238)
+		//  Measured:  `3776`
+		//  Estimated: `6262`
+		// Minimum execution time: 213_198_000 picoseconds.
+		Weight::from_parts(290_072_000, 6262)
 			.saturating_add(T::DbWeight::get().reads(22_u64))
-			.saturating_add(T::DbWeight::get().writes(13_u64))
+			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
 	/// Storage: `Gateway::Transfers` (r:1 w:1)
 	/// Proof: `Gateway::Transfers` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
@@ -253,8 +253,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `782`
 		//  Estimated: `4054`
-		// Minimum execution time: 35_352_000 picoseconds.
-		Weight::from_parts(54_822_000, 4054)
+		// Minimum execution time: 36_364_000 picoseconds.
+		Weight::from_parts(61_521_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -266,8 +266,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
 		//  Estimated: `3565`
-		// Minimum execution time: 23_074_000 picoseconds.
-		Weight::from_parts(25_548_000, 3565)
+		// Minimum execution time: 23_855_000 picoseconds.
+		Weight::from_parts(39_829_000, 3565)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -276,52 +276,52 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn open_route() -> Weight {
-		Weight::from_parts(28_602_000, 6238)
+		Weight::from_parts(47_271_000, 6238)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn close_route() -> Weight {
-		Weight::from_parts(18_107_000, 3565)
+		Weight::from_parts(29_804_000, 3565)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_approval_threshold() -> Weight {
-		Weight::from_parts(16_444_000, 1998)
+		Weight::from_parts(18_348_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn request_transfer() -> Weight {
-		Weight::from_parts(228_590_000, 6238)
+		Weight::from_parts(298_254_000, 6262)
 			.saturating_add(ParityDbWeight::get().reads(19_u64))
-			.saturating_add(ParityDbWeight::get().writes(12_u64))
+			.saturating_add(ParityDbWeight::get().writes(13_u64))
 	}
 	fn request_large_transfer() -> Weight {
-		Weight::from_parts(84_255_000, 6238)
+		Weight::from_parts(94_361_000, 6262)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn approve_transfer() -> Weight {
-		Weight::from_parts(30_405_000, 4054)
+		Weight::from_parts(31_076_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn veto_transfer() -> Weight {
-		Weight::from_parts(57_946_000, 4054)
+		Weight::from_parts(53_740_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn execute_transfer() -> Weight {
-		Weight::from_parts(308_119_000, 6238)
+		Weight::from_parts(290_072_000, 6262)
 			.saturating_add(ParityDbWeight::get().reads(22_u64))
-			.saturating_add(ParityDbWeight::get().writes(13_u64))
+			.saturating_add(ParityDbWeight::get().writes(14_u64))
 	}
 	fn cancel_transfer() -> Weight {
-		Weight::from_parts(54_822_000, 4054)
+		Weight::from_parts(61_521_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn forget_route_use() -> Weight {
-		Weight::from_parts(25_548_000, 3565)
+		Weight::from_parts(39_829_000, 3565)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
