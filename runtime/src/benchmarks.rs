@@ -130,6 +130,12 @@ impl pallet_gateway::benchmarking::BenchmarkHelper<AccountId> for BenchmarkHelpe
 			flow.principal -= amount / 1_000
 		});
 	}
+
+	fn provide_liquidity(silo: SiloId, who: &AccountId, amount: Balance) {
+		mint(who, amount);
+		CollateralSilos::provide_liquidity(RuntimeOrigin::signed(who.clone()), silo, amount)
+			.expect("an open, uncapped silo; qed");
+	}
 }
 
 impl pallet_circuit_breaker::benchmarking::BenchmarkHelper for BenchmarkHelper {

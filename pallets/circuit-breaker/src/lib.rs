@@ -40,7 +40,7 @@
 //! brought in) never counts; what it takes beyond it counts against the segment's line and the
 //! account's share of it ([`Thresholds::max_account_share`]). The line is a share of its base
 //! ([`LineBase`]): the lower of the silo's value now and its value averaged over the window
-//! (value times blocks, observed at every deposit, withdrawal and price), so value counts for
+//! (value times blocks, observed at every deposit and withdrawal), so value counts for
 //! the blocks it stays. The silo asks before it pays
 //! ([`SiloMonitor::note_outflow`](segment_interface::SiloMonitor::note_outflow)); past the
 //! account's share it refuses, past the line it queues the exit and the breaker severs the
@@ -104,8 +104,9 @@ pub mod pallet {
 		/// The segments this pallet guards (at least every execution segment; a runtime may add
 		/// segments whose silo exists before the segment does).
 		type Segments: Contains<SegmentId>;
-		/// What each segment's silo is worth: sampled when a price arrives, for the base of the
-		/// segment's outflow line.
+		/// What each segment's silo is worth: the storage migration to version 2 starts each
+		/// segment's average value from it (afterwards every deposit and withdrawal reports
+		/// it).
 		type Silos: SiloValue;
 		/// Thresholds of a segment whose admin has not set its own.
 		#[pallet::constant]
@@ -469,9 +470,6 @@ pub mod pallet {
 			});
 			// The new price ends any staleness, so a stale trip is stored from this block.
 			breaker.last_price = Some(PriceObservation { price, at: now });
-			if let Some(value) = T::Silos::silo_value(segment) {
-				breaker.base.observe(now, breaker.thresholds.outflow_window, value, value);
-			}
 			breaker.state = breaker.state.advanced(now, &breaker.thresholds);
 			if let Some(reason) = trip {
 				Self::sever(segment, &mut breaker, now, reason);

@@ -35,10 +35,11 @@ fn outflow(who: u64, amount: Balance, value: Balance) -> OutflowVerdict {
 	verdict
 }
 
-/// A price arrives for BTC while its silo is worth `value`: the breaker observes it.
+/// The breaker observes BTC's silo worth `value`, as a deposit or withdrawal would report it
+/// (here one of nothing, by an account with nothing in the silo).
 fn observe(value: Balance) {
 	set_silo_value(BTC, value);
-	<CircuitBreaker as PriceMonitor>::note_price(BTC, price(100));
+	assert_eq!(outflow(99, 0, value), OutflowVerdict::Admitted);
 }
 
 /// What BTC's silo has paid beyond principal over the window, at block `now`.

@@ -152,11 +152,13 @@ mod benchmarks {
 		assert_eq!(T::Assets::balance(asset, &lp), before + AMOUNT + PROFIT);
 	}
 
-	/// Onto margin the trader already holds.
+	/// Onto margin the trader already holds, by a trader who is also an LP: its shares are
+	/// valued at the pool's marked value for what it holds.
 	#[benchmark]
 	fn deposit_margin() {
 		let asset = silo::<T>(0);
 		let trader = funded::<T>("trader", 0, &asset);
+		CollateralSilos::<T>::do_provide_liquidity(0, &trader, AMOUNT).expect("funded; qed");
 		CollateralSilos::<T>::do_deposit_margin(0, &trader, AMOUNT).expect("funded; qed");
 
 		#[extrinsic_call]

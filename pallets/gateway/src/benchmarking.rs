@@ -17,6 +17,9 @@ pub trait BenchmarkHelper<AccountId> {
 	fn create_silos(from: SiloId, to: SiloId);
 	/// Give `who` `amount` of free margin in `silo`.
 	fn fund_margin(silo: SiloId, who: &AccountId, amount: Balance);
+	/// Make `who` an LP of `silo` with `amount`: margin moved into a silo where the account
+	/// holds shares values them (the breaker caps principal at what the account holds).
+	fn provide_liquidity(silo: SiloId, who: &AccountId, amount: Balance);
 }
 
 /// The route's ends, clear of any silo a genesis preset holds.
@@ -69,6 +72,7 @@ fn guardians<T: Config>() -> Vec<T::AccountId> {
 fn requester<T: Config>(route: RouteId) -> (T::AccountId, TransferId) {
 	let trader: T::AccountId = whitelisted_caller();
 	T::BenchmarkHelper::fund_margin(FROM, &trader, AMOUNT);
+	T::BenchmarkHelper::provide_liquidity(TO, &trader, AMOUNT);
 	T::BenchmarkHelper::fund_margin(FROM, &account("other", 0, 0), AMOUNT);
 	let id = NextTransferId::<T>::get();
 	Gateway::<T>::do_request_transfer(route, &trader, AMOUNT).expect("funded; qed");
@@ -119,6 +123,7 @@ mod benchmarks {
 		let id = route::<T>();
 		let trader: T::AccountId = whitelisted_caller();
 		T::BenchmarkHelper::fund_margin(FROM, &trader, AMOUNT);
+		T::BenchmarkHelper::provide_liquidity(TO, &trader, AMOUNT);
 		T::BenchmarkHelper::fund_margin(FROM, &account("other", 0, 0), AMOUNT);
 		let small = AMOUNT - 1;
 
