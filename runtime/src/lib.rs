@@ -102,8 +102,8 @@ runtime_version! {
 	/// bad-debt and manual trips that wait for a reset; 104 outflow measured per account
 	/// beyond principal, with a per-account share (storage version 1 of the breaker, a new
 	/// threshold), and exit queues (storage version 3 of silos, `queue_exit`, `cancel_exit`,
-	/// `process_exits`); 105 the outflow line's base sampled when prices arrive (storage
-	/// version 2 of the breaker), principal capped at what an account holds when it deposits,
+	/// `process_exits`); 105 the outflow line's base the silo's value averaged over time
+	/// (storage version 2 of the breaker), principal capped at what an account holds when it deposits,
 	/// and exit queues that only take what the line holds back, at most two entries per
 	/// account (storage version 4 of silos, `QueuedBy`).
 	spec_version: 105

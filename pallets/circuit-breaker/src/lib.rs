@@ -334,6 +334,21 @@ pub mod pallet {
 			}
 		}
 
+		/// `segment`'s silo, worth `before`, is worth `after` from now on. What genesis puts in
+		/// is what the silo held before the chain began: every genesis deposit re-seeds the
+		/// average with the value after it.
+		fn observe_value(segment: SegmentId, before: Balance, after: Balance) {
+			let now = frame_system::Pallet::<T>::block_number();
+			let mut breaker = Self::breaker(segment);
+			let window = breaker.thresholds.outflow_window;
+			if now.is_zero() {
+				breaker.base = LineBase::seeded(now, window, after);
+			} else {
+				breaker.base.observe(now, window, before, after);
+			}
+			Breakers::<T>::insert(segment, breaker);
+		}
+
 		/// `segment`'s outflow line now, for a silo worth `silo_value`.
 		pub fn line(segment: SegmentId, silo_value: Balance) -> OutflowLine {
 			Self::breaker(segment).line_at(frame_system::Pallet::<T>::block_number(), silo_value)
@@ -384,14 +399,12 @@ pub mod pallet {
 			AccountFlows::<T>::mutate(segment, who, |flow| {
 				flow.principal = flow.principal.min(held).saturating_add(amount)
 			});
-			let now = frame_system::Pallet::<T>::block_number();
-			let mut breaker = Self::breaker(segment);
-			let window = breaker.thresholds.outflow_window;
-			let after = silo_value.saturating_add(amount);
-			// What genesis puts in is what the silo held before the chain began.
-			let before = if now.is_zero() { after } else { silo_value };
-			breaker.base.observe(now, window, before, after);
-			Breakers::<T>::insert(segment, breaker);
+			Self::observe_value(segment, silo_value, silo_value.saturating_add(amount));
+		}
+
+		/// One read and one write of the segment's breaker.
+		fn note_gift(segment: SegmentId, amount: Balance, silo_value: Balance) {
+			Self::observe_value(segment, silo_value, silo_value.saturating_add(amount));
 		}
 
 		fn note_principal(segment: SegmentId, who: &T::AccountId, amount: Balance) {
@@ -514,10 +527,7 @@ pub mod pallet {
 				ensure!(T::Segments::contains(&segment), "breaker for an unknown segment");
 				ensure!(breaker.outflow.bucket_start <= now, "outflow window starts in the future");
 				ensure!(breaker.base.at <= now, "silo value observed in the future");
-				ensure!(
-					breaker.base.area.bucket_start <= now,
-					"value window starts in the future"
-				);
+				ensure!(breaker.base.area.bucket_start <= now, "value window starts in the future");
 			}
 			for (segment, _, flow) in AccountFlows::<T>::iter() {
 				ensure!(T::Segments::contains(&segment), "account flow for an unknown segment");

@@ -731,7 +731,7 @@ pub mod pallet {
 		/// when not given) or at book value when that is higher, and the margin waiting for it
 		/// in the exit queue. Principal never stays above it when more comes in: what an account
 		/// lost to the pool, or to traders, is no longer its principal. Shares that cannot be
-		/// valued (no fresh price) cap nothing.
+		/// marked (no fresh price) count at book value.
 		pub fn holdings(
 			silo: SiloId,
 			info: &SiloInfo<AssetIdOf<T>>,
@@ -743,9 +743,9 @@ pub mod pallet {
 			let books = &info.books;
 			let marked = match pool_value {
 				Some(value) => value,
-				None if shares > 0 => T::Pool::exposure(info.segment).map_or(Balance::MAX, |e| {
-					e.pool_value(books.lp_liquidity, e.factors.max_pnl_deposits)
-				}),
+				// Shares that cannot be marked now (no fresh price) count at book value.
+				None if shares > 0 => T::Pool::exposure(info.segment)
+					.map_or(0, |e| e.pool_value(books.lp_liquidity, e.factors.max_pnl_deposits)),
 				None => 0,
 			};
 			let value = marked.max(books.lp_liquidity);
@@ -1112,8 +1112,9 @@ pub mod pallet {
 		/// and cancelled places passed over (a cancelled place at the head is removed: its
 		/// entry and its owner's count read and written).
 		pub(crate) fn process_weight(entries: u32, holes: u32) -> Weight {
-			T::WeightInfo::process_exits(entries)
-				.saturating_add(T::DbWeight::get().reads_writes(2 * u64::from(holes), 2 * u64::from(holes)))
+			T::WeightInfo::process_exits(entries).saturating_add(
+				T::DbWeight::get().reads_writes(2 * u64::from(holes), 2 * u64::from(holes)),
+			)
 		}
 
 		/// Pay the silo's queued exits (see [`Pallet::process_exits`]); the live entries looked
@@ -1240,8 +1241,10 @@ pub mod pallet {
 			// The silo's total must still fit in a balance: refuse, never wrap.
 			value_before.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
 			info.books.reserved()?;
-			// A gift to the insurance fund is nobody's to take back: not principal.
+			// A gift to the insurance fund is nobody's to take back: not principal, but value
+			// the silo holds.
 			Self::take_in(silo, &info, who, amount)?;
+			T::Monitor::note_gift(info.segment, amount, value_before);
 			Silos::<T>::insert(silo, info);
 			Self::deposit_event(Event::InsuranceFunded { silo, who: who.clone(), amount });
 			Ok(())
@@ -1723,8 +1726,8 @@ pub mod pallet {
 				let queue = ExitQueues::<T>::get(silo);
 				ensure!(queue.live <= T::MaxQueuedExits::get(), "exit queue over its bound");
 				ensure!(
-					Exits::<T>::iter_prefix_values(silo).filter(|e| !e.is_cancelled()).count() ==
-						queue.live as usize,
+					Exits::<T>::iter_prefix_values(silo).filter(|e| !e.is_cancelled()).count()
+						== queue.live as usize,
 					"exit queue's count out of step"
 				);
 				ensure!(

@@ -78,6 +78,7 @@ parameter_types! {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Note {
 	Inflow { segment: SegmentId, who: AccountId, amount: Balance, held: Balance },
+	Gift { segment: SegmentId, amount: Balance },
 	Principal { segment: SegmentId, who: AccountId, amount: Balance },
 	Outflow { segment: SegmentId, who: AccountId, amount: Balance, silo_value: Balance },
 	BadDebt { segment: SegmentId, uncovered: Balance },
@@ -155,8 +156,17 @@ impl TestMonitor {
 	}
 }
 impl SiloMonitor<AccountId> for TestMonitor {
-	fn note_inflow(segment: SegmentId, who: &AccountId, amount: Balance, held: Balance, _: Balance) {
+	fn note_inflow(
+		segment: SegmentId,
+		who: &AccountId,
+		amount: Balance,
+		held: Balance,
+		_: Balance,
+	) {
 		NOTES.with(|n| n.borrow_mut().push(Note::Inflow { segment, who: *who, amount, held }));
+	}
+	fn note_gift(segment: SegmentId, amount: Balance, _: Balance) {
+		NOTES.with(|n| n.borrow_mut().push(Note::Gift { segment, amount }));
 	}
 	fn note_principal(segment: SegmentId, who: &AccountId, amount: Balance) {
 		NOTES.with(|n| n.borrow_mut().push(Note::Principal { segment, who: *who, amount }));

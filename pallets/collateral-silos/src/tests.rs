@@ -596,6 +596,8 @@ mod insurance {
 				Event::InsuranceFunded { silo: DOT_SILO, who: CHARLIE, amount: 70 }.into(),
 			);
 			assert_eq!(books(DOT_SILO).insurance, 70);
+			// Nobody's principal, but value the silo holds: the breaker hears of it.
+			assert_eq!(TestMonitor::notes(), vec![Note::Gift { segment: DOT_SILO, amount: 70 }]);
 		});
 	}
 

@@ -693,9 +693,8 @@ mod flows {
 	fn spent_route_use_is_forgotten() {
 		new_test_ext(|| {
 			open_pair();
-			let forget = |route, who| {
-				Gateway::forget_route_use(RuntimeOrigin::signed(OTHER), route, who)
-			};
+			let forget =
+				|route, who| Gateway::forget_route_use(RuntimeOrigin::signed(OTHER), route, who);
 			assert_noop!(forget(0, TRADER), Error::<Test>::NoRouteUse);
 			assert_ok!(send(TRADER, 0, 999));
 			assert_ok!(send(TRADER, 1, 500));

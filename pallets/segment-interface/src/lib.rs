@@ -348,6 +348,9 @@ pub trait SiloMonitor<AccountId> {
 		held: Balance,
 		silo_value: Balance,
 	);
+	/// `amount` came into the segment's silo, worth `silo_value` before, as nobody's
+	/// principal (insurance funding): it counts in the silo's average value as it stays.
+	fn note_gift(segment: SegmentId, amount: Balance, silo_value: Balance);
 	/// `who` already holds `amount` in the segment's silo that no inflow recorded: its
 	/// principal grows, nothing else. For migrations that seed what accounts held.
 	fn note_principal(segment: SegmentId, who: &AccountId, amount: Balance);
@@ -382,6 +385,7 @@ pub trait PriceFeed {
 /// A runtime without a breaker listens to nothing and admits everything.
 impl<AccountId> SiloMonitor<AccountId> for () {
 	fn note_inflow(_: SegmentId, _: &AccountId, _: Balance, _: Balance, _: Balance) {}
+	fn note_gift(_: SegmentId, _: Balance, _: Balance) {}
 	fn note_principal(_: SegmentId, _: &AccountId, _: Balance) {}
 	fn note_outflow(_: SegmentId, _: &AccountId, _: Balance, _: Balance) -> OutflowVerdict {
 		OutflowVerdict::Admitted
