@@ -77,8 +77,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `508`
 		//  Estimated: `3675`
-		// Minimum execution time: 26_389_000 picoseconds.
-		Weight::from_parts(39_339_000, 3675)
+		// Minimum execution time: 26_529_000 picoseconds.
+		Weight::from_parts(29_133_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -88,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `355`
 		//  Estimated: `3614`
-		// Minimum execution time: 12_849_000 picoseconds.
-		Weight::from_parts(23_425_000, 3614)
+		// Minimum execution time: 13_119_000 picoseconds.
+		Weight::from_parts(14_982_000, 3614)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -115,8 +115,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2074`
 		//  Estimated: `6208`
-		// Minimum execution time: 106_939_000 picoseconds.
-		Weight::from_parts(167_729_000, 6208)
+		// Minimum execution time: 106_248_000 picoseconds.
+		Weight::from_parts(113_049_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -138,8 +138,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1958`
 		//  Estimated: `6208`
-		// Minimum execution time: 104_376_000 picoseconds.
-		Weight::from_parts(145_777_000, 6208)
+		// Minimum execution time: 103_965_000 picoseconds.
+		Weight::from_parts(109_032_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -165,8 +165,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2022`
 		//  Estimated: `6208`
-		// Minimum execution time: 103_474_000 picoseconds.
-		Weight::from_parts(111_126_000, 6208)
+		// Minimum execution time: 103_214_000 picoseconds.
+		Weight::from_parts(107_771_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -186,8 +186,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1802`
 		//  Estimated: `6208`
-		// Minimum execution time: 94_951_000 picoseconds.
-		Weight::from_parts(102_372_000, 6208)
+		// Minimum execution time: 94_882_000 picoseconds.
+		Weight::from_parts(99_408_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -213,8 +213,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3503`
 		//  Estimated: `3850`
-		// Minimum execution time: 82_603_000 picoseconds.
-		Weight::from_parts(102_062_000, 3850)
+		// Minimum execution time: 79_499_000 picoseconds.
+		Weight::from_parts(86_719_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -230,8 +230,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `507`
 		//  Estimated: `3561`
-		// Minimum execution time: 32_919_000 picoseconds.
-		Weight::from_parts(35_333_000, 3561)
+		// Minimum execution time: 33_140_000 picoseconds.
+		Weight::from_parts(36_515_000, 3561)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -258,10 +258,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1778 + n * (312 ±0)`
 		//  Estimated: `3850 + n * (2609 ±0)`
-		// Minimum execution time: 128_291_000 picoseconds.
-		Weight::from_parts(58_367_938, 3850)
-			// Standard Error: 564_390
-			.saturating_add(Weight::from_parts(91_586_397, 0).saturating_mul(n.into()))
+		// Minimum execution time: 127_319_000 picoseconds.
+		Weight::from_parts(773_020, 3850)
+			// Standard Error: 541_021
+			.saturating_add(Weight::from_parts(92_180_307, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -274,62 +274,64 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	fn fund_insurance() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `968`
+		//  Measured:  `1383`
 		//  Estimated: `6208`
-		// Minimum execution time: 65_628_000 picoseconds.
-		Weight::from_parts(69_533_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		// Minimum execution time: 75_943_000 picoseconds.
+		Weight::from_parts(80_399_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 }
 
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_silo() -> Weight {
-		Weight::from_parts(39_339_000, 3675)
+		Weight::from_parts(29_133_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_silo_params() -> Weight {
-		Weight::from_parts(23_425_000, 3614)
+		Weight::from_parts(14_982_000, 3614)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn provide_liquidity() -> Weight {
-		Weight::from_parts(167_729_000, 6208)
+		Weight::from_parts(113_049_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn withdraw_liquidity() -> Weight {
-		Weight::from_parts(145_777_000, 6208)
+		Weight::from_parts(109_032_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn deposit_margin() -> Weight {
-		Weight::from_parts(111_126_000, 6208)
+		Weight::from_parts(107_771_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn withdraw_margin() -> Weight {
-		Weight::from_parts(102_372_000, 6208)
+		Weight::from_parts(99_408_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn queue_exit() -> Weight {
-		Weight::from_parts(102_062_000, 3850)
+		Weight::from_parts(86_719_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn cancel_exit() -> Weight {
-		Weight::from_parts(35_333_000, 3561)
+		Weight::from_parts(36_515_000, 3561)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn process_exits(n: u32, ) -> Weight {
-		Weight::from_parts(58_367_938, 3850)
-			.saturating_add(Weight::from_parts(91_586_397, 0).saturating_mul(n.into()))
+		Weight::from_parts(773_020, 3850)
+			.saturating_add(Weight::from_parts(92_180_307, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
@@ -337,8 +339,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2609).saturating_mul(n.into()))
 	}
 	fn fund_insurance() -> Weight {
-		Weight::from_parts(69_533_000, 6208)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+		Weight::from_parts(80_399_000, 6208)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 }
