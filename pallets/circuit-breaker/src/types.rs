@@ -183,10 +183,10 @@ impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 /// What a segment's silo was worth on average over the last outflow window: the line's base.
 ///
 /// The breaker observes the silo's value whenever value crosses its boundary (a deposit, a
-/// withdrawal; between them it does not change, trades move value inside the silo), and
-/// accumulates value times blocks, in the two buckets of a [`SlidingWindow`]. A gift to the
-/// silo (insurance funding, a direct transfer) counts from the next deposit or withdrawal. Value counts in proportion to how long it stayed: a deposit
-/// taken back in the same block adds nothing, one held for a block adds a window's share of
+/// withdrawal, insurance funding; between them it does not change, trades move value inside
+/// the silo), and accumulates value times blocks, in the two buckets of a [`SlidingWindow`].
+/// Tokens sent to the silo's account directly count from the next observation. Value counts
+/// in proportion to how long it stayed: a deposit taken back in the same block adds nothing, one held for a block adds a window's share of
 /// it, and only value held for the whole window counts in full. A brief withdrawal lowers the
 /// average as little. The line is a share of the lower of this average and the silo's value
 /// now (with what left beyond principal put back): value that left lowers it at once.
