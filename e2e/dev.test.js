@@ -26,7 +26,7 @@ async function feed(prices) {
   return send(api, api.tx.oracle.feedValues(values), who.alice);
 }
 
-const margin = async (silo, account) => (await api.query.collateralSilos.margins(silo, account.address)).toJSON();
+const margin = async (silo, account) => (await api.query.collateralSilos.accounts(silo, account.address)).toJSON().margin;
 
 describe('bulkhead-node --dev', () => {
   before(async () => {

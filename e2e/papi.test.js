@@ -32,7 +32,7 @@ test('polkadot-api signs a margin deposit and sees it finalized', async () => {
   const signer = getPolkadotSigner(bob.publicKey, 'Sr25519', (payload) => bob.sign(payload));
   const api = client.getUnsafeApi();
 
-  const before = await api.query.CollateralSilos.Margins.getValue(2, bob.address);
+  const before = (await api.query.CollateralSilos.Accounts.getValue(2, bob.address)).margin;
   const result = await api.tx.CollateralSilos.deposit_margin({ silo: 2, amount: 1_000_000_000n }).signAndSubmit(signer);
 
   assert.equal(result.ok, true);
@@ -45,6 +45,6 @@ test('polkadot-api signs a margin deposit and sees it finalized', async () => {
   const finalized = await rpc(node.port, 'chain_getHeader', [finalizedHash]);
   assert.ok(parseInt(finalized.number, 16) >= result.block.number);
 
-  const after = await api.query.CollateralSilos.Margins.getValue(2, bob.address);
+  const after = (await api.query.CollateralSilos.Accounts.getValue(2, bob.address)).margin;
   assert.equal(after.free - before.free, 1_000_000_000n);
 });

@@ -49,7 +49,7 @@ async function silosAt(api, hash) {
     const silo = key.args[0].toNumber();
     const account = (await at.query.assets.account(1, siloAccount(api, silo))).unwrapOrDefault().balance.toBigInt();
     let margin = 0n;
-    for (const [, m] of await at.query.collateralSilos.margins.entries(silo)) {
+    for (const [, { margin: m }] of await at.query.collateralSilos.accounts.entries(silo)) {
       margin += m.free.toBigInt() + m.locked.toBigInt() + m.escrowed.toBigInt();
     }
     const books = info.unwrap().books;

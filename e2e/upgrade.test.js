@@ -140,7 +140,7 @@ describe('a forkless runtime upgrade with sudo(system.setCode)', () => {
     }
     const executed = await send(api, api.tx.gateway.executeTransfer(transfer), who.ferdie);
     assert.ok(findEvent(executed.events, 'gateway', 'TransferExecuted'));
-    assert.equal(BigInt((await api.query.collateralSilos.margins(ETH, who.ferdie.address)).toJSON().free), 20_000n * USDC);
+    assert.equal(BigInt((await api.query.collateralSilos.accounts(ETH, who.ferdie.address)).toJSON().margin.free), 20_000n * USDC);
 
     // Trades open and close on the new runtime; root resets the breaker tripped before it.
     await send(api, api.tx.oracle.feedValues([[oracleKey('BTC/USD'), fixedPrice(60000)]]), who.alice);

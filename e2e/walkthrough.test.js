@@ -27,7 +27,7 @@ async function fails(tx, signer, error) {
   await assert.rejects(send(api, tx, signer), (e) => e.message === error);
 }
 
-const margin = async (silo, account) => (await api.query.collateralSilos.margins(silo, account.address)).toJSON();
+const margin = async (silo, account) => (await api.query.collateralSilos.accounts(silo, account.address)).toJSON().margin;
 const status = async (segment) => (await api.call.segmentsApi.segmentHealth(segment)).unwrap().status.toString();
 
 describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
@@ -96,13 +96,16 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
 
   test('2. deposit margin (Bob), and the minimum deposit (Dave)', async () => {
     onPage('## 2. Deposit margin (Bob)', '`collateralSilos.depositMargin(silo: 2, amount: 10000000000)`',
-      'collateralSilos.margins(2, Bob)** now shows `free: 10000000000`',
+      'collateralSilos.accounts(2, Bob)** now shows `margin` with `free: 10000000000`',
+      'and `flow` with `principal: 10000000000`',
       "Dave's `collateralSilos.depositMargin(silo: 2, amount: 5000000)`", '`collateralSilos.DepositBelowMinimum`');
     const { events } = await send(api, api.tx.collateralSilos.depositMargin(2, 10000000000n), who.bob);
     assert.ok(findEvent(events, 'collateralSilos', 'MarginDeposited'));
     assert.equal(BigInt((await margin(2, who.bob)).free), 10000000000n);
+    const bob = await api.query.collateralSilos.accounts(2, who.bob.address);
+    assert.equal(bob.flow.principal.toBigInt(), 10000000000n, 'the deposit is his principal');
     await fails(api.tx.collateralSilos.depositMargin(2, 5000000n), who.dave, 'collateralSilos.DepositBelowMinimum');
-    const daveKey = api.query.collateralSilos.margins.key(2, who.dave.address);
+    const daveKey = api.query.collateralSilos.accounts.key(2, who.dave.address);
     assert.equal(await rpc(node.port, 'state_getStorage', [daveKey]), null, 'no account opened for Dave');
   });
 
@@ -195,7 +198,7 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     onPage('## 7. Approve a gateway transfer (Ferdie, then two guardians)', '`collateralSilos.depositMargin(1, 50000000000)`',
       '`gateway.requestTransfer(route: 0, amount: 20000000000)`', '`gateway.NotEnoughApprovals`', '`gateway.NotGuardian`',
       '`gateway.approveTransfer(transfer)` → `gateway.TransferApproved`', '`gateway.DelayNotElapsed`',
-      '`gateway.TransferExecuted`: `margins(2, Ferdie).free` is 20,000 USDC, `margins(1, Ferdie)`\n   30,000');
+      '`gateway.TransferExecuted`: `accounts(2, Ferdie).margin.free` is 20,000 USDC,\n   `accounts(1, Ferdie).margin.free` 30,000.');
     await send(api, api.tx.collateralSilos.depositMargin(1, 50000000000n), who.ferdie);
     const request = await send(api, api.tx.gateway.requestTransfer(0, 20000000000n), who.ferdie);
     const requested = findEvent(request.events, 'gateway', 'TransferRequested');
@@ -268,7 +271,7 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     await feedBtc(57000000000000000000000n);
     await send(api, api.tx.executionSegments.closePosition(1), who.bob);
 
-    const shares = (await api.query.collateralSilos.lpShares(1, who.eve.address)).toBigInt();
+    const shares = (await api.query.collateralSilos.accounts(1, who.eve.address)).shares.toBigInt();
     const room = (await api.call.segmentsApi.outflowRoom(1, who.eve.address)).toBigInt();
     assert.ok(room > 100_000n * USDC && room < 100_400n * USDC, `principal and a share of the line: ${room}`);
     await fails(api.tx.collateralSilos.withdrawLiquidity(1, shares), who.eve, 'collateralSilos.AccountOutflowLimit');
@@ -297,7 +300,7 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     assert.ok(paid > 100_000n * USDC, `Eve's principal and her part of Bob's loss: ${paid}`);
     const after = (await api.query.assets.account(1, who.eve.address)).unwrap().balance.toBigInt();
     assert.equal(after - before, paid);
-    assert.equal((await api.query.collateralSilos.lpShares(1, who.eve.address)).toBigInt(), 0n);
+    assert.equal((await api.query.collateralSilos.accounts(1, who.eve.address)).shares.toBigInt(), 0n);
 
     await send(api, api.tx.sudo.sudo(api.tx.circuitBreaker.setThresholds(1, defaults)), who.alice);
     assert.deepEqual((await api.query.circuitBreaker.breakers(1)).unwrap().thresholds.toJSON(), defaults);

@@ -59,11 +59,11 @@ try {
       status: 'Liquid',
       reason: 'Sufficient',
     });
-    put(q.collateralSilos.margins, 'CollateralSilos.Margins', [segment, who], {
-      free: 1_000n * USDC,
-      locked: 2_000n * USDC,
-    });
-    if (i % o.positionsEvery !== 0) continue;
+    const account = { margin: { free: 1_000n * USDC, locked: 2_000n * USDC } };
+    if (i % o.positionsEvery !== 0) {
+      put(q.collateralSilos.accounts, 'CollateralSilos.Accounts', [segment, who], account);
+      continue;
+    }
     const side = i % 2 ? 'Short' : 'Long';
     const entry = BigInt(50_000 + (i % 20_000)) * 10n ** 18n;
     put(q.executionSegments.positions, 'ExecutionSegments.Positions', [segment, who], {
@@ -76,7 +76,7 @@ try {
     });
     const rank = api.createType('u128', side === 'Long' ? entry : (1n << 128n) - 1n - entry).toU8a();
     put(q.executionSegments.adlQueue, 'ExecutionSegments.AdlQueue', [segment, side, rank.reverse(), who], null);
-    put(q.collateralSilos.lpShares, 'CollateralSilos.LpShares', [segment, who], 1_000n * USDC);
+    put(q.collateralSilos.accounts, 'CollateralSilos.Accounts', [segment, who], { ...account, shares: 1_000n * USDC });
   }
   spec.name = `${spec.name} (benchmark state)`;
   spec.id = `${spec.id}_benchmark_state`;

@@ -218,7 +218,7 @@ p('writes it for the fee the pool earns. Each row is from the benchmark of the c
 p('expensive path.');
 p();
 const added = new Set(['CollateralSilos::SiloOfSegment', 'CircuitBreaker::Breakers']);
-const addedOnWithdraw = new Set([...added, 'CircuitBreaker::AccountFlows', 'CollateralSilos::Silos']);
+const addedOnWithdraw = new Set([...added, 'CollateralSilos::Silos']);
 function segmentation(name, w, extra) {
   const rows = w.storage.map((s) => ({ ...s, added: extra.has(s.item) }));
   const r = rows.filter((s) => s.added).reduce((a, s) => a + s.r, 0);
@@ -236,10 +236,12 @@ const withdrawal = segmentation('withdraw_margin', silos.withdraw_margin, addedO
 p(`**Targets.** A trade: at most 2 extra reads and no extra write; measured ${trade.r} extra reads and ${trade.w} extra writes: ${trade.r <= 2 && trade.w === 0 ? 'met' : 'missed'}.`);
 p(`A withdrawal: at most 1 extra write; measured ${withdrawal.w} extra write${withdrawal.w === 1 ? '' : 's'} (${withdrawal.r} extra reads): ${withdrawal.w <= 1 ? 'met' : 'missed'}.`);
 if (withdrawal.w <= 1) {
-  p('A withdrawal writes one item for segmentation, the breaker: its flow window and, when the');
-  p('flow crosses the line, its state are one item, so counting a flow and tripping on it cost one');
-  p('write together. The silo is read (for its asset) but not written: traders\' margin is');
-  p('booked only in their own accounts, and a trade locks margin without touching the silo either.');
+  p('A withdrawal writes one item for segmentation, the segment\'s breaker: what left beyond');
+  p('principal, the silo\'s value averaged over the window, and, when the flow crosses the line, its');
+  p('state are one item. The account\'s principal and share used ride in its silo entry');
+  p('(`CollateralSilos::Accounts`, beside its margin and pool shares), which any market writes on a');
+  p('withdrawal anyway. The silo is read (for its asset) but not written: traders\' margin is booked');
+  p('only in their own accounts, and a trade locks margin without touching the silo either.');
 } else {
   p('A withdrawal writes, for segmentation: ' + silos.withdraw_margin.storage.filter((x) => addedOnWithdraw.has(x.item) && x.w > 0).map((x) => '`' + x.item + '`').join(', ') + ':');
   p('the segment\'s breaker (what left beyond principal, and the silo\'s value averaged over the');

@@ -124,10 +124,8 @@ impl pallet_gateway::benchmarking::BenchmarkHelper<AccountId> for BenchmarkHelpe
 	/// judged against the breaker's line, as a winner's transfer is.
 	fn fund_margin(silo: SiloId, who: &AccountId, amount: Balance) {
 		deposit(silo, who, amount);
-		let segment = <CollateralSilos as SiloDirectory>::segment_of(silo)
-			.expect("the benchmark created it; qed");
-		pallet_circuit_breaker::AccountFlows::<Runtime>::mutate(segment, who, |flow| {
-			flow.principal -= amount / 1_000
+		pallet_collateral_silos::Accounts::<Runtime>::mutate(silo, who, |account| {
+			account.flow.principal -= amount / 1_000
 		});
 	}
 

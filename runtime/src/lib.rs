@@ -105,8 +105,10 @@ runtime_version! {
 	/// `process_exits`); 105 the outflow line's base the silo's value averaged over time
 	/// (storage version 2 of the breaker), principal capped at what an account holds when it deposits,
 	/// and exit queues that only take what the line holds back, at most two entries per
-	/// account (storage version 4 of silos, `QueuedBy`).
-	spec_version: 105
+	/// account (storage version 4 of silos, `QueuedBy`); 106 one entry per account and silo
+	/// (`Accounts`: margin, pool shares and the account's flow, storage version 5 of silos,
+	/// version 3 of the breaker), so a withdrawal writes the account once.
+	spec_version: 106
 }
 
 #[cfg(feature = "next-spec-version")]
@@ -114,7 +116,7 @@ runtime_version! {
 	/// With `next-spec-version`, the same runtime one spec version later: what the end-to-end
 	/// upgrade test sets with `system.setCode`. `build.rs` builds it beside the real wasm; no
 	/// chain should run it.
-	spec_version: 106
+	spec_version: 107
 }
 
 /// Aura's slot, and so the target block time of a network: 6 seconds.
@@ -196,12 +198,48 @@ parameter_types! {
 pub type Migrations = (
 	pallet_collateral_silos::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_execution_segments::migrations::v2::MigrateV1ToV2<Runtime, MigrationPoolParams>,
-	pallet_collateral_silos::migrations::v3::MigrateV2ToV3<Runtime>,
+	pallet_collateral_silos::migrations::v3::MigrateV2ToV3<Runtime, BreakerFlows>,
 	pallet_circuit_breaker::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_circuit_breaker::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_collateral_silos::migrations::v4::MigrateV3ToV4<Runtime>,
 	pallet_gateway::migrations::v1::MigrateV0ToV1<Runtime, MigrationRouteShare>,
+	// Before the breaker's v3, which drops what this one did not move.
+	pallet_collateral_silos::migrations::v5::MigrateV4ToV5<Runtime, BreakerFlows>,
+	pallet_circuit_breaker::migrations::v3::MigrateV2ToV3<Runtime>,
 );
+
+/// Accounts' flows where the circuit breaker kept them until its storage version 3, for the
+/// silos' migrations: version 3 seeds principal there, version 5 moves every flow into the
+/// accounts' silo entries. Only the runtime reaches both pallets.
+pub struct BreakerFlows;
+
+impl
+	pallet_collateral_silos::migrations::LegacyFlows<
+		AccountId,
+		frame_system::pallet_prelude::BlockNumberFor<Runtime>,
+	> for BreakerFlows
+{
+	fn add_principal(segment: SegmentId, who: &AccountId, amount: Balance) {
+		pallet_circuit_breaker::migrations::v3::v2::AccountFlows::<Runtime>::mutate(
+			segment,
+			who,
+			|flow| flow.principal = flow.principal.saturating_add(amount),
+		);
+	}
+
+	fn all() -> Vec<(
+		SegmentId,
+		AccountId,
+		segment_interface::AccountFlow<frame_system::pallet_prelude::BlockNumberFor<Runtime>>,
+	)> {
+		pallet_circuit_breaker::migrations::v3::v2::AccountFlows::<Runtime>::iter().collect()
+	}
+
+	fn clear() -> u32 {
+		pallet_circuit_breaker::migrations::v3::v2::AccountFlows::<Runtime>::clear(u32::MAX, None)
+			.unique
+	}
+}
 
 /// Dispatches extrinsics to the pallets.
 pub type Executive = frame_executive::Executive<

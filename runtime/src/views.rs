@@ -80,7 +80,6 @@ pub fn exits(segment: SegmentId, max: u32) -> Vec<QueuedExit<AccountId>> {
 	let Some(silo) = <CollateralSilos as SiloDirectory>::silo_of(segment) else {
 		return Vec::new();
 	};
-	let value = CollateralSilos::summary(silo).map_or(0, |s| s.value);
 	CollateralSilos::exit_queue(silo, max)
 		.into_iter()
 		.enumerate()
@@ -92,7 +91,7 @@ pub fn exits(segment: SegmentId, max: u32) -> Vec<QueuedExit<AccountId>> {
 			QueuedExit {
 				index,
 				place: place as u32,
-				room: CircuitBreaker::room(segment, &exit.who, value),
+				room: CollateralSilos::outflow_room(silo, &exit.who).unwrap_or(0),
 				who: exit.who,
 				margin,
 				shares,
@@ -104,10 +103,9 @@ pub fn exits(segment: SegmentId, max: u32) -> Vec<QueuedExit<AccountId>> {
 /// What `who` may take out of `segment`'s silo now: its principal and its share of what is
 /// left of the line.
 pub fn outflow_room(segment: SegmentId, who: &AccountId) -> Balance {
-	let value = <CollateralSilos as SiloDirectory>::silo_of(segment)
-		.and_then(CollateralSilos::summary)
-		.map_or(0, |s| s.value);
-	CircuitBreaker::room(segment, who, value)
+	<CollateralSilos as SiloDirectory>::silo_of(segment)
+		.and_then(|silo| CollateralSilos::outflow_room(silo, who))
+		.unwrap_or(0)
 }
 
 /// `who`'s position in `segment`.

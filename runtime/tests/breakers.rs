@@ -16,7 +16,7 @@ use bulkhead_runtime::{
 };
 use common::*;
 use frame_support::{assert_noop, assert_ok};
-use pallet_circuit_breaker::{AccountFlows, Event as BreakerEvent};
+use pallet_circuit_breaker::Event as BreakerEvent;
 use pallet_collateral_silos::{Error as SilosError, Event as SilosEvent, ExitRequest, Exits};
 use pallet_execution_segments::Side;
 use segment_interface::{
@@ -30,8 +30,7 @@ fn status(segment: SegmentId) -> SegmentStatus {
 
 /// What `who` may take out of `segment`'s silo now: its principal and its share of the line.
 fn room(segment: SegmentId, who: &bulkhead_runtime::AccountId) -> Balance {
-	let info = pallet_collateral_silos::Silos::<Runtime>::get(segment).unwrap();
-	CircuitBreaker::room(segment, who, CollateralSilos::value(segment, &info))
+	CollateralSilos::outflow_room(segment, who).expect("a demo silo")
 }
 
 /// Let `blocks` pass with the oracle fed every quarter of an hour, as a live chain's is.
@@ -121,7 +120,10 @@ fn a_trading_loss_is_not_banked_as_principal() {
 		assert!(held < usdc(6_000), "Bob lost over 4,000: holds {held}");
 		assert_ok!(CollateralSilos::deposit_margin(signed(&bob()), BTC, usdc(10_000)));
 		// Spec 104 kept 20,000 of principal here.
-		assert_eq!(AccountFlows::<Runtime>::get(BTC, bob()).principal, held + usdc(10_000));
+		assert_eq!(
+			pallet_collateral_silos::Accounts::<Runtime>::get(BTC, bob()).flow.principal,
+			held + usdc(10_000)
+		);
 	});
 }
 
@@ -249,7 +251,7 @@ fn the_withdrawal_that_would_cross_the_line_is_queued_and_the_segment_severed() 
 		assert_eq!((queue[0].place, queue[0].margin, queue[0].shares), (0, free, 0));
 		assert_eq!(queue[0].room, views::outflow_room(BTC, last));
 		// Nothing beyond principal leaves a severed segment.
-		let principal = AccountFlows::<Runtime>::get(BTC, last).principal;
+		let principal = pallet_collateral_silos::Accounts::<Runtime>::get(BTC, last).flow.principal;
 		assert!(principal > 0 && principal < free);
 		assert_ok!(CollateralSilos::process_exits(signed(&alice()), BTC, 8));
 		assert_eq!(usdc_of(last), before + principal);

@@ -14,7 +14,7 @@ use bulkhead_runtime::{
 };
 use common::*;
 use frame_support::{assert_noop, assert_ok};
-use pallet_collateral_silos::{Error as SilosError, LpShares};
+use pallet_collateral_silos::Error as SilosError;
 use pallet_execution_segments::{Event as SegmentsEvent, Side};
 use segment_interface::{Balance, Pnl, SegmentId};
 
@@ -96,7 +96,7 @@ fn a_hedged_pair_and_a_just_in_time_lp_deposit_lose_money() {
 		assert_ok!(CollateralSilos::provide_liquidity(signed(&dave()), BTC, usdc(900_000)));
 		// The losing leg closes into the pool, the LP leaves, then the winning leg closes.
 		assert_ok!(ExecutionSegments::close_position(signed(&charlie()), BTC));
-		let shares = LpShares::<Runtime>::get(BTC, dave());
+		let shares = pallet_collateral_silos::Accounts::<Runtime>::get(BTC, dave()).shares;
 		assert_ok!(CollateralSilos::withdraw_liquidity(signed(&dave()), BTC, shares));
 		assert_ok!(ExecutionSegments::close_position(signed(&bob()), BTC));
 		for who in &attacker {
@@ -119,7 +119,7 @@ fn lps_cannot_leave_with_the_liquidity_that_backs_open_profits() {
 		feed_genesis_prices();
 		open(&bob(), BTC, Side::Long, 500_000, 100_000);
 		feed(&[(b"BTC/USD", 66_000)]);
-		let all = LpShares::<Runtime>::get(BTC, alice());
+		let all = pallet_collateral_silos::Accounts::<Runtime>::get(BTC, alice()).shares;
 		assert_noop!(
 			CollateralSilos::withdraw_liquidity(signed(&alice()), BTC, all),
 			SilosError::<Runtime>::ReserveExceeded
@@ -188,7 +188,7 @@ fn the_first_closer_does_not_take_the_pool_and_the_pool_is_never_bricked() {
 		assert!(books(BTC).lp_liquidity > usdc(100_000));
 		// Not bricked: a new LP deposits at the pool's value once the breaker allows it.
 		assert_ok!(CollateralSilos::provide_liquidity(signed(&eve()), BTC, usdc(10_000)));
-		assert!(LpShares::<Runtime>::get(BTC, eve()) > 0);
+		assert!(pallet_collateral_silos::Accounts::<Runtime>::get(BTC, eve()).shares > 0);
 	});
 }
 

@@ -148,7 +148,7 @@ fn a_full_market_lifecycle() {
 
 		// An LP comes and goes.
 		assert_ok!(CollateralSilos::provide_liquidity(signed(&dave()), DOT, usdc(50_000)));
-		let shares = pallet_collateral_silos::LpShares::<Runtime>::get(DOT, dave());
+		let shares = pallet_collateral_silos::Accounts::<Runtime>::get(DOT, dave()).shares;
 		assert_ok!(CollateralSilos::withdraw_liquidity(signed(&dave()), DOT, shares));
 		assert_eq!(usdc_of(&dave()), usdc(1_000_000));
 	});
@@ -436,7 +436,7 @@ fn contagion_drill_keeps_the_loss_inside_one_segment() {
 		);
 		// Withdrawals are limited: BTC's LPs cannot leave while the silo may still owe losses;
 		// a trader takes their own free margin and not a unit more.
-		let alice_shares = pallet_collateral_silos::LpShares::<Runtime>::get(BTC, alice());
+		let alice_shares = pallet_collateral_silos::Accounts::<Runtime>::get(BTC, alice()).shares;
 		assert!(alice_shares > 0);
 		assert_noop!(
 			CollateralSilos::withdraw_liquidity(signed(&alice()), BTC, alice_shares / 10),

@@ -135,7 +135,9 @@ fn cases() -> Vec<Case> {
 				// margin is all profit (no principal on record) and BTC's line is closed, so it
 				// must queue.
 				assert_ok!(CollateralSilos::deposit_margin(signed(&ferdie()), BTC, usdc(100)));
-				pallet_circuit_breaker::AccountFlows::<Runtime>::remove(BTC, ferdie());
+				pallet_collateral_silos::Accounts::<Runtime>::mutate(BTC, ferdie(), |account| {
+					account.flow = Default::default()
+				});
 				assert_ok!(CircuitBreaker::trip(RuntimeOrigin::root(), BTC));
 				assert_ok!(CollateralSilos::queue_exit(
 					signed(&ferdie()),

@@ -230,7 +230,7 @@ fn extrinsic(step: &Step) -> Option<(Sr25519Keyring, RuntimeCall)> {
 			(key(who), silo_call(S::provide_liquidity { silo: seg, amount }))
 		},
 		Step::Redeem { who, seg, percent } => {
-			let held = pallet_collateral_silos::LpShares::<Runtime>::get(seg, account(who));
+			let held = pallet_collateral_silos::Accounts::<Runtime>::get(seg, account(who)).shares;
 			let shares = percent_of(held, percent);
 			(key(who), silo_call(S::withdraw_liquidity { silo: seg, shares }))
 		},
@@ -615,7 +615,8 @@ fn check_minimums(events: &[RuntimeEvent]) {
 				shares,
 				..
 			}) => {
-				let first = pallet_collateral_silos::LpShares::<Runtime>::get(silo, who) == *shares;
+				let first =
+					pallet_collateral_silos::Accounts::<Runtime>::get(silo, who).shares == *shares;
 				assert!(
 					!first || *amount >= min_deposit(silo),
 					"{who:?} staked {amount} in {silo}"

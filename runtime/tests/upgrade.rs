@@ -26,10 +26,11 @@ use frame_support::{
 };
 use pallet_circuit_breaker::{
 	migrations::{v1::v0 as breaker_v0, v2::v1 as breaker_v1},
-	AccountFlows, Breakers,
+	Breakers,
 };
 use pallet_collateral_silos::{
-	migrations::v2::v1 as silos_v1, LpShares, Margins, SiloOfSegment, Silos,
+	migrations::{v2::v1 as silos_v1, v5::v4 as silos_v4},
+	Accounts, SiloOfSegment, Silos,
 };
 use pallet_execution_segments::{
 	migrations::v2::v1 as segments_v1, AdlQueue, Positions, Segments, Side,
@@ -116,9 +117,9 @@ fn as_spec_101_would_hold_it() {
 		AdlQueue::<Runtime>::insert(rank(&p), ());
 		Positions::<Runtime>::insert(segment, &who, p);
 		let silo = SiloOfSegment::<Runtime>::get(segment).expect("every segment has a silo");
-		Margins::<Runtime>::mutate(silo, &who, |m| {
-			m.locked -= deposit;
-			m.free += deposit;
+		Accounts::<Runtime>::mutate(silo, &who, |a| {
+			a.margin.locked -= deposit;
+			a.margin.free += deposit;
 		});
 	}
 	for (silo, mut info) in Silos::<Runtime>::iter().collect::<Vec<_>>() {
@@ -128,15 +129,18 @@ fn as_spec_101_would_hold_it() {
 	// Spec 101 kept no account's principal: the upgrade seeds it from what each account holds
 	// (its margin, and its LP shares at book value), and the breakers' windows start with
 	// nothing but the outflow they had.
-	let _ = AccountFlows::<Runtime>::clear(u32::MAX, None);
-	for (silo, info) in Silos::<Runtime>::iter().collect::<Vec<_>>() {
-		let holdings = Margins::<Runtime>::iter_prefix(silo)
-			.map(|(who, m)| (who, m.total().expect("margin fits a balance")))
-			.chain(LpShares::<Runtime>::iter_prefix(silo).map(|(who, shares)| {
-				(who, shares * info.books.lp_liquidity / info.books.lp_shares)
-			}));
-		for (who, held) in holdings {
-			AccountFlows::<Runtime>::mutate(info.segment, &who, |f| f.principal += held);
+	for (silo, who, mut account) in Accounts::<Runtime>::iter().collect::<Vec<_>>() {
+		let books = Silos::<Runtime>::get(silo).expect("the account's silo").books;
+		let shares = account
+			.shares
+			.checked_mul(books.lp_liquidity)
+			.map_or(0, |v| v / books.lp_shares);
+		account.flow = Default::default();
+		account.flow.principal = account.margin.total().expect("margin fits a balance") + shares;
+		if account.is_empty() {
+			Accounts::<Runtime>::remove(silo, &who);
+		} else {
+			Accounts::<Runtime>::insert(silo, &who, account);
 		}
 	}
 	// The line's base starts from what each silo holds (with the window's outflow put back),
@@ -171,8 +175,16 @@ fn rewind_to_spec_101_layout() {
 	for (segment, breaker) in Breakers::<Runtime>::iter().collect::<Vec<_>>() {
 		breaker_v0::Breakers::<Runtime>::insert(segment, breaker_v0::Breaker::from(breaker));
 	}
-	// No principal on record: the silos' migration seeds it.
-	let _ = AccountFlows::<Runtime>::clear(u32::MAX, None);
+	// Margin and shares in their own items, no principal on record: the silos' migrations
+	// seed it and merge them.
+	for (silo, who, account) in Accounts::<Runtime>::drain().collect::<Vec<_>>() {
+		if !account.margin.is_empty() {
+			silos_v4::Margins::<Runtime>::insert(silo, &who, account.margin);
+		}
+		if account.shares > 0 {
+			silos_v4::LpShares::<Runtime>::insert(silo, &who, account.shares);
+		}
+	}
 	StorageVersion::new(1).put::<CollateralSilos>();
 	StorageVersion::new(1).put::<ExecutionSegments>();
 	StorageVersion::new(0).put::<Gateway>();
@@ -202,9 +214,9 @@ fn the_runtime_is_newer_than_spec_101() {
 	const { assert!(VERSION.spec_version > 101, "a storage change needs a higher spec version") };
 	new_ext().execute_with(|| {
 		assert!(storage_versions().iter().all(|(on_chain, in_code)| on_chain == in_code));
-		assert_eq!(CollateralSilos::in_code_storage_version(), StorageVersion::new(4));
+		assert_eq!(CollateralSilos::in_code_storage_version(), StorageVersion::new(5));
 		assert_eq!(ExecutionSegments::in_code_storage_version(), StorageVersion::new(2));
-		assert_eq!(CircuitBreaker::in_code_storage_version(), StorageVersion::new(2));
+		assert_eq!(CircuitBreaker::in_code_storage_version(), StorageVersion::new(3));
 		assert_eq!(Gateway::in_code_storage_version(), StorageVersion::new(1));
 	});
 }

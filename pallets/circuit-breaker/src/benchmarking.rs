@@ -18,7 +18,8 @@ pub trait BenchmarkHelper {
 fn flowing<T: Config>() -> SegmentId {
 	let segment = T::BenchmarkHelper::segment();
 	let who: T::AccountId = account("taker", 0, 0);
-	CircuitBreaker::<T>::note_outflow(segment, &who, 1, 1_000);
+	let mut flow = Default::default();
+	CircuitBreaker::<T>::note_outflow(segment, &who, &mut flow, 1, 1_000);
 	segment
 }
 

@@ -36,8 +36,9 @@
 //!
 //! ## Outflow
 //!
-//! Measured per account ([`AccountFlows`]): what an account takes back of its principal (what it
-//! brought in) never counts; what it takes beyond it counts against the segment's line and the
+//! Measured per account ([`AccountFlow`], which the silo keeps in the account's entry beside
+//! its margin and shares, so a withdrawal writes one entry of the account and one of the
+//! breaker): what an account takes back of its principal (what it brought in) never counts; what it takes beyond it counts against the segment's line and the
 //! account's share of it ([`Thresholds::max_account_share`]). The line is a share of its base
 //! ([`LineBase`]): the lower of the silo's value now and its value averaged over the window
 //! (value times blocks, observed at every deposit and withdrawal), so value counts for
@@ -80,14 +81,14 @@ pub mod pallet {
 	use frame_support::{pallet_prelude::*, traits::Contains};
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
-		views::Clearance, Balance, OutflowVerdict, Price, PriceMonitor, SegmentHealth, SegmentId,
-		SegmentStatus, SiloMonitor, SiloValue, TripReason,
+		views::Clearance, AccountFlow, Balance, OutflowVerdict, Price, PriceMonitor, SegmentHealth,
+		SegmentId, SegmentStatus, SiloMonitor, SiloValue, TripReason,
 	};
 	use sp_runtime::{traits::Zero, Rounding, Saturating};
 
 	/// The layout of this pallet's storage; [`migrations`] takes a chain from
 	/// each version to the next (see `docs/upgrades.md`).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -124,20 +125,6 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Breakers<T: Config> =
 		StorageMap<_, Twox64Concat, SegmentId, Breaker<BlockNumberFor<T>>, OptionQuery>;
-
-	/// Each account's flows through each segment's silo: its principal, and what it took beyond
-	/// it over the outflow window. Dropped when both are spent.
-	// Blake2_128Concat for the account: users choose their accounts.
-	#[pallet::storage]
-	pub type AccountFlows<T: Config> = StorageDoubleMap<
-		_,
-		Twox64Concat,
-		SegmentId,
-		Blake2_128Concat,
-		T::AccountId,
-		AccountFlow<BlockNumberFor<T>>,
-		ValueQuery,
-	>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -320,17 +307,15 @@ pub mod pallet {
 			}
 		}
 
-		fn store_account(
-			segment: SegmentId,
-			who: &T::AccountId,
-			flow: AccountFlow<BlockNumberFor<T>>,
+		/// `flow` at `now`, in a window of `window` blocks, emptied if it has nothing left to
+		/// remember, so that the silo can drop an entry that holds nothing else.
+		fn tidy(
+			flow: &mut AccountFlow<BlockNumberFor<T>>,
 			now: BlockNumberFor<T>,
 			window: BlockNumberFor<T>,
 		) {
 			if flow.is_spent(now, window) {
-				AccountFlows::<T>::remove(segment, who);
-			} else {
-				AccountFlows::<T>::insert(segment, who, flow);
+				*flow = AccountFlow::default();
 			}
 		}
 
@@ -371,13 +356,17 @@ pub mod pallet {
 			}
 		}
 
-		/// What `who` may take out of `segment`'s silo (worth `silo_value`) now; see
-		/// [`SiloMonitor::outflow_room`].
-		pub fn room(segment: SegmentId, who: &T::AccountId, silo_value: Balance) -> Balance {
+		/// What an account whose flow is `flow` may take out of `segment`'s silo (worth
+		/// `silo_value`) now; see [`SiloMonitor::outflow_room`].
+		pub fn room(
+			segment: SegmentId,
+			flow: &AccountFlow<BlockNumberFor<T>>,
+			silo_value: Balance,
+		) -> Balance {
 			let now = frame_system::Pallet::<T>::block_number();
 			let breaker = Self::breaker(segment);
 			let line = breaker.line_at(now, silo_value);
-			AccountFlows::<T>::get(segment, who).room(now, breaker.thresholds.outflow_window, &line)
+			line.room(flow, now, breaker.thresholds.outflow_window)
 		}
 	}
 
@@ -387,18 +376,17 @@ pub mod pallet {
 		}
 	}
 
-	impl<T: Config> SiloMonitor<T::AccountId> for Pallet<T> {
-		/// One read and one write of the account's flow and of the segment's breaker.
+	impl<T: Config> SiloMonitor<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
+		/// One read and one write of the segment's breaker.
 		fn note_inflow(
 			segment: SegmentId,
-			who: &T::AccountId,
+			_who: &T::AccountId,
+			flow: &mut AccountFlow<BlockNumberFor<T>>,
 			amount: Balance,
 			held: Balance,
 			silo_value: Balance,
 		) {
-			AccountFlows::<T>::mutate(segment, who, |flow| {
-				flow.principal = flow.principal.min(held).saturating_add(amount)
-			});
+			flow.principal = flow.principal.min(held).saturating_add(amount);
 			Self::observe_value(segment, silo_value, silo_value.saturating_add(amount));
 		}
 
@@ -407,22 +395,17 @@ pub mod pallet {
 			Self::observe_value(segment, silo_value, silo_value.saturating_add(amount));
 		}
 
-		fn note_principal(segment: SegmentId, who: &T::AccountId, amount: Balance) {
-			AccountFlows::<T>::mutate(segment, who, |flow| {
-				flow.principal = flow.principal.saturating_add(amount)
-			});
-		}
-
-		/// One read and one write of the account's flow and of the segment's breaker, when it
-		/// is admitted or trips; a refusal writes nothing.
+		/// One read of the segment's breaker, and one write when the outflow is admitted or
+		/// trips; a refusal writes nothing and leaves `flow` as it was.
 		fn note_outflow(
 			segment: SegmentId,
-			who: &T::AccountId,
+			_who: &T::AccountId,
+			account: &mut AccountFlow<BlockNumberFor<T>>,
 			amount: Balance,
 			silo_value: Balance,
 		) -> OutflowVerdict {
 			let now = frame_system::Pallet::<T>::block_number();
-			let mut flow = AccountFlows::<T>::get(segment, who);
+			let mut flow = *account;
 			let mut breaker = Self::breaker(segment);
 			let window = breaker.thresholds.outflow_window;
 			let counted = flow.beyond_principal(amount);
@@ -453,12 +436,18 @@ pub mod pallet {
 			flow.principal -= amount - counted;
 			breaker.base.observe(now, window, silo_value, silo_value.saturating_sub(amount));
 			Breakers::<T>::insert(segment, breaker);
-			Self::store_account(segment, who, flow, now, window);
+			Self::tidy(&mut flow, now, window);
+			*account = flow;
 			OutflowVerdict::Admitted
 		}
 
-		fn outflow_room(segment: SegmentId, who: &T::AccountId, silo_value: Balance) -> Balance {
-			Self::room(segment, who, silo_value)
+		fn outflow_room(
+			segment: SegmentId,
+			_who: &T::AccountId,
+			flow: &AccountFlow<BlockNumberFor<T>>,
+			silo_value: Balance,
+		) -> Balance {
+			Self::room(segment, flow, silo_value)
 		}
 
 		fn note_bad_debt(segment: SegmentId, uncovered: Balance) {
@@ -507,8 +496,7 @@ pub mod pallet {
 
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	impl<T: Config> Pallet<T> {
-		/// Every stored breaker has valid thresholds and no transition from the future; every
-		/// flow window started in the past.
+		/// Every stored breaker has valid thresholds and no transition from the future.
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			let now = frame_system::Pallet::<T>::block_number();
 			for (segment, breaker) in Breakers::<T>::iter() {
@@ -528,14 +516,6 @@ pub mod pallet {
 				ensure!(breaker.outflow.bucket_start <= now, "outflow window starts in the future");
 				ensure!(breaker.base.at <= now, "silo value observed in the future");
 				ensure!(breaker.base.area.bucket_start <= now, "value window starts in the future");
-			}
-			for (segment, _, flow) in AccountFlows::<T>::iter() {
-				ensure!(T::Segments::contains(&segment), "account flow for an unknown segment");
-				ensure!(flow.taken.bucket_start <= now, "account window starts in the future");
-				ensure!(
-					flow.principal > 0 || flow.taken != empty_window(),
-					"empty account flow kept in storage"
-				);
 			}
 			Ok(())
 		}

@@ -9,8 +9,9 @@
 /// [`crate::Thresholds::max_account_share`] (the default thresholds' share).
 ///
 /// The new outflow window starts at the upgrade block holding the old window's net outflow,
-/// so a segment that was near its line stays near it. Accounts' principal ([`crate::AccountFlows`])
-/// is seeded by the silos' own migration from what each account holds.
+/// so a segment that was near its line stays near it. Accounts' principal
+/// ([`v3::v2::AccountFlows`] until version 3) is seeded by the silos' own migration from what
+/// each account holds.
 pub mod v1 {
 	use crate::{
 		empty_window, migrations::v2::v1::Breakers as V1Breakers, Breaker, BreakerState, Config,
@@ -340,6 +341,77 @@ pub mod v2 {
 		1,
 		2,
 		UncheckedMigrateV1ToV2<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
+/// Version 2 to 3: accounts' flows leave the breaker. Each account's [`AccountFlow`] now lives
+/// in its silo entry, beside its margin and pool shares, so that a withdrawal writes the
+/// account once (and the segment's breaker once) instead of twice. The silos' migration to
+/// their version 5 moves every flow out of [`v2::AccountFlows`], which the runtime hands it;
+/// list it before this one, which drops whatever is left (nothing, when it ran first) and
+/// bumps the version.
+pub mod v3 {
+	use crate::{AccountFlow, Config, Pallet};
+	use core::marker::PhantomData;
+	use frame_support::{
+		migrations::VersionedMigration,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
+	};
+	use frame_system::pallet_prelude::BlockNumberFor;
+	use segment_interface::SegmentId;
+	#[cfg(feature = "try-runtime")]
+	use {alloc::vec::Vec, frame_support::ensure, sp_runtime::TryRuntimeError};
+
+	/// The layout version 2 stored.
+	pub mod v2 {
+		use super::*;
+
+		/// Each account's flows through each segment's silo, as versions 1 and 2 kept them in
+		/// the breaker.
+		#[frame_support::storage_alias]
+		pub type AccountFlows<T: Config> = StorageDoubleMap<
+			Pallet<T>,
+			frame_support::Twox64Concat,
+			SegmentId,
+			frame_support::Blake2_128Concat,
+			<T as frame_system::Config>::AccountId,
+			AccountFlow<BlockNumberFor<T>>,
+			frame_support::pallet_prelude::ValueQuery,
+		>;
+	}
+
+	/// Drops the accounts' flows the silos did not take. Use [`MigrateV2ToV3`], which runs this
+	/// only on a chain at version 2.
+	pub struct DropAccountFlows<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for DropAccountFlows<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let removed = v2::AccountFlows::<T>::clear(u32::MAX, None).unique;
+			T::DbWeight::get().reads_writes(u64::from(removed) + 1, u64::from(removed))
+		}
+
+		/// Nothing to check before.
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, TryRuntimeError> {
+			Ok(Vec::new())
+		}
+
+		/// No flow is left in the breaker.
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(_: Vec<u8>) -> Result<(), TryRuntimeError> {
+			ensure!(v2::AccountFlows::<T>::iter().next().is_none(), "account flows left behind");
+			Ok(())
+		}
+	}
+
+	/// Version 2 to 3, run only on a chain at version 2.
+	pub type MigrateV2ToV3<T> = VersionedMigration<
+		2,
+		3,
+		DropAccountFlows<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

@@ -19,20 +19,47 @@ fn status(segment: SegmentId) -> SegmentStatus {
 	<CircuitBreaker as SegmentHealth>::status(segment)
 }
 
+/// `who`'s flow through BTC's silo.
+fn flow(who: u64) -> AccountFlow<u64> {
+	FLOWS.with(|f| f.borrow().get(&who).copied().unwrap_or_default())
+}
+
+/// `f` on `who`'s flow, kept afterwards.
+fn with_flow<R>(who: u64, f: impl FnOnce(&mut AccountFlow<u64>) -> R) -> R {
+	let mut account = flow(who);
+	let result = f(&mut account);
+	FLOWS.with(|f| f.borrow_mut().insert(who, account));
+	result
+}
+
+/// `who` brings `amount` into BTC's silo, having held `held` there.
+fn inflow_holding(who: u64, amount: Balance, held: Balance, value: Balance) {
+	with_flow(who, |f| {
+		<CircuitBreaker as SiloMonitor<u64, u64>>::note_inflow(BTC, &who, f, amount, held, value)
+	});
+}
+
 /// `who` brings `amount` into BTC's silo, having lost nothing there.
 fn inflow(who: u64, amount: Balance) {
 	let value = silo_value(BTC);
-	<CircuitBreaker as SiloMonitor<u64>>::note_inflow(BTC, &who, amount, Balance::MAX, value);
+	inflow_holding(who, amount, Balance::MAX, value);
 	set_silo_value(BTC, value + amount);
 }
 
 /// `who` asks to take `amount` out of BTC's silo, worth `value`.
 fn outflow(who: u64, amount: Balance, value: Balance) -> OutflowVerdict {
-	let verdict = <CircuitBreaker as SiloMonitor<u64>>::note_outflow(BTC, &who, amount, value);
+	let verdict = with_flow(who, |f| {
+		<CircuitBreaker as SiloMonitor<u64, u64>>::note_outflow(BTC, &who, f, amount, value)
+	});
 	if verdict == OutflowVerdict::Admitted {
 		set_silo_value(BTC, value - amount);
 	}
 	verdict
+}
+
+/// What `who` may take out of BTC's silo, worth `value`, now.
+fn room(who: u64, value: Balance) -> Balance {
+	CircuitBreaker::room(BTC, &flow(who), value)
 }
 
 /// The breaker observes BTC's silo worth `value`, as a deposit or withdrawal would report it
@@ -222,7 +249,7 @@ mod reset {
 			assert_eq!(status(BTC), SegmentStatus::Normal);
 			// Its outflow window starts afresh; the account keeps its share used.
 			assert_eq!(CircuitBreaker::breaker(BTC).outflow, empty_window());
-			assert_eq!(AccountFlows::<Test>::get(BTC, 10).taken.usage(1, 10), 100);
+			assert_eq!(flow(10).taken.usage(1, 10), 100);
 		});
 	}
 
@@ -310,7 +337,7 @@ mod recovery {
 		new_test_ext(|| {
 			oracle_trip(BTC);
 			run_to_block(8);
-			<CircuitBreaker as SiloMonitor<u64>>::note_bad_debt(BTC, 1);
+			<CircuitBreaker as SiloMonitor<u64, u64>>::note_bad_debt(BTC, 1);
 			tripped(BTC, TripReason::BadDebt);
 			assert_eq!(
 				CircuitBreaker::state(BTC),
@@ -326,7 +353,7 @@ mod recovery {
 	fn bad_debt_and_manual_trips_wait_for_a_reset() {
 		new_test_ext(|| {
 			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::signed(GUARDIAN), BTC));
-			<CircuitBreaker as SiloMonitor<u64>>::note_bad_debt(ETH, 1);
+			<CircuitBreaker as SiloMonitor<u64, u64>>::note_bad_debt(ETH, 1);
 			run_to_block(10_000);
 			for (segment, reason) in [(BTC, TripReason::Manual), (ETH, TripReason::BadDebt)] {
 				assert_eq!(
@@ -349,10 +376,10 @@ mod net_outflow {
 	fn principal_leaves_without_touching_the_line() {
 		new_test_ext(|| {
 			inflow(10, 600);
-			assert_eq!(AccountFlows::<Test>::get(BTC, 10).principal, 600);
+			assert_eq!(flow(10).principal, 600);
 			assert_eq!(outflow(10, 600, 1_000), OutflowVerdict::Admitted);
 			// Nothing counted, and nothing kept for the account.
-			assert!(!AccountFlows::<Test>::contains_key(BTC, 10));
+			assert!(flow(10).is_empty());
 			assert_eq!(used(1), 0);
 			assert_eq!(status(BTC), SegmentStatus::Normal);
 		});
@@ -381,11 +408,11 @@ mod net_outflow {
 		new_test_ext(|| {
 			inflow(10, 1_000);
 			// The account lost 900 of it; it holds 100 when it deposits again.
-			<CircuitBreaker as SiloMonitor<u64>>::note_inflow(BTC, &10, 1_000, 100, 0);
-			assert_eq!(AccountFlows::<Test>::get(BTC, 10).principal, 1_100);
+			inflow_holding(10, 1_000, 100, 0);
+			assert_eq!(flow(10).principal, 1_100);
 			// A gain does not raise principal.
-			<CircuitBreaker as SiloMonitor<u64>>::note_inflow(BTC, &10, 50, 5_000, 0);
-			assert_eq!(AccountFlows::<Test>::get(BTC, 10).principal, 1_150);
+			inflow_holding(10, 50, 5_000, 0);
+			assert_eq!(flow(10).principal, 1_150);
 		});
 	}
 
@@ -398,7 +425,7 @@ mod net_outflow {
 			assert_eq!(CircuitBreaker::line(BTC, 1_000).limit, 180);
 			assert_eq!(outflow(10, 150, 1_000), OutflowVerdict::Admitted);
 			assert_eq!(used(1), 50);
-			let flow = AccountFlows::<Test>::get(BTC, 10);
+			let flow = flow(10);
 			assert_eq!((flow.principal, flow.taken.usage(1, 10)), (0, 50));
 		});
 	}
@@ -457,14 +484,14 @@ mod net_outflow {
 			inflow(10, 30);
 			// Once the window has forgotten the deposit, the line is 20% of the whole silo.
 			run_to_block(25);
-			assert_eq!(CircuitBreaker::room(BTC, &10, 1_000), 130);
+			assert_eq!(room(10, 1_000), 130);
 			assert_eq!(outflow(11, 100, 1_000), OutflowVerdict::Admitted);
 			assert_eq!(outflow(12, 50, 900), OutflowVerdict::Admitted);
 			// Line 20% of the silo's average (what left beyond principal is put back, 850 +
 			// 150): 50 left.
-			assert_eq!(CircuitBreaker::room(BTC, &10, 850), 80);
+			assert_eq!(room(10, 850), 80);
 			assert_eq!(outflow(10, 80, 850), OutflowVerdict::Admitted);
-			assert_eq!(CircuitBreaker::room(BTC, &10, 770), 0);
+			assert_eq!(room(10, 770), 0);
 			assert_eq!(outflow(10, 1, 770), OutflowVerdict::Tripped);
 		});
 	}
@@ -476,13 +503,13 @@ mod net_outflow {
 	fn a_deposit_does_not_raise_the_line_of_its_window() {
 		new_test_ext(|| {
 			observe(1_000);
-			assert_eq!(CircuitBreaker::room(BTC, &10, 1_000), 100);
+			assert_eq!(room(10, 1_000), 100);
 			inflow(11, 9_000);
-			assert_eq!(CircuitBreaker::room(BTC, &10, 10_000), 100);
+			assert_eq!(room(10, 10_000), 100);
 			assert_eq!(outflow(10, 101, 10_000), OutflowVerdict::OverAccountShare);
 			// Taking the deposit back does not lower it either.
 			assert_eq!(outflow(11, 9_000, 10_000), OutflowVerdict::Admitted);
-			assert_eq!(CircuitBreaker::room(BTC, &10, 1_000), 100);
+			assert_eq!(room(10, 1_000), 100);
 		});
 	}
 
@@ -601,7 +628,7 @@ mod net_outflow {
 		new_test_ext(|| {
 			oracle_trip(BTC);
 			run_to_block(3);
-			<CircuitBreaker as SiloMonitor<u64>>::note_bad_debt(BTC, 5);
+			<CircuitBreaker as SiloMonitor<u64, u64>>::note_bad_debt(BTC, 5);
 			tripped(BTC, TripReason::BadDebt);
 			// A guardian's trip neither replaces it nor is refused silently.
 			assert_noop!(
@@ -707,7 +734,7 @@ mod bad_debt {
 	#[test]
 	fn bad_debt_beyond_insurance_trips() {
 		new_test_ext(|| {
-			<CircuitBreaker as SiloMonitor<u64>>::note_bad_debt(DOT, 1);
+			<CircuitBreaker as SiloMonitor<u64, u64>>::note_bad_debt(DOT, 1);
 			tripped(DOT, TripReason::BadDebt);
 			assert_eq!(status(DOT), SegmentStatus::Severed);
 		});
@@ -716,7 +743,7 @@ mod bad_debt {
 	#[test]
 	fn no_uncovered_debt_no_trip() {
 		new_test_ext(|| {
-			<CircuitBreaker as SiloMonitor<u64>>::note_bad_debt(DOT, 0);
+			<CircuitBreaker as SiloMonitor<u64, u64>>::note_bad_debt(DOT, 0);
 			assert_eq!(status(DOT), SegmentStatus::Normal);
 			assert!(System::events().is_empty());
 		});

@@ -3,6 +3,7 @@
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
 use scale_info::TypeInfo;
+pub use segment_interface::AccountFlow;
 use segment_interface::{window::SlidingWindow, Balance, Price, SegmentStatus, TripReason};
 use sp_runtime::{traits::AtLeast32BitUnsigned, Permill, SaturatedConversion};
 
@@ -276,44 +277,21 @@ impl OutflowLine {
 	pub fn left(&self) -> Balance {
 		self.limit.saturating_sub(self.used)
 	}
+
+	/// What an account whose flow is `flow` may take out at `now`, in a window of `window`
+	/// blocks: its principal, and its share of what is left of the line.
+	pub fn room<N: AtLeast32BitUnsigned + Copy>(
+		&self,
+		flow: &AccountFlow<N>,
+		now: N,
+		window: N,
+	) -> Balance {
+		let share_left = self.per_account.saturating_sub(flow.taken.usage(now, window));
+		flow.principal.saturating_add(share_left.min(self.left()))
+	}
 }
 
 /// An empty window that starts at block zero.
 pub fn empty_window<N: AtLeast32BitUnsigned + Copy>() -> SlidingWindow<N> {
 	SlidingWindow { bucket_start: N::zero(), current: 0, previous: 0 }
-}
-
-/// One account's flows through one segment's silo.
-#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen)]
-pub struct AccountFlow<BlockNumber> {
-	/// What the account brought into the silo and has not taken out: taking it out is not
-	/// outflow.
-	pub principal: Balance,
-	/// What the account took beyond its principal, over the segment's outflow window.
-	pub taken: SlidingWindow<BlockNumber>,
-}
-
-impl<N: AtLeast32BitUnsigned + Copy> Default for AccountFlow<N> {
-	fn default() -> Self {
-		Self { principal: 0, taken: empty_window() }
-	}
-}
-
-impl<N: AtLeast32BitUnsigned + Copy> AccountFlow<N> {
-	/// Nothing to remember at `now` in a window of `window` blocks: storage can drop it.
-	pub fn is_spent(&self, now: N, window: N) -> bool {
-		self.principal == 0 && self.taken.usage(now, window) == 0
-	}
-
-	/// Of `amount` taken out, the part beyond the principal: what counts as outflow.
-	pub fn beyond_principal(&self, amount: Balance) -> Balance {
-		amount.saturating_sub(self.principal)
-	}
-
-	/// What the account may take out at `now` under `line`: its principal, and its share of
-	/// what is left of the line.
-	pub fn room(&self, now: N, window: N, line: &OutflowLine) -> Balance {
-		let share_left = line.per_account.saturating_sub(self.taken.usage(now, window));
-		self.principal.saturating_add(share_left.min(line.left()))
-	}
 }

@@ -68,7 +68,7 @@ fn queued_lps<T: Config>(silo: SiloId, asset: &AssetIdOf<T>, n: u32) {
 	for i in 0..n {
 		let lp = funded::<T>("queued", i, asset);
 		CollateralSilos::<T>::do_provide_liquidity(silo, &lp, AMOUNT).expect("funded; qed");
-		LpShares::<T>::remove(silo, &lp);
+		Accounts::<T>::mutate(silo, &lp, |account| account.shares = 0);
 		CollateralSilos::<T>::enqueue(silo, &lp, ExitRequest::Liquidity(AMOUNT))
 			.expect("room in the queue; qed");
 	}
@@ -127,7 +127,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(lp.clone()), 0, AMOUNT);
 
-		assert_eq!(LpShares::<T>::get(0, &lp), 2 * AMOUNT);
+		assert_eq!(Accounts::<T>::get(0, &lp).shares, 2 * AMOUNT);
 		assert_eq!(books::<T>(0).lp_liquidity, 2 * AMOUNT);
 	}
 
@@ -148,7 +148,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(lp.clone()), 0, AMOUNT);
 
-		assert_eq!(LpShares::<T>::get(0, &lp), 0);
+		assert_eq!(Accounts::<T>::get(0, &lp).shares, 0);
 		assert_eq!(T::Assets::balance(asset, &lp), before + AMOUNT + PROFIT);
 	}
 
@@ -164,7 +164,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(trader.clone()), 0, AMOUNT);
 
-		assert_eq!(Margins::<T>::get(0, &trader).free, 2 * AMOUNT);
+		assert_eq!(Accounts::<T>::get(0, &trader).margin.free, 2 * AMOUNT);
 	}
 
 	/// All of the trader's margin, principal and profit: the profit is judged against the line.
@@ -179,7 +179,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(trader.clone()), 0, AMOUNT + PROFIT);
 
-		assert!(!Margins::<T>::contains_key(0, &trader));
+		assert!(!Accounts::<T>::contains_key(0, &trader));
 		assert_eq!(T::Assets::balance(asset, &trader), before + AMOUNT + PROFIT);
 	}
 
@@ -194,12 +194,12 @@ mod benchmarks {
 		CollateralSilos::<T>::do_provide_liquidity(0, &lp, AMOUNT).expect("funded; qed");
 		pool_gain::<T>(0, &asset, PROFIT);
 		T::BenchmarkHelper::hold_back_outflow(0);
-		let shares = LpShares::<T>::get(0, &lp);
+		let shares = Accounts::<T>::get(0, &lp).shares;
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(lp.clone()), 0, ExitRequest::Liquidity(shares));
 
-		assert_eq!(LpShares::<T>::get(0, &lp), 0);
+		assert_eq!(Accounts::<T>::get(0, &lp).shares, 0);
 		assert_eq!(ExitQueues::<T>::get(0).live, T::MaxQueuedExits::get());
 	}
 
@@ -213,7 +213,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(lp.clone()), 0, 0);
 
-		assert_eq!(LpShares::<T>::get(0, &lp), AMOUNT);
+		assert_eq!(Accounts::<T>::get(0, &lp).shares, AMOUNT);
 		assert!(Exits::<T>::get(0, 0).expect("the place is kept; qed").is_cancelled());
 	}
 

@@ -15,7 +15,9 @@
 //! The silo account's balance of the asset equals `lp_liquidity + insurance` ([`Books`]) plus
 //! every trader's margin ([`MarginAccount`]: free, locked and escrowed). Traders' margin is
 //! booked only in the traders' accounts, so deposits, withdrawals, locking and escrow write the
-//! trader's account and not the silo. `try_state` checks the identity; the test builder runs
+//! trader's account and not the silo. Each account has one entry per silo ([`Accounts`],
+//! [`SiloAccount`]): its margin, its pool shares and its flow (principal, and what it took
+//! beyond it, which the breaker measures), so a withdrawal writes the account once. `try_state` checks the identity; the test builder runs
 //! it after every test and also checks the balance to the unit.
 //!
 //! ## Calls
@@ -93,7 +95,7 @@ pub mod pallet {
 
 	/// The layout of this pallet's storage; [`migrations`] takes a chain from each version to
 	/// the next.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
 
 	/// The asset id type of [`Config::Assets`].
 	pub type AssetIdOf<T> =
@@ -117,7 +119,7 @@ pub mod pallet {
 		type Health: SegmentHealth;
 		/// Told of every flow in and out of a silo, and of uncovered bad debt; decides whether
 		/// money may leave.
-		type Monitor: SiloMonitor<Self::AccountId>;
+		type Monitor: SiloMonitor<Self::AccountId, BlockNumberFor<Self>>;
 		/// Most entries one silo's exit queue holds (cancelled and paid entries do not count).
 		#[pallet::constant]
 		type MaxQueuedExits: Get<u32>;
@@ -148,29 +150,18 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type SiloOfSegment<T: Config> = StorageMap<_, Twox64Concat, SegmentId, SiloId, OptionQuery>;
 
-	/// Each trader's margin in each silo.
+	/// Each account's place in each silo: its margin, its pool shares and its flows (what the
+	/// breaker measures it by), in one entry, so that a deposit or a withdrawal writes the
+	/// account once. Dropped when it holds nothing and its flow has nothing to remember.
 	// Blake2_128Concat for the account: users choose their accounts.
 	#[pallet::storage]
-	pub type Margins<T: Config> = StorageDoubleMap<
+	pub type Accounts<T: Config> = StorageDoubleMap<
 		_,
 		Twox64Concat,
 		SiloId,
 		Blake2_128Concat,
 		T::AccountId,
-		MarginAccount,
-		ValueQuery,
-	>;
-
-	/// Each LP's pool shares in each silo.
-	// Blake2_128Concat for the account: users choose their accounts.
-	#[pallet::storage]
-	pub type LpShares<T: Config> = StorageDoubleMap<
-		_,
-		Twox64Concat,
-		SiloId,
-		Blake2_128Concat,
-		T::AccountId,
-		Balance,
+		SiloAccount<BlockNumberFor<T>>,
 		ValueQuery,
 	>;
 
@@ -711,18 +702,20 @@ pub mod pallet {
 		}
 
 		/// Move `amount` from `who`, who held `held` in the silo before
-		/// ([`Pallet::holdings`]), into the silo account, worth `value` before, then tell the
-		/// breaker: it is `who`'s principal from now on.
+		/// ([`Pallet::holdings`]), into the silo account, worth `value` before, and tell the
+		/// breaker: it is `who`'s principal from now on, in `account`'s flow (the caller writes
+		/// `account`).
 		fn pull(
 			silo: SiloId,
 			info: &SiloInfo<AssetIdOf<T>>,
 			who: &T::AccountId,
+			account: &mut SiloAccount<BlockNumberFor<T>>,
 			amount: Balance,
 			held: Balance,
 			value: Balance,
 		) -> DispatchResult {
 			Self::take_in(silo, info, who, amount)?;
-			T::Monitor::note_inflow(info.segment, who, amount, held, value);
+			T::Monitor::note_inflow(info.segment, who, &mut account.flow, amount, held, value);
 			Ok(())
 		}
 
@@ -739,7 +732,8 @@ pub mod pallet {
 			pool_value: Option<Balance>,
 		) -> Balance {
 			let queued = QueuedBy::<T>::get(silo, who);
-			let shares = LpShares::<T>::get(silo, who).saturating_add(queued.shares);
+			let account = Accounts::<T>::get(silo, who);
+			let shares = account.shares.saturating_add(queued.shares);
 			let books = &info.books;
 			let marked = match pool_value {
 				Some(value) => value,
@@ -750,7 +744,8 @@ pub mod pallet {
 			};
 			let value = marked.max(books.lp_liquidity);
 			let book = books.amount_for(shares, value).unwrap_or(Balance::MAX);
-			Margins::<T>::get(silo, who)
+			account
+				.margin
 				.total()
 				.unwrap_or(Balance::MAX)
 				.saturating_add(queued.margin)
@@ -779,12 +774,19 @@ pub mod pallet {
 		/// is closed; `false` (do not pay, queue it: the breaker severed the segment in this
 		/// call) when it would cross the line.
 		fn admit_outflow(
+			silo: SiloId,
 			info: &SiloInfo<AssetIdOf<T>>,
 			who: &T::AccountId,
 			amount: Balance,
 			value: Balance,
 		) -> Result<bool, DispatchError> {
-			match T::Monitor::note_outflow(info.segment, who, amount, value) {
+			let mut account = Accounts::<T>::get(silo, who);
+			let verdict =
+				T::Monitor::note_outflow(info.segment, who, &mut account.flow, amount, value);
+			if verdict == OutflowVerdict::Admitted {
+				Self::store_account(silo, who, account);
+			}
+			match verdict {
 				OutflowVerdict::Admitted => Ok(true),
 				OutflowVerdict::OverAccountShare => Err(Error::<T>::AccountOutflowLimit.into()),
 				OutflowVerdict::Tripped => Ok(false),
@@ -828,7 +830,8 @@ pub mod pallet {
 			let mut info = Self::silo(silo)?;
 			let value = Self::ensure_can_take_deposit(silo, &info, amount)?;
 			// Only a first stake must bring the minimum; a top-up creates nothing.
-			let held = LpShares::<T>::get(silo, who);
+			let mut account = Accounts::<T>::get(silo, who);
+			let held = account.shares;
 			ensure!(held > 0 || amount >= info.min_deposit, Error::<T>::DepositBelowMinimum);
 			let exposure = T::Pool::exposure(info.segment)?;
 			let factor = exposure.factors.max_pnl_deposits;
@@ -848,9 +851,9 @@ pub mod pallet {
 				books.lp_liquidity.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
 			books.lp_shares =
 				books.lp_shares.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
-			let held = held.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
-			LpShares::<T>::insert(silo, who, held);
-			Self::pull(silo, &info, who, amount, holdings, value)?;
+			account.shares = held.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
+			Self::pull(silo, &info, who, &mut account, amount, holdings, value)?;
+			Self::store_account(silo, who, account);
 			Silos::<T>::insert(silo, info);
 			Self::deposit_event(Event::LiquidityProvided {
 				silo,
@@ -871,7 +874,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			ensure!(shares > 0, Error::<T>::ZeroAmount);
 			let mut info = Self::silo(silo)?;
-			let held = LpShares::<T>::get(silo, who);
+			let held = Accounts::<T>::get(silo, who).shares;
 			ensure!(held >= shares, Error::<T>::InsufficientShares);
 			ensure!(
 				T::Health::status(info.segment).allows_new_risk(),
@@ -887,7 +890,7 @@ pub mod pallet {
 				ensure!(stake >= info.min_deposit, Error::<T>::RemainderBelowMinimum);
 			}
 			Self::set_shares(silo, who, left);
-			if amount > 0 && !Self::admit_outflow(&info, who, amount, value_before)? {
+			if amount > 0 && !Self::admit_outflow(silo, &info, who, amount, value_before)? {
 				// Past the segment's line: the shares wait in the queue, the pool unchanged.
 				return Self::enqueue(silo, who, ExitRequest::Liquidity(shares));
 			}
@@ -905,13 +908,11 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// `who` holds `shares` of the silo's pool; an LP without shares leaves no entry.
+		/// `who` holds `shares` of the silo's pool.
 		fn set_shares(silo: SiloId, who: &T::AccountId, shares: Balance) {
-			if shares > 0 {
-				LpShares::<T>::insert(silo, who, shares);
-			} else {
-				LpShares::<T>::remove(silo, who);
-			}
+			let mut account = Accounts::<T>::get(silo, who);
+			account.shares = shares;
+			Self::store_account(silo, who, account);
 		}
 
 		/// Burn `shares` from `books` at the pool's value for withdrawals: the pool's value and
@@ -967,9 +968,9 @@ pub mod pallet {
 			let info = Self::silo(silo)?;
 			let value = Self::ensure_can_take_deposit(silo, &info, amount)?;
 			let holdings = Self::holdings(silo, &info, who, None);
-			let account = Self::credited(silo, who, amount, info.min_deposit)?;
-			Self::store_margin(silo, who, account);
-			Self::pull(silo, &info, who, amount, holdings, value)?;
+			let mut account = Self::credited(silo, who, amount, info.min_deposit)?;
+			Self::pull(silo, &info, who, &mut account, amount, holdings, value)?;
+			Self::store_account(silo, who, account);
 			Self::deposit_event(Event::MarginDeposited { silo, who: who.clone(), amount });
 			Ok(())
 		}
@@ -983,7 +984,7 @@ pub mod pallet {
 			let info = Self::silo(silo)?;
 			let value_before = Self::value(silo, &info);
 			Self::take_free(silo, &info, who, amount, None)?;
-			if !Self::admit_outflow(&info, who, amount, value_before)? {
+			if !Self::admit_outflow(silo, &info, who, amount, value_before)? {
 				// Past the segment's line: the margin waits in the queue.
 				return Self::enqueue(silo, who, ExitRequest::Margin(amount));
 			}
@@ -999,7 +1000,13 @@ pub mod pallet {
 			request: ExitRequest,
 		) -> DispatchResult {
 			let info = Self::silo(silo)?;
-			let room = T::Monitor::outflow_room(info.segment, who, Self::value(silo, &info));
+			let account = Accounts::<T>::get(silo, who);
+			let room = T::Monitor::outflow_room(
+				info.segment,
+				who,
+				&account.flow,
+				Self::value(silo, &info),
+			);
 			match request {
 				ExitRequest::Margin(amount) => {
 					ensure!(amount > 0, Error::<T>::ZeroAmount);
@@ -1009,7 +1016,7 @@ pub mod pallet {
 				},
 				ExitRequest::Liquidity(shares) => {
 					ensure!(shares > 0, Error::<T>::ZeroAmount);
-					let held = LpShares::<T>::get(silo, who);
+					let held = account.shares;
 					ensure!(held >= shares, Error::<T>::InsufficientShares);
 					let exposure = T::Pool::exposure(info.segment)?;
 					let value = exposure
@@ -1067,10 +1074,10 @@ pub mod pallet {
 			match exit.request {
 				ExitRequest::Margin(amount) => Self::credit_free(silo, who, amount)?,
 				ExitRequest::Liquidity(shares) => {
-					let held = LpShares::<T>::get(silo, who)
-						.checked_add(shares)
-						.ok_or(ArithmeticError::Overflow)?;
-					LpShares::<T>::insert(silo, who, held);
+					let mut account = Accounts::<T>::get(silo, who);
+					account.shares =
+						account.shares.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
+					Self::store_account(silo, who, account);
 				},
 			}
 			// The place stays taken, empty, until the head of the queue passes it: the owner's
@@ -1177,7 +1184,8 @@ pub mod pallet {
 		) -> Result<bool, DispatchError> {
 			let mut info = Self::silo(silo)?;
 			let value = Self::value(silo, &info);
-			let room = T::Monitor::outflow_room(info.segment, &exit.who, value);
+			let flow = Accounts::<T>::get(silo, &exit.who).flow;
+			let room = T::Monitor::outflow_room(info.segment, &exit.who, &flow, value);
 			let (amount, shares) = match exit.request {
 				ExitRequest::Margin(amount) => (amount.min(room), 0),
 				ExitRequest::Liquidity(shares) => {
@@ -1201,7 +1209,7 @@ pub mod pallet {
 			ensure!(amount > 0 || shares > 0, Error::<T>::AccountOutflowLimit);
 			if amount > 0 {
 				ensure!(
-					Self::admit_outflow(&info, &exit.who, amount, value)?,
+					Self::admit_outflow(silo, &info, &exit.who, amount, value)?,
 					Error::<T>::SegmentOutflowLimit
 				);
 				Self::push(silo, &info, &exit.who, amount, value)?;
@@ -1250,29 +1258,34 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Change one trader's margin account, removing it when it empties.
+		/// Change one trader's margin, removing the account's entry when it empties.
 		fn mutate_margin(
 			silo: SiloId,
 			who: &T::AccountId,
 			f: impl FnOnce(&mut MarginAccount) -> DispatchResult,
 		) -> DispatchResult {
-			let mut account = Margins::<T>::get(silo, who);
-			f(&mut account)?;
-			Self::store_margin(silo, who, account);
+			let mut account = Accounts::<T>::get(silo, who);
+			f(&mut account.margin)?;
+			Self::store_account(silo, who, account);
 			Ok(())
 		}
 
-		/// Write one trader's margin account, or remove it when it is empty.
-		fn store_margin(silo: SiloId, who: &T::AccountId, account: MarginAccount) {
+		/// Write one account's entry, or remove it when it holds nothing and its flow has
+		/// nothing to remember.
+		fn store_account(
+			silo: SiloId,
+			who: &T::AccountId,
+			account: SiloAccount<BlockNumberFor<T>>,
+		) {
 			if account.is_empty() {
-				Margins::<T>::remove(silo, who);
+				Accounts::<T>::remove(silo, who);
 			} else {
-				Margins::<T>::insert(silo, who, account);
+				Accounts::<T>::insert(silo, who, account);
 			}
 		}
 
-		/// `who`'s margin account in `silo` with a deposit of `amount` credited to its free
-		/// margin, not yet written. A deposit that opens the account must bring at least
+		/// `who`'s entry in `silo` with a deposit of `amount` credited to its free margin, not
+		/// yet written. A deposit that opens the account must bring at least
 		/// `minimum`; a top-up of an existing account creates nothing and may be any size, also
 		/// when a loss or a raised minimum left the account under it (a trader saving a position
 		/// must be able to add margin).
@@ -1281,10 +1294,11 @@ pub mod pallet {
 			who: &T::AccountId,
 			amount: Balance,
 			minimum: Balance,
-		) -> Result<MarginAccount, DispatchError> {
-			let mut account = Margins::<T>::get(silo, who);
-			ensure!(!account.is_empty() || amount >= minimum, Error::<T>::DepositBelowMinimum);
-			account.free = account.free.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+		) -> Result<SiloAccount<BlockNumberFor<T>>, DispatchError> {
+			let mut account = Accounts::<T>::get(silo, who);
+			let margin = &mut account.margin;
+			ensure!(!margin.is_empty() || amount >= minimum, Error::<T>::DepositBelowMinimum);
+			margin.free = margin.free.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
 			Ok(account)
 		}
 
@@ -1409,7 +1423,8 @@ pub mod pallet {
 			let mut info = Self::silo(silo)?;
 			let Settlement { margin, pnl, fee, keeper_deposit, reward } = settlement;
 			// The trader's account is read once and written once, after every check.
-			let mut account = Margins::<T>::get(silo, who);
+			let mut entry = Accounts::<T>::get(silo, who);
+			let account = &mut entry.margin;
 			let released = margin.checked_add(keeper_deposit).ok_or(ArithmeticError::Overflow)?;
 			account.locked = account
 				.locked
@@ -1474,7 +1489,7 @@ pub mod pallet {
 				},
 			};
 			account.free = account.free.checked_add(remaining).ok_or(ArithmeticError::Overflow)?;
-			Self::store_margin(silo, who, account);
+			Self::store_account(silo, who, entry);
 			// After the trader's write, so that a trader liquidating themselves is credited too.
 			if let Some((liquidator, paid)) = reward {
 				Self::credit_free(silo, &liquidator, paid)?;
@@ -1506,18 +1521,25 @@ pub mod pallet {
 			Self::ensure_can_take_deposit(to, &dest, amount)?;
 			let source_value = Self::value(from, &source);
 			// The destination's account is checked before anything moves.
-			let credited = Self::credited(to, who, amount, dest.min_deposit)?;
+			let mut credited = Self::credited(to, who, amount, dest.min_deposit)?;
 			let holdings = Self::holdings(to, &dest, who, None);
 			let dest_value = Self::value(to, &dest);
 			Self::debit(from, who, amount, Bucket::Escrowed)?;
 			// A transfer waits in the gateway rather than in the source's exit queue.
 			ensure!(
-				Self::admit_outflow(&source, who, amount, source_value)?,
+				Self::admit_outflow(from, &source, who, amount, source_value)?,
 				Error::<T>::SegmentOutflowLimit
 			);
 			Self::push(from, &source, &Self::account_id(to), amount, source_value)?;
-			Self::store_margin(to, who, credited);
-			T::Monitor::note_inflow(dest.segment, who, amount, holdings, dest_value);
+			T::Monitor::note_inflow(
+				dest.segment,
+				who,
+				&mut credited.flow,
+				amount,
+				holdings,
+				dest_value,
+			);
+			Self::store_account(to, who, credited);
 			Self::deposit_event(Event::MarginTransferred { from, to, who: who.clone(), amount });
 			Ok(())
 		}
@@ -1677,6 +1699,14 @@ pub mod pallet {
 				.collect()
 		}
 
+		/// What `who` may take out of `silo` now and be admitted by the breaker: its principal
+		/// and its share of what is left of the segment's line. `None` for an unknown silo.
+		pub fn outflow_room(silo: SiloId, who: &T::AccountId) -> Option<Balance> {
+			let info = Silos::<T>::get(silo)?;
+			let flow = Accounts::<T>::get(silo, who).flow;
+			Some(T::Monitor::outflow_room(info.segment, who, &flow, Self::value(silo, &info)))
+		}
+
 		/// How many exits wait in `silo`'s queue.
 		pub fn queued_exits(silo: SiloId) -> u32 {
 			ExitQueues::<T>::get(silo).live
@@ -1690,9 +1720,8 @@ pub mod pallet {
 		/// silo's margin accounts: for checks and tests, never for a call.
 		pub fn owed(silo: SiloId) -> Option<Balance> {
 			let reserved = Silos::<T>::get(silo)?.books.reserved().ok()?;
-			let margins = Margins::<T>::iter_prefix_values(silo).try_fold(reserved, |sum, m| {
-				sum.checked_add(m.free)?.checked_add(m.locked)?.checked_add(m.escrowed)
-			})?;
+			let margins = Accounts::<T>::iter_prefix_values(silo)
+				.try_fold(reserved, |sum, a| sum.checked_add(a.margin.total()?))?;
 			Exits::<T>::iter_prefix_values(silo).try_fold(margins, |sum, exit| match exit.request {
 				ExitRequest::Margin(amount) => sum.checked_add(amount),
 				ExitRequest::Liquidity(_) => Some(sum),
@@ -1700,19 +1729,14 @@ pub mod pallet {
 		}
 
 		/// Every silo's account holds at least what the silo owes (a direct transfer into it
-		/// shows as a surplus, which nobody can claim), no empty margin account or LP entry is
-		/// kept, LP shares add up, and every segment has at most one silo.
+		/// shows as a surplus, which nobody can claim), no empty account entry is kept, LP shares add up, and every segment has at most one silo.
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			for (silo, info) in Silos::<T>::iter() {
 				let owed = Self::owed(silo).ok_or("books overflow")?;
 				ensure!(Self::value(silo, &info) >= owed, "silo account holds less than it owes");
 				ensure!(
-					Margins::<T>::iter_prefix_values(silo).all(|m| !m.is_empty()),
-					"empty margin account kept in storage"
-				);
-				ensure!(
-					LpShares::<T>::iter_prefix_values(silo).all(|shares| shares > 0),
-					"an LP entry without shares kept in storage"
+					Accounts::<T>::iter_prefix_values(silo).all(|a| !a.is_empty()),
+					"an empty account kept in storage"
 				);
 				let queued: Balance = Exits::<T>::iter_prefix_values(silo)
 					.map(|exit| match exit.request {
@@ -1720,8 +1744,8 @@ pub mod pallet {
 						ExitRequest::Margin(_) => 0,
 					})
 					.fold(0, |a, s| a.saturating_add(s));
-				let shares: Balance = LpShares::<T>::iter_prefix_values(silo)
-					.fold(queued, |a, s| a.saturating_add(s));
+				let shares: Balance = Accounts::<T>::iter_prefix_values(silo)
+					.fold(queued, |sum, a| sum.saturating_add(a.shares));
 				ensure!(shares == info.books.lp_shares, "LP shares do not add up");
 				let queue = ExitQueues::<T>::get(silo);
 				ensure!(queue.live <= T::MaxQueuedExits::get(), "exit queue over its bound");

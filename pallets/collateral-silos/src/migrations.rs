@@ -5,6 +5,33 @@
 //! 101; a chain still at version 0 upgrades through spec 101 first). `docs/upgrades.md`
 //! describes how to write the next one.
 
+use alloc::vec::Vec;
+use segment_interface::{AccountFlow, Balance, SegmentId};
+
+/// Where accounts' flows were kept before version 5: in the circuit breaker's own storage,
+/// which only the runtime can reach (no Bulkhead pallet depends on another). The runtime
+/// implements it for the migrations that seed principal there (version 3) and then move every
+/// flow into the silos' account entries (version 5).
+pub trait LegacyFlows<AccountId, BlockNumber> {
+	/// Add `amount` to `who`'s principal in `segment`'s silo.
+	fn add_principal(segment: SegmentId, who: &AccountId, amount: Balance);
+	/// Every account's flow, by segment.
+	fn all() -> Vec<(SegmentId, AccountId, AccountFlow<BlockNumber>)>;
+	/// Forget every flow; how many there were.
+	fn clear() -> u32;
+}
+
+/// A runtime without a breaker kept no flows.
+impl<AccountId, BlockNumber> LegacyFlows<AccountId, BlockNumber> for () {
+	fn add_principal(_: SegmentId, _: &AccountId, _: Balance) {}
+	fn all() -> Vec<(SegmentId, AccountId, AccountFlow<BlockNumber>)> {
+		Vec::new()
+	}
+	fn clear() -> u32 {
+		0
+	}
+}
+
 /// Version 1 to 2: every silo records the position fees paid to its LPs and its insurance fund
 /// ([`crate::SiloInfo::fees_to_lps`], [`crate::SiloInfo::fees_to_insurance`]), starting at zero.
 pub mod v2 {
@@ -135,27 +162,33 @@ pub mod v2 {
 }
 
 /// Version 2 to 3: silos gain exit queues ([`crate::ExitQueues`], [`crate::Exits`]), which
-/// start empty, and the breaker learns every account's principal: what it holds in each silo
-/// (its margin, free, locked and escrowed, and its LP shares at the pool's book value,
-/// liquidity over shares) is reported through
-/// [`SiloMonitor::note_principal`](segment_interface::SiloMonitor::note_principal), so what
-/// accounts held before the upgrade leaves without counting against the outflow line. One
-/// pass over every margin account and LP stake: a chain with many accounts needs a
-/// multi-block migration instead.
+/// start empty, and every account's principal is seeded: what it holds in each silo (its
+/// margin, free, locked and escrowed, and its LP shares at the pool's book value, liquidity
+/// over shares) is added to it where flows were kept then ([`LegacyFlows`]; version 5 moves
+/// them into the accounts' entries), so what accounts held before the upgrade leaves without
+/// counting against the outflow line. One pass over every margin account and LP stake: a chain
+/// with many accounts needs a multi-block migration instead.
 pub mod v3 {
-	use crate::{Config, LpShares, Margins, Pallet, Silos};
+	use super::{
+		v5::v4::{LpShares, Margins},
+		LegacyFlows,
+	};
+	use crate::{Config, Pallet, Silos};
 	use core::marker::PhantomData;
 	use frame_support::{
 		migrations::VersionedMigration,
 		traits::{Get, UncheckedOnRuntimeUpgrade},
 		weights::Weight,
 	};
-	use segment_interface::SiloMonitor;
+	use frame_system::pallet_prelude::BlockNumberFor;
 
-	/// Seeds principal. Use [`MigrateV2ToV3`], which runs this only on a chain at version 2.
-	pub struct SeedPrincipal<T>(PhantomData<T>);
+	/// Seeds principal in `L`. Use [`MigrateV2ToV3`], which runs this only on a chain at
+	/// version 2.
+	pub struct SeedPrincipal<T, L>(PhantomData<(T, L)>);
 
-	impl<T: Config> UncheckedOnRuntimeUpgrade for SeedPrincipal<T> {
+	impl<T: Config, L: LegacyFlows<T::AccountId, BlockNumberFor<T>>> UncheckedOnRuntimeUpgrade
+		for SeedPrincipal<T, L>
+	{
 		fn on_runtime_upgrade() -> Weight {
 			let mut reads = 0u64;
 			let mut noted = 0u64;
@@ -165,7 +198,7 @@ pub mod v3 {
 					reads += 1;
 					let held = margin.total().unwrap_or(Balance::MAX);
 					if held > 0 {
-						T::Monitor::note_principal(info.segment, &who, held);
+						L::add_principal(info.segment, &who, held);
 						noted += 1;
 					}
 				}
@@ -176,7 +209,7 @@ pub mod v3 {
 						.amount_for(shares, info.books.lp_liquidity)
 						.unwrap_or(Balance::MAX);
 					if value > 0 {
-						T::Monitor::note_principal(info.segment, &who, value);
+						L::add_principal(info.segment, &who, value);
 						noted += 1;
 					}
 				}
@@ -189,10 +222,10 @@ pub mod v3 {
 	use segment_interface::Balance;
 
 	/// Version 2 to 3, run only on a chain at version 2.
-	pub type MigrateV2ToV3<T> = VersionedMigration<
+	pub type MigrateV2ToV3<T, L> = VersionedMigration<
 		2,
 		3,
-		SeedPrincipal<T>,
+		SeedPrincipal<T, L>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;
@@ -262,6 +295,144 @@ pub mod v4 {
 		3,
 		4,
 		CompactQueues<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
+/// Version 4 to 5: each account has one entry per silo ([`Accounts`](crate::Accounts)): its
+/// margin (from `Margins`), its pool shares (from `LpShares`) and its flow, principal and what
+/// it took beyond it, which the breaker kept until its own version 3 and `L` hands over. A
+/// withdrawal then writes the account once, not its margin or shares and its flow apart. An
+/// account with a flow but nothing held keeps an entry for the flow (what it took still counts
+/// against its share of the window); a flow of a segment without a silo is dropped. One pass
+/// over every account: a chain with many accounts needs a multi-block migration instead. List
+/// it before the breaker's migration to its version 3, which drops the flows.
+pub mod v5 {
+	use super::LegacyFlows;
+	use crate::{Accounts, Config, MarginAccount, Pallet, SiloAccount, SiloOfSegment};
+	use core::marker::PhantomData;
+	use frame_support::{
+		migrations::VersionedMigration,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
+	};
+	use frame_system::pallet_prelude::BlockNumberFor;
+	use segment_interface::{Balance, SiloId};
+	#[cfg(feature = "try-runtime")]
+	use {
+		alloc::vec::Vec,
+		codec::{Decode, Encode},
+		frame_support::ensure,
+		sp_runtime::{DispatchError, TryRuntimeError},
+	};
+
+	/// The layout versions 1 to 4 stored.
+	pub mod v4 {
+		use super::*;
+
+		/// Each trader's margin in each silo.
+		#[frame_support::storage_alias]
+		pub type Margins<T: Config> = StorageDoubleMap<
+			Pallet<T>,
+			frame_support::Twox64Concat,
+			SiloId,
+			frame_support::Blake2_128Concat,
+			<T as frame_system::Config>::AccountId,
+			MarginAccount,
+			frame_support::pallet_prelude::ValueQuery,
+		>;
+
+		/// Each LP's pool shares in each silo.
+		#[frame_support::storage_alias]
+		pub type LpShares<T: Config> = StorageDoubleMap<
+			Pallet<T>,
+			frame_support::Twox64Concat,
+			SiloId,
+			frame_support::Blake2_128Concat,
+			<T as frame_system::Config>::AccountId,
+			Balance,
+			frame_support::pallet_prelude::ValueQuery,
+		>;
+	}
+
+	/// Merges each account's margin, shares and flow into its entry. Use [`MigrateV4ToV5`],
+	/// which runs this only on a chain at version 4.
+	pub struct MergeAccounts<T, L>(PhantomData<(T, L)>);
+
+	/// What the old layout held, as the new one holds it.
+	type Merged<T> = alloc::collections::BTreeMap<
+		(SiloId, <T as frame_system::Config>::AccountId),
+		SiloAccount<BlockNumberFor<T>>,
+	>;
+
+	impl<T: Config, L: LegacyFlows<T::AccountId, BlockNumberFor<T>>> MergeAccounts<T, L> {
+		/// Every old margin account, LP stake and flow, merged per account and silo; and how
+		/// many items were read.
+		fn merged() -> (Merged<T>, u64) {
+			let mut merged = Merged::<T>::new();
+			let mut reads = 0u64;
+			for (silo, who, margin) in v4::Margins::<T>::iter() {
+				reads += 1;
+				merged.entry((silo, who)).or_default().margin = margin;
+			}
+			for (silo, who, shares) in v4::LpShares::<T>::iter() {
+				reads += 1;
+				merged.entry((silo, who)).or_default().shares = shares;
+			}
+			for (segment, who, flow) in L::all() {
+				reads += 2;
+				if let Some(silo) = SiloOfSegment::<T>::get(segment) {
+					merged.entry((silo, who)).or_default().flow = flow;
+				}
+			}
+			merged.retain(|_, account| !account.is_empty());
+			(merged, reads)
+		}
+	}
+
+	impl<T: Config, L: LegacyFlows<T::AccountId, BlockNumberFor<T>>> UncheckedOnRuntimeUpgrade
+		for MergeAccounts<T, L>
+	{
+		fn on_runtime_upgrade() -> Weight {
+			let (merged, reads) = Self::merged();
+			let removed = v4::Margins::<T>::clear(u32::MAX, None).unique
+				+ v4::LpShares::<T>::clear(u32::MAX, None).unique
+				+ L::clear();
+			let written = merged.len() as u64;
+			for ((silo, who), account) in merged {
+				Accounts::<T>::insert(silo, who, account);
+			}
+			T::DbWeight::get().reads_writes(reads, written + u64::from(removed))
+		}
+
+		/// Every account as the old layout holds it, merged.
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, TryRuntimeError> {
+			Ok(Self::merged().0.encode())
+		}
+
+		/// Exactly those entries, and nothing left in the old layout.
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), TryRuntimeError> {
+			let before: Merged<T> = Decode::decode(&mut &state[..])
+				.map_err(|_| DispatchError::Other("pre-upgrade state does not decode"))?;
+			ensure!(Accounts::<T>::iter().count() == before.len(), "accounts added or lost");
+			for ((silo, who), account) in before {
+				ensure!(Accounts::<T>::get(silo, &who) == account, "an account changed");
+			}
+			ensure!(v4::Margins::<T>::iter().next().is_none(), "margins left behind");
+			ensure!(v4::LpShares::<T>::iter().next().is_none(), "LP shares left behind");
+			ensure!(L::all().is_empty(), "flows left behind");
+			Ok(())
+		}
+	}
+
+	/// Version 4 to 5, run only on a chain at version 4.
+	pub type MigrateV4ToV5<T, L> = VersionedMigration<
+		4,
+		5,
+		MergeAccounts<T, L>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

@@ -10,8 +10,8 @@ use frame_support::{
 };
 use frame_system::{EnsureRoot, EnsureSigned};
 use segment_interface::{
-	Balance, OutflowVerdict, PoolExposure, PoolFactors, PoolRisk, SegmentHealth, SegmentId,
-	SegmentStatus, SiloId, SiloMonitor,
+	AccountFlow, Balance, OutflowVerdict, PoolExposure, PoolFactors, PoolRisk, SegmentHealth,
+	SegmentId, SegmentStatus, SiloId, SiloMonitor,
 };
 use sp_runtime::BuildStorage;
 use sp_runtime::{DispatchError, Permill};
@@ -89,6 +89,8 @@ thread_local! {
 	static NOTES: RefCell<Vec<Note>> = const { RefCell::new(Vec::new()) };
 	static VERDICT: RefCell<OutflowVerdict> = const { RefCell::new(OutflowVerdict::Admitted) };
 	static ROOM: RefCell<Balance> = const { RefCell::new(Balance::MAX) };
+	static TRACK_FLOWS: RefCell<bool> = const { RefCell::new(false) };
+	static LEGACY: RefCell<BTreeMap<(SegmentId, AccountId), AccountFlow<u64>>> = const { RefCell::new(BTreeMap::new()) };
 	static EXPOSURE: RefCell<BTreeMap<SegmentId, Result<PoolExposure, DispatchError>>> = const { RefCell::new(BTreeMap::new()) };
 }
 
@@ -150,42 +152,65 @@ impl TestMonitor {
 	pub fn answer(verdict: OutflowVerdict) {
 		VERDICT.with(|v| *v.borrow_mut() = verdict);
 	}
+	/// From now on an inflow adds to the account's principal and an admitted outflow takes
+	/// from it, the rest counted as taken: enough of the breaker to see where flows are kept.
+	pub fn track_flows() {
+		TRACK_FLOWS.with(|t| *t.borrow_mut() = true);
+	}
+	/// Flows kept where the breaker kept them before silos' storage version 5.
+	pub fn legacy_flows() -> BTreeMap<(SegmentId, AccountId), AccountFlow<u64>> {
+		LEGACY.with(|l| l.borrow().clone())
+	}
+	/// `who`'s flow through `segment`'s silo, kept where the breaker kept it before.
+	pub fn set_legacy_flow(segment: SegmentId, who: AccountId, flow: AccountFlow<u64>) {
+		LEGACY.with(|l| l.borrow_mut().insert((segment, who), flow));
+	}
 	/// What the breaker says any account may take out now.
 	pub fn set_room(room: Balance) {
 		ROOM.with(|r| *r.borrow_mut() = room);
 	}
 }
-impl SiloMonitor<AccountId> for TestMonitor {
+fn tracking() -> bool {
+	TRACK_FLOWS.with(|t| *t.borrow())
+}
+impl SiloMonitor<AccountId, u64> for TestMonitor {
 	fn note_inflow(
 		segment: SegmentId,
 		who: &AccountId,
+		flow: &mut AccountFlow<u64>,
 		amount: Balance,
 		held: Balance,
 		_: Balance,
 	) {
+		if tracking() {
+			flow.principal += amount;
+		}
 		NOTES.with(|n| n.borrow_mut().push(Note::Inflow { segment, who: *who, amount, held }));
 	}
 	fn note_gift(segment: SegmentId, amount: Balance, _: Balance) {
 		NOTES.with(|n| n.borrow_mut().push(Note::Gift { segment, amount }));
 	}
-	fn note_principal(segment: SegmentId, who: &AccountId, amount: Balance) {
-		NOTES.with(|n| n.borrow_mut().push(Note::Principal { segment, who: *who, amount }));
-	}
 	fn note_outflow(
 		segment: SegmentId,
 		who: &AccountId,
+		flow: &mut AccountFlow<u64>,
 		amount: Balance,
 		silo_value: Balance,
 	) -> OutflowVerdict {
 		let verdict = VERDICT.with(|v| *v.borrow());
 		if verdict == OutflowVerdict::Admitted {
+			if tracking() {
+				let beyond = flow.beyond_principal(amount);
+				flow.principal -= amount - beyond;
+				flow.taken.current += beyond;
+			}
 			NOTES.with(|n| {
 				n.borrow_mut().push(Note::Outflow { segment, who: *who, amount, silo_value })
 			});
 		}
 		verdict
 	}
-	fn outflow_room(_: SegmentId, _: &AccountId, _: Balance) -> Balance {
+	fn outflow_room(_: SegmentId, _: &AccountId, _: &AccountFlow<u64>, _: Balance) -> Balance {
 		ROOM.with(|r| *r.borrow())
 	}
 	fn note_bad_debt(segment: SegmentId, uncovered: Balance) {
@@ -266,6 +291,8 @@ impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
 		STATUS.with(|s| s.borrow_mut().clear());
 		EXPOSURE.with(|e| e.borrow_mut().clear());
+		TRACK_FLOWS.with(|t| *t.borrow_mut() = false);
+		LEGACY.with(|l| l.borrow_mut().clear());
 		TestMonitor::clear();
 		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> {
@@ -331,5 +358,18 @@ pub fn assert_books_exact() {
 		);
 		let owed = crate::Pallet::<Test>::owed(silo).unwrap();
 		assert_eq!(held, owed, "silo {silo} account and what it owes differ");
+	}
+}
+
+impl crate::migrations::LegacyFlows<AccountId, u64> for TestMonitor {
+	fn add_principal(segment: SegmentId, who: &AccountId, amount: Balance) {
+		NOTES.with(|n| n.borrow_mut().push(Note::Principal { segment, who: *who, amount }));
+		LEGACY.with(|l| l.borrow_mut().entry((segment, *who)).or_default().principal += amount);
+	}
+	fn all() -> Vec<(SegmentId, AccountId, AccountFlow<u64>)> {
+		LEGACY.with(|l| l.borrow().iter().map(|((s, w), f)| (*s, *w, *f)).collect())
+	}
+	fn clear() -> u32 {
+		LEGACY.with(|l| core::mem::take(&mut *l.borrow_mut()).len() as u32)
 	}
 }

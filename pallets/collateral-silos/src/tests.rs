@@ -3,8 +3,8 @@
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok, traits::fungibles::Inspect};
 use segment_interface::{
-	Fee, MarginLedger, OutflowVerdict, Pnl, SegmentStatus, Settlement, SettlementOutcome,
-	SiloDirectory, SiloTransfers,
+	AccountFlow, Fee, MarginLedger, OutflowVerdict, Pnl, SegmentStatus, Settlement,
+	SettlementOutcome, SiloDirectory, SiloId, SiloTransfers,
 };
 use sp_runtime::{ArithmeticError, DispatchError, Permill, TokenError};
 
@@ -19,7 +19,7 @@ fn usdc(who: AccountId) -> u128 {
 }
 
 fn margin(silo: u32, who: AccountId) -> MarginAccount {
-	Margins::<Test>::get(silo, who)
+	Accounts::<Test>::get(silo, who).margin
 }
 
 /// Alice provides `lp`, the silo's insurance gets `insurance`, Bob deposits `bob` margin.
@@ -215,7 +215,7 @@ mod liquidity {
 				}
 				.into(),
 			);
-			assert_eq!(LpShares::<Test>::get(BTC_SILO, ALICE), 1_000);
+			assert_eq!(Accounts::<Test>::get(BTC_SILO, ALICE).shares, 1_000);
 			assert_eq!(books(BTC_SILO).lp_liquidity, 1_000);
 			assert_eq!(usdc(ALICE), ENDOWMENT - 1_000);
 			assert_eq!(
@@ -248,7 +248,7 @@ mod liquidity {
 				}
 			));
 			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(CHARLIE), BTC_SILO, 300));
-			assert_eq!(LpShares::<Test>::get(BTC_SILO, CHARLIE), 200);
+			assert_eq!(Accounts::<Test>::get(BTC_SILO, CHARLIE).shares, 200);
 			// Alice takes out her 1_000 shares' worth: 1_500.
 			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 1_000));
 			System::assert_last_event(
@@ -341,7 +341,7 @@ mod liquidity {
 			assert_eq!(books(BTC_SILO).lp_liquidity, 1_000);
 			TestPool::set(BTC_SILO, 0, 0, 0);
 			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(CHARLIE), BTC_SILO, 100));
-			assert_eq!(LpShares::<Test>::get(BTC_SILO, CHARLIE), 100);
+			assert_eq!(Accounts::<Test>::get(BTC_SILO, CHARLIE).shares, 100);
 		});
 	}
 
@@ -526,7 +526,7 @@ mod margin {
 			);
 			assert_eq!(usdc(BOB), ENDOWMENT);
 			// The emptied margin account leaves storage.
-			assert!(!Margins::<Test>::contains_key(ETH_SILO, BOB));
+			assert!(!Accounts::<Test>::contains_key(ETH_SILO, BOB));
 		});
 	}
 
@@ -574,6 +574,38 @@ mod margin {
 				Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), ETH_SILO, 0),
 				Error::<Test>::ZeroAmount
 			);
+		});
+	}
+}
+
+mod flows {
+	use super::*;
+
+	/// The breaker's record of an account (here the test monitor's: principal in, principal
+	/// out, the rest taken) is kept in the account's one entry, beside its margin and shares,
+	/// and goes with it when there is nothing left to remember.
+	#[test]
+	fn an_accounts_flow_lives_in_its_entry_beside_margin_and_shares() {
+		ExtBuilder::default().build_and_execute(|| {
+			TestMonitor::track_flows();
+			fund(BTC_SILO, 1_000, 0, 300);
+			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(ALICE), BTC_SILO, 50));
+			let alice = Accounts::<Test>::get(BTC_SILO, ALICE);
+			assert_eq!((alice.shares, alice.margin.free, alice.flow.principal), (1_000, 50, 1_050));
+			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 400));
+			let alice = Accounts::<Test>::get(BTC_SILO, ALICE);
+			assert_eq!((alice.shares, alice.margin.free, alice.flow.principal), (600, 50, 650));
+			assert_eq!(Accounts::<Test>::get(BTC_SILO, BOB).flow.principal, 300);
+			// Bob takes all of it back: nothing held, nothing to remember, no entry.
+			assert_ok!(Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 300));
+			assert!(!Accounts::<Test>::contains_key(BTC_SILO, BOB));
+			// An entry that holds nothing but what its account took is kept for it.
+			let mut flow = AccountFlow::<u64>::default();
+			flow.taken.record(1, 10, 70);
+			Accounts::<Test>::insert(BTC_SILO, CHARLIE, SiloAccount { flow, ..Default::default() });
+			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(CHARLIE), BTC_SILO, 5));
+			assert_ok!(Pallet::withdraw_margin(RuntimeOrigin::signed(CHARLIE), BTC_SILO, 5));
+			assert_eq!(Accounts::<Test>::get(BTC_SILO, CHARLIE).flow.taken.current, 70);
 		});
 	}
 }
@@ -1081,7 +1113,7 @@ mod minimums {
 			);
 			assert_ok!(Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 50));
 			assert_ok!(Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, MIN));
-			assert!(!Margins::<Test>::contains_key(BTC_SILO, BOB));
+			assert!(!Accounts::<Test>::contains_key(BTC_SILO, BOB));
 		});
 	}
 
@@ -1113,7 +1145,7 @@ mod minimums {
 			);
 			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, MIN));
 			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 1));
-			assert_eq!(LpShares::<Test>::get(BTC_SILO, ALICE), MIN + 1);
+			assert_eq!(Accounts::<Test>::get(BTC_SILO, ALICE).shares, MIN + 1);
 		});
 	}
 
@@ -1128,7 +1160,7 @@ mod minimums {
 			);
 			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 900));
 			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, MIN));
-			assert!(!LpShares::<Test>::contains_key(BTC_SILO, ALICE));
+			assert!(!Accounts::<Test>::contains_key(BTC_SILO, ALICE));
 		});
 	}
 
@@ -1172,7 +1204,7 @@ mod minimums {
 				&BOB,
 				MIN + 1
 			));
-			assert!(!Margins::<Test>::contains_key(BTC_SILO, BOB));
+			assert!(!Accounts::<Test>::contains_key(BTC_SILO, BOB));
 		});
 	}
 
@@ -1236,7 +1268,7 @@ mod exits {
 			fund(BTC_SILO, 1_000, 0, 0);
 			TestMonitor::answer(OutflowVerdict::Tripped);
 			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 400));
-			assert_eq!(LpShares::<Test>::get(BTC_SILO, ALICE), 600);
+			assert_eq!(Accounts::<Test>::get(BTC_SILO, ALICE).shares, 600);
 			assert_eq!(
 				books(BTC_SILO),
 				Books { lp_liquidity: 1_000, lp_shares: 1_000, insurance: 0 }
@@ -1317,7 +1349,7 @@ mod exits {
 				ExitRequest::Liquidity(600)
 			));
 			assert_eq!(margin(BTC_SILO, BOB).free, 50);
-			assert_eq!(LpShares::<Test>::get(BTC_SILO, ALICE), 400);
+			assert_eq!(Accounts::<Test>::get(BTC_SILO, ALICE).shares, 400);
 			assert_eq!(ExitQueues::<Test>::get(BTC_SILO), ExitQueue { head: 0, tail: 2, live: 2 });
 
 			// 100 may leave per account now.
@@ -1401,7 +1433,7 @@ mod exits {
 			);
 			assert_ok!(Pallet::cancel_exit(RuntimeOrigin::signed(ALICE), BTC_SILO, 0));
 			assert_ok!(Pallet::cancel_exit(RuntimeOrigin::signed(BOB), BTC_SILO, 1));
-			assert_eq!(LpShares::<Test>::get(BTC_SILO, ALICE), 1_000);
+			assert_eq!(Accounts::<Test>::get(BTC_SILO, ALICE).shares, 1_000);
 			assert_eq!(margin(BTC_SILO, BOB).free, 300);
 			System::assert_last_event(
 				Event::ExitCancelled {
@@ -1541,7 +1573,7 @@ mod exits {
 			// A margin deposit values her shares the same way.
 			TestMonitor::clear();
 			let pool = books(BTC_SILO);
-			let shares = LpShares::<Test>::get(BTC_SILO, ALICE);
+			let shares = Accounts::<Test>::get(BTC_SILO, ALICE).shares;
 			let marked = shares * (pool.lp_liquidity + 1_000) / pool.lp_shares;
 			assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(ALICE), BTC_SILO, 5));
 			assert_eq!(
@@ -1669,7 +1701,7 @@ mod migrations {
 				&Pallet::account_id(silo),
 				held
 			));
-			LpShares::<Test>::insert(silo, ALICE, old.books.lp_shares);
+			crate::migrations::v5::v4::LpShares::<Test>::insert(silo, ALICE, old.books.lp_shares);
 			v1::Silos::<Test>::insert(silo, old);
 			SiloOfSegment::<Test>::insert(segment, silo);
 		}
@@ -1683,8 +1715,9 @@ mod migrations {
 			Migrate::on_runtime_upgrade();
 			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(2));
 			// The next migration brings it to the version in code.
-			crate::migrations::v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
+			crate::migrations::v3::MigrateV2ToV3::<Test, TestMonitor>::on_runtime_upgrade();
 			crate::migrations::v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
+			crate::migrations::v5::MigrateV4ToV5::<Test, TestMonitor>::on_runtime_upgrade();
 			assert_eq!(Pallet::on_chain_storage_version(), Pallet::in_code_storage_version());
 			for (silo, segment) in [(7, 3), (8, 4)] {
 				let old = old_silo(segment);
@@ -1724,7 +1757,7 @@ mod migrations {
 			let alice = Exits::<Test>::take(BTC_SILO, 1).unwrap();
 			assert_ok!(Pallet::cancel_exit(RuntimeOrigin::signed(BOB), BTC_SILO, 2).map(|_| ()));
 			Exits::<Test>::remove(BTC_SILO, 2);
-			LpShares::<Test>::mutate(BTC_SILO, ALICE, |s| *s += alice.request.remaining());
+			Accounts::<Test>::mutate(BTC_SILO, ALICE, |a| a.shares += alice.request.remaining());
 			ExitQueues::<Test>::mutate(BTC_SILO, |q| q.live = 1);
 			let _ = QueuedBy::<Test>::clear(u32::MAX, None);
 			StorageVersion::new(3).put::<Pallet>();
@@ -1744,10 +1777,80 @@ mod migrations {
 	fn v1_to_v2_runs_once() {
 		ExtBuilder::default().build_and_execute(|| {
 			// A chain built at a later version: the migration must leave it alone.
-			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(4));
+			assert_eq!(Pallet::on_chain_storage_version(), Pallet::in_code_storage_version());
 			let before = Silos::<Test>::iter().collect::<Vec<_>>();
 			Migrate::on_runtime_upgrade();
 			assert_eq!(Silos::<Test>::iter().collect::<Vec<_>>(), before);
+		});
+	}
+
+	/// Accounts with margin, shares and flows, rewound to where version 4 kept them: margin
+	/// and shares in their own items, flows where the breaker kept them (the test monitor's
+	/// legacy flows), plus a flow of a segment without a silo. Returns the entries as they
+	/// were. Silo ids are the segments' in the mock.
+	fn chain_at_v4() -> Vec<(SiloId, AccountId, SiloAccount<u64>)> {
+		use crate::migrations::v5::v4;
+		TestMonitor::track_flows();
+		fund(BTC_SILO, 1_000, 0, 300);
+		fund(ETH_SILO, 20, 0, 0);
+		assert_ok!(Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 100));
+		// Charlie holds nothing, but took 70 beyond his principal in this window.
+		let mut charlie = SiloAccount::<u64>::default();
+		charlie.flow.taken.record(1, 10, 70);
+		Accounts::<Test>::insert(BTC_SILO, CHARLIE, charlie);
+		let mut accounts: Vec<_> = Accounts::<Test>::drain().collect();
+		accounts.sort_by_key(|(silo, who, _)| (*silo, *who));
+		for (silo, who, account) in &accounts {
+			if !account.margin.is_empty() {
+				v4::Margins::<Test>::insert(silo, who, account.margin);
+			}
+			if account.shares > 0 {
+				v4::LpShares::<Test>::insert(silo, who, account.shares);
+			}
+			if !account.flow.is_empty() {
+				TestMonitor::set_legacy_flow(*silo, *who, account.flow);
+			}
+		}
+		TestMonitor::set_legacy_flow(99, ALICE, AccountFlow { principal: 1, ..Default::default() });
+		StorageVersion::new(4).put::<Pallet>();
+		accounts
+	}
+
+	#[test]
+	fn v4_to_v5_merges_margin_shares_and_flow_into_one_entry_per_account() {
+		ExtBuilder::default().build_and_execute(|| {
+			let before = chain_at_v4();
+			// Alice's shares and principal, Bob's margin and principal, and Charlie's flow
+			// alone are all there is to merge.
+			assert_eq!(before.len(), 4);
+			assert_eq!(before[0].2.flow.principal, 1_000);
+			assert_eq!(before[1].2.flow.principal, 200);
+			crate::migrations::v5::MigrateV4ToV5::<Test, TestMonitor>::on_runtime_upgrade();
+			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(5));
+			let mut after: Vec<_> = Accounts::<Test>::iter().collect();
+			after.sort_by_key(|(silo, who, _)| (*silo, *who));
+			assert_eq!(after, before);
+			// Nothing is left where version 4 and the breaker kept it.
+			assert_eq!(crate::migrations::v5::v4::Margins::<Test>::iter().count(), 0);
+			assert_eq!(crate::migrations::v5::v4::LpShares::<Test>::iter().count(), 0);
+			assert!(TestMonitor::legacy_flows().is_empty());
+			// Run again, it changes nothing.
+			crate::migrations::v5::MigrateV4ToV5::<Test, TestMonitor>::on_runtime_upgrade();
+			assert_eq!(Accounts::<Test>::iter().count(), 4);
+		});
+	}
+
+	#[cfg(feature = "try-runtime")]
+	#[test]
+	fn v4_to_v5_passes_its_own_pre_and_post_checks() {
+		ExtBuilder::default().build_and_execute(|| {
+			chain_at_v4();
+			assert_ok!(
+				crate::migrations::v5::MigrateV4ToV5::<Test, TestMonitor>::try_on_runtime_upgrade(
+					true
+				)
+			);
+			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(5));
 		});
 	}
 
@@ -1758,6 +1861,10 @@ mod migrations {
 			chain_at_v1();
 			assert_ok!(Migrate::try_on_runtime_upgrade(true));
 			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(2));
+			// The later ones bring Alice's shares where the invariants look for them.
+			crate::migrations::v3::MigrateV2ToV3::<Test, TestMonitor>::on_runtime_upgrade();
+			crate::migrations::v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
+			crate::migrations::v5::MigrateV4ToV5::<Test, TestMonitor>::on_runtime_upgrade();
 		});
 	}
 }
@@ -1865,7 +1972,7 @@ mod properties {
 					assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(who), BTC_SILO, 5_000));
 					assert_ok!(Pallet::deposit_margin(RuntimeOrigin::signed(who), BTC_SILO, 5_000));
 				}
-				let wealth = |w: AccountId| usdc(w) + margin(BTC_SILO, w).free + LpShares::<Test>::get(BTC_SILO, w);
+				let wealth = |w: AccountId| usdc(w) + margin(BTC_SILO, w).free + Accounts::<Test>::get(BTC_SILO, w).shares;
 				let start: Vec<u128> = [ALICE, BOB, CHARLIE].iter().map(|w| wealth(*w)).collect();
 				for op in ops {
 					match op {

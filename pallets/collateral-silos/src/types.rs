@@ -3,7 +3,7 @@
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
 use scale_info::TypeInfo;
-use segment_interface::{Balance, SegmentId};
+use segment_interface::{AccountFlow, Balance, SegmentId};
 use sp_runtime::ArithmeticError;
 
 /// Whether a silo takes new deposits.
@@ -158,6 +158,27 @@ impl MarginAccount {
 	/// account. Escrow does not count: it leaves with its transfer (or returns to free margin).
 	pub fn is_dust(&self, minimum: Balance) -> bool {
 		self.locked == 0 && self.free > 0 && self.free < minimum
+	}
+}
+
+/// One account's place in one silo, in one storage entry so that whatever the account does
+/// there writes it once: its margin, its pool shares, and its flows through the silo, which
+/// the breaker measures withdrawals by.
+#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen, Default)]
+pub struct SiloAccount<BlockNumber> {
+	/// Its margin as a trader.
+	pub margin: MarginAccount,
+	/// Its shares of the silo's pool (not those waiting in the exit queue).
+	pub shares: Balance,
+	/// What it brought in and has not taken back (its principal), and what it took beyond
+	/// that over the segment's outflow window: the breaker's to change.
+	pub flow: AccountFlow<BlockNumber>,
+}
+
+impl<N> SiloAccount<N> {
+	/// Holds nothing and has nothing to remember: such an entry is removed from storage.
+	pub fn is_empty(&self) -> bool {
+		self.margin.is_empty() && self.shares == 0 && self.flow.is_empty()
 	}
 }
 

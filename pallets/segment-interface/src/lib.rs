@@ -327,6 +327,38 @@ pub enum OutflowVerdict {
 	LineClosed,
 }
 
+/// One account's flows through one segment's silo: what the breaker measures it by. The silo
+/// keeps it in the account's own entry, beside its margin and pool shares, so a withdrawal
+/// writes the account once; only the breaker changes it, through [`SiloMonitor`].
+#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen, Default)]
+pub struct AccountFlow<BlockNumber> {
+	/// What the account brought into the silo and has not taken out: taking it out is not
+	/// outflow.
+	pub principal: Balance,
+	/// What the account took beyond its principal, over the segment's outflow window.
+	pub taken: window::SlidingWindow<BlockNumber>,
+}
+
+impl<N: sp_runtime::traits::AtLeast32BitUnsigned + Copy> AccountFlow<N> {
+	/// Nothing to remember at `now` in a window of `window` blocks.
+	pub fn is_spent(&self, now: N, window: N) -> bool {
+		self.principal == 0 && self.taken.usage(now, window) == 0
+	}
+
+	/// Of `amount` taken out, the part beyond the principal: what counts as outflow.
+	pub fn beyond_principal(&self, amount: Balance) -> Balance {
+		amount.saturating_sub(self.principal)
+	}
+}
+
+impl<N> AccountFlow<N> {
+	/// Nothing in it at all: no principal, nothing taken in either bucket. An entry that
+	/// holds nothing else and an empty flow can go.
+	pub fn is_empty(&self) -> bool {
+		self.principal == 0 && self.taken.current == 0 && self.taken.previous == 0
+	}
+}
+
 /// What a silo tells the breaker as value crosses its boundary. Implemented by the circuit
 /// breaker.
 ///
@@ -334,16 +366,18 @@ pub enum OutflowVerdict {
 /// (its principal, in this segment's silo, over its lifetime) is not outflow, so a deposit
 /// and its withdrawal never move the segment's line. What an account takes out beyond its
 /// principal (profit, fees earned, or value a bug gave it) counts against the segment's line
-/// and the account's share of it.
-pub trait SiloMonitor<AccountId> {
-	/// `who`, who held `held` in the segment's silo (margin, pool shares, queued exits),
-	/// brought `amount` more into it, which was worth `silo_value` before: its principal
-	/// becomes at most `held` (what it lost is no longer principal, so a loss cannot be banked
-	/// as uncounted room), plus `amount`. The line follows the silo's value averaged over time,
-	/// so a deposit raises it only as long as it stays.
+/// and the account's share of it. The silo keeps each account's [`AccountFlow`] and hands it
+/// over by reference; the breaker resets a flow it has nothing left to remember of to empty.
+pub trait SiloMonitor<AccountId, BlockNumber> {
+	/// `who`, whose flow is `flow` and who held `held` in the segment's silo (margin, pool
+	/// shares, queued exits), brought `amount` more into it, which was worth `silo_value`
+	/// before: its principal becomes at most `held` (what it lost is no longer principal, so a
+	/// loss cannot be banked as uncounted room), plus `amount`. The line follows the silo's
+	/// value averaged over time, so a deposit raises it only as long as it stays.
 	fn note_inflow(
 		segment: SegmentId,
 		who: &AccountId,
+		flow: &mut AccountFlow<BlockNumber>,
 		amount: Balance,
 		held: Balance,
 		silo_value: Balance,
@@ -351,21 +385,26 @@ pub trait SiloMonitor<AccountId> {
 	/// `amount` came into the segment's silo, worth `silo_value` before, as nobody's
 	/// principal (insurance funding): it counts in the silo's average value as it stays.
 	fn note_gift(segment: SegmentId, amount: Balance, silo_value: Balance);
-	/// `who` already holds `amount` in the segment's silo that no inflow recorded: its
-	/// principal grows, nothing else. For migrations that seed what accounts held.
-	fn note_principal(segment: SegmentId, who: &AccountId, amount: Balance);
-	/// `who` asks to take `amount` out of the segment's silo, whose value is `silo_value`:
-	/// record it if it fits, and say whether to pay it. Call it before paying; a caller that
-	/// then fails must revert what it recorded (every dispatch runs in a storage layer).
+	/// `who`, whose flow is `flow`, asks to take `amount` out of the segment's silo, whose
+	/// value is `silo_value`: record it (in `flow` and the segment's line) if it fits, and say
+	/// whether to pay it. Only an admitted outflow changes `flow`. Call it before paying; a
+	/// caller that then fails must revert what it recorded (every dispatch runs in a storage
+	/// layer).
 	fn note_outflow(
 		segment: SegmentId,
 		who: &AccountId,
+		flow: &mut AccountFlow<BlockNumber>,
 		amount: Balance,
 		silo_value: Balance,
 	) -> OutflowVerdict;
-	/// The most `who` may take out of the segment's silo (of value `silo_value`) now and be
-	/// admitted.
-	fn outflow_room(segment: SegmentId, who: &AccountId, silo_value: Balance) -> Balance;
+	/// The most `who`, whose flow is `flow`, may take out of the segment's silo (of value
+	/// `silo_value`) now and be admitted.
+	fn outflow_room(
+		segment: SegmentId,
+		who: &AccountId,
+		flow: &AccountFlow<BlockNumber>,
+		silo_value: Balance,
+	) -> Balance;
 	/// A settlement left `uncovered` bad debt that the insurance fund could not pay.
 	fn note_bad_debt(segment: SegmentId, uncovered: Balance);
 }
@@ -383,14 +422,32 @@ pub trait PriceFeed {
 }
 
 /// A runtime without a breaker listens to nothing and admits everything.
-impl<AccountId> SiloMonitor<AccountId> for () {
-	fn note_inflow(_: SegmentId, _: &AccountId, _: Balance, _: Balance, _: Balance) {}
+impl<AccountId, BlockNumber> SiloMonitor<AccountId, BlockNumber> for () {
+	fn note_inflow(
+		_: SegmentId,
+		_: &AccountId,
+		_: &mut AccountFlow<BlockNumber>,
+		_: Balance,
+		_: Balance,
+		_: Balance,
+	) {
+	}
 	fn note_gift(_: SegmentId, _: Balance, _: Balance) {}
-	fn note_principal(_: SegmentId, _: &AccountId, _: Balance) {}
-	fn note_outflow(_: SegmentId, _: &AccountId, _: Balance, _: Balance) -> OutflowVerdict {
+	fn note_outflow(
+		_: SegmentId,
+		_: &AccountId,
+		_: &mut AccountFlow<BlockNumber>,
+		_: Balance,
+		_: Balance,
+	) -> OutflowVerdict {
 		OutflowVerdict::Admitted
 	}
-	fn outflow_room(_: SegmentId, _: &AccountId, _: Balance) -> Balance {
+	fn outflow_room(
+		_: SegmentId,
+		_: &AccountId,
+		_: &AccountFlow<BlockNumber>,
+		_: Balance,
+	) -> Balance {
 		Balance::MAX
 	}
 	fn note_bad_debt(_: SegmentId, _: Balance) {}

@@ -159,7 +159,7 @@ pub fn owed(silo: SiloId) -> Balance {
 	pallet_collateral_silos::Pallet::<Runtime>::owed(silo).expect("demo silo")
 }
 pub fn margin(silo: SiloId, who: &AccountId) -> MarginAccount {
-	pallet_collateral_silos::Margins::<Runtime>::get(silo, who)
+	pallet_collateral_silos::Accounts::<Runtime>::get(silo, who).margin
 }
 pub fn usdc_of(who: &AccountId) -> Balance {
 	pallet_assets::Pallet::<Runtime>::balance(USDC, who)
