@@ -211,8 +211,10 @@ p('still needs the market, the position, the price, the trader\'s margin and the
 p('liquidity for a trade, and the trader\'s margin and the token transfer for a withdrawal.');
 p('What Bulkhead adds: `SiloOfSegment` (the interface resolving a segment to its one silo),');
 p('`CircuitBreaker::Breakers` (the health check before new risk, and the flow windows a');
-p('withdrawal feeds), `CircuitBreaker::AccountFlows` (the account\'s principal and its share of');
-p('the outflow line) and, for withdrawals, the silo\'s books. A trade reads `Silos` for the');
+p('withdrawal feeds) and, for withdrawals, the silo\'s books. The account\'s principal and its');
+p('share of the outflow line (52 bytes) ride in its silo entry, `CollateralSilos::Accounts`, beside');
+p('its margin and pool shares: no read or write of their own, but a larger entry (and proof) for');
+p('every call that touches the account, a trade too. A trade reads `Silos` for the');
 p('pool\'s liquidity, which caps open interest and sets the borrowing rate in any design, and');
 p('writes it for the fee the pool earns. Each row is from the benchmark of the call\'s most');
 p('expensive path.');
@@ -246,8 +248,7 @@ if (withdrawal.w <= 1) {
   p('A withdrawal writes, for segmentation: ' + silos.withdraw_margin.storage.filter((x) => addedOnWithdraw.has(x.item) && x.w > 0).map((x) => '`' + x.item + '`').join(', ') + ':');
   p('the segment\'s breaker (what left beyond principal, and the silo\'s value averaged over the');
   p('window, which every deposit and withdrawal updates so that value counts for the blocks it');
-  p('stays) and the account\'s principal and share used. One item would need the account\'s');
-  p('principal and share kept in the silos\' own per-account items (`Margins`, `LpShares`).');
+  p('stays), and what else the benchmark shows.');
 }
 p();
 p('## 4. End-to-end throughput');

@@ -25,7 +25,7 @@ use frame_support::{
 	traits::{GetStorageVersion, PalletInfoAccess, StorageVersion},
 };
 use pallet_circuit_breaker::{
-	migrations::{v1::v0 as breaker_v0, v2::v1 as breaker_v1},
+	migrations::{v1::v0 as breaker_v0, v2::v1 as breaker_v1, v3::v2 as breaker_v2},
 	Breakers,
 };
 use pallet_collateral_silos::{
@@ -273,6 +273,66 @@ fn the_first_block_after_an_upgrade_migrates_and_every_item_survives() {
 		next_block_after(demo_route().delay);
 		assert_ok!(Gateway::execute_transfer(signed(&ferdie()), transfer));
 		check_invariants();
+	});
+}
+
+/// Rewrite the accounts in the layout spec 105 left them in (silos at storage version 4, the
+/// breaker at 2): margin and pool shares in their own items, each account's flow in the
+/// breaker's, and record spec 105 as the last upgrade.
+fn rewind_to_spec_105_layout() {
+	for (silo, who, account) in Accounts::<Runtime>::drain().collect::<Vec<_>>() {
+		if !account.margin.is_empty() {
+			silos_v4::Margins::<Runtime>::insert(silo, &who, account.margin);
+		}
+		if account.shares > 0 {
+			silos_v4::LpShares::<Runtime>::insert(silo, &who, account.shares);
+		}
+		if !account.flow.is_empty() {
+			let segment = Silos::<Runtime>::get(silo).expect("the account's silo").segment;
+			breaker_v2::AccountFlows::<Runtime>::insert(segment, &who, account.flow);
+		}
+	}
+	StorageVersion::new(4).put::<CollateralSilos>();
+	StorageVersion::new(2).put::<CircuitBreaker>();
+	let mut spec_105 = VERSION;
+	spec_105.spec_version = 105;
+	frame_system::LastRuntimeUpgrade::<Runtime>::put(frame_system::LastRuntimeUpgradeInfo::from(
+		spec_105,
+	));
+}
+
+/// What live chains hold: flows with a window of what accounts took beyond principal, one of
+/// them of an account that holds nothing else (Eve took 7 USDC beyond her principal out of
+/// ETH's silo and left). Each flow lands in its account's entry, beside its margin and shares, to
+/// the byte; nothing is left in the old items.
+#[test]
+fn an_upgrade_from_spec_105_moves_every_flow_into_its_account_entry() {
+	busy_chain().execute_with(|| {
+		let n = System::block_number();
+		let window = CircuitBreaker::breaker(BTC).thresholds.outflow_window;
+		Accounts::<Runtime>::mutate(BTC, bob(), |a| a.flow.taken.record(n, window, usdc(3)));
+		assert!(!Accounts::<Runtime>::contains_key(ETH, eve()));
+		Accounts::<Runtime>::mutate(ETH, eve(), |a| a.flow.taken.record(n, window, usdc(7)));
+		let flows = Accounts::<Runtime>::iter().filter(|(_, _, a)| !a.flow.is_empty()).count();
+		assert!(flows >= 5, "principal of every depositor, and the two windows");
+		let before = user_state();
+		rewind_to_spec_105_layout();
+		assert_eq!(breaker_v2::AccountFlows::<Runtime>::iter().count(), flows);
+		assert_ne!(user_state(), before, "the spec 105 layout differs");
+
+		begin_block(n + 1, System::parent_hash());
+
+		assert!(user_state() == before, "every account entry as this runtime builds it");
+		assert_eq!(breaker_v2::AccountFlows::<Runtime>::iter().count(), 0);
+		assert_eq!(silos_v4::Margins::<Runtime>::iter().count(), 0);
+		assert_eq!(silos_v4::LpShares::<Runtime>::iter().count(), 0);
+		assert!(storage_versions().iter().all(|(on_chain, in_code)| on_chain == in_code));
+		check_invariants();
+		// Eve's window still counts against her share: her room is her share less 7 USDC.
+		let line = CircuitBreaker::line(ETH, CollateralSilos::summary(ETH).unwrap().value);
+		let left = line.per_account.saturating_sub(usdc(7)).min(line.left());
+		assert!(left < line.per_account.min(line.left()));
+		assert_eq!(CollateralSilos::outflow_room(ETH, &eve()), Some(left));
 	});
 }
 

@@ -1729,7 +1729,9 @@ pub mod pallet {
 		}
 
 		/// Every silo's account holds at least what the silo owes (a direct transfer into it
-		/// shows as a surplus, which nobody can claim), no empty account entry is kept, LP shares add up, and every segment has at most one silo.
+		/// shows as a surplus, which nobody can claim), no empty account entry is kept and
+		/// none in a silo that does not exist, no account's window starts in the future, LP
+		/// shares add up, and every segment has at most one silo.
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			for (silo, info) in Silos::<T>::iter() {
 				let owed = Self::owed(silo).ok_or("books overflow")?;
@@ -1737,6 +1739,12 @@ pub mod pallet {
 				ensure!(
 					Accounts::<T>::iter_prefix_values(silo).all(|a| !a.is_empty()),
 					"an empty account kept in storage"
+				);
+				let now = frame_system::Pallet::<T>::block_number();
+				ensure!(
+					Accounts::<T>::iter_prefix_values(silo)
+						.all(|a| a.flow.taken.bucket_start <= now),
+					"an account's outflow window starts in the future"
 				);
 				let queued: Balance = Exits::<T>::iter_prefix_values(silo)
 					.map(|exit| match exit.request {
@@ -1777,6 +1785,10 @@ pub mod pallet {
 					"segment index out of step"
 				);
 			}
+			ensure!(
+				Accounts::<T>::iter_keys().all(|(silo, _)| Silos::<T>::contains_key(silo)),
+				"an account in a silo that does not exist"
+			);
 			for (segment, silo) in SiloOfSegment::<T>::iter() {
 				ensure!(
 					Silos::<T>::get(silo).map(|i| i.segment) == Some(segment),

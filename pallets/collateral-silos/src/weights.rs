@@ -77,8 +77,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `508`
 		//  Estimated: `3675`
-		// Minimum execution time: 26_529_000 picoseconds.
-		Weight::from_parts(29_133_000, 3675)
+		// Minimum execution time: 25_859_000 picoseconds.
+		Weight::from_parts(28_132_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -88,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `355`
 		//  Estimated: `3614`
-		// Minimum execution time: 13_119_000 picoseconds.
-		Weight::from_parts(14_982_000, 3614)
+		// Minimum execution time: 12_739_000 picoseconds.
+		Weight::from_parts(13_961_000, 3614)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -97,110 +97,96 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::LpShares` (r:1 w:1)
-	/// Proof: `CollateralSilos::LpShares` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
+	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::QueuedBy` (r:1 w:0)
 	/// Proof: `CollateralSilos::QueuedBy` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::Margins` (r:1 w:0)
-	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `CircuitBreaker::AccountFlows` (r:1 w:1)
-	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	fn provide_liquidity() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2074`
+		//  Measured:  `1816`
 		//  Estimated: `6208`
-		// Minimum execution time: 106_248_000 picoseconds.
-		Weight::from_parts(113_049_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(10_u64))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+		// Minimum execution time: 95_142_000 picoseconds.
+		Weight::from_parts(102_593_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::LpShares` (r:1 w:1)
-	/// Proof: `CollateralSilos::LpShares` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
+	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
-	/// Storage: `CircuitBreaker::AccountFlows` (r:1 w:1)
-	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn withdraw_liquidity() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1958`
+		//  Measured:  `1816`
 		//  Estimated: `6208`
-		// Minimum execution time: 103_965_000 picoseconds.
-		Weight::from_parts(109_032_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
-	}
-	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Account` (r:2 w:2)
-	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::QueuedBy` (r:1 w:0)
-	/// Proof: `CollateralSilos::QueuedBy` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::LpShares` (r:1 w:0)
-	/// Proof: `CollateralSilos::LpShares` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
-	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
-	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
-	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
-	/// Storage: `Assets::Asset` (r:1 w:1)
-	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	/// Storage: `CircuitBreaker::AccountFlows` (r:1 w:1)
-	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
-	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
-	fn deposit_margin() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `2022`
-		//  Estimated: `6208`
-		// Minimum execution time: 103_214_000 picoseconds.
-		Weight::from_parts(107_771_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(10_u64))
+		// Minimum execution time: 101_801_000 picoseconds.
+		Weight::from_parts(111_616_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::Margins` (r:1 w:1)
-	/// Proof: `CollateralSilos::Margins` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
-	/// Storage: `CircuitBreaker::AccountFlows` (r:1 w:1)
-	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::QueuedBy` (r:1 w:0)
+	/// Proof: `CollateralSilos::QueuedBy` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
+	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
+	fn deposit_margin() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1745`
+		//  Estimated: `6208`
+		// Minimum execution time: 91_496_000 picoseconds.
+		Weight::from_parts(109_182_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
+	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:2 w:2)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
+	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn withdraw_margin() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1802`
+		//  Measured:  `1660`
 		//  Estimated: `6208`
-		// Minimum execution time: 94_882_000 picoseconds.
-		Weight::from_parts(99_408_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+		// Minimum execution time: 90_805_000 picoseconds.
+		Weight::from_parts(102_873_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
+	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:1 w:0)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:0)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
-	/// Storage: `CircuitBreaker::AccountFlows` (r:1 w:0)
-	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::LpShares` (r:1 w:1)
-	/// Proof: `CollateralSilos::LpShares` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::ExitQueues` (r:1 w:1)
@@ -211,27 +197,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Exits` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	fn queue_exit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3503`
+		//  Measured:  `3364`
 		//  Estimated: `3850`
-		// Minimum execution time: 79_499_000 picoseconds.
-		Weight::from_parts(86_719_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		// Minimum execution time: 80_570_000 picoseconds.
+		Weight::from_parts(101_130_000, 3850)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `CollateralSilos::Exits` (r:1 w:1)
 	/// Proof: `CollateralSilos::Exits` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::LpShares` (r:1 w:1)
-	/// Proof: `CollateralSilos::LpShares` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
+	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::ExitQueues` (r:1 w:1)
 	/// Proof: `CollateralSilos::ExitQueues` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::QueuedBy` (r:1 w:1)
 	/// Proof: `CollateralSilos::QueuedBy` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	fn cancel_exit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `507`
-		//  Estimated: `3561`
-		// Minimum execution time: 33_140_000 picoseconds.
-		Weight::from_parts(36_515_000, 3561)
+		//  Measured:  `687`
+		//  Estimated: `3641`
+		// Minimum execution time: 34_701_000 picoseconds.
+		Weight::from_parts(41_041_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -243,10 +229,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Exits` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:65 w:65)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Accounts` (r:64 w:64)
+	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
-	/// Storage: `CircuitBreaker::AccountFlows` (r:64 w:64)
-	/// Proof: `CircuitBreaker::AccountFlows` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
@@ -256,17 +242,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 64]`.
 	fn process_exits(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1778 + n * (312 ±0)`
-		//  Estimated: `3850 + n * (2609 ±0)`
-		// Minimum execution time: 127_319_000 picoseconds.
-		Weight::from_parts(773_020, 3850)
-			// Standard Error: 541_021
-			.saturating_add(Weight::from_parts(92_180_307, 0).saturating_mul(n.into()))
+		//  Measured:  `1813 + n * (312 ±0)`
+		//  Estimated: `3850 + n * (2651 ±0)`
+		// Minimum execution time: 181_470_000 picoseconds.
+		Weight::from_parts(232_619_295, 3850)
+			// Standard Error: 1_738_073
+			.saturating_add(Weight::from_parts(99_041_342, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2609).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2651).saturating_mul(n.into()))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
@@ -278,10 +264,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
 	fn fund_insurance() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1383`
+		//  Measured:  `1349`
 		//  Estimated: `6208`
-		// Minimum execution time: 75_943_000 picoseconds.
-		Weight::from_parts(80_399_000, 6208)
+		// Minimum execution time: 75_442_000 picoseconds.
+		Weight::from_parts(79_598_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -290,56 +276,56 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_silo() -> Weight {
-		Weight::from_parts(29_133_000, 3675)
+		Weight::from_parts(28_132_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_silo_params() -> Weight {
-		Weight::from_parts(14_982_000, 3614)
+		Weight::from_parts(13_961_000, 3614)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn provide_liquidity() -> Weight {
-		Weight::from_parts(113_049_000, 6208)
-			.saturating_add(ParityDbWeight::get().reads(10_u64))
-			.saturating_add(ParityDbWeight::get().writes(7_u64))
-	}
-	fn withdraw_liquidity() -> Weight {
-		Weight::from_parts(109_032_000, 6208)
+		Weight::from_parts(102_593_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
-			.saturating_add(ParityDbWeight::get().writes(7_u64))
-	}
-	fn deposit_margin() -> Weight {
-		Weight::from_parts(107_771_000, 6208)
-			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
-	fn withdraw_margin() -> Weight {
-		Weight::from_parts(99_408_000, 6208)
+	fn withdraw_liquidity() -> Weight {
+		Weight::from_parts(111_616_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
-	fn queue_exit() -> Weight {
-		Weight::from_parts(86_719_000, 3850)
+	fn deposit_margin() -> Weight {
+		Weight::from_parts(109_182_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
+	}
+	fn withdraw_margin() -> Weight {
+		Weight::from_parts(102_873_000, 6208)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
+	}
+	fn queue_exit() -> Weight {
+		Weight::from_parts(101_130_000, 3850)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn cancel_exit() -> Weight {
-		Weight::from_parts(36_515_000, 3561)
+		Weight::from_parts(41_041_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn process_exits(n: u32, ) -> Weight {
-		Weight::from_parts(773_020, 3850)
-			.saturating_add(Weight::from_parts(92_180_307, 0).saturating_mul(n.into()))
+		Weight::from_parts(232_619_295, 3850)
+			.saturating_add(Weight::from_parts(99_041_342, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2609).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2651).saturating_mul(n.into()))
 	}
 	fn fund_insurance() -> Weight {
-		Weight::from_parts(80_399_000, 6208)
+		Weight::from_parts(79_598_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
