@@ -104,27 +104,46 @@ async function submitAll(connections, txs, batch) {
 function watchBlocks(api) {
   const blocks = [];
   let unsubscribe = () => {};
+  let stopped = false;
+  // Reads still in flight for a block: stopping waits for them, so disconnecting never
+  // rejects one (a rejected read after the run is not a failure of the run).
+  const pending = new Set();
+  const track = (work) => {
+    const settled = work.then(() => pending.delete(settled), (e) => {
+      pending.delete(settled);
+      if (!stopped) throw e;
+    });
+    pending.add(settled);
+  };
   const ready = api.rpc.chain
-    .subscribeNewHeads(async (header) => {
-      const seenAt = performance.now();
-      const hash = header.hash;
-      const [block, events] = await Promise.all([
-        api.rpc.chain.getBlock(hash),
-        api.query.system.events.at(hash),
-      ]);
-      const failed = new Set(
-        events
-          .filter(({ event }) => api.events.system.ExtrinsicFailed.is(event))
-          .map(({ phase }) => phase.asApplyExtrinsic.toNumber()),
-      );
-      const calls = block.block.extrinsics.map((x, i) => ({
-        call: `${x.method.section}.${x.method.method}`,
-        failed: failed.has(i),
-      }));
-      blocks.push({ number: header.number.toNumber(), seenAt, calls });
+    .subscribeNewHeads((header) => {
+      if (!stopped) track(record(header));
     })
     .then((u) => { unsubscribe = u; });
-  return { blocks, ready, stop: () => unsubscribe() };
+  async function record(header) {
+    const seenAt = performance.now();
+    const hash = header.hash;
+    const [block, events] = await Promise.all([
+      api.rpc.chain.getBlock(hash),
+      api.query.system.events.at(hash),
+    ]);
+    const failed = new Set(
+      events
+        .filter(({ event }) => api.events.system.ExtrinsicFailed.is(event))
+        .map(({ phase }) => phase.asApplyExtrinsic.toNumber()),
+    );
+    const calls = block.block.extrinsics.map((x, i) => ({
+      call: `${x.method.section}.${x.method.method}`,
+      failed: failed.has(i),
+    }));
+    blocks.push({ number: header.number.toNumber(), seenAt, calls });
+  }
+  const stop = async () => {
+    stopped = true;
+    await unsubscribe();
+    await Promise.allSettled([...pending]);
+  };
+  return { blocks, ready, stop };
 }
 
 /** Sustained inclusion rate of the calls `kinds` over `blocks`. */
@@ -235,7 +254,7 @@ async function main() {
     }));
     const tradeResult = await phase(api, rpc, watch, 'trades', ['executionSegments.openPosition', 'executionSegments.closePosition'], trades, o);
 
-    watch.stop();
+    await watch.stop();
     rpc.forEach((c) => c.close());
     await api.disconnect();
     const summary = {

@@ -77,8 +77,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `508`
 		//  Estimated: `3675`
-		// Minimum execution time: 25_859_000 picoseconds.
-		Weight::from_parts(28_132_000, 3675)
+		// Minimum execution time: 26_620_000 picoseconds.
+		Weight::from_parts(33_960_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -88,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `355`
 		//  Estimated: `3614`
-		// Minimum execution time: 12_739_000 picoseconds.
-		Weight::from_parts(13_961_000, 3614)
+		// Minimum execution time: 12_919_000 picoseconds.
+		Weight::from_parts(26_470_000, 3614)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -111,8 +111,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1816`
 		//  Estimated: `6208`
-		// Minimum execution time: 95_142_000 picoseconds.
-		Weight::from_parts(102_593_000, 6208)
+		// Minimum execution time: 95_492_000 picoseconds.
+		Weight::from_parts(106_829_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -132,8 +132,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1816`
 		//  Estimated: `6208`
-		// Minimum execution time: 101_801_000 picoseconds.
-		Weight::from_parts(111_616_000, 6208)
+		// Minimum execution time: 102_332_000 picoseconds.
+		Weight::from_parts(151_145_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -155,8 +155,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1745`
 		//  Estimated: `6208`
-		// Minimum execution time: 91_496_000 picoseconds.
-		Weight::from_parts(109_182_000, 6208)
+		// Minimum execution time: 93_089_000 picoseconds.
+		Weight::from_parts(144_536_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -174,8 +174,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1660`
 		//  Estimated: `6208`
-		// Minimum execution time: 90_805_000 picoseconds.
-		Weight::from_parts(102_873_000, 6208)
+		// Minimum execution time: 90_254_000 picoseconds.
+		Weight::from_parts(96_824_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -199,8 +199,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3364`
 		//  Estimated: `3850`
-		// Minimum execution time: 80_570_000 picoseconds.
-		Weight::from_parts(101_130_000, 3850)
+		// Minimum execution time: 77_686_000 picoseconds.
+		Weight::from_parts(90_996_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -216,8 +216,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `687`
 		//  Estimated: `3641`
-		// Minimum execution time: 34_701_000 picoseconds.
-		Weight::from_parts(41_041_000, 3641)
+		// Minimum execution time: 35_613_000 picoseconds.
+		Weight::from_parts(43_214_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -244,10 +244,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1813 + n * (312 ±0)`
 		//  Estimated: `3850 + n * (2651 ±0)`
-		// Minimum execution time: 181_470_000 picoseconds.
-		Weight::from_parts(232_619_295, 3850)
-			// Standard Error: 1_738_073
-			.saturating_add(Weight::from_parts(99_041_342, 0).saturating_mul(n.into()))
+		// Minimum execution time: 128_021_000 picoseconds.
+		Weight::from_parts(129_282_000, 3850)
+			// Standard Error: 765_899
+			.saturating_add(Weight::from_parts(99_306_108, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -266,8 +266,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1349`
 		//  Estimated: `6208`
-		// Minimum execution time: 75_442_000 picoseconds.
-		Weight::from_parts(79_598_000, 6208)
+		// Minimum execution time: 75_823_000 picoseconds.
+		Weight::from_parts(118_917_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -276,48 +276,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_silo() -> Weight {
-		Weight::from_parts(28_132_000, 3675)
+		Weight::from_parts(33_960_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_silo_params() -> Weight {
-		Weight::from_parts(13_961_000, 3614)
+		Weight::from_parts(26_470_000, 3614)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn provide_liquidity() -> Weight {
-		Weight::from_parts(102_593_000, 6208)
+		Weight::from_parts(106_829_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn withdraw_liquidity() -> Weight {
-		Weight::from_parts(111_616_000, 6208)
+		Weight::from_parts(151_145_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn deposit_margin() -> Weight {
-		Weight::from_parts(109_182_000, 6208)
+		Weight::from_parts(144_536_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn withdraw_margin() -> Weight {
-		Weight::from_parts(102_873_000, 6208)
+		Weight::from_parts(96_824_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn queue_exit() -> Weight {
-		Weight::from_parts(101_130_000, 3850)
+		Weight::from_parts(90_996_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn cancel_exit() -> Weight {
-		Weight::from_parts(41_041_000, 3641)
+		Weight::from_parts(43_214_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn process_exits(n: u32, ) -> Weight {
-		Weight::from_parts(232_619_295, 3850)
-			.saturating_add(Weight::from_parts(99_041_342, 0).saturating_mul(n.into()))
+		Weight::from_parts(129_282_000, 3850)
+			.saturating_add(Weight::from_parts(99_306_108, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
@@ -325,7 +325,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2651).saturating_mul(n.into()))
 	}
 	fn fund_insurance() -> Weight {
-		Weight::from_parts(79_598_000, 6208)
+		Weight::from_parts(118_917_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}

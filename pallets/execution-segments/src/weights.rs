@@ -75,8 +75,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `926`
 		//  Estimated: `3850`
-		// Minimum execution time: 31_597_000 picoseconds.
-		Weight::from_parts(35_633_000, 3850)
+		// Minimum execution time: 32_158_000 picoseconds.
+		Weight::from_parts(38_047_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -90,8 +90,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1024`
 		//  Estimated: `3850`
-		// Minimum execution time: 32_488_000 picoseconds.
-		Weight::from_parts(35_914_000, 3850)
+		// Minimum execution time: 32_558_000 picoseconds.
+		Weight::from_parts(35_323_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -117,8 +117,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2135`
 		//  Estimated: `3850`
-		// Minimum execution time: 95_862_000 picoseconds.
-		Weight::from_parts(161_320_000, 3850)
+		// Minimum execution time: 92_728_000 picoseconds.
+		Weight::from_parts(97_035_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -142,8 +142,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2135`
 		//  Estimated: `3850`
-		// Minimum execution time: 88_803_000 picoseconds.
-		Weight::from_parts(103_524_000, 3850)
+		// Minimum execution time: 88_292_000 picoseconds.
+		Weight::from_parts(98_687_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -169,8 +169,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2135`
 		//  Estimated: `3850`
-		// Minimum execution time: 93_459_000 picoseconds.
-		Weight::from_parts(135_882_000, 3850)
+		// Minimum execution time: 93_278_000 picoseconds.
+		Weight::from_parts(110_545_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -186,8 +186,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `879`
 		//  Estimated: `3641`
-		// Minimum execution time: 39_619_000 picoseconds.
-		Weight::from_parts(47_090_000, 3641)
+		// Minimum execution time: 39_048_000 picoseconds.
+		Weight::from_parts(45_928_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -211,8 +211,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2135`
 		//  Estimated: `3850`
-		// Minimum execution time: 73_439_000 picoseconds.
-		Weight::from_parts(106_619_000, 3850)
+		// Minimum execution time: 72_358_000 picoseconds.
+		Weight::from_parts(126_839_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -238,8 +238,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2135`
 		//  Estimated: `6292`
-		// Minimum execution time: 95_612_000 picoseconds.
-		Weight::from_parts(142_271_000, 6292)
+		// Minimum execution time: 95_563_000 picoseconds.
+		Weight::from_parts(103_424_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -263,8 +263,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1827`
 		//  Estimated: `3850`
-		// Minimum execution time: 80_449_000 picoseconds.
-		Weight::from_parts(94_521_000, 3850)
+		// Minimum execution time: 80_119_000 picoseconds.
+		Weight::from_parts(85_237_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -276,8 +276,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `961`
 		//  Estimated: `22078`
-		// Minimum execution time: 75_783_000 picoseconds.
-		Weight::from_parts(79_639_000, 22078)
+		// Minimum execution time: 75_482_000 picoseconds.
+		Weight::from_parts(79_218_000, 22078)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -286,52 +286,52 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_segment() -> Weight {
-		Weight::from_parts(35_633_000, 3850)
+		Weight::from_parts(38_047_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_risk_params() -> Weight {
-		Weight::from_parts(35_914_000, 3850)
+		Weight::from_parts(35_323_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn open_position() -> Weight {
-		Weight::from_parts(161_320_000, 3850)
+		Weight::from_parts(97_035_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn decrease_position() -> Weight {
-		Weight::from_parts(103_524_000, 3850)
+		Weight::from_parts(98_687_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn close_position() -> Weight {
-		Weight::from_parts(135_882_000, 3850)
+		Weight::from_parts(110_545_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn add_margin() -> Weight {
-		Weight::from_parts(47_090_000, 3641)
+		Weight::from_parts(45_928_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove_margin() -> Weight {
-		Weight::from_parts(106_619_000, 3850)
+		Weight::from_parts(126_839_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn liquidate() -> Weight {
-		Weight::from_parts(142_271_000, 6292)
+		Weight::from_parts(103_424_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn auto_deleverage() -> Weight {
-		Weight::from_parts(94_521_000, 3850)
+		Weight::from_parts(85_237_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn note_price() -> Weight {
-		Weight::from_parts(79_639_000, 22078)
+		Weight::from_parts(79_218_000, 22078)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
