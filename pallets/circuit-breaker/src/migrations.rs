@@ -346,12 +346,12 @@ pub mod v2 {
 	>;
 }
 
-/// Version 2 to 3: accounts' flows leave the breaker. Each account's [`AccountFlow`] now lives
-/// in its silo entry, beside its margin and pool shares, so that a withdrawal writes the
-/// account once (and the segment's breaker once) instead of twice. The silos' migration to
-/// their version 5 moves every flow out of [`v2::AccountFlows`], which the runtime hands it;
-/// list it before this one, which drops whatever is left (nothing, when it ran first) and
-/// bumps the version.
+/// Version 2 to 3: accounts' flows leave the breaker. Each account's
+/// [`AccountFlow`](crate::AccountFlow) now lives in its silo entry, beside its margin and pool
+/// shares, so that a withdrawal writes the account once (and the segment's breaker once)
+/// instead of twice. The silos' migration to their version 5 moves every flow out of
+/// [`v2::AccountFlows`](v3::v2::AccountFlows), which the runtime hands it; list it before this
+/// one, which drops whatever is left (nothing, when it ran first) and bumps the version.
 pub mod v3 {
 	use crate::{AccountFlow, Config, Pallet};
 	use core::marker::PhantomData;
