@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { connect, devAccounts, fixedPrice, findEvent, oracleKey, send } from '../scripts/lib/chain.js';
+import { connect, devAccounts, feedMajority, fixedPrice, findEvent, oracleKey, send } from '../scripts/lib/chain.js';
 import { rpc, startNode } from './harness.js';
 
 const BTC = 1;
@@ -20,10 +20,10 @@ async function sealBlocks(n) {
   for (let i = 0; i < n; i++) await rpc(node.port, 'engine_createBlock', [true, true, null]);
 }
 
-/** Alice, an oracle operator, feeds `prices` ({ 'BTC/USD': 60000, ... }). */
+/** Alice and Bob, a majority of the oracle operators, feed `prices` ({ 'BTC/USD': 60000, ... }). */
 async function feed(prices) {
   const values = Object.entries(prices).map(([key, price]) => [oracleKey(key), fixedPrice(price)]);
-  return send(api, api.tx.oracle.feedValues(values), who.alice);
+  return feedMajority(api, values, who);
 }
 
 const margin = async (silo, account) => (await api.query.collateralSilos.accounts(silo, account.address)).toJSON().margin;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { connect, devAccounts, fixedPrice, oracleKey, send } from '../scripts/lib/chain.js';
+import { connect, devAccounts, feedMajority, fixedPrice, oracleKey, send } from '../scripts/lib/chain.js';
 import { rpc, startNode, waitFor } from './harness.js';
 
 const basePath = mkdtempSync(join(tmpdir(), 'bulkhead-restart-'));
@@ -82,7 +82,7 @@ test('SIGKILL while transactions flow loses no finalized block and no silo books
     api = await connect(crashNode.url);
     const who = await devAccounts();
     const values = [['BTC/USD', 60000], ['ETH/USD', 3000], ['DOT/USD', 5]].map(([k, p]) => [oracleKey(k), fixedPrice(p)]);
-    await send(api, api.tx.oracle.feedValues(values), who.alice);
+    await feedMajority(api, values, who);
 
     // Traders deposit, open and close in all three segments. Signed up front, then submitted
     // over plain JSON-RPC as fast as the pool takes them; nothing waits for inclusion.

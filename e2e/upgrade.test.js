@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { blake2AsHex, xxhashAsHex } from '@polkadot/util-crypto';
 import { u8aToHex } from '@polkadot/util';
-import { connect, devAccounts, fixedPrice, findEvent, oracleKey, send } from '../scripts/lib/chain.js';
+import { connect, devAccounts, feedMajority, fixedPrice, findEvent, oracleKey, send } from '../scripts/lib/chain.js';
 import { rpc, startNode, waitFor } from './harness.js';
 
 const USDC = 10n ** 6n;
@@ -74,7 +74,7 @@ describe('a forkless runtime upgrade with sudo(system.setCode)', () => {
 
   test('a chain full of state', async () => {
     const values = [['BTC/USD', 60000], ['ETH/USD', 3000], ['DOT/USD', 5]].map(([k, p]) => [oracleKey(k), fixedPrice(p)]);
-    await send(api, api.tx.oracle.feedValues(values), who.alice);
+    await feedMajority(api, values, who);
     for (const [account, segment, side] of [[who.bob, BTC, 'Long'], [who.charlie, ETH, 'Short'], [who.dave, DOT, 'Long']]) {
       await send(api, api.tx.collateralSilos.depositMargin(segment, 5_000n * USDC), account);
       await send(api, api.tx.executionSegments.openPosition(segment, side, 10_000n * USDC, 1_100n * USDC), account);
@@ -143,7 +143,7 @@ describe('a forkless runtime upgrade with sudo(system.setCode)', () => {
     assert.equal(BigInt((await api.query.collateralSilos.accounts(ETH, who.ferdie.address)).toJSON().margin.free), 20_000n * USDC);
 
     // Trades open and close on the new runtime; root resets the breaker tripped before it.
-    await send(api, api.tx.oracle.feedValues([[oracleKey('BTC/USD'), fixedPrice(60000)]]), who.alice);
+    await feedMajority(api, [[oracleKey('BTC/USD'), fixedPrice(60000)]], who);
     const closed = await send(api, api.tx.executionSegments.closePosition(BTC), who.bob);
     assert.ok(findEvent(closed.events, 'executionSegments', 'PositionClosed'));
     const opened = await send(api, api.tx.executionSegments.openPosition(BTC, 'Short', 5_000n * USDC, 1_000n * USDC), who.bob);

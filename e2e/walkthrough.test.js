@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { connect, devAccounts, fixedPrice, findEvent, oracleKey, send } from '../scripts/lib/chain.js';
+import { connect, devAccounts, feedMajority, fixedPrice, findEvent, oracleKey, send } from '../scripts/lib/chain.js';
 import { rpc, startNode } from './harness.js';
 
 const USDC = 10n ** 6n;
@@ -82,8 +82,9 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     assert.equal((await api.query.sudo.key()).unwrap().toString(), who.alice.address);
   });
 
-  test('1. feed fresh prices (Alice, an oracle operator)', async () => {
-    onPage('## 1. Feed fresh prices (Alice, an oracle operator)', '`oracle.feedValues(values)` with three items',
+  test('1. feed fresh prices (Alice and Bob, two of the three oracle operators)', async () => {
+    onPage('## 1. Feed fresh prices (Alice and Bob, oracle operators)', '`oracle.feedValues(values)` with three items',
+      'Alice alone moves no price', "until Bob's feed makes a majority",
       '| `BTC/USD` | `60000000000000000000000` |', '| `ETH/USD` | `3000000000000000000000` |', '| `DOT/USD` | `5000000000000000000` |');
     const values = [
       [oracleKey('BTC/USD'), 60000000000000000000000n],
@@ -92,6 +93,12 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     ];
     const { events } = await send(api, api.tx.oracle.feedValues(values), who.alice);
     assert.ok(findEvent(events, 'oracle', 'NewFeedData'));
+    // Alice's values alone are one of three: no price yet (genesis's expired at block 1).
+    const btc = async () => (await api.query.oracle.values(oracleKey('BTC/USD'))).unwrap();
+    assert.equal((await btc()).timestamp.toNumber(), 0, 'still the genesis price');
+    await send(api, api.tx.oracle.feedValues(values), who.bob);
+    assert.equal((await btc()).value.toBigInt(), 60000000000000000000000n);
+    assert.ok((await btc()).timestamp.toNumber() > 0, 'combined now');
   });
 
   test('2. deposit margin (Bob), and the minimum deposit (Dave)', async () => {
@@ -158,7 +165,7 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
       '`executionSegments.PositionLiquidated`');
     await send(api, api.tx.collateralSilos.depositMargin(3, 1000000000n), who.charlie);
     await send(api, api.tx.executionSegments.openPosition(3, 'Short', 9000000000n, 1000000000n), who.charlie);
-    const feed = await send(api, api.tx.oracle.feedValues([[oracleKey('DOT/USD'), 5500000000000000000n]]), who.alice);
+    const feed = await feedMajority(api, [[oracleKey('DOT/USD'), 5500000000000000000n]], who);
     assert.equal(findEvent(feed.events, 'circuitBreaker', 'Tripped'), undefined, 'exactly +10% does not trip');
     assert.deepEqual((await api.call.segmentsApi.liquidatable(3, 10)).toJSON(), [who.charlie.address]);
     const view = (await api.call.segmentsApi.position(3, who.charlie.address)).unwrap();
@@ -176,7 +183,7 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
       'Charlie submits `circuitBreaker.trip(1)` → `Tripped { reason: Manual }`',
       "Bob's `circuitBreaker.reset(1)` fails with `BadOrigin`", '`sudo.sudo(circuitBreaker.reset(1))`',
       '`sudo.sudo(circuitBreaker.reset(2))`');
-    const feed = await send(api, api.tx.oracle.feedValues([[oracleKey('ETH/USD'), 4000000000000000000000n]]), who.alice);
+    const feed = await feedMajority(api, [[oracleKey('ETH/USD'), 4000000000000000000000n]], who);
     const tripped = findEvent(feed.events, 'circuitBreaker', 'Tripped');
     assert.deepEqual([tripped.data.segment.toNumber(), tripped.data.reason.toString()], [2, 'OracleMove']);
     assert.equal(await status(2), 'Severed');
@@ -259,7 +266,7 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
       '`collateralSilos.queueExit(1, Liquidity(shares))`', '`segmentsApi.exits(1, 10)`', '`queuedExits: 1`',
       '`collateralSilos.processExits(1, 8)`', '`collateralSilos.ExitPaid { amount, shares,\n   left }`',
       '`collateralSilos.cancelExit(1, index)`');
-    const feedBtc = (price) => send(api, api.tx.oracle.feedValues([[oracleKey('BTC/USD'), price]]), who.alice);
+    const feedBtc = (price) => feedMajority(api, [[oracleKey('BTC/USD'), price]], who);
     const defaults = api.consts.circuitBreaker.defaultThresholds.toJSON();
     const tight = { ...defaults, maxNetOutflow: 100, maxAccountShare: 500_000, outflowWindow: 5 };
     await send(api, api.tx.sudo.sudo(api.tx.circuitBreaker.setThresholds(1, tight)), who.alice);

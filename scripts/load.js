@@ -212,17 +212,25 @@ async function main() {
     await Promise.all(rpc.map((c) => c.open));
     const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
     const alice = keyring.addFromUri('//Alice');
+    const bob = keyring.addFromUri('//Bob');
     const accounts = Array.from({ length: o.accounts }, (_, i) => keyring.addFromUri(`//load//${i}`));
     const watch = watchBlocks(api);
     await watch.ready;
 
     // Funding, not timed: fees in BULK, 1,000 USDC of margin each in the BTC silo.
     let aliceNonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber();
+    let bobNonce = (await api.rpc.system.accountNextIndex(bob.address)).toNumber();
+    // Alice and Bob, two of the three oracle operators: a majority, which the oracle needs to
+    // combine a price.
+    const feedBtc = () => {
+      const tx = api.tx.oracle.feedValues([[oracleKey('BTC/USD'), fixedPrice(60_000)]]);
+      return [{ tx, pair: alice, nonce: aliceNonce++ }, { tx, pair: bob, nonce: bobNonce++ }];
+    };
     const funding = accounts.flatMap((a) => [
       { tx: api.tx.balances.transferKeepAlive(a.address, 1_000n * BULK), pair: alice, nonce: aliceNonce++ },
       { tx: api.tx.assets.transfer(1, a.address, 2_000n * USDC), pair: alice, nonce: aliceNonce++ },
     ]);
-    funding.push({ tx: api.tx.oracle.feedValues([[oracleKey('BTC/USD'), fixedPrice(60_000)]]), pair: alice, nonce: aliceNonce++ });
+    funding.push(...feedBtc());
     await phase(api, rpc, watch, 'funding', ['balances.transferKeepAlive', 'assets.transfer', 'oracle.feedValues'], funding, o);
     const deposits = accounts.map((a) => ({ tx: api.tx.collateralSilos.depositMargin(BTC, 1_000n * USDC), pair: a, nonce: 0 }));
     await phase(api, rpc, watch, 'deposits', ['collateralSilos.depositMargin'], deposits, o);
@@ -240,9 +248,7 @@ async function main() {
     watch.blocks.length = 0;
 
     // A fresh price, then open 1,000 USDC at 5x and close it again, in turn; half long, half short.
-    await phase(api, rpc, watch, 'price', ['oracle.feedValues'], [
-      { tx: api.tx.oracle.feedValues([[oracleKey('BTC/USD'), fixedPrice(60_000)]]), pair: alice, nonce: aliceNonce++ },
-    ], o);
+    await phase(api, rpc, watch, 'price', ['oracle.feedValues'], feedBtc(), o);
     watch.blocks.length = 0;
     const base = 1 + o.perAccount;
     const trades = rounds((a, i, k) => ({

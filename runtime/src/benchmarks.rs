@@ -164,7 +164,7 @@ impl
 	fn get_currency_id_value_pairs(
 	) -> sp_runtime::BoundedVec<(OracleKey, Price), <Runtime as pallet_oracle::Config>::MaxFeedValues>
 	{
-		use frame_support::traits::Get;
+		use frame_support::traits::{Get, SortedMembers};
 		let max = <Runtime as pallet_oracle::Config>::MaxFeedValues::get();
 		let pairs: alloc::vec::Vec<_> = (0..max)
 			.map(|i| {
@@ -172,6 +172,20 @@ impl
 				(crate::genesis_config_presets::oracle_key(&key), Price::from_u32(100 + i))
 			})
 			.collect();
+		// The benchmarked feed is the one that completes a majority, the oracle's costliest
+		// path (combining and storing the price): every operator but one has a fresh value
+		// for each key already. (The benchmark adds its caller as one more operator.)
+		let operators = <Runtime as pallet_oracle::Config>::Members::sorted_members();
+		let now = Timestamp::now();
+		for who in operators.iter().skip(1) {
+			for (key, value) in &pairs {
+				pallet_oracle::RawValues::<Runtime>::insert(
+					who,
+					key,
+					pallet_oracle::TimestampedValue { value: *value, timestamp: now },
+				);
+			}
+		}
 		pairs.try_into().expect("exactly MaxFeedValues pairs; qed")
 	}
 }

@@ -107,7 +107,8 @@ runtime_version! {
 	/// and exit queues that only take what the line holds back, at most two entries per
 	/// account (storage version 4 of silos, `QueuedBy`); 106 one entry per account and silo
 	/// (`Accounts`: margin, pool shares and the account's flow, storage version 5 of silos,
-	/// version 3 of the breaker), so a withdrawal writes the account once.
+	/// version 3 of the breaker), so a withdrawal writes the account once, and an oracle price
+	/// combined only from a majority of the operators.
 	spec_version: 106
 }
 

@@ -1,7 +1,9 @@
 //! Oracle prices at genesis.
 //!
-//! pallet-oracle has no genesis config, so this small pallet feeds the initial prices through
-//! the oracle's own root feed (`DataFeeder::feed_value(None, ..)`) while the chain is built.
+//! pallet-oracle has no genesis config, so this small pallet feeds the initial prices as every
+//! oracle operator (`DataFeeder::feed_value(Some(operator), ..)`), so that a majority combines
+//! them, while the chain is built (through the root feed on a chain without operators). The
+//! operators' membership must be built first: it comes before this pallet in the runtime.
 //! They reach the segments and the breakers through the same `OnNewData` hook as any later
 //! feed. Genesis prices carry timestamp 0, so trading still needs a fresh feed: that is the
 //! point of an oracle age limit. The pallet has no calls and no storage.
@@ -12,6 +14,7 @@ pub use pallet::*;
 pub mod pallet {
 	use alloc::vec::Vec;
 	use frame_support::pallet_prelude::*;
+	use frame_support::traits::SortedMembers;
 	use pallet_oracle::DataFeeder;
 	use segment_interface::{OracleKey, Price};
 
@@ -36,13 +39,23 @@ pub mod pallet {
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
+			// Every operator feeds it, so a majority combines it; without operators, the
+			// root feed does.
+			let operators = <T as pallet_oracle::Config>::Members::sorted_members();
+			let feeders: Vec<Option<T::AccountId>> = if operators.is_empty() {
+				alloc::vec![None]
+			} else {
+				operators.into_iter().map(Some).collect()
+			};
 			for (key, price) in &self.prices {
-				<pallet_oracle::Pallet<T> as DataFeeder<_, _, _>>::feed_value(
-					None,
-					key.clone(),
-					*price,
-				)
-				.expect("the root feed is always permitted");
+				for feeder in &feeders {
+					<pallet_oracle::Pallet<T> as DataFeeder<_, _, _>>::feed_value(
+						feeder.clone(),
+						key.clone(),
+						*price,
+					)
+					.expect("operators, and the root feed, may always feed");
+				}
 			}
 		}
 	}

@@ -342,17 +342,20 @@ fn arbitrary_calls_from_arbitrary_origins_never_panic_or_break_an_invariant() {
 	assert!(by_call.values().any(|(ok, _)| *ok > 0), "no call succeeded");
 }
 
-/// Feed `price` for BTC/USD (from Alice, an operator), letting it move any distance first.
+/// Feed `price` for BTC/USD (from Alice and Bob, a majority of the operators), letting it move
+/// any distance first.
 fn feed_btc(price: Price) {
 	let mut thresholds = pallet_circuit_breaker::Pallet::<Runtime>::breaker(BTC).thresholds;
 	thresholds.max_price_move = sp_runtime::Permill::from_percent(100);
 	CircuitBreaker::set_thresholds(RuntimeOrigin::root(), BTC, thresholds).unwrap();
 	let key = bulkhead_runtime::genesis_config_presets::oracle_key(b"BTC/USD");
-	bulkhead_runtime::Oracle::feed_values(
-		signed(&alice()),
-		sp_runtime::BoundedVec::truncate_from(vec![(key, price)]),
-	)
-	.unwrap();
+	for operator in [alice(), bob()] {
+		bulkhead_runtime::Oracle::feed_values(
+			signed(&operator),
+			sp_runtime::BoundedVec::truncate_from(vec![(key.clone(), price)]),
+		)
+		.unwrap();
+	}
 }
 
 /// Every numeric boundary gives a typed error naming what is wrong, or (where the value is

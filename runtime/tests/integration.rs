@@ -182,7 +182,9 @@ fn keepers_find_and_liquidate_positions_below_maintenance() {
 			bulkhead_runtime::genesis_config_presets::oracle_key(b"DOT/USD"),
 			Price::saturating_from_rational(55, 10),
 		)];
-		assert_ok!(Oracle::feed_values(signed(&alice()), values.try_into().unwrap()));
+		for operator in [alice(), bob()] {
+			assert_ok!(Oracle::feed_values(signed(&operator), values.clone().try_into().unwrap()));
+		}
 		let view = views::position(DOT, &charlie()).unwrap();
 		assert!(view.liquidatable);
 		assert!(

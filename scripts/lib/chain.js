@@ -67,6 +67,18 @@ export function send(api, tx, signer, { finalized = true } = {}) {
   });
 }
 
+/**
+ * Alice and Bob, two of the dev chain's three oracle operators, feed `values`, one after the
+ * other: the oracle combines a price only from a majority of its operators. Resolves with both
+ * feeds' events (a breaker may trip at the first: the median of Alice's new value and Bob's
+ * last one lies halfway) and the second's block hash.
+ */
+export async function feedMajority(api, values, who) {
+  const first = await send(api, api.tx.oracle.feedValues(values), who.alice);
+  const second = await send(api, api.tx.oracle.feedValues(values), who.bob);
+  return { events: [...first.events, ...second.events], blockHash: second.blockHash };
+}
+
 /** The first event `section.method` in `events`, or undefined. */
 export function findEvent(events, section, method) {
   return events.find((e) => e.section === section && e.method === method);

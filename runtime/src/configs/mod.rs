@@ -1,6 +1,7 @@
 //! Every pallet's configuration, and the adapters that join Bulkhead's pallets to each other
 //! and to the oracle. This is the only code that names more than one Bulkhead pallet.
 
+use alloc::vec::Vec;
 use frame_support::{
 	derive_impl,
 	dispatch::DispatchClass,
@@ -211,7 +212,7 @@ parameter_types! {
 
 impl pallet_oracle::Config for Runtime {
 	type OnNewData = NotifySegments;
-	type CombineData = pallet_oracle::DefaultCombineData<Runtime, ConstU32<1>, OracleValueExpiry>;
+	type CombineData = MajorityMedian;
 	type Time = Timestamp;
 	type OracleKey = OracleKey;
 	type OracleValue = Price;
@@ -244,13 +245,66 @@ impl pallet_oracle::WeightInfo for OracleWeights {
 	}
 }
 
+/// An operator's value, or a combined price, with the time it was fed or combined.
+pub type OracleValue = pallet_oracle::TimestampedValue<Price, u64>;
+
+/// Combines the operators' values for a key only when more than half of the current operators
+/// have one younger than [`OracleValueExpiry`] ([`majority_median`]), stamped with the time it
+/// was combined. Without such a majority the last combined price stays as it was, with its own
+/// time, and the segments hear nothing: one operator can neither set a price nor keep an old
+/// one looking fresh (the breaker's stale-oracle line keeps counting).
+pub struct MajorityMedian;
+impl pallet_oracle::CombineData<OracleKey, OracleValue> for MajorityMedian {
+	fn combine_data(
+		_key: &OracleKey,
+		values: Vec<OracleValue>,
+		last: Option<OracleValue>,
+	) -> Option<OracleValue> {
+		use frame_support::traits::Time;
+		let now = Timestamp::now();
+		let operators =
+			pallet_membership::Members::<Runtime, OracleOperatorsInstance>::decode_len()
+				.unwrap_or(0);
+		let fresh = values
+			.into_iter()
+			.filter(|v| v.timestamp.saturating_add(OracleValueExpiry::get()) > now)
+			.map(|v| v.value)
+			.collect();
+		majority_median(fresh, operators)
+			.map(|value| OracleValue { value, timestamp: now })
+			.or(last)
+	}
+}
+
+/// The median of `values`, the mean of the middle two for an even count, if there are more of
+/// them than half of `operators` (each operator has at most one value per key); `None` without
+/// such a majority. With 2 of 3 operators fresh, one of them moves the price by half of how far
+/// it lies; with all 3, an outlier does not move it.
+pub fn majority_median(mut values: Vec<Price>, operators: usize) -> Option<Price> {
+	if values.is_empty() || values.len().saturating_mul(2) <= operators {
+		return None;
+	}
+	values.sort_unstable();
+	let mid = values.len() / 2;
+	if values.len() % 2 == 1 {
+		return Some(values[mid]);
+	}
+	let (a, b) = (values[mid - 1].into_inner(), values[mid].into_inner());
+	// (a + b) / 2 without overflow, rounded down.
+	Some(Price::from_inner(a / 2 + b / 2 + (a % 2 + b % 2) / 2))
+}
+
 /// Tells the segments on a key about the oracle's new *combined* price. pallet-oracle passes
 /// the one operator's raw value; the breakers must judge the median, which the oracle has
-/// already stored when the hook runs.
+/// already stored when the hook runs. A price is news only when a majority combined it now
+/// ([`MajorityMedian`] stamps it with the time); a feed that found no majority leaves the last
+/// price, with its older time, and is not passed on.
 pub struct NotifySegments;
 impl pallet_oracle::OnNewData<AccountId, OracleKey, Price> for NotifySegments {
 	fn on_new_data(_who: &AccountId, key: &OracleKey, _raw: &Price) {
-		if let Some(combined) = Oracle::get(key) {
+		use frame_support::traits::Time;
+		let now = Timestamp::now();
+		if let Some(combined) = Oracle::get(key).filter(|c| c.timestamp == now) {
 			ExecutionSegments::note_price(key, combined.value);
 		}
 	}

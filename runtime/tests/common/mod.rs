@@ -132,14 +132,18 @@ pub fn advance(blocks: BlockNumber) {
 	}
 }
 
-/// Alice (an oracle operator) feeds `prices`, then the block ends: one feed per block.
+/// Alice and Bob (two of the three oracle operators: a majority) feed `prices`, then the block
+/// ends: one feed each per block.
 pub fn feed(prices: &[(&[u8], u32)]) {
 	let values: Vec<_> = prices
 		.iter()
 		.map(|(key, price)| (presets::oracle_key(key), Price::saturating_from_integer(*price)))
 		.collect();
-	Oracle::feed_values(signed(&alice()), BoundedVec::truncate_from(values))
-		.expect("Alice is an oracle operator");
+	// Two of the three operators: a majority, whose median is the price both fed.
+	for operator in [alice(), bob()] {
+		Oracle::feed_values(signed(&operator), BoundedVec::truncate_from(values.clone()))
+			.expect("Alice and Bob are oracle operators");
+	}
 	next_block();
 }
 
