@@ -98,7 +98,7 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     assert.equal((await btc()).timestamp.toNumber(), 0, 'still the genesis price');
     await send(api, api.tx.oracle.feedValues(values), who.bob);
     assert.equal((await btc()).value.toBigInt(), 60000000000000000000000n);
-    assert.ok((await btc()).timestamp.toNumber() > 0, 'combined now');
+    assert.ok((await btc()).timestamp.toNumber() > 0, 'stamped with the majority\'s time');
   });
 
   test('2. deposit margin (Bob), and the minimum deposit (Dave)', async () => {

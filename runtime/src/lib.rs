@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `MarginLedger`, `SiloTransfers`, `SiloDirectory` | `CollateralSilos` | `ExecutionSegments`, `Gateway` |
 //! | `SegmentHealth`, `SiloMonitor`, `PriceMonitor` | `CircuitBreaker` | silos, segments, gateway |
-//! | `PriceFeed` | `Oracle` (operators' values combined by median, at least one), through [`configs::OraclePrices`] | `ExecutionSegments` |
+//! | `PriceFeed` | `Oracle` (a majority of the operators' fresh values, by median: [`configs::MajorityMedian`]), through [`configs::OraclePrices`] | `ExecutionSegments` |
 //! | `Contains<SegmentId>` | [`configs::GuardedSegments`]: `ExecutionSegments`, and `CollateralSilos` through `SiloDirectory` | `CircuitBreaker` |
 //!
 //! Around them: `Balances` (native token BULK, 12 decimals, for fees), `Assets` (collateral

@@ -30,7 +30,7 @@ pub mod pallet {
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
-		/// `(key, price)` fed by the oracle's root feed at genesis.
+		/// `(key, price)` fed by every operator at genesis.
 		pub prices: Vec<(OracleKey, Price)>,
 		#[serde(skip)]
 		pub _config: core::marker::PhantomData<T>,

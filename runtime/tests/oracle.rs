@@ -1,14 +1,15 @@
 //! The oracle takes a majority: a price is combined only when more than half of the operators
-//! (Alice, Bob and Charlie on the dev chain) have fed a fresh value, as their median. Before,
-//! the runtime combined with a minimum count of 1 and pallet-oracle's median of two values was
-//! the higher one: in one block Bob fed 60,000 and Alice 90,000, and BTC was 90,000.
+//! (Alice, Bob and Charlie on the dev chain) have fed a fresh value, as their median, stamped
+//! with the time by which that majority had fed. Before, the runtime combined with a minimum
+//! count of 1 and pallet-oracle's median of two values was the higher one: in one block Bob
+//! fed 60,000 and Alice 90,000, and BTC was 90,000.
 
 mod common;
 
 use bulkhead_runtime::{
-	configs::{majority_median, OracleValueExpiry},
+	configs::{majority_median, OracleMaxSpread, OracleValue, OracleValueExpiry},
 	genesis_config_presets::oracle_key,
-	CircuitBreaker, Oracle, RuntimeOrigin,
+	CircuitBreaker, Oracle, RuntimeOrigin, Sudo,
 };
 use common::*;
 use frame_support::assert_ok;
@@ -25,14 +26,24 @@ fn feed_btc(who: &bulkhead_runtime::AccountId, price: u32) {
 	assert_ok!(Oracle::feed_values(signed(who), values));
 }
 
-/// The combined BTC price.
-fn combined() -> Price {
-	Oracle::get(&oracle_key(b"BTC/USD")).expect("a combined price").value
+/// The combined BTC price and its time.
+fn combined() -> (Price, u64) {
+	let value = Oracle::get(&oracle_key(b"BTC/USD")).expect("a combined price");
+	(value.value, value.timestamp)
 }
 
 /// What BTC's breaker last heard from the oracle, and when.
 fn noted() -> Option<(Price, u32)> {
 	CircuitBreaker::breaker(BTC).last_price.map(|p| (p.price, p.at))
+}
+
+fn now() -> u64 {
+	pallet_timestamp::Now::<bulkhead_runtime::Runtime>::get()
+}
+
+/// Blocks until every value fed now has expired.
+fn expiry_blocks() -> u32 {
+	(OracleValueExpiry::get() / 6_000 + 1) as u32
 }
 
 /// Let any price move pass the breaker, so a test sees the oracle's answer alone.
@@ -42,87 +53,141 @@ fn any_move() {
 	assert_ok!(CircuitBreaker::set_thresholds(RuntimeOrigin::root(), BTC, thresholds));
 }
 
+fn status(segment: segment_interface::SegmentId) -> SegmentStatus {
+	<CircuitBreaker as SegmentHealth>::status(segment)
+}
+
 #[test]
-fn one_operator_cannot_set_the_price_two_of_three_meet_at_their_median() {
+fn one_operator_cannot_set_the_price_against_two() {
 	new_ext().execute_with(|| {
 		any_move();
-		// All three agree on 60,000.
 		for who in [alice(), bob(), charlie()] {
 			feed_btc(&who, 60_000);
 		}
-		assert_eq!(combined(), btc(60_000));
+		assert_eq!(combined(), (btc(60_000), now()));
 		next_block();
 		// Alice alone says 90,000: the median of three is still 60,000.
 		feed_btc(&alice(), 90_000);
-		assert_eq!(combined(), btc(60_000));
+		assert_eq!(combined().0, btc(60_000));
 		next_block();
-		// The launch runtime's example: Bob 60,000 and Alice 90,000 in one block, with
-		// Charlie's 60,000 fresh, is 60,000 (it was 90,000).
+		// The launch runtime's example, Bob 60,000 and Alice 90,000 in one block, with
+		// Charlie's 60,000 fresh: 60,000 (it was 90,000).
 		feed_btc(&bob(), 60_000);
 		feed_btc(&alice(), 90_000);
-		assert_eq!(combined(), btc(60_000));
+		assert_eq!(combined().0, btc(60_000));
 	});
 }
 
 #[test]
-fn two_fresh_values_of_three_combine_as_their_mean() {
+fn two_fresh_values_of_three_combine_only_when_they_agree() {
 	new_ext().execute_with(|| {
 		any_move();
-		// Nobody fed since genesis (whose values are long past their expiry): Alice and Bob
-		// are a majority of three, and the median of two values is their mean.
-		feed_btc(&alice(), 66_000);
+		// Genesis's values are long expired: Alice and Bob are a majority of three, and their
+		// median is their mean, when they lie within the spread of each other.
+		feed_btc(&alice(), 60_600);
 		feed_btc(&bob(), 60_000);
-		assert_eq!(combined(), btc(63_000));
-		assert_eq!(noted().map(|(p, _)| p), Some(btc(63_000)));
+		assert_eq!(combined(), (btc(60_300), now()));
+		assert_eq!(noted().map(|(p, _)| p), Some(btc(60_300)));
+		next_block();
+		// Alice alone cannot drag the mean: 90,000 against Bob's 60,000 is no price at all.
+		// (Without the spread rule she could set any price above half of Bob's.)
+		let before = combined();
+		feed_btc(&alice(), 90_000);
+		assert_eq!(combined(), before);
+		assert!(OracleMaxSpread::get() < Permill::from_percent(50));
 	});
 }
 
 #[test]
-fn a_lone_operator_neither_moves_the_price_nor_keeps_an_old_one_fresh() {
+fn a_price_is_as_old_as_the_majority_behind_it() {
+	new_ext().execute_with(|| {
+		any_move();
+		feed_btc(&bob(), 60_000);
+		feed_btc(&charlie(), 60_000);
+		let fed = now();
+		advance(100);
+		// Ten minutes later Alice feeds: the price is still Bob's and Charlie's, and as old as
+		// theirs (the segments' age limit judges it so), not stamped now.
+		feed_btc(&alice(), 66_000);
+		assert_eq!(combined(), (btc(60_000), fed));
+		assert!(now() > fed);
+	});
+}
+
+#[test]
+fn a_lone_operator_neither_moves_the_price_nor_keeps_the_breaker_from_going_stale() {
 	new_ext().execute_with(|| {
 		any_move();
 		feed(&[(b"BTC/USD", 60_000)]);
 		let before = noted().expect("the breaker heard the fed price");
 		assert_eq!(status(BTC), SegmentStatus::Normal);
-		// An hour and a block later every value has expired. Alice alone feeds 90,000, block
-		// after block: one of three is no majority.
-		let expiry_blocks = OracleValueExpiry::get() / 6_000 + 1;
-		advance(expiry_blocks as u32);
+		// Every value expires; Alice alone feeds 90,000, block after block.
+		advance(expiry_blocks());
 		for _ in 0..3 {
 			feed_btc(&alice(), 90_000);
-			assert_eq!(combined(), btc(60_000), "the last combined price stands");
+			assert_eq!(combined().0, btc(60_000), "the last combined price stands");
 			assert_eq!(noted(), Some(before), "the segments and the breaker heard nothing");
 			next_block();
 		}
-		// So the oracle went stale for the breaker (its line is an hour on the dev chain): no
-		// new risk until a majority feeds again.
+		// The breaker's stale line (an hour on the dev chain) runs from the last majority.
+		advance(CircuitBreaker::breaker(BTC).thresholds.stale_after.unwrap());
+		feed_btc(&alice(), 90_000);
 		assert!(!status(BTC).allows_new_risk());
+		next_block();
+		let fed = now();
 		feed(&[(b"BTC/USD", 60_000)]);
-		assert_eq!(combined(), btc(60_000));
+		assert_eq!(combined(), (btc(60_000), fed));
 		assert!(noted().is_some_and(|(_, at)| at > before.1));
 	});
 }
 
 #[test]
-fn the_median_of_a_majority() {
-	let p = |v: &[u32]| v.iter().map(|x| btc(*x)).collect::<Vec<_>>();
-	// No value, or no majority of the operators.
-	assert_eq!(majority_median(vec![], 0), None);
-	assert_eq!(majority_median(p(&[60_000]), 3), None);
-	assert_eq!(majority_median(p(&[60_000, 61_000]), 4), None);
-	// A majority: the middle value, or the mean of the middle two.
-	assert_eq!(majority_median(p(&[60_000, 61_000]), 3), Some(btc(60_500)));
-	assert_eq!(majority_median(p(&[90_000, 60_000, 61_000]), 3), Some(btc(61_000)));
-	assert_eq!(majority_median(p(&[1, 90_000, 60_000, 61_000]), 4), Some(btc(60_500)));
-	// A lone operator of one is a majority.
-	assert_eq!(majority_median(p(&[5]), 1), Some(btc(5)));
-	// The mean never overflows and rounds down.
-	let max = Price::from_inner(u128::MAX);
-	assert_eq!(majority_median(vec![max, max], 3), Some(max));
-	let (one, two) = (Price::from_inner(1), Price::from_inner(2));
-	assert_eq!(majority_median(vec![one, two], 2), Some(one));
+fn a_root_feed_is_no_operators_vote() {
+	new_ext().execute_with(|| {
+		any_move();
+		feed(&[(b"BTC/USD", 60_000)]);
+		advance(expiry_blocks());
+		// Root feeds through sudo: its value sits under the oracle's own account, and with
+		// Alice's it would be two values for three operators. It counts for nothing.
+		let values = BoundedVec::truncate_from(vec![(oracle_key(b"BTC/USD"), btc(90_000))]);
+		let call =
+			bulkhead_runtime::RuntimeCall::Oracle(pallet_oracle::Call::feed_values { values });
+		assert_ok!(Sudo::sudo(signed(&alice()), Box::new(call)));
+		feed_btc(&alice(), 90_000);
+		assert_eq!(combined().0, btc(60_000));
+	});
 }
 
-fn status(segment: segment_interface::SegmentId) -> SegmentStatus {
-	<CircuitBreaker as SegmentHealth>::status(segment)
+#[test]
+fn the_median_of_a_majority() {
+	let at = |v: u32, t: u64| OracleValue { value: btc(v), timestamp: t };
+	let spread = Permill::from_percent(2);
+	let median = |values: Vec<OracleValue>, operators| {
+		majority_median(values, operators, 1_000, 600, spread).map(|v| (v.value, v.timestamp))
+	};
+	// No value, no majority of the operators, or values past their expiry.
+	assert_eq!(median(vec![], 0), None);
+	assert_eq!(median(vec![at(60_000, 900)], 3), None);
+	assert_eq!(median(vec![at(60_000, 900), at(60_000, 950)], 4), None);
+	assert_eq!(median(vec![at(60_000, 400), at(60_000, 950)], 3), None);
+	// A majority: the middle value, stamped with the oldest time of the freshest majority.
+	assert_eq!(
+		median(vec![at(90_000, 990), at(60_000, 500), at(61_000, 900)], 3),
+		Some((btc(61_000), 900))
+	);
+	// An even count: the mean of the middle two, if they agree within the spread.
+	assert_eq!(median(vec![at(60_000, 900), at(61_000, 950)], 3), Some((btc(60_500), 900)));
+	assert_eq!(median(vec![at(60_000, 900), at(66_000, 950)], 3), None);
+	assert_eq!(
+		median(vec![at(1, 900), at(90_000, 900), at(60_000, 900), at(61_000, 900)], 4),
+		Some((btc(60_500), 900))
+	);
+	// A lone operator of one is a majority.
+	assert_eq!(median(vec![at(5, 999)], 1), Some((btc(5), 999)));
+	// The mean never overflows and rounds down.
+	let raw = |inner: u128| OracleValue { value: Price::from_inner(inner), timestamp: 900 };
+	let max = majority_median(vec![raw(u128::MAX), raw(u128::MAX)], 2, 1_000, 600, spread);
+	assert_eq!(max.map(|v| v.value), Some(Price::from_inner(u128::MAX)));
+	let odd = majority_median(vec![raw(100), raw(101)], 2, 1_000, 600, spread);
+	assert_eq!(odd.map(|v| v.value), Some(Price::from_inner(100)));
 }

@@ -70,8 +70,8 @@ export function send(api, tx, signer, { finalized = true } = {}) {
 /**
  * Alice and Bob, two of the dev chain's three oracle operators, feed `values`, one after the
  * other: the oracle combines a price only from a majority of its operators. Resolves with both
- * feeds' events (a breaker may trip at the first: the median of Alice's new value and Bob's
- * last one lies halfway) and the second's block hash.
+ * feeds' events (Alice's may already combine a price, when her value and Bob's last one agree)
+ * and the second's block hash.
  */
 export async function feedMajority(api, values, who) {
   const first = await send(api, api.tx.oracle.feedValues(values), who.alice);

@@ -206,8 +206,9 @@ impl pallet_membership::Config<GuardiansInstance> for Runtime {
 
 parameter_types! {
 	pub const OraclePalletId: PalletId = PalletId(*b"bh/oracl");
-	/// An operator's value older than this leaves the median.
-	pub const OracleValueExpiry: u64 = 60 * 60 * 1000;
+	/// An operator's value older than this leaves the median: the segments' price age limit
+	/// on the dev chain, so a majority the oracle counts is one the segments would trade on.
+	pub const OracleValueExpiry: u64 = 15 * 60 * 1000;
 }
 
 impl pallet_oracle::Config for Runtime {
@@ -245,66 +246,92 @@ impl pallet_oracle::WeightInfo for OracleWeights {
 	}
 }
 
-/// An operator's value, or a combined price, with the time it was fed or combined.
+/// An operator's value, or a combined price, with the time it was fed (for a combined price:
+/// the time by which a majority had fed).
 pub type OracleValue = pallet_oracle::TimestampedValue<Price, u64>;
 
-/// Combines the operators' values for a key only when more than half of the current operators
-/// have one younger than [`OracleValueExpiry`] ([`majority_median`]), stamped with the time it
-/// was combined. Without such a majority the last combined price stays as it was, with its own
-/// time, and the segments hear nothing: one operator can neither set a price nor keep an old
-/// one looking fresh (the breaker's stale-oracle line keeps counting).
+parameter_types! {
+	/// With an even number of fresh operator values, the two in the middle must lie within this
+	/// of each other: with two of three operators fresh, their mean would otherwise be the
+	/// price either of them chose.
+	pub const OracleMaxSpread: Permill = Permill::from_percent(2);
+}
+
+/// Combines a key's values only from the current operators (a value under the oracle's own
+/// account, from a root feed, is no operator's), and only when more than half of them have one
+/// younger than [`OracleValueExpiry`] ([`majority_median`]). Without such a majority, or with an
+/// even count whose middle values disagree, the last combined price stays as it was.
 pub struct MajorityMedian;
 impl pallet_oracle::CombineData<OracleKey, OracleValue> for MajorityMedian {
 	fn combine_data(
-		_key: &OracleKey,
-		values: Vec<OracleValue>,
+		key: &OracleKey,
+		_values: Vec<OracleValue>,
 		last: Option<OracleValue>,
 	) -> Option<OracleValue> {
-		use frame_support::traits::Time;
-		let now = Timestamp::now();
-		let operators =
-			pallet_membership::Members::<Runtime, OracleOperatorsInstance>::decode_len()
-				.unwrap_or(0);
-		let fresh = values
-			.into_iter()
-			.filter(|v| v.timestamp.saturating_add(OracleValueExpiry::get()) > now)
-			.map(|v| v.value)
-			.collect();
-		majority_median(fresh, operators)
-			.map(|value| OracleValue { value, timestamp: now })
-			.or(last)
+		use frame_support::traits::{SortedMembers, Time};
+		let operators = OracleOperators::sorted_members();
+		let values = operators.iter().filter_map(|who| Oracle::raw_values(who, key)).collect();
+		majority_median(
+			values,
+			operators.len(),
+			Timestamp::now(),
+			OracleValueExpiry::get(),
+			OracleMaxSpread::get(),
+		)
+		.or(last)
 	}
 }
 
-/// The median of `values`, the mean of the middle two for an even count, if there are more of
-/// them than half of `operators` (each operator has at most one value per key); `None` without
-/// such a majority. With 2 of 3 operators fresh, one of them moves the price by half of how far
-/// it lies; with all 3, an outlier does not move it.
-pub fn majority_median(mut values: Vec<Price>, operators: usize) -> Option<Price> {
-	if values.is_empty() || values.len().saturating_mul(2) <= operators {
+/// The price `values` (one per operator) give at `now`: the median of those younger than
+/// `expiry` if they are more than half of `operators`, the mean of the middle two for an even
+/// count (which must lie within `spread` of each other), stamped with the oldest time among the
+/// freshest majority, so a price is never younger than what a majority vouched for. `None`
+/// otherwise. With all three operators fresh, an outlier does not move the price; with two,
+/// neither can move it more than half of `spread`.
+pub fn majority_median(
+	values: Vec<OracleValue>,
+	operators: usize,
+	now: u64,
+	expiry: u64,
+	spread: Permill,
+) -> Option<OracleValue> {
+	let mut fresh: Vec<_> = values
+		.into_iter()
+		.filter(|v| v.timestamp.saturating_add(expiry) > now)
+		.collect();
+	let majority = operators / 2 + 1;
+	if fresh.is_empty() || fresh.len() < majority {
 		return None;
 	}
-	values.sort_unstable();
-	let mid = values.len() / 2;
-	if values.len() % 2 == 1 {
-		return Some(values[mid]);
+	fresh.sort_unstable_by_key(|v| core::cmp::Reverse(v.timestamp));
+	let timestamp = fresh[majority - 1].timestamp;
+	let mut prices: Vec<Price> = fresh.into_iter().map(|v| v.value).collect();
+	prices.sort_unstable();
+	let mid = prices.len() / 2;
+	if prices.len() % 2 == 1 {
+		return Some(OracleValue { value: prices[mid], timestamp });
 	}
-	let (a, b) = (values[mid - 1].into_inner(), values[mid].into_inner());
+	let (a, b) = (prices[mid - 1].into_inner(), prices[mid].into_inner());
+	if b - a > spread.mul_floor(a) {
+		return None;
+	}
 	// (a + b) / 2 without overflow, rounded down.
-	Some(Price::from_inner(a / 2 + b / 2 + (a % 2 + b % 2) / 2))
+	let value = Price::from_inner(a / 2 + b / 2 + (a % 2 + b % 2) / 2);
+	Some(OracleValue { value, timestamp })
 }
 
-/// Tells the segments on a key about the oracle's new *combined* price. pallet-oracle passes
-/// the one operator's raw value; the breakers must judge the median, which the oracle has
-/// already stored when the hook runs. A price is news only when a majority combined it now
-/// ([`MajorityMedian`] stamps it with the time); a feed that found no majority leaves the last
-/// price, with its older time, and is not passed on.
+/// Tells the segments on a key about the oracle's *combined* price. pallet-oracle passes the
+/// one operator's raw value; the breakers must judge the combined one, which the oracle has
+/// already stored when the hook runs. Only a price a majority still vouches for is passed on
+/// (its time, the majority's, younger than [`OracleValueExpiry`]): a lone operator's feeds
+/// keep nothing alive for the breaker once the others' values have expired.
 pub struct NotifySegments;
 impl pallet_oracle::OnNewData<AccountId, OracleKey, Price> for NotifySegments {
 	fn on_new_data(_who: &AccountId, key: &OracleKey, _raw: &Price) {
 		use frame_support::traits::Time;
 		let now = Timestamp::now();
-		if let Some(combined) = Oracle::get(key).filter(|c| c.timestamp == now) {
+		let vouched = |c: &OracleValue| c.timestamp.saturating_add(OracleValueExpiry::get()) > now;
+		if let Some(combined) = Oracle::get(key).filter(vouched) {
 			ExecutionSegments::note_price(key, combined.value);
 		}
 	}

@@ -51,7 +51,7 @@ impl<T: frame_system::Config> pallet_oracle::WeightInfo for WeightInfo<T> {
 	/// Proof: `Oracle::HasDispatched` (`max_values`: Some(1), `max_size`: Some(513), added: 1008, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::RawValues` (r:64 w:16)
+	/// Storage: `Oracle::RawValues` (r:256 w:16)
 	/// Proof: `Oracle::RawValues` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:16 w:16)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(49), added: 2524, mode: `MaxEncodedLen`)
@@ -60,18 +60,18 @@ impl<T: frame_system::Config> pallet_oracle::WeightInfo for WeightInfo<T> {
 	/// The range of component `x` is `[0, 16]`.
 	fn feed_values(x: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1558 + x * (33 ±0)`
-		//  Estimated: `1998 + x * (10256 ±0)`
-		// Minimum execution time: 16_835_000 picoseconds.
-		Weight::from_parts(43_502_405, 0)
+		//  Measured:  `7113 + x * (42 ±0)`
+		//  Estimated: `1998 + x * (41024 ±0)`
+		// Minimum execution time: 19_489_000 picoseconds.
+		Weight::from_parts(115_982_399, 0)
 			.saturating_add(Weight::from_parts(0, 1998))
-			// Standard Error: 83_087
-			.saturating_add(Weight::from_parts(30_765_436, 0).saturating_mul(x.into()))
+			// Standard Error: 1_104_529
+			.saturating_add(Weight::from_parts(134_834_112, 0).saturating_mul(x.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
-			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(x.into())))
+			.saturating_add(T::DbWeight::get().reads((18_u64).saturating_mul(x.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(x.into())))
-			.saturating_add(Weight::from_parts(0, 10256).saturating_mul(x.into()))
+			.saturating_add(Weight::from_parts(0, 41024).saturating_mul(x.into()))
 	}
 	/// Storage: `Oracle::HasDispatched` (r:0 w:1)
 	/// Proof: `Oracle::HasDispatched` (`max_values`: Some(1), `max_size`: Some(513), added: 1008, mode: `MaxEncodedLen`)
@@ -79,8 +79,8 @@ impl<T: frame_system::Config> pallet_oracle::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 1_503_000 picoseconds.
-		Weight::from_parts(2_123_000, 0)
+		// Minimum execution time: 1_752_000 picoseconds.
+		Weight::from_parts(3_546_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
