@@ -261,7 +261,7 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
       '`maxNetOutflow: 100`', '`maxAccountShare: 500000`', '`outflowWindow: 5`',
       '`collateralSilos.provideLiquidity(1, 100000000000)`', '`collateralSilos.depositMargin(1, 20000000000)`',
       '`BTC/USD` at `60000000000000000000000`', '`executionSegments.openPosition(1, Long, 100000000000, 20000000000)`',
-      '`BTC/USD`\n   at `57000000000000000000000`', '`executionSegments.closePosition(1)`',
+      '`BTC/USD` at `57000000000000000000000`', '`executionSegments.closePosition(1)`',
       '`segmentsApi.outflowRoom(1, Eve)`', '`collateralSilos.withdrawLiquidity(1, shares)`',
       '`collateralSilos.queueExit(1, Liquidity(shares))`', '`segmentsApi.exits(1, 10)`', '`queuedExits: 1`',
       '`collateralSilos.processExits(1, 8)`', '`collateralSilos.ExitPaid { amount, shares,\n   left }`',
