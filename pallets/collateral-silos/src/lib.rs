@@ -17,8 +17,9 @@
 //! booked only in the traders' accounts, so deposits, withdrawals, locking and escrow write the
 //! trader's account and not the silo. Each account has one entry per silo ([`Accounts`],
 //! [`SiloAccount`]): its margin, its pool shares and its flow (principal, and what it took
-//! beyond it, which the breaker measures), so a withdrawal writes the account once. `try_state` checks the identity; the test builder runs
-//! it after every test and also checks the balance to the unit.
+//! beyond it, which the breaker measures), so a withdrawal writes the account once.
+//! `try_state` checks the identity; the test builder runs it after every test and also checks
+//! the balance to the unit.
 //!
 //! ## Calls
 //!
