@@ -83,7 +83,7 @@ macro_rules! runtime_version {
 			spec_version: $spec,
 			impl_version: 1,
 			apis: apis::RUNTIME_API_VERSIONS,
-			transaction_version: 4,
+			transaction_version: 5,
 			system_version: 1,
 		};
 	};
@@ -108,8 +108,10 @@ runtime_version! {
 	/// account (storage version 4 of silos, `QueuedBy`); 106 one entry per account and silo
 	/// (`Accounts`: margin, pool shares and the account's flow, storage version 5 of silos,
 	/// version 3 of the breaker), so a withdrawal writes the account once, and an oracle price
-	/// combined only from a majority of the operators.
-	spec_version: 106
+	/// combined only from a majority of the operators; 107 a time-weighted reference price in
+	/// every breaker, which also trips on a walk (storage version 4 of the breaker, two new
+	/// thresholds), and no value moved at a price the breaker rejected.
+	spec_version: 107
 }
 
 #[cfg(feature = "next-spec-version")]
@@ -117,7 +119,7 @@ runtime_version! {
 	/// With `next-spec-version`, the same runtime one spec version later: what the end-to-end
 	/// upgrade test sets with `system.setCode`. `build.rs` builds it beside the real wasm; no
 	/// chain should run it.
-	spec_version: 107
+	spec_version: 108
 }
 
 /// Aura's slot, and so the target block time of a network: 6 seconds.
@@ -207,6 +209,7 @@ pub type Migrations = (
 	// Before the breaker's v3, which drops what this one did not move.
 	pallet_collateral_silos::migrations::v5::MigrateV4ToV5<Runtime, BreakerFlows>,
 	pallet_circuit_breaker::migrations::v3::MigrateV2ToV3<Runtime>,
+	pallet_circuit_breaker::migrations::v4::MigrateV3ToV4<Runtime>,
 );
 
 /// Accounts' flows where the circuit breaker kept them until its storage version 3, for the

@@ -10,7 +10,7 @@ use segment_interface::{
 		BlastRadius, BreakerView, Clearance, OutflowView, PoolMark, PoolView, PositionView,
 		QueuedExit, SegmentHealthView,
 	},
-	Balance, PriceFeed, SegmentId, SiloDirectory,
+	Balance, PriceFeed, PriceVerdict, SegmentId, SiloDirectory,
 };
 use sp_runtime::{FixedI128, FixedPointNumber, FixedU128};
 
@@ -57,6 +57,7 @@ pub fn segment_health(segment: SegmentId) -> Option<SegmentHealthView<BlockNumbe
 	let silo = CollateralSilos::summary(market.silo)?;
 	// `state`, not the stored state: a breaker past its cool-down reads severed in storage.
 	let state = CircuitBreaker::state(segment);
+	let breaker = CircuitBreaker::breaker(segment);
 	Some(SegmentHealthView {
 		segment,
 		silo: market.silo,
@@ -69,6 +70,9 @@ pub fn segment_health(segment: SegmentId) -> Option<SegmentHealthView<BlockNumbe
 		insurance: silo.insurance,
 		bad_debt: silo.bad_debt,
 		price: OraclePrices::price(&market.oracle_key),
+		reference_price: CircuitBreaker::reference_price(segment),
+		last_accepted_price: breaker.accepted.map(|p| p.price),
+		price_rejected: breaker.verdict() != PriceVerdict::Accepted,
 		outflow: outflow(segment, silo.value),
 		queued_exits: CollateralSilos::queued_exits(market.silo),
 	})

@@ -144,12 +144,8 @@ fn lps_cannot_empty_the_pool_against_losses_traders_have_not_paid() {
 	run(|| {
 		feed_genesis_prices();
 		open(&bob(), BTC, Side::Long, 800_000, 800_000);
-		// 60% down in steps the price-move breaker lets through.
-		for price in
-			[54_600, 49_686, 45_214, 41_145, 37_442, 34_072, 31_006, 28_215, 25_676, 24_000]
-		{
-			feed(&[(b"BTC/USD", price)]);
-		}
+		// 60% down, slowly enough for the price breaker to accept every step.
+		walk(b"BTC/USD", 60_000, 24_000);
 		let pool = views::pool(BTC, 0).unwrap();
 		let marked = pool.marked.unwrap();
 		assert!(marked.long_pnl < -(usdc(470_000) as i128), "the long is 480,000 down");
@@ -176,8 +172,9 @@ fn the_first_closer_does_not_take_the_pool_and_the_pool_is_never_bricked() {
 		feed_genesis_prices();
 		open(&bob(), BTC, Side::Long, 500_000, 100_000);
 		open(&charlie(), BTC, Side::Long, 500_000, 100_000);
-		// A gap to three times the price (it trips the breaker; closing still works).
-		feed(&[(b"BTC/USD", 180_000)]);
+		// The price triples, slowly enough for the price breaker to accept every step (a gap
+		// would trip it, and pay no profit at the price it rejected).
+		walk(b"BTC/USD", 60_000, 180_000);
 		assert_ok!(ExecutionSegments::close_position(signed(&bob()), BTC));
 		let Pnl::Profit(first) = closed_pnl(&bob()) else { panic!("in profit") };
 		assert_ok!(ExecutionSegments::close_position(signed(&charlie()), BTC));
@@ -199,7 +196,14 @@ fn the_keeper_of_an_underwater_position_is_paid() {
 	run(|| {
 		feed_genesis_prices();
 		open(&charlie(), DOT, Side::Short, 9_000, 1_000);
-		// DOT +20% in one gap: the 9x short has lost more than its margin.
+		// DOT +20% in one gap: the 9x short has lost more than its margin. The breaker trips
+		// on the gap and rejects it; the price holds in the next feed, which it accepts (one
+		// move of nothing, 20% from its reference), and liquidations go by accepted prices.
+		feed(&[(b"DOT/USD", 6)]);
+		assert_noop!(
+			ExecutionSegments::liquidate(signed(&eve()), DOT, charlie()),
+			pallet_execution_segments::Error::<Runtime>::NotLiquidatable
+		);
 		feed(&[(b"DOT/USD", 6)]);
 		let keeper_before = margin(DOT, &eve()).free;
 		assert_ok!(ExecutionSegments::liquidate(signed(&eve()), DOT, charlie()));
@@ -221,7 +225,7 @@ fn auto_deleveraging_brings_the_pool_back_below_its_trigger() {
 		feed_genesis_prices();
 		open(&bob(), BTC, Side::Long, 500_000, 100_000);
 		let eth_before = pallet_collateral_silos::Silos::<Runtime>::get(ETH);
-		feed(&[(b"BTC/USD", 300_000)]);
+		walk(b"BTC/USD", 60_000, 300_000);
 		let pool = views::pool(BTC, 5).unwrap();
 		let ratio = pool.marked.unwrap().pnl_to_pool.unwrap();
 		assert!(ratio > sp_runtime::FixedI128::from_rational(85, 100), "ratio {ratio:?}");

@@ -377,6 +377,7 @@ fn contagion_drill_keeps_the_loss_inside_one_segment() {
 		// and the drill is about bad debt).
 		let mut wide = pallet_circuit_breaker::Pallet::<Runtime>::breaker(BTC).thresholds;
 		wide.max_price_move = Permill::from_percent(90);
+		wide.max_price_deviation = Permill::from_percent(90);
 		assert_ok!(CircuitBreaker::set_thresholds(RuntimeOrigin::root(), BTC, wide));
 		// BTC halves: each long lost 150k against 30k of margin.
 		feed(&[(b"BTC/USD", 30_000)]);

@@ -25,7 +25,9 @@ use frame_support::{
 	traits::{GetStorageVersion, PalletInfoAccess, StorageVersion},
 };
 use pallet_circuit_breaker::{
-	migrations::{v1::v0 as breaker_v0, v2::v1 as breaker_v1, v3::v2 as breaker_v2},
+	migrations::{
+		v1::v0 as breaker_v0, v2::v1 as breaker_v1, v3::v2 as breaker_v2, v4::v3 as breaker_v3,
+	},
 	Breakers,
 };
 use pallet_collateral_silos::{
@@ -148,11 +150,25 @@ fn as_spec_101_would_hold_it() {
 	let now = System::block_number();
 	for (segment, mut breaker) in Breakers::<Runtime>::iter().collect::<Vec<_>>() {
 		let value = <CollateralSilos as SiloValue>::silo_value(segment);
-		breaker.base = breaker_v1::Breaker::from(breaker).upgraded(now, value).base;
+		breaker.base = breaker_v1::Breaker::from(breaker_v3::Breaker::from(breaker))
+			.upgraded(now, value)
+			.base;
 		Breakers::<Runtime>::insert(segment, breaker);
 	}
 	// Nor what accounts moved along routes.
 	let _ = pallet_gateway::AccountUse::<Runtime>::clear(u32::MAX, None);
+	as_spec_105_would_hold_it();
+}
+
+/// What a chain that ran spec 105 (breaker storage version 3) holds differently in meaning: no
+/// reference price and no record of which price was accepted. The upgrade starts each
+/// breaker's reference at its last price and accepts that price.
+fn as_spec_105_would_hold_it() {
+	for (segment, mut breaker) in Breakers::<Runtime>::iter().collect::<Vec<_>>() {
+		breaker.reference = breaker.last_price.map(|p| p.price);
+		breaker.accepted = breaker.last_price;
+		Breakers::<Runtime>::insert(segment, breaker);
+	}
 }
 
 /// Rewrite silos, segments and positions in the layout of storage version 1, drop the ADL
@@ -173,7 +189,8 @@ fn rewind_to_spec_101_layout() {
 		gateway_v0::Routes::<Runtime>::insert(id, gateway_v0::Route::from(route));
 	}
 	for (segment, breaker) in Breakers::<Runtime>::iter().collect::<Vec<_>>() {
-		breaker_v0::Breakers::<Runtime>::insert(segment, breaker_v0::Breaker::from(breaker));
+		let breaker = breaker_v0::Breaker::from(breaker_v3::Breaker::from(breaker));
+		breaker_v0::Breakers::<Runtime>::insert(segment, breaker);
 	}
 	// Margin and shares in their own items, no principal on record: the silos' migrations
 	// seed it and merge them.
@@ -216,7 +233,7 @@ fn the_runtime_is_newer_than_spec_101() {
 		assert!(storage_versions().iter().all(|(on_chain, in_code)| on_chain == in_code));
 		assert_eq!(CollateralSilos::in_code_storage_version(), StorageVersion::new(5));
 		assert_eq!(ExecutionSegments::in_code_storage_version(), StorageVersion::new(2));
-		assert_eq!(CircuitBreaker::in_code_storage_version(), StorageVersion::new(3));
+		assert_eq!(CircuitBreaker::in_code_storage_version(), StorageVersion::new(4));
 		assert_eq!(Gateway::in_code_storage_version(), StorageVersion::new(1));
 	});
 }
@@ -292,6 +309,9 @@ fn rewind_to_spec_105_layout() {
 			breaker_v2::AccountFlows::<Runtime>::insert(segment, &who, account.flow);
 		}
 	}
+	for (segment, breaker) in Breakers::<Runtime>::iter().collect::<Vec<_>>() {
+		breaker_v3::Breakers::<Runtime>::insert(segment, breaker_v3::Breaker::from(breaker));
+	}
 	StorageVersion::new(4).put::<CollateralSilos>();
 	StorageVersion::new(2).put::<CircuitBreaker>();
 	let mut spec_105 = VERSION;
@@ -315,6 +335,7 @@ fn an_upgrade_from_spec_105_moves_every_flow_into_its_account_entry() {
 		Accounts::<Runtime>::mutate(ETH, eve(), |a| a.flow.taken.record(n, window, usdc(7)));
 		let flows = Accounts::<Runtime>::iter().filter(|(_, _, a)| !a.flow.is_empty()).count();
 		assert!(flows >= 5, "principal of every depositor, and the two windows");
+		as_spec_105_would_hold_it();
 		let before = user_state();
 		rewind_to_spec_105_layout();
 		assert_eq!(breaker_v2::AccountFlows::<Runtime>::iter().count(), flows);

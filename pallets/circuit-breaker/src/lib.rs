@@ -31,8 +31,27 @@
 //! |---|---|---|
 //! | outflow beyond the takers' principal over `outflow_window` | collateral silos ([`SiloMonitor`](segment_interface::SiloMonitor)) | `max_net_outflow` of the silo's value; the withdrawal that would cross it is not paid |
 //! | oracle move between two updates | execution segments ([`PriceMonitor`](segment_interface::PriceMonitor)) | `max_price_move` |
+//! | oracle price away from the reference price | execution segments ([`PriceMonitor`](segment_interface::PriceMonitor)) | `max_price_deviation` |
 //! | stale oracle | time | no price for `stale_after` blocks |
 //! | bad debt beyond the insurance fund | collateral silos ([`SiloMonitor`](segment_interface::SiloMonitor)) | any |
+//!
+//! ## Prices
+//!
+//! Each update is judged twice: against the last price (`max_price_move`), and against the
+//! breaker's own reference price (`max_price_deviation`), an exponential average over
+//! `reference_window` blocks in which each price counts for the blocks it stood
+//! ([`Breaker::reference_at`]). Many small moves in a short time (a walk) pass the first test
+//! and fail the second; a trend slower than the window passes both. Prices fed within one block
+//! do not move the reference.
+//!
+//! A price that trips the breaker (or would, were it not severed already) is *rejected*
+//! ([`PriceVerdict`](segment_interface::PriceVerdict), asked through
+//! [`PriceMonitor::verdict`](segment_interface::PriceMonitor::verdict)): it moves no value
+//! until the breaker accepts a later price, or the reset origin resets the segment. Execution
+//! segments fill no trade and price no pool share at a rejected price, liquidate and
+//! deleverage at the last accepted one, and close positions at whichever of the two is worse
+//! for the trader. A rejected price still moves the reference for the blocks it stands, so a
+//! price that holds becomes, in time, the market's.
 //!
 //! ## Outflow
 //!
@@ -81,14 +100,14 @@ pub mod pallet {
 	use frame_support::{pallet_prelude::*, traits::Contains};
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
-		views::Clearance, AccountFlow, Balance, OutflowVerdict, Price, PriceMonitor, SegmentHealth,
-		SegmentId, SegmentStatus, SiloMonitor, SiloValue, TripReason,
+		views::Clearance, AccountFlow, Balance, OutflowVerdict, Price, PriceMonitor, PriceVerdict,
+		SegmentHealth, SegmentId, SegmentStatus, SiloMonitor, SiloValue, TripReason,
 	};
-	use sp_runtime::{traits::Zero, Rounding, Saturating};
+	use sp_runtime::{traits::Zero, Saturating};
 
 	/// The layout of this pallet's storage; [`migrations`] takes a chain from
 	/// each version to the next (see `docs/upgrades.md`).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -200,7 +219,9 @@ pub mod pallet {
 		}
 
 		/// Return a severed or recovering `segment` to normal at once, and forget the outflow of
-		/// its window (accounts keep their principal and their share used).
+		/// its window (accounts keep their principal and their share used). The latest oracle
+		/// price is accepted as the market's, rejected or not, and the reference price starts
+		/// again from it.
 		///
 		/// Origin: [`Config::ResetOrigin`]. Emits [`Event::Reset`].
 		/// Errors: [`Error::UnknownSegment`], [`Error::NotTripped`], [`Error::OracleStillStale`].
@@ -271,6 +292,10 @@ pub mod pallet {
 			ensure!(breaker.state_at(now) != BreakerState::Normal, Error::<T>::NotTripped);
 			breaker.state = BreakerState::Normal;
 			breaker.outflow = empty_window();
+			// The reset origin takes the latest price for the market's: it is accepted, and the
+			// reference starts from it.
+			breaker.accepted = breaker.last_price;
+			breaker.reference = breaker.last_price.map(|p| p.price);
 			Breakers::<T>::insert(segment, breaker);
 			Self::deposit_event(Event::Reset { segment });
 			Ok(())
@@ -354,6 +379,11 @@ pub mod pallet {
 				},
 				_ => None,
 			}
+		}
+
+		/// `segment`'s time-weighted reference price now; `None` before its first price.
+		pub fn reference_price(segment: SegmentId) -> Option<Price> {
+			Self::breaker(segment).reference_at(frame_system::Pallet::<T>::block_number())
 		}
 
 		/// What an account whose flow is `flow` may take out of `segment`'s silo (worth
@@ -458,40 +488,31 @@ pub mod pallet {
 	}
 
 	impl<T: Config> PriceMonitor for Pallet<T> {
+		/// One read and one write of the segment's breaker. A price that would trip it is
+		/// rejected even when the segment is severed already, and still moves the reference
+		/// for the blocks it stands: a price that holds is, in time, the market's.
 		fn note_price(segment: SegmentId, price: Price) {
 			let now = frame_system::Pallet::<T>::block_number();
 			let mut breaker = Self::breaker(segment);
-			let trip = breaker.last_price.and_then(|last| {
-				if breaker.is_stale_at(now) {
-					Some(TripReason::StaleOracle)
-				} else if price_moved_beyond(last.price, price, breaker.thresholds.max_price_move) {
-					Some(TripReason::OracleMove)
-				} else {
-					None
-				}
-			});
+			let trip = breaker.judge(price, now);
+			let observation = PriceObservation { price, at: now };
+			breaker.reference = Some(breaker.reference_at(now).unwrap_or(price));
 			// The new price ends any staleness, so a stale trip is stored from this block.
-			breaker.last_price = Some(PriceObservation { price, at: now });
+			breaker.last_price = Some(observation);
 			breaker.state = breaker.state.advanced(now, &breaker.thresholds);
-			if let Some(reason) = trip {
-				Self::sever(segment, &mut breaker, now, reason);
+			match trip {
+				None => breaker.accepted = Some(observation),
+				Some(reason) => {
+					Self::sever(segment, &mut breaker, now, reason);
+				},
 			}
 			Breakers::<T>::insert(segment, breaker);
 		}
-	}
 
-	/// Whether going from `last` to `price` moves more than `bound` of `last`.
-	pub fn price_moved_beyond(last: Price, price: Price, bound: sp_runtime::Permill) -> bool {
-		let (last, price) = (last.into_inner(), price.into_inner());
-		let diff = last.abs_diff(price);
-		let allowed = sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
-			last,
-			bound.deconstruct().into(),
-			1_000_000,
-			Rounding::Down,
-		)
-		.unwrap_or(u128::MAX);
-		diff > allowed
+		/// One read of the segment's breaker.
+		fn verdict(segment: SegmentId) -> PriceVerdict {
+			Self::breaker(segment).verdict()
+		}
 	}
 
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]

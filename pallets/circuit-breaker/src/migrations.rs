@@ -14,8 +14,9 @@
 /// each account holds.
 pub mod v1 {
 	use crate::{
-		empty_window, migrations::v2::v1::Breakers as V1Breakers, Breaker, BreakerState, Config,
-		Pallet, PriceObservation,
+		empty_window,
+		migrations::{v2::v1::Breakers as V1Breakers, v4::v3::Breaker as V3Breaker},
+		BreakerState, Config, Pallet, PriceObservation,
 	};
 	use codec::{Decode, Encode};
 	use core::marker::PhantomData;
@@ -86,7 +87,7 @@ pub mod v1 {
 				}
 				crate::migrations::v2::v1::Breaker {
 					state,
-					thresholds: crate::Thresholds {
+					thresholds: crate::migrations::v4::v3::Thresholds {
 						max_net_outflow: t.max_net_outflow,
 						max_account_share,
 						outflow_window: t.outflow_window,
@@ -106,8 +107,8 @@ pub mod v1 {
 		/// A breaker as version 0 would hold it, for tests that rewind a chain to version 0:
 		/// its outflow window as gross outflow, with no inflow (principal flows have no
 		/// version 0 form).
-		impl<N: AtLeast32BitUnsigned + Copy> From<super::Breaker<N>> for Breaker<N> {
-			fn from(b: super::Breaker<N>) -> Self {
+		impl<N: AtLeast32BitUnsigned + Copy> From<V3Breaker<N>> for Breaker<N> {
+			fn from(b: V3Breaker<N>) -> Self {
 				let t = b.thresholds;
 				Breaker {
 					state: b.state,
@@ -196,7 +197,10 @@ pub mod v1 {
 /// window began by the old windows' account, so no deposit of that window counts in full at
 /// the upgrade; the outflow window is kept as it was.
 pub mod v2 {
-	use crate::{Breaker, BreakerState, Breakers, Config, LineBase, Pallet, PriceObservation};
+	use crate::{
+		migrations::v4::v3::{Breaker, Breakers, Thresholds},
+		BreakerState, Config, LineBase, Pallet, PriceObservation,
+	};
 	use codec::{Decode, Encode};
 	use core::marker::PhantomData;
 	use frame_support::{
@@ -223,7 +227,7 @@ pub mod v2 {
 		#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
 		pub struct Breaker<N> {
 			pub state: BreakerState<N>,
-			pub thresholds: crate::Thresholds<N>,
+			pub thresholds: Thresholds<N>,
 			pub last_price: Option<PriceObservation<N>>,
 			/// What left beyond principal over the outflow window.
 			pub outflow: SlidingWindow<N>,
@@ -412,6 +416,173 @@ pub mod v3 {
 		2,
 		3,
 		DropAccountFlows<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
+/// Version 3 to 4: the breaker keeps a time-weighted reference price and the last price it
+/// accepted. Its thresholds gain [`crate::Thresholds::max_price_deviation`] and
+/// [`crate::Thresholds::reference_window`], the default thresholds' values.
+///
+/// Each breaker's reference starts at its last price, and that price counts as accepted: a
+/// version 3 breaker did not say which prices it rejected. A segment severed for a price
+/// move at the upgrade stays severed as it was, and its cool-down runs as before.
+pub mod v4 {
+	use crate::{Breakers, Config, LineBase, Pallet, PriceObservation};
+	use codec::{Decode, Encode};
+	use core::marker::PhantomData;
+	use frame_support::{
+		migrations::VersionedMigration,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
+	};
+	use frame_system::pallet_prelude::BlockNumberFor;
+	use scale_info::TypeInfo;
+	use segment_interface::{window::SlidingWindow, SegmentId};
+	use sp_runtime::{traits::AtLeast32BitUnsigned, Permill};
+	#[cfg(feature = "try-runtime")]
+	use {
+		alloc::vec::Vec,
+		frame_support::ensure,
+		sp_runtime::{DispatchError, TryRuntimeError},
+	};
+
+	/// The layout versions 2 and 3 stored.
+	pub mod v3 {
+		use super::*;
+		use crate::BreakerState;
+
+		/// Thresholds before the reference price.
+		#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+		pub struct Thresholds<N> {
+			pub max_net_outflow: Permill,
+			pub max_account_share: Permill,
+			pub outflow_window: N,
+			pub max_price_move: Permill,
+			pub stale_after: Option<N>,
+			pub cooldown: N,
+			pub probation: N,
+		}
+
+		/// A breaker as versions 2 and 3 stored it.
+		#[derive(Clone, Copy, Encode, Decode, Eq, PartialEq, Debug, TypeInfo)]
+		pub struct Breaker<N> {
+			pub state: BreakerState<N>,
+			pub thresholds: Thresholds<N>,
+			pub last_price: Option<PriceObservation<N>>,
+			pub outflow: SlidingWindow<N>,
+			pub base: LineBase<N>,
+		}
+
+		impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
+			/// The same breaker with `defaults`' deviation bound and reference window, its
+			/// reference at its last price, and that price accepted.
+			pub fn upgraded(self, defaults: &crate::Thresholds<N>) -> crate::Breaker<N> {
+				let Breaker { state, thresholds: t, last_price, outflow, base } = self;
+				crate::Breaker {
+					state,
+					thresholds: crate::Thresholds {
+						max_net_outflow: t.max_net_outflow,
+						max_account_share: t.max_account_share,
+						outflow_window: t.outflow_window,
+						max_price_move: t.max_price_move,
+						max_price_deviation: defaults.max_price_deviation,
+						reference_window: defaults.reference_window,
+						stale_after: t.stale_after,
+						cooldown: t.cooldown,
+						probation: t.probation,
+					},
+					last_price,
+					outflow,
+					base,
+					reference: last_price.map(|p| p.price),
+					accepted: last_price,
+				}
+			}
+		}
+
+		/// A breaker as version 3 would hold it, for tests that rewind a chain.
+		impl<N: AtLeast32BitUnsigned + Copy> From<crate::Breaker<N>> for Breaker<N> {
+			fn from(b: crate::Breaker<N>) -> Self {
+				let t = b.thresholds;
+				Breaker {
+					state: b.state,
+					thresholds: Thresholds {
+						max_net_outflow: t.max_net_outflow,
+						max_account_share: t.max_account_share,
+						outflow_window: t.outflow_window,
+						max_price_move: t.max_price_move,
+						stale_after: t.stale_after,
+						cooldown: t.cooldown,
+						probation: t.probation,
+					},
+					last_price: b.last_price,
+					outflow: b.outflow,
+					base: b.base,
+				}
+			}
+		}
+
+		/// [`Breakers`](crate::Breakers) as versions 2 and 3 stored it.
+		#[frame_support::storage_alias]
+		pub type Breakers<T: Config> = StorageMap<
+			Pallet<T>,
+			frame_support::Twox64Concat,
+			SegmentId,
+			Breaker<BlockNumberFor<T>>,
+			frame_support::pallet_prelude::OptionQuery,
+		>;
+	}
+
+	/// Rewrites every breaker in the new layout. Use [`MigrateV3ToV4`], which runs this only on
+	/// a chain at version 3.
+	pub struct UncheckedMigrateV3ToV4<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for UncheckedMigrateV3ToV4<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let defaults = T::DefaultThresholds::get();
+			let mut breakers = 0u64;
+			Breakers::<T>::translate::<v3::Breaker<BlockNumberFor<T>>, _>(|_, old| {
+				breakers += 1;
+				Some(old.upgraded(&defaults))
+			});
+			T::DbWeight::get().reads_writes(breakers, breakers)
+		}
+
+		/// Every breaker as version 3 holds it.
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, TryRuntimeError> {
+			let breakers: Vec<(SegmentId, v3::Breaker<BlockNumberFor<T>>)> =
+				v3::Breakers::<T>::iter().collect();
+			Ok(breakers.encode())
+		}
+
+		/// The same breakers, each upgraded and nothing else changed; none rejects its price.
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), TryRuntimeError> {
+			let before: Vec<(SegmentId, v3::Breaker<BlockNumberFor<T>>)> =
+				Decode::decode(&mut &state[..])
+					.map_err(|_| DispatchError::Other("pre-upgrade state does not decode"))?;
+			let defaults = T::DefaultThresholds::get();
+			ensure!(Breakers::<T>::iter_keys().count() == before.len(), "breakers added or lost");
+			for (segment, old) in before {
+				let new = Breakers::<T>::get(segment).ok_or("a breaker was lost")?;
+				ensure!(new == old.upgraded(&defaults), "a breaker changed beyond its layout");
+				ensure!(
+					new.verdict() == segment_interface::PriceVerdict::Accepted,
+					"an upgraded breaker rejects its price"
+				);
+			}
+			Ok(())
+		}
+	}
+
+	/// Version 3 to 4, run only on a chain at version 3.
+	pub type MigrateV3ToV4<T> = VersionedMigration<
+		3,
+		4,
+		UncheckedMigrateV3ToV4<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

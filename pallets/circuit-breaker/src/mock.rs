@@ -45,6 +45,8 @@ parameter_types! {
 		max_account_share: Permill::from_percent(50),
 		outflow_window: 10,
 		max_price_move: Permill::from_percent(10),
+		max_price_deviation: Permill::from_percent(25),
+		reference_window: 10,
 		stale_after: Some(20),
 		cooldown: 5,
 		probation: 10,

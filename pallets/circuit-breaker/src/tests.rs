@@ -3,8 +3,8 @@
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok};
 use segment_interface::{
-	Balance, OutflowVerdict, PriceMonitor, SegmentHealth, SegmentId, SegmentStatus, SiloMonitor,
-	TripReason,
+	Balance, OutflowVerdict, PriceMonitor, PriceVerdict, SegmentHealth, SegmentId, SegmentStatus,
+	SiloMonitor, TripReason,
 };
 use sp_runtime::{
 	traits::{Bounded, Zero},
@@ -144,6 +144,8 @@ mod set_thresholds {
 				Thresholds { max_account_share: Permill::zero(), ..d },
 				Thresholds { outflow_window: 0, ..d },
 				Thresholds { max_price_move: Permill::zero(), ..d },
+				Thresholds { max_price_deviation: Permill::zero(), ..d },
+				Thresholds { reference_window: 0, ..d },
 				Thresholds { stale_after: Some(0), ..d },
 				Thresholds { cooldown: 0, ..d },
 				Thresholds { probation: 0, ..d },
@@ -712,6 +714,155 @@ mod oracle {
 		});
 	}
 
+	fn feed(segment: SegmentId, p: u128) {
+		<CircuitBreaker as PriceMonitor>::note_price(segment, price(p));
+	}
+
+	fn verdict(segment: SegmentId) -> PriceVerdict {
+		<CircuitBreaker as PriceMonitor>::verdict(segment)
+	}
+
+	fn reference(segment: SegmentId) -> FixedU128 {
+		CircuitBreaker::reference_price(segment).expect("a price was fed")
+	}
+
+	#[test]
+	fn the_reference_follows_the_price_by_the_blocks_it_stands() {
+		new_test_ext(|| {
+			assert_eq!(CircuitBreaker::reference_price(BTC), None);
+			feed(BTC, 100);
+			assert_eq!(reference(BTC), price(100));
+			// 110 from block 1: each block it stands moves the reference a tenth (the window
+			// is 10 blocks) of the way there.
+			feed(BTC, 110);
+			assert_eq!(reference(BTC), price(100));
+			run_to_block(2);
+			assert_eq!(reference(BTC), price(101));
+			run_to_block(3);
+			assert_eq!(reference(BTC), FixedU128::from_rational(10_190, 100));
+			// After many windows, the price it held.
+			run_to_block(1_000);
+			assert_eq!(reference(BTC), price(110));
+		});
+	}
+
+	#[test]
+	fn prices_fed_within_one_block_do_not_move_the_reference() {
+		new_test_ext(|| {
+			feed(BTC, 100);
+			run_to_block(2);
+			for p in [110, 100, 109, 100, 110] {
+				feed(BTC, p);
+			}
+			assert_eq!(verdict(BTC), PriceVerdict::Accepted);
+			assert_eq!(reference(BTC), price(100));
+		});
+	}
+
+	#[test]
+	fn a_walk_of_moves_within_the_bound_trips_on_the_reference() {
+		new_test_ext(|| {
+			// 10% a block: each step passes the move bound; the third strays 29% from the
+			// reference (103), past the 25% bound.
+			feed(BTC, 100);
+			run_to_block(2);
+			feed(BTC, 110);
+			run_to_block(3);
+			feed(BTC, 121);
+			assert_eq!(status(BTC), SegmentStatus::Normal);
+			run_to_block(4);
+			assert_eq!(reference(BTC), price(103));
+			feed(BTC, 133);
+			tripped(BTC, TripReason::OracleDeviation);
+			assert_eq!(verdict(BTC), PriceVerdict::Rejected { last_accepted: price(121) });
+			// Nothing else noticed.
+			assert_eq!(status(ETH), SegmentStatus::Normal);
+		});
+	}
+
+	#[test]
+	fn a_trend_slower_than_the_window_does_not_trip() {
+		new_test_ext(|| {
+			// 5% every ten blocks (one window) for twenty steps: the price more than
+			// doubles, as markets do, and no update strays far from the reference.
+			let mut p = 1_000_000u128;
+			feed(BTC, p);
+			for step in 1..=20u64 {
+				run_to_block(1 + 10 * step);
+				p = p * 105 / 100;
+				feed(BTC, p);
+				assert_eq!(status(BTC), SegmentStatus::Normal, "step {step}");
+				assert_eq!(verdict(BTC), PriceVerdict::Accepted);
+			}
+			assert!(p > 2_600_000);
+		});
+	}
+
+	#[test]
+	fn a_rejected_price_stands_until_the_reference_comes_within_the_bound() {
+		new_test_ext(|| {
+			oracle_trip(BTC);
+			assert_eq!(verdict(BTC), PriceVerdict::Rejected { last_accepted: price(100) });
+			// The oracle holds at 200: each block moves the reference towards it, and 200 is
+			// rejected while it is more than 25% away.
+			let mut block = 1;
+			while verdict(BTC) != PriceVerdict::Accepted {
+				block += 1;
+				assert!(block < 30, "a price that holds is accepted in time");
+				run_to_block(block);
+				let away =
+					price_moved_beyond(reference(BTC), price(200), Permill::from_percent(25));
+				feed(BTC, 200);
+				assert_eq!(verdict(BTC) == PriceVerdict::Accepted, !away);
+			}
+			// Nine blocks after the trip: 200 - 100 * 0.9^9 = 161.3, within 25% of 200.
+			assert_eq!(block, 10);
+			assert_eq!(
+				CircuitBreaker::breaker(BTC).accepted,
+				Some(PriceObservation { price: price(200), at: 10 })
+			);
+		});
+	}
+
+	#[test]
+	fn a_rejected_price_on_a_severed_segment_is_still_rejected() {
+		new_test_ext(|| {
+			feed(BTC, 100);
+			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::signed(GUARDIAN), BTC));
+			feed(BTC, 150);
+			// Severed by hand already: no second trip, but the price is not accepted.
+			tripped(BTC, TripReason::Manual);
+			assert_eq!(verdict(BTC), PriceVerdict::Rejected { last_accepted: price(100) });
+		});
+	}
+
+	#[test]
+	fn a_reset_accepts_the_latest_price_and_restarts_the_reference() {
+		new_test_ext(|| {
+			oracle_trip(BTC);
+			run_to_block(2);
+			assert_ok!(CircuitBreaker::reset(RuntimeOrigin::root(), BTC));
+			assert_eq!(verdict(BTC), PriceVerdict::Accepted);
+			assert_eq!(reference(BTC), price(200));
+			feed(BTC, 210);
+			assert_eq!(status(BTC), SegmentStatus::Normal);
+		});
+	}
+
+	#[test]
+	fn an_accepted_price_is_the_latest_and_the_first_is_always_accepted() {
+		new_test_ext(|| {
+			assert_eq!(verdict(BTC), PriceVerdict::Accepted);
+			feed(BTC, 1_000);
+			assert_eq!(verdict(BTC), PriceVerdict::Accepted);
+			feed(BTC, 1_050);
+			assert_eq!(
+				CircuitBreaker::breaker(BTC).accepted,
+				Some(PriceObservation { price: price(1_050), at: 1 })
+			);
+		});
+	}
+
 	#[test]
 	fn price_moves_are_measured_against_the_last_price() {
 		let bound = Permill::from_percent(10);
@@ -877,5 +1028,43 @@ mod properties {
 				}
 			});
 		}
+	}
+}
+
+mod migrations {
+	use super::*;
+	use crate::migrations::v4::{v3, UncheckedMigrateV3ToV4};
+	use frame_support::traits::UncheckedOnRuntimeUpgrade;
+
+	#[test]
+	fn v3_to_v4_starts_the_reference_at_the_last_price_and_accepts_it() {
+		new_test_ext(|| {
+			<CircuitBreaker as PriceMonitor>::note_price(BTC, price(100));
+			run_to_block(5);
+			<CircuitBreaker as PriceMonitor>::note_price(BTC, price(108));
+			assert_ok!(CircuitBreaker::trip(RuntimeOrigin::signed(GUARDIAN), ETH));
+			let mut custom = Defaults::get();
+			custom.max_price_move = Permill::from_percent(3);
+			assert_ok!(CircuitBreaker::set_thresholds(RuntimeOrigin::root(), DOT, custom));
+			let now: Vec<_> = Breakers::<Test>::iter().collect();
+			assert_eq!(now.len(), 3);
+			for (segment, breaker) in &now {
+				v3::Breakers::<Test>::insert(segment, v3::Breaker::from(*breaker));
+			}
+
+			UncheckedMigrateV3ToV4::<Test>::on_runtime_upgrade();
+
+			for (segment, before) in now {
+				let after = CircuitBreaker::breaker(segment);
+				assert_eq!(after.thresholds, before.thresholds, "custom thresholds kept");
+				assert_eq!(after.state, before.state);
+				assert_eq!((after.outflow, after.base), (before.outflow, before.base));
+				assert_eq!(after.last_price, before.last_price);
+				assert_eq!(after.accepted, before.last_price);
+				assert_eq!(after.reference, before.last_price.map(|p| p.price));
+			}
+			// BTC's reference starts at 108, not at the average the old breaker never kept.
+			assert_eq!(CircuitBreaker::reference_price(BTC), Some(price(108)));
+		});
 	}
 }

@@ -4,8 +4,13 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
 use scale_info::TypeInfo;
 pub use segment_interface::AccountFlow;
-use segment_interface::{window::SlidingWindow, Balance, Price, SegmentStatus, TripReason};
-use sp_runtime::{traits::AtLeast32BitUnsigned, Permill, SaturatedConversion};
+use segment_interface::{
+	window::SlidingWindow, Balance, Price, PriceVerdict, SegmentStatus, TripReason,
+};
+use sp_runtime::{
+	traits::{AtLeast32BitUnsigned, Saturating},
+	Perbill, Permill, Rounding, SaturatedConversion,
+};
 
 /// The lines past which a segment's breaker trips, and how it comes back.
 #[derive(
@@ -32,6 +37,12 @@ pub struct Thresholds<BlockNumber> {
 	pub outflow_window: BlockNumber,
 	/// Trip when one oracle update moves the price by more than this share.
 	pub max_price_move: Permill,
+	/// Trip when an oracle update strays from the reference price by more than this share:
+	/// a walk of updates, each within `max_price_move`, is caught here.
+	pub max_price_deviation: Permill,
+	/// How slowly the reference follows the price, in blocks: an exponential average in which
+	/// a price held for this many blocks counts for 63% (1 - 1/e).
+	pub reference_window: BlockNumber,
 	/// Trip when the oracle has not updated for this many blocks; `None` turns the check off.
 	pub stale_after: Option<BlockNumber>,
 	/// Blocks a severed segment waits before it becomes reduce-only.
@@ -47,6 +58,8 @@ impl<N: AtLeast32BitUnsigned + Copy> Thresholds<N> {
 			&& !self.max_account_share.is_zero()
 			&& !self.outflow_window.is_zero()
 			&& !self.max_price_move.is_zero()
+			&& !self.max_price_deviation.is_zero()
+			&& !self.reference_window.is_zero()
 			&& self.stale_after.is_none_or(|s| !s.is_zero())
 			&& !self.cooldown.is_zero()
 			&& !self.probation.is_zero()
@@ -109,11 +122,17 @@ pub struct PriceObservation<BlockNumber> {
 pub struct Breaker<BlockNumber> {
 	pub state: BreakerState<BlockNumber>,
 	pub thresholds: Thresholds<BlockNumber>,
+	/// The latest price the breaker was told, accepted or not.
 	pub last_price: Option<PriceObservation<BlockNumber>>,
 	/// What left the segment's silo beyond its takers' principal, over the outflow window.
 	pub outflow: SlidingWindow<BlockNumber>,
 	/// What the silo was worth on average over the outflow window: the base of the line.
 	pub base: LineBase<BlockNumber>,
+	/// The time-weighted reference price as of `last_price.at` (see
+	/// [`Breaker::reference_at`]).
+	pub reference: Option<Price>,
+	/// The latest price the breaker accepted: `last_price` unless that one was rejected.
+	pub accepted: Option<PriceObservation<BlockNumber>>,
 }
 
 impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
@@ -125,6 +144,58 @@ impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 			last_price: None,
 			outflow: empty_window(),
 			base: LineBase::default(),
+			reference: None,
+			accepted: None,
+		}
+	}
+
+	/// The reference price at `now`: an exponential average of the prices the breaker was told,
+	/// each weighted by the blocks it stood (its last one, `last_price`, up to `now`). Every
+	/// block a price stands moves the reference `1 / reference_window` of the way to it, so a
+	/// price counts by how long it held, not by how often it was fed, and prices fed within one
+	/// block do not move it at all. `None` before the first price.
+	pub fn reference_at(&self, now: N) -> Option<Price> {
+		let (reference, last) = (self.reference?, self.last_price?);
+		let window = self.thresholds.reference_window.max(N::one());
+		let blocks = now.saturating_sub(last.at).saturated_into::<u32>();
+		// What is left of the old reference after `blocks` blocks: (1 - 1/window)^blocks.
+		let kept =
+			Perbill::from_rational(window - N::one(), window).saturating_pow(blocks as usize);
+		let (old, held) = (reference.into_inner(), last.price.into_inner());
+		Some(Price::from_inner(if old >= held {
+			held.saturating_add(kept.mul_floor(old - held))
+		} else {
+			held.saturating_sub(kept.mul_floor(held - old))
+		}))
+	}
+
+	/// What the breaker made of the latest price it was told: a price it tripped on (or would
+	/// have) stands rejected until it accepts a later one or is reset.
+	pub fn verdict(&self) -> PriceVerdict {
+		match (self.last_price, self.accepted) {
+			(Some(last), Some(accepted)) if last != accepted => {
+				PriceVerdict::Rejected { last_accepted: accepted.price }
+			},
+			_ => PriceVerdict::Accepted,
+		}
+	}
+
+	/// Why `price`, told at `now`, would trip the breaker: an oracle silent for too long, a
+	/// move from the last price beyond `max_price_move`, or a price beyond
+	/// `max_price_deviation` from the reference. `None` accepts it; the first price always is.
+	pub fn judge(&self, price: Price, now: N) -> Option<TripReason> {
+		let last = self.last_price?;
+		let thresholds = &self.thresholds;
+		if self.is_stale_at(now) {
+			Some(TripReason::StaleOracle)
+		} else if price_moved_beyond(last.price, price, thresholds.max_price_move) {
+			Some(TripReason::OracleMove)
+		} else if self.reference_at(now).is_some_and(|reference| {
+			price_moved_beyond(reference, price, thresholds.max_price_deviation)
+		}) {
+			Some(TripReason::OracleDeviation)
+		} else {
+			None
 		}
 	}
 
@@ -294,4 +365,18 @@ impl OutflowLine {
 /// An empty window that starts at block zero.
 pub fn empty_window<N: AtLeast32BitUnsigned + Copy>() -> SlidingWindow<N> {
 	SlidingWindow { bucket_start: N::zero(), current: 0, previous: 0 }
+}
+
+/// Whether going from `last` to `price` moves more than `bound` of `last`.
+pub fn price_moved_beyond(last: Price, price: Price, bound: Permill) -> bool {
+	let (last, price) = (last.into_inner(), price.into_inner());
+	let diff = last.abs_diff(price);
+	let allowed = sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
+		last,
+		bound.deconstruct().into(),
+		1_000_000,
+		Rounding::Down,
+	)
+	.unwrap_or(u128::MAX);
+	diff > allowed
 }

@@ -452,8 +452,8 @@ pub mod pallet {
 		/// [`Error::ZeroAmount`], [`Error::SiloFrozen`], [`Error::DepositCapExceeded`],
 		/// [`Error::PnlTooHighToDeposit`], [`Error::PoolDepleted`], [`Error::DepositTooSmall`],
 		/// [`Error::DepositBelowMinimum`], and the segment's `PriceUnavailable` or `StalePrice`
-		/// when it has open interest and no fresh price to value the pool at (or an arithmetic
-		/// overflow valuing it).
+		/// when it has open interest and no fresh price to value the pool at, `PriceRejected`
+		/// while its breaker rejects the oracle's price (or an arithmetic overflow valuing it).
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::provide_liquidity())]
 		pub fn provide_liquidity(

@@ -15,10 +15,18 @@
 //!
 //! - [`Pallet::create_segment`], [`Pallet::set_risk_params`] (admin origin)
 //! - [`Pallet::open_position`], [`Pallet::remove_margin`]: new risk. Refused unless the
-//!   segment's breaker says normal, and without a fresh oracle price.
+//!   segment's breaker says normal, and without a fresh oracle price the breaker accepted.
 //! - [`Pallet::decrease_position`], [`Pallet::close_position`], [`Pallet::add_margin`],
 //!   [`Pallet::liquidate`]: reduce risk, so they keep working while the segment is severed or
 //!   recovering, and the silo can stay solvent.
+//!
+//! ## Rejected prices
+//!
+//! The breaker judges every oracle update ([`PriceVerdict`](segment_interface::PriceVerdict)).
+//! While it rejects the latest one, no value moves at it: nothing opens and no margin is
+//! removed ([`Error::PriceRejected`]), the pool is not valued for LP deposits or withdrawals,
+//! liquidations and auto-deleveraging use the last accepted price, and a close is valued at
+//! whichever of the two prices is worse for the trader.
 //!
 //! ## Interface
 //!
@@ -61,8 +69,8 @@ pub mod pallet {
 	use segment_interface::{
 		views::{AdlEntry, PositionView},
 		Balance, Fee, MarginLedger, OracleKey, Pnl, PoolExposure, PoolFactors, PoolRisk, Price,
-		PriceFeed, PriceMonitor, PricePoint, SegmentHealth, SegmentId, SegmentStatus, Settlement,
-		SettlementOutcome, SiloDirectory, SiloId,
+		PriceFeed, PriceMonitor, PricePoint, PriceVerdict, SegmentHealth, SegmentId, SegmentStatus,
+		Settlement, SettlementOutcome, SiloDirectory, SiloId,
 	};
 	use sp_runtime::{
 		traits::{Saturating, Zero},
@@ -226,8 +234,9 @@ pub mod pallet {
 		MarginAdded { segment: SegmentId, who: T::AccountId, amount: Balance },
 		/// Margin was taken from behind a position back to free margin.
 		MarginRemoved { segment: SegmentId, who: T::AccountId, amount: Balance },
-		/// A trade filled at `fill_price` (the oracle said `oracle_price`; the difference is its
-		/// skew price impact) and paid a position fee of `fee` on `notional`, `to_insurance` of
+		/// A trade filled at `fill_price` (valued at `oracle_price`, the oracle's price or, while
+		/// the breaker rejects it, the worse for the trader of it and the last accepted one;
+		/// the difference is its skew price impact) and paid a position fee of `fee` on `notional`, `to_insurance` of
 		/// it to the insurance fund and the rest to the LPs. A decrease or close also settled
 		/// `borrowing` owed to the LPs.
 		TradeCharged {
@@ -327,6 +336,10 @@ pub mod pallet {
 		NotFirstInAdlQueue,
 		/// The position holds no profit to realize.
 		NotInProfit,
+		/// The circuit breaker rejected the oracle's latest price for this segment (it tripped
+		/// on it): nothing opens and no pool share is priced until it accepts a later price or
+		/// the segment is reset. Closing, adding margin and liquidations keep working.
+		PriceRejected,
 	}
 
 	#[pallet::hooks]
@@ -387,7 +400,8 @@ pub mod pallet {
 		/// [`Error::MarginBelowCharges`], [`Error::PositionBelowMinimum`],
 		/// [`Error::OppositeSideOpen`], [`Error::LeverageTooHigh`],
 		/// [`Error::InsufficientMargin`], [`Error::OpenInterestCapExceeded`],
-		/// [`Error::ReserveExceeded`], and the silo's `InsufficientFreeMargin`.
+		/// [`Error::ReserveExceeded`], [`Error::PriceRejected`], and the silo's
+		/// `InsufficientFreeMargin`.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::open_position())]
 		pub fn open_position(
@@ -403,6 +417,9 @@ pub mod pallet {
 
 		/// Decrease the caller's position by `size` of notional, realizing that part's PnL and
 		/// funding and releasing its share of the margin. Works while severed or recovering.
+		/// While the breaker rejects the oracle's price, the part is valued at whichever of that
+		/// price and the last accepted one is worse for the trader: a loss can be cut, no
+		/// profit taken at a rejected price.
 		///
 		/// Origin: signed. Emits [`Event::PositionDecreased`] (or [`Event::PositionClosed`] for
 		/// the whole size). Errors: [`Error::UnknownSegment`], [`Error::NoPosition`],
@@ -420,7 +437,8 @@ pub mod pallet {
 			Self::do_decrease_position(segment, &who, Some(size))
 		}
 
-		/// Close the caller's whole position. Works while severed or recovering.
+		/// Close the caller's whole position. Works while severed or recovering, valued as
+		/// [`Pallet::decrease_position`] values it.
 		///
 		/// Origin: signed. Emits [`Event::PositionClosed`]. Errors: [`Error::UnknownSegment`],
 		/// [`Error::NoPosition`], [`Error::PriceUnavailable`], [`Error::StalePrice`].
@@ -453,8 +471,8 @@ pub mod pallet {
 		///
 		/// Origin: signed. Emits [`Event::MarginRemoved`]. Errors: [`Error::UnknownSegment`],
 		/// [`Error::NoPosition`], [`Error::ZeroAmount`], [`Error::SegmentSevered`], [`Error::ReduceOnly`],
-		/// [`Error::PriceUnavailable`], [`Error::StalePrice`], [`Error::InsufficientMargin`],
-		/// [`Error::LeverageTooHigh`].
+		/// [`Error::PriceUnavailable`], [`Error::StalePrice`], [`Error::PriceRejected`],
+		/// [`Error::InsufficientMargin`], [`Error::LeverageTooHigh`].
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::remove_margin())]
 		pub fn remove_margin(
@@ -466,9 +484,10 @@ pub mod pallet {
 			Self::do_remove_margin(segment, &who, amount)
 		}
 
-		/// Liquidate `who`'s position, which must be below maintenance margin; the caller earns
-		/// the segment's liquidation fee out of what the position has left. Works while severed
-		/// or recovering.
+		/// Liquidate `who`'s position, which must be below maintenance margin at the oracle's
+		/// price (or while the breaker rejects that price, at the last one it accepted); the
+		/// caller earns the segment's liquidation fee out of what the position has left. Works
+		/// while severed or recovering.
 		///
 		/// Origin: signed (anyone). Emits [`Event::PositionLiquidated`]. Errors:
 		/// [`Error::UnknownSegment`], [`Error::NoPosition`], [`Error::NotLiquidatable`], [`Error::PriceUnavailable`],
@@ -484,7 +503,8 @@ pub mod pallet {
 			Self::do_liquidate(segment, &who, &liquidator)
 		}
 
-		/// Close all or part of `who`'s position at the oracle price because the segment's net
+		/// Close all or part of `who`'s position at the oracle price (or while the breaker
+		/// rejects it, the last one it accepted) because the segment's net
 		/// pending trader profit (each side capped at its max PnL factor) is above the ADL
 		/// trigger share of its pool's value. `who` must be first in its side's ADL queue (the
 		/// most profitable relative to size: the runtime API shows the head) and in profit; the
@@ -538,6 +558,57 @@ pub mod pallet {
 		/// The segment's oracle price, if there is one, above zero and no older than allowed.
 		pub fn fresh_price(info: &SegmentInfo<BlockNumberFor<T>>) -> Result<Price, Error<T>> {
 			Self::check_fresh(info, T::Prices::price(&info.oracle_key))
+		}
+
+		/// The oracle's fresh price for `segment` (see [`Pallet::fresh_price`]) and the
+		/// breaker's verdict on it.
+		fn judged_price(
+			segment: SegmentId,
+			info: &SegmentInfo<BlockNumberFor<T>>,
+		) -> Result<(Price, PriceVerdict), Error<T>> {
+			Ok((Self::fresh_price(info)?, T::PriceMonitor::verdict(segment)))
+		}
+
+		/// The oracle's fresh price for `segment`, which must be one the breaker accepts: what
+		/// new risk and pool shares are priced at.
+		fn accepted_price(
+			segment: SegmentId,
+			info: &SegmentInfo<BlockNumberFor<T>>,
+		) -> Result<Price, Error<T>> {
+			match Self::judged_price(segment, info)? {
+				(price, PriceVerdict::Accepted) => Ok(price),
+				(_, PriceVerdict::Rejected { .. }) => Err(Error::<T>::PriceRejected),
+			}
+		}
+
+		/// What `segment`'s positions are marked at for liquidation and auto-deleveraging: the
+		/// oracle's fresh price, or while the breaker rejects it, the last price it accepted.
+		fn mark_price(
+			segment: SegmentId,
+			info: &SegmentInfo<BlockNumberFor<T>>,
+		) -> Result<Price, Error<T>> {
+			Ok(match Self::judged_price(segment, info)? {
+				(price, PriceVerdict::Accepted) => price,
+				(_, PriceVerdict::Rejected { last_accepted }) => last_accepted,
+			})
+		}
+
+		/// What closing part of a position on `side` is valued at: the oracle's fresh price,
+		/// or while the breaker rejects it, whichever of it and the last accepted price is
+		/// worse for the trader (lower for a long, higher for a short). A close can cut a loss
+		/// at a rejected price, never take a profit at it.
+		fn close_price(
+			segment: SegmentId,
+			info: &SegmentInfo<BlockNumberFor<T>>,
+			side: Side,
+		) -> Result<Price, Error<T>> {
+			Ok(match Self::judged_price(segment, info)? {
+				(price, PriceVerdict::Accepted) => price,
+				(price, PriceVerdict::Rejected { last_accepted }) => match side {
+					Side::Long => price.min(last_accepted),
+					Side::Short => price.max(last_accepted),
+				},
+			})
 		}
 
 		/// `point`, if there is one, above zero and no older than `info` allows.
@@ -951,7 +1022,7 @@ pub mod pallet {
 			ensure!(size > 0, Error::<T>::ZeroSize);
 			let mut info = Self::segment(segment)?;
 			Self::ensure_new_risk_allowed(segment)?;
-			let oracle = Self::fresh_price(&info)?;
+			let oracle = Self::accepted_price(segment, &info)?;
 			let pool = T::Silos::pool_liquidity(segment);
 			Self::accrue(&mut info, pool)?;
 			let skew = Self::skew_change(&info, Self::signed(side, size)?)?;
@@ -1178,7 +1249,7 @@ pub mod pallet {
 				left == 0 || left >= info.risk.min_position_size,
 				Error::<T>::PositionBelowMinimum
 			);
-			let oracle = Self::fresh_price(&info)?;
+			let oracle = Self::close_price(segment, &info, position.side)?;
 			let pool = T::Silos::pool_liquidity(segment);
 			Self::accrue(&mut info, pool)?;
 			// Closing a long sells, closing a short buys: the skew moves against the side.
@@ -1254,7 +1325,7 @@ pub mod pallet {
 			let mut info = Self::segment(segment)?;
 			let mut position = Self::position(segment, who)?;
 			Self::ensure_new_risk_allowed(segment)?;
-			let price = Self::fresh_price(&info)?;
+			let price = Self::accepted_price(segment, &info)?;
 			Self::accrue(&mut info, T::Silos::pool_liquidity(segment))?;
 			position.margin =
 				position.margin.checked_sub(amount).ok_or(Error::<T>::InsufficientMargin)?;
@@ -1272,7 +1343,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let mut info = Self::segment(segment)?;
 			let position = Self::position(segment, who)?;
-			let price = Self::fresh_price(&info)?;
+			let price = Self::mark_price(segment, &info)?;
 			let pool = T::Silos::pool_liquidity(segment);
 			Self::accrue(&mut info, pool)?;
 			let health = Self::health_at(&info, &position, price)?;
@@ -1307,7 +1378,7 @@ pub mod pallet {
 		pub(crate) fn do_auto_deleverage(segment: SegmentId, who: &T::AccountId) -> DispatchResult {
 			let mut info = Self::segment(segment)?;
 			let position = Self::position(segment, who)?;
-			let price = Self::fresh_price(&info)?;
+			let price = Self::mark_price(segment, &info)?;
 			let pool = T::Silos::pool_liquidity(segment);
 			Self::accrue(&mut info, pool)?;
 			let params = info.risk.pool;
@@ -1421,7 +1492,13 @@ pub mod pallet {
 			Self::accrue(&mut info, T::Silos::pool_liquidity(segment)).ok()?;
 			let point = T::Prices::price(&info.oracle_key);
 			let fresh = Self::check_fresh(&info, point).is_ok();
-			let mark = point.map(|p| p.price).filter(|price| !price.is_zero());
+			// While the breaker rejects the oracle's price, positions are marked (and
+			// liquidated) at the last price it accepted.
+			let mark = match T::PriceMonitor::verdict(segment) {
+				PriceVerdict::Accepted => point.map(|p| p.price),
+				PriceVerdict::Rejected { last_accepted } => Some(last_accepted),
+			}
+			.filter(|price| !price.is_zero());
 			Some(MarketView { info, mark, fresh })
 		}
 
@@ -1475,7 +1552,7 @@ pub mod pallet {
 			let exposure = if info.long_oi == 0 && info.short_oi == 0 {
 				Some(PoolExposure::none(Self::factors(&info)))
 			} else {
-				Self::fresh_price(&info)
+				Self::accepted_price(segment, &info)
 					.ok()
 					.and_then(|mark| Self::exposure_at(&info, mark).ok())
 			};
@@ -1520,7 +1597,7 @@ pub mod pallet {
 			if info.long_oi == 0 && info.short_oi == 0 {
 				return Ok(PoolExposure::none(Self::factors(&info)));
 			}
-			let mark = Self::fresh_price(&info)?;
+			let mark = Self::accepted_price(segment, &info)?;
 			Self::accrue(&mut info, T::Silos::pool_liquidity(segment))?;
 			let exposure = Self::exposure_at(&info, mark)?;
 			// The blocks so far are charged at the utilization they had: the silo changes its

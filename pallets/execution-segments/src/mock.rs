@@ -7,7 +7,8 @@ use core::{cell::RefCell, time::Duration};
 use frame_support::{assert_ok, derive_impl, storage::unhashed, traits::UnixTime};
 use segment_interface::{
 	Balance, Fee, MarginLedger, Moment, OracleKey, Pnl, Price, PriceFeed, PriceMonitor, PricePoint,
-	SegmentHealth, SegmentId, SegmentStatus, Settlement, SettlementOutcome, SiloDirectory, SiloId,
+	PriceVerdict, SegmentHealth, SegmentId, SegmentStatus, Settlement, SettlementOutcome,
+	SiloDirectory, SiloId,
 };
 use sp_runtime::{BuildStorage, DispatchError, DispatchResult, FixedU128, Perbill, Permill};
 use std::collections::BTreeMap;
@@ -131,6 +132,7 @@ struct World {
 	now_ms: Moment,
 	status: BTreeMap<SegmentId, SegmentStatus>,
 	price_notes: Vec<(SegmentId, Price)>,
+	verdicts: BTreeMap<SegmentId, PriceVerdict>,
 }
 
 thread_local! {
@@ -291,6 +293,18 @@ impl TestBreaker {
 	pub fn set(segment: SegmentId, status: SegmentStatus) {
 		world(|w| w.status.insert(segment, status));
 	}
+	/// Have the breaker reject `segment`'s latest price (`Some`: the last one it accepted) or
+	/// accept it (`None`).
+	pub fn reject(segment: SegmentId, last_accepted: Option<Price>) {
+		world(|w| match last_accepted {
+			Some(last_accepted) => {
+				w.verdicts.insert(segment, PriceVerdict::Rejected { last_accepted });
+			},
+			None => {
+				w.verdicts.remove(&segment);
+			},
+		});
+	}
 	pub fn price_notes() -> Vec<(SegmentId, Price)> {
 		world(|w| w.price_notes.clone())
 	}
@@ -303,6 +317,9 @@ impl SegmentHealth for TestBreaker {
 impl PriceMonitor for TestBreaker {
 	fn note_price(segment: SegmentId, price: Price) {
 		world(|w| w.price_notes.push((segment, price)));
+	}
+	fn verdict(segment: SegmentId) -> PriceVerdict {
+		world(|w| w.verdicts.get(&segment).copied().unwrap_or(PriceVerdict::Accepted))
 	}
 }
 

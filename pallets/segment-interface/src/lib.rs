@@ -142,6 +142,9 @@ pub enum TripReason {
 	BadDebt,
 	/// A guardian tripped it by hand.
 	Manual,
+	/// The oracle price strayed from the breaker's time-weighted reference price by more than
+	/// the bound: a walk of updates each within the bound between two updates.
+	OracleDeviation,
 }
 
 impl TripReason {
@@ -151,7 +154,10 @@ impl TripReason {
 	/// guardian's judgement are not, and wait for the reset origin.
 	pub fn clears_with_time(self) -> bool {
 		match self {
-			TripReason::NetOutflow | TripReason::OracleMove | TripReason::StaleOracle => true,
+			TripReason::NetOutflow
+			| TripReason::OracleMove
+			| TripReason::StaleOracle
+			| TripReason::OracleDeviation => true,
 			TripReason::BadDebt | TripReason::Manual => false,
 		}
 	}
@@ -409,10 +415,29 @@ pub trait SiloMonitor<AccountId, BlockNumber> {
 	fn note_bad_debt(segment: SegmentId, uncovered: Balance);
 }
 
-/// What a segment tells the breaker about its oracle. Implemented by the circuit breaker.
+/// What a segment tells the breaker about its oracle, and asks of it. Implemented by the
+/// circuit breaker.
 pub trait PriceMonitor {
 	/// The segment's oracle published `price` in this block.
 	fn note_price(segment: SegmentId, price: Price);
+	/// What the breaker made of the latest price it was told for `segment`.
+	fn verdict(segment: SegmentId) -> PriceVerdict;
+}
+
+/// What the breaker made of a segment's latest oracle price.
+///
+/// A price the breaker rejected (it tripped on it, or would have, had the segment not been
+/// severed already) moves no value: no trade fills at it, no profit is paid at it and no pool
+/// share is priced at it. Liquidations and auto-deleveraging use `last_accepted` instead, and a
+/// trader closing fills at whichever of the two is worse for them, so a close can cut a loss
+/// but never realize profit at a rejected price. A later price the breaker accepts, or a reset,
+/// ends the rejection.
+#[derive(Clone, Copy, Eq, PartialEq, Debug)]
+pub enum PriceVerdict {
+	/// The latest price (if there is one) is accepted.
+	Accepted,
+	/// The latest price was rejected; `last_accepted` is the last one the breaker accepted.
+	Rejected { last_accepted: Price },
 }
 
 /// Where segments read prices. Implemented in the runtime over `pallet-oracle`.
@@ -453,7 +478,10 @@ impl<AccountId, BlockNumber> SiloMonitor<AccountId, BlockNumber> for () {
 	fn note_bad_debt(_: SegmentId, _: Balance) {}
 }
 
-/// A runtime without a breaker listens to nothing.
+/// A runtime without a breaker listens to nothing, and accepts every price.
 impl PriceMonitor for () {
 	fn note_price(_: SegmentId, _: Price) {}
+	fn verdict(_: SegmentId) -> PriceVerdict {
+		PriceVerdict::Accepted
+	}
 }

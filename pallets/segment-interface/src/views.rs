@@ -128,6 +128,15 @@ pub struct SegmentHealthView<BlockNumber> {
 	pub bad_debt: Balance,
 	/// The segment's oracle price, if any (possibly stale).
 	pub price: Option<PricePoint>,
+	/// The breaker's time-weighted reference price now, which an update may stray from by at
+	/// most the breaker's `max_price_deviation`; `None` before the first price.
+	pub reference_price: Option<crate::Price>,
+	/// The last oracle price the breaker accepted.
+	pub last_accepted_price: Option<crate::Price>,
+	/// Whether the breaker rejected the oracle's latest price: then nothing opens and no pool
+	/// share is priced, positions are liquidated at `last_accepted_price`, and closes fill at
+	/// whichever of the two prices is worse for the trader.
+	pub price_rejected: bool,
 	/// The outflow line in the current window.
 	pub outflow: OutflowView,
 	/// Exits waiting in the silo's queue.

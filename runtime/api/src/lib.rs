@@ -25,8 +25,10 @@ sp_api::decl_runtime_apis! {
 	/// Bulkhead's segments, as the runtime sees them at one block. Version 2 adds
 	/// [`SegmentsApi::pool`]; version 3 the outflow line, queued exits and what clears a trip
 	/// in [`SegmentHealthView`], [`SegmentsApi::exits`] and [`SegmentsApi::outflow_room`], and
-	/// each route's net and per-account figures in [`RouteCapacity`].
-	#[api_version(3)]
+	/// each route's net and per-account figures in [`RouteCapacity`]; version 4 the breaker's
+	/// reference price, last accepted price and whether it rejects the latest one in
+	/// [`SegmentHealthView`].
+	#[api_version(4)]
 	pub trait SegmentsApi<AccountId, BlockNumber> where
 		AccountId: Codec,
 		BlockNumber: Codec,

@@ -405,8 +405,12 @@ parameter_types! {
 		// and one account may take a quarter of that.
 		max_account_share: Permill::from_percent(25),
 		outflow_window: HOURS,
-		// One feed may move the price by at most 10%.
+		// One feed may move the price by at most 10%,
 		max_price_move: Permill::from_percent(10),
+		// and the price may stray at most 25% from its reference, an average that follows
+		// the price over about 10 minutes: a walk of 10% steps trips within three of them.
+		max_price_deviation: Permill::from_percent(25),
+		reference_window: 10 * MINUTES,
 		// No price for an hour of blocks severs the segment.
 		stale_after: Some(HOURS),
 		// Severed for 10 minutes, then reduce-only for 10 more.

@@ -147,6 +147,28 @@ pub fn feed(prices: &[(&[u8], u32)]) {
 	next_block();
 }
 
+/// The market for `key` (fed last at `from`) moves to `to` as a real market does: in steps of
+/// at most 9%, one every reference window of the breakers, which they accept (each step within
+/// the move bound, and the reference caught up enough that the next strays less than its
+/// bound). The other demo markets are fed at their genesis prices at every step, so that none
+/// goes stale.
+pub fn walk(key: &[u8], from: u32, to: u32) {
+	let window = bulkhead_runtime::configs::DefaultThresholds::get().reference_window;
+	let mut price = from;
+	while price != to {
+		price = if to > price {
+			to.min(price + price * 9 / 100)
+		} else {
+			to.max(price - price * 9 / 100)
+		};
+		advance(window - 1);
+		let mut prices = vec![(&b"BTC/USD"[..], 60_000), (b"ETH/USD", 3_000), (b"DOT/USD", 5)];
+		prices.retain(|(k, _)| *k != key);
+		prices.push((key, price));
+		feed(&prices);
+	}
+}
+
 /// Fresh prices for every demo market, at their genesis values.
 pub fn feed_genesis_prices() {
 	feed(&[(b"BTC/USD", 60_000), (b"ETH/USD", 3_000), (b"DOT/USD", 5)]);

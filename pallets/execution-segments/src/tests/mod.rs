@@ -1101,3 +1101,144 @@ mod properties {
 		}
 	}
 }
+
+/// While the breaker rejects the oracle's latest price, no value moves at it.
+mod rejected_price {
+	use super::*;
+	use segment_interface::PoolRisk;
+
+	/// The oracle says `now`; the breaker rejected it and last accepted `accepted`.
+	fn rejected(now: u32, accepted: u32) {
+		TestPrices::set("BTC/USD", price(now));
+		TestBreaker::reject(BTC, Some(price(accepted)));
+	}
+
+	#[test]
+	fn nothing_opens_and_no_margin_leaves_at_a_rejected_price() {
+		new_test_ext(|| {
+			open(ALICE, Side::Long, 10_000, 2_000);
+			rejected(150, 100);
+			assert_noop!(
+				Segs::open_position(RuntimeOrigin::signed(BOB), BTC, Side::Long, 1_000, 200),
+				Error::<Test>::PriceRejected
+			);
+			assert_noop!(
+				Segs::open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 1_000, 200),
+				Error::<Test>::PriceRejected
+			);
+			// At 150, Alice's long would free most of its margin: not at a rejected price.
+			assert_noop!(
+				Segs::remove_margin(RuntimeOrigin::signed(ALICE), BTC, 500),
+				Error::<Test>::PriceRejected
+			);
+			// Nor is the pool priced at it, so no LP share is bought or sold.
+			assert_eq!(<Segs as PoolRisk>::exposure(BTC), Err(Error::<Test>::PriceRejected.into()));
+			// Once the breaker accepts the price again, all of it works.
+			TestBreaker::reject(BTC, None);
+			assert_ok!(Segs::remove_margin(RuntimeOrigin::signed(ALICE), BTC, 500));
+			assert_ok!(<Segs as PoolRisk>::exposure(BTC));
+		});
+	}
+
+	#[test]
+	fn a_close_takes_no_profit_at_a_rejected_price() {
+		new_test_ext(|| {
+			open(ALICE, Side::Long, 10_000, 1_000);
+			open(BOB, Side::Short, 10_000, 1_000);
+			// The oracle jumps to 105, which the breaker rejects: Alice's long closes at 100,
+			// the last accepted price (no profit), Bob's short at 105 (he may cut his loss).
+			rejected(105, 100);
+			assert_ok!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC));
+			System::assert_last_event(
+				Event::PositionClosed {
+					segment: BTC,
+					who: ALICE,
+					size: 10_000,
+					price: price(100),
+					pnl: Pnl::Profit(0),
+					returned: 1_000 + DEPOSIT,
+				}
+				.into(),
+			);
+			assert_ok!(Segs::decrease_position(RuntimeOrigin::signed(BOB), BTC, 5_000));
+			System::assert_last_event(
+				Event::PositionDecreased {
+					segment: BTC,
+					who: BOB,
+					size: 5_000,
+					price: price(105),
+					pnl: Pnl::Loss(250),
+					returned: 250,
+				}
+				.into(),
+			);
+		});
+	}
+
+	#[test]
+	fn a_rejected_drop_pays_a_short_nothing_and_lets_a_long_cut_its_loss() {
+		new_test_ext(|| {
+			open(ALICE, Side::Long, 10_000, 2_000);
+			open(BOB, Side::Short, 10_000, 1_000);
+			rejected(95, 100);
+			assert_ok!(Segs::close_position(RuntimeOrigin::signed(BOB), BTC));
+			System::assert_last_event(
+				Event::PositionClosed {
+					segment: BTC,
+					who: BOB,
+					size: 10_000,
+					price: price(100),
+					pnl: Pnl::Profit(0),
+					returned: 1_000 + DEPOSIT,
+				}
+				.into(),
+			);
+			assert_ok!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC));
+			System::assert_last_event(
+				Event::PositionClosed {
+					segment: BTC,
+					who: ALICE,
+					size: 10_000,
+					price: price(95),
+					pnl: Pnl::Loss(500),
+					returned: 1_500 + DEPOSIT,
+				}
+				.into(),
+			);
+		});
+	}
+
+	#[test]
+	fn liquidations_use_the_last_accepted_price() {
+		new_test_ext(|| {
+			open(ALICE, Side::Long, 10_000, 1_000);
+			open(BOB, Side::Long, 10_000, 1_000);
+			// A rejected crash to 80 liquidates nobody: at 100, the last accepted price, both
+			// positions are healthy.
+			rejected(80, 100);
+			assert_noop!(
+				Segs::liquidate(RuntimeOrigin::signed(KEEPER), BTC, ALICE),
+				Error::<Test>::NotLiquidatable
+			);
+			assert!(Segs::liquidatable(BTC, 10).is_empty());
+			assert_eq!(Segs::position_view(BTC, &ALICE).unwrap().mark_price, Some(price(100)));
+			// A position below maintenance at the last accepted price is liquidated at it, even
+			// when the rejected price would have spared it.
+			rejected(120, 94);
+			assert_eq!(Segs::liquidatable(BTC, 10), vec![ALICE, BOB]);
+			assert_ok!(Segs::liquidate(RuntimeOrigin::signed(KEEPER), BTC, ALICE));
+			System::assert_last_event(
+				Event::PositionLiquidated {
+					segment: BTC,
+					who: ALICE,
+					liquidator: KEEPER,
+					size: 10_000,
+					price: price(94),
+					fee: 94 + DEPOSIT,
+					bad_debt: 0,
+				}
+				.into(),
+			);
+		});
+	}
+}
