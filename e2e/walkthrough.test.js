@@ -187,6 +187,13 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     const tripped = findEvent(feed.events, 'circuitBreaker', 'Tripped');
     assert.deepEqual([tripped.data.segment.toNumber(), tripped.data.reason.toString()], [2, 'OracleMove']);
     assert.equal(await status(2), 'Severed');
+    onPage('`priceRejected: true` and `lastAcceptedPrice` 3,000', 'nothing is paid at the rejected 4,000');
+    const health = (await api.call.segmentsApi.segmentHealth(2)).unwrap();
+    assert.equal(health.priceRejected.toString(), 'true');
+    assert.equal(health.lastAcceptedPrice.unwrap().toBigInt(), 3000000000000000000000n);
+    // The reference moves a hundredth of the way to 4,000 per block the new price stands.
+    const reference = health.referencePrice.unwrap().toBigInt();
+    assert.ok(reference >= 3000000000000000000000n && reference < 3100000000000000000000n, `${reference}`);
     await fails(api.tx.executionSegments.openPosition(2, 'Long', 1000000000n, 1000000000n), who.bob, 'executionSegments.SegmentSevered');
     assert.equal(await status(1), 'Normal');
     assert.equal(await status(3), 'Normal');

@@ -197,14 +197,17 @@ fn the_keeper_of_an_underwater_position_is_paid() {
 		feed_genesis_prices();
 		open(&charlie(), DOT, Side::Short, 9_000, 1_000);
 		// DOT +20% in one gap: the 9x short has lost more than its margin. The breaker trips
-		// on the gap and rejects it; the price holds in the next feed, which it accepts (one
-		// move of nothing, 20% from its reference), and liquidations go by accepted prices.
+		// on the gap and rejects the price, and liquidations go by the last accepted one, at
+		// which the short is healthy. Seven minutes later the reference (an average over ten
+		// minutes) has come within 10% of 6, the price still holds, and the breaker accepts it.
 		feed(&[(b"DOT/USD", 6)]);
 		assert_noop!(
 			ExecutionSegments::liquidate(signed(&eve()), DOT, charlie()),
 			pallet_execution_segments::Error::<Runtime>::NotLiquidatable
 		);
+		advance(70);
 		feed(&[(b"DOT/USD", 6)]);
+		assert!(!views::segment_health(DOT).unwrap().price_rejected);
 		let keeper_before = margin(DOT, &eve()).free;
 		assert_ok!(ExecutionSegments::liquidate(signed(&eve()), DOT, charlie()));
 		let earned = margin(DOT, &eve()).free - keeper_before;

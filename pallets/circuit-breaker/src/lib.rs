@@ -162,12 +162,14 @@ pub mod pallet {
 		/// in the runtime, neither an execution segment nor a silo has it).
 		UnknownSegment,
 		/// A window, cool-down or probation of zero blocks, or a zero limit: it would trip on
-		/// everything or never recover.
+		/// everything or never recover; or a reference window past
+		/// [`MAX_REFERENCE_WINDOW`].
 		InvalidThresholds,
 		/// The segment is already severed for a reason that waits for a reset (bad debt or a
 		/// guardian's trip).
 		AlreadySevered,
-		/// The segment is not tripped: there is nothing to reset.
+		/// The segment is not tripped, and its breaker accepts the latest price: there is
+		/// nothing to reset.
 		NotTripped,
 		/// The segment's oracle is still stale; it would sever again at once.
 		OracleStillStale,
@@ -289,7 +291,13 @@ pub mod pallet {
 			let mut breaker = Self::breaker(segment);
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(!breaker.is_stale_at(now), Error::<T>::OracleStillStale);
-			ensure!(breaker.state_at(now) != BreakerState::Normal, Error::<T>::NotTripped);
+			// A segment back to normal by time may still stand on a rejected price: resetting
+			// it accepts that price.
+			ensure!(
+				breaker.state_at(now) != BreakerState::Normal
+					|| breaker.verdict() != PriceVerdict::Accepted,
+				Error::<T>::NotTripped
+			);
 			breaker.state = BreakerState::Normal;
 			breaker.outflow = empty_window();
 			// The reset origin takes the latest price for the market's: it is accepted, and the

@@ -12,6 +12,11 @@ use sp_runtime::{
 	Perbill, Permill, Rounding, SaturatedConversion,
 };
 
+/// The longest reference window, in blocks (about 69 days of 6-second blocks): the reference
+/// keeps `1 - 1 / window` of itself per block in a `Perbill`, which a longer window would round
+/// to all of it.
+pub const MAX_REFERENCE_WINDOW: u32 = 1_000_000;
+
 /// The lines past which a segment's breaker trips, and how it comes back.
 #[derive(
 	Clone,
@@ -41,7 +46,8 @@ pub struct Thresholds<BlockNumber> {
 	/// a walk of updates, each within `max_price_move`, is caught here.
 	pub max_price_deviation: Permill,
 	/// How slowly the reference follows the price, in blocks: an exponential average in which
-	/// a price held for this many blocks counts for 63% (1 - 1/e).
+	/// a price held for this many blocks counts for 63% (1 - 1/e). At most
+	/// [`MAX_REFERENCE_WINDOW`]: a longer one would all but freeze the reference.
 	pub reference_window: BlockNumber,
 	/// Trip when the oracle has not updated for this many blocks; `None` turns the check off.
 	pub stale_after: Option<BlockNumber>,
@@ -60,6 +66,7 @@ impl<N: AtLeast32BitUnsigned + Copy> Thresholds<N> {
 			&& !self.max_price_move.is_zero()
 			&& !self.max_price_deviation.is_zero()
 			&& !self.reference_window.is_zero()
+			&& self.reference_window <= N::from(MAX_REFERENCE_WINDOW)
 			&& self.stale_after.is_none_or(|s| !s.is_zero())
 			&& !self.cooldown.is_zero()
 			&& !self.probation.is_zero()
@@ -181,18 +188,26 @@ impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 	}
 
 	/// Why `price`, told at `now`, would trip the breaker: an oracle silent for too long, a
-	/// move from the last price beyond `max_price_move`, or a price beyond
-	/// `max_price_deviation` from the reference. `None` accepts it; the first price always is.
+	/// move beyond `max_price_move`, or a price beyond `max_price_deviation` from the
+	/// reference. `None` accepts it; the first price always is.
+	///
+	/// The move is measured from the last price, or while that one stands rejected, from the
+	/// reference: feeding a rejected price again (another operator's feed in the same block,
+	/// or the next block's) is no move from itself, and must not get it accepted. A price that
+	/// holds is accepted once the reference has come within the move bound of it.
 	pub fn judge(&self, price: Price, now: N) -> Option<TripReason> {
 		let last = self.last_price?;
 		let thresholds = &self.thresholds;
+		let reference = self.reference_at(now).unwrap_or(last.price);
+		let moved_from = match self.verdict() {
+			PriceVerdict::Accepted => last.price,
+			PriceVerdict::Rejected { .. } => reference,
+		};
 		if self.is_stale_at(now) {
 			Some(TripReason::StaleOracle)
-		} else if price_moved_beyond(last.price, price, thresholds.max_price_move) {
+		} else if price_moved_beyond(moved_from, price, thresholds.max_price_move) {
 			Some(TripReason::OracleMove)
-		} else if self.reference_at(now).is_some_and(|reference| {
-			price_moved_beyond(reference, price, thresholds.max_price_deviation)
-		}) {
+		} else if price_moved_beyond(reference, price, thresholds.max_price_deviation) {
 			Some(TripReason::OracleDeviation)
 		} else {
 			None

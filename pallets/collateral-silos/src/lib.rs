@@ -481,7 +481,7 @@ pub mod pallet {
 		/// [`Error::ReserveExceeded`], [`Error::PoolLiquidityShort`],
 		/// [`Error::RemainderBelowMinimum`], [`Error::SiloBelowMinimum`],
 		/// [`Error::AccountOutflowLimit`], [`Error::ExitQueueFull`], and the segment's
-		/// `PriceUnavailable` or `StalePrice`.
+		/// `PriceUnavailable`, `StalePrice` or `PriceRejected`.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::withdraw_liquidity())]
 		pub fn withdraw_liquidity(
@@ -564,7 +564,8 @@ pub mod pallet {
 		/// [`Error::InsufficientShares`], [`Error::ExitBelowMinimum`],
 		/// [`Error::ExitNotNeeded`], [`Error::RemainderBelowMinimum`],
 		/// [`Error::ExitQueueFull`], [`Error::TooManyExits`], and the segment's
-		/// `PriceUnavailable` or `StalePrice` (shares are valued to check the minimum).
+		/// `PriceUnavailable`, `StalePrice` or `PriceRejected` (shares are valued to check the
+		/// minimum).
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::queue_exit())]
 		pub fn queue_exit(

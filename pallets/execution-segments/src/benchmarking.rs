@@ -224,6 +224,12 @@ mod benchmarks {
 		let trader = long::<T>(SEGMENT, 0);
 		let keeper: T::AccountId = account("keeper", 0, 0);
 		crash::<T>();
+		// The worst case: the breaker accepted 70 and rejects the oracle's next price, 60, so
+		// the liquidation is judged at one price and settled at another, nearest the
+		// position's bankruptcy price (70 here: the long went bankrupt at 80).
+		ExecutionSegments::<T>::note_price(&key(), Price::from_u32(70));
+		ExecutionSegments::<T>::note_price(&key(), Price::from_u32(60));
+		T::BenchmarkHelper::set_price(&key(), Price::from_u32(60));
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(keeper), SEGMENT, trader.clone());

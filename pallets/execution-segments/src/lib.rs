@@ -24,9 +24,10 @@
 //!
 //! The breaker judges every oracle update ([`PriceVerdict`](segment_interface::PriceVerdict)).
 //! While it rejects the latest one, no value moves at it: nothing opens and no margin is
-//! removed ([`Error::PriceRejected`]), the pool is not valued for LP deposits or withdrawals,
-//! liquidations and auto-deleveraging use the last accepted price, and a close is valued at
-//! whichever of the two prices is worse for the trader.
+//! removed and nobody is deleveraged ([`Error::PriceRejected`]), the pool is not valued for LP
+//! deposits or withdrawals while it has open interest, a close is valued at whichever of the
+//! oracle's and the last accepted price is worse for the trader, and a liquidation judges a
+//! position at the last accepted price and settles it no better for its owner than a close.
 //!
 //! ## Interface
 //!
@@ -485,9 +486,10 @@ pub mod pallet {
 		}
 
 		/// Liquidate `who`'s position, which must be below maintenance margin at the oracle's
-		/// price (or while the breaker rejects that price, at the last one it accepted); the
-		/// caller earns the segment's liquidation fee out of what the position has left. Works
-		/// while severed or recovering.
+		/// price (or while the breaker rejects that price, at the last one it accepted, and
+		/// then it settles no better for the owner than a close would); the caller earns the
+		/// segment's liquidation fee out of what the position has left. Works while severed or
+		/// recovering.
 		///
 		/// Origin: signed (anyone). Emits [`Event::PositionLiquidated`]. Errors:
 		/// [`Error::UnknownSegment`], [`Error::NoPosition`], [`Error::NotLiquidatable`], [`Error::PriceUnavailable`],
@@ -503,8 +505,8 @@ pub mod pallet {
 			Self::do_liquidate(segment, &who, &liquidator)
 		}
 
-		/// Close all or part of `who`'s position at the oracle price (or while the breaker
-		/// rejects it, the last one it accepted) because the segment's net
+		/// Close all or part of `who`'s position at the oracle price (refused while the breaker
+		/// rejects it) because the segment's net
 		/// pending trader profit (each side capped at its max PnL factor) is above the ADL
 		/// trigger share of its pool's value. `who` must be first in its side's ADL queue (the
 		/// most profitable relative to size: the runtime API shows the head) and in profit; the
@@ -514,8 +516,8 @@ pub mod pallet {
 		///
 		/// Origin: signed (anyone). Emits [`Event::PositionAutoDeleveraged`]. Errors:
 		/// [`Error::UnknownSegment`], [`Error::NoPosition`], [`Error::PriceUnavailable`],
-		/// [`Error::StalePrice`], [`Error::AdlNotTriggered`], [`Error::NotFirstInAdlQueue`],
-		/// [`Error::NotInProfit`].
+		/// [`Error::StalePrice`], [`Error::PriceRejected`], [`Error::AdlNotTriggered`],
+		/// [`Error::NotFirstInAdlQueue`], [`Error::NotInProfit`].
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::auto_deleverage())]
 		pub fn auto_deleverage(
@@ -581,16 +583,50 @@ pub mod pallet {
 			}
 		}
 
-		/// What `segment`'s positions are marked at for liquidation and auto-deleveraging: the
-		/// oracle's fresh price, or while the breaker rejects it, the last price it accepted.
-		fn mark_price(
+		/// What a liquidation judges `p` at, and what it settles it at. While the breaker
+		/// accepts the oracle's fresh price, that price, twice. While it rejects it, `p` is
+		/// judged at the last accepted price, and settled at the price between the two that is
+		/// nearest where its equity runs out (its bankruptcy price): never better for the
+		/// owner than a close (nobody leaves through their own liquidation for more), and never
+		/// with bad debt the last accepted price would not have left.
+		fn liquidation_prices(
 			segment: SegmentId,
 			info: &SegmentInfo<BlockNumberFor<T>>,
-		) -> Result<Price, Error<T>> {
-			Ok(match Self::judged_price(segment, info)? {
-				(price, PriceVerdict::Accepted) => price,
-				(_, PriceVerdict::Rejected { last_accepted }) => last_accepted,
-			})
+			p: &Position,
+		) -> Result<(Price, Price), DispatchError> {
+			let (oracle, verdict) = Self::judged_price(segment, info)?;
+			let PriceVerdict::Rejected { last_accepted } = verdict else {
+				return Ok((oracle, oracle));
+			};
+			let worse = Self::worse_for(p.side, oracle, last_accepted);
+			let (funding, borrowing) = Self::carry(info, p, p.size)?;
+			let owed = funding
+				.checked_add(i128::try_from(borrowing).map_err(|_| ArithmeticError::Overflow)?)
+				.ok_or(ArithmeticError::Overflow)?;
+			let bankrupt = math::liquidation_price(
+				p.side,
+				p.size,
+				p.margin,
+				p.entry_price,
+				owed,
+				Permill::zero(),
+			)
+			// Rounded down: one unit up keeps a long's equity there at zero or above. (`None`:
+			// a long never runs out, a short always has; either way the bound below decides.)
+			.map_or(Price::zero(), |price| match p.side {
+				Side::Long => price.saturating_add(Price::from_inner(1)),
+				Side::Short => price,
+			});
+			let (low, high) = (worse.min(last_accepted), worse.max(last_accepted));
+			Ok((last_accepted, bankrupt.clamp(low, high)))
+		}
+
+		/// Of `a` and `b`, the price worse for a trader on `side`: the lower for a long.
+		fn worse_for(side: Side, a: Price, b: Price) -> Price {
+			match side {
+				Side::Long => a.min(b),
+				Side::Short => a.max(b),
+			}
 		}
 
 		/// What closing part of a position on `side` is valued at: the oracle's fresh price,
@@ -604,9 +640,8 @@ pub mod pallet {
 		) -> Result<Price, Error<T>> {
 			Ok(match Self::judged_price(segment, info)? {
 				(price, PriceVerdict::Accepted) => price,
-				(price, PriceVerdict::Rejected { last_accepted }) => match side {
-					Side::Long => price.min(last_accepted),
-					Side::Short => price.max(last_accepted),
+				(price, PriceVerdict::Rejected { last_accepted }) => {
+					Self::worse_for(side, price, last_accepted)
 				},
 			})
 		}
@@ -1343,10 +1378,10 @@ pub mod pallet {
 		) -> DispatchResult {
 			let mut info = Self::segment(segment)?;
 			let position = Self::position(segment, who)?;
-			let price = Self::mark_price(segment, &info)?;
 			let pool = T::Silos::pool_liquidity(segment);
 			Self::accrue(&mut info, pool)?;
-			let health = Self::health_at(&info, &position, price)?;
+			let (mark, price) = Self::liquidation_prices(segment, &info, &position)?;
+			let health = Self::health_at(&info, &position, mark)?;
 			ensure!(health.below_maintenance(), Error::<T>::NotLiquidatable);
 			let fee = info.risk.liquidation_fee.mul_floor(health.value);
 			let (_, _, _, outcome) = Self::settle_part(
@@ -1378,7 +1413,8 @@ pub mod pallet {
 		pub(crate) fn do_auto_deleverage(segment: SegmentId, who: &T::AccountId) -> DispatchResult {
 			let mut info = Self::segment(segment)?;
 			let position = Self::position(segment, who)?;
-			let price = Self::mark_price(segment, &info)?;
+			// Deleveraging forces a close on its owner: not at a price the breaker rejected.
+			let price = Self::accepted_price(segment, &info)?;
 			let pool = T::Silos::pool_liquidity(segment);
 			Self::accrue(&mut info, pool)?;
 			let params = info.risk.pool;

@@ -1209,6 +1209,49 @@ mod rejected_price {
 	}
 
 	#[test]
+	fn a_liquidation_settles_no_better_than_a_close_and_leaves_no_bad_debt_the_accepted_price_would_not(
+	) {
+		new_test_ext(|| {
+			open(ALICE, Side::Long, 10_000, 1_000);
+			// Below maintenance at 94, the last accepted price; the oracle says 80, rejected. A
+			// close would settle at 80 (a 2,000 loss on 1,000 of margin); liquidated, the long
+			// settles at 90, where its equity runs out: its owner gets nothing back, and the
+			// LPs no bad debt from a price the breaker did not accept.
+			rejected(80, 94);
+			assert_ok!(Segs::liquidate(RuntimeOrigin::signed(KEEPER), BTC, ALICE));
+			let Some(LedgerCall::Settle { settlement, .. }) = TestSilos::last_call() else {
+				panic!("a settlement")
+			};
+			assert_eq!(settlement.pnl, Pnl::Loss(1_000));
+			System::assert_last_event(
+				Event::PositionLiquidated {
+					segment: BTC,
+					who: ALICE,
+					liquidator: KEEPER,
+					size: 10_000,
+					price: Price::from_inner(price(90).into_inner() + 1),
+					// Nothing is left for the liquidation fee: the keeper gets the deposit.
+					fee: DEPOSIT,
+					bad_debt: 0,
+				}
+				.into(),
+			);
+		});
+	}
+
+	#[test]
+	fn nobody_is_deleveraged_at_a_rejected_price() {
+		new_test_ext(|| {
+			open(ALICE, Side::Long, 10_000, 1_000);
+			rejected(300, 100);
+			assert_noop!(
+				Segs::auto_deleverage(RuntimeOrigin::signed(KEEPER), BTC, ALICE),
+				Error::<Test>::PriceRejected
+			);
+		});
+	}
+
+	#[test]
 	fn liquidations_use_the_last_accepted_price() {
 		new_test_ext(|| {
 			open(ALICE, Side::Long, 10_000, 1_000);
