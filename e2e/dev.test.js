@@ -215,8 +215,13 @@ describe('bulkhead-node --dev', () => {
     const open = await send(api, api.tx.executionSegments.openPosition(DOT, 'Long', 500_000n * USDC, 100_000n * USDC), who.dave);
     const charged = findEvent(open.events, 'executionSegments', 'TradeCharged');
     assert.equal(charged.data.fee.toBigInt(), 300n * USDC, '6 bp of 500,000');
-    // DOT x5: Dave's profit is over 90% of the pool (the breaker trips; deleveraging goes on).
-    await feed({ 'DOT/USD': '27.5' });
+    // DOT x5: Dave's profit is over 90% of the pool. The breaker trips on the gap and rejects
+    // the price, so nobody is deleveraged at it; root, judging the move real, resets DOT, which
+    // accepts it, and deleveraging goes on.
+    const gap = await feed({ 'DOT/USD': '27.5' });
+    assert.equal(findEvent(gap.events, 'circuitBreaker', 'Tripped').data.reason.toString(), 'OracleMove');
+    assert.equal((await api.call.segmentsApi.pool(DOT, 5)).unwrap().marked.isNone, true, 'no pool value at a rejected price');
+    await send(api, api.tx.sudo.sudo(api.tx.circuitBreaker.reset(DOT)), who.alice);
     const pool = (await api.call.segmentsApi.pool(DOT, 5)).unwrap();
     const marked = pool.marked.unwrap();
     assert.ok(marked.pnlToPool.unwrap().toBigInt() > pool.adlTrigger.toBigInt() * 10n ** 12n);

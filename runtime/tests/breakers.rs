@@ -371,6 +371,7 @@ fn a_walk_of_ten_percent_feeds_trips_the_breaker() {
 			assert_ok!(ExecutionSegments::close_position(signed(&bob()), BTC));
 			assert_eq!(closed_at(&bob()), Price::from_u32(72_600));
 			let Pnl::Profit(profit) = closed_pnl(&bob()) else { panic!("in profit") };
+			println!("walk, {blocks_between} blocks apart: Bob's 1,000,000 long made {profit}");
 			assert!(profit < usdc(210_000), "profit {profit}");
 			check_invariants();
 		});
@@ -421,6 +422,7 @@ fn no_profit_is_paid_at_a_price_the_breaker_rejected() {
 		// and price impact are all it realizes.
 		assert_ok!(ExecutionSegments::close_position(signed(&bob()), BTC));
 		let bob_pnl = closed_pnl(&bob());
+		println!("after a rejected +16.7% feed, Bob's 1,000,000 long closed with {bob_pnl:?}");
 		assert!(matches!(bob_pnl, Pnl::Loss(_)), "{bob_pnl:?}");
 		assert!(margin(BTC, &bob()).free <= usdc(200_000));
 		// Dave's short cuts its loss at 70,000 if he wants to.

@@ -25,6 +25,7 @@
 
 mod common;
 
+use bulkhead_runtime::configs::OraclePrices;
 use bulkhead_runtime::genesis_config_presets::{MIN_DEPOSIT, MIN_POSITION_SIZE};
 use bulkhead_runtime::{
 	views, AccountId, Balance, BlockNumber, Oracle, Price, Runtime, RuntimeCall, RuntimeEvent,
@@ -33,7 +34,7 @@ use bulkhead_runtime::{
 use common::{chain::*, *};
 use pallet_execution_segments::Side;
 use proptest::{prelude::*, test_runner::TestRunner};
-use segment_interface::{SegmentId, SiloId};
+use segment_interface::{PriceFeed, PriceMonitor, PriceVerdict, SegmentId, SiloId};
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{DispatchError, FixedPointNumber, Permill};
 use std::{
@@ -386,6 +387,10 @@ struct Ledger {
 	books: BTreeMap<SiloId, Option<pallet_collateral_silos::SiloInfo<bulkhead_runtime::AssetId>>>,
 	/// Each demo silo's pool value and shares, for LPs' share value.
 	pools: BTreeMap<SiloId, Option<(i128, Balance)>>,
+	/// Each demo segment's breaker verdict on its latest price, and the oracle's price.
+	markets: BTreeMap<SegmentId, (PriceVerdict, Option<Price>)>,
+	/// The side of every open position.
+	sides: BTreeMap<(SegmentId, AccountId), Side>,
 }
 
 impl Ledger {
@@ -408,6 +413,17 @@ impl Ledger {
 				.map(|s| (s, pallet_collateral_silos::Silos::<Runtime>::get(s)))
 				.into(),
 			pools: [BTC, ETH, DOT].map(|s| (s, pool_value_and_shares(s))).into(),
+			markets: [BTC, ETH, DOT]
+				.map(|s| {
+					let oracle = pallet_execution_segments::Segments::<Runtime>::get(s)
+						.and_then(|info| OraclePrices::price(&info.oracle_key))
+						.map(|point| point.price);
+					(s, (<bulkhead_runtime::CircuitBreaker as PriceMonitor>::verdict(s), oracle))
+				})
+				.into(),
+			sides: pallet_execution_segments::Positions::<Runtime>::iter()
+				.map(|(segment, who, p)| ((segment, who), p.side))
+				.collect(),
 		}
 	}
 
@@ -426,6 +442,67 @@ fn delta<K: Ord>(before: &BTreeMap<K, Balance>, after: &BTreeMap<K, Balance>) ->
 #[derive(Default)]
 struct Model {
 	requested: BTreeMap<pallet_gateway::TransferId, (segment_interface::RouteId, Balance)>,
+}
+
+/// The trades and liquidations in `events` (deposited by `step`, from `before`) in segments
+/// whose latest price the breaker rejected, each checked: no value moves at a rejected price.
+/// Nothing opens, grows, loses margin to its owner or is deleveraged; a close is valued at the
+/// worse for its trader of the oracle's and the last accepted price; a liquidation settles
+/// between the two.
+/// Returns how many closes and how many liquidations it checked.
+fn trades_at_rejected_prices(step: &Step, before: &Ledger, events: &[RuntimeEvent]) -> (u64, u64) {
+	use pallet_execution_segments::Event as E;
+	// A feed changes the verdict within its step; only feeds and blocks cross one.
+	if matches!(step, Step::Feed { .. } | Step::Blocks { .. }) {
+		return (0, 0);
+	}
+	let rejected = |segment: &SegmentId| match before.markets.get(segment) {
+		Some((PriceVerdict::Rejected { last_accepted }, Some(oracle))) => {
+			Some((*last_accepted, *oracle))
+		},
+		_ => None,
+	};
+	let (mut closes, mut liquidations) = (0, 0);
+	for event in events {
+		let RuntimeEvent::ExecutionSegments(event) = event else { continue };
+		match event {
+			E::TradeCharged { segment, who, oracle_price, .. } => {
+				let Some((accepted, oracle)) = rejected(segment) else { continue };
+				let side = before
+					.sides
+					.get(&(*segment, who.clone()))
+					.expect("only a close trades at a rejected price");
+				let worse = match side {
+					Side::Long => oracle.min(accepted),
+					Side::Short => oracle.max(accepted),
+				};
+				assert_eq!(
+					*oracle_price, worse,
+					"a close at a rejected price valued for the trader"
+				);
+				closes += 1;
+			},
+			E::PositionLiquidated { segment, price, .. } => {
+				let Some((accepted, oracle)) = rejected(segment) else { continue };
+				assert!(
+					*price >= oracle.min(accepted) && *price <= oracle.max(accepted),
+					"a liquidation settled outside the two prices"
+				);
+				liquidations += 1;
+			},
+			E::PositionOpened { segment, .. }
+			| E::PositionIncreased { segment, .. }
+			| E::MarginRemoved { segment, .. }
+			| E::PositionAutoDeleveraged { segment, .. } => {
+				assert!(
+					rejected(segment).is_none(),
+					"new risk or a forced close at a rejected price"
+				);
+			},
+			_ => {},
+		}
+	}
+	(closes, liquidations)
 }
 
 /// Check everything after `step` (a call naming silo `named`, if it names one) changed the
@@ -751,8 +828,12 @@ impl Stats {
 			"bad debt beyond insurance",
 			"breaker tripped: OracleMove",
 			"breaker tripped: StaleOracle",
+			"close at a rejected price",
 		] {
-			assert!(self.events.contains_key(event), "no '{event}' in the run:\n{self}");
+			assert!(
+				self.events.get(event).is_some_and(|n| *n > 0),
+				"no '{event}' in the run:\n{self}"
+			);
 		}
 	}
 }
@@ -840,6 +921,10 @@ fn replay(steps: &[Step]) -> Stats {
 						System::events()[from..].iter().map(|r| r.event.clone()).collect();
 					check_step(step, named, &before, &events, &mut model);
 					stats.record(step, outcome(applied, &events), &events);
+					let (closes, liquidations) = trades_at_rejected_prices(step, &before, &events);
+					*stats.events.entry("close at a rejected price".into()).or_default() += closes;
+					*stats.events.entry("liquidation at a rejected price".into()).or_default() +=
+						liquidations;
 				},
 			}
 		}

@@ -800,28 +800,26 @@ mod oracle {
 	}
 
 	#[test]
-	fn a_rejected_price_stands_until_the_reference_comes_within_the_bound() {
+	fn a_rejected_price_that_holds_is_accepted_after_a_window() {
 		new_test_ext(|| {
 			oracle_trip(BTC);
 			assert_eq!(verdict(BTC), PriceVerdict::Rejected { last_accepted: price(100) });
-			// The oracle holds at 200: each block moves the reference towards it, and 200 is
-			// rejected while it is more than 10% away (while rejected, the move is measured
-			// from the reference).
-			let mut block = 1;
-			while verdict(BTC) != PriceVerdict::Accepted {
-				block += 1;
-				assert!(block < 30, "a price that holds is accepted in time");
+			// The oracle holds at 200. While rejected, the move is measured from the reference,
+			// which stays more than 10% away (200 - 100 * 0.9^9 = 161.3 at block 10)...
+			for block in 2..=10 {
 				run_to_block(block);
-				let away =
-					price_moved_beyond(reference(BTC), price(200), Permill::from_percent(10));
+				assert!(price_moved_beyond(reference(BTC), price(200), Permill::from_percent(10)));
 				feed(BTC, 200);
-				assert_eq!(verdict(BTC) == PriceVerdict::Accepted, !away);
+				assert_eq!(verdict(BTC), PriceVerdict::Rejected { last_accepted: price(100) });
 			}
-			// Seventeen blocks after the trip: 200 - 100 * 0.9^17 = 183.3, within 10% of 200.
-			assert_eq!(block, 18);
+			// ...until a window has passed since the breaker last accepted a price: then 200 is
+			// judged from the last price (no move) and the reference (165.1, within 25%).
+			run_to_block(11);
+			feed(BTC, 200);
+			assert_eq!(verdict(BTC), PriceVerdict::Accepted);
 			assert_eq!(
 				CircuitBreaker::breaker(BTC).accepted,
-				Some(PriceObservation { price: price(200), at: 18 })
+				Some(PriceObservation { price: price(200), at: 11 })
 			);
 		});
 	}
@@ -841,10 +839,38 @@ mod oracle {
 			run_to_block(2);
 			feed(BTC, 115);
 			assert_eq!(verdict(BTC), PriceVerdict::Rejected { last_accepted: price(100) });
-			// Once the reference has come within 10% of it (105: five blocks), it is accepted.
-			run_to_block(7);
+			// Once the reference has come within 10% of it (115 - 15 * 0.9^4 = 105.2, at block
+			// 5), it is accepted.
+			run_to_block(4);
+			feed(BTC, 115);
+			assert_eq!(verdict(BTC), PriceVerdict::Rejected { last_accepted: price(100) });
+			run_to_block(5);
 			feed(BTC, 115);
 			assert_eq!(verdict(BTC), PriceVerdict::Accepted);
+		});
+	}
+
+	/// Found in a second review: a market that jumped and kept moving stayed ahead of the
+	/// lagging reference by more than the move bound, rejected for as long as it moved, and
+	/// liquidations went by an ever older price.
+	#[test]
+	fn a_rejection_lasts_at_most_a_reference_window() {
+		new_test_ext(|| {
+			feed(BTC, 1_000_000);
+			// +15%, then +1.5% a block: always more than 10% ahead of the reference.
+			let mut p = 1_150_000u128;
+			let mut accepted_at = None;
+			for block in 2..=20u64 {
+				run_to_block(block);
+				feed(BTC, p);
+				if accepted_at.is_none() && verdict(BTC) == PriceVerdict::Accepted {
+					accepted_at = Some(block);
+				}
+				p = p * 1015 / 1000;
+			}
+			// Ten blocks (a window) after the last accepted price, the trend is accepted: each
+			// step is within the move bound of the one before, and within 25% of the reference.
+			assert_eq!(accepted_at, Some(11));
 		});
 	}
 

@@ -12,9 +12,9 @@ use sp_runtime::{
 	Perbill, Permill, Rounding, SaturatedConversion,
 };
 
-/// The longest reference window, in blocks (about 69 days of 6-second blocks): the reference
-/// keeps `1 - 1 / window` of itself per block in a `Perbill`, which a longer window would round
-/// to all of it.
+/// The longest reference window, in blocks (about 69 days of 6-second blocks). A rejection
+/// lasts up to a window, and the reference keeps `1 - 1 / window` of itself per block in a
+/// `Perbill`, whose precision a much longer window would erode.
 pub const MAX_REFERENCE_WINDOW: u32 = 1_000_000;
 
 /// The lines past which a segment's breaker trips, and how it comes back.
@@ -195,13 +195,21 @@ impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 	/// reference: feeding a rejected price again (another operator's feed in the same block,
 	/// or the next block's) is no move from itself, and must not get it accepted. A price that
 	/// holds is accepted once the reference has come within the move bound of it.
+	///
+	/// A rejection lasts at most a reference window: once the breaker has accepted nothing for
+	/// that long, the move is measured from the last price again, so a market that jumped and
+	/// kept moving is not left marked (and liquidated) at an ever older price. The deviation
+	/// from the reference is checked as always.
 	pub fn judge(&self, price: Price, now: N) -> Option<TripReason> {
 		let last = self.last_price?;
 		let thresholds = &self.thresholds;
 		let reference = self.reference_at(now).unwrap_or(last.price);
+		let rejection_over = self
+			.accepted
+			.is_none_or(|accepted| now >= accepted.at.saturating_add(thresholds.reference_window));
 		let moved_from = match self.verdict() {
-			PriceVerdict::Accepted => last.price,
-			PriceVerdict::Rejected { .. } => reference,
+			PriceVerdict::Rejected { .. } if !rejection_over => reference,
+			_ => last.price,
 		};
 		if self.is_stale_at(now) {
 			Some(TripReason::StaleOracle)

@@ -27,7 +27,8 @@
 //! removed and nobody is deleveraged ([`Error::PriceRejected`]), the pool is not valued for LP
 //! deposits or withdrawals while it has open interest, a close is valued at whichever of the
 //! oracle's and the last accepted price is worse for the trader, and a liquidation judges a
-//! position at the last accepted price and settles it no better for its owner than a close.
+//! position at the last accepted price and settles it at a price no better for its owner than
+//! a close's.
 //!
 //! ## Interface
 //!
@@ -487,7 +488,7 @@ pub mod pallet {
 
 		/// Liquidate `who`'s position, which must be below maintenance margin at the oracle's
 		/// price (or while the breaker rejects that price, at the last one it accepted, and
-		/// then it settles no better for the owner than a close would); the caller earns the
+		/// then it settles at a price no better for the owner than a close's); the caller earns the
 		/// segment's liquidation fee out of what the position has left. Works while severed or
 		/// recovering.
 		///
@@ -586,9 +587,10 @@ pub mod pallet {
 		/// What a liquidation judges `p` at, and what it settles it at. While the breaker
 		/// accepts the oracle's fresh price, that price, twice. While it rejects it, `p` is
 		/// judged at the last accepted price, and settled at the price between the two that is
-		/// nearest where its equity runs out (its bankruptcy price): never better for the
-		/// owner than a close (nobody leaves through their own liquidation for more), and never
-		/// with bad debt the last accepted price would not have left.
+		/// nearest where its equity runs out (its bankruptcy price): never a better price for
+		/// the owner than a close's (nobody leaves through their own liquidation at the
+		/// accepted price), and never with bad debt the last accepted price would not have
+		/// left. (A liquidation, then as always, charges no position fee or impact.)
 		fn liquidation_prices(
 			segment: SegmentId,
 			info: &SegmentInfo<BlockNumberFor<T>>,

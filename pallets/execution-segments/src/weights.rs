@@ -75,8 +75,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `926`
 		//  Estimated: `3850`
-		// Minimum execution time: 32_248_000 picoseconds.
-		Weight::from_parts(38_017_000, 3850)
+		// Minimum execution time: 33_760_000 picoseconds.
+		Weight::from_parts(60_581_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -90,8 +90,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1024`
 		//  Estimated: `3850`
-		// Minimum execution time: 33_289_000 picoseconds.
-		Weight::from_parts(45_688_000, 3850)
+		// Minimum execution time: 33_890_000 picoseconds.
+		Weight::from_parts(60_009_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -117,8 +117,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2145`
 		//  Estimated: `3850`
-		// Minimum execution time: 94_872_000 picoseconds.
-		Weight::from_parts(109_843_000, 3850)
+		// Minimum execution time: 95_742_000 picoseconds.
+		Weight::from_parts(134_951_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -142,8 +142,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2145`
 		//  Estimated: `3850`
-		// Minimum execution time: 90_325_000 picoseconds.
-		Weight::from_parts(125_847_000, 3850)
+		// Minimum execution time: 90_745_000 picoseconds.
+		Weight::from_parts(131_546_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -169,8 +169,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2145`
 		//  Estimated: `3850`
-		// Minimum execution time: 95_182_000 picoseconds.
-		Weight::from_parts(122_282_000, 3850)
+		// Minimum execution time: 96_563_000 picoseconds.
+		Weight::from_parts(122_022_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -186,8 +186,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `879`
 		//  Estimated: `3641`
-		// Minimum execution time: 39_589_000 picoseconds.
-		Weight::from_parts(44_206_000, 3641)
+		// Minimum execution time: 39_739_000 picoseconds.
+		Weight::from_parts(57_646_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -211,8 +211,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2145`
 		//  Estimated: `3850`
-		// Minimum execution time: 75_012_000 picoseconds.
-		Weight::from_parts(89_022_000, 3850)
+		// Minimum execution time: 75_061_000 picoseconds.
+		Weight::from_parts(124_445_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -220,26 +220,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Positions` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
+	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:1 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(49), added: 2524, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(207), added: 2682, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
-	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Accounts` (r:2 w:2)
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::AdlQueue` (r:0 w:1)
 	/// Proof: `ExecutionSegments::AdlQueue` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2145`
+		//  Measured:  `2206`
 		//  Estimated: `6292`
-		// Minimum execution time: 97_204_000 picoseconds.
-		Weight::from_parts(106_559_000, 6292)
+		// Minimum execution time: 98_446_000 picoseconds.
+		Weight::from_parts(111_527_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -265,8 +265,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2218`
 		//  Estimated: `3850`
-		// Minimum execution time: 87_921_000 picoseconds.
-		Weight::from_parts(107_841_000, 3850)
+		// Minimum execution time: 87_370_000 picoseconds.
+		Weight::from_parts(127_510_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -278,8 +278,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1007`
 		//  Estimated: `22446`
-		// Minimum execution time: 77_365_000 picoseconds.
-		Weight::from_parts(115_732_000, 22446)
+		// Minimum execution time: 78_296_000 picoseconds.
+		Weight::from_parts(117_755_000, 22446)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -288,52 +288,52 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_segment() -> Weight {
-		Weight::from_parts(38_017_000, 3850)
+		Weight::from_parts(60_581_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_risk_params() -> Weight {
-		Weight::from_parts(45_688_000, 3850)
+		Weight::from_parts(60_009_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn open_position() -> Weight {
-		Weight::from_parts(109_843_000, 3850)
+		Weight::from_parts(134_951_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn decrease_position() -> Weight {
-		Weight::from_parts(125_847_000, 3850)
+		Weight::from_parts(131_546_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn close_position() -> Weight {
-		Weight::from_parts(122_282_000, 3850)
+		Weight::from_parts(122_022_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn add_margin() -> Weight {
-		Weight::from_parts(44_206_000, 3641)
+		Weight::from_parts(57_646_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove_margin() -> Weight {
-		Weight::from_parts(89_022_000, 3850)
+		Weight::from_parts(124_445_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn liquidate() -> Weight {
-		Weight::from_parts(106_559_000, 6292)
+		Weight::from_parts(111_527_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn auto_deleverage() -> Weight {
-		Weight::from_parts(107_841_000, 3850)
+		Weight::from_parts(127_510_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn note_price() -> Weight {
-		Weight::from_parts(115_732_000, 22446)
+		Weight::from_parts(117_755_000, 22446)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}

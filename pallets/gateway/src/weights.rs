@@ -77,8 +77,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `663`
 		//  Estimated: `6238`
-		// Minimum execution time: 26_139_000 picoseconds.
-		Weight::from_parts(32_288_000, 6238)
+		// Minimum execution time: 27_531_000 picoseconds.
+		Weight::from_parts(33_570_000, 6238)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -90,8 +90,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `287`
 		//  Estimated: `3565`
-		// Minimum execution time: 15_673_000 picoseconds.
-		Weight::from_parts(19_639_000, 3565)
+		// Minimum execution time: 16_855_000 picoseconds.
+		Weight::from_parts(20_541_000, 3565)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -103,8 +103,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `543`
 		//  Estimated: `1998`
-		// Minimum execution time: 9_594_000 picoseconds.
-		Weight::from_parts(10_907_000, 1998)
+		// Minimum execution time: 10_175_000 picoseconds.
+		Weight::from_parts(11_747_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -113,7 +113,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `CollateralSilos::Silos` (r:2 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:2 w:2)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(207), added: 2682, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Accounts` (r:2 w:2)
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::NextTransferId` (r:1 w:1)
@@ -132,10 +132,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn request_transfer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2830`
-		//  Estimated: `6292`
-		// Minimum execution time: 181_631_000 picoseconds.
-		Weight::from_parts(191_075_000, 6292)
+		//  Measured:  `2850`
+		//  Estimated: `6354`
+		// Minimum execution time: 188_400_000 picoseconds.
+		Weight::from_parts(209_281_000, 6354)
 			.saturating_add(T::DbWeight::get().reads(16_u64))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
@@ -144,7 +144,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `CollateralSilos::Silos` (r:2 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:2 w:0)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(207), added: 2682, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::NextTransferId` (r:1 w:1)
@@ -157,10 +157,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gateway::Transfers` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
 	fn request_large_transfer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1555`
-		//  Estimated: `6262`
-		// Minimum execution time: 56_715_000 picoseconds.
-		Weight::from_parts(62_913_000, 6262)
+		//  Measured:  `1565`
+		//  Estimated: `6354`
+		// Minimum execution time: 62_043_000 picoseconds.
+		Weight::from_parts(83_815_000, 6354)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -172,8 +172,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1255`
 		//  Estimated: `4054`
-		// Minimum execution time: 19_779_000 picoseconds.
-		Weight::from_parts(23_164_000, 4054)
+		// Minimum execution time: 21_882_000 picoseconds.
+		Weight::from_parts(29_964_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -191,8 +191,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1499`
 		//  Estimated: `4054`
-		// Minimum execution time: 41_572_000 picoseconds.
-		Weight::from_parts(49_964_000, 4054)
+		// Minimum execution time: 43_085_000 picoseconds.
+		Weight::from_parts(52_178_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -209,7 +209,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `CollateralSilos::Silos` (r:2 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:2 w:2)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(161), added: 2636, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(207), added: 2682, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::RouteByEnds` (r:1 w:0)
 	/// Proof: `Gateway::RouteByEnds` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Gateway::AccountUse` (r:1 w:1)
@@ -226,10 +226,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn execute_transfer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4090`
-		//  Estimated: `6292`
-		// Minimum execution time: 200_829_000 picoseconds.
-		Weight::from_parts(216_572_000, 6292)
+		//  Measured:  `4110`
+		//  Estimated: `6354`
+		// Minimum execution time: 204_665_000 picoseconds.
+		Weight::from_parts(233_708_000, 6354)
 			.saturating_add(T::DbWeight::get().reads(19_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -245,8 +245,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `955`
 		//  Estimated: `4054`
-		// Minimum execution time: 36_755_000 picoseconds.
-		Weight::from_parts(40_911_000, 4054)
+		// Minimum execution time: 38_267_000 picoseconds.
+		Weight::from_parts(43_605_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -258,8 +258,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
 		//  Estimated: `3565`
-		// Minimum execution time: 23_224_000 picoseconds.
-		Weight::from_parts(25_288_000, 3565)
+		// Minimum execution time: 24_567_000 picoseconds.
+		Weight::from_parts(29_514_000, 3565)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -268,52 +268,52 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn open_route() -> Weight {
-		Weight::from_parts(32_288_000, 6238)
+		Weight::from_parts(33_570_000, 6238)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn close_route() -> Weight {
-		Weight::from_parts(19_639_000, 3565)
+		Weight::from_parts(20_541_000, 3565)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_approval_threshold() -> Weight {
-		Weight::from_parts(10_907_000, 1998)
+		Weight::from_parts(11_747_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn request_transfer() -> Weight {
-		Weight::from_parts(191_075_000, 6292)
+		Weight::from_parts(209_281_000, 6354)
 			.saturating_add(ParityDbWeight::get().reads(16_u64))
 			.saturating_add(ParityDbWeight::get().writes(10_u64))
 	}
 	fn request_large_transfer() -> Weight {
-		Weight::from_parts(62_913_000, 6262)
+		Weight::from_parts(83_815_000, 6354)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn approve_transfer() -> Weight {
-		Weight::from_parts(23_164_000, 4054)
+		Weight::from_parts(29_964_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn veto_transfer() -> Weight {
-		Weight::from_parts(49_964_000, 4054)
+		Weight::from_parts(52_178_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn execute_transfer() -> Weight {
-		Weight::from_parts(216_572_000, 6292)
+		Weight::from_parts(233_708_000, 6354)
 			.saturating_add(ParityDbWeight::get().reads(19_u64))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn cancel_transfer() -> Weight {
-		Weight::from_parts(40_911_000, 4054)
+		Weight::from_parts(43_605_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn forget_route_use() -> Weight {
-		Weight::from_parts(25_288_000, 3565)
+		Weight::from_parts(29_514_000, 3565)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
