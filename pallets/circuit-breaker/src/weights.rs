@@ -66,8 +66,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `584`
 		//  Estimated: `3850`
-		// Minimum execution time: 19_359_000 picoseconds.
-		Weight::from_parts(33_049_000, 3850)
+		// Minimum execution time: 19_619_000 picoseconds.
+		Weight::from_parts(34_541_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -79,8 +79,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `584`
 		//  Estimated: `3850`
-		// Minimum execution time: 20_220_000 picoseconds.
-		Weight::from_parts(34_691_000, 3850)
+		// Minimum execution time: 19_820_000 picoseconds.
+		Weight::from_parts(33_590_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -92,8 +92,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `589`
 		//  Estimated: `3850`
-		// Minimum execution time: 19_830_000 picoseconds.
-		Weight::from_parts(34_342_000, 3850)
+		// Minimum execution time: 19_740_000 picoseconds.
+		Weight::from_parts(34_582_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -102,17 +102,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn set_thresholds() -> Weight {
-		Weight::from_parts(33_049_000, 3850)
+		Weight::from_parts(34_541_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn trip() -> Weight {
-		Weight::from_parts(34_691_000, 3850)
+		Weight::from_parts(33_590_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reset() -> Weight {
-		Weight::from_parts(34_342_000, 3850)
+		Weight::from_parts(34_582_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}

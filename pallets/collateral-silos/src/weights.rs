@@ -77,8 +77,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `508`
 		//  Estimated: `3675`
-		// Minimum execution time: 29_073_000 picoseconds.
-		Weight::from_parts(44_026_000, 3675)
+		// Minimum execution time: 26_369_000 picoseconds.
+		Weight::from_parts(29_174_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -88,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `355`
 		//  Estimated: `3614`
-		// Minimum execution time: 14_622_000 picoseconds.
-		Weight::from_parts(28_783_000, 3614)
+		// Minimum execution time: 13_000_000 picoseconds.
+		Weight::from_parts(14_432_000, 3614)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -111,8 +111,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1826`
 		//  Estimated: `6208`
-		// Minimum execution time: 105_337_000 picoseconds.
-		Weight::from_parts(150_775_000, 6208)
+		// Minimum execution time: 94_701_000 picoseconds.
+		Weight::from_parts(107_319_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -132,8 +132,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1826`
 		//  Estimated: `6208`
-		// Minimum execution time: 111_897_000 picoseconds.
-		Weight::from_parts(156_153_000, 6208)
+		// Minimum execution time: 101_441_000 picoseconds.
+		Weight::from_parts(122_983_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -155,8 +155,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1755`
 		//  Estimated: `6208`
-		// Minimum execution time: 98_326_000 picoseconds.
-		Weight::from_parts(133_869_000, 6208)
+		// Minimum execution time: 93_429_000 picoseconds.
+		Weight::from_parts(142_111_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -174,8 +174,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1670`
 		//  Estimated: `6208`
-		// Minimum execution time: 97_295_000 picoseconds.
-		Weight::from_parts(135_932_000, 6208)
+		// Minimum execution time: 91_156_000 picoseconds.
+		Weight::from_parts(144_435_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -199,8 +199,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3374`
 		//  Estimated: `3850`
-		// Minimum execution time: 92_498_000 picoseconds.
-		Weight::from_parts(155_441_000, 3850)
+		// Minimum execution time: 88_582_000 picoseconds.
+		Weight::from_parts(135_612_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -216,8 +216,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `687`
 		//  Estimated: `3641`
-		// Minimum execution time: 38_377_000 picoseconds.
-		Weight::from_parts(51_296_000, 3641)
+		// Minimum execution time: 36_044_000 picoseconds.
+		Weight::from_parts(42_463_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -244,10 +244,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1823 + n * (312 ±0)`
 		//  Estimated: `3850 + n * (2651 ±0)`
-		// Minimum execution time: 138_346_000 picoseconds.
-		Weight::from_parts(140_369_000, 3850)
-			// Standard Error: 746_395
-			.saturating_add(Weight::from_parts(112_148_458, 0).saturating_mul(n.into()))
+		// Minimum execution time: 129_203_000 picoseconds.
+		Weight::from_parts(245_290_569, 3850)
+			// Standard Error: 1_203_276
+			.saturating_add(Weight::from_parts(95_877_718, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -266,8 +266,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1359`
 		//  Estimated: `6208`
-		// Minimum execution time: 82_833_000 picoseconds.
-		Weight::from_parts(95_683_000, 6208)
+		// Minimum execution time: 75_763_000 picoseconds.
+		Weight::from_parts(88_982_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -276,48 +276,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_silo() -> Weight {
-		Weight::from_parts(44_026_000, 3675)
+		Weight::from_parts(29_174_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_silo_params() -> Weight {
-		Weight::from_parts(28_783_000, 3614)
+		Weight::from_parts(14_432_000, 3614)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn provide_liquidity() -> Weight {
-		Weight::from_parts(150_775_000, 6208)
+		Weight::from_parts(107_319_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn withdraw_liquidity() -> Weight {
-		Weight::from_parts(156_153_000, 6208)
+		Weight::from_parts(122_983_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn deposit_margin() -> Weight {
-		Weight::from_parts(133_869_000, 6208)
+		Weight::from_parts(142_111_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn withdraw_margin() -> Weight {
-		Weight::from_parts(135_932_000, 6208)
+		Weight::from_parts(144_435_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn queue_exit() -> Weight {
-		Weight::from_parts(155_441_000, 3850)
+		Weight::from_parts(135_612_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn cancel_exit() -> Weight {
-		Weight::from_parts(51_296_000, 3641)
+		Weight::from_parts(42_463_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn process_exits(n: u32, ) -> Weight {
-		Weight::from_parts(140_369_000, 3850)
-			.saturating_add(Weight::from_parts(112_148_458, 0).saturating_mul(n.into()))
+		Weight::from_parts(245_290_569, 3850)
+			.saturating_add(Weight::from_parts(95_877_718, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
@@ -325,7 +325,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2651).saturating_mul(n.into()))
 	}
 	fn fund_insurance() -> Weight {
-		Weight::from_parts(95_683_000, 6208)
+		Weight::from_parts(88_982_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}

@@ -75,8 +75,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `926`
 		//  Estimated: `3850`
-		// Minimum execution time: 33_760_000 picoseconds.
-		Weight::from_parts(60_581_000, 3850)
+		// Minimum execution time: 32_278_000 picoseconds.
+		Weight::from_parts(36_224_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -90,8 +90,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1024`
 		//  Estimated: `3850`
-		// Minimum execution time: 33_890_000 picoseconds.
-		Weight::from_parts(60_009_000, 3850)
+		// Minimum execution time: 33_070_000 picoseconds.
+		Weight::from_parts(38_567_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -117,8 +117,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2145`
 		//  Estimated: `3850`
-		// Minimum execution time: 95_742_000 picoseconds.
-		Weight::from_parts(134_951_000, 3850)
+		// Minimum execution time: 95_512_000 picoseconds.
+		Weight::from_parts(110_104_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -142,8 +142,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2145`
 		//  Estimated: `3850`
-		// Minimum execution time: 90_745_000 picoseconds.
-		Weight::from_parts(131_546_000, 3850)
+		// Minimum execution time: 90_094_000 picoseconds.
+		Weight::from_parts(95_362_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -169,8 +169,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2145`
 		//  Estimated: `3850`
-		// Minimum execution time: 96_563_000 picoseconds.
-		Weight::from_parts(122_022_000, 3850)
+		// Minimum execution time: 94_932_000 picoseconds.
+		Weight::from_parts(103_594_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -186,8 +186,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `879`
 		//  Estimated: `3641`
-		// Minimum execution time: 39_739_000 picoseconds.
-		Weight::from_parts(57_646_000, 3641)
+		// Minimum execution time: 39_489_000 picoseconds.
+		Weight::from_parts(43_455_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -211,8 +211,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2145`
 		//  Estimated: `3850`
-		// Minimum execution time: 75_061_000 picoseconds.
-		Weight::from_parts(124_445_000, 3850)
+		// Minimum execution time: 74_661_000 picoseconds.
+		Weight::from_parts(113_809_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -238,8 +238,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2206`
 		//  Estimated: `6292`
-		// Minimum execution time: 98_446_000 picoseconds.
-		Weight::from_parts(111_527_000, 6292)
+		// Minimum execution time: 99_559_000 picoseconds.
+		Weight::from_parts(143_303_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -265,8 +265,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2218`
 		//  Estimated: `3850`
-		// Minimum execution time: 87_370_000 picoseconds.
-		Weight::from_parts(127_510_000, 3850)
+		// Minimum execution time: 87_430_000 picoseconds.
+		Weight::from_parts(99_658_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -278,8 +278,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1007`
 		//  Estimated: `22446`
-		// Minimum execution time: 78_296_000 picoseconds.
-		Weight::from_parts(117_755_000, 22446)
+		// Minimum execution time: 77_035_000 picoseconds.
+		Weight::from_parts(82_933_000, 22446)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -288,52 +288,52 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_segment() -> Weight {
-		Weight::from_parts(60_581_000, 3850)
+		Weight::from_parts(36_224_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_risk_params() -> Weight {
-		Weight::from_parts(60_009_000, 3850)
+		Weight::from_parts(38_567_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn open_position() -> Weight {
-		Weight::from_parts(134_951_000, 3850)
+		Weight::from_parts(110_104_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn decrease_position() -> Weight {
-		Weight::from_parts(131_546_000, 3850)
+		Weight::from_parts(95_362_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn close_position() -> Weight {
-		Weight::from_parts(122_022_000, 3850)
+		Weight::from_parts(103_594_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn add_margin() -> Weight {
-		Weight::from_parts(57_646_000, 3641)
+		Weight::from_parts(43_455_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove_margin() -> Weight {
-		Weight::from_parts(124_445_000, 3850)
+		Weight::from_parts(113_809_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn liquidate() -> Weight {
-		Weight::from_parts(111_527_000, 6292)
+		Weight::from_parts(143_303_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn auto_deleverage() -> Weight {
-		Weight::from_parts(127_510_000, 3850)
+		Weight::from_parts(99_658_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn note_price() -> Weight {
-		Weight::from_parts(117_755_000, 22446)
+		Weight::from_parts(82_933_000, 22446)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
