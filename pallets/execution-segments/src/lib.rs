@@ -601,10 +601,7 @@ pub mod pallet {
 				return Ok((oracle, oracle));
 			};
 			let worse = Self::worse_for(p.side, oracle, last_accepted);
-			let (funding, borrowing) = Self::carry(info, p, p.size)?;
-			let owed = funding
-				.checked_add(i128::try_from(borrowing).map_err(|_| ArithmeticError::Overflow)?)
-				.ok_or(ArithmeticError::Overflow)?;
+			let owed = Self::owed(info, p)?;
 			let bankrupt = math::liquidation_price(
 				p.side,
 				p.size,
@@ -963,12 +960,20 @@ pub mod pallet {
 			p: &Position,
 			price: Price,
 		) -> Result<i128, DispatchError> {
-			let (funding, borrowing) = Self::carry(info, p, p.size)?;
-			let owed = funding
-				.checked_add(i128::try_from(borrowing).map_err(|_| ArithmeticError::Overflow)?)
-				.ok_or(ArithmeticError::Overflow)?;
+			let owed = Self::owed(info, p)?;
 			Ok(math::equity(p.side, p.size, p.margin, p.entry_price, price, owed)
 				.ok_or(ArithmeticError::Overflow)?)
+		}
+
+		/// What all of `p` owes in funding and borrowing to the segment's current indices, as
+		/// one signed amount (negative: funding it receives).
+		fn owed(
+			info: &SegmentInfo<BlockNumberFor<T>>,
+			p: &Position,
+		) -> Result<i128, DispatchError> {
+			let (funding, borrowing) = Self::carry(info, p, p.size)?;
+			let borrowing = i128::try_from(borrowing).map_err(|_| ArithmeticError::Overflow)?;
+			Ok(funding.checked_add(borrowing).ok_or(ArithmeticError::Overflow)?)
 		}
 
 		/// `p` at `price`, funding to the segment's index included: what `liquidate` and the
@@ -1547,8 +1552,7 @@ pub mod pallet {
 		) -> Option<PositionView> {
 			let MarketView { info, mark, fresh } = market;
 			let price = mark.unwrap_or(p.entry_price);
-			let (funding, borrowing) = Self::carry(info, p, p.size).ok()?;
-			let owed = funding.checked_add(i128::try_from(borrowing).ok()?)?;
+			let owed = Self::owed(info, p).ok()?;
 			let health = Self::health_at(info, p, price).ok()?;
 			let equity = health.equity;
 			let margin_ratio = i128::try_from(health.value)
