@@ -167,6 +167,7 @@ fn as_spec_105_would_hold_it() {
 	for (segment, mut breaker) in Breakers::<Runtime>::iter().collect::<Vec<_>>() {
 		breaker.reference = breaker.last_price.map(|p| p.price);
 		breaker.accepted = breaker.last_price;
+		breaker.rejected_since = None;
 		Breakers::<Runtime>::insert(segment, breaker);
 	}
 }

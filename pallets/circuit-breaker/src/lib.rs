@@ -303,6 +303,7 @@ pub mod pallet {
 			// The reset origin takes the latest price for the market's: it is accepted, and the
 			// reference starts from it.
 			breaker.accepted = breaker.last_price;
+			breaker.rejected_since = None;
 			breaker.reference = breaker.last_price.map(|p| p.price);
 			Breakers::<T>::insert(segment, breaker);
 			Self::deposit_event(Event::Reset { segment });
@@ -502,15 +503,20 @@ pub mod pallet {
 		fn note_price(segment: SegmentId, price: Price) {
 			let now = frame_system::Pallet::<T>::block_number();
 			let mut breaker = Self::breaker(segment);
-			let trip = breaker.judge(price, now);
+			let reference = breaker.reference_at(now);
+			let trip = breaker.judge(price, now, reference);
 			let observation = PriceObservation { price, at: now };
-			breaker.reference = Some(breaker.reference_at(now).unwrap_or(price));
+			breaker.reference = Some(reference.unwrap_or(price));
 			// The new price ends any staleness, so a stale trip is stored from this block.
 			breaker.last_price = Some(observation);
 			breaker.state = breaker.state.advanced(now, &breaker.thresholds);
 			match trip {
-				None => breaker.accepted = Some(observation),
+				None => {
+					breaker.accepted = Some(observation);
+					breaker.rejected_since = None;
+				},
 				Some(reason) => {
+					breaker.rejected_since.get_or_insert(now);
 					Self::sever(segment, &mut breaker, now, reason);
 				},
 			}

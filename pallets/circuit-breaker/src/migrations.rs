@@ -498,6 +498,7 @@ pub mod v4 {
 					base,
 					reference: last_price.map(|p| p.price),
 					accepted: last_price,
+					rejected_since: None,
 				}
 			}
 		}

@@ -868,9 +868,26 @@ mod oracle {
 				}
 				p = p * 1015 / 1000;
 			}
-			// Ten blocks (a window) after the last accepted price, the trend is accepted: each
+			// Ten blocks (a window) after the first rejected price, the trend is accepted: each
 			// step is within the move bound of the one before, and within 25% of the reference.
-			assert_eq!(accepted_at, Some(11));
+			assert_eq!(accepted_at, Some(12));
+		});
+	}
+
+	/// Found in a third review: the cap on a rejection counted from the last accepted price,
+	/// so after a quiet spell of a window a jump's rejection was over as it began, and the same
+	/// price fed again in its block (no move from itself, within 25% of the reference) was
+	/// accepted.
+	#[test]
+	fn a_quiet_spell_does_not_shorten_a_rejection() {
+		new_test_ext(|| {
+			feed(BTC, 100);
+			run_to_block(16);
+			feed(BTC, 115);
+			tripped(BTC, TripReason::OracleMove);
+			feed(BTC, 115);
+			assert_eq!(verdict(BTC), PriceVerdict::Rejected { last_accepted: price(100) });
+			assert_eq!(CircuitBreaker::breaker(BTC).rejected_since, Some(16));
 		});
 	}
 

@@ -140,6 +140,9 @@ pub struct Breaker<BlockNumber> {
 	pub reference: Option<Price>,
 	/// The latest price the breaker accepted: `last_price` unless that one was rejected.
 	pub accepted: Option<PriceObservation<BlockNumber>>,
+	/// The block the standing rejection began in: the first price rejected after `accepted`.
+	/// `None` while the latest price is accepted.
+	pub rejected_since: Option<BlockNumber>,
 }
 
 impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
@@ -153,6 +156,7 @@ impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 			base: LineBase::default(),
 			reference: None,
 			accepted: None,
+			rejected_since: None,
 		}
 	}
 
@@ -196,17 +200,20 @@ impl<N: AtLeast32BitUnsigned + Copy> Breaker<N> {
 	/// or the next block's) is no move from itself, and must not get it accepted. A price that
 	/// holds is accepted once the reference has come within the move bound of it.
 	///
-	/// A rejection lasts at most a reference window: once the breaker has accepted nothing for
-	/// that long, the move is measured from the last price again, so a market that jumped and
+	/// A rejection lasts at most a reference window: once it has stood that long (counted from
+	/// the first price it rejected, not from the last one it accepted, so a quiet spell before a
+	/// jump does not shorten it), the move is measured from the last price again, so a market that jumped and
 	/// kept moving is not left marked (and liquidated) at an ever older price. The deviation
 	/// from the reference is checked as always.
-	pub fn judge(&self, price: Price, now: N) -> Option<TripReason> {
+	/// `reference` is [`Breaker::reference_at`] `now`, which the caller computes once: it
+	/// stores it too.
+	pub fn judge(&self, price: Price, now: N, reference: Option<Price>) -> Option<TripReason> {
 		let last = self.last_price?;
 		let thresholds = &self.thresholds;
-		let reference = self.reference_at(now).unwrap_or(last.price);
+		let reference = reference.unwrap_or(last.price);
 		let rejection_over = self
-			.accepted
-			.is_none_or(|accepted| now >= accepted.at.saturating_add(thresholds.reference_window));
+			.rejected_since
+			.is_none_or(|since| now >= since.saturating_add(thresholds.reference_window));
 		let moved_from = match self.verdict() {
 			PriceVerdict::Rejected { .. } if !rejection_over => reference,
 			_ => last.price,
