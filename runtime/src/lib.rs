@@ -83,7 +83,7 @@ macro_rules! runtime_version {
 			spec_version: $spec,
 			impl_version: 1,
 			apis: apis::RUNTIME_API_VERSIONS,
-			transaction_version: 5,
+			transaction_version: 6,
 			system_version: 1,
 		};
 	};
@@ -110,8 +110,11 @@ runtime_version! {
 	/// version 3 of the breaker), so a withdrawal writes the account once, and an oracle price
 	/// combined only from a majority of the operators; 107 a time-weighted reference price in
 	/// every breaker, which also trips on a walk (storage version 4 of the breaker, two new
-	/// thresholds), and no value moved at a price the breaker rejected.
-	spec_version: 107
+	/// thresholds), and no value moved at a price the breaker rejected; 108 two-step orders
+	/// (storage version 3 of segments: `request_order`, `execute_order`, `cancel_order` and
+	/// `set_order_params` replace the instant `open_position`, `decrease_position` and
+	/// `close_position`), so no trade fills at a price anyone could see when it was made.
+	spec_version: 109
 }
 
 #[cfg(feature = "next-spec-version")]
@@ -119,7 +122,7 @@ runtime_version! {
 	/// With `next-spec-version`, the same runtime one spec version later: what the end-to-end
 	/// upgrade test sets with `system.setCode`. `build.rs` builds it beside the real wasm; no
 	/// chain should run it.
-	spec_version: 108
+	spec_version: 109
 }
 
 /// Aura's slot, and so the target block time of a network: 6 seconds.
@@ -210,6 +213,7 @@ pub type Migrations = (
 	pallet_collateral_silos::migrations::v5::MigrateV4ToV5<Runtime, BreakerFlows>,
 	pallet_circuit_breaker::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_circuit_breaker::migrations::v4::MigrateV3ToV4<Runtime>,
+	pallet_execution_segments::migrations::v3::MigrateV2ToV3<Runtime>,
 );
 
 /// Accounts' flows where the circuit breaker kept them until its storage version 3, for the

@@ -35,7 +35,7 @@ fn share_value(silo: SegmentId) -> i128 {
 	value * 1_000_000_000_000 / pool.lp_shares as i128
 }
 
-fn open(
+fn deposit_and_open(
 	who: &bulkhead_runtime::AccountId,
 	segment: SegmentId,
 	side: Side,
@@ -43,13 +43,7 @@ fn open(
 	margin: u128,
 ) {
 	assert_ok!(CollateralSilos::deposit_margin(signed(who), segment, usdc(margin)));
-	assert_ok!(ExecutionSegments::open_position(
-		signed(who),
-		segment,
-		side,
-		usdc(size),
-		usdc(margin)
-	));
+	assert_ok!(open(who, segment, side, usdc(size), usdc(margin)));
 }
 
 /// The profit or loss the last close in this block realized for `who`.
@@ -90,15 +84,15 @@ fn a_hedged_pair_and_a_just_in_time_lp_deposit_lose_money() {
 		let before: Balance = attacker.iter().map(wealth).sum();
 		let resident = share_value(BTC);
 
-		open(&bob(), BTC, Side::Long, 1_000_000, 200_000);
-		open(&charlie(), BTC, Side::Short, 1_000_000, 200_000);
+		deposit_and_open(&bob(), BTC, Side::Long, 1_000_000, 200_000);
+		deposit_and_open(&charlie(), BTC, Side::Short, 1_000_000, 200_000);
 		feed(&[(b"BTC/USD", 63_000)]);
 		assert_ok!(CollateralSilos::provide_liquidity(signed(&dave()), BTC, usdc(900_000)));
 		// The losing leg closes into the pool, the LP leaves, then the winning leg closes.
-		assert_ok!(ExecutionSegments::close_position(signed(&charlie()), BTC));
+		assert_ok!(close(&charlie(), BTC));
 		let shares = pallet_collateral_silos::Accounts::<Runtime>::get(BTC, dave()).shares;
 		assert_ok!(CollateralSilos::withdraw_liquidity(signed(&dave()), BTC, shares));
-		assert_ok!(ExecutionSegments::close_position(signed(&bob()), BTC));
+		assert_ok!(close(&bob(), BTC));
 		for who in &attacker {
 			withdraw_all(who, BTC);
 		}
@@ -117,7 +111,7 @@ fn a_hedged_pair_and_a_just_in_time_lp_deposit_lose_money() {
 fn lps_cannot_leave_with_the_liquidity_that_backs_open_profits() {
 	run(|| {
 		feed_genesis_prices();
-		open(&bob(), BTC, Side::Long, 500_000, 100_000);
+		deposit_and_open(&bob(), BTC, Side::Long, 500_000, 100_000);
 		feed(&[(b"BTC/USD", 66_000)]);
 		let all = pallet_collateral_silos::Accounts::<Runtime>::get(BTC, alice()).shares;
 		assert_noop!(
@@ -127,7 +121,7 @@ fn lps_cannot_leave_with_the_liquidity_that_backs_open_profits() {
 		// Half may go: what is left covers the reserve.
 		assert_ok!(CollateralSilos::withdraw_liquidity(signed(&alice()), BTC, all / 2));
 		let pending = views::position(BTC, &bob()).unwrap().unrealized_pnl;
-		assert_ok!(ExecutionSegments::close_position(signed(&bob()), BTC));
+		assert_ok!(close(&bob(), BTC));
 		// Bob is paid his whole profit: its price part, less the closing fee.
 		let Pnl::Profit(paid) = closed_pnl(&bob()) else { panic!("Bob closes in profit") };
 		assert!(paid as i128 >= pending - usdc(300) as i128, "paid {paid} of {pending}");
@@ -143,7 +137,7 @@ fn lps_cannot_leave_with_the_liquidity_that_backs_open_profits() {
 fn lps_cannot_empty_the_pool_against_losses_traders_have_not_paid() {
 	run(|| {
 		feed_genesis_prices();
-		open(&bob(), BTC, Side::Long, 800_000, 800_000);
+		deposit_and_open(&bob(), BTC, Side::Long, 800_000, 800_000);
 		// 60% down, slowly enough for the price breaker to accept every step.
 		walk(b"BTC/USD", 60_000, 24_000);
 		let pool = views::pool(BTC, 0).unwrap();
@@ -170,14 +164,14 @@ fn lps_cannot_empty_the_pool_against_losses_traders_have_not_paid() {
 fn the_first_closer_does_not_take_the_pool_and_the_pool_is_never_bricked() {
 	run(|| {
 		feed_genesis_prices();
-		open(&bob(), BTC, Side::Long, 500_000, 100_000);
-		open(&charlie(), BTC, Side::Long, 500_000, 100_000);
+		deposit_and_open(&bob(), BTC, Side::Long, 500_000, 100_000);
+		deposit_and_open(&charlie(), BTC, Side::Long, 500_000, 100_000);
 		// The price triples, slowly enough for the price breaker to accept every step (a gap
 		// would trip it, and pay no profit at the price it rejected).
 		walk(b"BTC/USD", 60_000, 180_000);
-		assert_ok!(ExecutionSegments::close_position(signed(&bob()), BTC));
+		assert_ok!(close(&bob(), BTC));
 		let Pnl::Profit(first) = closed_pnl(&bob()) else { panic!("in profit") };
-		assert_ok!(ExecutionSegments::close_position(signed(&charlie()), BTC));
+		assert_ok!(close(&charlie(), BTC));
 		let Pnl::Profit(second) = closed_pnl(&charlie()) else { panic!("in profit") };
 		println!("first closer {first}, second {second}, pool left {}", books(BTC).lp_liquidity);
 		assert!(first.abs_diff(second) * 10 < first, "{first} against {second}");
@@ -195,7 +189,7 @@ fn the_first_closer_does_not_take_the_pool_and_the_pool_is_never_bricked() {
 fn the_keeper_of_an_underwater_position_is_paid() {
 	run(|| {
 		feed_genesis_prices();
-		open(&charlie(), DOT, Side::Short, 9_000, 1_000);
+		deposit_and_open(&charlie(), DOT, Side::Short, 9_000, 1_000);
 		// DOT +20% in one gap: the 9x short has lost more than its margin. The breaker trips
 		// on the gap and rejects the price, and liquidations go by the last accepted one, at
 		// which the short is healthy. Seven minutes later the reference (an average over ten
@@ -226,7 +220,7 @@ fn the_keeper_of_an_underwater_position_is_paid() {
 fn auto_deleveraging_brings_the_pool_back_below_its_trigger() {
 	run(|| {
 		feed_genesis_prices();
-		open(&bob(), BTC, Side::Long, 500_000, 100_000);
+		deposit_and_open(&bob(), BTC, Side::Long, 500_000, 100_000);
 		let eth_before = pallet_collateral_silos::Silos::<Runtime>::get(ETH);
 		walk(b"BTC/USD", 60_000, 300_000);
 		let pool = views::pool(BTC, 5).unwrap();

@@ -25,7 +25,7 @@ use bulkhead_runtime::{
 use codec::{DecodeLimit, Encode};
 use common::{chain::*, *};
 use frame_support::traits::PalletInfoAccess;
-use pallet_execution_segments::Side;
+use pallet_execution_segments::{OrderKind, Side};
 use proptest::{prelude::*, test_runner::TestRunner};
 use sp_runtime::{traits::Dispatchable, StateVersion};
 use std::{cell::RefCell, collections::BTreeMap, sync::OnceLock};
@@ -45,14 +45,7 @@ fn demo_state() -> sp_io::TestExternalities {
 				(eve(), DOT, Side::Short),
 			] {
 				CollateralSilos::deposit_margin(signed(&who), segment, usdc(100_000)).unwrap();
-				ExecutionSegments::open_position(
-					signed(&who),
-					segment,
-					side,
-					usdc(200_000),
-					usdc(25_000),
-				)
-				.unwrap();
+				open(&who, segment, side, usdc(200_000), usdc(25_000)).unwrap();
 			}
 			let route = pallet_gateway::RouteByEnds::<Runtime>::get(BTC, ETH).unwrap();
 			Gateway::request_transfer(signed(&bob()), route, usdc(20_000)).unwrap();
@@ -127,6 +120,27 @@ fn amount() -> impl Strategy<Value = u128> {
 		4 => (1..=3_000_000u128).prop_map(usdc),
 	]
 }
+/// What an order asks for, with boundary and everyday amounts.
+fn kind() -> impl Strategy<Value = pallet_execution_segments::OrderKind> {
+	let side = prop_oneof![Just(Side::Long), Just(Side::Short)];
+	prop_oneof![
+		(side, amount(), amount()).prop_map(|(side, size, margin)| OrderKind::Increase {
+			side,
+			size,
+			margin
+		}),
+		amount().prop_map(|size| OrderKind::Decrease { size }),
+		Just(OrderKind::Close),
+	]
+}
+/// Acceptable prices: none at all, any at all, and everyday ones.
+fn price() -> impl Strategy<Value = Price> {
+	prop_oneof![
+		1 => Just(Price::from_inner(0)),
+		1 => Just(Price::from_inner(u128::MAX)),
+		2 => (1..=100_000u32).prop_map(Price::from_u32),
+	]
+}
 /// Ids: the demo's, the ones next to them, and the largest.
 fn id() -> impl Strategy<Value = u32> {
 	prop_oneof![4 => 1..=3u32, 1 => Just(0u32), 1 => Just(4u32), 1 => Just(u32::MAX)]
@@ -148,7 +162,6 @@ fn typed_call() -> impl Strategy<Value = RuntimeCall> {
 	use pallet_collateral_silos::Call as S;
 	use pallet_execution_segments::Call as X;
 	use pallet_gateway::Call as G;
-	let side = prop_oneof![Just(Side::Long), Just(Side::Short)];
 	let status = prop_oneof![
 		Just(pallet_collateral_silos::SiloStatus::Active),
 		Just(pallet_collateral_silos::SiloStatus::Frozen)
@@ -178,11 +191,20 @@ fn typed_call() -> impl Strategy<Value = RuntimeCall> {
 			segment,
 			risk: bulkhead_runtime::genesis_config_presets::demo_risk()
 		}),
-		(id(), side, amount(), amount()).prop_map(|(segment, side, size, margin)| {
-			X::open_position { segment, side, size, margin }
+		(id(), kind(), price(), amount()).prop_map(
+			|(segment, kind, acceptable_price, execution_fee)| X::request_order {
+				segment,
+				kind,
+				acceptable_price,
+				execution_fee,
+			}
+		),
+		(id(), account()).prop_map(|(segment, who)| X::execute_order { segment, who }),
+		id().prop_map(|segment| X::cancel_order { segment }),
+		id().prop_map(|segment| X::set_order_params {
+			segment,
+			params: pallet_execution_segments::OrderParams { min_delay: 0, window: 1 }
 		}),
-		(id(), amount()).prop_map(|(segment, size)| X::decrease_position { segment, size }),
-		id().prop_map(|segment| X::close_position { segment }),
 		(id(), amount()).prop_map(|(segment, amount)| X::add_margin { segment, amount }),
 		(id(), amount()).prop_map(|(segment, amount)| X::remove_margin { segment, amount }),
 		(id(), account()).prop_map(|(segment, who)| X::liquidate { segment, who }),
@@ -372,9 +394,38 @@ fn boundary_values_give_typed_errors() {
 	let x = RuntimeCall::ExecutionSegments;
 	let s = RuntimeCall::CollateralSilos;
 	let g = RuntimeCall::Gateway;
-	let open = |size, margin| x(X::open_position { segment: BTC, side: Side::Long, size, margin });
+	// Trades are orders: the harness fills each order it requests at the next price.
+	let order = |kind| X::request_order {
+		segment: BTC,
+		kind,
+		acceptable_price: match kind {
+			OrderKind::Increase { side: Side::Long, .. } => Price::from_inner(u128::MAX),
+			// Bob's is a long, Charlie's a short.
+			_ => Price::from_inner(0),
+		},
+		execution_fee: presets::demo_risk().pool.keeper_deposit,
+	};
+	let open = |size, margin| x(order(OrderKind::Increase { side: Side::Long, size, margin }));
+	let decrease = |size| x(order(OrderKind::Decrease { size }));
+	let close = || x(order(OrderKind::Close));
+	let close_short = || {
+		x(X::request_order {
+			segment: BTC,
+			kind: OrderKind::Close,
+			acceptable_price: Price::from_inner(u128::MAX),
+			execution_fee: presets::demo_risk().pool.keeper_deposit,
+		})
+	};
 	let none = || {};
+	// Ferdie (`Dev(5)`) holds no margin in the demo: his orders need some to escrow.
+	let funded = || {
+		CollateralSilos::deposit_margin(signed(&ferdie()), BTC, usdc(10_000)).unwrap();
+	};
 	let zero_price = || feed_btc(Price::from_inner(0));
+	let funded_zero_price = || {
+		funded();
+		zero_price();
+	};
 	let max_price = || feed_btc(Price::from_inner(u128::MAX));
 	let tiny_price = || feed_btc(Price::from_inner(1));
 	#[allow(clippy::type_complexity)]
@@ -476,36 +527,24 @@ fn boundary_values_give_typed_errors() {
 			}),
 			"ok",
 		),
-		("open size 0", &none, Who::Dev(5), open(0, usdc(1_000)), "ZeroSize"),
-		("open margin 0", &none, Who::Dev(5), open(usdc(1_000), 0), "MarginBelowCharges"),
-		("open 1 unit", &none, Who::Dev(5), open(1, 1), "PositionBelowMinimum"),
+		("open size 0", &funded, Who::Dev(5), open(0, usdc(1_000)), "ZeroSize"),
+		("open margin 0", &funded, Who::Dev(5), open(usdc(1_000), 0), "MarginBelowCharges"),
+		("open 1 unit", &funded, Who::Dev(5), open(1, 1), "PositionBelowMinimum"),
 		(
 			"open under the minimum",
-			&none,
-			Who::Dev(3),
+			&funded,
+			Who::Dev(5),
 			open(presets::MIN_POSITION_SIZE - 1, usdc(1_000)),
 			"PositionBelowMinimum",
 		),
-		("open size max", &none, Who::Dev(5), open(max, usdc(1_000)), "Arithmetic(Overflow)"),
+		("open size max", &funded, Who::Dev(5), open(max, usdc(1_000)), "Arithmetic(Overflow)"),
 		("open margin max", &none, Who::Dev(5), open(usdc(1_000), max), "Arithmetic(Overflow)"),
 		("open both max", &none, Who::Dev(5), open(max, max), "Arithmetic(Overflow)"),
-		("open 10.01x", &none, Who::Dev(5), open(usdc(10_010), usdc(1_000)), "LeverageTooHigh"),
-		("open 1000x", &none, Who::Dev(5), open(usdc(1_000_000), usdc(1_000)), "LeverageTooHigh"),
-		(
-			"decrease 0",
-			&none,
-			bob_(),
-			x(X::decrease_position { segment: BTC, size: 0 }),
-			"ZeroSize",
-		),
-		("decrease 1", &none, bob_(), x(X::decrease_position { segment: BTC, size: 1 }), "ok"),
-		(
-			"decrease max",
-			&none,
-			bob_(),
-			x(X::decrease_position { segment: BTC, size: max }),
-			"DecreaseExceedsSize",
-		),
+		("open 10.01x", &funded, Who::Dev(5), open(usdc(10_010), usdc(1_000)), "LeverageTooHigh"),
+		("open 1000x", &funded, Who::Dev(5), open(usdc(1_000_000), usdc(1_000)), "LeverageTooHigh"),
+		("decrease 0", &none, bob_(), decrease(0), "ZeroSize"),
+		("decrease 1", &none, bob_(), decrease(1), "ok"),
+		("decrease max", &none, bob_(), decrease(max), "DecreaseExceedsSize"),
 		("add margin 0", &none, bob_(), x(X::add_margin { segment: BTC, amount: 0 }), "ZeroAmount"),
 		(
 			"add margin max",
@@ -530,18 +569,12 @@ fn boundary_values_give_typed_errors() {
 		),
 		(
 			"price 0: open",
-			&zero_price,
+			&funded_zero_price,
 			Who::Dev(5),
 			open(usdc(1_000), usdc(500)),
 			"PriceUnavailable",
 		),
-		(
-			"price 0: close long",
-			&zero_price,
-			bob_(),
-			x(X::close_position { segment: BTC }),
-			"PriceUnavailable",
-		),
+		("price 0: close long", &zero_price, bob_(), close(), "PriceUnavailable"),
 		(
 			"price 0: liquidate long",
 			&zero_price,
@@ -549,20 +582,8 @@ fn boundary_values_give_typed_errors() {
 			x(X::liquidate { segment: BTC, who: bob() }),
 			"PriceUnavailable",
 		),
-		(
-			"price 0: close short",
-			&zero_price,
-			Who::Dev(2),
-			x(X::close_position { segment: BTC }),
-			"PriceUnavailable",
-		),
-		(
-			"price 1e-18: close short",
-			&tiny_price,
-			Who::Dev(2),
-			x(X::close_position { segment: BTC }),
-			"ok",
-		),
+		("price 0: close short", &zero_price, Who::Dev(2), close_short(), "PriceUnavailable"),
+		("price 1e-18: close short", &tiny_price, Who::Dev(2), close_short(), "ok"),
 		(
 			"price max: open",
 			&max_price,
@@ -570,14 +591,8 @@ fn boundary_values_give_typed_errors() {
 			open(usdc(1_000), usdc(500)),
 			"SegmentSevered",
 		),
-		("price max: close long", &max_price, bob_(), x(X::close_position { segment: BTC }), "ok"),
-		(
-			"price max: close short",
-			&max_price,
-			Who::Dev(2),
-			x(X::close_position { segment: BTC }),
-			"ok",
-		),
+		("price max: close long", &max_price, bob_(), close(), "ok"),
+		("price max: close short", &max_price, Who::Dev(2), close_short(), "ok"),
 		// The breaker rejects a price that far away: liquidations go by the last price it
 		// accepted, at which Charlie's short is healthy.
 		(
@@ -626,13 +641,47 @@ fn boundary_values_give_typed_errors() {
 			// `dispatch` checks the invariants, conservation and rollback on failure.
 			dispatch(who, &call.encode(), &mut tally);
 			let (outcome, _) = tally.outcomes.into_iter().next().expect("the call decodes");
-			let outcome = outcome.split_once(": ").expect("call: outcome").1.to_string();
+			let mut outcome = outcome.split_once(": ").expect("call: outcome").1.to_string();
+			// An order requested: what its fill did, at the next price.
+			if outcome == "ok"
+				&& matches!(call, RuntimeCall::ExecutionSegments(X::request_order { .. }))
+			{
+				outcome = fill(who);
+			}
 			if outcome != *expected {
 				wrong.push(format!("{label}: expected {expected}, got {outcome}"));
 			}
 		});
 	}
 	assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The order `who` requested in BTC, filled at the next price: the segment's delay passes,
+/// the oracle publishes its prices again, and a keeper executes it. "ok", or the error its trade
+/// failed with.
+fn fill(who: &Who) -> String {
+	let Who::Dev(i) = who else { panic!("orders come from dev accounts") };
+	let delay = pallet_execution_segments::OrderSettings::<Runtime>::get(BTC).min_delay;
+	advance(delay.div_ceil(BLOCK_MS) as u32);
+	refeed();
+	let mut tally = Tally::default();
+	let call = RuntimeCall::ExecutionSegments(pallet_execution_segments::Call::execute_order {
+		segment: BTC,
+		who: dev_account(usize::from(*i)),
+	});
+	dispatch(&Who::Stranger([7; 32]), &call.encode(), &mut tally);
+	assert!(tally.outcomes.keys().all(|k| k.ends_with(": ok")), "{:?}", tally.outcomes);
+	let ended = System::events().into_iter().find_map(|r| match r.event {
+		bulkhead_runtime::RuntimeEvent::ExecutionSegments(
+			pallet_execution_segments::Event::OrderEnded { reason, .. },
+		) => Some(reason),
+		_ => None,
+	});
+	match ended {
+		None => "ok".to_string(),
+		Some(pallet_execution_segments::OrderEnd::Failed(error)) => describe(error),
+		Some(other) => format!("{other:?}"),
+	}
 }
 
 /// Found by the fuzz harness (shrunk from a longer input): root creates a silo for a segment

@@ -61,23 +61,11 @@ fn genesis_prices_are_stale_until_fed() {
 	run(|| {
 		assert_ok!(CollateralSilos::deposit_margin(signed(&bob()), BTC, usdc(1_000)));
 		assert_noop!(
-			ExecutionSegments::open_position(
-				signed(&bob()),
-				BTC,
-				Side::Long,
-				usdc(5_000),
-				usdc(1_000)
-			),
+			open(&bob(), BTC, Side::Long, usdc(5_000), usdc(1_000)),
 			SegmentsError::StalePrice
 		);
 		feed_genesis_prices();
-		assert_ok!(ExecutionSegments::open_position(
-			signed(&bob()),
-			BTC,
-			Side::Long,
-			usdc(5_000),
-			usdc(1_000)
-		));
+		assert_ok!(open(&bob(), BTC, Side::Long, usdc(5_000), usdc(1_000)));
 	});
 }
 
@@ -90,20 +78,8 @@ fn a_full_market_lifecycle() {
 		assert_eq!(usdc_of(&bob()), start - usdc(10_000));
 
 		// Open 5x long, then increase it.
-		assert_ok!(ExecutionSegments::open_position(
-			signed(&bob()),
-			ETH,
-			Side::Long,
-			usdc(20_000),
-			usdc(4_000)
-		));
-		assert_ok!(ExecutionSegments::open_position(
-			signed(&bob()),
-			ETH,
-			Side::Long,
-			usdc(10_000),
-			usdc(2_000)
-		));
+		assert_ok!(open(&bob(), ETH, Side::Long, usdc(20_000), usdc(4_000)));
+		assert_ok!(open(&bob(), ETH, Side::Long, usdc(10_000), usdc(2_000)));
 		// Each open paid 6 bp of its size (it adds to the skew); the first also locked the
 		// keeper deposit: 6,000 - 12 - 6 - 5 is the position's margin.
 		let view = views::position(ETH, &bob()).expect("open position");
@@ -127,12 +103,12 @@ fn a_full_market_lifecycle() {
 		let view = views::position(ETH, &bob()).unwrap();
 		assert!(view.unrealized_pnl > 0 && view.unrealized_pnl <= usdc(3_000) as i128);
 		let lp_before = books(ETH).lp_liquidity;
-		assert_ok!(ExecutionSegments::decrease_position(signed(&bob()), ETH, usdc(10_000)));
+		assert_ok!(decrease(&bob(), ETH, usdc(10_000)));
 		assert_eq!(views::position(ETH, &bob()).unwrap().size, usdc(20_000));
 		assert!(books(ETH).lp_liquidity < lp_before, "the pool paid the profit");
 
 		// Close the rest and withdraw everything.
-		assert_ok!(ExecutionSegments::close_position(signed(&bob()), ETH));
+		assert_ok!(close(&bob(), ETH));
 		assert!(Positions::<Runtime>::get(ETH, bob()).is_none());
 		let free = margin(ETH, &bob()).free;
 		assert_eq!(margin(ETH, &bob()).locked, 0);
@@ -159,13 +135,7 @@ fn keepers_find_and_liquidate_positions_below_maintenance() {
 	run(|| {
 		feed_genesis_prices();
 		assert_ok!(CollateralSilos::deposit_margin(signed(&charlie()), DOT, usdc(1_000)));
-		assert_ok!(ExecutionSegments::open_position(
-			signed(&charlie()),
-			DOT,
-			Side::Short,
-			usdc(9_000),
-			usdc(1_000)
-		));
+		assert_ok!(open(&charlie(), DOT, Side::Short, usdc(9_000), usdc(1_000)));
 		let view = views::position(DOT, &charlie()).unwrap();
 		let liquidation = view.liquidation_price.expect("a short has one");
 		assert!(liquidation > Price::saturating_from_integer(5));
@@ -248,34 +218,16 @@ fn guardians_trip_a_breaker_and_only_root_resets_it() {
 			reason: TripReason::Manual
 		}));
 		assert_noop!(
-			ExecutionSegments::open_position(
-				signed(&bob()),
-				BTC,
-				Side::Long,
-				usdc(2_000),
-				usdc(500)
-			),
+			open(&bob(), BTC, Side::Long, usdc(2_000), usdc(500)),
 			SegmentsError::SegmentSevered
 		);
 		// Other segments trade on.
 		assert_ok!(CollateralSilos::deposit_margin(signed(&bob()), ETH, usdc(1_000)));
-		assert_ok!(ExecutionSegments::open_position(
-			signed(&bob()),
-			ETH,
-			Side::Long,
-			usdc(2_000),
-			usdc(500)
-		));
+		assert_ok!(open(&bob(), ETH, Side::Long, usdc(2_000), usdc(500)));
 		assert_noop!(CircuitBreaker::reset(signed(&alice()), BTC), DispatchError::BadOrigin);
 		assert_ok!(CircuitBreaker::reset(RuntimeOrigin::root(), BTC));
 		assert_eq!(CircuitBreaker::state(BTC), BreakerState::Normal);
-		assert_ok!(ExecutionSegments::open_position(
-			signed(&bob()),
-			BTC,
-			Side::Long,
-			usdc(2_000),
-			usdc(500)
-		));
+		assert_ok!(open(&bob(), BTC, Side::Long, usdc(2_000), usdc(500)));
 	});
 }
 
@@ -330,31 +282,13 @@ fn contagion_drill_keeps_the_loss_inside_one_segment() {
 		// fee and locks the keeper deposit out of its 32k).
 		for who in [bob(), charlie(), dave()] {
 			assert_ok!(CollateralSilos::deposit_margin(signed(&who), BTC, usdc(100_000)));
-			assert_ok!(ExecutionSegments::open_position(
-				signed(&who),
-				BTC,
-				Side::Long,
-				usdc(300_000),
-				usdc(32_000)
-			));
+			assert_ok!(open(&who, BTC, Side::Long, usdc(300_000), usdc(32_000)));
 		}
 		// Trades in the other segments.
 		assert_ok!(CollateralSilos::deposit_margin(signed(&eve()), ETH, usdc(50_000)));
-		assert_ok!(ExecutionSegments::open_position(
-			signed(&eve()),
-			ETH,
-			Side::Short,
-			usdc(100_000),
-			usdc(20_000)
-		));
+		assert_ok!(open(&eve(), ETH, Side::Short, usdc(100_000), usdc(20_000)));
 		assert_ok!(CollateralSilos::deposit_margin(signed(&ferdie()), DOT, usdc(50_000)));
-		assert_ok!(ExecutionSegments::open_position(
-			signed(&ferdie()),
-			DOT,
-			Side::Long,
-			usdc(100_000),
-			usdc(20_000)
-		));
+		assert_ok!(open(&ferdie(), DOT, Side::Long, usdc(100_000), usdc(20_000)));
 
 		// Before the gap, Dave queues a large transfer out of BTC and two guardians approve it.
 		let route = pallet_gateway::RouteByEnds::<Runtime>::get(BTC, ETH).unwrap();
@@ -428,13 +362,7 @@ fn contagion_drill_keeps_the_loss_inside_one_segment() {
 		assert_ok!(ExecutionSegments::liquidate(signed(&eve()), BTC, charlie()));
 		assert_ok!(ExecutionSegments::liquidate(signed(&eve()), BTC, dave()));
 		assert_noop!(
-			ExecutionSegments::open_position(
-				signed(&bob()),
-				BTC,
-				Side::Long,
-				usdc(1_000),
-				usdc(500)
-			),
+			open(&bob(), BTC, Side::Long, usdc(1_000), usdc(500)),
 			SegmentsError::SegmentSevered
 		);
 		// Withdrawals are limited: BTC's LPs cannot leave while the silo may still owe losses;
@@ -484,14 +412,8 @@ fn contagion_drill_keeps_the_loss_inside_one_segment() {
 			assert_eq!(Positions::<Runtime>::iter_prefix(segment).collect::<Vec<_>>(), before.3);
 		}
 		// ... and keep trading.
-		assert_ok!(ExecutionSegments::close_position(signed(&eve()), ETH));
-		assert_ok!(ExecutionSegments::open_position(
-			signed(&ferdie()),
-			DOT,
-			Side::Long,
-			usdc(10_000),
-			usdc(2_000)
-		));
+		assert_ok!(close(&eve(), ETH));
+		assert_ok!(open(&ferdie(), DOT, Side::Long, usdc(10_000), usdc(2_000)));
 	});
 }
 

@@ -32,7 +32,7 @@ use bulkhead_runtime::{
 	System,
 };
 use common::{chain::*, *};
-use pallet_execution_segments::Side;
+use pallet_execution_segments::{OrderEnd, OrderKind, Side};
 use proptest::{prelude::*, test_runner::TestRunner};
 use segment_interface::{PriceFeed, PriceMonitor, PriceVerdict, SegmentId, SiloId};
 use sp_keyring::Sr25519Keyring;
@@ -71,12 +71,17 @@ enum Step {
 	Provide { who: Who, seg: SegmentId, amount: Balance },
 	Redeem { who: Who, seg: SegmentId, percent: u8 },
 	Insure { who: Who, seg: SegmentId, amount: Balance },
+	/// An order to open or increase (any fill price, the segment's keeper deposit as fee).
 	/// Margin is `size * 10 / leverage_tenths` (none at 0): 100 is 10x, the demo's limit.
 	Open { who: Who, seg: SegmentId, long: bool, size: Balance, leverage_tenths: u16 },
-	/// `pick` chooses an open position (in storage order), signed by its owner; with none
-	/// open, Bob's in BTC, which does not exist.
+	/// An order to decrease or close. `pick` chooses an open position (in storage order),
+	/// signed by its owner; with none open, Bob's in BTC, which does not exist.
 	Decrease { pick: u8, percent: u8 },
 	Close { pick: u8 },
+	/// `keeper` executes the picked pending order (with none pending, Bob's in BTC).
+	Fill { keeper: Who, pick: u8 },
+	/// The picked pending order's owner cancels it.
+	CancelOrder { pick: u8 },
 	AddMargin { pick: u8, amount: Balance },
 	RemoveMargin { pick: u8, percent: u8 },
 	/// `keeper` liquidates a position the `liquidatable` view lists (picked), or with none
@@ -113,9 +118,11 @@ impl Step {
 			Step::Provide { .. } => "provide_liquidity",
 			Step::Redeem { .. } => "withdraw_liquidity",
 			Step::Insure { .. } => "fund_insurance",
-			Step::Open { .. } => "open_position",
-			Step::Decrease { .. } => "decrease_position",
-			Step::Close { .. } => "close_position",
+			Step::Open { .. } => "request_order: open",
+			Step::Decrease { .. } => "request_order: decrease",
+			Step::Close { .. } => "request_order: close",
+			Step::Fill { .. } => "execute_order",
+			Step::CancelOrder { .. } => "cancel_order",
 			Step::AddMargin { .. } => "add_margin",
 			Step::RemoveMargin { .. } => "remove_margin",
 			Step::Liquidate { .. } => "liquidate",
@@ -181,6 +188,28 @@ fn transfer_id(pick: u8) -> pallet_gateway::TransferId {
 	}
 }
 
+/// The picked pending order's segment and owner.
+fn picked_order(pick: u8) -> (SegmentId, AccountId) {
+	let mut pending: Vec<_> = pallet_execution_segments::Orders::<Runtime>::iter_keys().collect();
+	pending.sort();
+	match pending.len() {
+		0 => (BTC, account_of(Sr25519Keyring::Bob)),
+		n => pending[usize::from(pick) % n].clone(),
+	}
+}
+
+/// An order for `kind` in `segment`: any fill price, the segment's keeper deposit as fee.
+fn order(segment: SegmentId, kind: OrderKind, buy: bool) -> RuntimeCall {
+	let execution_fee = pallet_execution_segments::Segments::<Runtime>::get(segment)
+		.map_or(0, |info| info.risk.pool.keeper_deposit);
+	segment_call(pallet_execution_segments::Call::request_order {
+		segment,
+		kind,
+		acceptable_price: if buy { Price::from_inner(u128::MAX) } else { Price::from_inner(0) },
+		execution_fee,
+	})
+}
+
 /// The picked open position's segment and owner.
 fn picked_position(pick: u8) -> (SegmentId, Sr25519Keyring) {
 	let mut open: Vec<_> = pallet_execution_segments::Positions::<Runtime>::iter_keys().collect();
@@ -244,16 +273,28 @@ fn extrinsic(step: &Step) -> Option<(Sr25519Keyring, RuntimeCall)> {
 				lev => size.saturating_mul(10) / Balance::from(lev),
 			};
 			let side = if long { Side::Long } else { Side::Short };
-			(key(who), segment_call(X::open_position { segment: seg, side, size, margin }))
+			(key(who), order(seg, OrderKind::Increase { side, size, margin }, long))
 		},
 		Step::Decrease { pick, percent } => {
 			let (segment, owner) = picked_position(pick);
-			let size = percent_of(position_of(segment, owner).map_or(0, |p| p.size), percent);
-			(owner, segment_call(X::decrease_position { segment, size }))
+			let held = position_of(segment, owner);
+			let size = percent_of(held.map_or(0, |p| p.size), percent);
+			let buy = held.is_some_and(|p| p.side == Side::Short);
+			(owner, order(segment, OrderKind::Decrease { size }, buy))
 		},
 		Step::Close { pick } => {
 			let (segment, owner) = picked_position(pick);
-			(owner, segment_call(X::close_position { segment }))
+			let buy = position_of(segment, owner).is_some_and(|p| p.side == Side::Short);
+			(owner, order(segment, OrderKind::Close, buy))
+		},
+		Step::Fill { keeper, pick } => {
+			let (segment, who) = picked_order(pick);
+			(key(keeper), segment_call(X::execute_order { segment, who }))
+		},
+		Step::CancelOrder { pick } => {
+			let (segment, owner) = picked_order(pick);
+			let owner = test_key(&owner).expect("only test keys trade");
+			(owner, segment_call(X::cancel_order { segment }))
 		},
 		Step::AddMargin { pick, amount } => {
 			let (segment, owner) = picked_position(pick);
@@ -345,9 +386,9 @@ fn named_silo(call: &RuntimeCall) -> Option<SiloId> {
 	use pallet_execution_segments::Call as X;
 	match call {
 		RuntimeCall::ExecutionSegments(
-			X::open_position { segment, .. }
-			| X::decrease_position { segment, .. }
-			| X::close_position { segment }
+			X::request_order { segment, .. }
+			| X::execute_order { segment, .. }
+			| X::cancel_order { segment }
 			| X::add_margin { segment, .. }
 			| X::remove_margin { segment, .. }
 			| X::liquidate { segment, .. }
@@ -391,6 +432,8 @@ struct Ledger {
 	markets: BTreeMap<SegmentId, (PriceVerdict, Option<Price>)>,
 	/// The side of every open position.
 	sides: BTreeMap<(SegmentId, AccountId), Side>,
+	/// Every pending order.
+	orders: BTreeMap<(SegmentId, AccountId), pallet_execution_segments::Order>,
 }
 
 impl Ledger {
@@ -424,6 +467,9 @@ impl Ledger {
 			sides: pallet_execution_segments::Positions::<Runtime>::iter()
 				.map(|(segment, who, p)| ((segment, who), p.side))
 				.collect(),
+			orders: pallet_execution_segments::Orders::<Runtime>::iter()
+				.map(|(segment, who, order)| ((segment, who), order))
+				.collect(),
 		}
 	}
 
@@ -444,13 +490,15 @@ struct Model {
 	requested: BTreeMap<pallet_gateway::TransferId, (segment_interface::RouteId, Balance)>,
 }
 
-/// The trades and liquidations in `events` (deposited by `step`, from `before`) in segments
-/// whose latest price the breaker rejected, each checked: no value moves at a rejected price.
-/// Nothing opens, grows, loses margin to its owner or is deleveraged; a close is valued at the
-/// worse for its trader of the oracle's and the last accepted price; a liquidation settles
-/// between the two.
-/// Returns how many closes and how many liquidations it checked.
-fn trades_at_rejected_prices(step: &Step, before: &Ledger, events: &[RuntimeEvent]) -> (u64, u64) {
+/// What the orders filled in `events` (deposited by `step`, from `before`) filled at, each
+/// checked: no order fills at a price that existed when it was requested (its price was
+/// published after the request and the segment's delay), and none at a price the breaker
+/// rejected except a decrease or close, valued at the worse for its trader of that price and
+/// the last accepted one. Liquidations, auto-deleveraging and margin removals act at once, at
+/// the latest price: nothing is deleveraged and no margin removed at a rejected one, and a
+/// liquidation settles between it and the last accepted one.
+/// Returns how many fills at a rejected price and liquidations at one it checked.
+fn fills_and_rejected_prices(step: &Step, before: &Ledger, events: &[RuntimeEvent]) -> (u64, u64) {
 	use pallet_execution_segments::Event as E;
 	// A feed changes the verdict within its step; only feeds and blocks cross one.
 	if matches!(step, Step::Feed { .. } | Step::Blocks { .. }) {
@@ -462,25 +510,51 @@ fn trades_at_rejected_prices(step: &Step, before: &Ledger, events: &[RuntimeEven
 		},
 		_ => None,
 	};
-	let (mut closes, mut liquidations) = (0, 0);
+	let (mut fills, mut liquidations) = (0, 0);
+	// The round the order being filled in this step filled at.
+	let mut filling: Option<pallet_execution_segments::PriceRound> = None;
 	for event in events {
 		let RuntimeEvent::ExecutionSegments(event) = event else { continue };
 		match event {
+			E::OrderExecuted { segment, who, price, published, .. } => {
+				let order = before.orders[&(*segment, who.clone())];
+				let delay =
+					pallet_execution_segments::OrderSettings::<Runtime>::get(segment).min_delay;
+				assert!(
+					*published > order.requested_at && *published >= order.requested_at + delay,
+					"an order filled at a price published before its request and delay"
+				);
+				let round = pallet_execution_segments::PriceRounds::<Runtime>::get(segment)
+					.rounds
+					.into_iter()
+					.find(|r| r.timestamp == *published)
+					.expect("an order fills at a round the segment remembers");
+				assert_eq!(round.price, *price);
+				filling = Some(round);
+			},
 			E::TradeCharged { segment, who, oracle_price, .. } => {
-				let Some((accepted, oracle)) = rejected(segment) else { continue };
+				let round = filling.expect("a trade only as an order fills");
+				if round.is_accepted() {
+					assert_eq!(*oracle_price, round.price, "a fill valued off its price");
+					continue;
+				}
 				let side = before
 					.sides
 					.get(&(*segment, who.clone()))
-					.expect("only a close trades at a rejected price");
+					.expect("only a decrease or close fills at a rejected price");
 				let worse = match side {
-					Side::Long => oracle.min(accepted),
-					Side::Short => oracle.max(accepted),
+					Side::Long => round.price.min(round.accepted),
+					Side::Short => round.price.max(round.accepted),
 				};
 				assert_eq!(
 					*oracle_price, worse,
-					"a close at a rejected price valued for the trader"
+					"a fill at a rejected price valued for the trader"
 				);
-				closes += 1;
+				fills += 1;
+			},
+			E::PositionOpened { .. } | E::PositionIncreased { .. } => {
+				let round = filling.expect("a position opens only as an order fills");
+				assert!(round.is_accepted(), "a position opened at a rejected price");
 			},
 			E::PositionLiquidated { segment, price, .. } => {
 				let Some((accepted, oracle)) = rejected(segment) else { continue };
@@ -490,19 +564,16 @@ fn trades_at_rejected_prices(step: &Step, before: &Ledger, events: &[RuntimeEven
 				);
 				liquidations += 1;
 			},
-			E::PositionOpened { segment, .. }
-			| E::PositionIncreased { segment, .. }
-			| E::MarginRemoved { segment, .. }
-			| E::PositionAutoDeleveraged { segment, .. } => {
+			E::MarginRemoved { segment, .. } | E::PositionAutoDeleveraged { segment, .. } => {
 				assert!(
 					rejected(segment).is_none(),
-					"new risk or a forced close at a rejected price"
+					"margin removed or a forced close at a rejected price"
 				);
 			},
 			_ => {},
 		}
 	}
-	(closes, liquidations)
+	(fills, liquidations)
 }
 
 /// Check everything after `step` (a call naming silo `named`, if it names one) changed the
@@ -767,6 +838,21 @@ impl Stats {
 				RuntimeEvent::Gateway(pallet_gateway::Event::TransferExecuted { .. }) => {
 					"transfer carried".into()
 				},
+				RuntimeEvent::ExecutionSegments(
+					pallet_execution_segments::Event::PositionOpened { .. }
+					| pallet_execution_segments::Event::PositionIncreased { .. },
+				) => "order filled: open".into(),
+				RuntimeEvent::ExecutionSegments(
+					pallet_execution_segments::Event::PositionDecreased { .. }
+					| pallet_execution_segments::Event::PositionClosed { .. },
+				) => "order filled: decrease or close".into(),
+				RuntimeEvent::ExecutionSegments(pallet_execution_segments::Event::OrderEnded {
+					reason,
+					..
+				}) => match reason {
+					OrderEnd::Failed(error) => format!("order ended: {}", describe(*error)),
+					other => format!("order ended: {other:?}"),
+				},
 				_ => continue,
 			};
 			*self.events.entry(name).or_default() += 1;
@@ -797,9 +883,11 @@ impl Stats {
 			"provide_liquidity",
 			"withdraw_liquidity",
 			"fund_insurance",
-			"open_position",
-			"decrease_position",
-			"close_position",
+			"request_order: open",
+			"request_order: decrease",
+			"request_order: close",
+			"execute_order",
+			"cancel_order",
 			"add_margin",
 			"remove_margin",
 			"liquidate",
@@ -817,7 +905,7 @@ impl Stats {
 			assert!(ok > 0, "no {kind} succeeded in the run:\n{self}");
 		}
 		for (kind, error) in
-			[("deposit_margin", "DepositBelowMinimum"), ("open_position", "PositionBelowMinimum")]
+			[("deposit_margin", "DepositBelowMinimum"), ("execute_order", "OrderNotReady")]
 		{
 			let refused = self.kinds.get(kind).and_then(|(_, errors)| errors.get(error));
 			assert!(refused.is_some(), "no {kind} refused with {error}:\n{self}");
@@ -828,7 +916,11 @@ impl Stats {
 			"bad debt beyond insurance",
 			"breaker tripped: OracleMove",
 			"breaker tripped: StaleOracle",
-			"close at a rejected price",
+			"fill at a rejected price",
+			"order filled: open",
+			"order filled: decrease or close",
+			"order ended: Expired",
+			"order ended: PositionBelowMinimum",
 		] {
 			assert!(
 				self.events.get(event).is_some_and(|n| *n > 0),
@@ -899,6 +991,9 @@ fn replay(steps: &[Step]) -> Stats {
 		check_invariants();
 		let mut model = Model::default();
 		for step in steps {
+			if let Step::Fill { pick, .. } = step {
+				await_fill_price(*pick, &mut model, &mut stats);
+			}
 			let before = Ledger::now();
 			match (step, extrinsic(step)) {
 				(Step::Blocks { skip }, _) => {
@@ -921,8 +1016,8 @@ fn replay(steps: &[Step]) -> Stats {
 						System::events()[from..].iter().map(|r| r.event.clone()).collect();
 					check_step(step, named, &before, &events, &mut model);
 					stats.record(step, outcome(applied, &events), &events);
-					let (closes, liquidations) = trades_at_rejected_prices(step, &before, &events);
-					*stats.events.entry("close at a rejected price".into()).or_default() += closes;
+					let (fills, liquidations) = fills_and_rejected_prices(step, &before, &events);
+					*stats.events.entry("fill at a rejected price".into()).or_default() += fills;
 					*stats.events.entry("liquidation at a rejected price".into()).or_default() +=
 						liquidations;
 				},
@@ -933,6 +1028,44 @@ fn replay(steps: &[Step]) -> Stats {
 		check_step(&Step::Blocks { skip: 0 }, None, &before, &[], &mut model);
 	});
 	stats
+}
+
+/// What a keeper waits for before it executes the picked order: the block after its delay,
+/// and the oracle's next price for its market (Alice and Bob publish the current one again, as
+/// a live oracle keeps publishing). Each is checked as a step of its own.
+fn await_fill_price(pick: u8, model: &mut Model, stats: &mut Stats) {
+	let (segment, owner) = picked_order(pick);
+	let Some(order) = pallet_execution_segments::Orders::<Runtime>::get(segment, &owner) else {
+		return;
+	};
+	let delay = pallet_execution_segments::OrderSettings::<Runtime>::get(segment).min_delay;
+	let eligible = order.requested_at + delay.max(1);
+	let now = pallet_timestamp::Now::<Runtime>::get();
+	if now < eligible {
+		let before = Ledger::now();
+		let skip = (eligible - now).div_ceil(BLOCK_MS) as BlockNumber - 1;
+		next_block_after(skip);
+		let step = Step::Blocks { skip };
+		check_step(&step, None, &before, &[], model);
+		stats.record(&step, Ok(()), &[]);
+	}
+	let Some(info) = pallet_execution_segments::Segments::<Runtime>::get(segment) else {
+		return;
+	};
+	let Some(price) = bulkhead_runtime::Oracle::get(&info.oracle_key).map(|v| v.value) else {
+		return;
+	};
+	let values = sp_runtime::BoundedVec::truncate_from(vec![(info.oracle_key, price)]);
+	let feed = RuntimeCall::Oracle(pallet_oracle::Call::feed_values { values });
+	for operator in [Sr25519Keyring::Alice, Sr25519Keyring::Bob] {
+		let before = Ledger::now();
+		let from = System::events().len();
+		let applied = submit(operator, feed.clone());
+		let events: Vec<_> = System::events()[from..].iter().map(|r| r.event.clone()).collect();
+		let step = Step::Feed { who: 0, seg: segment, move_bp: 0 };
+		check_step(&step, None, &before, &events, model);
+		stats.record(&step, outcome(applied, &events), &events);
+	}
 }
 
 fn who() -> impl Strategy<Value = Who> {
@@ -1004,6 +1137,8 @@ fn step() -> impl Strategy<Value = Step> {
 		),
 		2 => (pick(), percent()).prop_map(|(pick, percent)| Step::Decrease { pick, percent }),
 		2 => pick().prop_map(|pick| Step::Close { pick }),
+		10 => (who(), pick()).prop_map(|(keeper, pick)| Step::Fill { keeper, pick }),
+		1 => pick().prop_map(|pick| Step::CancelOrder { pick }),
 		1 => (pick(), amount()).prop_map(|(pick, amount)| Step::AddMargin { pick, amount }),
 		1 => (pick(), percent()).prop_map(|(pick, percent)| Step::RemoveMargin { pick, percent }),
 		4 => (who(), pick()).prop_map(|(keeper, pick)| Step::Liquidate { keeper, pick }),

@@ -284,6 +284,9 @@ pub mod pallet {
 		},
 		/// `who` took a queued exit back: the margin or shares are theirs again.
 		ExitCancelled { silo: SiloId, index: u32, who: T::AccountId, request: ExitRequest },
+		/// A pass over the silo's exit queue looked at `visited` entries; `waiting` are still
+		/// queued (a pass with nothing to pay says so too).
+		ExitsProcessed { silo: SiloId, visited: u32, waiting: u32 },
 	}
 
 	#[pallet::error]
@@ -596,7 +599,8 @@ pub mod pallet {
 		/// cannot be paid now keeps its place. Anyone may call it; the unused weight is
 		/// refunded.
 		///
-		/// Origin: signed. Emits [`Event::ExitPaid`] per slice. Errors: [`Error::UnknownSilo`].
+		/// Origin: signed. Emits [`Event::ExitPaid`] per slice, then [`Event::ExitsProcessed`].
+		/// Errors: [`Error::UnknownSilo`].
 		#[pallet::call_index(9)]
 		#[pallet::weight(Pallet::<T>::process_weight(
 			Pallet::<T>::bounded(*max),
@@ -1173,7 +1177,9 @@ pub mod pallet {
 				}
 				index += 1;
 			}
+			let waiting = queue.live;
 			ExitQueues::<T>::insert(silo, queue);
+			Self::deposit_event(Event::ExitsProcessed { silo, visited, waiting });
 			Ok((visited, holes))
 		}
 

@@ -8,7 +8,7 @@ use crate::Pallet as ExecutionSegments;
 use frame_benchmarking::v2::*;
 use frame_support::traits::Get;
 use frame_system::{Pallet as System, RawOrigin};
-use segment_interface::{Balance, OracleKey, Price, SegmentId, SiloId};
+use segment_interface::{Balance, OracleKey, Price, PricePoint, SegmentId, SiloId};
 use sp_runtime::{Perbill, Permill};
 
 /// What the benchmarks need from outside this pallet: silos, margin and prices.
@@ -68,10 +68,47 @@ fn market<T: Config>(segment: SegmentId) {
 fn long<T: Config>(segment: SegmentId, spare: Balance) -> T::AccountId {
 	let trader: T::AccountId = whitelisted_caller();
 	T::BenchmarkHelper::fund_margin(segment, &trader, MARGIN + spare);
-	ExecutionSegments::<T>::do_open_position(segment, &trader, Side::Long, SIZE, MARGIN)
-		.expect("5x on a fresh market; qed");
+	let any = Price::from_inner(u128::MAX);
+	ExecutionSegments::<T>::do_open_position(
+		segment,
+		&trader,
+		Side::Long,
+		SIZE,
+		MARGIN,
+		Price::from_u32(100),
+		any,
+	)
+	.expect("5x on a fresh market; qed");
 	System::<T>::set_block_number((1 + BLOCKS).into());
 	trader
+}
+
+/// `who` requests `kind` at the least execution fee (funded), any price acceptable.
+fn request<T: Config>(segment: SegmentId, who: &T::AccountId, kind: OrderKind, buy: bool) {
+	let fee = risk().pool.keeper_deposit;
+	T::BenchmarkHelper::fund_margin(segment, who, fee);
+	let acceptable = if buy { Price::from_inner(u128::MAX) } else { Price::from_inner(0) };
+	ExecutionSegments::<T>::do_request_order(segment, who, kind, acceptable, fee)
+		.expect("a funded order on an open market; qed");
+}
+
+/// `who`'s order requested at a time after which the segment's ring of prices holds rounds
+/// published before the request, and then `price`, the first after the request and the
+/// segment's delay: the order's fill is the last round it looks at.
+fn rounds<T: Config>(segment: SegmentId, who: &T::AccountId, price: Price) {
+	let delay = OrderSettings::<T>::get(segment).min_delay;
+	let older = T::MaxPriceRounds::get().saturating_sub(1) as u64;
+	// Never before the first of the older rounds, however early the benchmark's clock is.
+	let requested = ExecutionSegments::<T>::now_ms().max(older + 1);
+	Orders::<T>::mutate(segment, who, |order| {
+		order.as_mut().expect("requested; qed").requested_at = requested
+	});
+	for n in 0..older {
+		let timestamp = requested - older + n;
+		ExecutionSegments::<T>::note_price(&key(), PricePoint { price, timestamp });
+	}
+	let timestamp = requested + delay + 1;
+	ExecutionSegments::<T>::note_price(&key(), PricePoint { price, timestamp });
 }
 
 /// The price falls 30%: a 5x long has lost 150% of its margin.
@@ -143,44 +180,89 @@ mod benchmarks {
 		assert_eq!(info.funding_updated, System::<T>::block_number());
 	}
 
-	/// An increase: entry price and funding index averaged, funding accrued.
+	/// With an order to set the timing of.
 	#[benchmark]
-	fn open_position() {
+	fn set_order_params() {
 		market::<T>(SEGMENT);
-		let trader = long::<T>(SEGMENT, MARGIN);
+		let params = OrderParams { min_delay: 30_000, window: 120_000 };
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(trader.clone()), SEGMENT, Side::Long, SIZE, MARGIN);
+		_(RawOrigin::Root, SEGMENT, params);
+
+		assert_eq!(OrderSettings::<T>::get(SEGMENT), params);
+	}
+
+	/// An increase of a position held, on a segment with all but one order slot taken.
+	#[benchmark]
+	fn request_order() {
+		market::<T>(SEGMENT);
+		for n in 0..T::MaxOrdersPerSegment::get().saturating_sub(1) {
+			let other: T::AccountId = account("trader", n, 0);
+			T::BenchmarkHelper::fund_margin(SEGMENT, &other, MARGIN);
+			let kind = OrderKind::Increase { side: Side::Long, size: SIZE, margin: MARGIN };
+			request::<T>(SEGMENT, &other, kind, true);
+		}
+		let trader = long::<T>(SEGMENT, MARGIN);
+		let fee = risk().pool.keeper_deposit;
+		T::BenchmarkHelper::fund_margin(SEGMENT, &trader, fee);
+		let kind = OrderKind::Increase { side: Side::Long, size: SIZE, margin: MARGIN };
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(trader.clone()), SEGMENT, kind, Price::from_inner(u128::MAX), fee);
+
+		assert!(Orders::<T>::contains_key(SEGMENT, &trader));
+		assert_eq!(OrderCount::<T>::get(SEGMENT), T::MaxOrdersPerSegment::get());
+	}
+
+	/// Before its delay has passed: everything escrowed goes back.
+	#[benchmark]
+	fn cancel_order() {
+		market::<T>(SEGMENT);
+		OrderSettings::<T>::insert(SEGMENT, OrderParams { min_delay: 60_000, window: 60_000 });
+		let trader = long::<T>(SEGMENT, MARGIN);
+		let kind = OrderKind::Increase { side: Side::Long, size: SIZE, margin: MARGIN };
+		request::<T>(SEGMENT, &trader, kind, true);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(trader.clone()), SEGMENT);
+
+		assert!(!Orders::<T>::contains_key(SEGMENT, &trader));
+		assert!(matches!(last_event::<T>(), Event::OrderEnded { reason: OrderEnd::Cancelled, .. }));
+	}
+
+	/// An increase executed by a keeper at the last of the segment's remembered prices: entry
+	/// price and funding index averaged, funding accrued.
+	#[benchmark]
+	fn execute_order_open() {
+		market::<T>(SEGMENT);
+		let trader = long::<T>(SEGMENT, MARGIN);
+		let kind = OrderKind::Increase { side: Side::Long, size: SIZE, margin: MARGIN };
+		request::<T>(SEGMENT, &trader, kind, true);
+		rounds::<T>(SEGMENT, &trader, Price::from_u32(100));
+		let keeper: T::AccountId = account("keeper", 0, 0);
+
+		#[extrinsic_call]
+		execute_order(RawOrigin::Signed(keeper), SEGMENT, trader.clone());
 
 		let p = position::<T>(SEGMENT, &trader).expect("increased; qed");
 		assert_eq!(p.size, 2 * SIZE);
 		assert!(emitted::<T>(|e| matches!(e, Event::TradeCharged { fee, .. } if *fee > 0)));
-		assert_eq!(Segments::<T>::get(SEGMENT).expect("created; qed").long_oi, 2 * SIZE);
+		assert!(emitted::<T>(|e| matches!(e, Event::OrderExecuted { .. })));
 	}
 
-	/// Half of a position under water: its share of the loss passes its share of the margin.
+	/// A close of a whole position under water, executed by a keeper at the last of the
+	/// segment's remembered prices.
 	#[benchmark]
-	fn decrease_position() {
+	fn execute_order_close() {
 		market::<T>(SEGMENT);
 		let trader = long::<T>(SEGMENT, 0);
+		request::<T>(SEGMENT, &trader, OrderKind::Close, false);
 		crash::<T>();
+		rounds::<T>(SEGMENT, &trader, Price::from_u32(70));
+		let keeper: T::AccountId = account("keeper", 0, 0);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(trader.clone()), SEGMENT, SIZE / 2);
-
-		assert_eq!(position::<T>(SEGMENT, &trader).expect("half is left; qed").size, SIZE / 2);
-		assert!(emitted::<T>(|e| matches!(e, Event::PositionDecreased { returned: 0, .. })));
-	}
-
-	/// A whole position under water.
-	#[benchmark]
-	fn close_position() {
-		market::<T>(SEGMENT);
-		let trader = long::<T>(SEGMENT, 0);
-		crash::<T>();
-
-		#[extrinsic_call]
-		_(RawOrigin::Signed(trader.clone()), SEGMENT);
+		execute_order(RawOrigin::Signed(keeper), SEGMENT, trader.clone());
 
 		assert!(position::<T>(SEGMENT, &trader).is_none());
 		// Only the keeper deposit comes back.
@@ -227,8 +309,9 @@ mod benchmarks {
 		// The worst case: the breaker accepted 70 and rejects the oracle's next price, 60, so
 		// the liquidation is judged at one price and settled at another, nearest the
 		// position's bankruptcy price (70 here: the long went bankrupt at 80).
-		ExecutionSegments::<T>::note_price(&key(), Price::from_u32(70));
-		ExecutionSegments::<T>::note_price(&key(), Price::from_u32(60));
+		let at = |price| PricePoint { price: Price::from_u32(price), timestamp: 1 };
+		ExecutionSegments::<T>::note_price(&key(), at(70));
+		ExecutionSegments::<T>::note_price(&key(), at(60));
 		T::BenchmarkHelper::set_price(&key(), Price::from_u32(60));
 
 		#[extrinsic_call]
@@ -264,19 +347,23 @@ mod benchmarks {
 	}
 
 	/// The oracle's hook on a feed that carries as many segments as it may, each told of a
-	/// move beyond any sane breaker's bound.
+	/// move beyond any sane breaker's bound, with as many prices remembered as it keeps.
 	#[benchmark]
 	fn note_price() {
 		let segments = SEGMENT..SEGMENT + T::MaxSegmentsPerOracle::get();
 		for segment in segments.clone() {
 			market::<T>(segment);
 		}
-		ExecutionSegments::<T>::note_price(&key(), Price::from_u32(100));
+		let price = Price::from_u32(100);
+		for timestamp in 1..=T::MaxPriceRounds::get() as u64 {
+			ExecutionSegments::<T>::note_price(&key(), PricePoint { price, timestamp });
+		}
 		let crashed = Price::from_u32(50);
+		let timestamp = T::MaxPriceRounds::get() as u64 + 1;
 
 		#[block]
 		{
-			ExecutionSegments::<T>::note_price(&key(), crashed);
+			ExecutionSegments::<T>::note_price(&key(), PricePoint { price: crashed, timestamp });
 		}
 
 		for segment in segments {

@@ -70,9 +70,9 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
 		views::{AdlEntry, PositionView},
-		Balance, Fee, MarginLedger, OracleKey, Pnl, PoolExposure, PoolFactors, PoolRisk, Price,
-		PriceFeed, PriceMonitor, PricePoint, PriceVerdict, SegmentHealth, SegmentId, SegmentStatus,
-		Settlement, SettlementOutcome, SiloDirectory, SiloId,
+		Balance, Fee, MarginLedger, Moment, OracleKey, Pnl, PoolExposure, PoolFactors, PoolRisk,
+		Price, PriceFeed, PriceMonitor, PricePoint, PriceVerdict, SegmentHealth, SegmentId,
+		SegmentStatus, Settlement, SettlementOutcome, SiloDirectory, SiloId,
 	};
 	use sp_runtime::{
 		traits::{Saturating, Zero},
@@ -82,7 +82,7 @@ pub mod pallet {
 
 	/// The layout of this pallet's storage; [`migrations`] takes a chain from each version to
 	/// the next.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -109,6 +109,15 @@ pub mod pallet {
 		/// block.
 		#[pallet::constant]
 		type BlocksPerYear: Get<u32>;
+		/// Most orders pending in one segment at once (each account has at most one there).
+		#[pallet::constant]
+		type MaxOrdersPerSegment: Get<u32>;
+		/// How many of its latest oracle prices each segment keeps for its orders to fill at.
+		#[pallet::constant]
+		type MaxPriceRounds: Get<u32>;
+		/// How orders are timed in a segment whose admin set nothing else.
+		#[pallet::constant]
+		type DefaultOrderParams: Get<OrderParams>;
 		/// Weights of this pallet's calls and of [`Pallet::note_price`].
 		type WeightInfo: WeightInfo;
 		/// Gives the benchmarks silos, margin and prices.
@@ -165,6 +174,34 @@ pub mod pallet {
 		BoundedVec<SegmentId, T::MaxSegmentsPerOracle>,
 		ValueQuery,
 	>;
+
+	/// Each trader's pending order in each segment: at most one.
+	// Blake2_128Concat for the account: users choose their accounts.
+	#[pallet::storage]
+	pub type Orders<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SegmentId,
+		Blake2_128Concat,
+		T::AccountId,
+		Order,
+		OptionQuery,
+	>;
+
+	/// How many orders are pending in each segment, at most [`Config::MaxOrdersPerSegment`].
+	#[pallet::storage]
+	pub type OrderCount<T: Config> = StorageMap<_, Twox64Concat, SegmentId, u32, ValueQuery>;
+
+	/// Each segment's latest oracle prices, as its breaker judged them: what orders fill at.
+	#[pallet::storage]
+	pub type PriceRounds<T: Config> =
+		StorageMap<_, Twox64Concat, SegmentId, RecentPrices<T::MaxPriceRounds>, ValueQuery>;
+
+	/// How each segment's orders are timed; [`Config::DefaultOrderParams`] until the admin sets
+	/// it.
+	#[pallet::storage]
+	pub type OrderSettings<T: Config> =
+		StorageMap<_, Twox64Concat, SegmentId, OrderParams, ValueQuery, T::DefaultOrderParams>;
 
 	/// Segments that exist from block 0. Their silos must exist first (the silos pallet
 	/// builds before this one).
@@ -232,6 +269,27 @@ pub mod pallet {
 			pnl: Pnl,
 			returned: Balance,
 		},
+		/// `who` requested `order`, escrowing its margin and execution fee.
+		OrderRequested { segment: SegmentId, who: T::AccountId, order: Order },
+		/// `who`'s order filled at the oracle's `price`, published at `published`; `executor`
+		/// was paid its execution fee. The trade's own events follow.
+		OrderExecuted {
+			segment: SegmentId,
+			who: T::AccountId,
+			executor: T::AccountId,
+			price: Price,
+			published: Moment,
+		},
+		/// `who`'s order ended unfilled, for `reason`; its margin went back to `who`, and its
+		/// execution fee to `executor` (to `who` when cancelled).
+		OrderEnded {
+			segment: SegmentId,
+			who: T::AccountId,
+			executor: Option<T::AccountId>,
+			reason: OrderEnd,
+		},
+		/// The admin changed how a segment's orders are timed.
+		OrderParamsSet { segment: SegmentId, params: OrderParams },
 		/// Margin was added behind a position.
 		MarginAdded { segment: SegmentId, who: T::AccountId, amount: Balance },
 		/// Margin was taken from behind a position back to free margin.
@@ -342,6 +400,25 @@ pub mod pallet {
 		/// on it): nothing opens and no pool share is priced until it accepts a later price or
 		/// the segment is reset. Closing, adding margin and liquidations keep working.
 		PriceRejected,
+		/// The caller has an order pending in this segment already: one at a time.
+		OrderPending,
+		/// The segment has as many orders pending as it may.
+		TooManyOrders,
+		/// The execution fee is below the segment's keeper deposit.
+		ExecutionFeeTooLow,
+		/// The oracle's latest price is already worse than the order's acceptable price.
+		AcceptablePriceViolated,
+		/// The trade's fill price (impact included) is worse than the order's acceptable price.
+		AcceptablePriceMissed,
+		/// No such order.
+		NoOrder,
+		/// No price has been published after the order's delay yet, and its window is open:
+		/// execute it after the next price.
+		OrderNotReady,
+		/// The order's delay has passed: it waits for its price, and only executes or expires.
+		OrderCommitted,
+		/// A window of zero, or a delay or window above an hour.
+		InvalidOrderParams,
 	}
 
 	#[pallet::hooks]
@@ -393,62 +470,86 @@ pub mod pallet {
 			Self::do_set_risk_params(segment, risk)
 		}
 
-		/// Open a position of `size` (notional) on `side`, locking `margin` of the caller's free
-		/// margin in the segment's silo; on the side already held, increase it.
+		/// Request an order: open or increase a position, decrease it, or close it. The order
+		/// fills later, at the first oracle price published more than the segment's
+		/// [`OrderParams::min_delay`] after this request: a price nobody could see when the order
+		/// was made. Its margin and `execution_fee` (at least the segment's keeper deposit) are
+		/// escrowed in the segment's silo until it fills or ends. `acceptable_price` is the
+		/// worst fill price (impact included) the caller takes: the most a buy pays (a long
+		/// opening, a short closing), the least a sell receives. One order per account and
+		/// segment, and at most [`Config::MaxOrdersPerSegment`] per segment.
 		///
-		/// Origin: signed. Emits [`Event::PositionOpened`] or [`Event::PositionIncreased`].
-		/// Errors: [`Error::UnknownSegment`], [`Error::SegmentSevered`], [`Error::ReduceOnly`],
-		/// [`Error::PriceUnavailable`], [`Error::StalePrice`], [`Error::ZeroSize`],
-		/// [`Error::MarginBelowCharges`], [`Error::PositionBelowMinimum`],
-		/// [`Error::OppositeSideOpen`], [`Error::LeverageTooHigh`],
-		/// [`Error::InsufficientMargin`], [`Error::OpenInterestCapExceeded`],
-		/// [`Error::ReserveExceeded`], [`Error::PriceRejected`], and the silo's
-		/// `InsufficientFreeMargin`.
-		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::open_position())]
-		pub fn open_position(
+		/// Origin: signed. Emits [`Event::OrderRequested`]. Errors: [`Error::UnknownSegment`],
+		/// [`Error::OrderPending`], [`Error::TooManyOrders`], [`Error::ExecutionFeeTooLow`],
+		/// [`Error::ZeroSize`], [`Error::SegmentSevered`] and [`Error::ReduceOnly`] (opening),
+		/// [`Error::OppositeSideOpen`], [`Error::NoPosition`] and
+		/// [`Error::DecreaseExceedsSize`] (decreasing), [`Error::AcceptablePriceViolated`], and
+		/// the silo's `InsufficientFreeMargin`.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::request_order())]
+		pub fn request_order(
 			origin: OriginFor<T>,
 			segment: SegmentId,
-			side: Side,
-			size: Balance,
-			margin: Balance,
+			kind: OrderKind,
+			acceptable_price: Price,
+			execution_fee: Balance,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_open_position(segment, &who, side, size, margin)
+			Self::do_request_order(segment, &who, kind, acceptable_price, execution_fee)
 		}
 
-		/// Decrease the caller's position by `size` of notional, realizing that part's PnL and
-		/// funding and releasing its share of the margin. Works while severed or recovering.
-		/// While the breaker rejects the oracle's price, the part is valued at whichever of that
-		/// price and the last accepted one is worse for the trader: a loss can be cut, no
-		/// profit taken at a rejected price.
+		/// Execute `who`'s order in `segment`: anyone may, and earns its execution fee. It
+		/// fills at the first price published after its delay, whoever executes it and
+		/// whenever. An opening fills only if the breaker accepted that price; a decrease or
+		/// close at a price the breaker rejected is valued at whichever of it and the last
+		/// accepted price is worse for the trader. The order ends unfilled, its margin back to
+		/// `who`, when that price came after its window, when it is executed more than a window
+		/// after that price, or when its trade fails at that price ([`Event::OrderEnded`] says
+		/// why: the acceptable price missed, margin, caps, the breaker).
 		///
-		/// Origin: signed. Emits [`Event::PositionDecreased`] (or [`Event::PositionClosed`] for
-		/// the whole size). Errors: [`Error::UnknownSegment`], [`Error::NoPosition`],
-		/// [`Error::ZeroSize`],
-		/// [`Error::DecreaseExceedsSize`], [`Error::PositionBelowMinimum`],
-		/// [`Error::PriceUnavailable`], [`Error::StalePrice`].
-		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::decrease_position())]
-		pub fn decrease_position(
+		/// Origin: signed (anyone). Emits [`Event::OrderExecuted`] and the trade's events, or
+		/// [`Event::OrderEnded`]. Errors: [`Error::NoOrder`], [`Error::UnknownSegment`],
+		/// [`Error::OrderNotReady`].
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::execute_order_open().max(T::WeightInfo::execute_order_close()))]
+		pub fn execute_order(
 			origin: OriginFor<T>,
 			segment: SegmentId,
-			size: Balance,
+			who: T::AccountId,
 		) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			Self::do_decrease_position(segment, &who, Some(size))
+			let executor = ensure_signed(origin)?;
+			Self::do_execute_order(segment, &who, &executor)
 		}
 
-		/// Close the caller's whole position. Works while severed or recovering, valued as
-		/// [`Pallet::decrease_position`] values it.
+		/// Cancel the caller's order while its delay runs; everything escrowed comes back.
+		/// After the delay the order waits for its price, and only executes or expires.
 		///
-		/// Origin: signed. Emits [`Event::PositionClosed`]. Errors: [`Error::UnknownSegment`],
-		/// [`Error::NoPosition`], [`Error::PriceUnavailable`], [`Error::StalePrice`].
-		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::close_position())]
-		pub fn close_position(origin: OriginFor<T>, segment: SegmentId) -> DispatchResult {
+		/// Origin: signed. Emits [`Event::OrderEnded`]. Errors: [`Error::NoOrder`],
+		/// [`Error::OrderCommitted`].
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::cancel_order())]
+		pub fn cancel_order(origin: OriginFor<T>, segment: SegmentId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_decrease_position(segment, &who, None)
+			Self::do_cancel_order(segment, &who)
+		}
+
+		/// Set how `segment`'s orders are timed. Pending orders are judged by the new timing.
+		///
+		/// Origin: [`Config::AdminOrigin`]. Emits [`Event::OrderParamsSet`]. Errors:
+		/// [`Error::UnknownSegment`], [`Error::InvalidOrderParams`].
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::set_order_params())]
+		pub fn set_order_params(
+			origin: OriginFor<T>,
+			segment: SegmentId,
+			params: OrderParams,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ensure!(Segments::<T>::contains_key(segment), Error::<T>::UnknownSegment);
+			ensure!(params.is_valid(), Error::<T>::InvalidOrderParams);
+			OrderSettings::<T>::insert(segment, params);
+			Self::deposit_event(Event::OrderParamsSet { segment, params });
+			Ok(())
 		}
 
 		/// Lock `amount` more of the caller's free margin behind their position. Works while
@@ -533,12 +634,29 @@ pub mod pallet {
 
 	impl<T: Config> Pallet<T> {
 		/// Tell the breaker of every segment trading on `key` that its oracle published
-		/// `price`. The runtime calls this from its oracle's on-new-data hook, and adds
+		/// `point`, and remember it, as the breaker judged it, for the segment's orders to fill
+		/// at. The runtime calls this from its oracle's on-new-data hook, and adds
 		/// [`WeightInfo::note_price`] to the weight of each value its oracle is fed.
-		pub fn note_price(key: &OracleKey, price: Price) {
+		pub fn note_price(key: &OracleKey, point: PricePoint) {
 			for segment in SegmentsByOracle::<T>::get(key) {
-				T::PriceMonitor::note_price(segment, price);
+				T::PriceMonitor::note_price(segment, point.price);
+				let accepted = match T::PriceMonitor::verdict(segment) {
+					PriceVerdict::Accepted => point.price,
+					PriceVerdict::Rejected { last_accepted } => last_accepted,
+				};
+				PriceRounds::<T>::mutate(segment, |recent| {
+					recent.note(PriceRound {
+						price: point.price,
+						timestamp: point.timestamp,
+						accepted,
+					})
+				});
 			}
+		}
+
+		/// The current time in milliseconds.
+		pub(crate) fn now_ms() -> Moment {
+			T::Time::now().as_millis().saturated_into::<Moment>()
 		}
 
 		fn segment(segment: SegmentId) -> Result<SegmentInfo<BlockNumberFor<T>>, Error<T>> {
@@ -628,23 +746,6 @@ pub mod pallet {
 			}
 		}
 
-		/// What closing part of a position on `side` is valued at: the oracle's fresh price,
-		/// or while the breaker rejects it, whichever of it and the last accepted price is
-		/// worse for the trader (lower for a long, higher for a short). A close can cut a loss
-		/// at a rejected price, never take a profit at it.
-		fn close_price(
-			segment: SegmentId,
-			info: &SegmentInfo<BlockNumberFor<T>>,
-			side: Side,
-		) -> Result<Price, Error<T>> {
-			Ok(match Self::judged_price(segment, info)? {
-				(price, PriceVerdict::Accepted) => price,
-				(price, PriceVerdict::Rejected { last_accepted }) => {
-					Self::worse_for(side, price, last_accepted)
-				},
-			})
-		}
-
 		/// `point`, if there is one, above zero and no older than `info` allows.
 		fn check_fresh(
 			info: &SegmentInfo<BlockNumberFor<T>>,
@@ -652,7 +753,7 @@ pub mod pallet {
 		) -> Result<Price, Error<T>> {
 			let point = point.ok_or(Error::<T>::PriceUnavailable)?;
 			ensure!(!point.price.is_zero(), Error::<T>::PriceUnavailable);
-			let now = T::Time::now().as_millis().saturated_into::<u64>();
+			let now = Self::now_ms();
 			ensure!(
 				now.saturating_sub(point.timestamp) <= info.risk.max_oracle_age,
 				Error::<T>::StalePrice
@@ -1054,22 +1155,30 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Open or increase `who`'s position at the oracle price `oracle`, which the breaker
+		/// accepted, filling no worse than `acceptable`.
+		#[allow(clippy::too_many_arguments)]
 		pub(crate) fn do_open_position(
 			segment: SegmentId,
 			who: &T::AccountId,
 			side: Side,
 			size: Balance,
 			margin: Balance,
+			oracle: Price,
+			acceptable: Price,
 		) -> DispatchResult {
 			ensure!(size > 0, Error::<T>::ZeroSize);
 			let mut info = Self::segment(segment)?;
 			Self::ensure_new_risk_allowed(segment)?;
-			let oracle = Self::accepted_price(segment, &info)?;
 			let pool = T::Silos::pool_liquidity(segment);
 			Self::accrue(&mut info, pool)?;
 			let skew = Self::skew_change(&info, Self::signed(side, size)?)?;
 			let (fill, fee) =
 				(Self::fill_price(&info, oracle, skew)?, Self::trade_fee(&info, skew, size)?);
+			ensure!(
+				Self::acceptable(side == Side::Long, fill, acceptable),
+				Error::<T>::AcceptablePriceMissed
+			);
 
 			let existing = Positions::<T>::get(segment, who);
 			// The size the position will have must meet the minimum before anything is charged.
@@ -1275,11 +1384,16 @@ pub mod pallet {
 			Self::requeue(segment, who, Some(old), left.as_ref());
 		}
 
-		/// Decrease by `size`, or close when `None`.
+		/// Decrease by `size`, or close when `None`, at the oracle's price in `round` (or while
+		/// the breaker rejected it, whichever of it and the last accepted price is worse for
+		/// the trader: a loss can be cut at a rejected price, no profit taken), filling no
+		/// worse than `acceptable`.
 		pub(crate) fn do_decrease_position(
 			segment: SegmentId,
 			who: &T::AccountId,
 			size: Option<Balance>,
+			round: &PriceRound,
+			acceptable: Price,
 		) -> DispatchResult {
 			let mut info = Self::segment(segment)?;
 			let position = Self::position(segment, who)?;
@@ -1291,7 +1405,7 @@ pub mod pallet {
 				left == 0 || left >= info.risk.min_position_size,
 				Error::<T>::PositionBelowMinimum
 			);
-			let oracle = Self::close_price(segment, &info, position.side)?;
+			let oracle = Self::worse_for(position.side, round.price, round.accepted);
 			let pool = T::Silos::pool_liquidity(segment);
 			Self::accrue(&mut info, pool)?;
 			// Closing a long sells, closing a short buys: the skew moves against the side.
@@ -1300,6 +1414,10 @@ pub mod pallet {
 				.ok_or(ArithmeticError::Overflow)?;
 			let skew = Self::skew_change(&info, delta)?;
 			let fill = Self::fill_price(&info, oracle, skew)?;
+			ensure!(
+				Self::acceptable(position.side == Side::Short, fill, acceptable),
+				Error::<T>::AcceptablePriceMissed
+			);
 			let notional = math::notional_at(part, position.entry_price, fill)
 				.ok_or(ArithmeticError::Overflow)?;
 			let fee = Self::trade_fee(&info, skew, notional)?;
@@ -1339,6 +1457,203 @@ pub mod pallet {
 					returned,
 				}
 			});
+			Ok(())
+		}
+
+		/// Whether a trade that buys (`buy`) or sells fills at `fill` within `acceptable`.
+		fn acceptable(buy: bool, fill: Price, acceptable: Price) -> bool {
+			if buy {
+				fill <= acceptable
+			} else {
+				fill >= acceptable
+			}
+		}
+
+		pub(crate) fn do_request_order(
+			segment: SegmentId,
+			who: &T::AccountId,
+			kind: OrderKind,
+			acceptable_price: Price,
+			execution_fee: Balance,
+		) -> DispatchResult {
+			let info = Self::segment(segment)?;
+			ensure!(!Orders::<T>::contains_key(segment, who), Error::<T>::OrderPending);
+			let count = OrderCount::<T>::get(segment);
+			ensure!(count < T::MaxOrdersPerSegment::get(), Error::<T>::TooManyOrders);
+			ensure!(execution_fee >= info.risk.pool.keeper_deposit, Error::<T>::ExecutionFeeTooLow);
+			let position = Positions::<T>::get(segment, who);
+			// Whether the order buys, and the margin it escrows beside its fee.
+			let (buy, margin) = match kind {
+				OrderKind::Increase { side, size, margin } => {
+					ensure!(size > 0, Error::<T>::ZeroSize);
+					Self::ensure_new_risk_allowed(segment)?;
+					ensure!(position.is_none_or(|p| p.side == side), Error::<T>::OppositeSideOpen);
+					(side == Side::Long, margin)
+				},
+				OrderKind::Decrease { size } => {
+					let p = position.ok_or(Error::<T>::NoPosition)?;
+					ensure!(size > 0, Error::<T>::ZeroSize);
+					ensure!(size <= p.size, Error::<T>::DecreaseExceedsSize);
+					(p.side == Side::Short, 0)
+				},
+				OrderKind::Close => {
+					let p = position.ok_or(Error::<T>::NoPosition)?;
+					(p.side == Side::Short, 0)
+				},
+			};
+			// An order the latest price already fails would only wait to be refused.
+			if let Some(point) = T::Prices::price(&info.oracle_key) {
+				ensure!(
+					Self::acceptable(buy, point.price, acceptable_price),
+					Error::<T>::AcceptablePriceViolated
+				);
+			}
+			let escrow = margin.checked_add(execution_fee).ok_or(ArithmeticError::Overflow)?;
+			T::Silos::lock_margin(segment, who, escrow, Fee::ZERO)?;
+			let order =
+				Order { kind, acceptable_price, execution_fee, requested_at: Self::now_ms() };
+			Orders::<T>::insert(segment, who, order);
+			OrderCount::<T>::insert(segment, count + 1);
+			Self::deposit_event(Event::OrderRequested { segment, who: who.clone(), order });
+			Ok(())
+		}
+
+		pub(crate) fn do_execute_order(
+			segment: SegmentId,
+			who: &T::AccountId,
+			executor: &T::AccountId,
+		) -> DispatchResult {
+			let order = Orders::<T>::get(segment, who).ok_or(Error::<T>::NoOrder)?;
+			let info = Self::segment(segment)?;
+			let params = OrderSettings::<T>::get(segment);
+			let now = Self::now_ms();
+			let eligible = order.requested_at.saturating_add(params.min_delay);
+			let deadline = eligible.saturating_add(params.window);
+			let round =
+				match PriceRounds::<T>::get(segment).first_after(order.requested_at, eligible) {
+					FirstPrice::Found(round)
+						if round.timestamp <= deadline
+							&& now.saturating_sub(round.timestamp)
+								<= params.window.min(info.risk.max_oracle_age) =>
+					{
+						Some(round)
+					},
+					FirstPrice::NotYet if now <= deadline => {
+						return Err(Error::<T>::OrderNotReady.into())
+					},
+					_ => None,
+				};
+			Self::end_order(segment, who, &order, Some(executor))?;
+			let Some(round) = round else {
+				Self::deposit_event(Event::OrderEnded {
+					segment,
+					who: who.clone(),
+					executor: Some(executor.clone()),
+					reason: OrderEnd::Expired,
+				});
+				return Ok(());
+			};
+			// The escrow is back and the executor paid whatever the trade does; a trade that
+			// fails at the order's price changes nothing else.
+			let filled = frame_support::storage::with_storage_layer(|| {
+				Self::deposit_event(Event::OrderExecuted {
+					segment,
+					who: who.clone(),
+					executor: executor.clone(),
+					price: round.price,
+					published: round.timestamp,
+				});
+				Self::fill_order(segment, who, &order, &round)
+			});
+			if let Err(error) = filled {
+				Self::deposit_event(Event::OrderEnded {
+					segment,
+					who: who.clone(),
+					executor: Some(executor.clone()),
+					reason: OrderEnd::Failed(error),
+				});
+			}
+			Ok(())
+		}
+
+		/// `order`'s trade at `round`.
+		fn fill_order(
+			segment: SegmentId,
+			who: &T::AccountId,
+			order: &Order,
+			round: &PriceRound,
+		) -> DispatchResult {
+			ensure!(!round.price.is_zero(), Error::<T>::PriceUnavailable);
+			match order.kind {
+				OrderKind::Increase { side, size, margin } => {
+					ensure!(round.is_accepted(), Error::<T>::PriceRejected);
+					Self::do_open_position(
+						segment,
+						who,
+						side,
+						size,
+						margin,
+						round.price,
+						order.acceptable_price,
+					)
+				},
+				OrderKind::Decrease { size } => Self::do_decrease_position(
+					segment,
+					who,
+					Some(size),
+					round,
+					order.acceptable_price,
+				),
+				OrderKind::Close => {
+					Self::do_decrease_position(segment, who, None, round, order.acceptable_price)
+				},
+			}
+		}
+
+		pub(crate) fn do_cancel_order(segment: SegmentId, who: &T::AccountId) -> DispatchResult {
+			let order = Orders::<T>::get(segment, who).ok_or(Error::<T>::NoOrder)?;
+			let eligible =
+				order.requested_at.saturating_add(OrderSettings::<T>::get(segment).min_delay);
+			// Once a price may fill it, cancelling would be an option on that price.
+			ensure!(Self::now_ms() < eligible, Error::<T>::OrderCommitted);
+			Self::end_order(segment, who, &order, None)?;
+			Self::deposit_event(Event::OrderEnded {
+				segment,
+				who: who.clone(),
+				executor: None,
+				reason: OrderEnd::Cancelled,
+			});
+			Ok(())
+		}
+
+		/// Remove `who`'s `order`: its margin back to `who`'s free margin, its execution fee to
+		/// `executor` (or back to `who`).
+		fn end_order(
+			segment: SegmentId,
+			who: &T::AccountId,
+			order: &Order,
+			executor: Option<&T::AccountId>,
+		) -> DispatchResult {
+			let margin = match order.kind {
+				OrderKind::Increase { margin, .. } => margin,
+				OrderKind::Decrease { .. } | OrderKind::Close => 0,
+			};
+			T::Silos::settle(
+				segment,
+				who,
+				Settlement {
+					margin,
+					pnl: Pnl::Loss(0),
+					fee: Fee::ZERO,
+					keeper_deposit: order.execution_fee,
+					reward: executor.map(|e| (e.clone(), 0)),
+				},
+			)?;
+			Orders::<T>::remove(segment, who);
+			match OrderCount::<T>::get(segment).defensive_saturating_sub(1) {
+				0 => OrderCount::<T>::remove(segment),
+				left => OrderCount::<T>::insert(segment, left),
+			}
 			Ok(())
 		}
 
@@ -1723,6 +2038,17 @@ pub mod pallet {
 			}
 			for (segment, _, _) in Positions::<T>::iter() {
 				ensure!(Segments::<T>::contains_key(segment), "position in an unknown segment");
+			}
+			for (segment, count) in OrderCount::<T>::iter() {
+				ensure!(
+					Orders::<T>::iter_prefix(segment).count() == count as usize,
+					"order count does not add up"
+				);
+				ensure!(count <= T::MaxOrdersPerSegment::get(), "more orders than allowed");
+			}
+			for (segment, _, _) in Orders::<T>::iter() {
+				ensure!(Segments::<T>::contains_key(segment), "order in an unknown segment");
+				ensure!(OrderCount::<T>::get(segment) > 0, "order not counted");
 			}
 			for (key, segments) in SegmentsByOracle::<T>::iter() {
 				for segment in segments {

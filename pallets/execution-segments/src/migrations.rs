@@ -295,3 +295,43 @@ pub mod v2 {
 		<T as frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 2 to 3, two-step orders: [`crate::Orders`], [`crate::OrderCount`],
+/// [`crate::PriceRounds`] and [`crate::OrderSettings`] are new and start empty (every segment
+/// on [`crate::Config::DefaultOrderParams`]); nothing stored before changes its layout. The
+/// version records that the chain's positions can only have been opened by the instant calls
+/// this version removed.
+pub mod v3 {
+	use crate::{Config, Pallet};
+	#[cfg(feature = "try-runtime")]
+	use crate::{OrderCount, Orders, PriceRounds};
+	use frame_support::{
+		migrations::VersionedMigration, traits::UncheckedOnRuntimeUpgrade, weights::Weight,
+	};
+
+	/// Checks, under try-runtime, that the new items are empty; writes nothing.
+	pub struct UncheckedMigrateV2ToV3<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for UncheckedMigrateV2ToV3<T> {
+		fn on_runtime_upgrade() -> Weight {
+			Weight::zero()
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(_state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			frame_support::ensure!(Orders::<T>::iter().next().is_none(), "orders before orders");
+			frame_support::ensure!(OrderCount::<T>::iter().next().is_none(), "order counts");
+			frame_support::ensure!(PriceRounds::<T>::iter().next().is_none(), "price rounds");
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// Version 2 to 3, run only on a chain at version 2.
+	pub type MigrateV2ToV3<T> = VersionedMigration<
+		2,
+		3,
+		UncheckedMigrateV2ToV3<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

@@ -1,7 +1,7 @@
 //! A test runtime for execution segments alone. Silos, breaker, oracle and clock are small test
 //! doubles behind the interface traits; no other Bulkhead pallet is compiled in.
 
-use crate::{self as pallet_execution_segments, PoolParams, RiskParams};
+use crate::{self as pallet_execution_segments, PoolParams, RiskParams, Side};
 use codec::Encode;
 use core::{cell::RefCell, time::Duration};
 use frame_support::{assert_ok, derive_impl, storage::unhashed, traits::UnixTime};
@@ -327,6 +327,11 @@ frame_support::parameter_types! {
 	pub const MaxSegmentsPerOracle: u32 = 2;
 	/// Six-second blocks.
 	pub const BlocksPerYear: u32 = 5_259_600;
+	pub const MaxOrdersPerSegment: u32 = 4;
+	pub const MaxPriceRounds: u32 = 4;
+	/// Orders fill at the first price after their request, within a minute.
+	pub const DefaultOrderParams: crate::OrderParams =
+		crate::OrderParams { min_delay: 0, window: 60_000 };
 }
 
 impl pallet_execution_segments::Config for Test {
@@ -338,6 +343,9 @@ impl pallet_execution_segments::Config for Test {
 	type Time = TestTime;
 	type MaxSegmentsPerOracle = MaxSegmentsPerOracle;
 	type BlocksPerYear = BlocksPerYear;
+	type MaxOrdersPerSegment = MaxOrdersPerSegment;
+	type MaxPriceRounds = MaxPriceRounds;
+	type DefaultOrderParams = DefaultOrderParams;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchHelper;
@@ -423,12 +431,21 @@ pub fn new_test_ext(test: impl FnOnce()) {
 	});
 }
 
-/// What each trader has locked in a segment's silo is exactly their position's margin.
+/// What each trader has locked in a segment's silo is exactly their position's margin and
+/// their order's escrow.
 pub fn assert_locked_margin_matches_positions() {
 	for (segment, info) in crate::Segments::<Test>::iter() {
 		for who in [ALICE, BOB, KEEPER, NOBODY] {
+			let escrow = crate::Orders::<Test>::get(segment, who).map_or(0, |o| {
+				o.execution_fee
+					+ match o.kind {
+						crate::OrderKind::Increase { margin, .. } => margin,
+						_ => 0,
+					}
+			});
 			let margin = crate::Positions::<Test>::get(segment, who)
-				.map_or(0, |p| p.margin + p.keeper_deposit);
+				.map_or(0, |p| p.margin + p.keeper_deposit)
+				+ escrow;
 			assert_eq!(
 				TestSilos::margin(info.silo, who).1,
 				margin,
@@ -440,4 +457,99 @@ pub fn assert_locked_margin_matches_positions() {
 
 pub fn run_to_block(n: u64) {
 	System::set_block_number(n);
+}
+
+/// The oracle publishes `symbol`'s current price again, a millisecond later, and the segments
+/// note it as the runtime's oracle hook would.
+pub fn republish(symbol: &str) {
+	TestTime::advance_ms(1);
+	let point = TestPrices::price(&key(symbol)).expect("a price to republish");
+	TestPrices::set(symbol, point.price);
+	ExecutionSegments::note_price(&key(symbol), TestPrices::price(&key(symbol)).unwrap());
+}
+
+/// A trade through the order flow, for the tests of what a trade does: `who` requests `kind`
+/// (any fill price acceptable, the least execution fee, credited to `who` first so that the
+/// fee does not change what the trader can afford), the oracle republishes its price, and
+/// `who` executes the order (getting the fee back, which is then taken away again). The silo
+/// calls the escrow made are dropped from [`TestSilos::calls`], so a test sees the trade's.
+/// The trade's error if it failed, with storage untouched; the oracle's error if its price is
+/// missing or stale (no price would come to fill the order).
+pub fn trade(who: AccountId, segment: SegmentId, kind: crate::OrderKind) -> DispatchResult {
+	use crate::OrderKind;
+	let calls = TestSilos::calls().len();
+	let events = System::events().len();
+	let result = frame_support::storage::with_storage_layer(|| -> DispatchResult {
+		let info =
+			crate::Segments::<Test>::get(segment).ok_or(crate::Error::<Test>::UnknownSegment)?;
+		ExecutionSegments::fresh_price(&info)?;
+		let buy = match kind {
+			OrderKind::Increase { side, .. } => side == Side::Long,
+			_ => crate::Positions::<Test>::get(segment, who).is_some_and(|p| p.side == Side::Short),
+		};
+		let acceptable = if buy { Price::from_inner(u128::MAX) } else { Price::from_inner(0) };
+		let fee = info.risk.pool.keeper_deposit;
+		let (free, locked) = margin_of(info.silo, who);
+		set_margin(info.silo, who, (free + fee, locked));
+		ExecutionSegments::request_order(
+			RuntimeOrigin::signed(who),
+			segment,
+			kind,
+			acceptable,
+			fee,
+		)?;
+		let symbol = core::str::from_utf8(&info.oracle_key).expect("test keys are text");
+		republish(symbol);
+		ExecutionSegments::execute_order(RuntimeOrigin::signed(who), segment, who)?;
+		let (free, locked) = margin_of(info.silo, who);
+		set_margin(info.silo, who, (free - fee, locked));
+		let ended = System::events().into_iter().skip(events).find_map(|r| match r.event {
+			RuntimeEvent::ExecutionSegments(crate::Event::OrderEnded { reason, .. }) => {
+				Some(reason)
+			},
+			_ => None,
+		});
+		match ended {
+			Some(crate::OrderEnd::Failed(error)) => Err(error),
+			Some(_) => Err(DispatchError::Other("the order expired unfilled")),
+			None => Ok(()),
+		}
+	});
+	world(|w| {
+		if result.is_ok() {
+			// The escrow's lock and its release.
+			w.ledger_calls.drain(calls..calls + 2);
+		} else {
+			w.ledger_calls.truncate(calls);
+		}
+	});
+	result
+}
+
+/// [`trade`]: open or increase.
+pub fn open_position(
+	origin: RuntimeOrigin,
+	segment: SegmentId,
+	side: Side,
+	size: Balance,
+	margin: Balance,
+) -> DispatchResult {
+	let who = frame_system::ensure_signed(origin)?;
+	trade(who, segment, crate::OrderKind::Increase { side, size, margin })
+}
+
+/// [`trade`]: decrease.
+pub fn decrease_position(
+	origin: RuntimeOrigin,
+	segment: SegmentId,
+	size: Balance,
+) -> DispatchResult {
+	let who = frame_system::ensure_signed(origin)?;
+	trade(who, segment, crate::OrderKind::Decrease { size })
+}
+
+/// [`trade`]: close.
+pub fn close_position(origin: RuntimeOrigin, segment: SegmentId) -> DispatchResult {
+	let who = frame_system::ensure_signed(origin)?;
+	trade(who, segment, crate::OrderKind::Close)
 }

@@ -2,6 +2,7 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
+use frame_support::{traits::Get, BoundedVec};
 use scale_info::TypeInfo;
 use segment_interface::{Balance, Moment, OracleKey, Price, SiloId};
 use sp_runtime::{FixedI128, FixedU128, Perbill, Permill};
@@ -272,4 +273,194 @@ pub struct Position {
 	/// Locked beside `margin` when the position opened: back to the owner at close, to the
 	/// liquidator otherwise.
 	pub keeper_deposit: Balance,
+}
+
+/// What an order asks for: the trade it fills as, at a price published after it.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum OrderKind {
+	/// Open a position of `size` on `side`, or increase the one held on that side, locking
+	/// `margin` behind it (escrowed from the request on).
+	Increase { side: Side, size: Balance, margin: Balance },
+	/// Decrease the position by `size`.
+	Decrease { size: Balance },
+	/// Close the whole position (its size when the order fills).
+	Close,
+}
+
+/// A trader's pending order in one segment.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Order {
+	/// The trade.
+	pub kind: OrderKind,
+	/// The worst fill price (impact included) the trader takes: the most a buy (a long
+	/// opening or a short closing) pays, the least a sell receives.
+	pub acceptable_price: Price,
+	/// Paid to whoever executes or expires the order, escrowed with the margin.
+	pub execution_fee: Balance,
+	/// When it was requested (milliseconds): it fills only at a price published after this
+	/// and the segment's minimum delay.
+	pub requested_at: Moment,
+}
+
+/// A price the oracle published for a segment, as the breaker judged it: what orders fill at.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct PriceRound {
+	/// The oracle's price.
+	pub price: Price,
+	/// When the oracle published it (milliseconds).
+	pub timestamp: Moment,
+	/// The last price the breaker accepted when this one came: `price` itself unless the
+	/// breaker rejected it.
+	pub accepted: Price,
+}
+
+impl PriceRound {
+	/// Whether the breaker accepted this price.
+	pub fn is_accepted(&self) -> bool {
+		self.accepted == self.price
+	}
+}
+
+/// How a segment's orders are timed (milliseconds).
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+pub struct OrderParams {
+	/// An order fills at the first price published more than this after its request: longer
+	/// than a price update may wait in the transaction pool, so that no update anyone could
+	/// see when the order was requested fills it.
+	pub min_delay: Moment,
+	/// The first price after the delay must come within this; and the order must be executed
+	/// within this of that price. Otherwise it expires.
+	pub window: Moment,
+}
+
+impl OrderParams {
+	/// Longest minimum delay and window the admin may set: an hour each.
+	pub const MAX: Moment = 60 * 60 * 1000;
+
+	/// A window above zero, each at most [`OrderParams::MAX`].
+	pub fn is_valid(&self) -> bool {
+		self.window > 0 && self.window <= Self::MAX && self.min_delay <= Self::MAX
+	}
+}
+
+/// Why an order ended without filling.
+#[derive(Clone, Copy, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo)]
+pub enum OrderEnd {
+	/// Its requester cancelled it before its delay passed.
+	Cancelled,
+	/// No price came within its window, or nobody executed it in time.
+	Expired,
+	/// Its trade failed at the price it was to fill at: the error says why (the acceptable
+	/// price missed, margin, caps, the breaker).
+	Failed(sp_runtime::DispatchError),
+}
+
+/// A segment's latest prices, oldest first (at most `S`), and when the newest one it has
+/// forgotten was published: whether an order's first price is still among them.
+#[derive(
+	frame_support::CloneNoBound,
+	frame_support::PartialEqNoBound,
+	frame_support::EqNoBound,
+	frame_support::DebugNoBound,
+	frame_support::DefaultNoBound,
+	Encode,
+	Decode,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(S))]
+#[codec(mel_bound())]
+pub struct RecentPrices<S: Get<u32>> {
+	/// Oldest first, one per publication time.
+	pub rounds: BoundedVec<PriceRound, S>,
+	/// The publication time of the newest round dropped to make room (0: none).
+	pub forgotten: Moment,
+}
+
+impl<S: Get<u32>> RecentPrices<S> {
+	/// Remember `round`: in place of the last one if it was published at the same time (the
+	/// last price combined in a block stands for it), after it if later, not at all if older;
+	/// forgetting the oldest when full.
+	pub fn note(&mut self, round: PriceRound) {
+		match self.rounds.last_mut() {
+			Some(last) if last.timestamp == round.timestamp => *last = round,
+			Some(last) if last.timestamp > round.timestamp => {},
+			_ => {
+				if self.rounds.is_full() && !self.rounds.is_empty() {
+					self.forgotten = self.rounds.remove(0).timestamp;
+				}
+				// Room was made above; a bound of zero keeps nothing.
+				let _ = self.rounds.try_push(round);
+			},
+		}
+	}
+
+	/// The first round published after `after` and at or after `from`.
+	pub fn first_after(&self, after: Moment, from: Moment) -> FirstPrice {
+		let eligible = |t: Moment| t > after && t >= from;
+		if eligible(self.forgotten) {
+			return FirstPrice::Forgotten;
+		}
+		match self.rounds.iter().find(|r| eligible(r.timestamp)) {
+			Some(round) => FirstPrice::Found(*round),
+			None => FirstPrice::NotYet,
+		}
+	}
+}
+
+/// What [`RecentPrices::first_after`] found.
+#[derive(Clone, Copy, Eq, PartialEq, Debug)]
+pub enum FirstPrice {
+	/// The first price published in the span.
+	Found(PriceRound),
+	/// None yet.
+	NotYet,
+	/// One was, but has been forgotten since: which price was first is no longer known.
+	Forgotten,
 }

@@ -51,9 +51,11 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn create_segment() -> Weight;
 	fn set_risk_params() -> Weight;
-	fn open_position() -> Weight;
-	fn decrease_position() -> Weight;
-	fn close_position() -> Weight;
+	fn set_order_params() -> Weight;
+	fn cancel_order() -> Weight;
+	fn execute_order_open() -> Weight;
+	fn request_order() -> Weight;
+	fn execute_order_close() -> Weight;
 	fn add_margin() -> Weight;
 	fn remove_margin() -> Weight;
 	fn liquidate() -> Weight;
@@ -95,6 +97,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
+	fn set_order_params() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1024`
+		//  Estimated: `3850`
+		// Minimum execution time: 33_070_000 picoseconds.
+		Weight::from_parts(38_567_000, 3850)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	fn cancel_order() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1024`
+		//  Estimated: `3850`
+		// Minimum execution time: 33_070_000 picoseconds.
+		Weight::from_parts(38_567_000, 3850)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:0)
@@ -113,7 +133,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::AdlQueue` (r:0 w:2)
 	/// Proof: `ExecutionSegments::AdlQueue` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	fn open_position() -> Weight {
+	fn execute_order_open() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2145`
 		//  Estimated: `3850`
@@ -138,7 +158,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
-	fn decrease_position() -> Weight {
+	fn request_order() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2145`
 		//  Estimated: `3850`
@@ -165,7 +185,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::AdlQueue` (r:0 w:1)
 	/// Proof: `ExecutionSegments::AdlQueue` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	fn close_position() -> Weight {
+	fn execute_order_close() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2145`
 		//  Estimated: `3850`
@@ -297,17 +317,27 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
-	fn open_position() -> Weight {
+	fn set_order_params() -> Weight {
+		Weight::from_parts(38_567_000, 3850)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn cancel_order() -> Weight {
+		Weight::from_parts(38_567_000, 3850)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn execute_order_open() -> Weight {
 		Weight::from_parts(110_104_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
-	fn decrease_position() -> Weight {
+	fn request_order() -> Weight {
 		Weight::from_parts(95_362_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
-	fn close_position() -> Weight {
+	fn execute_order_close() -> Weight {
 		Weight::from_parts(103_594_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))

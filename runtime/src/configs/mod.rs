@@ -28,8 +28,8 @@ use super::{
 	AccountId, AssetId, Aura, Balance, Balances, Block, BlockNumber, CircuitBreaker,
 	CollateralSilos, ExecutionSegments, Guardians, Hash, Nonce, Oracle, OracleOperators,
 	PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
-	RuntimeOrigin, RuntimeTask, System, Timestamp, DAYS, EXISTENTIAL_DEPOSIT, HOURS, MINUTES,
-	SLOT_DURATION, VERSION,
+	RuntimeOrigin, RuntimeTask, System, Timestamp, DAYS, EXISTENTIAL_DEPOSIT, HOURS,
+	MILLI_SECS_PER_BLOCK, MINUTES, SLOT_DURATION, VERSION,
 };
 
 /// Three quarters of a block's weight and length are for normal transactions; the rest is kept
@@ -332,7 +332,10 @@ impl pallet_oracle::OnNewData<AccountId, OracleKey, Price> for NotifySegments {
 		let now = Timestamp::now();
 		let vouched = |c: &OracleValue| c.timestamp.saturating_add(OracleValueExpiry::get()) > now;
 		if let Some(combined) = Oracle::get(key).filter(vouched) {
-			ExecutionSegments::note_price(key, combined.value);
+			ExecutionSegments::note_price(
+				key,
+				PricePoint { price: combined.value, timestamp: combined.timestamp },
+			);
 		}
 	}
 }
@@ -371,6 +374,19 @@ impl pallet_collateral_silos::Config for Runtime {
 	type BenchmarkHelper = crate::benchmarks::BenchmarkHelper;
 }
 
+parameter_types! {
+	/// Orders pending in one segment at once: each escrows at least the segment's keeper
+	/// deposit as its execution fee, which whoever clears an expired one earns.
+	pub const MaxOrdersPerSegment: u32 = 256;
+	/// Prices each segment remembers for its orders: at the dev chain's pace (a feed every
+	/// few blocks), more than the settlement window's worth.
+	pub const MaxPriceRounds: u32 = 16;
+	/// An order fills at the first price published more than two blocks after it (so no
+	/// feed that waited in the pool when it was requested), within a minute.
+	pub const DefaultOrderParams: pallet_execution_segments::OrderParams =
+		pallet_execution_segments::OrderParams { min_delay: 2 * MILLI_SECS_PER_BLOCK, window: 60_000 };
+}
+
 impl pallet_execution_segments::Config for Runtime {
 	type AdminOrigin = EnsureRoot<AccountId>;
 	type Silos = CollateralSilos;
@@ -380,6 +396,9 @@ impl pallet_execution_segments::Config for Runtime {
 	type Time = Timestamp;
 	type MaxSegmentsPerOracle = ConstU32<8>;
 	type BlocksPerYear = BlocksPerYear;
+	type MaxOrdersPerSegment = MaxOrdersPerSegment;
+	type MaxPriceRounds = MaxPriceRounds;
+	type DefaultOrderParams = DefaultOrderParams;
 	type WeightInfo = pallet_execution_segments::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::BenchmarkHelper;

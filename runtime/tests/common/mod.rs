@@ -38,6 +38,10 @@ pub fn eve() -> AccountId {
 pub fn ferdie() -> AccountId {
 	Sr25519Keyring::Ferdie.to_account_id()
 }
+/// Executes orders: nobody else's account, so its earnings stay out of every figure.
+pub fn keeper() -> AccountId {
+	Sr25519Keyring::One.to_account_id()
+}
 pub fn signed(who: &AccountId) -> RuntimeOrigin {
 	RuntimeOrigin::signed(who.clone())
 }
@@ -228,4 +232,107 @@ pub fn describe(error: sp_runtime::DispatchError) -> String {
 		None
 	}
 	.unwrap_or_else(|| format!("{module:?}"))
+}
+
+/// Alice and Bob feed every demo market its current price again, then the block ends: a price
+/// published now, as orders fill at.
+pub fn refeed() {
+	feed_current();
+	next_block();
+}
+
+/// Alice and Bob feed every demo market its current price again, in this block.
+pub fn feed_current() {
+	let values: Vec<_> = [&b"BTC/USD"[..], b"ETH/USD", b"DOT/USD"]
+		.into_iter()
+		.filter_map(|key| {
+			let key = presets::oracle_key(key);
+			Oracle::get(&key).map(|v| (key, v.value))
+		})
+		.collect();
+	for operator in [alice(), bob()] {
+		Oracle::feed_values(signed(&operator), BoundedVec::truncate_from(values.clone()))
+			.expect("Alice and Bob are oracle operators");
+	}
+}
+
+/// A trade through an order: `who` requests `kind` (any fill price, the segment's keeper
+/// deposit as execution fee, deposited for the order and withdrawn after it), the segment's
+/// delay passes, the oracle publishes its current prices again, and `who` executes the order.
+/// Three blocks pass. The request's error, or the trade's if the order ended unfilled, with
+/// nothing changed (blocks included); a missing or stale price as the oracle's error (no new
+/// price would come to fill the order).
+pub fn trade(
+	who: &AccountId,
+	segment: SegmentId,
+	kind: pallet_execution_segments::OrderKind,
+) -> sp_runtime::DispatchResult {
+	frame_support::storage::with_storage_layer(|| trade_in_layer(who, segment, kind))
+}
+
+fn trade_in_layer(
+	who: &AccountId,
+	segment: SegmentId,
+	kind: pallet_execution_segments::OrderKind,
+) -> sp_runtime::DispatchResult {
+	use bulkhead_runtime::ExecutionSegments;
+	use pallet_execution_segments::{Event, OrderEnd, OrderKind, Side};
+	let info = pallet_execution_segments::Segments::<Runtime>::get(segment);
+	// Without a fresh price to publish again, nothing would come to fill the order.
+	if let Some(info) = &info {
+		ExecutionSegments::fresh_price(info)?;
+	}
+	let buy = match kind {
+		OrderKind::Increase { side, .. } => side == Side::Long,
+		_ => pallet_execution_segments::Positions::<Runtime>::get(segment, who)
+			.is_some_and(|p| p.side == Side::Short),
+	};
+	let acceptable = if buy { Price::from_inner(u128::MAX) } else { Price::from_inner(0) };
+	let fee = info.map_or(0, |i| i.risk.pool.keeper_deposit);
+	// The fee comes from the trader's wallet and goes back there: what the trader has in the
+	// silo is what the test gave it.
+	let silo =
+		<bulkhead_runtime::CollateralSilos as segment_interface::SiloDirectory>::silo_of(segment);
+	if let Some(silo) = silo.filter(|_| fee > 0) {
+		bulkhead_runtime::CollateralSilos::deposit_margin(signed(who), silo, fee)?;
+	}
+	ExecutionSegments::request_order(signed(who), segment, kind, acceptable, fee)?;
+	let delay = pallet_execution_segments::OrderSettings::<Runtime>::get(segment).min_delay;
+	advance(delay.div_ceil(BLOCK_MS) as BlockNumber);
+	refeed();
+	// The trader executes it, and so gets the fee back.
+	ExecutionSegments::execute_order(signed(who), segment, who.clone())?;
+	let ended = System::events().into_iter().find_map(|r| match r.event {
+		RuntimeEvent::ExecutionSegments(Event::OrderEnded { reason, .. }) => Some(reason),
+		_ => None,
+	});
+	if let Some(silo) = silo.filter(|_| fee > 0) {
+		bulkhead_runtime::CollateralSilos::withdraw_margin(signed(who), silo, fee)?;
+	}
+	match ended {
+		Some(OrderEnd::Failed(error)) => Err(error),
+		Some(_) => Err(sp_runtime::DispatchError::Other("the order expired unfilled")),
+		None => Ok(()),
+	}
+}
+
+/// [`trade`]: open or increase.
+pub fn open(
+	who: &AccountId,
+	segment: SegmentId,
+	side: pallet_execution_segments::Side,
+	size: Balance,
+	margin: Balance,
+) -> sp_runtime::DispatchResult {
+	trade(who, segment, pallet_execution_segments::OrderKind::Increase { side, size, margin })
+}
+
+/// [`trade`]: decrease.
+pub fn decrease(who: &AccountId, segment: SegmentId, size: Balance) -> sp_runtime::DispatchResult {
+	trade(who, segment, pallet_execution_segments::OrderKind::Decrease { size })
+}
+
+/// [`trade`]: close.
+pub fn close(who: &AccountId, segment: SegmentId) -> sp_runtime::DispatchResult {
+	trade(who, segment, pallet_execution_segments::OrderKind::Close)
 }

@@ -7,7 +7,7 @@ use sp_runtime::{DispatchResult, FixedU128, Perbill};
 
 /// Open `size` on `side` in BTC giving exactly `margin` (fee and keeper deposit come out of it).
 fn open(who: AccountId, side: Side, size: u128, margin: u128) {
-	assert_ok!(Segs::open_position(RuntimeOrigin::signed(who), BTC, side, size, margin));
+	assert_ok!(open_position(RuntimeOrigin::signed(who), BTC, side, size, margin));
 }
 
 /// BTC with the default pool economics (skew scale 10,000,000).
@@ -91,7 +91,7 @@ mod fees_and_impact {
 		new_test_ext(|| {
 			with_economics();
 			open(ALICE, Side::Long, 50_000, 6_000);
-			assert_ok!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC));
+			assert_ok!(close_position(RuntimeOrigin::signed(ALICE), BTC));
 			// Closing sells the skew back to zero at 100.25: the round trip's impact nets out;
 			// the fee (4 bp of the 50,000 closed, reducing the skew) does not.
 			let (notional, fill, fee, to_insurance, _) = charged()[1];
@@ -111,7 +111,7 @@ mod fees_and_impact {
 			with_economics();
 			// Fee 30 and deposit 5: 34 cannot pay them.
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 50_000, 34),
+				open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 50_000, 34),
 				Error::<Test>::MarginBelowCharges
 			);
 		});
@@ -138,7 +138,7 @@ mod borrowing {
 			assert!(rate.into_inner().abs_diff(1_000_000_000_000_000_000 / 15) <= 1, "{rate:?}");
 			// A tenth of a year of six-second blocks: 100,000 * 6.67% / 10 = 666.7.
 			run_to_block(1 + 525_960);
-			assert_ok!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC));
+			assert_ok!(close_position(RuntimeOrigin::signed(ALICE), BTC));
 			let borrowing = charged()[1].4;
 			assert!((666..=667).contains(&borrowing), "borrowing {borrowing}");
 			assert_eq!(TestSilos::margin(0, ALICE).0, FREE_MARGIN - borrowing);
@@ -159,7 +159,7 @@ mod reserves_and_payouts {
 			});
 			// 90% of a pool of 1,000,000 may be reserved.
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 900_001, 90_010),
+				open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 900_001, 90_010),
 				Error::<Test>::ReserveExceeded
 			);
 			open(ALICE, Side::Long, 900_000, 90_005);
@@ -174,10 +174,10 @@ mod reserves_and_payouts {
 			TestPrices::set("BTC/USD", price(2_000));
 			// Each holds 1,900,000 of profit; the side 3,800,000, against a pool of 1,000,000
 			// that pays out at most 90% of itself: Alice gets 1,900,000 * 900,000 / 3,800,000.
-			assert_ok!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC));
+			assert_ok!(close_position(RuntimeOrigin::signed(ALICE), BTC));
 			assert_eq!(TestSilos::pool(0), POOL - 450_000);
 			// Bob then gets 90% of the 550,000 left: close to Alice's share, not nothing.
-			assert_ok!(Segs::close_position(RuntimeOrigin::signed(BOB), BTC));
+			assert_ok!(close_position(RuntimeOrigin::signed(BOB), BTC));
 			assert_eq!(TestSilos::pool(0), 550_000 - 495_000);
 			// The pool is never emptied while it has LPs.
 			assert!(TestSilos::pool(0) > 0);
@@ -215,7 +215,7 @@ mod keepers {
 	fn the_deposit_returns_to_the_owner_at_close() {
 		new_test_ext(|| {
 			open(ALICE, Side::Long, 100_000, 10_005);
-			assert_ok!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC));
+			assert_ok!(close_position(RuntimeOrigin::signed(ALICE), BTC));
 			assert_eq!(TestSilos::margin(0, ALICE), (FREE_MARGIN, 0));
 		});
 	}

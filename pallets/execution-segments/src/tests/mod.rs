@@ -4,7 +4,7 @@
 
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok, traits::Contains};
-use segment_interface::{Fee, Pnl, Price, SegmentId, SegmentStatus, Settlement};
+use segment_interface::{Fee, Pnl, Price, PricePoint, SegmentId, SegmentStatus, Settlement};
 use sp_runtime::{DispatchError, FixedI128, FixedPointNumber, Permill};
 
 type Segs = ExecutionSegments;
@@ -13,7 +13,7 @@ type Segs = ExecutionSegments;
 /// deposit comes on top (the neutral test pool charges no fee).
 fn open(who: AccountId, side: Side, size: u128, margin: u128) {
 	let deposit = if Positions::<Test>::contains_key(BTC, who) { 0 } else { DEPOSIT };
-	assert_ok!(Segs::open_position(RuntimeOrigin::signed(who), BTC, side, size, margin + deposit));
+	assert_ok!(open_position(RuntimeOrigin::signed(who), BTC, side, size, margin + deposit));
 }
 
 fn position(who: AccountId) -> Position {
@@ -25,6 +25,7 @@ fn info(segment: SegmentId) -> SegmentInfo<u64> {
 }
 
 mod economics;
+mod orders;
 
 mod create_segment {
 	use super::*;
@@ -272,7 +273,7 @@ mod open_position {
 		new_test_ext(|| {
 			open(ALICE, Side::Long, 10_000, 1_000);
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Short, 1_000, 100),
+				open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Short, 1_000, 100),
 				Error::<Test>::OppositeSideOpen
 			);
 		});
@@ -282,11 +283,11 @@ mod open_position {
 	fn open_position_fails_for_zero_size_or_unknown_segment() {
 		new_test_ext(|| {
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 0, 100),
+				open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 0, 100),
 				Error::<Test>::ZeroSize
 			);
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(ALICE), 9, Side::Long, 1_000, 100),
+				open_position(RuntimeOrigin::signed(ALICE), 9, Side::Long, 1_000, 100),
 				Error::<Test>::UnknownSegment
 			);
 		});
@@ -297,16 +298,16 @@ mod open_position {
 		new_test_ext(|| {
 			TestBreaker::set(BTC, SegmentStatus::Severed);
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 1_000, 100),
+				open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 1_000, 100),
 				Error::<Test>::SegmentSevered
 			);
 			TestBreaker::set(BTC, SegmentStatus::Recovering);
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 1_000, 100),
+				open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 1_000, 100),
 				Error::<Test>::ReduceOnly
 			);
 			// The other segment trades on.
-			assert_ok!(Segs::open_position(
+			assert_ok!(open_position(
 				RuntimeOrigin::signed(ALICE),
 				ETH,
 				Side::Long,
@@ -321,12 +322,12 @@ mod open_position {
 		new_test_ext(|| {
 			TestPrices::set("BTC/USD", Price::from_u32(0));
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 1_000, 100),
+				open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 1_000, 100),
 				Error::<Test>::PriceUnavailable
 			);
 			TestPrices::remove("BTC/USD");
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 1_000, 100),
+				open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 1_000, 100),
 				Error::<Test>::PriceUnavailable
 			);
 		});
@@ -335,12 +336,12 @@ mod open_position {
 	#[test]
 	fn open_position_fails_on_a_stale_price() {
 		new_test_ext(|| {
-			// Exactly the maximum age is still fresh.
+			// Exactly the maximum age is still fresh (and the order's fill republishes it).
 			TestTime::advance_ms(60_000);
 			open(ALICE, Side::Long, 1_000, 100);
-			TestTime::advance_ms(1);
+			TestTime::advance_ms(60_001);
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(BOB), BTC, Side::Long, 1_000, 100),
+				open_position(RuntimeOrigin::signed(BOB), BTC, Side::Long, 1_000, 100),
 				Error::<Test>::StalePrice
 			);
 		});
@@ -350,7 +351,7 @@ mod open_position {
 	fn open_position_fails_past_max_leverage() {
 		new_test_ext(|| {
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 10_000, 999),
+				open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 10_000, 999),
 				Error::<Test>::LeverageTooHigh
 			);
 		});
@@ -365,7 +366,7 @@ mod open_position {
 				RiskParams { max_leverage: 20, ..risk() }
 			));
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 10_000, 999),
+				open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 10_000, 999),
 				Error::<Test>::InsufficientMargin
 			);
 		});
@@ -378,7 +379,7 @@ mod open_position {
 			TestPrices::set("BTC/USD", price(95));
 			// Equity 1_000 - 500 + 200 = 700, but 20_000 of size needs about 1_950.
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 10_000, 1_200),
+				open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 10_000, 1_200),
 				Error::<Test>::InsufficientMargin
 			);
 		});
@@ -390,7 +391,7 @@ mod open_position {
 			// Half of a 100_000 pool.
 			TestSilos::set_pool(0, 100_000);
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 50_001, 10_000),
+				open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 50_001, 10_000),
 				Error::<Test>::OpenInterestCapExceeded
 			);
 			open(ALICE, Side::Long, 50_000, 10_000);
@@ -403,7 +404,7 @@ mod open_position {
 				RiskParams { max_open_interest: 20_000, ..risk() }
 			));
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(ALICE), ETH, Side::Short, 20_001, 10_000),
+				open_position(RuntimeOrigin::signed(ALICE), ETH, Side::Short, 20_001, 10_000),
 				Error::<Test>::OpenInterestCapExceeded
 			);
 		});
@@ -413,13 +414,7 @@ mod open_position {
 	fn open_position_fails_without_free_margin_in_the_silo() {
 		new_test_ext(|| {
 			assert_noop!(
-				Segs::open_position(
-					RuntimeOrigin::signed(NOBODY),
-					BTC,
-					Side::Long,
-					1_000,
-					100 + DEPOSIT
-				),
+				open_position(RuntimeOrigin::signed(NOBODY), BTC, Side::Long, 1_000, 100 + DEPOSIT),
 				DispatchError::Other("InsufficientFreeMargin")
 			);
 		});
@@ -434,7 +429,7 @@ mod decrease_and_close {
 		new_test_ext(|| {
 			open(ALICE, Side::Long, 10_000, 1_000);
 			TestPrices::set("BTC/USD", price(110));
-			assert_ok!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC));
+			assert_ok!(close_position(RuntimeOrigin::signed(ALICE), BTC));
 			System::assert_last_event(
 				Event::PositionClosed {
 					segment: BTC,
@@ -470,7 +465,7 @@ mod decrease_and_close {
 		new_test_ext(|| {
 			open(BOB, Side::Short, 10_000, 2_000);
 			TestPrices::set("BTC/USD", price(105));
-			assert_ok!(Segs::close_position(RuntimeOrigin::signed(BOB), BTC));
+			assert_ok!(close_position(RuntimeOrigin::signed(BOB), BTC));
 			System::assert_last_event(
 				Event::PositionClosed {
 					segment: BTC,
@@ -490,7 +485,7 @@ mod decrease_and_close {
 		new_test_ext(|| {
 			open(ALICE, Side::Long, 10_000, 1_000);
 			TestPrices::set("BTC/USD", price(90));
-			assert_ok!(Segs::decrease_position(RuntimeOrigin::signed(ALICE), BTC, 5_000));
+			assert_ok!(decrease_position(RuntimeOrigin::signed(ALICE), BTC, 5_000));
 			System::assert_last_event(
 				Event::PositionDecreased {
 					segment: BTC,
@@ -512,7 +507,7 @@ mod decrease_and_close {
 	fn decreasing_by_the_whole_size_closes() {
 		new_test_ext(|| {
 			open(ALICE, Side::Long, 10_000, 1_000);
-			assert_ok!(Segs::decrease_position(RuntimeOrigin::signed(ALICE), BTC, 10_000));
+			assert_ok!(decrease_position(RuntimeOrigin::signed(ALICE), BTC, 10_000));
 			assert!(Positions::<Test>::get(BTC, ALICE).is_none());
 			assert!(matches!(
 				System::events().last().unwrap().event,
@@ -525,20 +520,20 @@ mod decrease_and_close {
 	fn decrease_position_fails_for_bad_sizes_or_no_position() {
 		new_test_ext(|| {
 			assert_noop!(
-				Segs::decrease_position(RuntimeOrigin::signed(ALICE), BTC, 1),
+				decrease_position(RuntimeOrigin::signed(ALICE), BTC, 1),
 				Error::<Test>::NoPosition
 			);
 			open(ALICE, Side::Long, 10_000, 1_000);
 			assert_noop!(
-				Segs::decrease_position(RuntimeOrigin::signed(ALICE), BTC, 10_001),
+				decrease_position(RuntimeOrigin::signed(ALICE), BTC, 10_001),
 				Error::<Test>::DecreaseExceedsSize
 			);
 			assert_noop!(
-				Segs::decrease_position(RuntimeOrigin::signed(ALICE), BTC, 0),
+				decrease_position(RuntimeOrigin::signed(ALICE), BTC, 0),
 				Error::<Test>::ZeroSize
 			);
 			assert_noop!(
-				Segs::close_position(RuntimeOrigin::signed(BOB), BTC),
+				close_position(RuntimeOrigin::signed(BOB), BTC),
 				Error::<Test>::NoPosition
 			);
 		});
@@ -550,10 +545,10 @@ mod decrease_and_close {
 			open(ALICE, Side::Long, 10_000, 1_000);
 			open(BOB, Side::Short, 10_000, 1_000);
 			TestBreaker::set(BTC, SegmentStatus::Severed);
-			assert_ok!(Segs::decrease_position(RuntimeOrigin::signed(ALICE), BTC, 1_000));
-			assert_ok!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC));
+			assert_ok!(decrease_position(RuntimeOrigin::signed(ALICE), BTC, 1_000));
+			assert_ok!(close_position(RuntimeOrigin::signed(ALICE), BTC));
 			TestBreaker::set(BTC, SegmentStatus::Recovering);
-			assert_ok!(Segs::close_position(RuntimeOrigin::signed(BOB), BTC));
+			assert_ok!(close_position(RuntimeOrigin::signed(BOB), BTC));
 		});
 	}
 
@@ -563,7 +558,7 @@ mod decrease_and_close {
 			open(ALICE, Side::Long, 10_000, 1_000);
 			TestTime::advance_ms(60_001);
 			assert_noop!(
-				Segs::close_position(RuntimeOrigin::signed(ALICE), BTC),
+				close_position(RuntimeOrigin::signed(ALICE), BTC),
 				Error::<Test>::StalePrice
 			);
 		});
@@ -829,7 +824,7 @@ mod funding {
 			open(BOB, Side::Short, 10_000, 1_000);
 			// Skew one half: 0.005% a block; 100 blocks make 0.5%.
 			run_to_block(101);
-			assert_ok!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC));
+			assert_ok!(close_position(RuntimeOrigin::signed(ALICE), BTC));
 			System::assert_last_event(
 				Event::PositionClosed {
 					segment: BTC,
@@ -841,7 +836,7 @@ mod funding {
 				}
 				.into(),
 			);
-			assert_ok!(Segs::close_position(RuntimeOrigin::signed(BOB), BTC));
+			assert_ok!(close_position(RuntimeOrigin::signed(BOB), BTC));
 			System::assert_last_event(
 				Event::PositionClosed {
 					segment: BTC,
@@ -873,7 +868,7 @@ mod funding {
 			run_to_block(101);
 			// 100 blocks all long: Alice owes 100. Doubling the position keeps that debt.
 			open(ALICE, Side::Long, 10_000, 2_000);
-			assert_ok!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC));
+			assert_ok!(close_position(RuntimeOrigin::signed(ALICE), BTC));
 			assert!(matches!(
 				System::events().last().unwrap().event,
 				RuntimeEvent::ExecutionSegments(Event::PositionClosed { pnl: Pnl::Loss(100), .. })
@@ -895,9 +890,17 @@ mod oracle {
 				key("BTC/USD"),
 				risk()
 			));
-			Segs::note_price(&key("BTC/USD"), price(101));
-			Segs::note_price(&key("SOL/USD"), price(1));
+			let at = |p| PricePoint { price: price(p), timestamp: START_MS + 1 };
+			Segs::note_price(&key("BTC/USD"), at(101));
+			Segs::note_price(&key("SOL/USD"), at(1));
 			assert_eq!(TestBreaker::price_notes(), vec![(BTC, price(101)), (SPARE, price(101))]);
+			// Each segment on the feed remembers it for its orders, as its breaker judged it.
+			let round =
+				PriceRound { price: price(101), timestamp: START_MS + 1, accepted: price(101) };
+			for segment in [BTC, SPARE] {
+				assert_eq!(PriceRounds::<Test>::get(segment).rounds.to_vec(), vec![round]);
+			}
+			assert!(PriceRounds::<Test>::get(ETH).rounds.is_empty());
 		});
 	}
 }
@@ -920,7 +923,7 @@ mod minimum_position_size {
 		new_test_ext(|| {
 			raise_minimum();
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, MIN - 1, 1_000),
+				open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, MIN - 1, 1_000),
 				Error::<Test>::PositionBelowMinimum
 			);
 			open(ALICE, Side::Long, MIN, 1_000);
@@ -936,12 +939,12 @@ mod minimum_position_size {
 			raise_minimum();
 			open(ALICE, Side::Long, 1_500, 1_000);
 			assert_noop!(
-				Segs::decrease_position(RuntimeOrigin::signed(ALICE), BTC, 501),
+				decrease_position(RuntimeOrigin::signed(ALICE), BTC, 501),
 				Error::<Test>::PositionBelowMinimum
 			);
-			assert_ok!(Segs::decrease_position(RuntimeOrigin::signed(ALICE), BTC, 500));
+			assert_ok!(decrease_position(RuntimeOrigin::signed(ALICE), BTC, 500));
 			assert_eq!(position(ALICE).size, MIN);
-			assert_ok!(Segs::decrease_position(RuntimeOrigin::signed(ALICE), BTC, MIN));
+			assert_ok!(decrease_position(RuntimeOrigin::signed(ALICE), BTC, MIN));
 			assert!(!Positions::<Test>::contains_key(BTC, ALICE));
 		});
 	}
@@ -953,10 +956,10 @@ mod minimum_position_size {
 			open(BOB, Side::Long, 500, 50);
 			raise_minimum();
 			assert_noop!(
-				Segs::decrease_position(RuntimeOrigin::signed(ALICE), BTC, 100),
+				decrease_position(RuntimeOrigin::signed(ALICE), BTC, 100),
 				Error::<Test>::PositionBelowMinimum
 			);
-			assert_ok!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC));
+			assert_ok!(close_position(RuntimeOrigin::signed(ALICE), BTC));
 			// Bob's 10x long is under maintenance after a 6% fall.
 			TestPrices::set("BTC/USD", price(94));
 			assert_ok!(Segs::liquidate(RuntimeOrigin::signed(KEEPER), BTC, BOB));
@@ -1006,6 +1009,7 @@ mod migrations {
 			let old = chain_at_v1();
 			Migrate::on_runtime_upgrade();
 			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(2));
+			crate::migrations::v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
 			assert_eq!(Segs::on_chain_storage_version(), Segs::in_code_storage_version());
 			let now = info(BTC);
 			assert_eq!(now.risk.pool, economic_pool());
@@ -1016,17 +1020,34 @@ mod migrations {
 			let alice = position(ALICE);
 			assert_eq!((alice.keeper_deposit, alice.borrow_index), (0, Default::default()));
 			// A migrated position closes, its margin all returned.
-			assert_ok!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC));
+			assert_ok!(close_position(RuntimeOrigin::signed(ALICE), BTC));
 		});
 	}
 
 	#[test]
 	fn v1_to_v2_runs_once() {
 		new_test_ext(|| {
-			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(2));
+			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(3));
 			let before = info(BTC);
 			Migrate::on_runtime_upgrade();
 			assert_eq!(info(BTC), before);
+			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(3));
+		});
+	}
+
+	/// Orders are new items: the upgrade to version 3 writes nothing but the version, and a
+	/// position opened before it closes through an order after it.
+	#[test]
+	fn v2_to_v3_records_the_version_and_changes_nothing_else() {
+		new_test_ext(|| {
+			open(ALICE, Side::Long, 1_000, 100);
+			StorageVersion::new(2).put::<Segs>();
+			let before = (info(BTC), position(ALICE));
+			crate::migrations::v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
+			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(3));
+			assert_eq!((info(BTC), position(ALICE)), before);
+			assert_eq!(OrderCount::<Test>::iter().count(), 0);
+			assert_ok!(close_position(RuntimeOrigin::signed(ALICE), BTC));
 		});
 	}
 
@@ -1083,10 +1104,10 @@ mod properties {
 				let mut block = 1;
 				for op in ops.clone() {
 					let result = frame_support::storage::with_storage_layer(|| match op {
-						Op::Open(w, long, s, m) => Segs::open_position(
+						Op::Open(w, long, s, m) => open_position(
 							RuntimeOrigin::signed(w), BTC, if long { Side::Long } else { Side::Short }, s, m),
-						Op::Decrease(w, s) => Segs::decrease_position(RuntimeOrigin::signed(w), BTC, s),
-						Op::Close(w) => Segs::close_position(RuntimeOrigin::signed(w), BTC),
+						Op::Decrease(w, s) => decrease_position(RuntimeOrigin::signed(w), BTC, s),
+						Op::Close(w) => close_position(RuntimeOrigin::signed(w), BTC),
 						Op::AddMargin(w, a) => Segs::add_margin(RuntimeOrigin::signed(w), BTC, a),
 						Op::RemoveMargin(w, a) => Segs::remove_margin(RuntimeOrigin::signed(w), BTC, a),
 						Op::Liquidate(w) => Segs::liquidate(RuntimeOrigin::signed(KEEPER), BTC, w),
@@ -1119,11 +1140,11 @@ mod rejected_price {
 			open(ALICE, Side::Long, 10_000, 2_000);
 			rejected(150, 100);
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(BOB), BTC, Side::Long, 1_000, 200),
+				open_position(RuntimeOrigin::signed(BOB), BTC, Side::Long, 1_000, 200),
 				Error::<Test>::PriceRejected
 			);
 			assert_noop!(
-				Segs::open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 1_000, 200),
+				open_position(RuntimeOrigin::signed(ALICE), BTC, Side::Long, 1_000, 200),
 				Error::<Test>::PriceRejected
 			);
 			// At 150, Alice's long would free most of its margin: not at a rejected price.
@@ -1148,7 +1169,7 @@ mod rejected_price {
 			// The oracle jumps to 105, which the breaker rejects: Alice's long closes at 100,
 			// the last accepted price (no profit), Bob's short at 105 (he may cut his loss).
 			rejected(105, 100);
-			assert_ok!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC));
+			assert_ok!(close_position(RuntimeOrigin::signed(ALICE), BTC));
 			System::assert_last_event(
 				Event::PositionClosed {
 					segment: BTC,
@@ -1160,7 +1181,7 @@ mod rejected_price {
 				}
 				.into(),
 			);
-			assert_ok!(Segs::decrease_position(RuntimeOrigin::signed(BOB), BTC, 5_000));
+			assert_ok!(decrease_position(RuntimeOrigin::signed(BOB), BTC, 5_000));
 			System::assert_last_event(
 				Event::PositionDecreased {
 					segment: BTC,
@@ -1181,7 +1202,7 @@ mod rejected_price {
 			open(ALICE, Side::Long, 10_000, 2_000);
 			open(BOB, Side::Short, 10_000, 1_000);
 			rejected(95, 100);
-			assert_ok!(Segs::close_position(RuntimeOrigin::signed(BOB), BTC));
+			assert_ok!(close_position(RuntimeOrigin::signed(BOB), BTC));
 			System::assert_last_event(
 				Event::PositionClosed {
 					segment: BTC,
@@ -1193,7 +1214,7 @@ mod rejected_price {
 				}
 				.into(),
 			);
-			assert_ok!(Segs::close_position(RuntimeOrigin::signed(ALICE), BTC));
+			assert_ok!(close_position(RuntimeOrigin::signed(ALICE), BTC));
 			System::assert_last_event(
 				Event::PositionClosed {
 					segment: BTC,
