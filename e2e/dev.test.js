@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { connect, devAccounts, feedMajority, fixedPrice, findEvent, oracleKey, send } from '../scripts/lib/chain.js';
+import { connect, devAccounts, feedMajority, fixedPrice, findEvent, oracleKey, send, trade } from '../scripts/lib/chain.js';
 import { rpc, startNode } from './harness.js';
 
 const BTC = 1;
@@ -27,6 +27,10 @@ async function feed(prices) {
 }
 
 const margin = async (silo, account) => (await api.query.collateralSilos.accounts(silo, account.address)).toJSON().margin;
+
+/** `account` opens (or grows) a position through an order it executes itself (so it gets its execution fee back). */
+const open = (account, segment, side, size, margin) =>
+  trade(api, account, account, segment, { Increase: { side, size, margin } }, { operators: who });
 
 describe('bulkhead-node --dev', () => {
   before(async () => {
@@ -79,13 +83,13 @@ describe('bulkhead-node --dev', () => {
     const after = (await api.query.assets.account(1, who.bob.address)).unwrap().balance.toBigInt();
     assert.equal(before - after, 10_000n * USDC);
 
-    const open = await send(api, api.tx.executionSegments.openPosition(ETH, 'Long', 30_000n * USDC, 5_000n * USDC), who.bob);
-    const opened = findEvent(open.events, 'executionSegments', 'PositionOpened');
+    const opening = await open(who.bob, ETH, 'Long', 30_000n * USDC, 5_000n * USDC);
+    const opened = findEvent(opening.events, 'executionSegments', 'PositionOpened');
     // polkadot.js renames fields called `size` to `size_` (they clash with Map.size).
     assert.equal(opened.data.size_.toBigInt(), 30_000n * USDC);
     // The long adds to the skew: it fills 0.0075% above the oracle and pays 6 bp (18 USDC).
     assert.equal(opened.data.entryPrice.toBigInt(), fixedPrice(3000) + 225n * 10n ** 15n);
-    assert.equal(findEvent(open.events, 'executionSegments', 'TradeCharged').data.fee.toBigInt(), 18n * USDC);
+    assert.equal(findEvent(opening.events, 'executionSegments', 'TradeCharged').data.fee.toBigInt(), 18n * USDC);
 
     const position = (await api.query.executionSegments.positions(ETH, who.bob.address)).unwrap();
     assert.equal(position.side.toString(), 'Long');
@@ -107,15 +111,53 @@ describe('bulkhead-node --dev', () => {
     assert.equal(health.status, 'Normal');
   });
 
+  test('an order fills at the next price, executed by the keeper; one nobody prices in time expires', async () => {
+    const keeper = async () => {
+      const { spawnSync } = await import('node:child_process');
+      const run = spawnSync(process.execPath, ['scripts/keeper.js', '--url', node.url, '--suri', '//Eve', '--once'], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(run.status, 0, run.stderr);
+      return JSON.parse(run.stdout.trim().split('\n').pop());
+    };
+    // Bob orders a third of his ETH long sold: not before a price comes after its delay.
+    const decrease = { Decrease: { size: 10_000n * USDC } };
+    await send(api, api.tx.executionSegments.requestOrder(ETH, decrease, 0n, 5n * USDC), who.bob);
+    assert.deepEqual((await keeper()).executed, []);
+    await feed({ 'ETH/USD': 3000 });
+    await feed({ 'ETH/USD': 3000 });
+    const [executed] = (await keeper()).executed;
+    assert.deepEqual([executed.who, executed.filled, BigInt(executed.price)], [who.bob.address, true, fixedPrice(3000)]);
+    assert.equal((await api.query.executionSegments.positions(ETH, who.bob.address)).unwrap().size_.toBigInt(), 20_000n * USDC);
+    assert.equal(BigInt((await margin(ETH, who.eve)).free), 5n * USDC, 'the keeper earned the execution fee');
+
+    // An order no price fills within its window (60 s: ten empty blocks, a slot each) expires;
+    // the keeper clears it for the fee and Bob's margin comes back.
+    const before = await margin(ETH, who.bob);
+    await send(api, api.tx.executionSegments.requestOrder(ETH, decrease, 0n, 5n * USDC), who.bob);
+    await sealBlocks(12);
+    const [expired] = (await keeper()).executed;
+    assert.deepEqual([expired.filled, expired.ended], [false, 'Expired']);
+    assert.equal(BigInt((await margin(ETH, who.bob)).free), BigInt(before.free) - 5n * USDC);
+    assert.ok((await api.query.executionSegments.orders(ETH, who.bob.address)).isNone);
+  });
+
   test('a call that breaks the rules fails with a typed error and changes nothing', async () => {
     await send(api, api.tx.collateralSilos.depositMargin(BTC, 1_000n * USDC), who.dave);
     const before = await margin(BTC, who.dave);
+    // Asking for a long at most at 59,000 while BTC trades at 60,000.
+    const long = { Increase: { side: 'Long', size: 20_000n * USDC, margin: 900n * USDC } };
     await assert.rejects(
-      send(api, api.tx.executionSegments.openPosition(BTC, 'Long', 20_000n * USDC, 1_000n * USDC), who.dave),
-      /executionSegments\.LeverageTooHigh/,
+      send(api, api.tx.executionSegments.requestOrder(BTC, long, fixedPrice(59000), 5n * USDC), who.dave),
+      /executionSegments\.AcceptablePriceViolated/,
     );
     assert.deepEqual(await margin(BTC, who.dave), before);
+    // An order past the segment's leverage is refused when it fills; its escrow comes back.
+    await assert.rejects(open(who.dave, BTC, 'Long', 20_000n * USDC, 900n * USDC), /executionSegments\.LeverageTooHigh/);
+    assert.deepEqual(await margin(BTC, who.dave), before);
     assert.ok((await api.query.executionSegments.positions(BTC, who.dave.address)).isNone);
+    assert.ok((await api.query.executionSegments.orders(BTC, who.dave.address)).isNone);
     await assert.rejects(
       send(api, api.tx.collateralSilos.withdrawMargin(BTC, 2_000n * USDC), who.dave),
       /collateralSilos\.InsufficientFreeMargin/,
@@ -123,8 +165,9 @@ describe('bulkhead-node --dev', () => {
   });
 
   test('a price move makes a position liquidatable and the keeper liquidates it', async () => {
-    await send(api, api.tx.collateralSilos.depositMargin(DOT, 1_000n * USDC), who.charlie);
-    await send(api, api.tx.executionSegments.openPosition(DOT, 'Short', 9_000n * USDC, 1_000n * USDC), who.charlie);
+    // 5 more for the order's execution fee, which comes back to Charlie as he executes it.
+    await send(api, api.tx.collateralSilos.depositMargin(DOT, 1_005n * USDC), who.charlie);
+    await open(who.charlie, DOT, 'Short', 9_000n * USDC, 1_000n * USDC);
     assert.deepEqual((await api.call.segmentsApi.liquidatable(DOT, 10)).toJSON(), []);
 
     const fed = await feed({ 'DOT/USD': '5.5' });
@@ -182,8 +225,9 @@ describe('bulkhead-node --dev', () => {
     assert.ok(health.breaker.isSevered);
 
     await send(api, api.tx.collateralSilos.depositMargin(BTC, 1_000n * USDC), who.bob);
+    const long = { Increase: { side: 'Long', size: 2_000n * USDC, margin: 500n * USDC } };
     await assert.rejects(
-      send(api, api.tx.executionSegments.openPosition(BTC, 'Long', 2_000n * USDC, 500n * USDC), who.bob),
+      send(api, api.tx.executionSegments.requestOrder(BTC, long, (1n << 128n) - 1n, 5n * USDC), who.bob),
       /executionSegments\.SegmentSevered/,
     );
     const radius = (await api.call.segmentsApi.blastRadius(BTC)).unwrap();
@@ -194,8 +238,8 @@ describe('bulkhead-node --dev', () => {
     assert.ok(findEvent(reset.events, 'circuitBreaker', 'Reset'));
     assert.equal((await api.call.segmentsApi.segmentHealth(BTC)).unwrap().status.toString(), 'Normal');
     await feed({ 'BTC/USD': 60000 });
-    const open = await send(api, api.tx.executionSegments.openPosition(BTC, 'Long', 2_000n * USDC, 500n * USDC), who.bob);
-    assert.ok(findEvent(open.events, 'executionSegments', 'PositionOpened'));
+    const opened = await open(who.bob, BTC, 'Long', 2_000n * USDC, 500n * USDC);
+    assert.ok(findEvent(opened.events, 'executionSegments', 'PositionOpened'));
   });
 
   test('an oracle move beyond the threshold trips the breaker in the feeding call', async () => {
@@ -211,9 +255,9 @@ describe('bulkhead-node --dev', () => {
 
   test('LPs deposit at the pool\'s marked value, and the keeper auto-deleverages a pool past its trigger', async () => {
     // Dave goes 500,000 USDC long DOT at 5.5 on a pool of about 2,000,000.
-    await send(api, api.tx.collateralSilos.depositMargin(DOT, 100_000n * USDC), who.dave);
-    const open = await send(api, api.tx.executionSegments.openPosition(DOT, 'Long', 500_000n * USDC, 100_000n * USDC), who.dave);
-    const charged = findEvent(open.events, 'executionSegments', 'TradeCharged');
+    await send(api, api.tx.collateralSilos.depositMargin(DOT, 100_005n * USDC), who.dave);
+    const opened = await open(who.dave, DOT, 'Long', 500_000n * USDC, 100_000n * USDC);
+    const charged = findEvent(opened.events, 'executionSegments', 'TradeCharged');
     assert.equal(charged.data.fee.toBigInt(), 300n * USDC, '6 bp of 500,000');
     // DOT x5: Dave's profit is over 90% of the pool. The breaker trips on the gap and rejects
     // the price, so nobody is deleveraged at it; root, judging the move real, resets DOT, which

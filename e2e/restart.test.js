@@ -84,8 +84,9 @@ test('SIGKILL while transactions flow loses no finalized block and no silo books
     const values = [['BTC/USD', 60000], ['ETH/USD', 3000], ['DOT/USD', 5]].map(([k, p]) => [oracleKey(k), fixedPrice(p)]);
     await feedMajority(api, values, who);
 
-    // Traders deposit, open and close in all three segments. Signed up front, then submitted
-    // over plain JSON-RPC as fast as the pool takes them; nothing waits for inclusion.
+    // Traders deposit, order positions and execute their orders (or find them not yet due) in
+    // all three segments. Signed up front, then submitted over plain JSON-RPC as fast as the
+    // pool takes them; nothing waits for inclusion.
     const traders = [who.bob, who.charlie, who.dave, who.eve, who.ferdie];
     const USDC = 10n ** 6n;
     const queue = [];
@@ -95,8 +96,13 @@ test('SIGKILL while transactions flow loses no finalized block and no silo books
         const segment = 1 + ((round + i) % 3);
         const tx = [
           api.tx.collateralSilos.depositMargin(segment, 1_000n * USDC),
-          api.tx.executionSegments.openPosition(segment, i % 2 ? 'Short' : 'Long', 2_000n * USDC, 500n * USDC),
-          api.tx.executionSegments.closePosition(segment),
+          api.tx.executionSegments.requestOrder(
+            segment,
+            { Increase: { side: i % 2 ? 'Short' : 'Long', size: 2_000n * USDC, margin: 500n * USDC } },
+            i % 2 ? 0n : (1n << 128n) - 1n,
+            5n * USDC,
+          ),
+          api.tx.executionSegments.executeOrder(segment, t.address),
         ][round % 3];
         queue.push({ round, hex: (await tx.signAsync(t, { nonce: nonce++, era: 0 })).toHex() });
       }

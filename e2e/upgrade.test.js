@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { blake2AsHex, xxhashAsHex } from '@polkadot/util-crypto';
 import { u8aToHex } from '@polkadot/util';
-import { connect, devAccounts, feedMajority, fixedPrice, findEvent, oracleKey, send } from '../scripts/lib/chain.js';
+import { connect, devAccounts, feedMajority, fixedPrice, findEvent, oracleKey, send, trade } from '../scripts/lib/chain.js';
 import { rpc, startNode, waitFor } from './harness.js';
 
 const USDC = 10n ** 6n;
@@ -77,7 +77,7 @@ describe('a forkless runtime upgrade with sudo(system.setCode)', () => {
     await feedMajority(api, values, who);
     for (const [account, segment, side] of [[who.bob, BTC, 'Long'], [who.charlie, ETH, 'Short'], [who.dave, DOT, 'Long']]) {
       await send(api, api.tx.collateralSilos.depositMargin(segment, 5_000n * USDC), account);
-      await send(api, api.tx.executionSegments.openPosition(segment, side, 10_000n * USDC, 1_100n * USDC), account);
+      await trade(api, account, account, segment, { Increase: { side, size: 10_000n * USDC, margin: 1_100n * USDC } }, { operators: who });
     }
     await send(api, api.tx.collateralSilos.provideLiquidity(BTC, 50_000n * USDC), who.eve);
     await send(api, api.tx.collateralSilos.depositMargin(BTC, 30_000n * USDC), who.ferdie);
@@ -144,9 +144,10 @@ describe('a forkless runtime upgrade with sudo(system.setCode)', () => {
 
     // Trades open and close on the new runtime; root resets the breaker tripped before it.
     await feedMajority(api, [[oracleKey('BTC/USD'), fixedPrice(60000)]], who);
-    const closed = await send(api, api.tx.executionSegments.closePosition(BTC), who.bob);
+    const closed = await trade(api, who.bob, who.eve, BTC, 'Close', { operators: who });
     assert.ok(findEvent(closed.events, 'executionSegments', 'PositionClosed'));
-    const opened = await send(api, api.tx.executionSegments.openPosition(BTC, 'Short', 5_000n * USDC, 1_000n * USDC), who.bob);
+    const short = { Increase: { side: 'Short', size: 5_000n * USDC, margin: 1_000n * USDC } };
+    const opened = await trade(api, who.bob, who.eve, BTC, short, { operators: who });
     assert.ok(findEvent(opened.events, 'executionSegments', 'PositionOpened'));
     const reset = await send(api, api.tx.sudo.sudo(api.tx.circuitBreaker.reset(DOT)), who.alice);
     assert.ok(findEvent(reset.events, 'circuitBreaker', 'Reset'));

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { connect, devAccounts, feedMajority, fixedPrice, findEvent, oracleKey, send } from '../scripts/lib/chain.js';
+import { connect, devAccounts, feedMajority, fixedPrice, findEvent, oracleKey, send, trade } from '../scripts/lib/chain.js';
 import { rpc, startNode } from './harness.js';
 
 const USDC = 10n ** 6n;
@@ -116,15 +116,30 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     assert.equal(await rpc(node.port, 'state_getStorage', [daveKey]), null, 'no account opened for Dave');
   });
 
-  test('3. open a position (Bob)', async () => {
-    onPage('## 3. Open a position (Bob)',
-      '`executionSegments.openPosition(segment: 2, side: Long, size: 30000000000, margin: 5000000000)`',
-      '`entryPrice` 3,000.225', '`executionSegments.TradeCharged` with `fee` 18 USDC', 'with\n4,977 USDC of margin',
-      'shows 4,982 locked',
-      '`openPosition(2, Long, 200000000000, 1000000000)`', '`executionSegments.LeverageTooHigh`',
-      'Dave deposits the minimum, `depositMargin(2, 10000000)`', 'his `openPosition(2, Long, 50000000, 5000000)`',
-      '`executionSegments.PositionBelowMinimum`');
-    const { events } = await send(api, api.tx.executionSegments.openPosition(2, 'Long', 30000000000n, 5000000000n), who.bob);
+  test('3. order a position, and watch it fill (Bob, then a keeper)', async () => {
+    onPage('## 3. Order a position, and watch it fill (Bob, then a keeper)',
+      '`executionSegments.requestOrder(segment: 2, kind: Increase { side: Long, size: 30000000000,\nmargin: 5000000000 }, acceptablePrice: 3100000000000000000000, executionFee: 5000000)`',
+      '`executionSegments.OrderRequested`', 'shows 5,005 locked', '`executionSegments.OrderNotReady`',
+      '`3000000000000000000000` again', 'node scripts/keeper.js --url ws://127.0.0.1:9944 --suri //Eve --once',
+      '`executionSegments.executeOrder(2, Bob)`', '`executionSegments.OrderExecuted { price, published }`',
+      '`entryPrice` 3,000.225', '`executionSegments.TradeCharged` with `fee` 18 USDC', 'holds it with 4,977',
+      'shows 4,982 locked', 'and 4,995 free', '`executionSegments.AcceptablePriceViolated`',
+      '`Increase { side: Long, size: 200000000000, margin: 1000000000 }`',
+      '`executionSegments.OrderEnded { reason: Failed(executionSegments.LeverageTooHigh) }`',
+      'Dave deposits the minimum, `depositMargin(2, 10000000)`',
+      '`Increase { side: Long, size: 50000000, margin:\n  5000000 }`', '`Failed(executionSegments.PositionBelowMinimum)`',
+      '`cancelOrder(2)`', '`executionSegments.OrderCommitted`');
+    const long = { Increase: { side: 'Long', size: 30000000000n, margin: 5000000000n } };
+    const request = await send(api, api.tx.executionSegments.requestOrder(2, long, 3100000000000000000000n, 5000000n), who.bob);
+    assert.ok(findEvent(request.events, 'executionSegments', 'OrderRequested'));
+    assert.ok((await api.query.executionSegments.orders(2, who.bob.address)).isSome);
+    assert.equal(BigInt((await margin(2, who.bob)).locked), 5005n * USDC);
+    await fails(api.tx.executionSegments.executeOrder(2, who.bob.address), who.eve, 'executionSegments.OrderNotReady');
+    for (let i = 0; i < 2; i++) await feedMajority(api, [[oracleKey('ETH/USD'), 3000000000000000000000n]], who);
+    const { events } = await send(api, api.tx.executionSegments.executeOrder(2, who.bob.address), who.eve);
+    const executed = findEvent(events, 'executionSegments', 'OrderExecuted');
+    assert.equal(executed.data.price.toBigInt(), fixedPrice(3000));
+    assert.ok(executed.data.published.toBigInt() > (await api.query.executionSegments.orderSettings(2)).minDelay.toBigInt());
     const opened = findEvent(events, 'executionSegments', 'PositionOpened');
     assert.equal(opened.data.entryPrice.toBigInt(), fixedPrice(3000) + 225n * 10n ** 15n);
     const charged = findEvent(events, 'executionSegments', 'TradeCharged');
@@ -132,12 +147,25 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     assert.equal(charged.data.toInsurance.toBigInt(), 3_600_000n);
     assert.equal((await api.query.executionSegments.positions(2, who.bob.address)).unwrap().margin.toBigInt(), 4977n * USDC);
     const m = await margin(2, who.bob);
-    assert.deepEqual([BigInt(m.locked), BigInt(m.free)], [4982n * USDC, 5000n * USDC]);
-    await fails(api.tx.executionSegments.openPosition(2, 'Long', 200000000000n, 1000000000n), who.bob, 'executionSegments.LeverageTooHigh');
+    assert.deepEqual([BigInt(m.locked), BigInt(m.free)], [4982n * USDC, 4995n * USDC]);
+    assert.equal(BigInt((await margin(2, who.eve)).free), 5n * USDC, 'Eve earned the execution fee');
+
+    const cheap = { Increase: { side: 'Long', size: 1000000000n, margin: 1000000000n } };
+    await fails(api.tx.executionSegments.requestOrder(2, cheap, 2900000000000000000000n, 5000000n), who.bob, 'executionSegments.AcceptablePriceViolated');
+    const leveraged = { Increase: { side: 'Long', size: 200000000000n, margin: 1000000000n } };
+    await assert.rejects(trade(api, who.bob, who.bob, 2, leveraged, { operators: who }), (e) => e.message === 'executionSegments.LeverageTooHigh');
     assert.equal((await api.query.executionSegments.positions(2, who.bob.address)).unwrap().size_.toBigInt(), 30000000000n);
+    assert.equal(BigInt((await margin(2, who.bob)).free), 4995n * USDC, 'the escrow came back');
     await send(api, api.tx.collateralSilos.depositMargin(2, 10000000n), who.dave);
-    await fails(api.tx.executionSegments.openPosition(2, 'Long', 50000000n, 5000000n), who.dave, 'executionSegments.PositionBelowMinimum');
+    const dust = { Increase: { side: 'Long', size: 50000000n, margin: 5000000n } };
+    await assert.rejects(trade(api, who.dave, who.dave, 2, dust, { operators: who }), (e) => e.message === 'executionSegments.PositionBelowMinimum');
     assert.ok((await api.query.executionSegments.positions(2, who.dave.address)).isNone);
+
+    // A cancelled order gives everything back.
+    await send(api, api.tx.executionSegments.requestOrder(2, { Decrease: { size: 1000000000n } }, 0n, 5000000n), who.bob);
+    const cancelled = await send(api, api.tx.executionSegments.cancelOrder(2), who.bob);
+    assert.equal(findEvent(cancelled.events, 'executionSegments', 'OrderEnded').data.reason.toString(), 'Cancelled');
+    assert.equal(BigInt((await margin(2, who.bob)).free), 4995n * USDC);
   });
 
   test('4. call the runtime API, and the same through JSON-RPC', async () => {
@@ -159,12 +187,13 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
   });
 
   test('5. watch a liquidation (Charlie, then a keeper)', async () => {
-    onPage('## 5. Watch a liquidation (Charlie, then a keeper)', '`collateralSilos.depositMargin(3, 1000000000)`',
-      '`executionSegments.openPosition(3, Short, 9000000000, 1000000000)`',
+    onPage('## 5. Watch a liquidation (Charlie, then a keeper)', '`collateralSilos.depositMargin(3, 1005000000)`',
+      '`executionSegments.requestOrder(3, Increase { side: Short, size: 9000000000, margin:\n   1000000000 }, 0, 5000000)`',
       '`oracle.feedValues([[DOT/USD, 5500000000000000000]])`', '`executionSegments.liquidate(3, Charlie)` as Eve',
       '`executionSegments.PositionLiquidated`');
-    await send(api, api.tx.collateralSilos.depositMargin(3, 1000000000n), who.charlie);
-    await send(api, api.tx.executionSegments.openPosition(3, 'Short', 9000000000n, 1000000000n), who.charlie);
+    await send(api, api.tx.collateralSilos.depositMargin(3, 1005000000n), who.charlie);
+    const short = { Increase: { side: 'Short', size: 9000000000n, margin: 1000000000n } };
+    await trade(api, who.charlie, who.charlie, 3, short, { operators: who });
     const feed = await feedMajority(api, [[oracleKey('DOT/USD'), 5500000000000000000n]], who);
     assert.equal(findEvent(feed.events, 'circuitBreaker', 'Tripped'), undefined, 'exactly +10% does not trip');
     assert.deepEqual((await api.call.segmentsApi.liquidatable(3, 10)).toJSON(), [who.charlie.address]);
@@ -194,7 +223,8 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     // The reference moves a hundredth of the way to 4,000 per block the new price stands.
     const reference = health.referencePrice.unwrap().toBigInt();
     assert.ok(reference >= 3000000000000000000000n && reference < 3100000000000000000000n, `${reference}`);
-    await fails(api.tx.executionSegments.openPosition(2, 'Long', 1000000000n, 1000000000n), who.bob, 'executionSegments.SegmentSevered');
+    const long = { Increase: { side: 'Long', size: 1000000000n, margin: 1000000000n } };
+    await fails(api.tx.executionSegments.requestOrder(2, long, (1n << 128n) - 1n, 5000000n), who.bob, 'executionSegments.SegmentSevered');
     assert.equal(await status(1), 'Normal');
     assert.equal(await status(3), 'Normal');
 
@@ -267,8 +297,8 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
       '`circuitBreaker.defaultThresholds`', '`sudo.sudo(circuitBreaker.setThresholds(1, thresholds))`',
       '`maxNetOutflow: 100`', '`maxAccountShare: 500000`', '`outflowWindow: 5`',
       '`collateralSilos.provideLiquidity(1, 100000000000)`', '`collateralSilos.depositMargin(1, 20000000000)`',
-      '`BTC/USD` at `60000000000000000000000`', '`executionSegments.openPosition(1, Long, 100000000000, 20000000000)`',
-      '`BTC/USD` at `57000000000000000000000`', '`executionSegments.closePosition(1)`',
+      '`BTC/USD` at `60000000000000000000000`', '`executionSegments.requestOrder(1, Increase { side: Long, size: 100000000000, margin:\n   20000000000 }, …)`',
+      '`BTC/USD` at `57000000000000000000000`', "Bob's `executionSegments.requestOrder(1, Close, 0, 5000000)` fills at 57,000",
       '`segmentsApi.outflowRoom(1, Eve)`', '`collateralSilos.withdrawLiquidity(1, shares)`',
       '`collateralSilos.queueExit(1, Liquidity(shares))`', '`segmentsApi.exits(1, 10)`', '`queuedExits: 1`',
       '`collateralSilos.processExits(1, 8)`', '`collateralSilos.ExitPaid { amount, shares,\n   left }`',
@@ -279,11 +309,13 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     await send(api, api.tx.sudo.sudo(api.tx.circuitBreaker.setThresholds(1, tight)), who.alice);
 
     await send(api, api.tx.collateralSilos.provideLiquidity(1, 100000000000n), who.eve);
-    await send(api, api.tx.collateralSilos.depositMargin(1, 20000000000n), who.bob);
+    await send(api, api.tx.collateralSilos.depositMargin(1, 20010000000n), who.bob);
     await feedBtc(60000000000000000000000n);
-    await send(api, api.tx.executionSegments.openPosition(1, 'Long', 100000000000n, 20000000000n), who.bob);
+    const long = { Increase: { side: 'Long', size: 100000000000n, margin: 20000000000n } };
+    await trade(api, who.bob, who.bob, 1, long, { operators: who });
     await feedBtc(57000000000000000000000n);
-    await send(api, api.tx.executionSegments.closePosition(1), who.bob);
+    const closed = await trade(api, who.bob, who.bob, 1, 'Close', { operators: who });
+    assert.equal(findEvent(closed.events, 'executionSegments', 'OrderExecuted').data.price.toBigInt(), 57000000000000000000000n);
 
     const shares = (await api.query.collateralSilos.accounts(1, who.eve.address)).shares.toBigInt();
     const room = (await api.call.segmentsApi.outflowRoom(1, who.eve.address)).toBigInt();

@@ -1,19 +1,21 @@
 #!/usr/bin/env node
-// Bulkhead keeper: watches every segment for positions below maintenance margin, through the
-// runtime API `SegmentsApi.liquidatable`, and liquidates them, earning each position's keeper
-// deposit and its liquidation fee; then, for every pool whose traders' pending profit is above
-// its auto-deleveraging trigger (`SegmentsApi.pool`), deleverages the head of the queue until
-// the pool is back under it.
+// Bulkhead keeper: executes every pending order the oracle has published a price for since its
+// delay (or whose window is over, to expire it), earning each order's execution fee; watches
+// every segment for positions below maintenance margin, through the runtime API
+// `SegmentsApi.liquidatable`, and liquidates them, earning each position's keeper deposit and
+// its liquidation fee; then, for every pool whose traders' pending profit is above its
+// auto-deleveraging trigger (`SegmentsApi.pool`), deleverages the head of the queue until the
+// pool is back under it.
 //
 //   node scripts/keeper.js [--url ws://127.0.0.1:9944] [--suri //Eve] [--max 50] [--once]
 //
-// --once scans the best block one time, liquidates what it finds and exits, printing a JSON
-// summary; without it the keeper scans every new block until interrupted.
+// --once scans the best block one time, executes and liquidates what it finds and exits,
+// printing a JSON summary; without it the keeper scans every new block until interrupted.
 
 import { parseArgs } from 'node:util';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { connect, send } from './lib/chain.js';
+import { connect, describeError, orderReady, send } from './lib/chain.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,10 +26,48 @@ const { values: args } = parseArgs({
   },
 });
 
-/** One pass over every segment: liquidate what the runtime says is liquidatable now. */
+/**
+ * Execute every pending order that may be executed now (at most `max` per pass): each fills at
+ * the first price published after its delay, whoever executes it, or ends unfilled and its
+ * escrow goes back; either way the keeper earns its execution fee.
+ */
+export async function executeOrders(api, keeper, max, failed) {
+  const executed = [];
+  const pending = await api.query.executionSegments.orders.entries();
+  for (const [key] of pending) {
+    if (executed.length >= max) break;
+    const [segment, who] = key.args;
+    if (!(await orderReady(api, segment, who))) continue;
+    try {
+      const { events } = await send(api, api.tx.executionSegments.executeOrder(segment, who), keeper, {
+        finalized: false,
+      });
+      const filled = events.find((e) => e.section === 'executionSegments' && e.method === 'OrderExecuted');
+      const ended = events.find((e) => e.section === 'executionSegments' && e.method === 'OrderEnded');
+      const reason = ended?.data.reason;
+      executed.push({
+        segment: segment.toNumber(),
+        who: who.toString(),
+        filled: Boolean(filled),
+        price: filled?.data.price.toString(),
+        ended: reason && (reason.isFailed ? describeError(api, reason.asFailed) : reason.type),
+      });
+    } catch (error) {
+      // Another keeper may have been faster: report and go on.
+      failed.push({ segment: segment.toNumber(), who: who.toString(), error: error.message });
+    }
+  }
+  return executed;
+}
+
+/**
+ * One pass over every segment: execute the orders that are due, then liquidate what the
+ * runtime says is liquidatable now, then deleverage pools past their trigger.
+ */
 export async function scan(api, keeper, max) {
   const done = [];
   const failed = [];
+  const executed = await executeOrders(api, keeper, max, failed);
   const segments = (await api.call.segmentsApi.segments()).map((s) => s.toNumber());
   for (const segment of segments) {
     const accounts = await api.call.segmentsApi.liquidatable(segment, max);
@@ -78,7 +118,7 @@ export async function scan(api, keeper, max) {
       }
     }
   }
-  return { liquidated: done, deleveraged, failed };
+  return { executed, liquidated: done, deleveraged, failed };
 }
 
 async function main() {
@@ -97,10 +137,14 @@ async function main() {
     if (busy) return;
     busy = true;
     try {
-      const { liquidated, deleveraged, failed } = await scan(api, keeper, max);
+      const { executed, liquidated, deleveraged, failed } = await scan(api, keeper, max);
+      for (const o of executed) {
+        const what = o.filled ? `filled at ${o.price}` : `ended: ${o.ended}`;
+        console.log(`#${header.number} executed the order of ${o.who} in segment ${o.segment}: ${what}`);
+      }
       for (const l of liquidated) console.log(`#${header.number} liquidated ${l.who} in segment ${l.segment}: fee ${l.fee}, bad debt ${l.badDebt}`);
       for (const d of deleveraged) console.log(`#${header.number} auto-deleveraged ${d.size} of ${d.who} in segment ${d.segment}`);
-      for (const f of failed) console.log(`#${header.number} could not liquidate ${f.who} in segment ${f.segment}: ${f.error}`);
+      for (const f of failed) console.log(`#${header.number} could not act on ${f.who} in segment ${f.segment}: ${f.error}`);
     } catch (error) {
       console.error(`#${header.number} scan failed: ${error.message}`);
     } finally {

@@ -5,10 +5,15 @@
 // It starts its own node (the release binary, `--dev --tmp --sealing manual`, a block every
 // `--block-ms` and none in between: instant sealing would seal hundreds of tiny blocks, each
 // moving the chain's clock a 6 s slot on, and age the oracle's price out mid-run), funds
-// `--accounts` fresh accounts from Alice, then runs two phases of `--per-account` transactions
-// from every account:
-//   transfers  balances.transfer_keep_alive to the next account in a ring;
-//   trades     execution_segments.open_position / close_position on BTC-PERP, alternating.
+// `--accounts` fresh accounts from Alice for transfers and `accounts * per-account / 2` traders,
+// then measures:
+//   transfers  `--per-account` balances.transfer_keep_alive from every account, to the next
+//              account in a ring;
+//   trades     a trade is two transactions, an order and its execution: every trader requests a
+//              position on BTC-PERP (execution_segments.request_order, half long, half short),
+//              the oracle publishes the next price after the orders' delay, and every trader
+//              executes its order (execute_order). As many transactions as the transfers. A
+//              trade's time is a request's and an execution's, at their sustained rates.
 // Every transaction is signed before its phase starts, so the clock measures the node, not the
 // signer. Transactions go out as raw `author_submitExtrinsic` calls in JSON-RPC batches of
 // `--batch`, in nonce order, over `--connections` WebSockets with one batch in flight on each,
@@ -43,7 +48,7 @@ function options(argv) {
     if (!key || value === undefined) throw new Error(`unknown or incomplete option ${flag}`);
     o[key] = key === 'url' ? value : Number(value);
   }
-  if (o.perAccount % 2) throw new Error('--per-account must be even: trades come in open/close pairs');
+  if (o.perAccount % 2) throw new Error('--per-account must be even: a trade is two transactions');
   return o;
 }
 
@@ -217,7 +222,9 @@ async function main() {
     const watch = watchBlocks(api);
     await watch.ready;
 
-    // Funding, not timed: fees in BULK, 1,000 USDC of margin each in the BTC silo.
+    // Funding, not timed: fees in BULK for everyone, USDC and 100 USDC of margin in the BTC
+    // silo for each trader.
+    const traders = Array.from({ length: (o.accounts * o.perAccount) / 2 }, (_, i) => keyring.addFromUri(`//load//trader//${i}`));
     let aliceNonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber();
     let bobNonce = (await api.rpc.system.accountNextIndex(bob.address)).toNumber();
     // Alice and Bob, two of the three oracle operators: a majority, which the oracle needs to
@@ -226,13 +233,14 @@ async function main() {
       const tx = api.tx.oracle.feedValues([[oracleKey('BTC/USD'), fixedPrice(60_000)]]);
       return [{ tx, pair: alice, nonce: aliceNonce++ }, { tx, pair: bob, nonce: bobNonce++ }];
     };
-    const funding = accounts.flatMap((a) => [
-      { tx: api.tx.balances.transferKeepAlive(a.address, 1_000n * BULK), pair: alice, nonce: aliceNonce++ },
-      { tx: api.tx.assets.transfer(1, a.address, 2_000n * USDC), pair: alice, nonce: aliceNonce++ },
-    ]);
+    const funding = accounts.map((a) => ({ tx: api.tx.balances.transferKeepAlive(a.address, 1_000n * BULK), pair: alice, nonce: aliceNonce++ }));
+    funding.push(...traders.flatMap((a) => [
+      { tx: api.tx.balances.transferKeepAlive(a.address, 10n * BULK), pair: alice, nonce: aliceNonce++ },
+      { tx: api.tx.assets.transfer(1, a.address, 200n * USDC), pair: alice, nonce: aliceNonce++ },
+    ]));
     funding.push(...feedBtc());
     await phase(api, rpc, watch, 'funding', ['balances.transferKeepAlive', 'assets.transfer', 'oracle.feedValues'], funding, o);
-    const deposits = accounts.map((a) => ({ tx: api.tx.collateralSilos.depositMargin(BTC, 1_000n * USDC), pair: a, nonce: 0 }));
+    const deposits = traders.map((a) => ({ tx: api.tx.collateralSilos.depositMargin(BTC, 100n * USDC), pair: a, nonce: 0 }));
     await phase(api, rpc, watch, 'deposits', ['collateralSilos.depositMargin'], deposits, o);
     watch.blocks.length = 0;
 
@@ -242,23 +250,48 @@ async function main() {
     const transfers = rounds((a, i, k) => ({
       tx: api.tx.balances.transferKeepAlive(accounts[(i + 1) % accounts.length].address, BULK),
       pair: a,
-      nonce: 1 + k,
+      nonce: k,
     }));
     const transferResult = await phase(api, rpc, watch, 'transfers', ['balances.transferKeepAlive'], transfers, o);
     watch.blocks.length = 0;
 
-    // A fresh price, then open 1,000 USDC at 5x and close it again, in turn; half long, half short.
+    // Orders: 200 USDC at 5x, half long, half short, any fill price, the keeper deposit as fee.
     await phase(api, rpc, watch, 'price', ['oracle.feedValues'], feedBtc(), o);
     watch.blocks.length = 0;
-    const base = 1 + o.perAccount;
-    const trades = rounds((a, i, k) => ({
-      tx: k % 2 === 0
-        ? api.tx.executionSegments.openPosition(BTC, i % 2 ? 'Short' : 'Long', 1_000n * USDC, 200n * USDC)
-        : api.tx.executionSegments.closePosition(BTC),
-      pair: a,
-      nonce: base + k,
-    }));
-    const tradeResult = await phase(api, rpc, watch, 'trades', ['executionSegments.openPosition', 'executionSegments.closePosition'], trades, o);
+    const fee = (await api.query.executionSegments.segments(BTC)).unwrap().risk.pool.keeperDeposit.toBigInt();
+    const requests = traders.map((a, i) => {
+      const side = i % 2 ? 'Short' : 'Long';
+      const kind = { Increase: { side, size: 200n * USDC, margin: 40n * USDC } };
+      return { tx: api.tx.executionSegments.requestOrder(BTC, kind, i % 2 ? 0n : (1n << 128n) - 1n, fee), pair: a, nonce: 1 };
+    });
+    const requestResult = await phase(api, rpc, watch, 'requests', ['executionSegments.requestOrder'], requests, o);
+    // The next price, in a block past every order's delay (each block moves the chain's clock at
+    // least a slot), fills them all.
+    const lastRequest = Math.max(...watch.blocks.map((b) => b.number));
+    const delayBlocks = Math.ceil(Number((await api.query.executionSegments.orderSettings(BTC)).minDelay.toBigInt()) / 6_000);
+    while ((await api.rpc.chain.getHeader()).number.toNumber() < lastRequest + delayBlocks) {
+      await new Promise((r) => setTimeout(r, o.blockMs / 2));
+    }
+    watch.blocks.length = 0;
+    await phase(api, rpc, watch, 'price', ['oracle.feedValues'], feedBtc(), o);
+    watch.blocks.length = 0;
+    const executions = traders.map((a) => ({ tx: api.tx.executionSegments.executeOrder(BTC, a.address), pair: a, nonce: 2 }));
+    const executionResult = await phase(api, rpc, watch, 'executions', ['executionSegments.executeOrder'], executions, o);
+    // Every order filled: no order is left, and every trader holds its position.
+    const left = (await api.query.executionSegments.orders.entries(BTC)).length;
+    const held = (await api.query.executionSegments.positions.entries(BTC)).length;
+    if (left !== 0 || held < traders.length) {
+      throw new Error(`${left} orders left unfilled and ${held} positions held of ${traders.length}`);
+    }
+    // A trade takes a request's time and an execution's, each at its sustained rate.
+    const tradesPerSecond = 1 / (1 / requestResult.per_second + 1 / executionResult.per_second);
+    const tradeResult = {
+      traders: traders.length,
+      requests: requestResult,
+      executions: executionResult,
+      per_second: Number(tradesPerSecond.toFixed(1)),
+      failed: requestResult.failed + executionResult.failed,
+    };
 
     await watch.stop();
     rpc.forEach((c) => c.close());
@@ -272,6 +305,7 @@ async function main() {
       transfers: transferResult,
       trades: tradeResult,
       ratio: Number((tradeResult.per_second / transferResult.per_second).toFixed(3)),
+      transactions_ratio: Number((2 * tradeResult.per_second / transferResult.per_second).toFixed(3)),
     };
     if (transferResult.failed || tradeResult.failed) {
       throw new Error(`failed transactions: ${JSON.stringify(summary)}`);

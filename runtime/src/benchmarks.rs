@@ -112,6 +112,10 @@ impl pallet_execution_segments::benchmarking::BenchmarkHelper<AccountId> for Ben
 	fn noted_price(segment: SegmentId) -> Option<Price> {
 		CircuitBreaker::breaker(segment).last_price.map(|seen| seen.price)
 	}
+
+	fn set_now(now: segment_interface::Moment) {
+		pallet_timestamp::Now::<Runtime>::put(now);
+	}
 }
 
 impl pallet_gateway::benchmarking::BenchmarkHelper<AccountId> for BenchmarkHelper {

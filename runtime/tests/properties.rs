@@ -73,11 +73,13 @@ enum Step {
 	Insure { who: Who, seg: SegmentId, amount: Balance },
 	/// An order to open or increase (any fill price, the segment's keeper deposit as fee).
 	/// Margin is `size * 10 / leverage_tenths` (none at 0): 100 is 10x, the demo's limit.
-	Open { who: Who, seg: SegmentId, long: bool, size: Balance, leverage_tenths: u16 },
+	/// With `fill`, a keeper waits for its price and executes it right after (as steps of
+	/// their own); without, it waits for a `Fill` step.
+	Open { who: Who, seg: SegmentId, long: bool, size: Balance, leverage_tenths: u16, fill: bool },
 	/// An order to decrease or close. `pick` chooses an open position (in storage order),
 	/// signed by its owner; with none open, Bob's in BTC, which does not exist.
-	Decrease { pick: u8, percent: u8 },
-	Close { pick: u8 },
+	Decrease { pick: u8, percent: u8, fill: bool },
+	Close { pick: u8, fill: bool },
 	/// `keeper` executes the picked pending order (with none pending, Bob's in BTC).
 	Fill { keeper: Who, pick: u8 },
 	/// The picked pending order's owner cancels it.
@@ -267,7 +269,7 @@ fn extrinsic(step: &Step) -> Option<(Sr25519Keyring, RuntimeCall)> {
 		Step::Insure { who, seg, amount } => {
 			(key(who), silo_call(S::fund_insurance { silo: seg, amount }))
 		},
-		Step::Open { who, seg, long, size, leverage_tenths } => {
+		Step::Open { who, seg, long, size, leverage_tenths, .. } => {
 			let margin = match leverage_tenths {
 				0 => 0,
 				lev => size.saturating_mul(10) / Balance::from(lev),
@@ -275,14 +277,14 @@ fn extrinsic(step: &Step) -> Option<(Sr25519Keyring, RuntimeCall)> {
 			let side = if long { Side::Long } else { Side::Short };
 			(key(who), order(seg, OrderKind::Increase { side, size, margin }, long))
 		},
-		Step::Decrease { pick, percent } => {
+		Step::Decrease { pick, percent, .. } => {
 			let (segment, owner) = picked_position(pick);
 			let held = position_of(segment, owner);
 			let size = percent_of(held.map_or(0, |p| p.size), percent);
 			let buy = held.is_some_and(|p| p.side == Side::Short);
 			(owner, order(segment, OrderKind::Decrease { size }, buy))
 		},
-		Step::Close { pick } => {
+		Step::Close { pick, .. } => {
 			let (segment, owner) = picked_position(pick);
 			let buy = position_of(segment, owner).is_some_and(|p| p.side == Side::Short);
 			(owner, order(segment, OrderKind::Close, buy))
@@ -518,17 +520,18 @@ fn fills_and_rejected_prices(step: &Step, before: &Ledger, events: &[RuntimeEven
 		match event {
 			E::OrderExecuted { segment, who, price, published, .. } => {
 				let order = before.orders[&(*segment, who.clone())];
-				let delay =
-					pallet_execution_segments::OrderSettings::<Runtime>::get(segment).min_delay;
-				assert!(
-					*published > order.requested_at && *published >= order.requested_at + delay,
-					"an order filled at a price published before its request and delay"
-				);
 				let round = pallet_execution_segments::PriceRounds::<Runtime>::get(segment)
 					.rounds
 					.into_iter()
-					.find(|r| r.timestamp == *published)
+					.find(|r| r.published == *published)
 					.expect("an order fills at a round the segment remembers");
+				// Every value in the price was fed after the request and its delay, and the
+				// price's block was over when the order filled.
+				assert!(
+					round.timestamp > order.requested_at && round.timestamp >= order.fills_from,
+					"an order filled at a price made of values fed before its request and delay"
+				);
+				assert!(round.published < pallet_timestamp::Now::<Runtime>::get());
 				assert_eq!(round.price, *price);
 				filling = Some(round);
 			},
@@ -961,6 +964,35 @@ fn outcome(
 		.unwrap_or(applied)
 }
 
+/// Submit `call` signed by `who` as `step`, check every property after it, and record what it
+/// did; the call's outcome.
+fn run(
+	step: &Step,
+	who: Sr25519Keyring,
+	call: RuntimeCall,
+	model: &mut Model,
+	stats: &mut Stats,
+) -> Result<(), DispatchError> {
+	let before = Ledger::now();
+	let named = named_silo(&call);
+	let from = System::events().len();
+	let applied = submit(who, call.clone());
+	// An operator's feed is seconded by the next operator in the same block (unless that one
+	// fed already), so it is a majority's and moves the price (a lone operator cannot:
+	// tests/oracle.rs).
+	if let (Step::Feed { who: feeder, .. }, Ok(())) = (step, &applied) {
+		let _ = submit(KEYS[(usize::from(*feeder) + 1) % 3], call);
+	}
+	let events: Vec<_> = System::events()[from..].iter().map(|r| r.event.clone()).collect();
+	check_step(step, named, &before, &events, model);
+	let result = outcome(applied, &events);
+	stats.record(step, result, &events);
+	let (fills, liquidations) = fills_and_rejected_prices(step, &before, &events);
+	*stats.events.entry("fill at a rejected price".into()).or_default() += fills;
+	*stats.events.entry("liquidation at a rejected price".into()).or_default() += liquidations;
+	result
+}
+
 /// Run `steps` from the development genesis, checking every property after each one.
 fn replay(steps: &[Step]) -> Stats {
 	let mut stats = Stats { sequences: 1, ..Default::default() };
@@ -989,10 +1021,12 @@ fn replay(steps: &[Step]) -> Stats {
 			}
 		}
 		check_invariants();
+		use pallet_execution_segments::Call as X;
 		let mut model = Model::default();
 		for step in steps {
 			if let Step::Fill { pick, .. } = step {
-				await_fill_price(*pick, &mut model, &mut stats);
+				let (segment, owner) = picked_order(*pick);
+				await_fill_price(segment, &owner, &mut model, &mut stats);
 			}
 			let before = Ledger::now();
 			match (step, extrinsic(step)) {
@@ -1003,23 +1037,28 @@ fn replay(steps: &[Step]) -> Stats {
 				},
 				(_, None) => {},
 				(_, Some((who, call))) => {
-					let named = named_silo(&call);
-					let from = System::events().len();
-					let applied = submit(who, call.clone());
-					// An operator's feed is seconded by the next operator in the same block
-					// (unless that one fed already), so it is a majority's and moves the price
-					// (a lone operator cannot: tests/oracle.rs).
-					if let (Step::Feed { who: feeder, .. }, Ok(())) = (step, &applied) {
-						let _ = submit(KEYS[(usize::from(*feeder) + 1) % 3], call);
+					let applied = run(step, who, call.clone(), &mut model, &mut stats);
+					let filled_at_once = matches!(
+						step,
+						Step::Open { fill: true, .. }
+							| Step::Decrease { fill: true, .. }
+							| Step::Close { fill: true, .. }
+					);
+					if let (
+						true,
+						Ok(()),
+						RuntimeCall::ExecutionSegments(X::request_order { segment, .. }),
+					) = (filled_at_once, applied, &call)
+					{
+						// A keeper (Ferdie) waits for the order's price and executes it.
+						let owner = account_of(who);
+						await_fill_price(*segment, &owner, &mut model, &mut stats);
+						let keeper = Step::Fill { keeper: 5, pick: 0 };
+						let execute =
+							segment_call(X::execute_order { segment: *segment, who: owner });
+						// Its outcome is recorded and checked like any step's.
+						let _ = run(&keeper, key(5), execute, &mut model, &mut stats);
 					}
-					let events: Vec<_> =
-						System::events()[from..].iter().map(|r| r.event.clone()).collect();
-					check_step(step, named, &before, &events, &mut model);
-					stats.record(step, outcome(applied, &events), &events);
-					let (fills, liquidations) = fills_and_rejected_prices(step, &before, &events);
-					*stats.events.entry("fill at a rejected price".into()).or_default() += fills;
-					*stats.events.entry("liquidation at a rejected price".into()).or_default() +=
-						liquidations;
 				},
 			}
 		}
@@ -1030,16 +1069,15 @@ fn replay(steps: &[Step]) -> Stats {
 	stats
 }
 
-/// What a keeper waits for before it executes the picked order: the block after its delay,
-/// and the oracle's next price for its market (Alice and Bob publish the current one again, as
-/// a live oracle keeps publishing). Each is checked as a step of its own.
-fn await_fill_price(pick: u8, model: &mut Model, stats: &mut Stats) {
-	let (segment, owner) = picked_order(pick);
-	let Some(order) = pallet_execution_segments::Orders::<Runtime>::get(segment, &owner) else {
+/// What a keeper waits for before it executes `owner`'s order in `segment`: the block after its
+/// delay, the oracle's next price for its market (Alice and Bob publish the current one again,
+/// as a live oracle keeps publishing), and the end of that price's block. Each is checked as a
+/// step of its own.
+fn await_fill_price(segment: SegmentId, owner: &AccountId, model: &mut Model, stats: &mut Stats) {
+	let Some(order) = pallet_execution_segments::Orders::<Runtime>::get(segment, owner) else {
 		return;
 	};
-	let delay = pallet_execution_segments::OrderSettings::<Runtime>::get(segment).min_delay;
-	let eligible = order.requested_at + delay.max(1);
+	let eligible = order.fills_from.max(order.requested_at + 1);
 	let now = pallet_timestamp::Now::<Runtime>::get();
 	if now < eligible {
 		let before = Ledger::now();
@@ -1066,6 +1104,12 @@ fn await_fill_price(pick: u8, model: &mut Model, stats: &mut Stats) {
 		check_step(&step, None, &before, &events, model);
 		stats.record(&step, outcome(applied, &events), &events);
 	}
+	// The price is final once its block is.
+	let before = Ledger::now();
+	next_block_after(0);
+	let step = Step::Blocks { skip: 0 };
+	check_step(&step, None, &before, &[], model);
+	stats.record(&step, Ok(()), &[]);
 }
 
 fn who() -> impl Strategy<Value = Who> {
@@ -1101,6 +1145,11 @@ fn percent() -> impl Strategy<Value = u8> {
 fn pick() -> impl Strategy<Value = u8> {
 	any::<u8>()
 }
+/// Most orders are filled as soon as their price is out; some wait for a `Fill` step, or for
+/// nothing.
+fn fill() -> impl Strategy<Value = bool> {
+	prop_oneof![3 => Just(true), 1 => Just(false)]
+}
 /// Guardians (Alice, Bob, Charlie) mostly.
 fn guardian() -> impl Strategy<Value = Who> {
 	prop_oneof![4 => 0..3 as Who, 1 => 3..6 as Who]
@@ -1132,11 +1181,11 @@ fn step() -> impl Strategy<Value = Step> {
 		1 => (who(), seg(), amount()).prop_map(|(who, seg, amount)| Step::Provide { who, seg, amount }),
 		1 => (guardian(), seg(), percent()).prop_map(|(who, seg, percent)| Step::Redeem { who, seg, percent }),
 		1 => (who(), seg(), amount()).prop_map(|(who, seg, amount)| Step::Insure { who, seg, amount }),
-		8 => (who(), seg(), any::<bool>(), size, leverage).prop_map(
-			|(who, seg, long, size, leverage_tenths)| Step::Open { who, seg, long, size, leverage_tenths }
+		8 => (who(), seg(), any::<bool>(), size, leverage, fill()).prop_map(
+			|(who, seg, long, size, leverage_tenths, fill)| Step::Open { who, seg, long, size, leverage_tenths, fill }
 		),
-		2 => (pick(), percent()).prop_map(|(pick, percent)| Step::Decrease { pick, percent }),
-		2 => pick().prop_map(|pick| Step::Close { pick }),
+		2 => (pick(), percent(), fill()).prop_map(|(pick, percent, fill)| Step::Decrease { pick, percent, fill }),
+		2 => (pick(), fill()).prop_map(|(pick, fill)| Step::Close { pick, fill }),
 		10 => (who(), pick()).prop_map(|(keeper, pick)| Step::Fill { keeper, pick }),
 		1 => pick().prop_map(|pick| Step::CancelOrder { pick }),
 		1 => (pick(), amount()).prop_map(|(pick, amount)| Step::AddMargin { pick, amount }),

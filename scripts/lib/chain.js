@@ -94,3 +94,58 @@ export function fixedPrice(price) {
 export function oracleKey(text) {
   return Array.from(new TextEncoder().encode(text));
 }
+
+/**
+ * Whether `who`'s order in `segment` may be executed now, from storage alone: the oracle has
+ * published a price after the order and its segment's delay (it fills), or the order's window
+ * is over (it expires). What a keeper asks before it spends a transaction.
+ */
+export async function orderReady(api, segment, who) {
+  const order = await api.query.executionSegments.orders(segment, who);
+  if (order.isNone) return false;
+  const requestedAt = order.unwrap().requestedAt.toBigInt();
+  const params = await api.query.executionSegments.orderSettings(segment);
+  const eligible = requestedAt + params.minDelay.toBigInt();
+  const recent = await api.query.executionSegments.priceRounds(segment);
+  const after = (t) => t > requestedAt && t >= eligible;
+  if (after(recent.forgotten.toBigInt())) return true;
+  if (recent.rounds.some((round) => after(round.timestamp.toBigInt()))) return true;
+  const now = (await api.query.timestamp.now()).toBigInt();
+  return now > eligible + params.window.toBigInt();
+}
+
+/**
+ * A trade through an order, as a trader and a keeper make it: `who` requests `kind` (for
+ * example `{ Increase: { side: 'Long', size, margin } }`, `{ Decrease: { size } }` or
+ * `'Close'`) with `acceptable` as its worst fill price (default: any) and the segment's keeper
+ * deposit as its execution fee; Alice and Bob publish `segment`'s current price again until a
+ * price comes after the order's delay (on a dev chain every transaction seals a block a slot
+ * later); `keeper` executes it. Resolves with the request's and the execution's events; rejects
+ * with `Pallet.Error` when the request fails or the order ends unfilled.
+ */
+export async function trade(api, who, keeper, segment, kind, { acceptable, operators } = {}) {
+  const info = (await api.query.executionSegments.segments(segment)).unwrap();
+  const buy = await buys(api, segment, who.address, kind);
+  acceptable ??= buy ? (1n << 128n) - 1n : 0n;
+  const fee = info.risk.pool.keeperDeposit.toBigInt();
+  const request = await send(api, api.tx.executionSegments.requestOrder(segment, kind, acceptable, fee), who);
+  for (let i = 0; i < 6 && !(await orderReady(api, segment, who.address)); i += 1) {
+    const price = await api.query.oracle.values(info.oracleKey);
+    if (price.isNone) throw new Error(`no oracle price for segment ${segment}`);
+    await feedMajority(api, [[info.oracleKey, price.unwrap().value]], operators ?? (await devAccounts()));
+  }
+  const execution = await send(api, api.tx.executionSegments.executeOrder(segment, who.address), keeper);
+  const ended = findEvent(execution.events, 'executionSegments', 'OrderEnded');
+  if (ended) {
+    const reason = ended.data.reason;
+    throw new Error(reason.isFailed ? describeError(api, reason.asFailed) : `order ${reason.type}`);
+  }
+  return { request, execution, events: [...request.events, ...execution.events] };
+}
+
+/** Whether `kind` buys: a long opening, or a short's decrease or close. */
+async function buys(api, segment, address, kind) {
+  if (kind.Increase) return kind.Increase.side === 'Long';
+  const position = await api.query.executionSegments.positions(segment, address);
+  return position.isSome && position.unwrap().side.isShort;
+}

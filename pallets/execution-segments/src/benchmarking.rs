@@ -8,7 +8,7 @@ use crate::Pallet as ExecutionSegments;
 use frame_benchmarking::v2::*;
 use frame_support::traits::Get;
 use frame_system::{Pallet as System, RawOrigin};
-use segment_interface::{Balance, OracleKey, Price, PricePoint, SegmentId, SiloId};
+use segment_interface::{Balance, Moment, OracleKey, Price, PricePoint, SegmentId, SiloId};
 use sp_runtime::{Perbill, Permill};
 
 /// What the benchmarks need from outside this pallet: silos, margin and prices.
@@ -23,7 +23,12 @@ pub trait BenchmarkHelper<AccountId> {
 	fn set_price(key: &OracleKey, price: Price);
 	/// The last price the breaker was told for `segment`.
 	fn noted_price(segment: SegmentId) -> Option<Price>;
+	/// Set the chain's clock to `now` (milliseconds).
+	fn set_now(now: Moment);
 }
+
+/// Where the benchmarks' clock starts: late enough for every remembered price to lie before it.
+const NOW: Moment = 1_000_000;
 
 /// The first segment the benchmarks create, clear of any a genesis preset holds.
 const SEGMENT: SegmentId = 1_000;
@@ -57,6 +62,7 @@ fn risk() -> RiskParams {
 /// interest, at price 100 from block 1.
 fn market<T: Config>(segment: SegmentId) {
 	System::<T>::set_block_number(1u32.into());
+	T::BenchmarkHelper::set_now(NOW);
 	let silo = T::BenchmarkHelper::create_silo(segment, 1_000 * SIZE);
 	ExecutionSegments::<T>::do_create_segment(segment, silo, key(), risk())
 		.expect("a fresh segment on a fresh silo; qed");
@@ -92,23 +98,22 @@ fn request<T: Config>(segment: SegmentId, who: &T::AccountId, kind: OrderKind, b
 		.expect("a funded order on an open market; qed");
 }
 
-/// `who`'s order requested at a time after which the segment's ring of prices holds rounds
-/// published before the request, and then `price`, the first after the request and the
-/// segment's delay: the order's fill is the last round it looks at.
+/// The segment's ring of prices full: rounds published before `who`'s order, and then
+/// `price`, the first after the order's delay, published a block ago. The order's fill is the
+/// last round it looks at.
 fn rounds<T: Config>(segment: SegmentId, who: &T::AccountId, price: Price) {
-	let delay = OrderSettings::<T>::get(segment).min_delay;
+	let order = Orders::<T>::get(segment, who).expect("requested; qed");
 	let older = T::MaxPriceRounds::get().saturating_sub(1) as u64;
-	// Never before the first of the older rounds, however early the benchmark's clock is.
-	let requested = ExecutionSegments::<T>::now_ms().max(older + 1);
-	Orders::<T>::mutate(segment, who, |order| {
-		order.as_mut().expect("requested; qed").requested_at = requested
-	});
+	let mut recent = RecentPrices::<T::MaxPriceRounds>::default();
 	for n in 0..older {
-		let timestamp = requested - older + n;
-		ExecutionSegments::<T>::note_price(&key(), PricePoint { price, timestamp });
+		let at = order.requested_at - older + n;
+		recent.note(PriceRound { price, timestamp: at, published: at, accepted: price });
 	}
-	let timestamp = requested + delay + 1;
-	ExecutionSegments::<T>::note_price(&key(), PricePoint { price, timestamp });
+	let at = order.fills_from + 1;
+	recent.note(PriceRound { price, timestamp: at, published: at, accepted: price });
+	assert_eq!(recent.rounds.len() as u32, T::MaxPriceRounds::get());
+	PriceRounds::<T>::insert(segment, recent);
+	T::BenchmarkHelper::set_now(at + 1);
 }
 
 /// The price falls 30%: a 5x long has lost 150% of its margin.
@@ -192,16 +197,12 @@ mod benchmarks {
 		assert_eq!(OrderSettings::<T>::get(SEGMENT), params);
 	}
 
-	/// An increase of a position held, on a segment with all but one order slot taken.
+	/// An increase of a position held, on a segment with all but one order slot taken (the
+	/// count is all a request reads of the others).
 	#[benchmark]
 	fn request_order() {
 		market::<T>(SEGMENT);
-		for n in 0..T::MaxOrdersPerSegment::get().saturating_sub(1) {
-			let other: T::AccountId = account("trader", n, 0);
-			T::BenchmarkHelper::fund_margin(SEGMENT, &other, MARGIN);
-			let kind = OrderKind::Increase { side: Side::Long, size: SIZE, margin: MARGIN };
-			request::<T>(SEGMENT, &other, kind, true);
-		}
+		OrderCount::<T>::insert(SEGMENT, T::MaxOrdersPerSegment::get().saturating_sub(1));
 		let trader = long::<T>(SEGMENT, MARGIN);
 		let fee = risk().pool.keeper_deposit;
 		T::BenchmarkHelper::fund_margin(SEGMENT, &trader, fee);
@@ -355,11 +356,17 @@ mod benchmarks {
 			market::<T>(segment);
 		}
 		let price = Price::from_u32(100);
-		for timestamp in 1..=T::MaxPriceRounds::get() as u64 {
-			ExecutionSegments::<T>::note_price(&key(), PricePoint { price, timestamp });
+		ExecutionSegments::<T>::note_price(&key(), PricePoint { price, timestamp: NOW });
+		// Every ring full, so the note forgets a round.
+		let mut recent = RecentPrices::<T::MaxPriceRounds>::default();
+		for at in NOW - T::MaxPriceRounds::get() as u64..NOW {
+			recent.note(PriceRound { price, timestamp: at, published: at, accepted: price });
+		}
+		for segment in segments.clone() {
+			PriceRounds::<T>::insert(segment, recent.clone());
 		}
 		let crashed = Price::from_u32(50);
-		let timestamp = T::MaxPriceRounds::get() as u64 + 1;
+		let timestamp = NOW;
 
 		#[block]
 		{

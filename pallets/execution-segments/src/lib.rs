@@ -13,22 +13,41 @@
 //!
 //! ## Calls
 //!
-//! - [`Pallet::create_segment`], [`Pallet::set_risk_params`] (admin origin)
-//! - [`Pallet::open_position`], [`Pallet::remove_margin`]: new risk. Refused unless the
-//!   segment's breaker says normal, and without a fresh oracle price the breaker accepted.
-//! - [`Pallet::decrease_position`], [`Pallet::close_position`], [`Pallet::add_margin`],
-//!   [`Pallet::liquidate`]: reduce risk, so they keep working while the segment is severed or
-//!   recovering, and the silo can stay solvent.
+//! - [`Pallet::create_segment`], [`Pallet::set_risk_params`], [`Pallet::set_order_params`]
+//!   (admin origin)
+//! - [`Pallet::request_order`], [`Pallet::execute_order`], [`Pallet::cancel_order`]: trades,
+//!   in two steps (below).
+//! - [`Pallet::remove_margin`]: new risk. Refused unless the segment's breaker says normal,
+//!   and without a fresh oracle price the breaker accepted.
+//! - [`Pallet::add_margin`], [`Pallet::liquidate`], [`Pallet::auto_deleverage`]: act at once
+//!   (the last two at the latest price), and keep working while the segment is severed or
+//!   recovering, so the silo can stay solvent.
+//!
+//! ## Orders
+//!
+//! Opening, increasing, decreasing and closing are orders ([`OrderKind`]). A trade at the
+//! latest oracle price could be made by anyone who saw the next price in the transaction pool
+//! before it landed, at the LPs' expense. So a trader requests an order, which escrows its
+//! margin and an execution fee (at least the segment's keeper deposit) in the silo, and the
+//! order fills at the first price the oracle publishes more than the segment's
+//! [`OrderParams::min_delay`] after the request: a price nobody could see when it was made.
+//! Anyone may execute it and earns the fee; whoever does, and whenever, it fills at that one
+//! price (each segment remembers its last [`Config::MaxPriceRounds`] prices, as its breaker
+//! judged them, in [`PriceRounds`]), so nobody holds an order as an option on later prices. It
+//! expires (its escrow back, the fee to whoever clears it) if that price comes after its
+//! [`OrderParams::window`] or nobody executes it within a window of that price. The requester
+//! may cancel it only while its delay runs. One order per account and segment, at most
+//! [`Config::MaxOrdersPerSegment`] per segment.
 //!
 //! ## Rejected prices
 //!
 //! The breaker judges every oracle update ([`PriceVerdict`](segment_interface::PriceVerdict)).
-//! While it rejects the latest one, no value moves at it: nothing opens and no margin is
-//! removed and nobody is deleveraged ([`Error::PriceRejected`]), the pool is not valued for LP
-//! deposits or withdrawals while it has open interest, a close is valued at whichever of the
-//! oracle's and the last accepted price is worse for the trader, and a liquidation judges a
-//! position at the last accepted price and settles it at a price no better for its owner than
-//! a close's.
+//! While it rejects the latest one, no value moves at it: no order opens or grows a position
+//! at it and no margin is removed and nobody is deleveraged ([`Error::PriceRejected`]), the
+//! pool is not valued for LP deposits or withdrawals while it has open interest, a decrease or
+//! close that fills at it is valued at whichever of the oracle's and the last accepted price
+//! is worse for the trader, and a liquidation judges a position at the last accepted price and
+//! settles it at a price no better for its owner than a close's.
 //!
 //! ## Interface
 //!
@@ -400,7 +419,8 @@ pub mod pallet {
 		/// on it): nothing opens and no pool share is priced until it accepts a later price or
 		/// the segment is reset. Closing, adding margin and liquidations keep working.
 		PriceRejected,
-		/// The caller has an order pending in this segment already: one at a time.
+		/// The caller has an order pending in this segment already: one at a time. And while an
+		/// order to grow a position waits, no margin moves in or out behind it.
 		OrderPending,
 		/// The segment has as many orders pending as it may.
 		TooManyOrders,
@@ -556,7 +576,8 @@ pub mod pallet {
 		/// severed or recovering, and without a price.
 		///
 		/// Origin: signed. Emits [`Event::MarginAdded`]. Errors: [`Error::NoPosition`],
-		/// [`Error::ZeroAmount`], and the silo's `InsufficientFreeMargin`.
+		/// [`Error::ZeroAmount`], [`Error::OrderPending`] (an order to grow the position waits),
+		/// and the silo's `InsufficientFreeMargin`.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::add_margin())]
 		pub fn add_margin(
@@ -573,7 +594,8 @@ pub mod pallet {
 		/// unless the segment is normal.
 		///
 		/// Origin: signed. Emits [`Event::MarginRemoved`]. Errors: [`Error::UnknownSegment`],
-		/// [`Error::NoPosition`], [`Error::ZeroAmount`], [`Error::SegmentSevered`], [`Error::ReduceOnly`],
+		/// [`Error::NoPosition`], [`Error::ZeroAmount`], [`Error::OrderPending`],
+		/// [`Error::SegmentSevered`], [`Error::ReduceOnly`],
 		/// [`Error::PriceUnavailable`], [`Error::StalePrice`], [`Error::PriceRejected`],
 		/// [`Error::InsufficientMargin`], [`Error::LeverageTooHigh`].
 		#[pallet::call_index(6)]
@@ -648,6 +670,7 @@ pub mod pallet {
 					recent.note(PriceRound {
 						price: point.price,
 						timestamp: point.timestamp,
+						published: Self::now_ms(),
 						accepted,
 					})
 				});
@@ -1460,6 +1483,17 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Margin moves in or out of a position only while no order to grow it waits: whether
+		/// that order fills (margin and leverage are checked on the position it makes) must not
+		/// be the trader's to decide once its price is out.
+		fn ensure_no_increase_pending(segment: SegmentId, who: &T::AccountId) -> DispatchResult {
+			ensure!(
+				!Orders::<T>::get(segment, who).is_some_and(|o| o.is_increase()),
+				Error::<T>::OrderPending
+			);
+			Ok(())
+		}
+
 		/// Whether a trade that buys (`buy`) or sells fills at `fill` within `acceptable`.
 		fn acceptable(buy: bool, fill: Price, acceptable: Price) -> bool {
 			if buy {
@@ -1478,8 +1512,12 @@ pub mod pallet {
 		) -> DispatchResult {
 			let info = Self::segment(segment)?;
 			ensure!(!Orders::<T>::contains_key(segment, who), Error::<T>::OrderPending);
+			// Only orders for new risk count: a decrease or close is bounded by the position it
+			// reduces, and must never find the segment full.
 			let count = OrderCount::<T>::get(segment);
-			ensure!(count < T::MaxOrdersPerSegment::get(), Error::<T>::TooManyOrders);
+			if matches!(kind, OrderKind::Increase { .. }) {
+				ensure!(count < T::MaxOrdersPerSegment::get(), Error::<T>::TooManyOrders);
+			}
 			ensure!(execution_fee >= info.risk.pool.keeper_deposit, Error::<T>::ExecutionFeeTooLow);
 			let position = Positions::<T>::get(segment, who);
 			// Whether the order buys, and the margin it escrows beside its fee.
@@ -1510,10 +1548,21 @@ pub mod pallet {
 			}
 			let escrow = margin.checked_add(execution_fee).ok_or(ArithmeticError::Overflow)?;
 			T::Silos::lock_margin(segment, who, escrow, Fee::ZERO)?;
-			let order =
-				Order { kind, acceptable_price, execution_fee, requested_at: Self::now_ms() };
+			let params = OrderSettings::<T>::get(segment);
+			let requested_at = Self::now_ms();
+			let fills_from = requested_at.saturating_add(params.min_delay);
+			let order = Order {
+				kind,
+				acceptable_price,
+				execution_fee,
+				requested_at,
+				fills_from,
+				expires_at: fills_from.saturating_add(params.window),
+			};
 			Orders::<T>::insert(segment, who, order);
-			OrderCount::<T>::insert(segment, count + 1);
+			if order.is_increase() {
+				OrderCount::<T>::insert(segment, count + 1);
+			}
 			Self::deposit_event(Event::OrderRequested { segment, who: who.clone(), order });
 			Ok(())
 		}
@@ -1525,24 +1574,29 @@ pub mod pallet {
 		) -> DispatchResult {
 			let order = Orders::<T>::get(segment, who).ok_or(Error::<T>::NoOrder)?;
 			let info = Self::segment(segment)?;
-			let params = OrderSettings::<T>::get(segment);
 			let now = Self::now_ms();
-			let eligible = order.requested_at.saturating_add(params.min_delay);
-			let deadline = eligible.saturating_add(params.window);
-			let round =
-				match PriceRounds::<T>::get(segment).first_after(order.requested_at, eligible) {
-					FirstPrice::Found(round)
-						if round.timestamp <= deadline
-							&& now.saturating_sub(round.timestamp)
-								<= params.window.min(info.risk.max_oracle_age) =>
-					{
-						Some(round)
-					},
-					FirstPrice::NotYet if now <= deadline => {
-						return Err(Error::<T>::OrderNotReady.into())
-					},
-					_ => None,
-				};
+			// How long the order waits for its price, and then for an executor.
+			let window = order.expires_at.saturating_sub(order.fills_from);
+			let first =
+				PriceRounds::<T>::get(segment).first_after(order.requested_at, order.fills_from);
+			let round = match first {
+				// A round is final once its block is: not in the block that noted it.
+				FirstPrice::Found(round) if round.published >= now => {
+					return Err(Error::<T>::OrderNotReady.into())
+				},
+				FirstPrice::Found(round)
+					if round.published <= order.expires_at
+						&& now - round.published <= window.min(info.risk.max_oracle_age) =>
+				{
+					Some(round)
+				},
+				FirstPrice::NotYet if now <= order.expires_at => {
+					return Err(Error::<T>::OrderNotReady.into())
+				},
+				// Its price came after its window, or it was executed too long after it, or its
+				// price has been forgotten since: which price was first is no longer known.
+				FirstPrice::Found(_) | FirstPrice::NotYet | FirstPrice::Forgotten => None,
+			};
 			Self::end_order(segment, who, &order, Some(executor))?;
 			let Some(round) = round else {
 				Self::deposit_event(Event::OrderEnded {
@@ -1561,7 +1615,7 @@ pub mod pallet {
 					who: who.clone(),
 					executor: executor.clone(),
 					price: round.price,
-					published: round.timestamp,
+					published: round.published,
 				});
 				Self::fill_order(segment, who, &order, &round)
 			});
@@ -1586,7 +1640,13 @@ pub mod pallet {
 			ensure!(!round.price.is_zero(), Error::<T>::PriceUnavailable);
 			match order.kind {
 				OrderKind::Increase { side, size, margin } => {
+					// New risk only at a price the breaker accepted, and not while it rejects the
+					// latest one.
 					ensure!(round.is_accepted(), Error::<T>::PriceRejected);
+					ensure!(
+						T::PriceMonitor::verdict(segment) == PriceVerdict::Accepted,
+						Error::<T>::PriceRejected
+					);
 					Self::do_open_position(
 						segment,
 						who,
@@ -1612,10 +1672,8 @@ pub mod pallet {
 
 		pub(crate) fn do_cancel_order(segment: SegmentId, who: &T::AccountId) -> DispatchResult {
 			let order = Orders::<T>::get(segment, who).ok_or(Error::<T>::NoOrder)?;
-			let eligible =
-				order.requested_at.saturating_add(OrderSettings::<T>::get(segment).min_delay);
 			// Once a price may fill it, cancelling would be an option on that price.
-			ensure!(Self::now_ms() < eligible, Error::<T>::OrderCommitted);
+			ensure!(Self::now_ms() < order.fills_from, Error::<T>::OrderCommitted);
 			Self::end_order(segment, who, &order, None)?;
 			Self::deposit_event(Event::OrderEnded {
 				segment,
@@ -1650,9 +1708,11 @@ pub mod pallet {
 				},
 			)?;
 			Orders::<T>::remove(segment, who);
-			match OrderCount::<T>::get(segment).defensive_saturating_sub(1) {
-				0 => OrderCount::<T>::remove(segment),
-				left => OrderCount::<T>::insert(segment, left),
+			if order.is_increase() {
+				match OrderCount::<T>::get(segment).defensive_saturating_sub(1) {
+					0 => OrderCount::<T>::remove(segment),
+					left => OrderCount::<T>::insert(segment, left),
+				}
 			}
 			Ok(())
 		}
@@ -1665,6 +1725,7 @@ pub mod pallet {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
 			// A position exists only in an existing segment: no need to read the segment.
 			let mut position = Self::position(segment, who)?;
+			Self::ensure_no_increase_pending(segment, who)?;
 			position.margin =
 				position.margin.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
 			T::Silos::lock_margin(segment, who, amount, Fee::ZERO)?;
@@ -1681,6 +1742,7 @@ pub mod pallet {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
 			let mut info = Self::segment(segment)?;
 			let mut position = Self::position(segment, who)?;
+			Self::ensure_no_increase_pending(segment, who)?;
 			Self::ensure_new_risk_allowed(segment)?;
 			let price = Self::accepted_price(segment, &info)?;
 			Self::accrue(&mut info, T::Silos::pool_liquidity(segment))?;
@@ -2039,16 +2101,45 @@ pub mod pallet {
 			for (segment, _, _) in Positions::<T>::iter() {
 				ensure!(Segments::<T>::contains_key(segment), "position in an unknown segment");
 			}
+			let now = Self::now_ms();
 			for (segment, count) in OrderCount::<T>::iter() {
+				ensure!(count > 0, "an order count of zero kept in storage");
 				ensure!(
-					Orders::<T>::iter_prefix(segment).count() == count as usize,
+					Orders::<T>::iter_prefix_values(segment).filter(Order::is_increase).count()
+						== count as usize,
 					"order count does not add up"
 				);
 				ensure!(count <= T::MaxOrdersPerSegment::get(), "more orders than allowed");
 			}
-			for (segment, _, _) in Orders::<T>::iter() {
+			for (segment, _, order) in Orders::<T>::iter() {
 				ensure!(Segments::<T>::contains_key(segment), "order in an unknown segment");
-				ensure!(OrderCount::<T>::get(segment) > 0, "order not counted");
+				ensure!(
+					!order.is_increase() || OrderCount::<T>::get(segment) > 0,
+					"order not counted"
+				);
+				ensure!(
+					order.requested_at <= now
+						&& order.requested_at <= order.fills_from
+						&& order.fills_from <= order.expires_at,
+					"order timed out of order"
+				);
+			}
+			for (segment, params) in OrderSettings::<T>::iter() {
+				ensure!(Segments::<T>::contains_key(segment), "order timing of an unknown segment");
+				ensure!(params.is_valid(), "stored order timing is invalid");
+			}
+			for (_, recent) in PriceRounds::<T>::iter() {
+				for pair in recent.rounds.windows(2) {
+					ensure!(
+						pair[0].published < pair[1].published
+							&& pair[0].timestamp <= pair[1].timestamp,
+						"remembered prices out of order"
+					);
+				}
+				ensure!(
+					recent.rounds.first().is_none_or(|r| recent.forgotten <= r.timestamp),
+					"a forgotten price newer than one remembered"
+				);
 			}
 			for (key, segments) in SegmentsByOracle::<T>::iter() {
 				for segment in segments {

@@ -375,6 +375,9 @@ impl crate::benchmarking::BenchmarkHelper<AccountId> for BenchHelper {
 	fn noted_price(segment: SegmentId) -> Option<Price> {
 		world(|w| w.price_notes.iter().rev().find(|(s, _)| *s == segment).map(|(_, p)| *p))
 	}
+	fn set_now(now: Moment) {
+		world(|w| w.now_ms = now);
+	}
 }
 
 /// An empty world for the benchmarks, which build their own.
@@ -460,12 +463,15 @@ pub fn run_to_block(n: u64) {
 }
 
 /// The oracle publishes `symbol`'s current price again, a millisecond later, and the segments
-/// note it as the runtime's oracle hook would.
+/// note it as the runtime's oracle hook would; another millisecond passes (a block: the round
+/// is final).
 pub fn republish(symbol: &str) {
 	TestTime::advance_ms(1);
 	let point = TestPrices::price(&key(symbol)).expect("a price to republish");
 	TestPrices::set(symbol, point.price);
 	ExecutionSegments::note_price(&key(symbol), TestPrices::price(&key(symbol)).unwrap());
+	// The next millisecond stands for the next block, where a round is final.
+	TestTime::advance_ms(1);
 }
 
 /// A trade through the order flow, for the tests of what a trade does: `who` requests `kind`

@@ -319,9 +319,21 @@ pub struct Order {
 	pub acceptable_price: Price,
 	/// Paid to whoever executes or expires the order, escrowed with the margin.
 	pub execution_fee: Balance,
-	/// When it was requested (milliseconds): it fills only at a price published after this
-	/// and the segment's minimum delay.
+	/// When it was requested (milliseconds).
 	pub requested_at: Moment,
+	/// It fills at the first price the oracle made of values all fed at or after this:
+	/// `requested_at` plus the segment's minimum delay when it was requested.
+	pub fills_from: Moment,
+	/// That price must be published by this (`fills_from` plus the segment's window when it
+	/// was requested), or the order expires.
+	pub expires_at: Moment,
+}
+
+impl Order {
+	/// Whether the order opens or grows a position (new risk).
+	pub fn is_increase(&self) -> bool {
+		matches!(self.kind, OrderKind::Increase { .. })
+	}
 }
 
 /// A price the oracle published for a segment, as the breaker judged it: what orders fill at.
@@ -340,8 +352,12 @@ pub struct Order {
 pub struct PriceRound {
 	/// The oracle's price.
 	pub price: Price,
-	/// When the oracle published it (milliseconds).
+	/// The oracle's time for it (milliseconds): the oldest of the feeds that make it, so every
+	/// value in it was fed at or after this.
 	pub timestamp: Moment,
+	/// When the chain noted it (the block's time, milliseconds). A round is final once its
+	/// block is: the last price noted in a block stands for the block.
+	pub published: Moment,
 	/// The last price the breaker accepted when this one came: `price` itself unless the
 	/// breaker rejected it.
 	pub accepted: Price,
@@ -354,7 +370,8 @@ impl PriceRound {
 	}
 }
 
-/// How a segment's orders are timed (milliseconds).
+/// How a segment's orders are timed (milliseconds). An order keeps the timing it was requested
+/// under.
 #[derive(
 	Clone,
 	Copy,
@@ -374,8 +391,8 @@ pub struct OrderParams {
 	/// than a price update may wait in the transaction pool, so that no update anyone could
 	/// see when the order was requested fills it.
 	pub min_delay: Moment,
-	/// The first price after the delay must come within this; and the order must be executed
-	/// within this of that price. Otherwise it expires.
+	/// The first price after the delay must be published within this; and the order must be
+	/// executed within this of that price's publication. Otherwise it expires.
 	pub window: Moment,
 }
 
@@ -401,8 +418,8 @@ pub enum OrderEnd {
 	Failed(sp_runtime::DispatchError),
 }
 
-/// A segment's latest prices, oldest first (at most `S`), and when the newest one it has
-/// forgotten was published: whether an order's first price is still among them.
+/// A segment's latest prices, oldest first (at most `S`, one per block), and the oracle's time
+/// of the newest one it has forgotten: whether an order's first price is still among them.
 #[derive(
 	frame_support::CloneNoBound,
 	frame_support::PartialEqNoBound,
@@ -417,20 +434,22 @@ pub enum OrderEnd {
 #[scale_info(skip_type_params(S))]
 #[codec(mel_bound())]
 pub struct RecentPrices<S: Get<u32>> {
-	/// Oldest first, one per publication time.
+	/// Oldest first, one per block (publication time).
 	pub rounds: BoundedVec<PriceRound, S>,
-	/// The publication time of the newest round dropped to make room (0: none).
+	/// The oracle's time of the newest round dropped to make room (0: none).
 	pub forgotten: Moment,
 }
 
 impl<S: Get<u32>> RecentPrices<S> {
-	/// Remember `round`: in place of the last one if it was published at the same time (the
-	/// last price combined in a block stands for it), after it if later, not at all if older;
-	/// forgetting the oldest when full.
+	/// Remember `round`: in place of the last one if noted in the same block (the last price
+	/// combined in a block stands for it), after it if later; not at all if the oracle's time
+	/// for it is older than the last round's, or it was noted earlier; forgetting the oldest
+	/// when full.
 	pub fn note(&mut self, round: PriceRound) {
 		match self.rounds.last_mut() {
-			Some(last) if last.timestamp == round.timestamp => *last = round,
-			Some(last) if last.timestamp > round.timestamp => {},
+			Some(last) if last.timestamp > round.timestamp || last.published > round.published => {
+			},
+			Some(last) if last.published == round.published => *last = round,
 			_ => {
 				if self.rounds.is_full() && !self.rounds.is_empty() {
 					self.forgotten = self.rounds.remove(0).timestamp;
@@ -441,7 +460,8 @@ impl<S: Get<u32>> RecentPrices<S> {
 		}
 	}
 
-	/// The first round published after `after` and at or after `from`.
+	/// The first round the oracle made of values all fed after `after` and at or after `from`
+	/// (its time is after `after` and at or after `from`).
 	pub fn first_after(&self, after: Moment, from: Moment) -> FirstPrice {
 		let eligible = |t: Moment| t > after && t >= from;
 		if eligible(self.forgotten) {

@@ -52,9 +52,9 @@ pub trait WeightInfo {
 	fn create_segment() -> Weight;
 	fn set_risk_params() -> Weight;
 	fn set_order_params() -> Weight;
+	fn request_order() -> Weight;
 	fn cancel_order() -> Weight;
 	fn execute_order_open() -> Weight;
-	fn request_order() -> Weight;
 	fn execute_order_close() -> Weight;
 	fn add_margin() -> Weight;
 	fn remove_margin() -> Weight;
@@ -75,10 +75,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ExecutionSegments::SegmentsByOracle` (`max_values`: None, `max_size`: Some(66), added: 2541, mode: `MaxEncodedLen`)
 	fn create_segment() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `926`
+		//  Measured:  `939`
 		//  Estimated: `3850`
-		// Minimum execution time: 32_278_000 picoseconds.
-		Weight::from_parts(36_224_000, 3850)
+		// Minimum execution time: 31_307_000 picoseconds.
+		Weight::from_parts(54_942_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -92,107 +92,141 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1024`
 		//  Estimated: `3850`
-		// Minimum execution time: 33_070_000 picoseconds.
-		Weight::from_parts(38_567_000, 3850)
+		// Minimum execution time: 32_839_000 picoseconds.
+		Weight::from_parts(55_783_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
+	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::OrderSettings` (r:0 w:1)
+	/// Proof: `ExecutionSegments::OrderSettings` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn set_order_params() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1024`
+		//  Measured:  `193`
 		//  Estimated: `3850`
-		// Minimum execution time: 33_070_000 picoseconds.
-		Weight::from_parts(38_567_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		// Minimum execution time: 13_540_000 picoseconds.
+		Weight::from_parts(25_748_000, 3850)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
-	fn cancel_order() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `1024`
-		//  Estimated: `3850`
-		// Minimum execution time: 33_070_000 picoseconds.
-		Weight::from_parts(38_567_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-	}
-	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
+	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Orders` (r:1 w:1)
+	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::OrderCount` (r:1 w:1)
+	/// Proof: `ExecutionSegments::OrderCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Positions` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:0)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(207), added: 2682, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:1 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(49), added: 2524, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
+	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
+	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	fn request_order() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `2073`
+		//  Estimated: `3850`
+		// Minimum execution time: 77_715_000 picoseconds.
+		Weight::from_parts(120_740_000, 3850)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `ExecutionSegments::Orders` (r:1 w:1)
+	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::OrderSettings` (r:1 w:0)
+	/// Proof: `ExecutionSegments::OrderSettings` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
 	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
-	/// Storage: `ExecutionSegments::Positions` (r:1 w:1)
-	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::OrderCount` (r:1 w:1)
+	/// Proof: `ExecutionSegments::OrderCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	fn cancel_order() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1110`
+		//  Estimated: `3641`
+		// Minimum execution time: 58_117_000 picoseconds.
+		Weight::from_parts(94_892_000, 3641)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+	}
+	/// Storage: `ExecutionSegments::Orders` (r:1 w:1)
+	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
+	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::OrderSettings` (r:1 w:0)
+	/// Proof: `ExecutionSegments::OrderSettings` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::PriceRounds` (r:1 w:0)
+	/// Proof: `ExecutionSegments::PriceRounds` (`max_values`: None, `max_size`: Some(661), added: 3136, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
+	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Accounts` (r:2 w:2)
+	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::OrderCount` (r:1 w:1)
+	/// Proof: `ExecutionSegments::OrderCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::Breakers` (r:1 w:0)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Positions` (r:1 w:1)
+	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::AdlQueue` (r:0 w:2)
 	/// Proof: `ExecutionSegments::AdlQueue` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn execute_order_open() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2145`
-		//  Estimated: `3850`
-		// Minimum execution time: 95_512_000 picoseconds.
-		Weight::from_parts(110_104_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+		//  Measured:  `2970`
+		//  Estimated: `6292`
+		// Minimum execution time: 136_403_000 picoseconds.
+		Weight::from_parts(216_602_000, 6292)
+			.saturating_add(T::DbWeight::get().reads(12_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
+	/// Storage: `ExecutionSegments::Orders` (r:1 w:1)
+	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
-	/// Storage: `ExecutionSegments::Positions` (r:1 w:1)
-	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:1 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(49), added: 2524, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::OrderSettings` (r:1 w:0)
+	/// Proof: `ExecutionSegments::OrderSettings` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(207), added: 2682, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::PriceRounds` (r:1 w:0)
+	/// Proof: `ExecutionSegments::PriceRounds` (`max_values`: None, `max_size`: Some(661), added: 3136, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
 	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
+	/// Storage: `CollateralSilos::Accounts` (r:2 w:2)
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
-	fn request_order() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `2145`
-		//  Estimated: `3850`
-		// Minimum execution time: 90_094_000 picoseconds.
-		Weight::from_parts(95_362_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
-	}
-	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
-	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::OrderCount` (r:1 w:1)
+	/// Proof: `ExecutionSegments::OrderCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Positions` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
-	/// Storage: `Oracle::Values` (r:1 w:0)
-	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(49), added: 2524, mode: `MaxEncodedLen`)
-	/// Storage: `Timestamp::Now` (r:1 w:0)
-	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(207), added: 2682, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
-	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
-	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
-	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::AdlQueue` (r:0 w:1)
 	/// Proof: `ExecutionSegments::AdlQueue` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn execute_order_close() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2145`
-		//  Estimated: `3850`
-		// Minimum execution time: 94_932_000 picoseconds.
-		Weight::from_parts(103_594_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+		//  Measured:  `2936`
+		//  Estimated: `6292`
+		// Minimum execution time: 135_973_000 picoseconds.
+		Weight::from_parts(205_857_000, 6292)
+			.saturating_add(T::DbWeight::get().reads(12_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ExecutionSegments::Positions` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
@@ -206,8 +240,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `879`
 		//  Estimated: `3641`
-		// Minimum execution time: 39_489_000 picoseconds.
-		Weight::from_parts(43_455_000, 3641)
+		// Minimum execution time: 39_279_000 picoseconds.
+		Weight::from_parts(67_791_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -216,7 +250,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ExecutionSegments::Positions` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:0)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(207), added: 2682, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:1 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(49), added: 2524, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -229,10 +263,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	fn remove_margin() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2145`
+		//  Measured:  `2146`
 		//  Estimated: `3850`
-		// Minimum execution time: 74_661_000 picoseconds.
-		Weight::from_parts(113_809_000, 3850)
+		// Minimum execution time: 77_184_000 picoseconds.
+		Weight::from_parts(127_760_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -249,17 +283,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(207), added: 2682, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Accounts` (r:2 w:2)
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::AdlQueue` (r:0 w:1)
 	/// Proof: `ExecutionSegments::AdlQueue` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2206`
+		//  Measured:  `2211`
 		//  Estimated: `6292`
-		// Minimum execution time: 99_559_000 picoseconds.
-		Weight::from_parts(143_303_000, 6292)
+		// Minimum execution time: 103_764_000 picoseconds.
+		Weight::from_parts(168_601_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -272,7 +306,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:0)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(207), added: 2682, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
 	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
@@ -283,88 +317,90 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	fn auto_deleverage() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2218`
+		//  Measured:  `2219`
 		//  Estimated: `3850`
-		// Minimum execution time: 87_430_000 picoseconds.
-		Weight::from_parts(99_658_000, 3850)
+		// Minimum execution time: 90_785_000 picoseconds.
+		Weight::from_parts(147_280_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ExecutionSegments::SegmentsByOracle` (r:1 w:0)
 	/// Proof: `ExecutionSegments::SegmentsByOracle` (`max_values`: None, `max_size`: Some(66), added: 2541, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:8 w:8)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(207), added: 2682, mode: `MaxEncodedLen`)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::PriceRounds` (r:8 w:8)
+	/// Proof: `ExecutionSegments::PriceRounds` (`max_values`: None, `max_size`: Some(661), added: 3136, mode: `MaxEncodedLen`)
 	fn note_price() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1007`
-		//  Estimated: `22446`
-		// Minimum execution time: 77_035_000 picoseconds.
-		Weight::from_parts(82_933_000, 22446)
-			.saturating_add(T::DbWeight::get().reads(9_u64))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
+		//  Measured:  `2134`
+		//  Estimated: `26078`
+		// Minimum execution time: 131_706_000 picoseconds.
+		Weight::from_parts(201_870_000, 26078)
+			.saturating_add(T::DbWeight::get().reads(17_u64))
+			.saturating_add(T::DbWeight::get().writes(16_u64))
 	}
 }
 
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_segment() -> Weight {
-		Weight::from_parts(36_224_000, 3850)
+		Weight::from_parts(54_942_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_risk_params() -> Weight {
-		Weight::from_parts(38_567_000, 3850)
+		Weight::from_parts(55_783_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_order_params() -> Weight {
-		Weight::from_parts(38_567_000, 3850)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		Weight::from_parts(25_748_000, 3850)
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
-	}
-	fn cancel_order() -> Weight {
-		Weight::from_parts(38_567_000, 3850)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
-	}
-	fn execute_order_open() -> Weight {
-		Weight::from_parts(110_104_000, 3850)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn request_order() -> Weight {
-		Weight::from_parts(95_362_000, 3850)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
-			.saturating_add(ParityDbWeight::get().writes(5_u64))
+		Weight::from_parts(120_740_000, 3850)
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn cancel_order() -> Weight {
+		Weight::from_parts(94_892_000, 3641)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
+	}
+	fn execute_order_open() -> Weight {
+		Weight::from_parts(216_602_000, 6292)
+			.saturating_add(ParityDbWeight::get().reads(12_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn execute_order_close() -> Weight {
-		Weight::from_parts(103_594_000, 3850)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+		Weight::from_parts(205_857_000, 6292)
+			.saturating_add(ParityDbWeight::get().reads(12_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn add_margin() -> Weight {
-		Weight::from_parts(43_455_000, 3641)
+		Weight::from_parts(67_791_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove_margin() -> Weight {
-		Weight::from_parts(113_809_000, 3850)
+		Weight::from_parts(127_760_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn liquidate() -> Weight {
-		Weight::from_parts(143_303_000, 6292)
+		Weight::from_parts(168_601_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn auto_deleverage() -> Weight {
-		Weight::from_parts(99_658_000, 3850)
+		Weight::from_parts(147_280_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn note_price() -> Weight {
-		Weight::from_parts(82_933_000, 22446)
-			.saturating_add(ParityDbWeight::get().reads(9_u64))
-			.saturating_add(ParityDbWeight::get().writes(8_u64))
+		Weight::from_parts(201_870_000, 26078)
+			.saturating_add(ParityDbWeight::get().reads(17_u64))
+			.saturating_add(ParityDbWeight::get().writes(16_u64))
 	}
 }

@@ -895,8 +895,12 @@ mod oracle {
 			Segs::note_price(&key("SOL/USD"), at(1));
 			assert_eq!(TestBreaker::price_notes(), vec![(BTC, price(101)), (SPARE, price(101))]);
 			// Each segment on the feed remembers it for its orders, as its breaker judged it.
-			let round =
-				PriceRound { price: price(101), timestamp: START_MS + 1, accepted: price(101) };
+			let round = PriceRound {
+				price: price(101),
+				timestamp: START_MS + 1,
+				published: START_MS,
+				accepted: price(101),
+			};
 			for segment in [BTC, SPARE] {
 				assert_eq!(PriceRounds::<Test>::get(segment).rounds.to_vec(), vec![round]);
 			}

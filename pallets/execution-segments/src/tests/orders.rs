@@ -21,8 +21,15 @@ fn execute(keeper: AccountId, who: AccountId) -> DispatchResult {
 	Segs::execute_order(RuntimeOrigin::signed(keeper), BTC, who)
 }
 
-/// The oracle publishes `p` for BTC `ms` milliseconds from now, and the segments note it.
+/// The oracle publishes `p` for BTC `ms` milliseconds from now, the segments note it, and its
+/// block ends (a millisecond passes).
 fn publish_after(ms: Moment, p: u32) {
+	note_after(ms, p);
+	TestTime::advance_ms(1);
+}
+
+/// The same, without ending the block.
+fn note_after(ms: Moment, p: u32) {
 	TestTime::advance_ms(ms);
 	TestPrices::set("BTC/USD", price(p));
 	Segs::note_price(&key("BTC/USD"), TestPrices::price(&key("BTC/USD")).unwrap());
@@ -70,7 +77,7 @@ fn a_request_escrows_its_margin_and_fee_and_fills_at_the_next_price_not_the_one_
 				who: ALICE,
 				executor: KEEPER,
 				price: price(110),
-				published: START_MS + 1,
+				published: START_MS + 2,
 			}
 			.into(),
 		);
@@ -170,6 +177,7 @@ fn an_order_whose_first_price_was_forgotten_expires() {
 			publish(p);
 		}
 		assert_eq!(PriceRounds::<Test>::get(BTC).forgotten, START_MS + 1);
+		assert_eq!(PriceRounds::<Test>::get(BTC).rounds[0].timestamp, START_MS + 3);
 		assert_ok!(execute(KEEPER, ALICE));
 		System::assert_last_event(ended(OrderEnd::Expired, Some(KEEPER)));
 		assert!(Positions::<Test>::get(BTC, ALICE).is_none());
@@ -222,7 +230,12 @@ fn an_opening_at_a_price_the_breaker_rejected_does_not_fill() {
 		publish(130);
 		assert_eq!(
 			PriceRounds::<Test>::get(BTC).rounds.last().copied(),
-			Some(PriceRound { price: price(130), timestamp: START_MS + 1, accepted: price(100) })
+			Some(PriceRound {
+				price: price(130),
+				timestamp: START_MS + 1,
+				published: START_MS + 1,
+				accepted: price(100)
+			})
 		);
 		assert_ok!(execute(KEEPER, ALICE));
 		System::assert_last_event(ended(
@@ -394,15 +407,24 @@ fn only_the_admin_sets_order_timing_and_only_within_bounds() {
 
 #[test]
 fn recent_prices_keep_one_round_per_time_in_order_and_remember_what_they_forgot() {
-	let round =
-		|p: u32, t: Moment| PriceRound { price: price(p), timestamp: t, accepted: price(p) };
+	let round = |p: u32, t: Moment| PriceRound {
+		price: price(p),
+		timestamp: t,
+		published: t,
+		accepted: price(p),
+	};
 	let mut recent = RecentPrices::<MaxPriceRounds>::default();
 	recent.note(round(1, 10));
-	// The last price combined at a time stands for it.
+	// The last price combined in a block stands for it.
 	recent.note(round(2, 10));
-	// An older one is not a later round.
-	recent.note(round(3, 9));
+	// A price the oracle made of older values is not a later round.
+	recent.note(PriceRound { published: 11, ..round(3, 9) });
 	assert_eq!(recent.rounds.to_vec(), vec![round(2, 10)]);
+	// A later block with the oracle's time unchanged is a round of its own.
+	let again = PriceRound { published: 11, ..round(4, 10) };
+	recent.note(again);
+	assert_eq!(recent.rounds.to_vec(), vec![round(2, 10), again]);
+	recent.rounds.pop();
 	for t in 11..=14 {
 		recent.note(round(t as u32, t));
 	}
@@ -412,4 +434,90 @@ fn recent_prices_keep_one_round_per_time_in_order_and_remember_what_they_forgot(
 	assert_eq!(recent.first_after(10, 10), FirstPrice::Found(round(11, 11)));
 	assert_eq!(recent.first_after(10, 13), FirstPrice::Found(round(13, 13)));
 	assert_eq!(recent.first_after(14, 0), FirstPrice::NotYet);
+}
+
+#[test]
+fn a_price_noted_in_this_block_fills_nothing_until_the_block_is_over() {
+	new_test_ext(|| {
+		assert_ok!(request(ALICE, increase(Side::Long, 1_000, 105), ANY_BUY));
+		// Two prices noted in one block: the last stands for it, and only once it is over.
+		note_after(1, 120);
+		assert_noop!(execute(KEEPER, ALICE), Error::<Test>::OrderNotReady);
+		note_after(0, 90);
+		assert_noop!(execute(KEEPER, ALICE), Error::<Test>::OrderNotReady);
+		TestTime::advance_ms(1);
+		assert_ok!(execute(KEEPER, ALICE));
+		assert_eq!(position(ALICE).oracle_entry, price(90));
+	});
+}
+
+#[test]
+fn no_margin_moves_behind_a_position_while_an_order_to_grow_it_waits() {
+	new_test_ext(|| {
+		open(ALICE, Side::Long, 1_000, 100);
+		assert_ok!(request(ALICE, increase(Side::Long, 1_000, 105), ANY_BUY));
+		// Topping up after the price is out would decide whether the order fills.
+		assert_noop!(
+			Segs::add_margin(RuntimeOrigin::signed(ALICE), BTC, 50),
+			Error::<Test>::OrderPending
+		);
+		assert_noop!(
+			Segs::remove_margin(RuntimeOrigin::signed(ALICE), BTC, 10),
+			Error::<Test>::OrderPending
+		);
+		publish(100);
+		assert_ok!(execute(KEEPER, ALICE));
+		assert_ok!(Segs::add_margin(RuntimeOrigin::signed(ALICE), BTC, 50));
+		// A close waiting does not stop a top-up: margin cannot change whether it fills.
+		assert_ok!(request(ALICE, OrderKind::Close, ANY_SELL));
+		assert_ok!(Segs::add_margin(RuntimeOrigin::signed(ALICE), BTC, 50));
+	});
+}
+
+#[test]
+fn closing_orders_never_find_the_segment_full() {
+	new_test_ext(|| {
+		open(ALICE, Side::Long, 1_000, 100);
+		for who in [BOB, KEEPER, NOBODY, 9] {
+			TestSilos::set_margin(0, who, (FREE_MARGIN, 0));
+			assert_ok!(request(who, increase(Side::Short, 1_000, 105), ANY_SELL));
+		}
+		assert_eq!(OrderCount::<Test>::get(BTC), 4);
+		assert_ok!(request(ALICE, OrderKind::Close, ANY_SELL));
+		assert_eq!(OrderCount::<Test>::get(BTC), 4);
+	});
+}
+
+#[test]
+fn an_order_keeps_the_timing_it_was_requested_under() {
+	new_test_ext(|| {
+		assert_ok!(request(ALICE, increase(Side::Long, 1_000, 105), ANY_BUY));
+		// A longer delay set afterwards reopens no cancel and skips no price.
+		let params = OrderParams { min_delay: 30_000, window: 60_000 };
+		assert_ok!(Segs::set_order_params(RuntimeOrigin::root(), BTC, params));
+		TestTime::advance_ms(1);
+		assert_noop!(
+			Segs::cancel_order(RuntimeOrigin::signed(ALICE), BTC),
+			Error::<Test>::OrderCommitted
+		);
+		publish(110);
+		assert_ok!(execute(KEEPER, ALICE));
+		assert_eq!(position(ALICE).oracle_entry, price(110));
+	});
+}
+
+#[test]
+fn an_opening_does_not_fill_while_the_breaker_rejects_the_latest_price() {
+	new_test_ext(|| {
+		assert_ok!(request(ALICE, increase(Side::Long, 1_000, 105), ANY_BUY));
+		publish(101);
+		// The breaker rejects a later price: the accepted round fills no new risk meanwhile.
+		TestBreaker::reject(BTC, Some(price(101)));
+		publish(150);
+		assert_ok!(execute(KEEPER, ALICE));
+		System::assert_last_event(ended(
+			OrderEnd::Failed(Error::<Test>::PriceRejected.into()),
+			Some(KEEPER),
+		));
+	});
 }
