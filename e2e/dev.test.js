@@ -133,7 +133,7 @@ describe('bulkhead-node --dev', () => {
     assert.equal(BigInt((await margin(ETH, who.eve)).free), 5n * USDC, 'the keeper earned the execution fee');
 
     // An order no price fills within its window (60 s: ten empty blocks, a slot each) expires;
-    // the keeper clears it for the fee and Bob's margin comes back.
+    // the keeper clears it, Bob's margin comes back, and the fee goes to the LPs.
     const before = await margin(ETH, who.bob);
     await send(api, api.tx.executionSegments.requestOrder(ETH, decrease, 0n, 5n * USDC), who.bob);
     await sealBlocks(12);

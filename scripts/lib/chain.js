@@ -96,22 +96,25 @@ export function oracleKey(text) {
 }
 
 /**
- * Whether `who`'s order in `segment` may be executed now, from storage alone: the oracle has
- * published a price after the order and its segment's delay (it fills), or the order's window
- * is over (it expires). What a keeper asks before it spends a transaction.
+ * Whether `who`'s order in `segment` may be executed in the next block, from storage alone: the
+ * oracle has published a price its majority fed for after the order and its delay (the order
+ * fills at the first such price, final once the block that noted it is over, as it is by the
+ * next block), or the order's window is over (it expires). What a keeper asks before it spends
+ * a transaction.
  */
 export async function orderReady(api, segment, who) {
-  const order = await api.query.executionSegments.orders(segment, who);
-  if (order.isNone) return false;
-  const requestedAt = order.unwrap().requestedAt.toBigInt();
-  const params = await api.query.executionSegments.orderSettings(segment);
-  const eligible = requestedAt + params.minDelay.toBigInt();
+  const stored = await api.query.executionSegments.orders(segment, who);
+  if (stored.isNone) return false;
+  const order = stored.unwrap();
+  const requestedAt = order.requestedAt.toBigInt();
+  const fillsFrom = order.fillsFrom.toBigInt();
+  const eligible = (time) => time > requestedAt && time >= fillsFrom;
   const recent = await api.query.executionSegments.priceRounds(segment);
-  const after = (t) => t > requestedAt && t >= eligible;
-  if (after(recent.forgotten.toBigInt())) return true;
-  if (recent.rounds.some((round) => after(round.timestamp.toBigInt()))) return true;
+  // Its first price forgotten, or found: executable either way (it expires, or fills).
+  if (eligible(recent.forgotten.toBigInt())) return true;
+  if (recent.rounds.some((round) => eligible(round.timestamp.toBigInt()))) return true;
   const now = (await api.query.timestamp.now()).toBigInt();
-  return now > eligible + params.window.toBigInt();
+  return now > order.expiresAt.toBigInt();
 }
 
 /**

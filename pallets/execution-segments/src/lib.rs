@@ -29,15 +29,19 @@
 //! latest oracle price could be made by anyone who saw the next price in the transaction pool
 //! before it landed, at the LPs' expense. So a trader requests an order, which escrows its
 //! margin and an execution fee (at least the segment's keeper deposit) in the silo, and the
-//! order fills at the first price the oracle publishes more than the segment's
-//! [`OrderParams::min_delay`] after the request: a price nobody could see when it was made.
+//! order fills at the first price the oracle combines once a majority of its operators have
+//! fed at least the segment's [`OrderParams::min_delay`] after the request (the oracle's time
+//! for a price: the oldest of the majority's feeds): a price nobody could see when it was made.
 //! Anyone may execute it and earns the fee; whoever does, and whenever, it fills at that one
-//! price (each segment remembers its last [`Config::MaxPriceRounds`] prices, as its breaker
-//! judged them, in [`PriceRounds`]), so nobody holds an order as an option on later prices. It
-//! expires (its escrow back, the fee to whoever clears it) if that price comes after its
-//! [`OrderParams::window`] or nobody executes it within a window of that price. The requester
-//! may cancel it only while its delay runs. One order per account and segment, at most
-//! [`Config::MaxOrdersPerSegment`] per segment.
+//! price (each segment remembers its last [`Config::MaxPriceRounds`] prices, one per block, as
+//! its breaker judged them, in [`PriceRounds`]; a price fills orders once its block is over),
+//! so nobody holds an order as an option on later prices. It expires (its margin back, the
+//! fee to the LPs, as for an order whose trade fails at its price) if that price is published
+//! after its [`OrderParams::window`] or
+//! nobody executes it within a window of that price. The requester may cancel it only while
+//! its delay runs, and moves no margin behind the position while an order to grow it waits.
+//! One order per account and segment, at most [`Config::MaxOrdersPerSegment`] orders for new
+//! risk per segment.
 //!
 //! ## Rejected prices
 //!
@@ -300,7 +304,7 @@ pub mod pallet {
 			published: Moment,
 		},
 		/// `who`'s order ended unfilled, for `reason`; its margin went back to `who`, and its
-		/// execution fee to `executor` (to `who` when cancelled).
+		/// execution fee to the segment's LPs (back to `who` when cancelled). `executor` ended it.
 		OrderEnded {
 			segment: SegmentId,
 			who: T::AccountId,
@@ -445,6 +449,9 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn integrity_test() {
 			assert!(T::MaxSegmentsPerOracle::get() > 0, "MaxSegmentsPerOracle must be above zero");
+			assert!(T::MaxPriceRounds::get() > 0, "MaxPriceRounds must be above zero");
+			assert!(T::MaxOrdersPerSegment::get() > 0, "MaxOrdersPerSegment must be above zero");
+			assert!(T::DefaultOrderParams::get().is_valid(), "DefaultOrderParams must be valid");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -491,13 +498,13 @@ pub mod pallet {
 		}
 
 		/// Request an order: open or increase a position, decrease it, or close it. The order
-		/// fills later, at the first oracle price published more than the segment's
-		/// [`OrderParams::min_delay`] after this request: a price nobody could see when the order
-		/// was made. Its margin and `execution_fee` (at least the segment's keeper deposit) are
+		/// fills later, at the first price the oracle combines once a majority of its operators
+		/// have fed at least the segment's [`OrderParams::min_delay`] after this request: a price
+		/// nobody could see when the order was made. Its margin and `execution_fee` (at least the segment's keeper deposit) are
 		/// escrowed in the segment's silo until it fills or ends. `acceptable_price` is the
 		/// worst fill price (impact included) the caller takes: the most a buy pays (a long
 		/// opening, a short closing), the least a sell receives. One order per account and
-		/// segment, and at most [`Config::MaxOrdersPerSegment`] per segment.
+		/// segment, and at most [`Config::MaxOrdersPerSegment`] orders for new risk per segment.
 		///
 		/// Origin: signed. Emits [`Event::OrderRequested`]. Errors: [`Error::UnknownSegment`],
 		/// [`Error::OrderPending`], [`Error::TooManyOrders`], [`Error::ExecutionFeeTooLow`],
@@ -519,8 +526,8 @@ pub mod pallet {
 		}
 
 		/// Execute `who`'s order in `segment`: anyone may, and earns its execution fee. It
-		/// fills at the first price published after its delay, whoever executes it and
-		/// whenever. An opening fills only if the breaker accepted that price; a decrease or
+		/// fills at the first price a majority fed for after its delay, once that price's block
+		/// is over, whoever executes it and whenever. An opening fills only if the breaker accepted that price; a decrease or
 		/// close at a price the breaker rejected is valued at whichever of it and the last
 		/// accepted price is worse for the trader. The order ends unfilled, its margin back to
 		/// `who`, when that price came after its window, when it is executed more than a window
@@ -553,7 +560,8 @@ pub mod pallet {
 			Self::do_cancel_order(segment, &who)
 		}
 
-		/// Set how `segment`'s orders are timed. Pending orders are judged by the new timing.
+		/// Set how `segment`'s orders are timed. Pending orders keep the timing they were
+		/// requested under.
 		///
 		/// Origin: [`Config::AdminOrigin`]. Emits [`Event::OrderParamsSet`]. Errors:
 		/// [`Error::UnknownSegment`], [`Error::InvalidOrderParams`].
@@ -1597,8 +1605,10 @@ pub mod pallet {
 				// price has been forgotten since: which price was first is no longer known.
 				FirstPrice::Found(_) | FirstPrice::NotYet | FirstPrice::Forgotten => None,
 			};
-			Self::end_order(segment, who, &order, Some(executor))?;
+			// The escrowed margin goes back to free margin, where the fill takes it from.
+			Self::end_order(segment, who, &order, FeeTo::Held)?;
 			let Some(round) = round else {
+				Self::pay_execution_fee(segment, who, &order, FeeTo::Lps)?;
 				Self::deposit_event(Event::OrderEnded {
 					segment,
 					who: who.clone(),
@@ -1607,8 +1617,7 @@ pub mod pallet {
 				});
 				return Ok(());
 			};
-			// The escrow is back and the executor paid whatever the trade does; a trade that
-			// fails at the order's price changes nothing else.
+			// A trade that fails at the order's price changes nothing but the order.
 			let filled = frame_support::storage::with_storage_layer(|| {
 				Self::deposit_event(Event::OrderExecuted {
 					segment,
@@ -1619,15 +1628,22 @@ pub mod pallet {
 				});
 				Self::fill_order(segment, who, &order, &round)
 			});
-			if let Err(error) = filled {
-				Self::deposit_event(Event::OrderEnded {
-					segment,
-					who: who.clone(),
-					executor: Some(executor.clone()),
-					reason: OrderEnd::Failed(error),
-				});
+			// The executor is paid for a fill. An order that ends unfilled pays its fee to the
+			// LPs: whether it fills must never be a free choice of its owner's once its price is
+			// out (by executing it or not, or by a change that fails it).
+			match filled {
+				Ok(()) => Self::pay_execution_fee(segment, who, &order, FeeTo::Executor(executor)),
+				Err(error) => {
+					Self::pay_execution_fee(segment, who, &order, FeeTo::Lps)?;
+					Self::deposit_event(Event::OrderEnded {
+						segment,
+						who: who.clone(),
+						executor: Some(executor.clone()),
+						reason: OrderEnd::Failed(error),
+					});
+					Ok(())
+				},
 			}
-			Ok(())
 		}
 
 		/// `order`'s trade at `round`.
@@ -1674,7 +1690,7 @@ pub mod pallet {
 			let order = Orders::<T>::get(segment, who).ok_or(Error::<T>::NoOrder)?;
 			// Once a price may fill it, cancelling would be an option on that price.
 			ensure!(Self::now_ms() < order.fills_from, Error::<T>::OrderCommitted);
-			Self::end_order(segment, who, &order, None)?;
+			Self::end_order(segment, who, &order, FeeTo::Owner)?;
 			Self::deposit_event(Event::OrderEnded {
 				segment,
 				who: who.clone(),
@@ -1684,29 +1700,26 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Remove `who`'s `order`: its margin back to `who`'s free margin, its execution fee to
-		/// `executor` (or back to `who`).
+		/// Remove `who`'s `order`: its margin back to `who`'s free margin, and its execution fee
+		/// back to `who` (`FeeTo::Owner`) or held in escrow for [`Pallet::pay_execution_fee`].
 		fn end_order(
 			segment: SegmentId,
 			who: &T::AccountId,
 			order: &Order,
-			executor: Option<&T::AccountId>,
+			fee: FeeTo<'_, T::AccountId>,
 		) -> DispatchResult {
 			let margin = match order.kind {
 				OrderKind::Increase { margin, .. } => margin,
 				OrderKind::Decrease { .. } | OrderKind::Close => 0,
 			};
-			T::Silos::settle(
-				segment,
-				who,
-				Settlement {
-					margin,
-					pnl: Pnl::Loss(0),
-					fee: Fee::ZERO,
-					keeper_deposit: order.execution_fee,
-					reward: executor.map(|e| (e.clone(), 0)),
-				},
-			)?;
+			let refund = match fee {
+				FeeTo::Owner => margin.checked_add(order.execution_fee),
+				_ => Some(margin),
+			}
+			.ok_or(ArithmeticError::Overflow)?;
+			if refund > 0 {
+				T::Silos::release_margin(segment, who, refund)?;
+			}
 			Orders::<T>::remove(segment, who);
 			if order.is_increase() {
 				match OrderCount::<T>::get(segment).defensive_saturating_sub(1) {
@@ -1715,6 +1728,35 @@ pub mod pallet {
 				}
 			}
 			Ok(())
+		}
+
+		/// Pay `order`'s escrowed execution fee out of `who`'s locked margin: to an executor, or
+		/// to the segment's LPs.
+		fn pay_execution_fee(
+			segment: SegmentId,
+			who: &T::AccountId,
+			order: &Order,
+			to: FeeTo<'_, T::AccountId>,
+		) -> DispatchResult {
+			let fee = order.execution_fee;
+			let settlement = match to {
+				FeeTo::Executor(executor) => Settlement {
+					margin: 0,
+					pnl: Pnl::Loss(0),
+					fee: Fee::ZERO,
+					keeper_deposit: fee,
+					reward: Some((executor.clone(), 0)),
+				},
+				FeeTo::Lps => Settlement {
+					margin: fee,
+					pnl: Pnl::Loss(0),
+					fee: Fee { to_lps: fee, to_insurance: 0 },
+					keeper_deposit: 0,
+					reward: None,
+				},
+				FeeTo::Owner | FeeTo::Held => return Ok(()),
+			};
+			T::Silos::settle(segment, who, settlement).map(|_| ())
 		}
 
 		pub(crate) fn do_add_margin(

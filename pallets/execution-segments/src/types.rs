@@ -317,11 +317,13 @@ pub struct Order {
 	/// The worst fill price (impact included) the trader takes: the most a buy (a long
 	/// opening or a short closing) pays, the least a sell receives.
 	pub acceptable_price: Price,
-	/// Paid to whoever executes or expires the order, escrowed with the margin.
+	/// Paid to whoever executes the order when it fills, to the segment's LPs when it ends
+	/// unfilled; escrowed with the margin.
 	pub execution_fee: Balance,
 	/// When it was requested (milliseconds).
 	pub requested_at: Moment,
-	/// It fills at the first price the oracle made of values all fed at or after this:
+	/// It fills at the first price the oracle's majority fed for at or after this (and after
+	/// the request):
 	/// `requested_at` plus the segment's minimum delay when it was requested.
 	pub fills_from: Moment,
 	/// That price must be published by this (`fills_from` plus the segment's window when it
@@ -387,9 +389,10 @@ impl PriceRound {
 	serde::Deserialize,
 )]
 pub struct OrderParams {
-	/// An order fills at the first price published more than this after its request: longer
-	/// than a price update may wait in the transaction pool, so that no update anyone could
-	/// see when the order was requested fills it.
+	/// An order fills at the first price the oracle combines once a majority of operators
+	/// have fed at least this long after its request: longer than a price update may wait in
+	/// the transaction pool, so that no update anyone could see when the order was requested
+	/// fills it. Above zero.
 	pub min_delay: Moment,
 	/// The first price after the delay must be published within this; and the order must be
 	/// executed within this of that price's publication. Otherwise it expires.
@@ -400,9 +403,10 @@ impl OrderParams {
 	/// Longest minimum delay and window the admin may set: an hour each.
 	pub const MAX: Moment = 60 * 60 * 1000;
 
-	/// A window above zero, each at most [`OrderParams::MAX`].
+	/// A delay and a window above zero, each at most [`OrderParams::MAX`]. (Without a delay
+	/// a price update waiting in the pool when the order was made could fill it.)
 	pub fn is_valid(&self) -> bool {
-		self.window > 0 && self.window <= Self::MAX && self.min_delay <= Self::MAX
+		(1..=Self::MAX).contains(&self.min_delay) && (1..=Self::MAX).contains(&self.window)
 	}
 }
 
@@ -460,8 +464,8 @@ impl<S: Get<u32>> RecentPrices<S> {
 		}
 	}
 
-	/// The first round the oracle made of values all fed after `after` and at or after `from`
-	/// (its time is after `after` and at or after `from`).
+	/// The first round whose oracle time (when the last of the majority behind it had fed) is
+	/// after `after` and at or after `from`.
 	pub fn first_after(&self, after: Moment, from: Moment) -> FirstPrice {
 		let eligible = |t: Moment| t > after && t >= from;
 		if eligible(self.forgotten) {
@@ -483,4 +487,17 @@ pub enum FirstPrice {
 	NotYet,
 	/// One was, but has been forgotten since: which price was first is no longer known.
 	Forgotten,
+}
+
+/// Where an order's execution fee goes when it ends.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum FeeTo<'a, AccountId> {
+	/// To whoever executed it: it filled.
+	Executor(&'a AccountId),
+	/// To the segment's LPs: it ended unfilled once its price could be known.
+	Lps,
+	/// Back to its owner: cancelled before anything priced it.
+	Owner,
+	/// Kept in escrow for now.
+	Held,
 }

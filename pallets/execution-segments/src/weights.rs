@@ -77,8 +77,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `939`
 		//  Estimated: `3850`
-		// Minimum execution time: 31_307_000 picoseconds.
-		Weight::from_parts(54_942_000, 3850)
+		// Minimum execution time: 32_168_000 picoseconds.
+		Weight::from_parts(56_985_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -92,8 +92,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1024`
 		//  Estimated: `3850`
-		// Minimum execution time: 32_839_000 picoseconds.
-		Weight::from_parts(55_783_000, 3850)
+		// Minimum execution time: 32_258_000 picoseconds.
+		Weight::from_parts(47_191_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -105,15 +105,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `193`
 		//  Estimated: `3850`
-		// Minimum execution time: 13_540_000 picoseconds.
-		Weight::from_parts(25_748_000, 3850)
+		// Minimum execution time: 13_270_000 picoseconds.
+		Weight::from_parts(21_111_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Orders` (r:1 w:1)
-	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::OrderCount` (r:1 w:1)
 	/// Proof: `ExecutionSegments::OrderCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Positions` (r:1 w:0)
@@ -128,21 +128,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::OrderSettings` (r:1 w:0)
+	/// Proof: `ExecutionSegments::OrderSettings` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn request_order() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2073`
+		//  Measured:  `2104`
 		//  Estimated: `3850`
-		// Minimum execution time: 77_715_000 picoseconds.
-		Weight::from_parts(120_740_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(10_u64))
+		// Minimum execution time: 74_751_000 picoseconds.
+		Weight::from_parts(119_598_000, 3850)
+			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ExecutionSegments::Orders` (r:1 w:1)
-	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `ExecutionSegments::OrderSettings` (r:1 w:0)
-	/// Proof: `ExecutionSegments::OrderSettings` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
@@ -155,23 +155,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ExecutionSegments::OrderCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn cancel_order() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1110`
+		//  Measured:  `1142`
 		//  Estimated: `3641`
-		// Minimum execution time: 58_117_000 picoseconds.
-		Weight::from_parts(94_892_000, 3641)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
+		// Minimum execution time: 50_415_000 picoseconds.
+		Weight::from_parts(78_948_000, 3641)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ExecutionSegments::Orders` (r:1 w:1)
-	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
-	/// Storage: `ExecutionSegments::OrderSettings` (r:1 w:0)
-	/// Proof: `ExecutionSegments::OrderSettings` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::PriceRounds` (r:1 w:0)
-	/// Proof: `ExecutionSegments::PriceRounds` (`max_values`: None, `max_size`: Some(661), added: 3136, mode: `MaxEncodedLen`)
+	/// Proof: `ExecutionSegments::PriceRounds` (`max_values`: None, `max_size`: Some(789), added: 3264, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
 	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
@@ -188,31 +186,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ExecutionSegments::AdlQueue` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn execute_order_open() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2970`
+		//  Measured:  `3089`
 		//  Estimated: `6292`
-		// Minimum execution time: 136_403_000 picoseconds.
-		Weight::from_parts(216_602_000, 6292)
-			.saturating_add(T::DbWeight::get().reads(12_u64))
+		// Minimum execution time: 130_805_000 picoseconds.
+		Weight::from_parts(181_741_000, 6292)
+			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ExecutionSegments::Orders` (r:1 w:1)
-	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
-	/// Storage: `ExecutionSegments::OrderSettings` (r:1 w:0)
-	/// Proof: `ExecutionSegments::OrderSettings` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::PriceRounds` (r:1 w:0)
-	/// Proof: `ExecutionSegments::PriceRounds` (`max_values`: None, `max_size`: Some(661), added: 3136, mode: `MaxEncodedLen`)
+	/// Proof: `ExecutionSegments::PriceRounds` (`max_values`: None, `max_size`: Some(789), added: 3264, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
 	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Accounts` (r:2 w:2)
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
-	/// Storage: `ExecutionSegments::OrderCount` (r:1 w:1)
-	/// Proof: `ExecutionSegments::OrderCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Positions` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
@@ -221,15 +215,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ExecutionSegments::AdlQueue` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn execute_order_close() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2936`
+		//  Measured:  `3019`
 		//  Estimated: `6292`
-		// Minimum execution time: 135_973_000 picoseconds.
-		Weight::from_parts(205_857_000, 6292)
-			.saturating_add(T::DbWeight::get().reads(12_u64))
-			.saturating_add(T::DbWeight::get().writes(9_u64))
+		// Minimum execution time: 121_541_000 picoseconds.
+		Weight::from_parts(178_636_000, 6292)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `ExecutionSegments::Positions` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Orders` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
 	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
@@ -238,17 +234,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	fn add_margin() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `879`
+		//  Measured:  `917`
 		//  Estimated: `3641`
-		// Minimum execution time: 39_279_000 picoseconds.
-		Weight::from_parts(67_791_000, 3641)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		// Minimum execution time: 43_105_000 picoseconds.
+		Weight::from_parts(67_470_000, 3641)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Positions` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Orders` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:0)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:1 w:0)
@@ -263,11 +261,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	fn remove_margin() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2146`
+		//  Measured:  `2177`
 		//  Estimated: `3850`
-		// Minimum execution time: 77_184_000 picoseconds.
-		Weight::from_parts(127_760_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		// Minimum execution time: 73_349_000 picoseconds.
+		Weight::from_parts(116_273_000, 3850)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
@@ -290,10 +288,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ExecutionSegments::AdlQueue` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2211`
+		//  Measured:  `2242`
 		//  Estimated: `6292`
-		// Minimum execution time: 103_764_000 picoseconds.
-		Weight::from_parts(168_601_000, 6292)
+		// Minimum execution time: 94_090_000 picoseconds.
+		Weight::from_parts(119_137_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -319,8 +317,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2219`
 		//  Estimated: `3850`
-		// Minimum execution time: 90_785_000 picoseconds.
-		Weight::from_parts(147_280_000, 3850)
+		// Minimum execution time: 90_445_000 picoseconds.
+		Weight::from_parts(122_042_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -329,14 +327,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `CircuitBreaker::Breakers` (r:8 w:8)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::PriceRounds` (r:8 w:8)
-	/// Proof: `ExecutionSegments::PriceRounds` (`max_values`: None, `max_size`: Some(661), added: 3136, mode: `MaxEncodedLen`)
+	/// Proof: `ExecutionSegments::PriceRounds` (`max_values`: None, `max_size`: Some(789), added: 3264, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn note_price() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2134`
-		//  Estimated: `26078`
-		// Minimum execution time: 131_706_000 picoseconds.
-		Weight::from_parts(201_870_000, 26078)
-			.saturating_add(T::DbWeight::get().reads(17_u64))
+		//  Measured:  `2299`
+		//  Estimated: `27102`
+		// Minimum execution time: 141_811_000 picoseconds.
+		Weight::from_parts(214_630_000, 27102)
+			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
 	}
 }
@@ -344,63 +344,63 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_segment() -> Weight {
-		Weight::from_parts(54_942_000, 3850)
+		Weight::from_parts(56_985_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_risk_params() -> Weight {
-		Weight::from_parts(55_783_000, 3850)
+		Weight::from_parts(47_191_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_order_params() -> Weight {
-		Weight::from_parts(25_748_000, 3850)
+		Weight::from_parts(21_111_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn request_order() -> Weight {
-		Weight::from_parts(120_740_000, 3850)
-			.saturating_add(ParityDbWeight::get().reads(10_u64))
+		Weight::from_parts(119_598_000, 3850)
+			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(94_892_000, 3641)
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
+		Weight::from_parts(78_948_000, 3641)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn execute_order_open() -> Weight {
-		Weight::from_parts(216_602_000, 6292)
-			.saturating_add(ParityDbWeight::get().reads(12_u64))
+		Weight::from_parts(181_741_000, 6292)
+			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn execute_order_close() -> Weight {
-		Weight::from_parts(205_857_000, 6292)
-			.saturating_add(ParityDbWeight::get().reads(12_u64))
-			.saturating_add(ParityDbWeight::get().writes(9_u64))
+		Weight::from_parts(178_636_000, 6292)
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn add_margin() -> Weight {
-		Weight::from_parts(67_791_000, 3641)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
+		Weight::from_parts(67_470_000, 3641)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove_margin() -> Weight {
-		Weight::from_parts(127_760_000, 3850)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
+		Weight::from_parts(116_273_000, 3850)
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn liquidate() -> Weight {
-		Weight::from_parts(168_601_000, 6292)
+		Weight::from_parts(119_137_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn auto_deleverage() -> Weight {
-		Weight::from_parts(147_280_000, 3850)
+		Weight::from_parts(122_042_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn note_price() -> Weight {
-		Weight::from_parts(201_870_000, 26078)
-			.saturating_add(ParityDbWeight::get().reads(17_u64))
+		Weight::from_parts(214_630_000, 27102)
+			.saturating_add(ParityDbWeight::get().reads(18_u64))
 			.saturating_add(ParityDbWeight::get().writes(16_u64))
 	}
 }

@@ -51,8 +51,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 61_071_000 picoseconds.
-		Weight::from_parts(64_736_000, 0)
+		// Minimum execution time: 63_044_000 picoseconds.
+		Weight::from_parts(91_787_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -63,8 +63,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 48_302_000 picoseconds.
-		Weight::from_parts(65_468_000, 0)
+		// Minimum execution time: 48_002_000 picoseconds.
+		Weight::from_parts(70_285_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -75,8 +75,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `39`
 		//  Estimated: `3593`
-		// Minimum execution time: 23_545_000 picoseconds.
-		Weight::from_parts(25_768_000, 0)
+		// Minimum execution time: 23_385_000 picoseconds.
+		Weight::from_parts(26_329_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -87,8 +87,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `174`
 		//  Estimated: `3593`
-		// Minimum execution time: 24_877_000 picoseconds.
-		Weight::from_parts(27_381_000, 0)
+		// Minimum execution time: 25_207_000 picoseconds.
+		Weight::from_parts(40_551_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -99,8 +99,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `103`
 		//  Estimated: `6196`
-		// Minimum execution time: 64_096_000 picoseconds.
-		Weight::from_parts(80_750_000, 0)
+		// Minimum execution time: 65_358_000 picoseconds.
+		Weight::from_parts(100_910_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -111,8 +111,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 59_960_000 picoseconds.
-		Weight::from_parts(64_676_000, 0)
+		// Minimum execution time: 60_891_000 picoseconds.
+		Weight::from_parts(93_690_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -123,8 +123,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `174`
 		//  Estimated: `3593`
-		// Minimum execution time: 21_042_000 picoseconds.
-		Weight::from_parts(37_225_000, 0)
+		// Minimum execution time: 21_362_000 picoseconds.
+		Weight::from_parts(36_194_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -136,11 +136,11 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + u * (85 ±0)`
 		//  Estimated: `990 + u * (2603 ±0)`
-		// Minimum execution time: 25_247_000 picoseconds.
-		Weight::from_parts(305_800_721, 0)
+		// Minimum execution time: 31_467_000 picoseconds.
+		Weight::from_parts(32_529_000, 0)
 			.saturating_add(Weight::from_parts(0, 990))
-			// Standard Error: 327_996
-			.saturating_add(Weight::from_parts(22_673_330, 0).saturating_mul(u.into()))
+			// Standard Error: 153_603
+			.saturating_add(Weight::from_parts(24_440_983, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(u.into())))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(u.into()))
@@ -149,24 +149,24 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_550_000 picoseconds.
-		Weight::from_parts(11_618_000, 0)
+		// Minimum execution time: 6_570_000 picoseconds.
+		Weight::from_parts(11_828_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_allow_death() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 37_867_000 picoseconds.
-		Weight::from_parts(53_680_000, 0)
+		// Minimum execution time: 37_425_000 picoseconds.
+		Weight::from_parts(59_138_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_keep_alive() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 24_837_000 picoseconds.
-		Weight::from_parts(37_616_000, 0)
+		// Minimum execution time: 25_358_000 picoseconds.
+		Weight::from_parts(38_327_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 }

@@ -139,16 +139,18 @@ fn a_decrease_and_a_close_fill_as_orders_too() {
 fn an_order_whose_first_price_came_after_its_window_expires_and_its_escrow_comes_back() {
 	new_test_ext(|| {
 		assert_ok!(request(ALICE, increase(Side::Long, 1_000, 105), ANY_BUY));
-		// Nothing came within the window: anyone may expire it once the window is over, and
-		// earns the fee for clearing it.
-		TestTime::advance_ms(60_000);
+		// Nothing came within the window (a minute from the end of its millisecond's delay):
+		// anyone may expire it once the window is over, and the fee goes to the LPs.
+		TestTime::advance_ms(60_001);
 		assert_noop!(execute(KEEPER, ALICE), Error::<Test>::OrderNotReady);
 		publish(100);
+		let pool = TestSilos::pool(0);
 		assert_ok!(execute(KEEPER, ALICE));
 		System::assert_last_event(ended(OrderEnd::Expired, Some(KEEPER)));
 		assert!(Positions::<Test>::get(BTC, ALICE).is_none());
 		assert_eq!((free(ALICE), locked(ALICE)), (FREE_MARGIN - FEE, 0));
-		assert_eq!(TestSilos::margin(0, KEEPER), (FEE, 0));
+		assert_eq!(TestSilos::margin(0, KEEPER), (0, 0));
+		assert_eq!(TestSilos::pool(0), pool + FEE);
 		assert_eq!(OrderCount::<Test>::get(BTC), 0);
 	});
 }
@@ -158,13 +160,14 @@ fn an_order_executed_more_than_a_window_after_its_price_expires() {
 	new_test_ext(|| {
 		assert_ok!(request(ALICE, increase(Side::Long, 1_000, 105), ANY_BUY));
 		publish(100);
-		// Its owner cannot keep it as an option on later prices.
+		// Its owner cannot keep it as an option on later prices: left late, it expires, and
+		// even expiring it herself costs her the fee, to the LPs.
 		TestTime::advance_ms(60_001);
 		publish(150);
 		assert_ok!(execute(ALICE, ALICE));
 		System::assert_last_event(ended(OrderEnd::Expired, Some(ALICE)));
 		assert!(Positions::<Test>::get(BTC, ALICE).is_none());
-		assert_eq!(free(ALICE), FREE_MARGIN);
+		assert_eq!(free(ALICE), FREE_MARGIN - FEE);
 	});
 }
 
@@ -206,7 +209,8 @@ fn a_fill_beyond_the_acceptable_price_ends_the_order_and_changes_nothing_else() 
 		));
 		assert!(Positions::<Test>::get(BTC, ALICE).is_none());
 		assert_eq!(info(BTC).long_oi, 0);
-		assert_eq!(TestSilos::pool(0), pool);
+		// Nothing but the fee, to the LPs: failing one's own order is no free cancel.
+		assert_eq!(TestSilos::pool(0), pool + FEE);
 		assert_eq!((free(ALICE), locked(ALICE)), (FREE_MARGIN - FEE, 0));
 
 		// A sell: a long's close that would fill below its floor.
@@ -390,7 +394,8 @@ fn only_the_admin_sets_order_timing_and_only_within_bounds() {
 			Error::<Test>::UnknownSegment
 		);
 		for bad in [
-			OrderParams { min_delay: 0, window: 0 },
+			OrderParams { min_delay: 0, window: 60_000 },
+			OrderParams { min_delay: 1, window: 0 },
 			OrderParams { min_delay: OrderParams::MAX + 1, window: 1 },
 			OrderParams { min_delay: 0, window: OrderParams::MAX + 1 },
 		] {
