@@ -131,7 +131,8 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
       '`cancelOrder(2)`', '`executionSegments.OrderCommitted`');
     const long = { Increase: { side: 'Long', size: 30000000000n, margin: 5000000000n } };
     const request = await send(api, api.tx.executionSegments.requestOrder(2, long, 3100000000000000000000n, 5000000n), who.bob);
-    assert.ok(findEvent(request.events, 'executionSegments', 'OrderRequested'));
+    const order = findEvent(request.events, 'executionSegments', 'OrderRequested').data.order;
+    assert.equal(order.fillsFrom.toBigInt() - order.requestedAt.toBigInt(), 12_000n, 'a 12 s delay');
     assert.ok((await api.query.executionSegments.orders(2, who.bob.address)).isSome);
     assert.equal(BigInt((await margin(2, who.bob)).locked), 5005n * USDC);
     await fails(api.tx.executionSegments.executeOrder(2, who.bob.address), who.eve, 'executionSegments.OrderNotReady');
@@ -139,7 +140,7 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     const { events } = await send(api, api.tx.executionSegments.executeOrder(2, who.bob.address), who.eve);
     const executed = findEvent(events, 'executionSegments', 'OrderExecuted');
     assert.equal(executed.data.price.toBigInt(), fixedPrice(3000));
-    assert.ok(executed.data.published.toBigInt() > (await api.query.executionSegments.orderSettings(2)).minDelay.toBigInt());
+    assert.ok(executed.data.published.toBigInt() >= order.fillsFrom.toBigInt(), 'a price published after the delay');
     const opened = findEvent(events, 'executionSegments', 'PositionOpened');
     assert.equal(opened.data.entryPrice.toBigInt(), fixedPrice(3000) + 225n * 10n ** 15n);
     const charged = findEvent(events, 'executionSegments', 'TradeCharged');

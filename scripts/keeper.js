@@ -28,36 +28,46 @@ const { values: args } = parseArgs({
 
 /**
  * Execute every pending order that may be executed now (at most `max` per pass): each fills at
- * the first price published after its delay, whoever executes it, or ends unfilled and its
- * escrow goes back; either way the keeper earns its execution fee.
+ * the first price its oracle published after its delay, whoever executes it, and pays the
+ * keeper its execution fee; or it ends unfilled, its margin goes back and its fee to the LPs.
  */
 export async function executeOrders(api, keeper, max, failed) {
-  const executed = [];
+  // Every order that is due, oldest first, submitted at once (an order left past its window
+  // expires, so a keeper does not wait a block per order).
   const pending = await api.query.executionSegments.orders.entries();
-  for (const [key] of pending) {
-    if (executed.length >= max) break;
+  const due = [];
+  for (const [key, order] of pending) {
     const [segment, who] = key.args;
-    if (!(await orderReady(api, segment, who))) continue;
-    try {
-      const { events } = await send(api, api.tx.executionSegments.executeOrder(segment, who), keeper, {
-        finalized: false,
-      });
-      const filled = events.find((e) => e.section === 'executionSegments' && e.method === 'OrderExecuted');
-      const ended = events.find((e) => e.section === 'executionSegments' && e.method === 'OrderEnded');
-      const reason = ended?.data.reason;
-      executed.push({
-        segment: segment.toNumber(),
-        who: who.toString(),
-        filled: Boolean(filled),
-        price: filled?.data.price.toString(),
-        ended: reason && (reason.isFailed ? describeError(api, reason.asFailed) : reason.type),
-      });
-    } catch (error) {
-      // Another keeper may have been faster: report and go on.
-      failed.push({ segment: segment.toNumber(), who: who.toString(), error: error.message });
-    }
+    if (await orderReady(api, segment, who)) due.push({ segment, who, from: order.unwrap().fillsFrom.toBigInt() });
   }
-  return executed;
+  due.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+  let nonce = (await api.rpc.system.accountNextIndex(keeper.address)).toNumber();
+  const results = await Promise.all(due.slice(0, max).map(({ segment, who }) => execute(api, keeper, segment, who, nonce++, failed)));
+  return results.filter(Boolean);
+}
+
+/** Execute `who`'s order in `segment` with `nonce`; what happened, or null (in `failed`). */
+async function execute(api, keeper, segment, who, nonce, failed) {
+  try {
+    const { events } = await send(api, api.tx.executionSegments.executeOrder(segment, who), keeper, {
+      finalized: false,
+      nonce,
+    });
+    const filled = events.find((e) => e.section === 'executionSegments' && e.method === 'OrderExecuted');
+    const ended = events.find((e) => e.section === 'executionSegments' && e.method === 'OrderEnded');
+    const reason = ended?.data.reason;
+    return {
+      segment: segment.toNumber(),
+      who: who.toString(),
+      filled: Boolean(filled),
+      price: filled?.data.price.toString(),
+      ended: reason && (reason.isFailed ? describeError(api, reason.asFailed) : reason.type),
+    };
+  } catch (error) {
+    // Another keeper may have been faster: report and go on.
+    failed.push({ segment: segment.toNumber(), who: who.toString(), error: error.message });
+    return null;
+  }
 }
 
 /**

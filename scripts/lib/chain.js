@@ -35,12 +35,14 @@ export function describeError(api, dispatchError) {
 /**
  * Sign and submit `tx`, and wait until its block is finalized (or only in a block, with
  * `{ finalized: false }`). Resolves with the extrinsic's events and block hash; rejects with
- * `Pallet.Error` when the call failed, including a sudo call's inner error.
+ * `Pallet.Error` when the call failed, including a sudo call's inner error. `nonce` defaults
+ * to the next one the node knows of (pending transactions included); give it explicitly to
+ * submit several transactions of one signer at once.
  */
-export function send(api, tx, signer, { finalized = true } = {}) {
+export function send(api, tx, signer, { finalized = true, nonce = -1 } = {}) {
   return new Promise((resolve, reject) => {
     let unsub = () => {};
-    tx.signAndSend(signer, { nonce: -1 }, (result) => {
+    tx.signAndSend(signer, { nonce }, (result) => {
       const { status, events, dispatchError } = result;
       if (status.isInvalid || status.isDropped || status.isUsurped) {
         unsub();

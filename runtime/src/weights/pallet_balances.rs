@@ -51,8 +51,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 63_044_000 picoseconds.
-		Weight::from_parts(91_787_000, 0)
+		// Minimum execution time: 60_961_000 picoseconds.
+		Weight::from_parts(102_613_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -63,8 +63,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 48_002_000 picoseconds.
-		Weight::from_parts(70_285_000, 0)
+		// Minimum execution time: 47_882_000 picoseconds.
+		Weight::from_parts(62_063_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -75,8 +75,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `39`
 		//  Estimated: `3593`
-		// Minimum execution time: 23_385_000 picoseconds.
-		Weight::from_parts(26_329_000, 0)
+		// Minimum execution time: 23_445_000 picoseconds.
+		Weight::from_parts(28_703_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -87,8 +87,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `174`
 		//  Estimated: `3593`
-		// Minimum execution time: 25_207_000 picoseconds.
-		Weight::from_parts(40_551_000, 0)
+		// Minimum execution time: 25_038_000 picoseconds.
+		Weight::from_parts(31_878_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -99,8 +99,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `103`
 		//  Estimated: `6196`
-		// Minimum execution time: 65_358_000 picoseconds.
-		Weight::from_parts(100_910_000, 0)
+		// Minimum execution time: 63_575_000 picoseconds.
+		Weight::from_parts(70_134_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -111,8 +111,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 60_891_000 picoseconds.
-		Weight::from_parts(93_690_000, 0)
+		// Minimum execution time: 59_839_000 picoseconds.
+		Weight::from_parts(64_646_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -123,8 +123,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `174`
 		//  Estimated: `3593`
-		// Minimum execution time: 21_362_000 picoseconds.
-		Weight::from_parts(36_194_000, 0)
+		// Minimum execution time: 20_761_000 picoseconds.
+		Weight::from_parts(31_277_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -136,11 +136,11 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + u * (85 ±0)`
 		//  Estimated: `990 + u * (2603 ±0)`
-		// Minimum execution time: 31_467_000 picoseconds.
-		Weight::from_parts(32_529_000, 0)
+		// Minimum execution time: 20_560_000 picoseconds.
+		Weight::from_parts(20_931_000, 0)
 			.saturating_add(Weight::from_parts(0, 990))
-			// Standard Error: 153_603
-			.saturating_add(Weight::from_parts(24_440_983, 0).saturating_mul(u.into()))
+			// Standard Error: 97_974
+			.saturating_add(Weight::from_parts(20_499_367, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(u.into())))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(u.into()))
@@ -149,24 +149,24 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_570_000 picoseconds.
-		Weight::from_parts(11_828_000, 0)
+		// Minimum execution time: 6_510_000 picoseconds.
+		Weight::from_parts(11_527_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_allow_death() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 37_425_000 picoseconds.
-		Weight::from_parts(59_138_000, 0)
+		// Minimum execution time: 37_847_000 picoseconds.
+		Weight::from_parts(69_563_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_keep_alive() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 25_358_000 picoseconds.
-		Weight::from_parts(38_327_000, 0)
+		// Minimum execution time: 25_278_000 picoseconds.
+		Weight::from_parts(49_233_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 }
