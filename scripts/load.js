@@ -141,7 +141,16 @@ function watchBlocks(api) {
       call: `${x.method.section}.${x.method.method}`,
       failed: failed.has(i),
     }));
-    blocks.push({ number: header.number.toNumber(), seenAt, calls });
+    // Orders that ended unfilled, by reason.
+    const ended = events
+      .filter(({ event }) => event.section === 'executionSegments' && event.method === 'OrderEnded')
+      .map(({ event }) => {
+        const reason = event.data.reason;
+        if (!reason.isFailed) return reason.type;
+        const failure = reason.asFailed;
+        return failure.isModule ? api.registry.findMetaError(failure.asModule).name : failure.type;
+      });
+    blocks.push({ number: header.number.toNumber(), seenAt, calls, ended });
   }
   const stop = async () => {
     stopped = true;
@@ -192,9 +201,9 @@ async function signAll(api, list) {
   return out;
 }
 
-async function phase(api, rpc, watch, name, kinds, list, o) {
+async function phase(api, rpc, watch, name, kinds, list, o, presigned = null) {
   log(`${name}: signing ${list.length}`);
-  const signed = await signAll(api, list);
+  const signed = presigned ?? (await signAll(api, list));
   log(`${name}: submitting`);
   const start = performance.now();
   await submitAll(rpc, signed, o.batch);
@@ -264,6 +273,10 @@ async function main() {
       const kind = { Increase: { side, size: 200n * USDC, margin: 40n * USDC } };
       return { tx: api.tx.executionSegments.requestOrder(BTC, kind, i % 2 ? 0n : (1n << 128n) - 1n, fee), pair: a, nonce: 1 };
     });
+    // The executions are signed now: signing takes seconds of wall time, and every block the
+    // node seals meanwhile moves the chain's clock a slot, past the orders' window.
+    const executions = traders.map((a) => ({ tx: api.tx.executionSegments.executeOrder(BTC, a.address), pair: a, nonce: 2 }));
+    const signedExecutions = await signAll(api, executions);
     const requestResult = await phase(api, rpc, watch, 'requests', ['executionSegments.requestOrder'], requests, o);
     // The next price, in a block past every order's delay (each block moves the chain's clock at
     // least a slot), fills them all.
@@ -275,13 +288,14 @@ async function main() {
     watch.blocks.length = 0;
     await phase(api, rpc, watch, 'price', ['oracle.feedValues'], feedBtc(), o);
     watch.blocks.length = 0;
-    const executions = traders.map((a) => ({ tx: api.tx.executionSegments.executeOrder(BTC, a.address), pair: a, nonce: 2 }));
-    const executionResult = await phase(api, rpc, watch, 'executions', ['executionSegments.executeOrder'], executions, o);
+    const executionResult = await phase(api, rpc, watch, 'executions', ['executionSegments.executeOrder'], executions, o, signedExecutions);
     // Every order filled: no order is left, and every trader holds its position.
     const left = (await api.query.executionSegments.orders.entries(BTC)).length;
     const held = (await api.query.executionSegments.positions.entries(BTC)).length;
     if (left !== 0 || held < traders.length) {
-      throw new Error(`${left} orders left unfilled and ${held} positions held of ${traders.length}`);
+      const reasons = {};
+      for (const reason of watch.blocks.flatMap((b) => b.ended)) reasons[reason] = (reasons[reason] ?? 0) + 1;
+      throw new Error(`${left} orders left unfilled and ${held} positions held of ${traders.length}: ended ${JSON.stringify(reasons)}`);
     }
     // A trade takes a request's time and an execution's, each at its sustained rate.
     const tradesPerSecond = 1 / (1 / requestResult.per_second + 1 / executionResult.per_second);
