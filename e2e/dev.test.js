@@ -136,7 +136,7 @@ describe('bulkhead-node --dev', () => {
     // the keeper clears it, Bob's margin comes back, and the fee goes to the LPs.
     const before = await margin(ETH, who.bob);
     await send(api, api.tx.executionSegments.requestOrder(ETH, decrease, 0n, 5n * USDC), who.bob);
-    await sealBlocks(12);
+    await sealBlocks(13);
     const [expired] = (await keeper()).executed;
     assert.deepEqual([expired.filled, expired.ended], [false, 'Expired']);
     assert.equal(BigInt((await margin(ETH, who.bob)).free), BigInt(before.free) - 5n * USDC);
@@ -153,9 +153,10 @@ describe('bulkhead-node --dev', () => {
       /executionSegments\.AcceptablePriceViolated/,
     );
     assert.deepEqual(await margin(BTC, who.dave), before);
-    // An order past the segment's leverage is refused when it fills; its escrow comes back.
+    // An order past the segment's leverage is refused when it fills: its margin comes back, and
+    // its fee goes to the LPs (failing one's own order is not free).
     await assert.rejects(open(who.dave, BTC, 'Long', 20_000n * USDC, 900n * USDC), /executionSegments\.LeverageTooHigh/);
-    assert.deepEqual(await margin(BTC, who.dave), before);
+    assert.deepEqual(await margin(BTC, who.dave), { ...before, free: before.free - Number(5n * USDC) });
     assert.ok((await api.query.executionSegments.positions(BTC, who.dave.address)).isNone);
     assert.ok((await api.query.executionSegments.orders(BTC, who.dave.address)).isNone);
     await assert.rejects(

@@ -156,7 +156,7 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     const leveraged = { Increase: { side: 'Long', size: 200000000000n, margin: 1000000000n } };
     await assert.rejects(trade(api, who.bob, who.bob, 2, leveraged, { operators: who }), (e) => e.message === 'executionSegments.LeverageTooHigh');
     assert.equal((await api.query.executionSegments.positions(2, who.bob.address)).unwrap().size_.toBigInt(), 30000000000n);
-    assert.equal(BigInt((await margin(2, who.bob)).free), 4995n * USDC, 'the escrow came back');
+    assert.equal(BigInt((await margin(2, who.bob)).free), 4990n * USDC, 'the margin came back, the fee went to the LPs');
     await send(api, api.tx.collateralSilos.depositMargin(2, 10000000n), who.dave);
     const dust = { Increase: { side: 'Long', size: 50000000n, margin: 5000000n } };
     await assert.rejects(trade(api, who.dave, who.dave, 2, dust, { operators: who }), (e) => e.message === 'executionSegments.PositionBelowMinimum');
@@ -166,7 +166,7 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     await send(api, api.tx.executionSegments.requestOrder(2, { Decrease: { size: 1000000000n } }, 0n, 5000000n), who.bob);
     const cancelled = await send(api, api.tx.executionSegments.cancelOrder(2), who.bob);
     assert.equal(findEvent(cancelled.events, 'executionSegments', 'OrderEnded').data.reason.toString(), 'Cancelled');
-    assert.equal(BigInt((await margin(2, who.bob)).free), 4995n * USDC);
+    assert.equal(BigInt((await margin(2, who.bob)).free), 4990n * USDC);
   });
 
   test('4. call the runtime API, and the same through JSON-RPC', async () => {
@@ -217,7 +217,7 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     const tripped = findEvent(feed.events, 'circuitBreaker', 'Tripped');
     assert.deepEqual([tripped.data.segment.toNumber(), tripped.data.reason.toString()], [2, 'OracleMove']);
     assert.equal(await status(2), 'Severed');
-    onPage('`priceRejected: true` and `lastAcceptedPrice` 3,000', 'nothing is paid at the rejected 4,000');
+    onPage('`priceRejected: true` and `lastAcceptedPrice` 3,000', 'the rejected 4,000: liquidations use 3,000');
     const health = (await api.call.segmentsApi.segmentHealth(2)).unwrap();
     assert.equal(health.priceRejected.toString(), 'true');
     assert.equal(health.lastAcceptedPrice.unwrap().toBigInt(), 3000000000000000000000n);
@@ -297,7 +297,7 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     onPage('## 9. Leave in slices: the exit queue (Eve)', '`collateralSilos.AccountOutflowLimit`',
       '`circuitBreaker.defaultThresholds`', '`sudo.sudo(circuitBreaker.setThresholds(1, thresholds))`',
       '`maxNetOutflow: 100`', '`maxAccountShare: 500000`', '`outflowWindow: 5`',
-      '`collateralSilos.provideLiquidity(1, 100000000000)`', '`collateralSilos.depositMargin(1, 20000000000)`',
+      '`collateralSilos.provideLiquidity(1, 100000000000)`', '`collateralSilos.depositMargin(1, 20010000000)`',
       '`BTC/USD` at `60000000000000000000000`', '`executionSegments.requestOrder(1, Increase { side: Long, size: 100000000000, margin:\n   20000000000 }, …)`',
       '`BTC/USD` at `57000000000000000000000`', "Bob's `executionSegments.requestOrder(1, Close, 0, 5000000)` fills at 57,000",
       '`segmentsApi.outflowRoom(1, Eve)`', '`collateralSilos.withdrawLiquidity(1, shares)`',

@@ -114,7 +114,7 @@ runtime_version! {
 	/// (storage version 3 of segments: `request_order`, `execute_order`, `cancel_order` and
 	/// `set_order_params` replace the instant `open_position`, `decrease_position` and
 	/// `close_position`), so no trade fills at a price anyone could see when it was made.
-	spec_version: 109
+	spec_version: 108
 }
 
 #[cfg(feature = "next-spec-version")]

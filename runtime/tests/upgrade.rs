@@ -102,6 +102,9 @@ fn user_state() -> BTreeMap<Vec<u8>, Vec<u8>> {
 /// migrations must produce. (The busy chain's positions opened in one block, so their
 /// borrowing indices are zero, as the migration sets them.)
 fn as_spec_101_would_hold_it() {
+	// Spec 101 had no orders: none pending, and no prices remembered for them.
+	assert!(pallet_execution_segments::Orders::<Runtime>::iter().next().is_none());
+	let _ = pallet_execution_segments::PriceRounds::<Runtime>::clear(u32::MAX, None);
 	for (segment, who, mut p) in Positions::<Runtime>::iter().collect::<Vec<_>>() {
 		let deposit = core::mem::take(&mut p.keeper_deposit);
 		assert_eq!(p.borrow_index, Default::default());
