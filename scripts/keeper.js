@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Bulkhead keeper: executes every pending order the oracle has published a price for since its
-// delay (or whose window is over, to expire it), earning each order's execution fee; watches
-// every segment for positions below maintenance margin, through the runtime API
-// `SegmentsApi.liquidatable`, and liquidates them, earning each position's keeper deposit and
-// its liquidation fee; then, for every pool whose traders' pending profit is above its
+// Bulkhead keeper: watches every segment for positions below maintenance margin, through the
+// runtime API `SegmentsApi.liquidatable`, and liquidates them, earning each position's keeper
+// deposit and its liquidation fee; for every pool whose traders' pending profit is above its
 // auto-deleveraging trigger (`SegmentsApi.pool`), deleverages the head of the queue until the
-// pool is back under it.
+// pool is back under it; then executes every pending order the oracle has published a price
+// for since its delay (or whose window is over, to expire it), earning the execution fee of
+// each order that fills (an order that ends unfilled pays its fee to the LPs).
 //
 //   node scripts/keeper.js [--url ws://127.0.0.1:9944] [--suri //Eve] [--max 50] [--once]
 //
@@ -15,7 +15,7 @@
 import { parseArgs } from 'node:util';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { connect, describeError, orderReady, send } from './lib/chain.js';
+import { connect, describeError, orderDue, send } from './lib/chain.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,12 +33,20 @@ const { values: args } = parseArgs({
  */
 export async function executeOrders(api, keeper, max, failed) {
   // Every order that is due, oldest first, submitted at once (an order left past its window
-  // expires, so a keeper does not wait a block per order).
-  const pending = await api.query.executionSegments.orders.entries();
+  // expires, so a keeper does not wait a block per order). Read at one block: the orders, each
+  // segment's prices once, and the chain's time.
+  const at = await api.at(await api.rpc.chain.getBlockHash());
+  const pending = await at.query.executionSegments.orders.entries();
+  const now = (await at.query.timestamp.now()).toBigInt();
+  const rounds = new Map();
   const due = [];
-  for (const [key, order] of pending) {
+  for (const [key, stored] of pending) {
     const [segment, who] = key.args;
-    if (await orderReady(api, segment, who)) due.push({ segment, who, from: order.unwrap().fillsFrom.toBigInt() });
+    const order = stored.unwrap();
+    if (!rounds.has(segment.toNumber())) {
+      rounds.set(segment.toNumber(), await at.query.executionSegments.priceRounds(segment));
+    }
+    if (orderDue(order, rounds.get(segment.toNumber()), now)) due.push({ segment, who, from: order.fillsFrom.toBigInt() });
   }
   due.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
   let nonce = (await api.rpc.system.accountNextIndex(keeper.address)).toNumber();
@@ -52,6 +60,7 @@ async function execute(api, keeper, segment, who, nonce, failed) {
     const { events } = await send(api, api.tx.executionSegments.executeOrder(segment, who), keeper, {
       finalized: false,
       nonce,
+      timeoutMs: 60_000,
     });
     const filled = events.find((e) => e.section === 'executionSegments' && e.method === 'OrderExecuted');
     const ended = events.find((e) => e.section === 'executionSegments' && e.method === 'OrderEnded');
@@ -71,13 +80,12 @@ async function execute(api, keeper, segment, who, nonce, failed) {
 }
 
 /**
- * One pass over every segment: execute the orders that are due, then liquidate what the
- * runtime says is liquidatable now, then deleverage pools past their trigger.
+ * One pass over every segment: liquidate what the runtime says is liquidatable now,
+ * deleverage pools past their trigger, then execute the orders that are due.
  */
 export async function scan(api, keeper, max) {
   const done = [];
   const failed = [];
-  const executed = await executeOrders(api, keeper, max, failed);
   const segments = (await api.call.segmentsApi.segments()).map((s) => s.toNumber());
   for (const segment of segments) {
     const accounts = await api.call.segmentsApi.liquidatable(segment, max);
@@ -128,6 +136,9 @@ export async function scan(api, keeper, max) {
       }
     }
   }
+  // Orders last: a submission the pool turns away delays the ones after it (up to their
+  // timeout), never a liquidation.
+  const executed = await executeOrders(api, keeper, max, failed);
   return { executed, liquidated: done, deleveraged, failed };
 }
 

@@ -37,11 +37,21 @@ export function describeError(api, dispatchError) {
  * `{ finalized: false }`). Resolves with the extrinsic's events and block hash; rejects with
  * `Pallet.Error` when the call failed, including a sudo call's inner error. `nonce` defaults
  * to the next one the node knows of (pending transactions included); give it explicitly to
- * submit several transactions of one signer at once.
+ * submit several transactions of one signer at once, with `timeoutMs`: a transaction waiting
+ * behind one the pool turned away never lands, and is given up after it.
  */
-export function send(api, tx, signer, { finalized = true, nonce = -1 } = {}) {
+export function send(api, tx, signer, { finalized = true, nonce = -1, timeoutMs = null } = {}) {
   return new Promise((resolve, reject) => {
     let unsub = () => {};
+    const timer = timeoutMs && setTimeout(() => {
+      unsub();
+      reject(new Error(`transaction not in a block after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const settle = (done) => (value) => {
+      if (timer) clearTimeout(timer);
+      done(value);
+    };
+    [resolve, reject] = [settle(resolve), settle(reject)];
     tx.signAndSend(signer, { nonce }, (result) => {
       const { status, events, dispatchError } = result;
       if (status.isInvalid || status.isDropped || status.isUsurped) {
@@ -107,15 +117,22 @@ export function oracleKey(text) {
 export async function orderReady(api, segment, who) {
   const stored = await api.query.executionSegments.orders(segment, who);
   if (stored.isNone) return false;
-  const order = stored.unwrap();
+  const recent = await api.query.executionSegments.priceRounds(segment);
+  const now = (await api.query.timestamp.now()).toBigInt();
+  return orderDue(stored.unwrap(), recent, now);
+}
+
+/**
+ * `orderReady` from what the caller read already: the order, its segment's `priceRounds` and
+ * the chain's `timestamp.now`, all at one block.
+ */
+export function orderDue(order, recent, now) {
   const requestedAt = order.requestedAt.toBigInt();
   const fillsFrom = order.fillsFrom.toBigInt();
   const eligible = (time) => time > requestedAt && time >= fillsFrom;
-  const recent = await api.query.executionSegments.priceRounds(segment);
   // Its first price forgotten, or found: executable either way (it expires, or fills).
   if (eligible(recent.forgotten.toBigInt())) return true;
   if (recent.rounds.some((round) => eligible(round.timestamp.toBigInt()))) return true;
-  const now = (await api.query.timestamp.now()).toBigInt();
   return now > order.expiresAt.toBigInt();
 }
 

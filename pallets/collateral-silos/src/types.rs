@@ -102,7 +102,8 @@ pub struct SiloInfo<AssetId> {
 	/// Every unit of bad debt this silo has absorbed since it was created (insurance and LPs
 	/// together). A record for health views; not part of [`Books::reserved`].
 	pub bad_debt: Balance,
-	/// Every position fee paid to the LPs (already in `books.lp_liquidity`). A record.
+	/// Every position fee, and every execution fee of an order that ended unfilled, paid to
+	/// the LPs (already in `books.lp_liquidity`). A record.
 	pub fees_to_lps: Balance,
 	/// Every position fee paid to the insurance fund (already in `books.insurance`). A record.
 	pub fees_to_insurance: Balance,
@@ -123,7 +124,8 @@ pub struct SiloSummary {
 	pub insurance: Balance,
 	/// All bad debt absorbed since the silo was created.
 	pub bad_debt: Balance,
-	/// Every position fee paid to the LPs.
+	/// Every position fee, and every execution fee of an order that ended unfilled, paid to
+	/// the LPs.
 	pub fees_to_lps: Balance,
 	/// Every position fee paid to the insurance fund.
 	pub fees_to_insurance: Balance,
