@@ -500,7 +500,7 @@ pub mod pallet {
 		/// One read and one write of the segment's breaker. A price that would trip it is
 		/// rejected even when the segment is severed already, and still moves the reference
 		/// for the blocks it stands: a price that holds is, in time, the market's.
-		fn note_price(segment: SegmentId, price: Price) {
+		fn note_price(segment: SegmentId, price: Price) -> PriceVerdict {
 			let now = frame_system::Pallet::<T>::block_number();
 			let mut breaker = Self::breaker(segment);
 			let reference = breaker.reference_at(now);
@@ -520,7 +520,9 @@ pub mod pallet {
 					Self::sever(segment, &mut breaker, now, reason);
 				},
 			}
+			let verdict = breaker.verdict();
 			Breakers::<T>::insert(segment, breaker);
+			verdict
 		}
 
 		/// One read of the segment's breaker.

@@ -77,6 +77,7 @@ fn long<T: Config>(segment: SegmentId, spare: Balance) -> T::AccountId {
 	let any = Price::from_inner(u128::MAX);
 	ExecutionSegments::<T>::do_open_position(
 		segment,
+		Segments::<T>::get(segment).expect("created; qed"),
 		&trader,
 		Side::Long,
 		SIZE,

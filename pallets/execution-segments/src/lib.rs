@@ -669,8 +669,7 @@ pub mod pallet {
 		/// [`WeightInfo::note_price`] to the weight of each value its oracle is fed.
 		pub fn note_price(key: &OracleKey, point: PricePoint) {
 			for segment in SegmentsByOracle::<T>::get(key) {
-				T::PriceMonitor::note_price(segment, point.price);
-				let accepted = match T::PriceMonitor::verdict(segment) {
+				let accepted = match T::PriceMonitor::note_price(segment, point.price) {
 					PriceVerdict::Accepted => point.price,
 					PriceVerdict::Rejected { last_accepted } => last_accepted,
 				};
@@ -1186,11 +1185,13 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Open or increase `who`'s position at the oracle price `oracle`, which the breaker
-		/// accepted, filling no worse than `acceptable`.
+		/// Open or increase `who`'s position in `segment` (whose market is `info`, as stored) at
+		/// the oracle price `oracle`, which the breaker accepted, filling no worse than
+		/// `acceptable`.
 		#[allow(clippy::too_many_arguments)]
 		pub(crate) fn do_open_position(
 			segment: SegmentId,
+			mut info: SegmentInfo<BlockNumberFor<T>>,
 			who: &T::AccountId,
 			side: Side,
 			size: Balance,
@@ -1199,7 +1200,6 @@ pub mod pallet {
 			acceptable: Price,
 		) -> DispatchResult {
 			ensure!(size > 0, Error::<T>::ZeroSize);
-			let mut info = Self::segment(segment)?;
 			Self::ensure_new_risk_allowed(segment)?;
 			let pool = T::Silos::pool_liquidity(segment);
 			Self::accrue(&mut info, pool)?;
@@ -1418,15 +1418,15 @@ pub mod pallet {
 		/// Decrease by `size`, or close when `None`, at the oracle's price in `round` (or while
 		/// the breaker rejected it, whichever of it and the last accepted price is worse for
 		/// the trader: a loss can be cut at a rejected price, no profit taken), filling no
-		/// worse than `acceptable`.
+		/// worse than `acceptable`. `info` is the segment's market, as stored.
 		pub(crate) fn do_decrease_position(
 			segment: SegmentId,
+			mut info: SegmentInfo<BlockNumberFor<T>>,
 			who: &T::AccountId,
 			size: Option<Balance>,
 			round: &PriceRound,
 			acceptable: Price,
 		) -> DispatchResult {
-			let mut info = Self::segment(segment)?;
 			let position = Self::position(segment, who)?;
 			let part = size.unwrap_or(position.size);
 			ensure!(part > 0, Error::<T>::ZeroSize);
@@ -1626,7 +1626,7 @@ pub mod pallet {
 					price: round.price,
 					published: round.published,
 				});
-				Self::fill_order(segment, who, &order, &round)
+				Self::fill_order(segment, info, who, &order, &round)
 			});
 			// The executor is paid for a fill. An order that ends unfilled pays its fee to the
 			// LPs: whether it fills must never be a free choice of its owner's once its price is
@@ -1646,9 +1646,10 @@ pub mod pallet {
 			}
 		}
 
-		/// `order`'s trade at `round`.
+		/// `order`'s trade at `round`, in `segment` (whose market is `info`, as stored).
 		fn fill_order(
 			segment: SegmentId,
+			info: SegmentInfo<BlockNumberFor<T>>,
 			who: &T::AccountId,
 			order: &Order,
 			round: &PriceRound,
@@ -1665,6 +1666,7 @@ pub mod pallet {
 					);
 					Self::do_open_position(
 						segment,
+						info,
 						who,
 						side,
 						size,
@@ -1675,14 +1677,20 @@ pub mod pallet {
 				},
 				OrderKind::Decrease { size } => Self::do_decrease_position(
 					segment,
+					info,
 					who,
 					Some(size),
 					round,
 					order.acceptable_price,
 				),
-				OrderKind::Close => {
-					Self::do_decrease_position(segment, who, None, round, order.acceptable_price)
-				},
+				OrderKind::Close => Self::do_decrease_position(
+					segment,
+					info,
+					who,
+					None,
+					round,
+					order.acceptable_price,
+				),
 			}
 		}
 

@@ -315,8 +315,9 @@ impl SegmentHealth for TestBreaker {
 	}
 }
 impl PriceMonitor for TestBreaker {
-	fn note_price(segment: SegmentId, price: Price) {
+	fn note_price(segment: SegmentId, price: Price) -> PriceVerdict {
 		world(|w| w.price_notes.push((segment, price)));
+		Self::verdict(segment)
 	}
 	fn verdict(segment: SegmentId) -> PriceVerdict {
 		world(|w| w.verdicts.get(&segment).copied().unwrap_or(PriceVerdict::Accepted))

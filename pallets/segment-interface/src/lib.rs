@@ -418,8 +418,9 @@ pub trait SiloMonitor<AccountId, BlockNumber> {
 /// What a segment tells the breaker about its oracle, and asks of it. Implemented by the
 /// circuit breaker.
 pub trait PriceMonitor {
-	/// The segment's oracle published `price` in this block.
-	fn note_price(segment: SegmentId, price: Price);
+	/// The segment's oracle published `price` in this block; what the breaker made of it (as
+	/// [`PriceMonitor::verdict`] would answer next).
+	fn note_price(segment: SegmentId, price: Price) -> PriceVerdict;
 	/// What the breaker made of the latest price it was told for `segment`.
 	fn verdict(segment: SegmentId) -> PriceVerdict;
 }
@@ -480,7 +481,9 @@ impl<AccountId, BlockNumber> SiloMonitor<AccountId, BlockNumber> for () {
 
 /// A runtime without a breaker listens to nothing, and accepts every price.
 impl PriceMonitor for () {
-	fn note_price(_: SegmentId, _: Price) {}
+	fn note_price(_: SegmentId, _: Price) -> PriceVerdict {
+		PriceVerdict::Accepted
+	}
 	fn verdict(_: SegmentId) -> PriceVerdict {
 		PriceVerdict::Accepted
 	}
