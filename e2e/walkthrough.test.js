@@ -127,7 +127,7 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
       '`Increase { side: Long, size: 200000000000, margin: 1000000000 }`',
       '`executionSegments.OrderEnded { reason: Failed(executionSegments.LeverageTooHigh) }`',
       'Dave deposits the minimum, `depositMargin(2, 10000000)`',
-      '`Increase { side: Long, size: 50000000, margin:\n  5000000 }`', '`Failed(executionSegments.PositionBelowMinimum)`',
+      '`Increase { side: Long, size: 50000000, margin:\n  5000000 }`', 'is refused at once with `executionSegments.PositionBelowMinimum`',
       '`cancelOrder(2)`', '`executionSegments.OrderCommitted`');
     const long = { Increase: { side: 'Long', size: 30000000000n, margin: 5000000000n } };
     const request = await send(api, api.tx.executionSegments.requestOrder(2, long, 3100000000000000000000n, 5000000n), who.bob);

@@ -907,9 +907,11 @@ impl Stats {
 			let ok = self.kinds.get(kind).map_or(0, |(ok, _)| *ok);
 			assert!(ok > 0, "no {kind} succeeded in the run:\n{self}");
 		}
-		for (kind, error) in
-			[("deposit_margin", "DepositBelowMinimum"), ("execute_order", "OrderNotReady")]
-		{
+		for (kind, error) in [
+			("deposit_margin", "DepositBelowMinimum"),
+			("execute_order", "OrderNotReady"),
+			("request_order: open", "PositionBelowMinimum"),
+		] {
 			let refused = self.kinds.get(kind).and_then(|(_, errors)| errors.get(error));
 			assert!(refused.is_some(), "no {kind} refused with {error}:\n{self}");
 		}
@@ -923,7 +925,6 @@ impl Stats {
 			"order filled: open",
 			"order filled: decrease or close",
 			"order ended: Expired",
-			"order ended: PositionBelowMinimum",
 		] {
 			assert!(
 				self.events.get(event).is_some_and(|n| *n > 0),

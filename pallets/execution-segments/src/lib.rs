@@ -668,6 +668,7 @@ pub mod pallet {
 		/// at. The runtime calls this from its oracle's on-new-data hook, and adds
 		/// [`WeightInfo::note_price`] to the weight of each value its oracle is fed.
 		pub fn note_price(key: &OracleKey, point: PricePoint) {
+			let published = Self::now_ms();
 			for segment in SegmentsByOracle::<T>::get(key) {
 				let accepted = match T::PriceMonitor::note_price(segment, point.price) {
 					PriceVerdict::Accepted => point.price,
@@ -677,7 +678,7 @@ pub mod pallet {
 					recent.note(PriceRound {
 						price: point.price,
 						timestamp: point.timestamp,
-						published: Self::now_ms(),
+						published,
 						accepted,
 					})
 				});
@@ -1522,10 +1523,14 @@ pub mod pallet {
 			ensure!(!Orders::<T>::contains_key(segment, who), Error::<T>::OrderPending);
 			// Only orders for new risk count: a decrease or close is bounded by the position it
 			// reduces, and must never find the segment full.
-			let count = OrderCount::<T>::get(segment);
-			if matches!(kind, OrderKind::Increase { .. }) {
-				ensure!(count < T::MaxOrdersPerSegment::get(), Error::<T>::TooManyOrders);
-			}
+			let count = match kind {
+				OrderKind::Increase { .. } => {
+					let count = OrderCount::<T>::get(segment);
+					ensure!(count < T::MaxOrdersPerSegment::get(), Error::<T>::TooManyOrders);
+					count
+				},
+				OrderKind::Decrease { .. } | OrderKind::Close => 0,
+			};
 			ensure!(execution_fee >= info.risk.pool.keeper_deposit, Error::<T>::ExecutionFeeTooLow);
 			let position = Positions::<T>::get(segment, who);
 			// Whether the order buys, and the margin it escrows beside its fee.
@@ -1534,6 +1539,19 @@ pub mod pallet {
 					ensure!(size > 0, Error::<T>::ZeroSize);
 					Self::ensure_new_risk_allowed(segment)?;
 					ensure!(position.is_none_or(|p| p.side == side), Error::<T>::OppositeSideOpen);
+					// An order sure to fail would hold a place in the segment's bound for little:
+					// the size and the keeper deposit, which no price changes, are checked now, as
+					// the fill checks them.
+					let new_size = position
+						.map_or(Some(size), |p| p.size.checked_add(size))
+						.ok_or(ArithmeticError::Overflow)?;
+					ensure!(
+						new_size >= info.risk.min_position_size,
+						Error::<T>::PositionBelowMinimum
+					);
+					let deposit =
+						if position.is_none() { info.risk.pool.keeper_deposit } else { 0 };
+					ensure!(margin >= deposit, Error::<T>::MarginBelowCharges);
 					(side == Side::Long, margin)
 				},
 				OrderKind::Decrease { size } => {

@@ -375,9 +375,10 @@ impl pallet_collateral_silos::Config for Runtime {
 }
 
 parameter_types! {
-	/// Orders pending in one segment at once: each escrows at least the segment's keeper
-	/// deposit as its execution fee, which whoever clears an expired one earns, and no call
-	/// visits the others, so the bound is on storage, not on any call's weight. Every order
+	/// Orders for new risk pending in one segment at once: each escrows at least the segment's
+	/// keeper deposit as its execution fee (the LPs' if it ends unfilled) beside margin enough
+	/// for its size, and no call visits the others, so the bound is on storage, not on any
+	/// call's weight. Every order
 	/// waits about the delay for its price: this is what one segment can take in that time.
 	pub const MaxOrdersPerSegment: u32 = 4_096;
 	/// Prices each segment remembers for its orders: at the dev chain's pace (a feed every

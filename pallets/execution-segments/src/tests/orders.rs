@@ -344,6 +344,11 @@ fn bad_requests_fail_with_typed_errors_and_change_nothing() {
 			Error::<Test>::UnknownSegment
 		);
 		assert_noop!(request(ALICE, OrderKind::Close, ANY_SELL), Error::<Test>::NoPosition);
+		// What no price changes is checked at once, so that an order sure to fail holds no
+		// place in the segment's bound: a new position's keeper deposit (and the size of the
+		// position it makes, `minimum_position_size`).
+		let bare = increase(Side::Long, 1_000, DEPOSIT - 1);
+		assert_noop!(request(ALICE, bare, ANY_BUY), Error::<Test>::MarginBelowCharges);
 		assert_noop!(
 			request(ALICE, OrderKind::Decrease { size: 1 }, ANY_SELL),
 			Error::<Test>::NoPosition
