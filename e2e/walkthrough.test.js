@@ -5,6 +5,7 @@
 // disagree fails here.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { connect, devAccounts, feedMajority, fixedPrice, findEvent, oracleKey, send, trade } from '../scripts/lib/chain.js';
@@ -351,5 +352,65 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
 
     await send(api, api.tx.sudo.sudo(api.tx.circuitBreaker.setThresholds(1, defaults)), who.alice);
     assert.deepEqual((await api.query.circuitBreaker.breakers(1)).unwrap().thresholds.toJSON(), defaults);
+  });
+
+  test('10. end a market (Alice as root, then anyone)', async () => {
+    onPage('## 10. End a market (Alice as root, then anyone)', '`collateralSilos.depositMargin(3, 2000000000)`',
+      '`executionSegments.requestOrder(3, Increase { side: Short, size: 5000000000, margin:\n   1000000000 }, 0, 5000000)`',
+      '`sudo.sudo(executionSegments.settleMarket(3))`', '`executionSegments.MarketSettling { segment: 3, price, reference }`',
+      '`market: { Settling: { price } }`', '`executionSegments.MarketNotLive`',
+      "Eve's `collateralSilos.provideLiquidity(3, 100000000)`", '`collateralSilos.MarketEnded`',
+      '(`executionSegments.MarketSettling`)', '`executionSegments.settlePositions(3, [Dave])`',
+      '`executionSegments.PositionSettled { who: Dave, settler: Eve, price, pnl }`',
+      'node scripts/keeper.js --url ws://127.0.0.1:9944 --suri //Eve\n   --once` settles Ferdie',
+      '`executionSegments.MarketDelisted { segment: 3, price }`', '`market: { Delisted: { price } }`',
+      '`collateralSilos.withdrawLiquidity(3, shares)`', '`collateralSilos.LiquidityWithdrawn`');
+    const health = async () => (await api.call.segmentsApi.segmentHealth(3)).unwrap();
+    for (const [trader, side] of [[who.dave, 'Short'], [who.ferdie, 'Long']]) {
+      await send(api, api.tx.collateralSilos.depositMargin(3, 2000000000n), trader);
+      const kind = { Increase: { side, size: 5000000000n, margin: 1000000000n } };
+      await trade(api, trader, trader, 3, kind, { operators: who });
+    }
+
+    const reference = (await health()).referencePrice.unwrap().toBigInt();
+    const settling = await send(api, api.tx.sudo.sudo(api.tx.executionSegments.settleMarket(3)), who.alice);
+    const event = findEvent(settling.events, 'executionSegments', 'MarketSettling');
+    assert.ok(event, 'sudo dispatched settleMarket');
+    const price = event.data.price.toBigInt();
+    assert.equal(event.data.reference.toBigInt(), reference);
+    assert.equal(price, reference, 'a pool this deep pays every winner at the reference');
+    assert.equal((await health()).market.asSettling.price.toBigInt(), price);
+    await fails(api.tx.executionSegments.requestOrder(3, 'Close', 0n, 5000000n), who.dave, 'executionSegments.MarketNotLive');
+    await fails(api.tx.collateralSilos.provideLiquidity(3, 100000000n), who.eve, 'collateralSilos.MarketEnded');
+    const shares = (await api.query.collateralSilos.accounts(3, who.alice.address)).shares.toBigInt();
+    await fails(api.tx.collateralSilos.withdrawLiquidity(3, shares), who.alice, 'executionSegments.MarketSettling');
+
+    const eveFree = BigInt((await margin(3, who.eve)).free ?? 0);
+    const settled = await send(api, api.tx.executionSegments.settlePositions(3, [who.dave.address]), who.eve);
+    const position = findEvent(settled.events, 'executionSegments', 'PositionSettled');
+    assert.equal(position.data.who.toString(), who.dave.address);
+    assert.equal(position.data.settler.toString(), who.eve.address);
+    assert.equal(position.data.price.toBigInt(), price);
+    assert.equal(BigInt((await margin(3, who.eve)).free) - eveFree, 5n * USDC, "Dave's keeper deposit");
+    assert.ok((await health()).market.isSettling, "Ferdie's position is left");
+    const run = spawnSync(process.execPath, ['scripts/keeper.js', '--url', node.url, '--suri', '//Eve', '--once'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const summary = JSON.parse(run.stdout.trim().split('\n').pop());
+    assert.deepEqual(summary.settled.map((s) => [s.segment, s.who]), [[3, who.ferdie.address]], run.stdout);
+    assert.equal(BigInt((await margin(3, who.eve)).free) - eveFree, 10n * USDC, "and Ferdie's");
+    assert.equal((await health()).market.asDelisted.price.toBigInt(), price);
+
+    const liquidity = (await api.query.collateralSilos.silos(3)).unwrap().books.lpLiquidity.toBigInt();
+    const alice = (await api.query.assets.account(1, who.alice.address)).unwrap().balance.toBigInt();
+    const withdrawn = await send(api, api.tx.collateralSilos.withdrawLiquidity(3, shares), who.alice);
+    assert.equal(findEvent(withdrawn.events, 'collateralSilos', 'LiquidityWithdrawn').data.amount.toBigInt(), liquidity);
+    assert.equal((await api.query.assets.account(1, who.alice.address)).unwrap().balance.toBigInt() - alice, liquidity);
+    for (const trader of [who.dave, who.ferdie]) {
+      const free = BigInt((await margin(3, trader)).free);
+      await send(api, api.tx.collateralSilos.withdrawMargin(3, free), trader);
+    }
   });
 });

@@ -5,7 +5,8 @@
 // auto-deleveraging trigger (`SegmentsApi.pool`), deleverages the head of the queue until the
 // pool is back under it; then executes every pending order the oracle has published a price
 // for since its delay (or whose window is over, to expire it), earning the execution fee of
-// each order that fills (an order that ends unfilled pays its fee to the LPs).
+// each order that fills (an order that ends unfilled pays its fee to the LPs); and settles
+// every position of a market root is ending, losers first, earning each one's keeper deposit.
 //
 //   node scripts/keeper.js [--url ws://127.0.0.1:9944] [--suri //Eve] [--max 50] [--once]
 //
@@ -39,9 +40,12 @@ export async function executeOrders(api, keeper, max, failed) {
   const pending = await at.query.executionSegments.orders.entries();
   const now = (await at.query.timestamp.now()).toBigInt();
   const rounds = new Map();
+  // An order in a market that ended fills at no price: its owner takes it back.
+  const ended = new Set((await at.query.executionSegments.markets.keys()).map((k) => k.args[0].toNumber()));
   const due = [];
   for (const [key, stored] of pending) {
     const [segment, who] = key.args;
+    if (ended.has(segment.toNumber())) continue;
     const order = stored.unwrap();
     if (!rounds.has(segment.toNumber())) {
       rounds.set(segment.toNumber(), await at.query.executionSegments.priceRounds(segment));
@@ -80,13 +84,65 @@ async function execute(api, keeper, segment, who, nonce, failed) {
 }
 
 /**
- * One pass over every segment: liquidate what the runtime says is liquidatable now,
+ * Settle what is left in every market root ended (`SegmentHealthView.market`), in batches of
+ * the runtime's `MaxSettleBatch`: while it settles, every position (losers first, though the
+ * order changes nobody's pay: winners' claims are paid at one payout once the last position
+ * is settled), each of another's earning its keeper deposit; once delisted, every claim, to its
+ * owner. Returns what was settled and paid, and the segments still live.
+ */
+export async function settleMarkets(api, keeper, failed) {
+  const settled = [];
+  const live = [];
+  const batch = api.consts.executionSegments.maxSettleBatch.toNumber();
+  for (const segment of (await api.call.segmentsApi.segments()).map((s) => s.toNumber())) {
+    const health = await api.call.segmentsApi.segmentHealth(segment);
+    if (health.isNone) continue;
+    const market = health.unwrap().market;
+    if (market.isLive) {
+      live.push(segment);
+      continue;
+    }
+    let accounts;
+    if (market.isSettling) {
+      const price = market.asSettling.price.toBigInt();
+      // A long entered above the price loses, a short below it (funding aside).
+      const loses = (p) => (p.side.isLong ? p.entryPrice.toBigInt() > price : p.entryPrice.toBigInt() < price);
+      accounts = (await api.query.executionSegments.positions.entries(segment))
+        .map(([key, p]) => ({ who: key.args[1].toString(), loses: loses(p.unwrap()) }))
+        .sort((a, b) => Number(b.loses) - Number(a.loses))
+        .map((p) => p.who);
+    } else {
+      accounts = (await api.query.executionSegments.claims.keys(segment)).map((key) => key.args[1].toString());
+    }
+    for (let i = 0; i < accounts.length; i += batch) {
+      const chunk = accounts.slice(i, i + batch);
+      try {
+        const { events } = await send(api, api.tx.executionSegments.settlePositions(segment, chunk), keeper, {
+          finalized: false,
+        });
+        for (const e of events.filter((e) => e.section === 'executionSegments')) {
+          if (e.method === 'PositionSettled') settled.push({ segment, who: e.data.who.toString(), pnl: e.data.pnl.toString() });
+          if (e.method === 'ClaimPaid') settled.push({ segment, who: e.data.who.toString(), paid: e.data.paid.toString() });
+          if (e.method === 'SettlementFailed') failed.push({ segment, who: e.data.who.toString(), error: describeError(api, e.data.error) });
+        }
+      } catch (error) {
+        failed.push({ segment, who: chunk.join(','), error: error.message });
+      }
+    }
+  }
+  return { settled, live };
+}
+
+/**
+ * One pass over every segment: settle the positions of markets that are ending, liquidate what
+ * the runtime says is liquidatable now,
  * deleverage pools past their trigger, then execute the orders that are due.
  */
 export async function scan(api, keeper, max) {
   const done = [];
   const failed = [];
-  const segments = (await api.call.segmentsApi.segments()).map((s) => s.toNumber());
+  // Ended markets first; only live ones liquidate and deleverage.
+  const { settled, live: segments } = await settleMarkets(api, keeper, failed);
   for (const segment of segments) {
     const accounts = await api.call.segmentsApi.liquidatable(segment, max);
     for (const who of accounts) {
@@ -139,7 +195,7 @@ export async function scan(api, keeper, max) {
   // Orders last: a submission the pool turns away delays the ones after it (up to their
   // timeout), never a liquidation.
   const executed = await executeOrders(api, keeper, max, failed);
-  return { executed, liquidated: done, deleveraged, failed };
+  return { executed, liquidated: done, deleveraged, settled, failed };
 }
 
 async function main() {
@@ -158,12 +214,16 @@ async function main() {
     if (busy) return;
     busy = true;
     try {
-      const { executed, liquidated, deleveraged, failed } = await scan(api, keeper, max);
+      const { executed, liquidated, deleveraged, settled, failed } = await scan(api, keeper, max);
       for (const o of executed) {
         const what = o.filled ? `filled at ${o.price}` : `ended: ${o.ended}`;
         console.log(`#${header.number} executed the order of ${o.who} in segment ${o.segment}: ${what}`);
       }
       for (const l of liquidated) console.log(`#${header.number} liquidated ${l.who} in segment ${l.segment}: fee ${l.fee}, bad debt ${l.badDebt}`);
+      for (const s of settled) {
+        const what = s.paid === undefined ? `settled at ${s.pnl}` : `paid its claim, ${s.paid}`;
+        console.log(`#${header.number} ${s.who} in segment ${s.segment}: ${what}`);
+      }
       for (const d of deleveraged) console.log(`#${header.number} auto-deleveraged ${d.size} of ${d.who} in segment ${d.segment}`);
       for (const f of failed) console.log(`#${header.number} could not act on ${f.who} in segment ${f.segment}: ${f.error}`);
     } catch (error) {

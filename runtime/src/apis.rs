@@ -203,7 +203,7 @@ impl_runtime_apis! {
 		}
 	}
 
-	#[api_version(4)]
+	#[api_version(5)]
 	impl bulkhead_runtime_api::SegmentsApi<Block, AccountId, BlockNumber> for Runtime {
 		fn segments() -> Vec<SegmentId> {
 			views::segments()

@@ -113,8 +113,11 @@ runtime_version! {
 	/// thresholds), and no value moved at a price the breaker rejected; 108 two-step orders
 	/// (storage version 3 of segments: `request_order`, `execute_order`, `cancel_order` and
 	/// `set_order_params` replace the instant `open_position`, `decrease_position` and
-	/// `close_position`), so no trade fills at a price anyone could see when it was made.
-	spec_version: 108
+	/// `close_position`), so no trade fills at a price anyone could see when it was made; 109
+	/// markets that end (storage version 4 of segments: `settle_market`, `settle_positions`,
+	/// `MarketStatus` in the segment health view, silos that take nothing new once their
+	/// market has ended).
+	spec_version: 109
 }
 
 #[cfg(feature = "next-spec-version")]
@@ -122,7 +125,7 @@ runtime_version! {
 	/// With `next-spec-version`, the same runtime one spec version later: what the end-to-end
 	/// upgrade test sets with `system.setCode`. `build.rs` builds it beside the real wasm; no
 	/// chain should run it.
-	spec_version: 109
+	spec_version: 110
 }
 
 /// Aura's slot, and so the target block time of a network: 6 seconds.
@@ -214,6 +217,7 @@ pub type Migrations = (
 	pallet_circuit_breaker::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_circuit_breaker::migrations::v4::MigrateV3ToV4<Runtime>,
 	pallet_execution_segments::migrations::v3::MigrateV2ToV3<Runtime>,
+	pallet_execution_segments::migrations::v4::MigrateV3ToV4<Runtime>,
 );
 
 /// Accounts' flows where the circuit breaker kept them until its storage version 3, for the

@@ -75,6 +75,7 @@ pub fn segment_health(segment: SegmentId) -> Option<SegmentHealthView<BlockNumbe
 		price_rejected: breaker.verdict() != PriceVerdict::Accepted,
 		outflow: outflow(segment, silo.value),
 		queued_exits: CollateralSilos::queued_exits(market.silo),
+		market: market.market,
 	})
 }
 

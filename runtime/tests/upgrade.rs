@@ -231,7 +231,7 @@ fn the_runtime_is_newer_than_spec_101() {
 	new_ext().execute_with(|| {
 		assert!(storage_versions().iter().all(|(on_chain, in_code)| on_chain == in_code));
 		assert_eq!(CollateralSilos::in_code_storage_version(), StorageVersion::new(5));
-		assert_eq!(ExecutionSegments::in_code_storage_version(), StorageVersion::new(3));
+		assert_eq!(ExecutionSegments::in_code_storage_version(), StorageVersion::new(4));
 		assert_eq!(CircuitBreaker::in_code_storage_version(), StorageVersion::new(4));
 		assert_eq!(Gateway::in_code_storage_version(), StorageVersion::new(1));
 	});

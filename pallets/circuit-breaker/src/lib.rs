@@ -529,6 +529,24 @@ pub mod pallet {
 		fn verdict(segment: SegmentId) -> PriceVerdict {
 			Self::breaker(segment).verdict()
 		}
+
+		/// One read of the segment's breaker.
+		fn reference(segment: SegmentId) -> Option<Price> {
+			Self::reference_price(segment)
+		}
+
+		/// Stops watching the segment's oracle for staleness (`stale_after` becomes `None`,
+		/// announced as [`Event::ThresholdsSet`], and the breaker forgets when the oracle last
+		/// published, so that thresholds set later cannot find it stale either); every other
+		/// line stays. One read and one write of the segment's breaker.
+		fn market_ended(segment: SegmentId) {
+			let mut breaker = Self::breaker(segment);
+			breaker.thresholds.stale_after = None;
+			breaker.last_price = None;
+			let thresholds = breaker.thresholds;
+			Breakers::<T>::insert(segment, breaker);
+			Self::deposit_event(Event::ThresholdsSet { segment, thresholds });
+		}
 	}
 
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]

@@ -81,9 +81,9 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
-		Balance, Fee, MarginLedger, OutflowVerdict, Pnl, PoolExposure, PoolRisk, SegmentHealth,
-		SegmentId, Settlement, SettlementOutcome, SiloDirectory, SiloId, SiloMonitor,
-		SiloTransfers, SiloValue,
+		Balance, Fee, MarginLedger, MarketStatus, OutflowVerdict, Pnl, PoolExposure, PoolRisk,
+		SegmentHealth, SegmentId, Settlement, SettlementOutcome, SiloDirectory, SiloId,
+		SiloMonitor, SiloTransfers, SiloValue,
 	};
 	use sp_runtime::{traits::AccountIdConversion, ArithmeticError};
 
@@ -386,6 +386,9 @@ pub mod pallet {
 		/// The account may take all of this out now (the runtime API's `outflow_room` says how
 		/// much): withdraw it instead. The queue is for what the outflow line holds back.
 		ExitNotNeeded,
+		/// The silo's market is settling or delisted: it takes nothing new (no liquidity,
+		/// margin or insurance); what it holds only leaves.
+		MarketEnded,
 	}
 
 	#[pallet::hooks]
@@ -452,8 +455,8 @@ pub mod pallet {
 		/// at least the silo's minimum deposit.
 		///
 		/// Origin: signed. Emits [`Event::LiquidityProvided`]. Errors: [`Error::UnknownSilo`],
-		/// [`Error::ZeroAmount`], [`Error::SiloFrozen`], [`Error::DepositCapExceeded`],
-		/// [`Error::PnlTooHighToDeposit`], [`Error::PoolDepleted`], [`Error::DepositTooSmall`],
+		/// [`Error::ZeroAmount`], [`Error::SiloFrozen`], [`Error::MarketEnded`],
+		/// [`Error::DepositCapExceeded`], [`Error::PnlTooHighToDeposit`], [`Error::PoolDepleted`], [`Error::DepositTooSmall`],
 		/// [`Error::DepositBelowMinimum`], and the segment's `PriceUnavailable` or `StalePrice`
 		/// when it has open interest and no fresh price to value the pool at, `PriceRejected`
 		/// while its breaker rejects the oracle's price (or an arithmetic overflow valuing it).
@@ -484,7 +487,8 @@ pub mod pallet {
 		/// [`Error::ReserveExceeded`], [`Error::PoolLiquidityShort`],
 		/// [`Error::RemainderBelowMinimum`], [`Error::SiloBelowMinimum`],
 		/// [`Error::AccountOutflowLimit`], [`Error::ExitQueueFull`], and the segment's
-		/// `PriceUnavailable`, `StalePrice` or `PriceRejected`.
+		/// `PriceUnavailable`, `StalePrice` or `PriceRejected`, or `MarketSettling` while its
+		/// market settles (a delisted market's pool is worth its liquidity).
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::withdraw_liquidity())]
 		pub fn withdraw_liquidity(
@@ -501,8 +505,8 @@ pub mod pallet {
 		/// minimum deposit.
 		///
 		/// Origin: signed. Emits [`Event::MarginDeposited`]. Errors: [`Error::UnknownSilo`],
-		/// [`Error::ZeroAmount`], [`Error::SiloFrozen`], [`Error::DepositCapExceeded`],
-		/// [`Error::DepositBelowMinimum`].
+		/// [`Error::ZeroAmount`], [`Error::SiloFrozen`], [`Error::MarketEnded`],
+		/// [`Error::DepositCapExceeded`], [`Error::DepositBelowMinimum`].
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::deposit_margin())]
 		pub fn deposit_margin(
@@ -540,7 +544,7 @@ pub mod pallet {
 		/// except as bad-debt cover.
 		///
 		/// Origin: signed. Emits [`Event::InsuranceFunded`]. Errors: [`Error::UnknownSilo`],
-		/// [`Error::ZeroAmount`].
+		/// [`Error::ZeroAmount`], [`Error::MarketEnded`].
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::fund_insurance())]
 		pub fn fund_insurance(
@@ -701,6 +705,7 @@ pub mod pallet {
 		) -> Result<Balance, DispatchError> {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
 			ensure!(info.status == SiloStatus::Active, Error::<T>::SiloFrozen);
+			ensure!(T::Pool::market(info.segment).is_live(), Error::<T>::MarketEnded);
 			let value = Self::value(silo, info);
 			let after = value.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
 			ensure!(after <= info.deposit_cap, Error::<T>::DepositCapExceeded);
@@ -882,10 +887,7 @@ pub mod pallet {
 			let mut info = Self::silo(silo)?;
 			let held = Accounts::<T>::get(silo, who).shares;
 			ensure!(held >= shares, Error::<T>::InsufficientShares);
-			ensure!(
-				T::Health::status(info.segment).allows_new_risk(),
-				Error::<T>::SegmentNotNormal
-			);
+			Self::ensure_lps_may_leave(info.segment)?;
 			let value_before = Self::value(silo, &info);
 			let exposure = T::Pool::exposure(info.segment)?;
 			let (pool_value, amount) = Self::burn(&mut info.books, &exposure, shares)?;
@@ -911,6 +913,18 @@ pub mod pallet {
 				shares,
 				pool_value,
 			});
+			Ok(())
+		}
+
+		/// LPs leave while the segment is normal: a severed or recovering one may still owe
+		/// them losses. Once its market is delisted no position is left to owe anything, and a
+		/// breaker that tripped on the way (bad debt at settlement, say) no longer holds them.
+		fn ensure_lps_may_leave(segment: SegmentId) -> DispatchResult {
+			ensure!(
+				T::Health::status(segment).allows_new_risk()
+					|| matches!(T::Pool::market(segment), MarketStatus::Delisted { .. }),
+				Error::<T>::SegmentNotNormal
+			);
 			Ok(())
 		}
 
@@ -1197,10 +1211,7 @@ pub mod pallet {
 			let (amount, shares) = match exit.request {
 				ExitRequest::Margin(amount) => (amount.min(room), 0),
 				ExitRequest::Liquidity(shares) => {
-					ensure!(
-						T::Health::status(info.segment).allows_new_risk(),
-						Error::<T>::SegmentNotNormal
-					);
+					Self::ensure_lps_may_leave(info.segment)?;
 					let exposure = T::Pool::exposure(info.segment)?;
 					let (pool_value, all) = Self::price_withdrawal(&info.books, &exposure, shares)?;
 					// All of them if the room pays for them; else as many as it does, rounded
@@ -1251,6 +1262,8 @@ pub mod pallet {
 		) -> DispatchResult {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
 			let mut info = Self::silo(silo)?;
+			// A fund no position will ever draw on again would be stranded.
+			ensure!(T::Pool::market(info.segment).is_live(), Error::<T>::MarketEnded);
 			let value_before = Self::value(silo, &info);
 			info.books.insurance =
 				info.books.insurance.checked_add(amount).ok_or(ArithmeticError::Overflow)?;

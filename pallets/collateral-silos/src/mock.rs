@@ -10,8 +10,8 @@ use frame_support::{
 };
 use frame_system::{EnsureRoot, EnsureSigned};
 use segment_interface::{
-	AccountFlow, Balance, OutflowVerdict, PoolExposure, PoolFactors, PoolRisk, SegmentHealth,
-	SegmentId, SegmentStatus, SiloId, SiloMonitor,
+	AccountFlow, Balance, MarketStatus, OutflowVerdict, PoolExposure, PoolFactors, PoolRisk,
+	SegmentHealth, SegmentId, SegmentStatus, SiloId, SiloMonitor,
 };
 use sp_runtime::BuildStorage;
 use sp_runtime::{DispatchError, Permill};
@@ -92,6 +92,7 @@ thread_local! {
 	static TRACK_FLOWS: RefCell<bool> = const { RefCell::new(false) };
 	static LEGACY: RefCell<BTreeMap<(SegmentId, AccountId), AccountFlow<u64>>> = const { RefCell::new(BTreeMap::new()) };
 	static EXPOSURE: RefCell<BTreeMap<SegmentId, Result<PoolExposure, DispatchError>>> = const { RefCell::new(BTreeMap::new()) };
+	static MARKETS: RefCell<BTreeMap<SegmentId, MarketStatus>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 /// The factors the test segments set: GMX's defaults.
@@ -115,12 +116,19 @@ impl TestPool {
 	pub fn fail(segment: SegmentId, error: DispatchError) {
 		EXPOSURE.with(|e| e.borrow_mut().insert(segment, Err(error)));
 	}
+	/// The segment's market is at `status`.
+	pub fn set_market(segment: SegmentId, status: MarketStatus) {
+		MARKETS.with(|m| m.borrow_mut().insert(segment, status));
+	}
 }
 impl PoolRisk for TestPool {
 	fn exposure(segment: SegmentId) -> Result<PoolExposure, DispatchError> {
 		EXPOSURE.with(|e| {
 			e.borrow().get(&segment).cloned().unwrap_or(Ok(PoolExposure::none(factors())))
 		})
+	}
+	fn market(segment: SegmentId) -> MarketStatus {
+		MARKETS.with(|m| m.borrow().get(&segment).copied().unwrap_or_default())
 	}
 }
 
@@ -291,6 +299,7 @@ impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
 		STATUS.with(|s| s.borrow_mut().clear());
 		EXPOSURE.with(|e| e.borrow_mut().clear());
+		MARKETS.with(|m| m.borrow_mut().clear());
 		TRACK_FLOWS.with(|t| *t.borrow_mut() = false);
 		LEGACY.with(|l| l.borrow_mut().clear());
 		TestMonitor::clear();

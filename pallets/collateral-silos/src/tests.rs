@@ -2279,3 +2279,49 @@ mod fees_and_keepers {
 		});
 	}
 }
+
+mod ended_markets {
+	use super::*;
+	use segment_interface::MarketStatus;
+	use sp_runtime::FixedU128;
+
+	/// A delisted market's silo takes nothing new, and pays out what it holds: LPs at their
+	/// share of the pool, which no open interest marks any more, and traders their margin.
+	#[test]
+	fn a_delisted_silo_takes_nothing_new_and_pays_everyone_out() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 100, 500);
+			TestPool::set_market(0, MarketStatus::Delisted { price: FixedU128::from_u32(7) });
+			for (who, call) in [
+				(ALICE, Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 100)),
+				(BOB, Pallet::deposit_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 100)),
+				(CHARLIE, Pallet::fund_insurance(RuntimeOrigin::signed(CHARLIE), BTC_SILO, 100)),
+			] {
+				assert_eq!(call, Err(Error::<Test>::MarketEnded.into()), "{who}");
+			}
+			// Settling is no different.
+			TestPool::set_market(0, MarketStatus::Settling { price: FixedU128::from_u32(7) });
+			assert_noop!(
+				Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, 100),
+				Error::<Test>::MarketEnded
+			);
+			// Other silos take deposits as before.
+			assert_ok!(Pallet::provide_liquidity(RuntimeOrigin::signed(ALICE), ETH_SILO, 100));
+
+			// A breaker that tripped on the way (bad debt at settlement, say) holds LPs while
+			// positions may still owe them losses, and no longer once none is left.
+			TestHealth::set(0, SegmentStatus::Severed);
+			let shares = Accounts::<Test>::get(BTC_SILO, ALICE).shares;
+			assert_noop!(
+				Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, shares),
+				Error::<Test>::SegmentNotNormal
+			);
+			TestPool::set_market(0, MarketStatus::Delisted { price: FixedU128::from_u32(7) });
+			let (alice, bob) = (usdc(ALICE), usdc(BOB));
+			assert_ok!(Pallet::withdraw_liquidity(RuntimeOrigin::signed(ALICE), BTC_SILO, shares));
+			assert_ok!(Pallet::withdraw_margin(RuntimeOrigin::signed(BOB), BTC_SILO, 500));
+			assert_eq!((usdc(ALICE), usdc(BOB)), (alice + 1_000, bob + 500));
+			assert_eq!(books(BTC_SILO).lp_liquidity, 0);
+		});
+	}
+}

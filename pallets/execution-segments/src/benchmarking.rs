@@ -5,11 +5,14 @@
 
 use super::*;
 use crate::Pallet as ExecutionSegments;
+use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
 use frame_support::traits::Get;
 use frame_system::{Pallet as System, RawOrigin};
-use segment_interface::{Balance, Moment, OracleKey, Price, PricePoint, SegmentId, SiloId};
-use sp_runtime::{Perbill, Permill};
+use segment_interface::{
+	Balance, MarketStatus, Moment, OracleKey, Price, PricePoint, SegmentId, SiloId,
+};
+use sp_runtime::{BoundedVec, Perbill, Permill};
 
 /// What the benchmarks need from outside this pallet: silos, margin and prices.
 pub trait BenchmarkHelper<AccountId> {
@@ -346,6 +349,92 @@ mod benchmarks {
 
 		let left = position::<T>(SEGMENT, &trader).expect("a part is left; qed").size;
 		assert!(left > 0 && left < SIZE);
+	}
+
+	/// A market whose shorts hold far more profit than the pool pays out at the reference
+	/// price, which lies so far below the bound that the settlement price is searched for
+	/// upwards (the longer way: doubling, then bisection), on a feed that carries as many
+	/// segments as it may (the settled one leaves its index).
+	#[benchmark]
+	fn settle_market() {
+		market::<T>(SEGMENT);
+		for segment in SEGMENT + 1..SEGMENT + T::MaxSegmentsPerOracle::get() {
+			market::<T>(segment);
+		}
+		let trader: T::AccountId = whitelisted_caller();
+		T::BenchmarkHelper::fund_margin(SEGMENT, &trader, MARGIN);
+		ExecutionSegments::<T>::do_open_position(
+			SEGMENT,
+			Segments::<T>::get(SEGMENT).expect("created; qed"),
+			&trader,
+			Side::Short,
+			SIZE,
+			MARGIN,
+			Price::from_u32(100),
+			Price::from_inner(0),
+		)
+		.expect("5x on a fresh market; qed");
+		// A pool that pays out 0.05% of itself: half the short's size.
+		let mut tight = risk();
+		tight.pool.max_pnl_factor = Permill::from_parts(500);
+		tight.pool.max_pnl_factor_withdrawals = Permill::from_parts(500);
+		tight.pool.adl_trigger = Permill::from_parts(500);
+		tight.pool.adl_floor = Permill::from_parts(250);
+		ExecutionSegments::<T>::do_set_risk_params(SEGMENT, tight).expect("valid; qed");
+		// The oracle's first price for it, the least there is: the reference.
+		let reference = Price::from_inner(1);
+		ExecutionSegments::<T>::note_price(&key(), PricePoint { price: reference, timestamp: NOW });
+
+		#[extrinsic_call]
+		_(RawOrigin::Root, SEGMENT);
+
+		let MarketStatus::Settling { price } = Markets::<T>::get(SEGMENT) else {
+			panic!("the market settles; qed")
+		};
+		assert!(price > reference);
+		assert!(!SegmentsByOracle::<T>::get(key()).contains(&SEGMENT));
+	}
+
+	/// `n` positions, each with an order pending, settled at a price that leaves each with bad
+	/// debt the insurance fund cannot cover, and the market delisted with the last.
+	#[benchmark]
+	fn settle_positions(n: Linear<1, { T::MaxSettleBatch::get() }>) {
+		market::<T>(SEGMENT);
+		let mut traders = Vec::new();
+		for i in 0..n {
+			let trader: T::AccountId = account("trader", i, 0);
+			T::BenchmarkHelper::fund_margin(SEGMENT, &trader, MARGIN);
+			ExecutionSegments::<T>::do_open_position(
+				SEGMENT,
+				Segments::<T>::get(SEGMENT).expect("created; qed"),
+				&trader,
+				Side::Long,
+				SIZE,
+				MARGIN,
+				Price::from_u32(100),
+				Price::from_inner(u128::MAX),
+			)
+			.expect("5x on a deep pool; qed");
+			request::<T>(SEGMENT, &trader, OrderKind::Close, false);
+			traders.push(trader);
+		}
+		System::<T>::set_block_number((1 + BLOCKS).into());
+		crash::<T>();
+		let price = Price::from_u32(70);
+		ExecutionSegments::<T>::note_price(&key(), PricePoint { price, timestamp: NOW });
+		ExecutionSegments::<T>::do_settle_market(SEGMENT).expect("a live market; qed");
+		let accounts: BoundedVec<_, _> =
+			traders.clone().try_into().expect("at most the batch; qed");
+		let keeper: T::AccountId = account("keeper", 0, 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(keeper), SEGMENT, accounts);
+
+		for trader in &traders {
+			assert!(position::<T>(SEGMENT, trader).is_none());
+			assert!(!Orders::<T>::contains_key(SEGMENT, trader));
+		}
+		assert_eq!(Markets::<T>::get(SEGMENT), MarketStatus::Delisted { price });
 	}
 
 	/// The oracle's hook on a feed that carries as many segments as it may, each told of a

@@ -93,19 +93,20 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
 		views::{AdlEntry, PositionView},
-		Balance, Fee, MarginLedger, Moment, OracleKey, Pnl, PoolExposure, PoolFactors, PoolRisk,
-		Price, PriceFeed, PriceMonitor, PricePoint, PriceVerdict, SegmentHealth, SegmentId,
-		SegmentStatus, Settlement, SettlementOutcome, SiloDirectory, SiloId,
+		Balance, Fee, MarginLedger, MarketStatus, Moment, OracleKey, Pnl, PoolExposure,
+		PoolFactors, PoolRisk, Price, PriceFeed, PriceMonitor, PricePoint, PriceVerdict,
+		SegmentHealth, SegmentId, SegmentStatus, Settlement, SettlementOutcome, SiloDirectory,
+		SiloId,
 	};
 	use sp_runtime::{
 		traits::{Saturating, Zero},
-		ArithmeticError, Permill, Rounding, SaturatedConversion,
+		ArithmeticError, PerThing, Permill, Perquintill, Rounding, SaturatedConversion,
 	};
 	use sp_runtime::{FixedI128, FixedPointNumber, FixedU128};
 
 	/// The layout of this pallet's storage; [`migrations`] takes a chain from each version to
 	/// the next.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -141,6 +142,9 @@ pub mod pallet {
 		/// How orders are timed in a segment whose admin set nothing else.
 		#[pallet::constant]
 		type DefaultOrderParams: Get<OrderParams>;
+		/// Most accounts one [`Pallet::settle_positions`] call settles.
+		#[pallet::constant]
+		type MaxSettleBatch: Get<u32>;
 		/// Weights of this pallet's calls and of [`Pallet::note_price`].
 		type WeightInfo: WeightInfo;
 		/// Gives the benchmarks silos, margin and prices.
@@ -225,6 +229,30 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type OrderSettings<T: Config> =
 		StorageMap<_, Twox64Concat, SegmentId, OrderParams, ValueQuery, T::DefaultOrderParams>;
+
+	/// Each segment's market, where it is not [`MarketStatus::Live`]: settling at a price, or
+	/// delisted.
+	#[pallet::storage]
+	pub type Markets<T: Config> = StorageMap<_, Twox64Concat, SegmentId, MarketStatus, ValueQuery>;
+
+	/// What an ending market owes its winners: their claims, and what share of them it pays.
+	#[pallet::storage]
+	pub type Settlements<T: Config> =
+		StorageMap<_, Twox64Concat, SegmentId, SettlementBook, OptionQuery>;
+
+	/// Each winner's profit at an ending market's settlement price, paid (at the market's
+	/// payout) once it is delisted.
+	// Blake2_128Concat for the account: users choose their accounts.
+	#[pallet::storage]
+	pub type Claims<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SegmentId,
+		Blake2_128Concat,
+		T::AccountId,
+		Balance,
+		OptionQuery,
+	>;
 
 	/// Segments that exist from block 0. Their silos must exist first (the silos pallet
 	/// builds before this one).
@@ -354,6 +382,32 @@ pub mod pallet {
 			fee: Balance,
 			bad_debt: Balance,
 		},
+		/// The market is settling: every position settles at `price`, the breaker's
+		/// time-weighted `reference` bounded so that the pool pays every winner in full.
+		MarketSettling { segment: SegmentId, price: Price, reference: Price },
+		/// `who`'s position was settled at the market's settlement price by `settler`: `pnl`
+		/// (funding and borrowing to the settlement included), a loss paid at once (`bad_debt`
+		/// of it left for the insurance fund and then the LPs), a profit kept as `who`'s claim,
+		/// paid once the market is delisted. `who` got `returned` back as free margin; a
+		/// settler other than `who` earned its keeper deposit.
+		PositionSettled {
+			segment: SegmentId,
+			who: T::AccountId,
+			settler: T::AccountId,
+			size: Balance,
+			price: Price,
+			pnl: Pnl,
+			returned: Balance,
+			bad_debt: Balance,
+		},
+		/// `who`'s position could not be settled (`error`); the rest of the batch was.
+		SettlementFailed { segment: SegmentId, who: T::AccountId, error: DispatchError },
+		/// The market's last position was settled (at `price`): its silo takes nothing new,
+		/// pays `payout` of every winner's claim (all of it unless the losses that came in left
+		/// the pool short) and its LPs the rest.
+		MarketDelisted { segment: SegmentId, price: Price, payout: Perquintill },
+		/// `who`'s `claim` was paid: `paid` of it, at the market's payout.
+		ClaimPaid { segment: SegmentId, who: T::AccountId, claim: Balance, paid: Balance },
 	}
 
 	#[pallet::error]
@@ -443,6 +497,19 @@ pub mod pallet {
 		OrderCommitted,
 		/// A window of zero, or a delay or window above an hour.
 		InvalidOrderParams,
+		/// The market is settling or delisted: nothing opens, no order fills, and margin moves
+		/// only out of settled positions.
+		MarketNotLive,
+		/// The market is live: positions settle only once root ends it
+		/// ([`Pallet::settle_market`]).
+		MarketLive,
+		/// The market is settling: its pool is priced again once every position is settled.
+		MarketSettling,
+		/// The breaker has no reference price for the segment yet: its oracle never published.
+		NoReferencePrice,
+		/// None of the accounts given holds a position, an order or a claim in the ended
+		/// market.
+		NothingToSettle,
 	}
 
 	#[pallet::hooks]
@@ -485,7 +552,8 @@ pub mod pallet {
 		/// Replace a segment's risk parameters. Funding so far accrues at the old rate.
 		///
 		/// Origin: [`Config::AdminOrigin`]. Emits [`Event::RiskParamsSet`].
-		/// Errors: [`Error::UnknownSegment`], [`Error::InvalidRiskParams`].
+		/// Errors: [`Error::UnknownSegment`], [`Error::InvalidRiskParams`],
+		/// [`Error::MarketNotLive`].
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::set_risk_params())]
 		pub fn set_risk_params(
@@ -507,7 +575,7 @@ pub mod pallet {
 		/// segment, and at most [`Config::MaxOrdersPerSegment`] orders for new risk per segment.
 		///
 		/// Origin: signed. Emits [`Event::OrderRequested`]. Errors: [`Error::UnknownSegment`],
-		/// [`Error::OrderPending`], [`Error::TooManyOrders`], [`Error::ExecutionFeeTooLow`],
+		/// [`Error::MarketNotLive`], [`Error::OrderPending`], [`Error::TooManyOrders`], [`Error::ExecutionFeeTooLow`],
 		/// [`Error::ZeroSize`], [`Error::SegmentSevered`] and [`Error::ReduceOnly`] (opening),
 		/// [`Error::OppositeSideOpen`], [`Error::NoPosition`] and
 		/// [`Error::DecreaseExceedsSize`] (decreasing), [`Error::AcceptablePriceViolated`], and
@@ -532,7 +600,9 @@ pub mod pallet {
 		/// accepted price is worse for the trader. The order ends unfilled, its margin back to
 		/// `who`, when that price came after its window, when it is executed more than a window
 		/// after that price, or when its trade fails at that price ([`Event::OrderEnded`] says
-		/// why: the acceptable price missed, margin, caps, the breaker).
+		/// why: the acceptable price missed, margin, caps, the breaker). In a market that is
+		/// settling or delisted it ends with everything escrowed back to `who`
+		/// ([`OrderEnd::MarketEnded`]).
 		///
 		/// Origin: signed (anyone). Emits [`Event::OrderExecuted`] and the trade's events, or
 		/// [`Event::OrderEnded`]. Errors: [`Error::NoOrder`], [`Error::UnknownSegment`],
@@ -548,8 +618,9 @@ pub mod pallet {
 			Self::do_execute_order(segment, &who, &executor)
 		}
 
-		/// Cancel the caller's order while its delay runs; everything escrowed comes back.
-		/// After the delay the order waits for its price, and only executes or expires.
+		/// Cancel the caller's order while its delay runs (or at any time once the market is
+		/// settling or delisted); everything escrowed comes back. After the delay the order
+		/// waits for its price, and only executes or expires.
 		///
 		/// Origin: signed. Emits [`Event::OrderEnded`]. Errors: [`Error::NoOrder`],
 		/// [`Error::OrderCommitted`].
@@ -564,7 +635,7 @@ pub mod pallet {
 		/// requested under.
 		///
 		/// Origin: [`Config::AdminOrigin`]. Emits [`Event::OrderParamsSet`]. Errors:
-		/// [`Error::UnknownSegment`], [`Error::InvalidOrderParams`].
+		/// [`Error::UnknownSegment`], [`Error::MarketNotLive`], [`Error::InvalidOrderParams`].
 		#[pallet::call_index(12)]
 		#[pallet::weight(T::WeightInfo::set_order_params())]
 		pub fn set_order_params(
@@ -574,10 +645,54 @@ pub mod pallet {
 		) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			ensure!(Segments::<T>::contains_key(segment), Error::<T>::UnknownSegment);
+			Self::ensure_live(segment)?;
 			ensure!(params.is_valid(), Error::<T>::InvalidOrderParams);
 			OrderSettings::<T>::insert(segment, params);
 			Self::deposit_event(Event::OrderParamsSet { segment, params });
 			Ok(())
+		}
+
+		/// End `segment`'s market: from now on every position settles at one price, the
+		/// breaker's time-weighted reference price moved (if it must be) to the nearest price
+		/// at which the pool pays every winner in full (see [`Pallet::settlement_price`]).
+		/// Funding and borrowing stop here, the segment follows its oracle no more, nothing
+		/// opens and no order fills; anyone may then settle positions
+		/// ([`Pallet::settle_positions`]). A market without positions is delisted at once.
+		///
+		/// Origin: [`Config::AdminOrigin`]. Emits [`Event::MarketSettling`] (and
+		/// [`Event::MarketDelisted`]). Errors: [`Error::UnknownSegment`],
+		/// [`Error::MarketNotLive`], [`Error::PriceRejected`] (while the breaker rejects the
+		/// latest price, whose pull the reference carries: wait for one it accepts, or reset
+		/// it), [`Error::NoReferencePrice`] (a market with positions that never had a price).
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::settle_market())]
+		pub fn settle_market(origin: OriginFor<T>, segment: SegmentId) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_settle_market(segment)
+		}
+
+		/// Settle what `accounts` hold in an ended market. While it settles: each position
+		/// closes at the settlement price with no fee or price impact, a loss paid at once, a
+		/// profit kept as the account's claim ([`Claims`]); settling someone else's position
+		/// earns its keeper deposit, as a liquidation does. When the last position is settled
+		/// the market is delisted, and the share of every claim it pays is fixed
+		/// ([`SettlementBook::payout`]): once delisted, this pays the accounts' claims. Either
+		/// way pending orders end with everything escrowed back. Accounts with nothing to
+		/// settle are skipped, and one that cannot be settled does not stop the others
+		/// ([`Event::SettlementFailed`]).
+		///
+		/// Origin: signed (anyone). Emits [`Event::PositionSettled`], [`Event::ClaimPaid`],
+		/// [`Event::OrderEnded`], [`Event::SettlementFailed`] (and [`Event::MarketDelisted`]).
+		/// Errors: [`Error::UnknownSegment`], [`Error::MarketLive`], [`Error::NothingToSettle`].
+		#[pallet::call_index(14)]
+		#[pallet::weight(T::WeightInfo::settle_positions(accounts.len() as u32))]
+		pub fn settle_positions(
+			origin: OriginFor<T>,
+			segment: SegmentId,
+			accounts: BoundedVec<T::AccountId, T::MaxSettleBatch>,
+		) -> DispatchResult {
+			let settler = ensure_signed(origin)?;
+			Self::do_settle_positions(segment, &settler, &accounts)
 		}
 
 		/// Lock `amount` more of the caller's free margin behind their position. Works while
@@ -585,7 +700,7 @@ pub mod pallet {
 		///
 		/// Origin: signed. Emits [`Event::MarginAdded`]. Errors: [`Error::NoPosition`],
 		/// [`Error::ZeroAmount`], [`Error::OrderPending`] (an order to grow the position waits),
-		/// and the silo's `InsufficientFreeMargin`.
+		/// [`Error::MarketNotLive`], and the silo's `InsufficientFreeMargin`.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::add_margin())]
 		pub fn add_margin(
@@ -602,8 +717,8 @@ pub mod pallet {
 		/// unless the segment is normal.
 		///
 		/// Origin: signed. Emits [`Event::MarginRemoved`]. Errors: [`Error::UnknownSegment`],
-		/// [`Error::NoPosition`], [`Error::ZeroAmount`], [`Error::OrderPending`],
-		/// [`Error::SegmentSevered`], [`Error::ReduceOnly`],
+		/// [`Error::NoPosition`], [`Error::ZeroAmount`], [`Error::MarketNotLive`],
+		/// [`Error::OrderPending`], [`Error::SegmentSevered`], [`Error::ReduceOnly`],
 		/// [`Error::PriceUnavailable`], [`Error::StalePrice`], [`Error::PriceRejected`],
 		/// [`Error::InsufficientMargin`], [`Error::LeverageTooHigh`].
 		#[pallet::call_index(6)]
@@ -624,8 +739,9 @@ pub mod pallet {
 		/// recovering.
 		///
 		/// Origin: signed (anyone). Emits [`Event::PositionLiquidated`]. Errors:
-		/// [`Error::UnknownSegment`], [`Error::NoPosition`], [`Error::NotLiquidatable`], [`Error::PriceUnavailable`],
-		/// [`Error::StalePrice`].
+		/// [`Error::UnknownSegment`], [`Error::NoPosition`], [`Error::MarketNotLive`] (a
+		/// settling market settles positions instead), [`Error::NotLiquidatable`],
+		/// [`Error::PriceUnavailable`], [`Error::StalePrice`].
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::liquidate())]
 		pub fn liquidate(
@@ -647,8 +763,9 @@ pub mod pallet {
 		/// severed or recovering.
 		///
 		/// Origin: signed (anyone). Emits [`Event::PositionAutoDeleveraged`]. Errors:
-		/// [`Error::UnknownSegment`], [`Error::NoPosition`], [`Error::PriceUnavailable`],
-		/// [`Error::StalePrice`], [`Error::PriceRejected`], [`Error::AdlNotTriggered`],
+		/// [`Error::UnknownSegment`], [`Error::NoPosition`], [`Error::MarketNotLive`],
+		/// [`Error::PriceUnavailable`], [`Error::StalePrice`], [`Error::PriceRejected`],
+		/// [`Error::AdlNotTriggered`],
 		/// [`Error::NotFirstInAdlQueue`], [`Error::NotInProfit`].
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::auto_deleverage())]
@@ -1179,6 +1296,8 @@ pub mod pallet {
 		pub(crate) fn do_set_risk_params(segment: SegmentId, risk: RiskParams) -> DispatchResult {
 			ensure!(risk.is_valid(), Error::<T>::InvalidRiskParams);
 			let mut info = Self::segment(segment)?;
+			// Funding and borrowing stopped with the market, and what it settles by is fixed.
+			Self::ensure_live(segment)?;
 			Self::accrue(&mut info, T::Silos::pool_liquidity(segment))?;
 			info.risk = risk;
 			Segments::<T>::insert(segment, info);
@@ -1351,13 +1470,8 @@ pub mod pallet {
 				.ok_or(overflow)?;
 				(margin, 0)
 			};
-			let pnl = math::price_pnl(position.side, part, position.entry_price, price)
-				.ok_or(overflow)?;
-			let (funding, borrowing) = Self::carry(info, position, part)?;
-			let net = pnl
-				.checked_sub(funding)
-				.and_then(|v| v.checked_sub(i128::try_from(borrowing).ok()?))
-				.ok_or(overflow)?;
+			let (_, borrowing) = Self::carry(info, position, part)?;
+			let net = Self::net_pnl(info, position, part, price)?;
 			let pnl = if net > 0 {
 				let exposure = Self::exposure_at(info, price)?;
 				let side_profit = match position.side {
@@ -1520,6 +1634,7 @@ pub mod pallet {
 			execution_fee: Balance,
 		) -> DispatchResult {
 			let info = Self::segment(segment)?;
+			Self::ensure_live(segment)?;
 			ensure!(!Orders::<T>::contains_key(segment, who), Error::<T>::OrderPending);
 			// Only orders for new risk count: a decrease or close is bounded by the position it
 			// reduces, and must never find the segment full.
@@ -1600,6 +1715,10 @@ pub mod pallet {
 		) -> DispatchResult {
 			let order = Orders::<T>::get(segment, who).ok_or(Error::<T>::NoOrder)?;
 			let info = Self::segment(segment)?;
+			if !Markets::<T>::get(segment).is_live() {
+				// No price fills it any more, through no doing of its owner's.
+				return Self::end_with_market(segment, who, &order, executor);
+			}
 			let now = Self::now_ms();
 			// How long the order waits for its price, and then for an executor.
 			let window = order.expires_at.saturating_sub(order.fills_from);
@@ -1714,14 +1833,35 @@ pub mod pallet {
 
 		pub(crate) fn do_cancel_order(segment: SegmentId, who: &T::AccountId) -> DispatchResult {
 			let order = Orders::<T>::get(segment, who).ok_or(Error::<T>::NoOrder)?;
-			// Once a price may fill it, cancelling would be an option on that price.
-			ensure!(Self::now_ms() < order.fills_from, Error::<T>::OrderCommitted);
+			// Once a price may fill it, cancelling would be an option on that price; an ended
+			// market fills nothing.
+			ensure!(
+				Self::now_ms() < order.fills_from || !Markets::<T>::get(segment).is_live(),
+				Error::<T>::OrderCommitted
+			);
 			Self::end_order(segment, who, &order, FeeTo::Owner)?;
 			Self::deposit_event(Event::OrderEnded {
 				segment,
 				who: who.clone(),
 				executor: None,
 				reason: OrderEnd::Cancelled,
+			});
+			Ok(())
+		}
+
+		/// End `who`'s `order` in a market that ended: everything escrowed back to `who`.
+		fn end_with_market(
+			segment: SegmentId,
+			who: &T::AccountId,
+			order: &Order,
+			executor: &T::AccountId,
+		) -> DispatchResult {
+			Self::end_order(segment, who, order, FeeTo::Owner)?;
+			Self::deposit_event(Event::OrderEnded {
+				segment,
+				who: who.clone(),
+				executor: Some(executor.clone()),
+				reason: OrderEnd::MarketEnded,
 			});
 			Ok(())
 		}
@@ -1793,6 +1933,7 @@ pub mod pallet {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
 			// A position exists only in an existing segment: no need to read the segment.
 			let mut position = Self::position(segment, who)?;
+			Self::ensure_live(segment)?;
 			Self::ensure_no_increase_pending(segment, who)?;
 			position.margin =
 				position.margin.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
@@ -1810,6 +1951,7 @@ pub mod pallet {
 			ensure!(amount > 0, Error::<T>::ZeroAmount);
 			let mut info = Self::segment(segment)?;
 			let mut position = Self::position(segment, who)?;
+			Self::ensure_live(segment)?;
 			Self::ensure_no_increase_pending(segment, who)?;
 			Self::ensure_new_risk_allowed(segment)?;
 			let price = Self::accepted_price(segment, &info)?;
@@ -1830,6 +1972,8 @@ pub mod pallet {
 		) -> DispatchResult {
 			let mut info = Self::segment(segment)?;
 			let position = Self::position(segment, who)?;
+			// A settling market settles every position at its one price instead.
+			Self::ensure_live(segment)?;
 			let pool = T::Silos::pool_liquidity(segment);
 			Self::accrue(&mut info, pool)?;
 			let (mark, price) = Self::liquidation_prices(segment, &info, &position)?;
@@ -1865,6 +2009,7 @@ pub mod pallet {
 		pub(crate) fn do_auto_deleverage(segment: SegmentId, who: &T::AccountId) -> DispatchResult {
 			let mut info = Self::segment(segment)?;
 			let position = Self::position(segment, who)?;
+			Self::ensure_live(segment)?;
 			// Deleveraging forces a close on its owner: not at a price the breaker rejected.
 			let price = Self::accepted_price(segment, &info)?;
 			let pool = T::Silos::pool_liquidity(segment);
@@ -1937,6 +2082,271 @@ pub mod pallet {
 		}
 	}
 
+	/// Ending a market: settling it, its positions, and delisting it.
+	impl<T: Config> Pallet<T> {
+		/// Nothing new in a market that is settling or delisted.
+		fn ensure_live(segment: SegmentId) -> Result<(), Error<T>> {
+			ensure!(Markets::<T>::get(segment).is_live(), Error::<T>::MarketNotLive);
+			Ok(())
+		}
+
+		pub(crate) fn do_settle_market(segment: SegmentId) -> DispatchResult {
+			let mut info = Self::segment(segment)?;
+			Self::ensure_live(segment)?;
+			let empty = info.long_oi == 0 && info.short_oi == 0;
+			// Not at a reference the breaker's rejected prices pulled along: the market ends
+			// at a price the breaker stands behind (or after a reset).
+			ensure!(
+				empty || T::PriceMonitor::verdict(segment) == PriceVerdict::Accepted,
+				Error::<T>::PriceRejected
+			);
+			// A market nobody ever priced and nobody holds anything in ends at zero.
+			let reference = match T::PriceMonitor::reference(segment) {
+				Some(reference) => reference,
+				None if empty => Price::zero(),
+				None => return Err(Error::<T>::NoReferencePrice.into()),
+			};
+			let pool = T::Silos::pool_liquidity(segment);
+			// What positions owe in funding and borrowing stops growing with trading.
+			Self::accrue(&mut info, pool)?;
+			let price = Self::settlement_price(&info, reference, pool);
+			// The market follows its oracle no more: no round fills an order, no update reaches
+			// its breaker, and the feed has room for another segment.
+			let mut listed = SegmentsByOracle::<T>::get(&info.oracle_key);
+			listed.retain(|s| *s != segment);
+			if listed.is_empty() {
+				SegmentsByOracle::<T>::remove(&info.oracle_key);
+			} else {
+				SegmentsByOracle::<T>::insert(&info.oracle_key, listed);
+			}
+			PriceRounds::<T>::remove(segment);
+			T::PriceMonitor::market_ended(segment);
+			let book = SettlementBook {
+				floor: pool.saturating_sub(info.risk.pool.max_pnl_factor.mul_floor(pool)),
+				claims: 0,
+				payout: None,
+			};
+			Segments::<T>::insert(segment, info);
+			Markets::<T>::insert(segment, MarketStatus::Settling { price });
+			Self::deposit_event(Event::MarketSettling { segment, price, reference });
+			if empty {
+				Self::delist(segment, price, book)
+			} else {
+				Settlements::<T>::insert(segment, book);
+				Ok(())
+			}
+		}
+
+		/// The price a market whose breaker's reference price is `reference` settles at:
+		/// `reference` itself if the pool (of liquidity `pool`) pays every winner there in full,
+		/// that is if each side's pending profit, and both sides' together, are within the
+		/// segment's max PnL factor of the pool (funding and borrowing included, as
+		/// [`Pallet::exposure_at`] counts them); otherwise the nearest price at which they are,
+		/// as Drift bounds its expiry price. Where no price does that (both sides far in
+		/// profit), `reference`: the winners then share what the pool pays
+		/// ([`SettlementBook::payout`]).
+		pub fn settlement_price(
+			info: &SegmentInfo<BlockNumberFor<T>>,
+			reference: Price,
+			pool: Balance,
+		) -> Price {
+			use core::cmp::Ordering;
+			let limit =
+				info.risk.pool.max_pnl_factor.mul_floor(pool).min(i128::MAX as u128) as i128;
+			// Which limits a price keeps: the longs', the shorts' and the net. A price at which
+			// the exposure overflows keeps none.
+			let within = |price: Price| {
+				Self::exposure_at(info, price).map_or((false, false, false), |e| {
+					let net = e.long_pnl.saturating_add(e.short_pnl);
+					(e.long_pnl <= limit, e.short_pnl <= limit, net <= limit)
+				})
+			};
+			// The traders' net profit rises with the price when the longs hold more units.
+			let slope = info.longs.units.cmp(&info.shorts.units);
+			let (longs, shorts, net) = within(reference);
+			if longs && shorts && net {
+				return reference;
+			}
+			// A lower price relaxes the longs' limit, and the net one if it rises with the
+			// price; a higher price the shorts' (and the net one if it falls).
+			let down = match (longs, shorts, slope) {
+				(false, true, _) | (true, true, Ordering::Greater) => true,
+				(true, false, _) | (true, true, Ordering::Less) => false,
+				_ => return reference,
+			};
+			let relaxed = |price: Price| {
+				let (longs, shorts, net) = within(price);
+				let net_relaxes = slope == if down { Ordering::Greater } else { Ordering::Less };
+				(if down { longs } else { shorts }) && (net || !net_relaxes)
+			};
+			match math::nearest(reference, down, relaxed) {
+				Some(price) if within(price) == (true, true, true) => price,
+				_ => reference,
+			}
+		}
+
+		pub(crate) fn do_settle_positions(
+			segment: SegmentId,
+			settler: &T::AccountId,
+			accounts: &[T::AccountId],
+		) -> DispatchResult {
+			let mut info = Self::segment(segment)?;
+			let market = Markets::<T>::get(segment);
+			let price = match market {
+				MarketStatus::Live => return Err(Error::<T>::MarketLive.into()),
+				MarketStatus::Settling { price } | MarketStatus::Delisted { price } => price,
+			};
+			let kept = Settlements::<T>::get(segment);
+			let mut book = kept.unwrap_or_default();
+			let mut settled = 0u32;
+			for who in accounts {
+				// One account that cannot be settled does not hold up the others.
+				let attempt = frame_support::storage::with_storage_layer(|| {
+					let (mut info, mut book) = (info.clone(), book);
+					let done = Self::settle_account(
+						segment, &mut info, &mut book, market, price, who, settler,
+					)?;
+					Ok::<_, DispatchError>((info, book, done))
+				});
+				match attempt {
+					Ok((after, book_after, done)) => {
+						(info, book) = (after, book_after);
+						settled += u32::from(done);
+					},
+					Err(error) => Self::deposit_event(Event::SettlementFailed {
+						segment,
+						who: who.clone(),
+						error,
+					}),
+				}
+			}
+			ensure!(settled > 0, Error::<T>::NothingToSettle);
+			let empty = info.long_oi == 0 && info.short_oi == 0;
+			Segments::<T>::insert(segment, info);
+			if empty && matches!(market, MarketStatus::Settling { .. }) {
+				return Self::delist(segment, price, book);
+			}
+			if kept.is_some() {
+				Self::store_book(segment, book);
+			}
+			Ok(())
+		}
+
+		/// Settle what `who` holds in `segment`'s ended `market` (whose settlement price is
+		/// `price`): its pending order ends with everything escrowed back; while settling, its
+		/// position closes at `price` (a loss paid now, a profit kept as a claim); once
+		/// delisted, its claim is paid at the market's payout. Whether there was anything.
+		#[allow(clippy::too_many_arguments)]
+		fn settle_account(
+			segment: SegmentId,
+			info: &mut SegmentInfo<BlockNumberFor<T>>,
+			book: &mut SettlementBook,
+			market: MarketStatus,
+			price: Price,
+			who: &T::AccountId,
+			settler: &T::AccountId,
+		) -> Result<bool, DispatchError> {
+			let mut done = false;
+			if let Some(order) = Orders::<T>::get(segment, who) {
+				Self::end_with_market(segment, who, &order, settler)?;
+				done = true;
+			}
+			let delisted = matches!(market, MarketStatus::Delisted { .. });
+			if let Some(claim) = delisted.then(|| Claims::<T>::take(segment, who)).flatten() {
+				// A claim lives only in a book (`try_state`), fixed at delisting.
+				let payout = book.payout.ok_or(Error::<T>::NothingToSettle)?;
+				let paid = payout.mul_floor(claim);
+				book.claims = book.claims.checked_sub(claim).ok_or(ArithmeticError::Underflow)?;
+				let settlement = Settlement {
+					margin: 0,
+					pnl: Pnl::Profit(paid),
+					fee: Fee::ZERO,
+					keeper_deposit: 0,
+					reward: None,
+				};
+				T::Silos::settle(segment, who, settlement)?;
+				Self::deposit_event(Event::ClaimPaid { segment, who: who.clone(), claim, paid });
+				return Ok(true);
+			}
+			let Some(position) = Positions::<T>::get(segment, who) else { return Ok(done) };
+			let net = Self::net_pnl(info, &position, position.size, price)?;
+			// A winner is paid once every loss is in, at one payout for all winners: what it is
+			// paid never depends on who settles first.
+			let claim = if net > 0 { net.unsigned_abs() } else { 0 };
+			let settlement = Settlement {
+				margin: position.margin,
+				pnl: if net > 0 { Pnl::Profit(0) } else { math::to_pnl(net) },
+				fee: Fee::ZERO,
+				keeper_deposit: position.keeper_deposit,
+				reward: (who != settler).then(|| (settler.clone(), 0)),
+			};
+			let outcome = T::Silos::settle(segment, who, settlement)?;
+			if claim > 0 {
+				book.claims = book.claims.checked_add(claim).ok_or(ArithmeticError::Overflow)?;
+				Claims::<T>::insert(segment, who, claim);
+			}
+			Self::tally(info, &position, false)?;
+			Self::store_position(segment, who, &position, None);
+			Self::deposit_event(Event::PositionSettled {
+				segment,
+				who: who.clone(),
+				settler: settler.clone(),
+				size: position.size,
+				price,
+				pnl: math::to_pnl(net),
+				returned: outcome.returned,
+				bad_debt: outcome.bad_debt,
+			});
+			Ok(true)
+		}
+
+		/// The market's last position is settled, at `price`: every loss is in, so what the
+		/// pool pays its winners is known. It pays their claims in full if it holds that much
+		/// above its `floor`, and otherwise the same share of each.
+		fn delist(segment: SegmentId, price: Price, mut book: SettlementBook) -> DispatchResult {
+			let payable = T::Silos::pool_liquidity(segment).saturating_sub(book.floor);
+			let payout = if book.claims <= payable {
+				Perquintill::one()
+			} else {
+				Perquintill::from_rational_with_rounding(payable, book.claims, Rounding::Down)
+					.map_err(|_| ArithmeticError::Overflow)?
+			};
+			book.payout = Some(payout);
+			Markets::<T>::insert(segment, MarketStatus::Delisted { price });
+			OrderSettings::<T>::remove(segment);
+			Self::store_book(segment, book);
+			Self::deposit_event(Event::MarketDelisted { segment, price, payout });
+			Ok(())
+		}
+
+		/// Keep `book` while it holds claims or its market settles; a delisted market whose
+		/// claims are all paid needs it no more.
+		fn store_book(segment: SegmentId, book: SettlementBook) {
+			if book.payout.is_some() && book.claims == 0 {
+				Settlements::<T>::remove(segment);
+			} else {
+				Settlements::<T>::insert(segment, book);
+			}
+		}
+
+		/// What `part` of `p` realizes at `price`: its price PnL less the funding and
+		/// borrowing it owes to the segment's indices.
+		fn net_pnl(
+			info: &SegmentInfo<BlockNumberFor<T>>,
+			p: &Position,
+			part: Balance,
+			price: Price,
+		) -> Result<i128, DispatchError> {
+			let pnl = math::price_pnl(p.side, part, p.entry_price, price)
+				.ok_or(ArithmeticError::Overflow)?;
+			let (funding, borrowing) = Self::carry(info, p, part)?;
+			Ok(pnl
+				.checked_sub(funding)
+				.and_then(|v| v.checked_sub(i128::try_from(borrowing).ok()?))
+				.ok_or(ArithmeticError::Overflow)?)
+		}
+	}
+
 	/// Read-only views for the runtime API. They never write storage.
 	impl<T: Config> Pallet<T> {
 		/// Every segment id, ascending.
@@ -1950,7 +2360,13 @@ pub mod pallet {
 		pub fn summary(segment: SegmentId) -> Option<SegmentSummary> {
 			let SegmentInfo { silo, oracle_key, long_oi, short_oi, .. } =
 				Segments::<T>::get(segment)?;
-			Some(SegmentSummary { silo, oracle_key, long_oi, short_oi })
+			Some(SegmentSummary {
+				silo,
+				oracle_key,
+				long_oi,
+				short_oi,
+				market: Markets::<T>::get(segment),
+			})
 		}
 
 		/// `who`'s position in `segment`, valued at the segment's oracle price (or at its entry
@@ -1963,6 +2379,10 @@ pub mod pallet {
 		/// Up to `max` accounts whose positions in `segment` are below maintenance margin at a
 		/// fresh price: the ones `liquidate` would accept now. Empty without a fresh price.
 		pub fn liquidatable(segment: SegmentId, max: u32) -> Vec<T::AccountId> {
+			// An ended market settles positions; it liquidates none.
+			if !Markets::<T>::get(segment).is_live() {
+				return Vec::new();
+			}
 			let Some(market) = Self::market_view(segment).filter(|m| m.fresh) else {
 				return Vec::new();
 			};
@@ -2072,6 +2492,28 @@ pub mod pallet {
 
 	impl<T: Config> PoolRisk for Pallet<T> {
 		fn exposure(segment: SegmentId) -> Result<PoolExposure, DispatchError> {
+			match Markets::<T>::get(segment) {
+				MarketStatus::Live => {},
+				MarketStatus::Settling { .. } => return Err(Error::<T>::MarketSettling.into()),
+				// Every position is settled: the pool owes what it pays of the claims not paid
+				// yet, and nothing else. (It pays out no more than that, so no factor caps it
+				// and nothing is reserved.)
+				MarketStatus::Delisted { .. } => {
+					let owed = Settlements::<T>::get(segment)
+						.map_or(0, |book| book.payout.unwrap_or_default().mul_ceil(book.claims));
+					let all = Permill::one();
+					return Ok(PoolExposure {
+						long_pnl: i128::try_from(owed).map_err(|_| ArithmeticError::Overflow)?,
+						short_pnl: 0,
+						reserved: 0,
+						factors: PoolFactors {
+							max_pnl_deposits: all,
+							max_pnl_withdrawals: all,
+							reserve: all,
+						},
+					});
+				},
+			}
 			let Some(mut info) = Segments::<T>::get(segment) else {
 				// A silo whose segment is not created yet backs no position.
 				let all = Permill::one();
@@ -2091,6 +2533,10 @@ pub mod pallet {
 			// liquidity next.
 			Segments::<T>::insert(segment, info);
 			Ok(exposure)
+		}
+
+		fn market(segment: SegmentId) -> MarketStatus {
+			Markets::<T>::get(segment)
 		}
 	}
 
@@ -2160,10 +2606,15 @@ pub mod pallet {
 					AdlQueue::<T>::iter_key_prefix((segment,)).count() == positions,
 					"ADL queue holds entries without positions"
 				);
+				let market = Markets::<T>::get(segment);
 				ensure!(
-					SegmentsByOracle::<T>::get(&info.oracle_key).contains(&segment),
-					"segment missing from its oracle index"
+					SegmentsByOracle::<T>::get(&info.oracle_key).contains(&segment)
+						== market.is_live(),
+					"the oracle index does not list exactly the live segments"
 				);
+				if let MarketStatus::Delisted { .. } = market {
+					ensure!(positions == 0, "positions in a delisted market");
+				}
 				ensure!(info.risk.is_valid(), "stored risk parameters are invalid");
 			}
 			for (segment, _, _) in Positions::<T>::iter() {
@@ -2191,6 +2642,34 @@ pub mod pallet {
 						&& order.fills_from <= order.expires_at,
 					"order timed out of order"
 				);
+			}
+			for (segment, market) in Markets::<T>::iter() {
+				ensure!(Segments::<T>::contains_key(segment), "market of an unknown segment");
+				ensure!(!market.is_live(), "a live market kept in storage");
+				let book = Settlements::<T>::get(segment);
+				match market {
+					MarketStatus::Settling { .. } => {
+						ensure!(
+							book.is_some_and(|b| b.payout.is_none()),
+							"a settling market's book"
+						)
+					},
+					_ => ensure!(
+						book.is_none_or(|b| b.payout.is_some()),
+						"a delisted market's payout"
+					),
+				}
+			}
+			for (segment, book) in Settlements::<T>::iter() {
+				ensure!(!Markets::<T>::get(segment).is_live(), "claims on a live market");
+				let claims = Claims::<T>::iter_prefix_values(segment)
+					.try_fold(0u128, |sum, c| sum.checked_add(c))
+					.ok_or("claims overflow")?;
+				ensure!(claims == book.claims, "claims do not add up");
+			}
+			for (segment, _, claim) in Claims::<T>::iter() {
+				ensure!(claim > 0, "a claim of zero kept in storage");
+				ensure!(Settlements::<T>::contains_key(segment), "a claim without its book");
 			}
 			for (segment, params) in OrderSettings::<T>::iter() {
 				ensure!(Segments::<T>::contains_key(segment), "order timing of an unknown segment");

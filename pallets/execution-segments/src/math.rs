@@ -359,5 +359,42 @@ pub fn to_pnl(amount: i128) -> Pnl {
 	}
 }
 
+/// The price nearest `from`, below it (`down`) or above it, at which `holds`, where `holds` is
+/// false at `from` and, once true, stays true further that way (it is monotone): found by
+/// bisection to the smallest price step, in at most 128 tests (and as many more to find a
+/// price above at which it holds). `None` if it holds nowhere that way.
+pub fn nearest(from: Price, down: bool, holds: impl Fn(Price) -> bool) -> Option<Price> {
+	let at = |inner: u128| holds(Price::from_inner(inner));
+	let from = from.into_inner();
+	let mut good = if down {
+		if !at(0) {
+			return None;
+		}
+		0
+	} else {
+		let mut step = from.max(1);
+		loop {
+			let next = from.saturating_add(step);
+			if at(next) {
+				break next;
+			}
+			if next == u128::MAX {
+				return None;
+			}
+			step = step.saturating_mul(2);
+		}
+	};
+	let mut bad = from;
+	while bad.abs_diff(good) > 1 {
+		let mid = bad.min(good) + bad.abs_diff(good) / 2;
+		if at(mid) {
+			good = mid;
+		} else {
+			bad = mid;
+		}
+	}
+	Some(Price::from_inner(good))
+}
+
 #[cfg(test)]
 mod tests;

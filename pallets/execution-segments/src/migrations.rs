@@ -335,3 +335,42 @@ pub mod v3 {
 		<T as frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 3 to 4, ending markets: [`crate::Markets`], [`crate::Settlements`] and
+/// [`crate::Claims`] are new and start empty (every market live); nothing stored before
+/// changes its layout.
+pub mod v4 {
+	use crate::{Config, Pallet};
+	use frame_support::{
+		migrations::VersionedMigration, traits::UncheckedOnRuntimeUpgrade, weights::Weight,
+	};
+
+	/// Checks, under try-runtime, that no market has ended yet; writes nothing.
+	pub struct UncheckedMigrateV3ToV4<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for UncheckedMigrateV3ToV4<T> {
+		fn on_runtime_upgrade() -> Weight {
+			Weight::zero()
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(_state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			frame_support::ensure!(
+				crate::Markets::<T>::iter().next().is_none()
+					&& crate::Settlements::<T>::iter().next().is_none()
+					&& crate::Claims::<T>::iter().next().is_none(),
+				"markets ended before they could"
+			);
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// Version 3 to 4, run only on a chain at version 3.
+	pub type MigrateV3ToV4<T> = VersionedMigration<
+		3,
+		4,
+		UncheckedMigrateV3ToV4<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

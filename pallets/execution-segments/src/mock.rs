@@ -133,6 +133,8 @@ struct World {
 	status: BTreeMap<SegmentId, SegmentStatus>,
 	price_notes: Vec<(SegmentId, Price)>,
 	verdicts: BTreeMap<SegmentId, PriceVerdict>,
+	references: BTreeMap<SegmentId, Price>,
+	ended: Vec<SegmentId>,
 }
 
 thread_local! {
@@ -308,6 +310,18 @@ impl TestBreaker {
 	pub fn price_notes() -> Vec<(SegmentId, Price)> {
 		world(|w| w.price_notes.clone())
 	}
+	/// Give `segment` a time-weighted reference price.
+	pub fn set_reference(segment: SegmentId, price: Price) {
+		world(|w| w.references.insert(segment, price));
+	}
+	/// Forget `segment`'s reference price (it follows the last price noted).
+	pub fn clear_reference(segment: SegmentId) {
+		world(|w| w.references.remove(&segment));
+	}
+	/// The segments whose markets the breaker was told ended.
+	pub fn ended() -> Vec<SegmentId> {
+		world(|w| w.ended.clone())
+	}
 }
 impl SegmentHealth for TestBreaker {
 	fn status(segment: SegmentId) -> SegmentStatus {
@@ -315,12 +329,22 @@ impl SegmentHealth for TestBreaker {
 	}
 }
 impl PriceMonitor for TestBreaker {
+	/// The latest price noted is the reference too, until a test sets another.
 	fn note_price(segment: SegmentId, price: Price) -> PriceVerdict {
-		world(|w| w.price_notes.push((segment, price)));
+		world(|w| {
+			w.price_notes.push((segment, price));
+			w.references.insert(segment, price);
+		});
 		Self::verdict(segment)
 	}
 	fn verdict(segment: SegmentId) -> PriceVerdict {
 		world(|w| w.verdicts.get(&segment).copied().unwrap_or(PriceVerdict::Accepted))
+	}
+	fn reference(segment: SegmentId) -> Option<Price> {
+		world(|w| w.references.get(&segment).copied())
+	}
+	fn market_ended(segment: SegmentId) {
+		world(|w| w.ended.push(segment));
 	}
 }
 
@@ -334,6 +358,7 @@ frame_support::parameter_types! {
 	/// minute.
 	pub const DefaultOrderParams: crate::OrderParams =
 		crate::OrderParams { min_delay: 1, window: 60_000 };
+	pub const MaxSettleBatch: u32 = 8;
 }
 
 impl pallet_execution_segments::Config for Test {
@@ -348,6 +373,7 @@ impl pallet_execution_segments::Config for Test {
 	type MaxOrdersPerSegment = MaxOrdersPerSegment;
 	type MaxPriceRounds = MaxPriceRounds;
 	type DefaultOrderParams = DefaultOrderParams;
+	type MaxSettleBatch = MaxSettleBatch;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchHelper;

@@ -225,6 +225,8 @@ pub struct SegmentSummary {
 	pub long_oi: Balance,
 	/// Open interest (notional at entry) of all shorts.
 	pub short_oi: Balance,
+	/// Where the market is in its life.
+	pub market: segment_interface::MarketStatus,
 }
 
 /// A segment's side of its pool, as the runtime API shows it: what
@@ -410,6 +412,33 @@ impl OrderParams {
 	}
 }
 
+/// What an ending market owes its winners. A winner's profit at the settlement price is its
+/// claim ([`crate::Claims`]); once every position is settled, and so every loss is in, the
+/// market pays the same share of every claim, all of it unless the pool holds less than the
+/// claims above `floor`.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Default,
+)]
+pub struct SettlementBook {
+	/// What the pool keeps for its LPs whatever the claims: its liquidity when settling began,
+	/// less the segment's max PnL factor of it (as a close never pays out more than that).
+	pub floor: Balance,
+	/// The claims not paid yet, in full.
+	pub claims: Balance,
+	/// The share of each claim paid, fixed when the market is delisted.
+	pub payout: Option<sp_runtime::Perquintill>,
+}
+
 /// Why an order ended without filling.
 #[derive(Clone, Copy, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo)]
 pub enum OrderEnd {
@@ -420,6 +449,8 @@ pub enum OrderEnd {
 	/// Its trade failed at the price it was to fill at: the error says why (the acceptable
 	/// price missed, margin, caps, the breaker).
 	Failed(sp_runtime::DispatchError),
+	/// Its market settled before it filled: everything escrowed went back to its requester.
+	MarketEnded,
 }
 
 /// A segment's latest prices, oldest first (at most `S`, one per block), and the oracle's time

@@ -61,6 +61,8 @@ pub trait WeightInfo {
 	fn liquidate() -> Weight;
 	fn auto_deleverage() -> Weight;
 	fn note_price() -> Weight;
+	fn settle_market() -> Weight;
+	fn settle_positions(n: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_execution_segments`, measured in the Bulkhead runtime and priced at the runtime's
@@ -339,6 +341,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
 	}
+	fn settle_market() -> Weight {
+		Weight::from_parts(200_000_000, 27102)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
+	}
+	fn settle_positions(n: u32, ) -> Weight {
+		Weight::from_parts(50_000_000, 6292)
+			.saturating_add(Weight::from_parts(100_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads((10_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((10_u64).saturating_mul(n.into())))
+	}
 }
 
 /// The same measurements priced at ParityDB's weights, for test runtimes.
@@ -402,5 +415,16 @@ impl WeightInfo for () {
 		Weight::from_parts(190_423_000, 27102)
 			.saturating_add(ParityDbWeight::get().reads(18_u64))
 			.saturating_add(ParityDbWeight::get().writes(16_u64))
+	}
+	fn settle_market() -> Weight {
+		Weight::from_parts(200_000_000, 27102)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
+	}
+	fn settle_positions(n: u32, ) -> Weight {
+		Weight::from_parts(50_000_000, 6292)
+			.saturating_add(Weight::from_parts(100_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads((10_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((10_u64).saturating_mul(n.into())))
 	}
 }

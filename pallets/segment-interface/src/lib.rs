@@ -5,7 +5,7 @@
 //! It holds:
 //! - the shared ids ([`SegmentId`], [`SiloId`], [`RouteId`]) and money types ([`Balance`],
 //!   [`Price`], [`Moment`]);
-//! - the status enums every pallet reads ([`SegmentStatus`], [`TripReason`]);
+//! - the status enums every pallet reads ([`SegmentStatus`], [`TripReason`], [`MarketStatus`]);
 //! - the narrow cross-segment traits. Each has one implementer and a named set of users; the
 //!   runtime decides which pallet implements which trait for which other pallet:
 //!
@@ -113,6 +113,43 @@ impl SegmentStatus {
 	/// Whether the segment may take new risk (open or increase positions, remove margin).
 	pub fn allows_new_risk(self) -> bool {
 		self == SegmentStatus::Normal
+	}
+}
+
+/// Where a market is in its life, as its segment decides it: trading, settling at one price,
+/// or ended. A market ends once: root (or governance) settles it, anyone then settles its
+/// positions, and it is delisted when none is left.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Default,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+pub enum MarketStatus {
+	/// Trading: the breaker's [`SegmentStatus`] says what it may do.
+	#[default]
+	Live,
+	/// Every position settles at `price`, and only at it: nothing opens, no order fills, no
+	/// pool share is priced until the last position is settled.
+	Settling { price: Price },
+	/// Every position settled at `price`. Its silo takes nothing new and pays its LPs out at
+	/// their shares of the pool, which no open interest marks any more.
+	Delisted { price: Price },
+}
+
+impl MarketStatus {
+	/// Whether the market trades (and its silo takes deposits).
+	pub fn is_live(self) -> bool {
+		self == MarketStatus::Live
 	}
 }
 
@@ -423,6 +460,12 @@ pub trait PriceMonitor {
 	fn note_price(segment: SegmentId, price: Price) -> PriceVerdict;
 	/// What the breaker made of the latest price it was told for `segment`.
 	fn verdict(segment: SegmentId) -> PriceVerdict;
+	/// The breaker's time-weighted reference price for `segment` now; `None` before its first
+	/// price. What a market settles at (bounded by what its pool can pay).
+	fn reference(segment: SegmentId) -> Option<Price>;
+	/// `segment`'s market is settling: it follows its oracle no more, so a quiet oracle is no
+	/// longer a reason to sever it (its LPs must be able to leave once it is delisted).
+	fn market_ended(segment: SegmentId);
 }
 
 /// What the breaker made of a segment's latest oracle price.
@@ -487,4 +530,8 @@ impl PriceMonitor for () {
 	fn verdict(_: SegmentId) -> PriceVerdict {
 		PriceVerdict::Accepted
 	}
+	fn reference(_: SegmentId) -> Option<Price> {
+		None
+	}
+	fn market_ended(_: SegmentId) {}
 }

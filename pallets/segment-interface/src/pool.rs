@@ -16,7 +16,7 @@
 //! `lp_liquidity`. The cap is GMX's max PnL factor: the pool never counts more trader profit
 //! against itself than it could pay, and auto-deleveraging keeps the uncapped figure near it.
 
-use crate::{Balance, SegmentId};
+use crate::{Balance, MarketStatus, SegmentId};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
 use scale_info::TypeInfo;
@@ -144,7 +144,13 @@ pub trait PoolRisk {
 	/// error: the pool cannot be valued, so no LP action may be priced. With open interest it
 	/// first brings the segment's funding and borrowing up to this block (a write), so that the
 	/// change of the pool's liquidity the caller makes next never re-prices blocks already past.
+	///
+	/// While the market settles, an error: its pool is priced again once every position is
+	/// settled (a loss a position cannot pay is known only then).
 	fn exposure(segment: SegmentId) -> Result<PoolExposure, DispatchError>;
+	/// Where the segment's market is in its life: a silo takes deposits only while it is
+	/// [`MarketStatus::Live`]. A silo whose segment is not created yet is live.
+	fn market(segment: SegmentId) -> MarketStatus;
 }
 
 #[cfg(test)]

@@ -141,6 +141,8 @@ pub struct SegmentHealthView<BlockNumber> {
 	pub outflow: OutflowView,
 	/// Exits waiting in the silo's queue.
 	pub queued_exits: u32,
+	/// Where its market is in its life: live, settling at a price, or delisted.
+	pub market: crate::MarketStatus,
 }
 
 /// One position, valued at the segment's current oracle price.

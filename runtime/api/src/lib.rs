@@ -27,8 +27,9 @@ sp_api::decl_runtime_apis! {
 	/// in [`SegmentHealthView`], [`SegmentsApi::exits`] and [`SegmentsApi::outflow_room`], and
 	/// each route's net and per-account figures in [`RouteCapacity`]; version 4 the breaker's
 	/// reference price, last accepted price and whether it rejects the latest one in
-	/// [`SegmentHealthView`].
-	#[api_version(4)]
+	/// [`SegmentHealthView`]; version 5 where its market is in its life
+	/// ([`SegmentHealthView::market`]: live, settling or delisted).
+	#[api_version(5)]
 	pub trait SegmentsApi<AccountId, BlockNumber> where
 		AccountId: Codec,
 		BlockNumber: Codec,

@@ -388,6 +388,8 @@ parameter_types! {
 	/// feed that waited in the pool when it was requested), within a minute.
 	pub const DefaultOrderParams: pallet_execution_segments::OrderParams =
 		pallet_execution_segments::OrderParams { min_delay: 2 * MILLI_SECS_PER_BLOCK, window: 60_000 };
+	/// Accounts one `settle_positions` call settles: each costs about what a liquidation does.
+	pub const MaxSettleBatch: u32 = 64;
 }
 
 impl pallet_execution_segments::Config for Runtime {
@@ -402,6 +404,7 @@ impl pallet_execution_segments::Config for Runtime {
 	type MaxOrdersPerSegment = MaxOrdersPerSegment;
 	type MaxPriceRounds = MaxPriceRounds;
 	type DefaultOrderParams = DefaultOrderParams;
+	type MaxSettleBatch = MaxSettleBatch;
 	type WeightInfo = pallet_execution_segments::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::BenchmarkHelper;

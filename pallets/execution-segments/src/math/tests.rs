@@ -342,4 +342,18 @@ mod pool_economics {
 		// What would be left is under the minimum: all of it.
 		assert_eq!(adl_part(100_000, 860_000, 391_305, 60_000), Some(100_000));
 	}
+
+	#[test]
+	fn nearest_finds_the_boundary_either_way() {
+		let price = |v: u128| Price::from_inner(v);
+		// Below 1,000 from 5,000: the boundary itself.
+		assert_eq!(nearest(price(5_000), true, |p| p.into_inner() <= 1_000), Some(price(1_000)));
+		// Above, from 5,000 to 77,777.
+		assert_eq!(nearest(price(5_000), false, |p| p.into_inner() >= 77_777), Some(price(77_777)));
+		// Nowhere below, nowhere above.
+		assert_eq!(nearest(price(5_000), true, |_| false), None);
+		assert_eq!(nearest(price(5_000), false, |p| p.into_inner() == 1), None);
+		// From zero upwards.
+		assert_eq!(nearest(price(0), false, |p| p.into_inner() >= 3), Some(price(3)));
+	}
 }

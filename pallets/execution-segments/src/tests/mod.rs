@@ -26,6 +26,7 @@ fn info(segment: SegmentId) -> SegmentInfo<u64> {
 
 mod economics;
 mod orders;
+mod settlement;
 
 mod create_segment {
 	use super::*;
@@ -1014,6 +1015,7 @@ mod migrations {
 			Migrate::on_runtime_upgrade();
 			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(2));
 			crate::migrations::v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
+			crate::migrations::v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
 			assert_eq!(Segs::on_chain_storage_version(), Segs::in_code_storage_version());
 			let now = info(BTC);
 			assert_eq!(now.risk.pool, economic_pool());
@@ -1031,11 +1033,11 @@ mod migrations {
 	#[test]
 	fn v1_to_v2_runs_once() {
 		new_test_ext(|| {
-			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(3));
+			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(4));
 			let before = info(BTC);
 			Migrate::on_runtime_upgrade();
 			assert_eq!(info(BTC), before);
-			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(3));
+			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(4));
 		});
 	}
 
@@ -1051,6 +1053,26 @@ mod migrations {
 			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(3));
 			assert_eq!((info(BTC), position(ALICE)), before);
 			assert_eq!(OrderCount::<Test>::iter().count(), 0);
+			assert_ok!(close_position(RuntimeOrigin::signed(ALICE), BTC));
+		});
+	}
+
+	/// Ending markets adds items: the upgrade to version 4 writes nothing but the version, runs
+	/// once, and every market is live after it.
+	#[test]
+	fn v3_to_v4_records_the_version_and_changes_nothing_else() {
+		new_test_ext(|| {
+			open(ALICE, Side::Long, 1_000, 100);
+			StorageVersion::new(3).put::<Segs>();
+			let before = (info(BTC), position(ALICE));
+			crate::migrations::v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
+			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(4));
+			assert_eq!((info(BTC), position(ALICE)), before);
+			assert_eq!(Markets::<Test>::get(BTC), segment_interface::MarketStatus::Live);
+			StorageVersion::new(5).put::<Segs>();
+			crate::migrations::v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
+			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(5), "ran once");
+			StorageVersion::new(4).put::<Segs>();
 			assert_ok!(close_position(RuntimeOrigin::signed(ALICE), BTC));
 		});
 	}
