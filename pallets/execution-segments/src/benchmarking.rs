@@ -395,8 +395,9 @@ mod benchmarks {
 		assert!(!SegmentsByOracle::<T>::get(key()).contains(&SEGMENT));
 	}
 
-	/// `n` positions, each with an order pending, settled at a price that leaves each with bad
-	/// debt the insurance fund cannot cover, and the market delisted with the last.
+	/// `n` positions, each with an order to grow it pending, settled at a price that leaves
+	/// each with bad debt the insurance fund cannot cover, and the market delisted with the
+	/// last. (Paying a claim once delisted writes less: no position, no queue.)
 	#[benchmark]
 	fn settle_positions(n: Linear<1, { T::MaxSettleBatch::get() }>) {
 		market::<T>(SEGMENT);
@@ -415,7 +416,10 @@ mod benchmarks {
 				Price::from_inner(u128::MAX),
 			)
 			.expect("5x on a deep pool; qed");
-			request::<T>(SEGMENT, &trader, OrderKind::Close, false);
+			// An order for more: its margin and the segment's count of such orders too.
+			T::BenchmarkHelper::fund_margin(SEGMENT, &trader, MARGIN);
+			let more = OrderKind::Increase { side: Side::Long, size: SIZE, margin: MARGIN };
+			request::<T>(SEGMENT, &trader, more, true);
 			traders.push(trader);
 		}
 		System::<T>::set_block_number((1 + BLOCKS).into());

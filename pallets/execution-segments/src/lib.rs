@@ -383,7 +383,8 @@ pub mod pallet {
 			bad_debt: Balance,
 		},
 		/// The market is settling: every position settles at `price`, the breaker's
-		/// time-weighted `reference` bounded so that the pool pays every winner in full.
+		/// time-weighted `reference` (or, while it rejected the latest price, the last one it
+		/// accepted) bounded so that the pool pays every winner in full.
 		MarketSettling { segment: SegmentId, price: Price, reference: Price },
 		/// `who`'s position was settled at the market's settlement price by `settler`: `pnl`
 		/// (funding and borrowing to the settlement included), a loss paid at once (`bad_debt`
@@ -659,11 +660,13 @@ pub mod pallet {
 		/// opens and no order fills; anyone may then settle positions
 		/// ([`Pallet::settle_positions`]). A market without positions is delisted at once.
 		///
+		/// While the breaker rejects the latest price (whose pull the reference carries), the
+		/// last price it accepted stands in for the reference.
+		///
 		/// Origin: [`Config::AdminOrigin`]. Emits [`Event::MarketSettling`] (and
 		/// [`Event::MarketDelisted`]). Errors: [`Error::UnknownSegment`],
-		/// [`Error::MarketNotLive`], [`Error::PriceRejected`] (while the breaker rejects the
-		/// latest price, whose pull the reference carries: wait for one it accepts, or reset
-		/// it), [`Error::NoReferencePrice`] (a market with positions that never had a price).
+		/// [`Error::MarketNotLive`], [`Error::NoReferencePrice`] (a market with positions that
+		/// never had a price).
 		#[pallet::call_index(13)]
 		#[pallet::weight(T::WeightInfo::settle_market())]
 		pub fn settle_market(origin: OriginFor<T>, segment: SegmentId) -> DispatchResult {
@@ -2094,18 +2097,19 @@ pub mod pallet {
 			let mut info = Self::segment(segment)?;
 			Self::ensure_live(segment)?;
 			let empty = info.long_oi == 0 && info.short_oi == 0;
-			// Not at a reference the breaker's rejected prices pulled along: the market ends
-			// at a price the breaker stands behind (or after a reset).
-			ensure!(
-				empty || T::PriceMonitor::verdict(segment) == PriceVerdict::Accepted,
-				Error::<T>::PriceRejected
-			);
-			// A market nobody ever priced and nobody holds anything in ends at zero.
-			let reference = match T::PriceMonitor::reference(segment) {
-				Some(reference) => reference,
-				None if empty => Price::zero(),
-				None => return Err(Error::<T>::NoReferencePrice.into()),
-			};
+			// Not at a reference the breaker's rejected prices pulled along: while it rejects
+			// the latest price, the market ends at the last price it accepted (also when the
+			// oracle has gone quiet since, and no reset could accept a later one). A market
+			// nobody ever priced and nobody holds anything in ends at zero.
+			let reference =
+				match (T::PriceMonitor::verdict(segment), T::PriceMonitor::reference(segment)) {
+					(PriceVerdict::Rejected { last_accepted }, _) => last_accepted,
+					(PriceVerdict::Accepted, Some(reference)) => reference,
+					(PriceVerdict::Accepted, None) if empty => Price::zero(),
+					(PriceVerdict::Accepted, None) => {
+						return Err(Error::<T>::NoReferencePrice.into())
+					},
+				};
 			let pool = T::Silos::pool_liquidity(segment);
 			// What positions owe in funding and borrowing stops growing with trading.
 			Self::accrue(&mut info, pool)?;
@@ -2199,6 +2203,7 @@ pub mod pallet {
 			let kept = Settlements::<T>::get(segment);
 			let mut book = kept.unwrap_or_default();
 			let mut settled = 0u32;
+			let mut first_error = None;
 			for who in accounts {
 				// One account that cannot be settled does not hold up the others.
 				let attempt = frame_support::storage::with_storage_layer(|| {
@@ -2213,14 +2218,20 @@ pub mod pallet {
 						(info, book) = (after, book_after);
 						settled += u32::from(done);
 					},
-					Err(error) => Self::deposit_event(Event::SettlementFailed {
-						segment,
-						who: who.clone(),
-						error,
-					}),
+					Err(error) => {
+						first_error.get_or_insert(error);
+						Self::deposit_event(Event::SettlementFailed {
+							segment,
+							who: who.clone(),
+							error,
+						})
+					},
 				}
 			}
-			ensure!(settled > 0, Error::<T>::NothingToSettle);
+			// A batch that settled nothing fails: with the first account's error if one failed.
+			if settled == 0 {
+				return Err(first_error.unwrap_or_else(|| Error::<T>::NothingToSettle.into()));
+			}
 			let empty = info.long_oi == 0 && info.short_oi == 0;
 			Segments::<T>::insert(segment, info);
 			if empty && matches!(market, MarketStatus::Settling { .. }) {
@@ -2264,7 +2275,7 @@ pub mod pallet {
 					keeper_deposit: 0,
 					reward: None,
 				};
-				T::Silos::settle(segment, who, settlement)?;
+				let paid = T::Silos::settle(segment, who, settlement)?.returned;
 				Self::deposit_event(Event::ClaimPaid { segment, who: who.clone(), claim, paid });
 				return Ok(true);
 			}

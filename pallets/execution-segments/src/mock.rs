@@ -358,7 +358,7 @@ frame_support::parameter_types! {
 	/// minute.
 	pub const DefaultOrderParams: crate::OrderParams =
 		crate::OrderParams { min_delay: 1, window: 60_000 };
-	pub const MaxSettleBatch: u32 = 8;
+	pub const MaxSettleBatch: u32 = 4;
 }
 
 impl pallet_execution_segments::Config for Test {
