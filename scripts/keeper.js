@@ -87,47 +87,58 @@ async function execute(api, keeper, segment, who, nonce, failed) {
  * Settle what is left in every market root ended (`SegmentHealthView.market`), in batches of
  * the runtime's `MaxSettleBatch`: while it settles, every position (losers first, though the
  * order changes nobody's pay: winners' claims are paid at one payout once the last position
- * is settled), each of another's earning its keeper deposit; once delisted, every claim, to its
- * owner. Returns what was settled and paid, and the segments still live.
+ * is settled), each of another's earning its keeper deposit; once delisted, in the same pass,
+ * every claim, to its owner; and any order left behind, its escrow back to its owner. Returns
+ * what was settled and paid, and the segments still live.
  */
 export async function settleMarkets(api, keeper, failed) {
   const settled = [];
   const live = [];
   const batch = api.consts.executionSegments.maxSettleBatch.toNumber();
   for (const segment of (await api.call.segmentsApi.segments()).map((s) => s.toNumber())) {
-    const health = await api.call.segmentsApi.segmentHealth(segment);
-    if (health.isNone) continue;
-    const market = health.unwrap().market;
-    if (market.isLive) {
-      live.push(segment);
-      continue;
-    }
-    let accounts;
-    if (market.isSettling) {
-      const price = market.asSettling.price.toBigInt();
-      // A long entered above the price loses, a short below it (funding aside).
-      const loses = (p) => (p.side.isLong ? p.entryPrice.toBigInt() > price : p.entryPrice.toBigInt() < price);
-      accounts = (await api.query.executionSegments.positions.entries(segment))
-        .map(([key, p]) => ({ who: key.args[1].toString(), loses: loses(p.unwrap()) }))
-        .sort((a, b) => Number(b.loses) - Number(a.loses))
-        .map((p) => p.who);
-    } else {
-      accounts = (await api.query.executionSegments.claims.keys(segment)).map((key) => key.args[1].toString());
-    }
-    for (let i = 0; i < accounts.length; i += batch) {
-      const chunk = accounts.slice(i, i + batch);
-      try {
-        const { events } = await send(api, api.tx.executionSegments.settlePositions(segment, chunk), keeper, {
-          finalized: false,
-        });
-        for (const e of events.filter((e) => e.section === 'executionSegments')) {
-          if (e.method === 'PositionSettled') settled.push({ segment, who: e.data.who.toString(), pnl: e.data.pnl.toString() });
-          if (e.method === 'ClaimPaid') settled.push({ segment, who: e.data.who.toString(), paid: e.data.paid.toString() });
-          if (e.method === 'SettlementFailed') failed.push({ segment, who: e.data.who.toString(), error: describeError(api, e.data.error) });
-        }
-      } catch (error) {
-        failed.push({ segment, who: chunk.join(','), error: error.message });
+    // Settling, then (once the last position is settled) paying the claims: two rounds.
+    for (let round = 0; round < 2; round += 1) {
+      const health = await api.call.segmentsApi.segmentHealth(segment);
+      if (health.isNone) break;
+      const market = health.unwrap().market;
+      if (market.isLive) {
+        live.push(segment);
+        break;
       }
+      let accounts;
+      if (market.isSettling) {
+        const price = market.asSettling.price.toBigInt();
+        // A long entered above the price loses, a short below it (funding aside).
+        const loses = (p) => (p.side.isLong ? p.entryPrice.toBigInt() > price : p.entryPrice.toBigInt() < price);
+        accounts = (await api.query.executionSegments.positions.entries(segment))
+          .map(([key, p]) => ({ who: key.args[1].toString(), loses: loses(p.unwrap()) }))
+          .sort((a, b) => Number(b.loses) - Number(a.loses))
+          .map((p) => p.who);
+      } else {
+        accounts = (await api.query.executionSegments.claims.keys(segment)).map((key) => key.args[1].toString());
+      }
+      // Orders left behind end with their escrow back to their owners.
+      for (const key of await api.query.executionSegments.orders.keys(segment)) {
+        const who = key.args[1].toString();
+        if (!accounts.includes(who)) accounts.push(who);
+      }
+      if (accounts.length === 0) break;
+      for (let i = 0; i < accounts.length; i += batch) {
+        const chunk = accounts.slice(i, i + batch);
+        try {
+          const { events } = await send(api, api.tx.executionSegments.settlePositions(segment, chunk), keeper, {
+            finalized: false,
+          });
+          for (const e of events.filter((e) => e.section === 'executionSegments')) {
+            if (e.method === 'PositionSettled') settled.push({ segment, who: e.data.who.toString(), pnl: e.data.pnl.toString() });
+            if (e.method === 'ClaimPaid') settled.push({ segment, who: e.data.who.toString(), paid: e.data.paid.toString() });
+            if (e.method === 'SettlementFailed') failed.push({ segment, who: e.data.who.toString(), error: describeError(api, e.data.error) });
+          }
+        } catch (error) {
+          failed.push({ segment, who: chunk.join(','), error: error.message });
+        }
+      }
+      if (market.isDelisted) break;
     }
   }
   return { settled, live };

@@ -77,8 +77,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `508`
 		//  Estimated: `3675`
-		// Minimum execution time: 25_898_000 picoseconds.
-		Weight::from_parts(43_355_000, 3675)
+		// Minimum execution time: 40_776_000 picoseconds.
+		Weight::from_parts(65_523_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -88,13 +88,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `355`
 		//  Estimated: `3614`
-		// Minimum execution time: 12_699_000 picoseconds.
-		Weight::from_parts(20_401_000, 3614)
+		// Minimum execution time: 21_861_000 picoseconds.
+		Weight::from_parts(36_228_000, 3614)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
@@ -111,9 +113,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1827`
 		//  Estimated: `6208`
-		// Minimum execution time: 96_885_000 picoseconds.
-		Weight::from_parts(135_872_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		// Minimum execution time: 138_500_000 picoseconds.
+		Weight::from_parts(201_919_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
@@ -124,6 +126,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
@@ -132,13 +136,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1827`
 		//  Estimated: `6208`
-		// Minimum execution time: 101_611_000 picoseconds.
-		Weight::from_parts(167_029_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
+		// Minimum execution time: 143_819_000 picoseconds.
+		Weight::from_parts(189_125_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::QueuedBy` (r:1 w:0)
@@ -155,9 +161,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1756`
 		//  Estimated: `6208`
-		// Minimum execution time: 95_582_000 picoseconds.
-		Weight::from_parts(166_748_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		// Minimum execution time: 131_727_000 picoseconds.
+		Weight::from_parts(191_649_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
@@ -174,8 +180,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1671`
 		//  Estimated: `6208`
-		// Minimum execution time: 101_662_000 picoseconds.
-		Weight::from_parts(166_028_000, 6208)
+		// Minimum execution time: 125_585_000 picoseconds.
+		Weight::from_parts(196_659_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -187,6 +193,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:0)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::ExitQueues` (r:1 w:1)
@@ -199,9 +207,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3375`
 		//  Estimated: `3850`
-		// Minimum execution time: 92_929_000 picoseconds.
-		Weight::from_parts(174_259_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
+		// Minimum execution time: 126_498_000 picoseconds.
+		Weight::from_parts(185_177_000, 3850)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `CollateralSilos::Exits` (r:1 w:1)
@@ -216,8 +224,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `687`
 		//  Estimated: `3641`
-		// Minimum execution time: 40_310_000 picoseconds.
-		Weight::from_parts(52_168_000, 3641)
+		// Minimum execution time: 53_070_000 picoseconds.
+		Weight::from_parts(64_932_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -233,6 +241,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
@@ -244,11 +254,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1824 + n * (312 ±0)`
 		//  Estimated: `3850 + n * (2651 ±0)`
-		// Minimum execution time: 153_158_000 picoseconds.
-		Weight::from_parts(1_184_717_530, 3850)
-			// Standard Error: 6_399_386
-			.saturating_add(Weight::from_parts(161_351_572, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(6_u64))
+		// Minimum execution time: 192_602_000 picoseconds.
+		Weight::from_parts(198_282_000, 3850)
+			// Standard Error: 3_198_474
+			.saturating_add(Weight::from_parts(237_455_415, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
@@ -256,6 +266,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
@@ -264,11 +276,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
 	fn fund_insurance() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1360`
+		//  Measured:  `1415`
 		//  Estimated: `6208`
-		// Minimum execution time: 88_322_000 picoseconds.
-		Weight::from_parts(145_777_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
+		// Minimum execution time: 114_054_000 picoseconds.
+		Weight::from_parts(185_017_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 }
@@ -276,57 +288,57 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_silo() -> Weight {
-		Weight::from_parts(43_355_000, 3675)
+		Weight::from_parts(65_523_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_silo_params() -> Weight {
-		Weight::from_parts(20_401_000, 3614)
+		Weight::from_parts(36_228_000, 3614)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn provide_liquidity() -> Weight {
-		Weight::from_parts(135_872_000, 6208)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
+		Weight::from_parts(201_919_000, 6208)
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn withdraw_liquidity() -> Weight {
-		Weight::from_parts(167_029_000, 6208)
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
+		Weight::from_parts(189_125_000, 6208)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn deposit_margin() -> Weight {
-		Weight::from_parts(166_748_000, 6208)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
+		Weight::from_parts(191_649_000, 6208)
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn withdraw_margin() -> Weight {
-		Weight::from_parts(166_028_000, 6208)
+		Weight::from_parts(196_659_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn queue_exit() -> Weight {
-		Weight::from_parts(174_259_000, 3850)
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
+		Weight::from_parts(185_177_000, 3850)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn cancel_exit() -> Weight {
-		Weight::from_parts(52_168_000, 3641)
+		Weight::from_parts(64_932_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn process_exits(n: u32, ) -> Weight {
-		Weight::from_parts(1_184_717_530, 3850)
-			.saturating_add(Weight::from_parts(161_351_572, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
+		Weight::from_parts(198_282_000, 3850)
+			.saturating_add(Weight::from_parts(237_455_415, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2651).saturating_mul(n.into()))
 	}
 	fn fund_insurance() -> Weight {
-		Weight::from_parts(145_777_000, 6208)
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
+		Weight::from_parts(185_017_000, 6208)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 }

@@ -2408,6 +2408,10 @@ pub mod pallet {
 		/// stored), the oracle read once.
 		fn market_view(segment: SegmentId) -> Option<MarketView<BlockNumberFor<T>>> {
 			let mut info = Segments::<T>::get(segment)?;
+			// An ended market's positions owe nothing more, and are worth what they settle at.
+			if let MarketStatus::Settling { price } = Markets::<T>::get(segment) {
+				return Some(MarketView { info, mark: Some(price), fresh: true });
+			}
 			Self::accrue(&mut info, T::Silos::pool_liquidity(segment)).ok()?;
 			let point = T::Prices::price(&info.oracle_key);
 			let fresh = Self::check_fresh(&info, point).is_ok();
@@ -2466,13 +2470,21 @@ pub mod pallet {
 		pub fn pool_view(segment: SegmentId, max: u32) -> Option<SegmentPool<T::AccountId>> {
 			let mut info = Segments::<T>::get(segment)?;
 			let pool = T::Silos::pool_liquidity(segment);
-			Self::accrue(&mut info, pool).ok()?;
-			let exposure = if info.long_oi == 0 && info.short_oi == 0 {
-				Some(PoolExposure::none(Self::factors(&info)))
-			} else {
-				Self::accepted_price(segment, &info)
-					.ok()
-					.and_then(|mark| Self::exposure_at(&info, mark).ok())
+			let exposure = match Markets::<T>::get(segment) {
+				// At the settlement price, funding stopped.
+				MarketStatus::Settling { price } => Self::exposure_at(&info, price).ok(),
+				// What the LPs' pool still owes on claims.
+				MarketStatus::Delisted { .. } => <Self as PoolRisk>::exposure(segment).ok(),
+				MarketStatus::Live => {
+					Self::accrue(&mut info, pool).ok()?;
+					if info.long_oi == 0 && info.short_oi == 0 {
+						Some(PoolExposure::none(Self::factors(&info)))
+					} else {
+						Self::accepted_price(segment, &info)
+							.ok()
+							.and_then(|mark| Self::exposure_at(&info, mark).ok())
+					}
+				},
 			};
 			let mut queue = Vec::new();
 			for side in [Side::Long, Side::Short] {

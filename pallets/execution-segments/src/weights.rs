@@ -60,9 +60,9 @@ pub trait WeightInfo {
 	fn remove_margin() -> Weight;
 	fn liquidate() -> Weight;
 	fn auto_deleverage() -> Weight;
-	fn note_price() -> Weight;
 	fn settle_market() -> Weight;
 	fn settle_positions(n: u32, ) -> Weight;
+	fn note_price() -> Weight;
 }
 
 /// Weights for `pallet_execution_segments`, measured in the Bulkhead runtime and priced at the runtime's
@@ -79,13 +79,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `939`
 		//  Estimated: `3850`
-		// Minimum execution time: 31_628_000 picoseconds.
-		Weight::from_parts(54_952_000, 3850)
+		// Minimum execution time: 49_443_000 picoseconds.
+		Weight::from_parts(90_730_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
 	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
@@ -94,26 +96,30 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1024`
 		//  Estimated: `3850`
-		// Minimum execution time: 32_639_000 picoseconds.
-		Weight::from_parts(53_610_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		// Minimum execution time: 51_657_000 picoseconds.
+		Weight::from_parts(89_798_000, 3850)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::OrderSettings` (r:0 w:1)
 	/// Proof: `ExecutionSegments::OrderSettings` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn set_order_params() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `193`
 		//  Estimated: `3850`
-		// Minimum execution time: 13_320_000 picoseconds.
-		Weight::from_parts(26_129_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
+		// Minimum execution time: 25_127_000 picoseconds.
+		Weight::from_parts(37_090_000, 3850)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Orders` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::OrderCount` (r:1 w:1)
@@ -138,9 +144,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2104`
 		//  Estimated: `3850`
-		// Minimum execution time: 74_491_000 picoseconds.
-		Weight::from_parts(126_328_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(11_u64))
+		// Minimum execution time: 108_313_000 picoseconds.
+		Weight::from_parts(140_303_000, 3850)
+			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ExecutionSegments::Orders` (r:1 w:1)
@@ -159,8 +165,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1033`
 		//  Estimated: `3641`
-		// Minimum execution time: 47_641_000 picoseconds.
-		Weight::from_parts(62_834_000, 3641)
+		// Minimum execution time: 67_246_000 picoseconds.
+		Weight::from_parts(99_235_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -168,6 +174,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::PriceRounds` (r:1 w:0)
@@ -190,15 +198,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3089`
 		//  Estimated: `6292`
-		// Minimum execution time: 140_129_000 picoseconds.
-		Weight::from_parts(204_415_000, 6292)
-			.saturating_add(T::DbWeight::get().reads(11_u64))
+		// Minimum execution time: 191_450_000 picoseconds.
+		Weight::from_parts(263_514_000, 6292)
+			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ExecutionSegments::Orders` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::PriceRounds` (r:1 w:0)
@@ -219,13 +229,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3019`
 		//  Estimated: `6292`
-		// Minimum execution time: 120_990_000 picoseconds.
-		Weight::from_parts(130_374_000, 6292)
-			.saturating_add(T::DbWeight::get().reads(10_u64))
+		// Minimum execution time: 173_856_000 picoseconds.
+		Weight::from_parts(296_907_000, 6292)
+			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `ExecutionSegments::Positions` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Orders` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
@@ -238,15 +250,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `917`
 		//  Estimated: `3641`
-		// Minimum execution time: 43_564_000 picoseconds.
-		Weight::from_parts(59_789_000, 3641)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
+		// Minimum execution time: 65_574_000 picoseconds.
+		Weight::from_parts(108_013_000, 3641)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Positions` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Orders` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:0)
@@ -265,15 +279,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2177`
 		//  Estimated: `3850`
-		// Minimum execution time: 73_810_000 picoseconds.
-		Weight::from_parts(96_123_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(9_u64))
+		// Minimum execution time: 107_512_000 picoseconds.
+		Weight::from_parts(170_570_000, 3850)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Positions` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
 	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
@@ -292,15 +308,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2242`
 		//  Estimated: `6292`
-		// Minimum execution time: 93_980_000 picoseconds.
-		Weight::from_parts(100_830_000, 6292)
-			.saturating_add(T::DbWeight::get().reads(9_u64))
+		// Minimum execution time: 133_320_000 picoseconds.
+		Weight::from_parts(164_468_000, 6292)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Positions` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `Oracle::Values` (r:1 w:0)
 	/// Proof: `Oracle::Values` (`max_values`: None, `max_size`: Some(49), added: 2524, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -319,112 +337,168 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2219`
 		//  Estimated: `3850`
-		// Minimum execution time: 90_004_000 picoseconds.
-		Weight::from_parts(101_501_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(9_u64))
+		// Minimum execution time: 138_510_000 picoseconds.
+		Weight::from_parts(238_066_000, 3850)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
+	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
+	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:1)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
+	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::SegmentsByOracle` (r:1 w:1)
+	/// Proof: `ExecutionSegments::SegmentsByOracle` (`max_values`: None, `max_size`: Some(66), added: 2541, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::PriceRounds` (r:0 w:1)
+	/// Proof: `ExecutionSegments::PriceRounds` (`max_values`: None, `max_size`: Some(789), added: 3264, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Settlements` (r:0 w:1)
+	/// Proof: `ExecutionSegments::Settlements` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
+	fn settle_market() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `2384`
+		//  Estimated: `3850`
+		// Minimum execution time: 174_357_000 picoseconds.
+		Weight::from_parts(267_081_000, 3850)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
+	}
+	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
+	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:1)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Settlements` (r:1 w:1)
+	/// Proof: `ExecutionSegments::Settlements` (`max_values`: None, `max_size`: Some(53), added: 2528, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Orders` (r:64 w:64)
+	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
+	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
+	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Accounts` (r:65 w:65)
+	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::OrderCount` (r:1 w:1)
+	/// Proof: `ExecutionSegments::OrderCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Positions` (r:64 w:64)
+	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::AdlQueue` (r:0 w:64)
+	/// Proof: `ExecutionSegments::AdlQueue` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::OrderSettings` (r:0 w:1)
+	/// Proof: `ExecutionSegments::OrderSettings` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 64]`.
+	fn settle_positions(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `2419 + n * (257 ±0)`
+		//  Estimated: `3850 + n * (2651 ±0)`
+		// Minimum execution time: 298_790_000 picoseconds.
+		Weight::from_parts(310_492_000, 3850)
+			// Standard Error: 2_599_870
+			.saturating_add(Weight::from_parts(178_382_336, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2651).saturating_mul(n.into()))
+	}
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::SegmentsByOracle` (r:1 w:0)
 	/// Proof: `ExecutionSegments::SegmentsByOracle` (`max_values`: None, `max_size`: Some(66), added: 2541, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:8 w:8)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::PriceRounds` (r:8 w:8)
 	/// Proof: `ExecutionSegments::PriceRounds` (`max_values`: None, `max_size`: Some(789), added: 3264, mode: `MaxEncodedLen`)
-	/// Storage: `Timestamp::Now` (r:1 w:0)
-	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn note_price() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2299`
 		//  Estimated: `27102`
-		// Minimum execution time: 137_474_000 picoseconds.
-		Weight::from_parts(190_423_000, 27102)
+		// Minimum execution time: 168_436_000 picoseconds.
+		Weight::from_parts(297_458_000, 27102)
 			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
-	}
-	fn settle_market() -> Weight {
-		Weight::from_parts(200_000_000, 27102)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
-	}
-	fn settle_positions(n: u32, ) -> Weight {
-		Weight::from_parts(50_000_000, 6292)
-			.saturating_add(Weight::from_parts(100_000_000, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads((10_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes((10_u64).saturating_mul(n.into())))
 	}
 }
 
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_segment() -> Weight {
-		Weight::from_parts(54_952_000, 3850)
+		Weight::from_parts(90_730_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_risk_params() -> Weight {
-		Weight::from_parts(53_610_000, 3850)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		Weight::from_parts(89_798_000, 3850)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_order_params() -> Weight {
-		Weight::from_parts(26_129_000, 3850)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
+		Weight::from_parts(37_090_000, 3850)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn request_order() -> Weight {
-		Weight::from_parts(126_328_000, 3850)
-			.saturating_add(ParityDbWeight::get().reads(11_u64))
+		Weight::from_parts(140_303_000, 3850)
+			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(62_834_000, 3641)
+		Weight::from_parts(99_235_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn execute_order_open() -> Weight {
-		Weight::from_parts(204_415_000, 6292)
-			.saturating_add(ParityDbWeight::get().reads(11_u64))
+		Weight::from_parts(263_514_000, 6292)
+			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn execute_order_close() -> Weight {
-		Weight::from_parts(130_374_000, 6292)
-			.saturating_add(ParityDbWeight::get().reads(10_u64))
+		Weight::from_parts(296_907_000, 6292)
+			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn add_margin() -> Weight {
-		Weight::from_parts(59_789_000, 3641)
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
+		Weight::from_parts(108_013_000, 3641)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove_margin() -> Weight {
-		Weight::from_parts(96_123_000, 3850)
-			.saturating_add(ParityDbWeight::get().reads(9_u64))
+		Weight::from_parts(170_570_000, 3850)
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn liquidate() -> Weight {
-		Weight::from_parts(100_830_000, 6292)
-			.saturating_add(ParityDbWeight::get().reads(9_u64))
+		Weight::from_parts(164_468_000, 6292)
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn auto_deleverage() -> Weight {
-		Weight::from_parts(101_501_000, 3850)
-			.saturating_add(ParityDbWeight::get().reads(9_u64))
+		Weight::from_parts(238_066_000, 3850)
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
-	fn note_price() -> Weight {
-		Weight::from_parts(190_423_000, 27102)
-			.saturating_add(ParityDbWeight::get().reads(18_u64))
-			.saturating_add(ParityDbWeight::get().writes(16_u64))
-	}
 	fn settle_market() -> Weight {
-		Weight::from_parts(200_000_000, 27102)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
-			.saturating_add(ParityDbWeight::get().writes(8_u64))
+		Weight::from_parts(267_081_000, 3850)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn settle_positions(n: u32, ) -> Weight {
-		Weight::from_parts(50_000_000, 6292)
-			.saturating_add(Weight::from_parts(100_000_000, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads((10_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes((10_u64).saturating_mul(n.into())))
+		Weight::from_parts(310_492_000, 3850)
+			.saturating_add(Weight::from_parts(178_382_336, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2651).saturating_mul(n.into()))
+	}
+	fn note_price() -> Weight {
+		Weight::from_parts(297_458_000, 27102)
+			.saturating_add(ParityDbWeight::get().reads(18_u64))
+			.saturating_add(ParityDbWeight::get().writes(16_u64))
 	}
 }
