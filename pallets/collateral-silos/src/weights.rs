@@ -77,8 +77,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `508`
 		//  Estimated: `3675`
-		// Minimum execution time: 40_776_000 picoseconds.
-		Weight::from_parts(65_523_000, 3675)
+		// Minimum execution time: 41_167_000 picoseconds.
+		Weight::from_parts(49_653_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -88,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `355`
 		//  Estimated: `3614`
-		// Minimum execution time: 21_861_000 picoseconds.
-		Weight::from_parts(36_228_000, 3614)
+		// Minimum execution time: 21_992_000 picoseconds.
+		Weight::from_parts(29_145_000, 3614)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -113,8 +113,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1827`
 		//  Estimated: `6208`
-		// Minimum execution time: 138_500_000 picoseconds.
-		Weight::from_parts(201_919_000, 6208)
+		// Minimum execution time: 139_502_000 picoseconds.
+		Weight::from_parts(196_338_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -136,8 +136,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1827`
 		//  Estimated: `6208`
-		// Minimum execution time: 143_819_000 picoseconds.
-		Weight::from_parts(189_125_000, 6208)
+		// Minimum execution time: 148_448_000 picoseconds.
+		Weight::from_parts(183_895_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -161,8 +161,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1756`
 		//  Estimated: `6208`
-		// Minimum execution time: 131_727_000 picoseconds.
-		Weight::from_parts(191_649_000, 6208)
+		// Minimum execution time: 134_251_000 picoseconds.
+		Weight::from_parts(164_609_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -180,8 +180,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1671`
 		//  Estimated: `6208`
-		// Minimum execution time: 125_585_000 picoseconds.
-		Weight::from_parts(196_659_000, 6208)
+		// Minimum execution time: 127_640_000 picoseconds.
+		Weight::from_parts(145_382_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -207,8 +207,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3375`
 		//  Estimated: `3850`
-		// Minimum execution time: 126_498_000 picoseconds.
-		Weight::from_parts(185_177_000, 3850)
+		// Minimum execution time: 123_682_000 picoseconds.
+		Weight::from_parts(161_002_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -224,8 +224,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `687`
 		//  Estimated: `3641`
-		// Minimum execution time: 53_070_000 picoseconds.
-		Weight::from_parts(64_932_000, 3641)
+		// Minimum execution time: 52_528_000 picoseconds.
+		Weight::from_parts(58_360_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -254,10 +254,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1824 + n * (312 ±0)`
 		//  Estimated: `3850 + n * (2651 ±0)`
-		// Minimum execution time: 192_602_000 picoseconds.
-		Weight::from_parts(198_282_000, 3850)
-			// Standard Error: 3_198_474
-			.saturating_add(Weight::from_parts(237_455_415, 0).saturating_mul(n.into()))
+		// Minimum execution time: 200_145_000 picoseconds.
+		Weight::from_parts(254_528_000, 3850)
+			// Standard Error: 2_044_804
+			.saturating_add(Weight::from_parts(181_021_387, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -278,8 +278,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1415`
 		//  Estimated: `6208`
-		// Minimum execution time: 114_054_000 picoseconds.
-		Weight::from_parts(185_017_000, 6208)
+		// Minimum execution time: 112_331_000 picoseconds.
+		Weight::from_parts(139_492_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -288,48 +288,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_silo() -> Weight {
-		Weight::from_parts(65_523_000, 3675)
+		Weight::from_parts(49_653_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_silo_params() -> Weight {
-		Weight::from_parts(36_228_000, 3614)
+		Weight::from_parts(29_145_000, 3614)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn provide_liquidity() -> Weight {
-		Weight::from_parts(201_919_000, 6208)
+		Weight::from_parts(196_338_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn withdraw_liquidity() -> Weight {
-		Weight::from_parts(189_125_000, 6208)
+		Weight::from_parts(183_895_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn deposit_margin() -> Weight {
-		Weight::from_parts(191_649_000, 6208)
+		Weight::from_parts(164_609_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn withdraw_margin() -> Weight {
-		Weight::from_parts(196_659_000, 6208)
+		Weight::from_parts(145_382_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn queue_exit() -> Weight {
-		Weight::from_parts(185_177_000, 3850)
+		Weight::from_parts(161_002_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn cancel_exit() -> Weight {
-		Weight::from_parts(64_932_000, 3641)
+		Weight::from_parts(58_360_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn process_exits(n: u32, ) -> Weight {
-		Weight::from_parts(198_282_000, 3850)
-			.saturating_add(Weight::from_parts(237_455_415, 0).saturating_mul(n.into()))
+		Weight::from_parts(254_528_000, 3850)
+			.saturating_add(Weight::from_parts(181_021_387, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
@@ -337,7 +337,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2651).saturating_mul(n.into()))
 	}
 	fn fund_insurance() -> Weight {
-		Weight::from_parts(185_017_000, 6208)
+		Weight::from_parts(139_492_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}

@@ -79,8 +79,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `939`
 		//  Estimated: `3850`
-		// Minimum execution time: 49_443_000 picoseconds.
-		Weight::from_parts(90_730_000, 3850)
+		// Minimum execution time: 51_286_000 picoseconds.
+		Weight::from_parts(93_285_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -96,8 +96,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1024`
 		//  Estimated: `3850`
-		// Minimum execution time: 51_657_000 picoseconds.
-		Weight::from_parts(89_798_000, 3850)
+		// Minimum execution time: 52_979_000 picoseconds.
+		Weight::from_parts(88_977_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -111,8 +111,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `193`
 		//  Estimated: `3850`
-		// Minimum execution time: 25_127_000 picoseconds.
-		Weight::from_parts(37_090_000, 3850)
+		// Minimum execution time: 26_429_000 picoseconds.
+		Weight::from_parts(43_903_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -144,8 +144,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2104`
 		//  Estimated: `3850`
-		// Minimum execution time: 108_313_000 picoseconds.
-		Weight::from_parts(140_303_000, 3850)
+		// Minimum execution time: 111_940_000 picoseconds.
+		Weight::from_parts(181_271_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -165,8 +165,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1033`
 		//  Estimated: `3641`
-		// Minimum execution time: 67_246_000 picoseconds.
-		Weight::from_parts(99_235_000, 3641)
+		// Minimum execution time: 69_591_000 picoseconds.
+		Weight::from_parts(106_310_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -198,8 +198,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3089`
 		//  Estimated: `6292`
-		// Minimum execution time: 191_450_000 picoseconds.
-		Weight::from_parts(263_514_000, 6292)
+		// Minimum execution time: 196_198_000 picoseconds.
+		Weight::from_parts(311_634_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -229,8 +229,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3019`
 		//  Estimated: `6292`
-		// Minimum execution time: 173_856_000 picoseconds.
-		Weight::from_parts(296_907_000, 6292)
+		// Minimum execution time: 176_441_000 picoseconds.
+		Weight::from_parts(315_933_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -250,8 +250,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `917`
 		//  Estimated: `3641`
-		// Minimum execution time: 65_574_000 picoseconds.
-		Weight::from_parts(108_013_000, 3641)
+		// Minimum execution time: 67_056_000 picoseconds.
+		Weight::from_parts(106_550_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -279,8 +279,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2177`
 		//  Estimated: `3850`
-		// Minimum execution time: 107_512_000 picoseconds.
-		Weight::from_parts(170_570_000, 3850)
+		// Minimum execution time: 109_175_000 picoseconds.
+		Weight::from_parts(173_837_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -308,8 +308,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2242`
 		//  Estimated: `6292`
-		// Minimum execution time: 133_320_000 picoseconds.
-		Weight::from_parts(164_468_000, 6292)
+		// Minimum execution time: 139_291_000 picoseconds.
+		Weight::from_parts(223_049_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -337,8 +337,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2219`
 		//  Estimated: `3850`
-		// Minimum execution time: 138_510_000 picoseconds.
-		Weight::from_parts(238_066_000, 3850)
+		// Minimum execution time: 135_975_000 picoseconds.
+		Weight::from_parts(245_540_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -362,8 +362,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2384`
 		//  Estimated: `3850`
-		// Minimum execution time: 174_357_000 picoseconds.
-		Weight::from_parts(267_081_000, 3850)
+		// Minimum execution time: 172_133_000 picoseconds.
+		Weight::from_parts(273_493_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -396,10 +396,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2419 + n * (257 ±0)`
 		//  Estimated: `3850 + n * (2651 ±0)`
-		// Minimum execution time: 298_790_000 picoseconds.
-		Weight::from_parts(310_492_000, 3850)
-			// Standard Error: 2_599_870
-			.saturating_add(Weight::from_parts(178_382_336, 0).saturating_mul(n.into()))
+		// Minimum execution time: 187_812_000 picoseconds.
+		Weight::from_parts(284_961_072, 3850)
+			// Standard Error: 2_424_804
+			.saturating_add(Weight::from_parts(116_350_682, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
@@ -418,8 +418,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2299`
 		//  Estimated: `27102`
-		// Minimum execution time: 168_436_000 picoseconds.
-		Weight::from_parts(297_458_000, 27102)
+		// Minimum execution time: 162_615_000 picoseconds.
+		Weight::from_parts(235_020_000, 27102)
 			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
 	}
@@ -428,68 +428,68 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_segment() -> Weight {
-		Weight::from_parts(90_730_000, 3850)
+		Weight::from_parts(93_285_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_risk_params() -> Weight {
-		Weight::from_parts(89_798_000, 3850)
+		Weight::from_parts(88_977_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_order_params() -> Weight {
-		Weight::from_parts(37_090_000, 3850)
+		Weight::from_parts(43_903_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn request_order() -> Weight {
-		Weight::from_parts(140_303_000, 3850)
+		Weight::from_parts(181_271_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(99_235_000, 3641)
+		Weight::from_parts(106_310_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn execute_order_open() -> Weight {
-		Weight::from_parts(263_514_000, 6292)
+		Weight::from_parts(311_634_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn execute_order_close() -> Weight {
-		Weight::from_parts(296_907_000, 6292)
+		Weight::from_parts(315_933_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn add_margin() -> Weight {
-		Weight::from_parts(108_013_000, 3641)
+		Weight::from_parts(106_550_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove_margin() -> Weight {
-		Weight::from_parts(170_570_000, 3850)
+		Weight::from_parts(173_837_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn liquidate() -> Weight {
-		Weight::from_parts(164_468_000, 6292)
+		Weight::from_parts(223_049_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn auto_deleverage() -> Weight {
-		Weight::from_parts(238_066_000, 3850)
+		Weight::from_parts(245_540_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn settle_market() -> Weight {
-		Weight::from_parts(267_081_000, 3850)
+		Weight::from_parts(273_493_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn settle_positions(n: u32, ) -> Weight {
-		Weight::from_parts(310_492_000, 3850)
-			.saturating_add(Weight::from_parts(178_382_336, 0).saturating_mul(n.into()))
+		Weight::from_parts(284_961_072, 3850)
+			.saturating_add(Weight::from_parts(116_350_682, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
@@ -497,7 +497,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2651).saturating_mul(n.into()))
 	}
 	fn note_price() -> Weight {
-		Weight::from_parts(297_458_000, 27102)
+		Weight::from_parts(235_020_000, 27102)
 			.saturating_add(ParityDbWeight::get().reads(18_u64))
 			.saturating_add(ParityDbWeight::get().writes(16_u64))
 	}
