@@ -1473,8 +1473,7 @@ pub mod pallet {
 				.ok_or(overflow)?;
 				(margin, 0)
 			};
-			let (_, borrowing) = Self::carry(info, position, part)?;
-			let net = Self::net_pnl(info, position, part, price)?;
+			let (net, borrowing) = Self::net_pnl(info, position, part, price)?;
 			let pnl = if net > 0 {
 				let exposure = Self::exposure_at(info, price)?;
 				let side_profit = match position.side {
@@ -2280,7 +2279,7 @@ pub mod pallet {
 				return Ok(true);
 			}
 			let Some(position) = Positions::<T>::get(segment, who) else { return Ok(done) };
-			let net = Self::net_pnl(info, &position, position.size, price)?;
+			let (net, _) = Self::net_pnl(info, &position, position.size, price)?;
 			// A winner is paid once every loss is in, at one payout for all winners: what it is
 			// paid never depends on who settles first.
 			let claim = if net > 0 { net.unsigned_abs() } else { 0 };
@@ -2341,20 +2340,21 @@ pub mod pallet {
 		}
 
 		/// What `part` of `p` realizes at `price`: its price PnL less the funding and
-		/// borrowing it owes to the segment's indices.
+		/// borrowing it owes to the segment's indices; and that borrowing.
 		fn net_pnl(
 			info: &SegmentInfo<BlockNumberFor<T>>,
 			p: &Position,
 			part: Balance,
 			price: Price,
-		) -> Result<i128, DispatchError> {
+		) -> Result<(i128, Balance), DispatchError> {
 			let pnl = math::price_pnl(p.side, part, p.entry_price, price)
 				.ok_or(ArithmeticError::Overflow)?;
 			let (funding, borrowing) = Self::carry(info, p, part)?;
-			Ok(pnl
+			let net = pnl
 				.checked_sub(funding)
 				.and_then(|v| v.checked_sub(i128::try_from(borrowing).ok()?))
-				.ok_or(ArithmeticError::Overflow)?)
+				.ok_or(ArithmeticError::Overflow)?;
+			Ok((net, borrowing))
 		}
 	}
 
