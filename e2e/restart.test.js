@@ -115,21 +115,40 @@ test('SIGKILL while transactions flow loses no finalized block and no silo books
         for (const { hex } of queue.splice(0, traders.length)) {
           rpc(crashNode.port, 'author_submitExtrinsic', [hex]).then(() => submitted++, () => {});
         }
-        await new Promise((r) => setTimeout(r, 40));
+        // Paced so the flow outlasts the wait below (450 transactions over about 9 s).
+        await new Promise((r) => setTimeout(r, 100));
       }
     })();
 
     // Let blocks fill for a while, then record what is finalized and kill the node mid-flow.
+    // The wait counts from the block the flow started at, not from genesis: the dev chain seals
+    // a block every 500 ms whether or not anything is submitted, so signing the queue above
+    // can take longer than eight empty blocks.
     const head = async (a) => (await a.rpc.chain.getHeader(await a.rpc.chain.getFinalizedHead())).number.toNumber();
-    await waitFor(async () => (await head(api)) >= 8, { what: 'eight finalized blocks under load', timeoutMs: 60_000 });
+    const start = await head(api);
+    // Transactions in each finalized block (besides its timestamp), counted once per block.
+    const counted = [0];
+    const included = async (upTo) => {
+      for (let n = counted.length; n <= upTo; n++) {
+        const hash = await api.rpc.chain.getBlockHash(n);
+        counted.push((await api.rpc.chain.getBlock(hash)).block.extrinsics.length - 1);
+      }
+      return counted.slice(start + 1, upTo + 1).reduce((a, b) => a + b, 0);
+    };
+    await waitFor(
+      async () => {
+        const now = await head(api);
+        return now >= start + 8 && (await included(now)) >= 2 * traders.length;
+      },
+      { what: 'eight finalized blocks carrying the flow', timeoutMs: 60_000 },
+    );
     const finalized = await head(api);
     const hashes = [];
     for (let n = 0; n <= finalized; n++) hashes.push((await api.rpc.chain.getBlockHash(n)).toHex());
     const books = await silosAt(api, hashes[finalized]);
-    // The finalized blocks carry the traders' transactions (besides each block's timestamp).
-    let included = 0;
-    for (const hash of hashes.slice(1)) included += (await api.rpc.chain.getBlock(hash)).block.extrinsics.length - 1;
-    assert.ok(included >= 2 * traders.length, `only ${included} transactions were finalized before the crash`);
+    // The finalized blocks since the flow started carry the traders' transactions.
+    const flowed = await included(finalized);
+    assert.ok(flowed >= 2 * traders.length, `only ${flowed} transactions were finalized before the crash`);
     const extrinsics = (await api.rpc.chain.getBlock(hashes[finalized])).block.extrinsics.length;
     assert.ok(submitted > 0 && queue.length > 0, 'transactions are flowing');
     await api.disconnect();
