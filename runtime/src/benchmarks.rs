@@ -91,7 +91,7 @@ impl pallet_execution_segments::benchmarking::BenchmarkHelper<AccountId> for Ben
 		let silo = silo(segment);
 		let lp: AccountId = account("lp", segment, 0);
 		mint(&lp, liquidity);
-		CollateralSilos::provide_liquidity(RuntimeOrigin::signed(lp), silo, liquidity)
+		CollateralSilos::do_provide_liquidity(silo, &lp, liquidity)
 			.expect("an open, uncapped silo; qed");
 		silo
 	}
@@ -135,7 +135,7 @@ impl pallet_gateway::benchmarking::BenchmarkHelper<AccountId> for BenchmarkHelpe
 
 	fn provide_liquidity(silo: SiloId, who: &AccountId, amount: Balance) {
 		mint(who, amount);
-		CollateralSilos::provide_liquidity(RuntimeOrigin::signed(who.clone()), silo, amount)
+		CollateralSilos::do_provide_liquidity(silo, who, amount)
 			.expect("an open, uncapped silo; qed");
 	}
 }

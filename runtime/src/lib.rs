@@ -83,7 +83,7 @@ macro_rules! runtime_version {
 			spec_version: $spec,
 			impl_version: 1,
 			apis: apis::RUNTIME_API_VERSIONS,
-			transaction_version: 6,
+			transaction_version: 7,
 			system_version: 1,
 		};
 	};
@@ -116,8 +116,11 @@ runtime_version! {
 	/// `close_position`), so no trade fills at a price anyone could see when it was made; 109
 	/// markets that end (storage version 4 of segments: `settle_market`, `settle_positions`,
 	/// `MarketStatus` in the segment health view, silos that take nothing new once their
-	/// market has ended).
-	spec_version: 109
+	/// market has ended); 110 LP deposits and withdrawals that are orders too (storage
+	/// version 6 of silos: `request_lp_order`, `execute_lp_order` and `cancel_lp_order`
+	/// replace the instant `provide_liquidity` and `withdraw_liquidity`; version 5 of
+	/// segments: `RepricedAt`), priced at a price nobody could see when they were made.
+	spec_version: 110
 }
 
 #[cfg(feature = "next-spec-version")]
@@ -125,7 +128,7 @@ runtime_version! {
 	/// With `next-spec-version`, the same runtime one spec version later: what the end-to-end
 	/// upgrade test sets with `system.setCode`. `build.rs` builds it beside the real wasm; no
 	/// chain should run it.
-	spec_version: 110
+	spec_version: 111
 }
 
 /// Aura's slot, and so the target block time of a network: 6 seconds.
@@ -218,6 +221,8 @@ pub type Migrations = (
 	pallet_circuit_breaker::migrations::v4::MigrateV3ToV4<Runtime>,
 	pallet_execution_segments::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_execution_segments::migrations::v4::MigrateV3ToV4<Runtime>,
+	pallet_execution_segments::migrations::v5::MigrateV4ToV5<Runtime>,
+	pallet_collateral_silos::migrations::v6::MigrateV5ToV6<Runtime>,
 );
 
 /// Accounts' flows where the circuit breaker kept them until its storage version 3, for the

@@ -389,7 +389,7 @@ fn no_profit_is_paid_at_a_price_the_breaker_rejected() {
 		assert!(views::segment_health(BTC).unwrap().price_rejected);
 		// No LP buys shares at a pool valued at the rejected price.
 		assert_noop!(
-			CollateralSilos::provide_liquidity(signed(&eve()), BTC, usdc(10_000)),
+			provide(&eve(), BTC, usdc(10_000)),
 			pallet_execution_segments::Error::<Runtime>::PriceRejected
 		);
 		// Bob's long would have made 166,666 at 70,000: it closes at 60,000, and the fees

@@ -123,9 +123,9 @@ fn a_full_market_lifecycle() {
 		assert_eq!((health.long_open_interest, health.short_open_interest), (0, 0));
 
 		// An LP comes and goes.
-		assert_ok!(CollateralSilos::provide_liquidity(signed(&dave()), DOT, usdc(50_000)));
+		assert_ok!(provide(&dave(), DOT, usdc(50_000)));
 		let shares = pallet_collateral_silos::Accounts::<Runtime>::get(DOT, dave()).shares;
-		assert_ok!(CollateralSilos::withdraw_liquidity(signed(&dave()), DOT, shares));
+		assert_ok!(redeem(&dave(), DOT, shares));
 		assert_eq!(usdc_of(&dave()), usdc(1_000_000));
 	});
 }
@@ -370,7 +370,7 @@ fn contagion_drill_keeps_the_loss_inside_one_segment() {
 		let alice_shares = pallet_collateral_silos::Accounts::<Runtime>::get(BTC, alice()).shares;
 		assert!(alice_shares > 0);
 		assert_noop!(
-			CollateralSilos::withdraw_liquidity(signed(&alice()), BTC, alice_shares / 10),
+			redeem(&alice(), BTC, alice_shares / 10),
 			pallet_collateral_silos::Error::<Runtime>::SegmentNotNormal
 		);
 		let free = margin(BTC, &dave()).free;

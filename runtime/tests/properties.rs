@@ -34,7 +34,7 @@ use bulkhead_runtime::{
 use common::{chain::*, *};
 use pallet_execution_segments::{OrderEnd, OrderKind, Side};
 use proptest::{prelude::*, test_runner::TestRunner};
-use segment_interface::{PriceFeed, PriceMonitor, PriceVerdict, SegmentId, SiloId};
+use segment_interface::{Moment, PriceFeed, PriceMonitor, PriceVerdict, SegmentId, SiloId};
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{DispatchError, FixedPointNumber, Permill};
 use std::{
@@ -68,8 +68,13 @@ fn account(who: Who) -> AccountId {
 enum Step {
 	Deposit { who: Who, seg: SegmentId, amount: Balance },
 	Withdraw { who: Who, seg: SegmentId, percent: u8 },
+	/// An LP order to deposit (the segment's keeper deposit as fee); a keeper waits for its
+	/// price and executes it right after, as a step of its own ([`Step::FillLp`]).
 	Provide { who: Who, seg: SegmentId, amount: Balance },
+	/// An LP order to withdraw, filled as [`Step::Provide`]'s is.
 	Redeem { who: Who, seg: SegmentId, percent: u8 },
+	/// `keeper` executes `owner`'s LP order in `seg` (only ever right after its request).
+	FillLp { keeper: Who, seg: SegmentId, owner: Who },
 	Insure { who: Who, seg: SegmentId, amount: Balance },
 	/// An order to open or increase (any fill price, the segment's keeper deposit as fee).
 	/// Margin is `size * 10 / leverage_tenths` (none at 0): 100 is 10x, the demo's limit.
@@ -117,8 +122,9 @@ impl Step {
 		match self {
 			Step::Deposit { .. } => "deposit_margin",
 			Step::Withdraw { .. } => "withdraw_margin",
-			Step::Provide { .. } => "provide_liquidity",
-			Step::Redeem { .. } => "withdraw_liquidity",
+			Step::Provide { .. } => "request_lp_order: provide",
+			Step::Redeem { .. } => "request_lp_order: withdraw",
+			Step::FillLp { .. } => "execute_lp_order",
 			Step::Insure { .. } => "fund_insurance",
 			Step::Open { .. } => "request_order: open",
 			Step::Decrease { .. } => "request_order: decrease",
@@ -150,6 +156,7 @@ impl Step {
 			| Step::Withdraw { seg, .. }
 			| Step::Provide { seg, .. }
 			| Step::Redeem { seg, .. }
+			| Step::FillLp { seg, .. }
 			| Step::Insure { seg, .. } => Some(seg),
 			_ => None,
 		}
@@ -198,6 +205,14 @@ fn picked_order(pick: u8) -> (SegmentId, AccountId) {
 		0 => (BTC, account_of(Sr25519Keyring::Bob)),
 		n => pending[usize::from(pick) % n].clone(),
 	}
+}
+
+/// An LP order for `kind` in `silo` (each demo segment's silo has its id): the segment's
+/// keeper deposit as fee.
+fn lp_order(silo: SiloId, kind: pallet_collateral_silos::LpOrderKind) -> RuntimeCall {
+	let execution_fee = pallet_execution_segments::Segments::<Runtime>::get(silo)
+		.map_or(0, |info| info.risk.pool.keeper_deposit);
+	silo_call(pallet_collateral_silos::Call::request_lp_order { silo, kind, execution_fee })
 }
 
 /// An order for `kind` in `segment`: any fill price, the segment's keeper deposit as fee.
@@ -259,12 +274,15 @@ fn extrinsic(step: &Step) -> Option<(Sr25519Keyring, RuntimeCall)> {
 			(key(who), silo_call(S::withdraw_margin { silo: seg, amount }))
 		},
 		Step::Provide { who, seg, amount } => {
-			(key(who), silo_call(S::provide_liquidity { silo: seg, amount }))
+			(key(who), lp_order(seg, pallet_collateral_silos::LpOrderKind::Provide(amount)))
 		},
 		Step::Redeem { who, seg, percent } => {
 			let held = pallet_collateral_silos::Accounts::<Runtime>::get(seg, account(who)).shares;
 			let shares = percent_of(held, percent);
-			(key(who), silo_call(S::withdraw_liquidity { silo: seg, shares }))
+			(key(who), lp_order(seg, pallet_collateral_silos::LpOrderKind::Withdraw(shares)))
+		},
+		Step::FillLp { keeper, seg, owner } => {
+			(key(keeper), silo_call(S::execute_lp_order { silo: seg, who: account(owner) }))
 		},
 		Step::Insure { who, seg, amount } => {
 			(key(who), silo_call(S::fund_insurance { silo: seg, amount }))
@@ -397,8 +415,9 @@ fn named_silo(call: &RuntimeCall) -> Option<SiloId> {
 			| X::auto_deleverage { segment, .. },
 		) => Some(*segment),
 		RuntimeCall::CollateralSilos(
-			S::provide_liquidity { silo, .. }
-			| S::withdraw_liquidity { silo, .. }
+			S::request_lp_order { silo, .. }
+			| S::execute_lp_order { silo, .. }
+			| S::cancel_lp_order { silo }
 			| S::deposit_margin { silo, .. }
 			| S::withdraw_margin { silo, .. }
 			| S::fund_insurance { silo, .. },
@@ -883,8 +902,9 @@ impl Stats {
 		for kind in [
 			"deposit_margin",
 			"withdraw_margin",
-			"provide_liquidity",
-			"withdraw_liquidity",
+			"request_lp_order: provide",
+			"request_lp_order: withdraw",
+			"execute_lp_order",
 			"fund_insurance",
 			"request_order: open",
 			"request_order: decrease",
@@ -1046,6 +1066,29 @@ fn replay(steps: &[Step]) -> Stats {
 							| Step::Close { fill: true, .. }
 					);
 					if let (
+						Step::Provide { who: owner, seg, .. }
+						| Step::Redeem { who: owner, seg, .. },
+						Ok(()),
+					) = (step, applied)
+					{
+						// A keeper (Ferdie) waits for the LP order's price and executes it.
+						if let Some(order) =
+							pallet_collateral_silos::LpOrders::<Runtime>::get(seg, account(*owner))
+						{
+							let timing = order.timing;
+							await_price(
+								*seg,
+								timing.requested_at,
+								timing.fills_from,
+								&mut model,
+								&mut stats,
+							);
+							let keeper = Step::FillLp { keeper: 5, seg: *seg, owner: *owner };
+							let (signer, execute) = extrinsic(&keeper).expect("a call");
+							let _ = run(&keeper, signer, execute, &mut model, &mut stats);
+						}
+					}
+					if let (
 						true,
 						Ok(()),
 						RuntimeCall::ExecutionSegments(X::request_order { segment, .. }),
@@ -1078,7 +1121,19 @@ fn await_fill_price(segment: SegmentId, owner: &AccountId, model: &mut Model, st
 	let Some(order) = pallet_execution_segments::Orders::<Runtime>::get(segment, owner) else {
 		return;
 	};
-	let eligible = order.fills_from.max(order.requested_at + 1);
+	await_price(segment, order.requested_at, order.fills_from, model, stats);
+}
+
+/// What a keeper waits for before it executes an order requested at `requested_at` that
+/// fills from `fills_from`, as [`await_fill_price`] says.
+fn await_price(
+	segment: SegmentId,
+	requested_at: Moment,
+	fills_from: Moment,
+	model: &mut Model,
+	stats: &mut Stats,
+) {
+	let eligible = fills_from.max(requested_at + 1);
 	let now = pallet_timestamp::Now::<Runtime>::get();
 	if now < eligible {
 		let before = Ledger::now();

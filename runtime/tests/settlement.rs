@@ -119,15 +119,9 @@ fn a_market_settles_at_a_bounded_price_pays_everyone_and_leaves_other_silos_unch
 			ExecutionSegments::request_order(signed(&dave), BTC, kind, Price::from_u32(1), usdc(5)),
 			SegmentsError::<Runtime>::MarketNotLive
 		);
-		assert_noop!(
-			CollateralSilos::provide_liquidity(signed(&charlie()), BTC, usdc(1_000)),
-			SilosError::<Runtime>::MarketEnded
-		);
+		assert_noop!(provide(&charlie(), BTC, usdc(1_000)), SilosError::<Runtime>::MarketEnded);
 		let shares = Accounts::<Runtime>::get(BTC, alice()).shares;
-		assert_noop!(
-			CollateralSilos::withdraw_liquidity(signed(&alice()), BTC, shares),
-			SegmentsError::<Runtime>::MarketSettling
-		);
+		assert_noop!(redeem(&alice(), BTC, shares), SilosError::<Runtime>::MarketSettling);
 
 		// A keeper settles all three at that one price: losses paid at once, profits kept as
 		// claims; with the last position the market is delisted and pays every claim in full.
@@ -180,7 +174,7 @@ fn a_market_settles_at_a_bounded_price_pays_everyone_and_leaves_other_silos_unch
 		let (lp_liquidity, lp_shares) = (books(BTC).lp_liquidity, books(BTC).lp_shares);
 		assert_eq!(shares, lp_shares, "Alice is the one LP");
 		let alice_usdc = usdc_of(&alice());
-		assert_ok!(CollateralSilos::withdraw_liquidity(signed(&alice()), BTC, shares));
+		assert_ok!(redeem(&alice(), BTC, shares));
 		assert_eq!(usdc_of(&alice()), alice_usdc + lp_liquidity);
 		for who in [&dave, &eve, &ferdie] {
 			let free = margin(BTC, who).free;

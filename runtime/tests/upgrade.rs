@@ -55,7 +55,7 @@ fn busy_chain() -> sp_io::TestExternalities {
 			assert_ok!(CollateralSilos::deposit_margin(signed(&who), segment, usdc(5_000)));
 			assert_ok!(open(&who, segment, side, usdc(10_000), usdc(1_100)));
 		}
-		assert_ok!(CollateralSilos::provide_liquidity(signed(&eve()), BTC, usdc(50_000)));
+		assert_ok!(provide(&eve(), BTC, usdc(50_000)));
 		assert_ok!(CollateralSilos::deposit_margin(signed(&ferdie()), BTC, usdc(30_000)));
 		let route = pallet_gateway::RouteByEnds::<Runtime>::get(BTC, ETH).expect("demo route");
 		assert!(usdc(20_000) >= demo_route().large_transfer);
@@ -230,8 +230,8 @@ fn the_runtime_is_newer_than_spec_101() {
 	const { assert!(VERSION.spec_version > 101, "a storage change needs a higher spec version") };
 	new_ext().execute_with(|| {
 		assert!(storage_versions().iter().all(|(on_chain, in_code)| on_chain == in_code));
-		assert_eq!(CollateralSilos::in_code_storage_version(), StorageVersion::new(5));
-		assert_eq!(ExecutionSegments::in_code_storage_version(), StorageVersion::new(4));
+		assert_eq!(CollateralSilos::in_code_storage_version(), StorageVersion::new(6));
+		assert_eq!(ExecutionSegments::in_code_storage_version(), StorageVersion::new(5));
 		assert_eq!(CircuitBreaker::in_code_storage_version(), StorageVersion::new(4));
 		assert_eq!(Gateway::in_code_storage_version(), StorageVersion::new(1));
 	});

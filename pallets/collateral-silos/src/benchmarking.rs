@@ -12,7 +12,7 @@ use frame_support::traits::{
 	Get,
 };
 use frame_system::RawOrigin;
-use segment_interface::{Balance, SegmentId, SiloId};
+use segment_interface::{Balance, OrderTiming, SegmentId, SiloId};
 
 /// An amount large beside any collateral's minimum balance.
 const AMOUNT: Balance = 1_000_000_000_000;
@@ -117,39 +117,66 @@ mod benchmarks {
 		);
 	}
 
-	/// Into a pool that already has shares, by an LP who already holds some.
+	/// A deposit order into a pool that already has shares, by an LP who already holds some
+	/// (its shares are valued for what it holds), escrowing the amount and a fee.
 	#[benchmark]
-	fn provide_liquidity() {
+	fn request_lp_order() {
 		let asset = busy_silo::<T>(0);
 		let lp = funded::<T>("lp", 0, &asset);
 		CollateralSilos::<T>::do_provide_liquidity(0, &lp, AMOUNT).expect("funded; qed");
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(lp.clone()), 0, AMOUNT);
+		_(RawOrigin::Signed(lp.clone()), 0, LpOrderKind::Provide(AMOUNT), PROFIT);
 
-		assert_eq!(Accounts::<T>::get(0, &lp).shares, 2 * AMOUNT);
-		assert_eq!(books::<T>(0).lp_liquidity, 2 * AMOUNT);
+		assert!(LpOrders::<T>::contains_key(0, &lp));
+		assert_eq!(Accounts::<T>::get(0, &lp).margin.escrowed, AMOUNT + PROFIT);
 	}
 
-	/// All of the pool, after fees grew it beyond what the LP brought in: the part beyond
-	/// principal is judged against the line.
+	/// A deposit order taken back: its amount and fee return to free margin.
 	#[benchmark]
-	fn withdraw_liquidity() {
+	fn cancel_lp_order() {
 		let asset = busy_silo::<T>(0);
 		let lp = funded::<T>("lp", 0, &asset);
 		CollateralSilos::<T>::do_provide_liquidity(0, &lp, AMOUNT).expect("funded; qed");
-		T::Assets::mint_into(asset.clone(), &CollateralSilos::<T>::account_id(0), PROFIT)
-			.expect("the asset exists; qed");
-		Silos::<T>::mutate(0, |info| {
-			info.as_mut().expect("created above; qed").books.lp_liquidity += PROFIT
+		CollateralSilos::<T>::do_request_lp_order(0, &lp, LpOrderKind::Provide(AMOUNT), PROFIT)
+			.expect("funded; qed");
+		// Its delay runs (whatever delay the segment has).
+		LpOrders::<T>::mutate(0, &lp, |order| {
+			order.as_mut().expect("requested above; qed").timing.fills_from = u64::MAX;
 		});
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(lp.clone()), 0);
+
+		assert!(!LpOrders::<T>::contains_key(0, &lp));
+		assert_eq!(Accounts::<T>::get(0, &lp).margin.free, AMOUNT + PROFIT);
+	}
+
+	/// A withdrawal order for all of the LP's shares, after fees grew the pool beyond what the
+	/// LP brought in: the part beyond principal is judged against the line, the amount paid
+	/// out, and the fee paid to a keeper new to the silo. (The order's price is out: its
+	/// timing is set in the past.)
+	#[benchmark]
+	fn execute_lp_order() {
+		let asset = busy_silo::<T>(0);
+		let lp = funded::<T>("lp", 0, &asset);
+		CollateralSilos::<T>::do_provide_liquidity(0, &lp, AMOUNT).expect("funded; qed");
+		pool_gain::<T>(0, &asset, PROFIT);
+		CollateralSilos::<T>::do_request_lp_order(0, &lp, LpOrderKind::Withdraw(AMOUNT), PROFIT)
+			.expect("funded, and it holds the shares; qed");
+		LpOrders::<T>::mutate(0, &lp, |order| {
+			let order = order.as_mut().expect("requested above; qed");
+			order.timing = OrderTiming { requested_at: 0, fills_from: 0, expires_at: u64::MAX };
+		});
+		let keeper = funded::<T>("keeper", 0, &asset);
 		let before = T::Assets::balance(asset.clone(), &lp);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(lp.clone()), 0, AMOUNT);
+		_(RawOrigin::Signed(keeper.clone()), 0, lp.clone());
 
-		assert_eq!(Accounts::<T>::get(0, &lp).shares, 0);
+		assert!(!LpOrders::<T>::contains_key(0, &lp));
 		assert_eq!(T::Assets::balance(asset, &lp), before + AMOUNT + PROFIT);
+		assert_eq!(Accounts::<T>::get(0, &keeper).margin.free, PROFIT);
 	}
 
 	/// Onto margin the trader already holds, by a trader who is also an LP: its shares are

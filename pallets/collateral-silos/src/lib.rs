@@ -24,11 +24,26 @@
 //! ## Calls
 //!
 //! - [`Pallet::create_silo`], [`Pallet::set_silo_params`] (admin origin)
-//! - [`Pallet::provide_liquidity`], [`Pallet::withdraw_liquidity`] (LPs)
+//! - [`Pallet::request_lp_order`], [`Pallet::cancel_lp_order`] (LPs: deposit and withdraw
+//!   liquidity through orders), [`Pallet::execute_lp_order`] (anyone)
 //! - [`Pallet::deposit_margin`], [`Pallet::withdraw_margin`] (traders)
 //! - [`Pallet::fund_insurance`] (anyone)
 //! - [`Pallet::queue_exit`], [`Pallet::cancel_exit`] (LPs and traders), [`Pallet::process_exits`]
 //!   (anyone)
+//!
+//! ## LP orders
+//!
+//! The pool is priced marked to market, so a deposit or a withdrawal at its value now would be
+//! as oracle-sensitive as a trade: deposit before a price that makes traders lose, withdraw
+//! after one that makes them win, with the next price visible in the transaction pool. So LPs
+//! deposit and withdraw through orders, as GMX v2's deposits and withdrawals are: an order
+//! escrows its amount (or shares) and an execution fee in the silo, and fills at the first
+//! price the segment's oracle publishes after the segment's order delay
+//! ([`PoolRisk::exposure_for_order`]), whoever executes it and whenever. It expires if that
+//! price comes after the segment's window or it is not executed within the window of it, and
+//! fails if a position of the segment moved at a later price before it was executed (the pool
+//! would be marked older than a position in it); either way its escrow returns and its fee
+//! goes to the LPs. The owner may cancel it while the delay runs.
 //!
 //! ## Outflow
 //!
@@ -81,8 +96,8 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
-		Balance, Fee, MarginLedger, MarketStatus, OutflowVerdict, Pnl, PoolExposure, PoolRisk,
-		SegmentHealth, SegmentId, Settlement, SettlementOutcome, SiloDirectory, SiloId,
+		Balance, Fee, MarginLedger, MarketStatus, OrderPricing, OutflowVerdict, Pnl, PoolExposure,
+		PoolRisk, SegmentHealth, SegmentId, Settlement, SettlementOutcome, SiloDirectory, SiloId,
 		SiloMonitor, SiloTransfers, SiloValue,
 	};
 	use sp_runtime::{traits::AccountIdConversion, ArithmeticError};
@@ -96,7 +111,7 @@ pub mod pallet {
 
 	/// The layout of this pallet's storage; [`migrations`] takes a chain from each version to
 	/// the next.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(6);
 
 	/// The asset id type of [`Config::Assets`].
 	pub type AssetIdOf<T> =
@@ -127,12 +142,18 @@ pub mod pallet {
 		/// Most entries one account may have waiting in one silo's exit queue.
 		#[pallet::constant]
 		type MaxExitsPerAccount: Get<u32>;
+		/// Most LP orders pending in one silo (one per account; each escrows its fee, at least
+		/// the segment's keeper deposit).
+		#[pallet::constant]
+		type MaxLpOrders: Get<u32>;
 		/// Each segment's open positions as its pool sees them (execution segments): what
 		/// prices LP shares and keeps withdrawals inside the reserve.
 		type Pool: PoolRisk;
 		/// Derives each silo's account.
 		#[pallet::constant]
 		type PalletId: Get<PalletId>;
+		/// The chain's time: whether an LP order's delay has passed.
+		type Time: frame_support::traits::UnixTime;
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 		/// Gives the benchmarks a collateral asset.
@@ -196,6 +217,24 @@ pub mod pallet {
 		Queued,
 		ValueQuery,
 	>;
+
+	/// Each account's pending LP order in each silo: at most one.
+	// Blake2_128Concat for the account: users choose their accounts.
+	#[pallet::storage]
+	pub type LpOrders<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SiloId,
+		Blake2_128Concat,
+		T::AccountId,
+		LpOrder,
+		OptionQuery,
+	>;
+
+	/// How many LP orders are pending in each silo, at most [`Config::MaxLpOrders`].
+	// Twox64Concat is safe: silo ids are chosen by the admin.
+	#[pallet::storage]
+	pub type LpOrderCount<T: Config> = StorageMap<_, Twox64Concat, SiloId, u32, ValueQuery>;
 
 	/// Silos that exist from block 0, funded through the same paths as the calls: the LPs and
 	/// insurance funders must hold the asset at genesis (pallet-assets builds first).
@@ -287,6 +326,21 @@ pub mod pallet {
 		/// A pass over the silo's exit queue looked at `visited` entries; `waiting` are still
 		/// queued (a pass with nothing to pay says so too).
 		ExitsProcessed { silo: SiloId, visited: u32, waiting: u32 },
+		/// `who` asked to deposit into or withdraw from the pool; `order` says what, and
+		/// from when it may fill.
+		LpOrderRequested { silo: SiloId, who: T::AccountId, order: LpOrder },
+		/// `executor` filled `who`'s LP order (at its fee): [`Event::LiquidityProvided`],
+		/// [`Event::LiquidityWithdrawn`] or [`Event::ExitQueued`] follows.
+		LpOrderExecuted { silo: SiloId, who: T::AccountId, executor: T::AccountId },
+		/// `who`'s LP order ended unfilled: what it escrowed went back (a deposit's amount to
+		/// free margin in the silo, shares to the account), and its fee to the LPs unless it
+		/// was cancelled in time or its market ended.
+		LpOrderEnded {
+			silo: SiloId,
+			who: T::AccountId,
+			executor: Option<T::AccountId>,
+			reason: LpOrderEnd,
+		},
 	}
 
 	#[pallet::error]
@@ -389,6 +443,24 @@ pub mod pallet {
 		/// The silo's market is settling or delisted: it takes nothing new (no liquidity,
 		/// margin or insurance); what it holds only leaves.
 		MarketEnded,
+		/// The execution fee is below the segment's keeper deposit: an order must pay whoever
+		/// executes it, and pays for the storage it takes.
+		ExecutionFeeTooLow,
+		/// The account has an LP order pending in this silo already: one at a time.
+		LpOrderPending,
+		/// The silo has [`Config::MaxLpOrders`] LP orders pending; it frees up as they fill.
+		TooManyLpOrders,
+		/// The account has no LP order pending in this silo.
+		NoLpOrder,
+		/// The LP order's price is not out yet, or was published in this block: execute it
+		/// after the next price.
+		LpOrderNotReady,
+		/// The LP order's delay has passed: it waits for its price, and only executes or
+		/// expires.
+		LpOrderCommitted,
+		/// The silo's market is settling: no LP share is priced until every position is
+		/// settled and the market delisted (then LPs withdraw at its value).
+		MarketSettling,
 	}
 
 	#[pallet::hooks]
@@ -447,57 +519,6 @@ pub mod pallet {
 		) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			Self::do_set_silo_params(silo, deposit_cap, min_deposit, status)
-		}
-
-		/// Deposit `amount` into the silo's LP pool and receive pool shares, priced at the pool's
-		/// value marked to market (liquidity less the segment's pending trader PnL, profit
-		/// capped by the segment's PnL factor for deposits), rounded down. A first stake must be
-		/// at least the silo's minimum deposit.
-		///
-		/// Origin: signed. Emits [`Event::LiquidityProvided`]. Errors: [`Error::UnknownSilo`],
-		/// [`Error::ZeroAmount`], [`Error::SiloFrozen`], [`Error::MarketEnded`],
-		/// [`Error::DepositCapExceeded`], [`Error::PnlTooHighToDeposit`], [`Error::PoolDepleted`], [`Error::DepositTooSmall`],
-		/// [`Error::DepositBelowMinimum`], and the segment's `PriceUnavailable` or `StalePrice`
-		/// when it has open interest and no fresh price to value the pool at, `PriceRejected`
-		/// while its breaker rejects the oracle's price (or an arithmetic overflow valuing it).
-		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::provide_liquidity())]
-		pub fn provide_liquidity(
-			origin: OriginFor<T>,
-			silo: SiloId,
-			amount: Balance,
-		) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			Self::do_provide_liquidity(silo, &who, amount)
-		}
-
-		/// Burn `shares` of the silo's LP pool and receive their part of its value marked to
-		/// market (profit capped by the segment's PnL factor for withdrawals), rounded down.
-		/// Refused while a side's pending profit is above that factor of the liquidity, before
-		/// or after the withdrawal, and if open interest would reserve more than the reserve
-		/// factor of what is left (the pool's value or its liquidity, the smaller: pending
-		/// losses back no reserve). The shares left must be none, or worth at least the silo's
-		/// minimum deposit.
-		///
-		/// Outflow lines as for [`Pallet::withdraw_margin`]: past the line, the shares are queued.
-		///
-		/// Origin: signed. Emits [`Event::LiquidityWithdrawn`], or [`Event::ExitQueued`].
-		/// Errors: [`Error::UnknownSilo`], [`Error::ZeroAmount`], [`Error::InsufficientShares`],
-		/// [`Error::SegmentNotNormal`], [`Error::PnlTooHighToWithdraw`],
-		/// [`Error::ReserveExceeded`], [`Error::PoolLiquidityShort`],
-		/// [`Error::RemainderBelowMinimum`], [`Error::SiloBelowMinimum`],
-		/// [`Error::AccountOutflowLimit`], [`Error::ExitQueueFull`], and the segment's
-		/// `PriceUnavailable`, `StalePrice` or `PriceRejected`, or `MarketSettling` while its
-		/// market settles (a delisted market's pool is worth its liquidity).
-		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::withdraw_liquidity())]
-		pub fn withdraw_liquidity(
-			origin: OriginFor<T>,
-			silo: SiloId,
-			shares: Balance,
-		) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			Self::do_withdraw_liquidity(silo, &who, shares)
 		}
 
 		/// Deposit `amount` as free margin, ready to back positions in the silo's segment. A
@@ -619,6 +640,77 @@ pub mod pallet {
 			let (visited, holes) = Self::do_process_exits(silo, Self::bounded(max))?;
 			Ok(Some(Self::process_weight(visited, holes)).into())
 		}
+
+		/// Ask to deposit into the silo's LP pool, or to withdraw from it
+		/// ([`LpOrderKind`]). A deposit or withdrawal at the pool's value now could be made by
+		/// anyone who saw the next price in the transaction pool (deposit before a price that
+		/// makes traders lose, withdraw after), at the other LPs' expense; so it is an order,
+		/// priced at the first price the segment's oracle publishes after the segment's order
+		/// delay, as a trade's order fills (see [`PoolRisk::exposure_for_order`]).
+		///
+		/// Escrows in the silo what the order moves, a deposit's `amount` from the caller's
+		/// wallet or a withdrawal's shares, and `execution_fee` (at least the segment's keeper
+		/// deposit) from the wallet, paid to whoever executes it
+		/// ([`Pallet::execute_lp_order`]). A first stake must be at least the silo's minimum
+		/// deposit. One order per account and silo, at most [`Config::MaxLpOrders`] per silo.
+		///
+		/// Origin: signed. Emits [`Event::LpOrderRequested`]. Errors: [`Error::UnknownSilo`],
+		/// [`Error::ZeroAmount`], [`Error::ExecutionFeeTooLow`], [`Error::LpOrderPending`],
+		/// [`Error::TooManyLpOrders`]; for a deposit [`Error::SiloFrozen`],
+		/// [`Error::MarketEnded`], [`Error::DepositCapExceeded`],
+		/// [`Error::DepositBelowMinimum`]; for a withdrawal [`Error::InsufficientShares`],
+		/// [`Error::SegmentNotNormal`], [`Error::MarketSettling`].
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::request_lp_order())]
+		pub fn request_lp_order(
+			origin: OriginFor<T>,
+			silo: SiloId,
+			kind: LpOrderKind,
+			execution_fee: Balance,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_request_lp_order(silo, &who, kind, execution_fee)
+		}
+
+		/// Take back the caller's LP order while its delay runs: everything it escrowed
+		/// returns (a deposit's amount and the fee to free margin in the silo, which
+		/// [`Pallet::withdraw_margin`] takes out; shares to the account).
+		///
+		/// Origin: signed, the order's owner. Emits [`Event::LpOrderEnded`].
+		/// Errors: [`Error::UnknownSilo`], [`Error::NoLpOrder`], [`Error::LpOrderCommitted`].
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::cancel_lp_order())]
+		pub fn cancel_lp_order(origin: OriginFor<T>, silo: SiloId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_cancel_lp_order(silo, &who)
+		}
+
+		/// Execute `who`'s LP order once its price is out, and earn its fee (as free margin in
+		/// the silo). It fills at that one price whoever executes it, and whenever: a deposit
+		/// gets shares priced at the pool's value marked at it (the PnL factor for deposits
+		/// applies), a withdrawal is paid its shares' part of it, under the pool's withdrawal
+		/// rules (PnL factor, reserve, the remainder's minimum) and the segment's outflow line
+		/// (past the line, the shares join the exit queue). An order that fails at its price
+		/// ends with its escrow returned and its fee paid to the LPs, as does one whose price
+		/// came after its window or that was executed too long after it: whether it fills
+		/// must not be its owner's choice once its price is out. In a market that settles (or,
+		/// for a deposit, was delisted) the order ends with everything returned.
+		///
+		/// Origin: signed (anyone). Emits [`Event::LpOrderExecuted`] and the deposit's or
+		/// withdrawal's event, or [`Event::LpOrderEnded`]. Errors: [`Error::UnknownSilo`],
+		/// [`Error::NoLpOrder`], [`Error::LpOrderNotReady`] (also while the breaker rejects
+		/// the latest price), [`Error::SegmentNotNormal`] (a withdrawal, while the segment is
+		/// severed or recovering): the order waits.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::execute_lp_order())]
+		pub fn execute_lp_order(
+			origin: OriginFor<T>,
+			silo: SiloId,
+			who: T::AccountId,
+		) -> DispatchResult {
+			let executor = ensure_signed(origin)?;
+			Self::do_execute_lp_order(silo, &who, &executor)
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
@@ -731,7 +823,7 @@ pub mod pallet {
 		}
 
 		/// What `who` holds in silo `silo` (described by `info`): its margin, its pool shares
-		/// (held and queued) at the pool's marked value for deposits (`pool_value`, valued here
+		/// (held, queued and escrowed for an LP order) at the pool's marked value for deposits (`pool_value`, valued here
 		/// when not given) or at book value when that is higher, and the margin waiting for it
 		/// in the exit queue. Principal never stays above it when more comes in: what an account
 		/// lost to the pool, or to traders, is no longer its principal. Shares that cannot be
@@ -744,7 +836,8 @@ pub mod pallet {
 		) -> Balance {
 			let queued = QueuedBy::<T>::get(silo, who);
 			let account = Accounts::<T>::get(silo, who);
-			let shares = account.shares.saturating_add(queued.shares);
+			let ordered = LpOrders::<T>::get(silo, who).map_or(0, |order| order.escrowed_shares());
+			let shares = account.shares.saturating_add(queued.shares).saturating_add(ordered);
 			let books = &info.books;
 			let marked = match pool_value {
 				Some(value) => value,
@@ -830,10 +923,11 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Provide liquidity (see [`Pallet::provide_liquidity`]). Writes before its last
-		/// fallible step: call it inside a storage layer (every dispatch is one), as a later
-		/// two-step executor must.
-		pub(crate) fn do_provide_liquidity(
+		/// Provide liquidity at once, at the pool's value now: for genesis, and for setting up
+		/// benchmarks. Not a call: a deposit at a known price could be front-run (see
+		/// [`Pallet::request_lp_order`]). Writes before its last fallible step: call it inside
+		/// a storage layer.
+		pub fn do_provide_liquidity(
 			silo: SiloId,
 			who: &T::AccountId,
 			amount: Balance,
@@ -842,27 +936,15 @@ pub mod pallet {
 			let value = Self::ensure_can_take_deposit(silo, &info, amount)?;
 			// Only a first stake must bring the minimum; a top-up creates nothing.
 			let mut account = Accounts::<T>::get(silo, who);
-			let held = account.shares;
-			ensure!(held > 0 || amount >= info.min_deposit, Error::<T>::DepositBelowMinimum);
-			let exposure = T::Pool::exposure(info.segment)?;
-			let factor = exposure.factors.max_pnl_deposits;
-			// Above the cap, a deposit raises what the traders' profit counts for: it would pay
-			// them, not buy a share of the pool.
 			ensure!(
-				!exposure.profit_above(info.books.lp_liquidity, factor),
-				Error::<T>::PnlTooHighToDeposit
+				account.shares > 0 || amount >= info.min_deposit,
+				Error::<T>::DepositBelowMinimum
 			);
-			let pool_value = exposure.pool_value(info.books.lp_liquidity, factor);
-			let holdings = Self::holdings(silo, &info, who, Some(pool_value));
-			let shares =
-				info.books.shares_for(amount, pool_value).ok_or(Error::<T>::PoolDepleted)?;
-			ensure!(shares > 0, Error::<T>::DepositTooSmall);
-			let books = &mut info.books;
-			books.lp_liquidity =
-				books.lp_liquidity.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
-			books.lp_shares =
-				books.lp_shares.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
-			account.shares = held.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
+			let exposure = T::Pool::exposure(info.segment)?;
+			let marked =
+				exposure.pool_value(info.books.lp_liquidity, exposure.factors.max_pnl_deposits);
+			let holdings = Self::holdings(silo, &info, who, Some(marked));
+			let (shares, pool_value) = Self::mint(&mut info, &mut account, amount, &exposure)?;
 			Self::pull(silo, &info, who, &mut account, amount, holdings, value)?;
 			Self::store_account(silo, who, account);
 			Silos::<T>::insert(silo, info);
@@ -876,28 +958,55 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Withdraw liquidity (see [`Pallet::withdraw_liquidity`]). Like
-		/// [`Pallet::do_provide_liquidity`], call it inside a storage layer.
-		pub(crate) fn do_withdraw_liquidity(
+		/// Shares for `amount` deposited into `info`'s pool (already in the silo account),
+		/// priced at its value marked at `exposure`, rounded down: credited to the books and
+		/// to `account`. The shares and the pool's value before.
+		fn mint(
+			info: &mut SiloInfo<AssetIdOf<T>>,
+			account: &mut SiloAccount<BlockNumberFor<T>>,
+			amount: Balance,
+			exposure: &PoolExposure,
+		) -> Result<(Balance, Balance), DispatchError> {
+			let factor = exposure.factors.max_pnl_deposits;
+			// Above the cap, a deposit raises what the traders' profit counts for: it would pay
+			// them, not buy a share of the pool.
+			ensure!(
+				!exposure.profit_above(info.books.lp_liquidity, factor),
+				Error::<T>::PnlTooHighToDeposit
+			);
+			let pool_value = exposure.pool_value(info.books.lp_liquidity, factor);
+			let shares =
+				info.books.shares_for(amount, pool_value).ok_or(Error::<T>::PoolDepleted)?;
+			ensure!(shares > 0, Error::<T>::DepositTooSmall);
+			let books = &mut info.books;
+			books.lp_liquidity =
+				books.lp_liquidity.checked_add(amount).ok_or(ArithmeticError::Overflow)?;
+			books.lp_shares =
+				books.lp_shares.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
+			account.shares = account.shares.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
+			Ok((shares, pool_value))
+		}
+
+		/// Pay `who` for `shares` of the silo's pool, already taken out of its account, at the
+		/// pool's value marked at `exposure`, under the pool's withdrawal rules; past the
+		/// segment's outflow line the shares join the exit queue instead, the pool unchanged.
+		/// Writes before its last fallible step: call it inside a storage layer.
+		fn redeem(
 			silo: SiloId,
 			who: &T::AccountId,
 			shares: Balance,
+			exposure: &PoolExposure,
 		) -> DispatchResult {
-			ensure!(shares > 0, Error::<T>::ZeroAmount);
 			let mut info = Self::silo(silo)?;
-			let held = Accounts::<T>::get(silo, who).shares;
-			ensure!(held >= shares, Error::<T>::InsufficientShares);
 			Self::ensure_lps_may_leave(info.segment)?;
 			let value_before = Self::value(silo, &info);
-			let exposure = T::Pool::exposure(info.segment)?;
-			let (pool_value, amount) = Self::burn(&mut info.books, &exposure, shares)?;
-			let left = held - shares;
+			let (pool_value, amount) = Self::burn(&mut info.books, exposure, shares)?;
+			let left = Accounts::<T>::get(silo, who).shares;
 			if left > 0 {
 				let stake = mul_div_floor(left, pool_value - amount, info.books.lp_shares)
 					.ok_or(ArithmeticError::Overflow)?;
 				ensure!(stake >= info.min_deposit, Error::<T>::RemainderBelowMinimum);
 			}
-			Self::set_shares(silo, who, left);
 			if amount > 0 && !Self::admit_outflow(silo, &info, who, amount, value_before)? {
 				// Past the segment's line: the shares wait in the queue, the pool unchanged.
 				return Self::enqueue(silo, who, ExitRequest::Liquidity(shares));
@@ -978,6 +1087,210 @@ pub mod pallet {
 			let value = exposure.pool_value(books.lp_liquidity, factor);
 			let amount = books.amount_for(shares, value).ok_or(ArithmeticError::Overflow)?;
 			Ok((value, amount))
+		}
+
+		/// The chain's time in milliseconds.
+		fn now_ms() -> segment_interface::Moment {
+			use frame_support::traits::UnixTime;
+			use sp_runtime::SaturatedConversion;
+			T::Time::now().as_millis().saturated_into()
+		}
+
+		/// Request an LP order (see [`Pallet::request_lp_order`]).
+		pub(crate) fn do_request_lp_order(
+			silo: SiloId,
+			who: &T::AccountId,
+			kind: LpOrderKind,
+			execution_fee: Balance,
+		) -> DispatchResult {
+			let info = Self::silo(silo)?;
+			ensure!(!LpOrders::<T>::contains_key(silo, who), Error::<T>::LpOrderPending);
+			let count = LpOrderCount::<T>::get(silo);
+			ensure!(count < T::MaxLpOrders::get(), Error::<T>::TooManyLpOrders);
+			let terms = T::Pool::lp_order_terms(info.segment);
+			ensure!(execution_fee >= terms.min_fee, Error::<T>::ExecutionFeeTooLow);
+			let order = LpOrder { kind, execution_fee, timing: terms.timing };
+			let mut account = Accounts::<T>::get(silo, who);
+			let escrow = order.escrowed_margin().ok_or(ArithmeticError::Overflow)?;
+			let value = match kind {
+				LpOrderKind::Provide(amount) => {
+					ensure!(amount > 0, Error::<T>::ZeroAmount);
+					ensure!(
+						account.shares > 0 || amount >= info.min_deposit,
+						Error::<T>::DepositBelowMinimum
+					);
+					Self::ensure_can_take_deposit(silo, &info, escrow)?
+				},
+				LpOrderKind::Withdraw(shares) => {
+					ensure!(shares > 0, Error::<T>::ZeroAmount);
+					ensure!(account.shares >= shares, Error::<T>::InsufficientShares);
+					// Refused now rather than at its price: the breaker holds LPs in, and a
+					// settling market's pool is priced once it is delisted.
+					Self::ensure_lps_may_leave(info.segment)?;
+					ensure!(
+						!matches!(T::Pool::market(info.segment), MarketStatus::Settling { .. }),
+						Error::<T>::MarketSettling
+					);
+					account.shares -= shares;
+					Self::value(silo, &info)
+				},
+			};
+			if escrow > 0 {
+				let holdings = Self::holdings(silo, &info, who, None);
+				account.margin.escrowed =
+					account.margin.escrowed.checked_add(escrow).ok_or(ArithmeticError::Overflow)?;
+				Self::pull(silo, &info, who, &mut account, escrow, holdings, value)?;
+			}
+			Self::store_account(silo, who, account);
+			LpOrders::<T>::insert(silo, who, order);
+			LpOrderCount::<T>::insert(silo, count + 1);
+			Self::deposit_event(Event::LpOrderRequested { silo, who: who.clone(), order });
+			Ok(())
+		}
+
+		/// Cancel an LP order (see [`Pallet::cancel_lp_order`]).
+		pub(crate) fn do_cancel_lp_order(silo: SiloId, who: &T::AccountId) -> DispatchResult {
+			let order = LpOrders::<T>::get(silo, who).ok_or(Error::<T>::NoLpOrder)?;
+			ensure!(Self::now_ms() < order.timing.fills_from, Error::<T>::LpOrderCommitted);
+			Self::end_lp_order(silo, who, &order, None, LpOrderEnd::Cancelled)
+		}
+
+		/// Execute an LP order (see [`Pallet::execute_lp_order`]).
+		pub(crate) fn do_execute_lp_order(
+			silo: SiloId,
+			who: &T::AccountId,
+			executor: &T::AccountId,
+		) -> DispatchResult {
+			let order = LpOrders::<T>::get(silo, who).ok_or(Error::<T>::NoLpOrder)?;
+			let info = Self::silo(silo)?;
+			let end = |reason| Self::end_lp_order(silo, who, &order, Some(executor), reason);
+			match (T::Pool::market(info.segment), order.kind) {
+				(MarketStatus::Live, _)
+				| (MarketStatus::Delisted { .. }, LpOrderKind::Withdraw(_)) => {},
+				// No price values the pool while its market settles, and a delisted one takes
+				// nothing new: through no doing of its owner's.
+				_ => return end(LpOrderEnd::MarketEnded),
+			}
+			// A withdrawal waits while the breaker holds LPs in (its price is fixed: waiting
+			// chooses nothing), until its window is over.
+			if matches!(order.kind, LpOrderKind::Withdraw(_)) {
+				Self::ensure_lps_may_leave(info.segment)?;
+			}
+			let exposure = match T::Pool::exposure_for_order(info.segment, &order.timing) {
+				Ok(OrderPricing::NotReady) => return Err(Error::<T>::LpOrderNotReady.into()),
+				Ok(OrderPricing::Expired) => return end(LpOrderEnd::Expired),
+				Err(error) => return end(LpOrderEnd::Failed(error)),
+				Ok(OrderPricing::Priced(exposure)) => exposure,
+			};
+			// An order that fails at its price changes nothing but the order.
+			let filled = frame_support::storage::with_storage_layer(|| {
+				Self::deposit_event(Event::LpOrderExecuted {
+					silo,
+					who: who.clone(),
+					executor: executor.clone(),
+				});
+				Self::fill_lp_order(silo, who, executor, &order, &exposure)
+			});
+			match filled {
+				Ok(()) => Ok(()),
+				Err(error) => end(LpOrderEnd::Failed(error)),
+			}
+		}
+
+		/// `order`'s deposit or withdrawal at `exposure`, its fee to `executor` (as free
+		/// margin in the silo, as a trade's executor is paid), the order gone.
+		fn fill_lp_order(
+			silo: SiloId,
+			who: &T::AccountId,
+			executor: &T::AccountId,
+			order: &LpOrder,
+			exposure: &PoolExposure,
+		) -> DispatchResult {
+			Self::remove_lp_order(silo, who);
+			// The escrow leaves the owner's account first: the deposit into the pool, the fee
+			// to the executor.
+			let mut account = Accounts::<T>::get(silo, who);
+			let escrow = order.escrowed_margin().ok_or(ArithmeticError::Overflow)?;
+			account.margin.escrowed = account
+				.margin
+				.escrowed
+				.checked_sub(escrow)
+				.ok_or(Error::<T>::InsufficientEscrow)?;
+			match order.kind {
+				LpOrderKind::Provide(amount) => {
+					let mut info = Self::silo(silo)?;
+					let (shares, pool_value) =
+						Self::mint(&mut info, &mut account, amount, exposure)?;
+					Self::store_account(silo, who, account);
+					Silos::<T>::insert(silo, info);
+					Self::deposit_event(Event::LiquidityProvided {
+						silo,
+						who: who.clone(),
+						amount,
+						shares,
+						pool_value,
+					});
+				},
+				LpOrderKind::Withdraw(shares) => {
+					Self::store_account(silo, who, account);
+					Self::redeem(silo, who, shares, exposure)?;
+				},
+			}
+			Self::credit_free(silo, executor, order.execution_fee)
+		}
+
+		/// End `order` unfilled for `reason`: its escrow back to `who` (margin to free margin,
+		/// shares to the account), its fee to the LPs once its price could be known (it
+		/// expired or failed) and back to `who` otherwise.
+		fn end_lp_order(
+			silo: SiloId,
+			who: &T::AccountId,
+			order: &LpOrder,
+			executor: Option<&T::AccountId>,
+			reason: LpOrderEnd,
+		) -> DispatchResult {
+			let to_lps = match reason {
+				LpOrderEnd::Expired | LpOrderEnd::Failed(_) => order.execution_fee,
+				LpOrderEnd::Cancelled | LpOrderEnd::MarketEnded => 0,
+			};
+			let mut account = Accounts::<T>::get(silo, who);
+			let escrow = order.escrowed_margin().ok_or(ArithmeticError::Overflow)?;
+			let margin = &mut account.margin;
+			margin.escrowed =
+				margin.escrowed.checked_sub(escrow).ok_or(Error::<T>::InsufficientEscrow)?;
+			margin.free =
+				margin.free.checked_add(escrow - to_lps).ok_or(ArithmeticError::Overflow)?;
+			account.shares = account
+				.shares
+				.checked_add(order.escrowed_shares())
+				.ok_or(ArithmeticError::Overflow)?;
+			Self::store_account(silo, who, account);
+			if to_lps > 0 {
+				Silos::<T>::try_mutate(silo, |info| {
+					let info = info.as_mut().ok_or(Error::<T>::UnknownSilo)?;
+					info.books.lp_liquidity = info
+						.books
+						.lp_liquidity
+						.checked_add(to_lps)
+						.ok_or(ArithmeticError::Overflow)?;
+					info.fees_to_lps = info.fees_to_lps.saturating_add(to_lps);
+					Ok::<_, DispatchError>(())
+				})?;
+			}
+			Self::remove_lp_order(silo, who);
+			Self::deposit_event(Event::LpOrderEnded {
+				silo,
+				who: who.clone(),
+				executor: executor.cloned(),
+				reason,
+			});
+			Ok(())
+		}
+
+		/// `who`'s LP order in `silo` is gone.
+		fn remove_lp_order(silo: SiloId, who: &T::AccountId) {
+			LpOrders::<T>::remove(silo, who);
+			LpOrderCount::<T>::mutate(silo, |count| *count = count.saturating_sub(1));
 		}
 
 		pub(crate) fn do_deposit_margin(
@@ -1752,7 +2065,8 @@ pub mod pallet {
 		/// Every silo's account holds at least what the silo owes (a direct transfer into it
 		/// shows as a surplus, which nobody can claim), no empty account entry is kept and
 		/// none in a silo that does not exist, no account's window starts in the future, LP
-		/// shares add up, and every segment has at most one silo.
+		/// shares add up (held, queued and escrowed by LP orders), LP orders are counted and
+		/// their escrow is in their accounts, and every segment has at most one silo.
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			for (silo, info) in Silos::<T>::iter() {
 				let owed = Self::owed(silo).ok_or("books overflow")?;
@@ -1773,9 +2087,25 @@ pub mod pallet {
 						ExitRequest::Margin(_) => 0,
 					})
 					.fold(0, |a, s| a.saturating_add(s));
+				let ordered: Balance = LpOrders::<T>::iter_prefix_values(silo)
+					.fold(0, |sum, order| sum.saturating_add(order.escrowed_shares()));
 				let shares: Balance = Accounts::<T>::iter_prefix_values(silo)
-					.fold(queued, |sum, a| sum.saturating_add(a.shares));
+					.fold(queued.saturating_add(ordered), |sum, a| sum.saturating_add(a.shares));
 				ensure!(shares == info.books.lp_shares, "LP shares do not add up");
+				let orders = LpOrders::<T>::iter_prefix(silo).count();
+				ensure!(
+					orders == LpOrderCount::<T>::get(silo) as usize
+						&& orders <= T::MaxLpOrders::get() as usize,
+					"LP order count out of step"
+				);
+				ensure!(
+					LpOrders::<T>::iter_prefix(silo).all(|(who, order)| {
+						order.escrowed_margin().is_some_and(|escrow| {
+							Accounts::<T>::get(silo, &who).margin.escrowed >= escrow
+						})
+					}),
+					"an LP order escrows more than its account's escrowed margin"
+				);
 				let queue = ExitQueues::<T>::get(silo);
 				ensure!(queue.live <= T::MaxQueuedExits::get(), "exit queue over its bound");
 				ensure!(

@@ -437,3 +437,41 @@ pub mod v5 {
 		<T as frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 5 to 6: LP deposits and withdrawals became orders; [`LpOrders`](crate::LpOrders) and
+/// [`LpOrderCount`](crate::LpOrderCount) are added, empty. Nothing is rewritten: the escrow an
+/// order takes sits in the account's existing `escrowed` margin.
+pub mod v6 {
+	use crate::{Config, Pallet};
+	use frame_support::{
+		migrations::VersionedMigration, traits::UncheckedOnRuntimeUpgrade, weights::Weight,
+	};
+
+	/// Writes nothing; checks, under try-runtime, that no LP order exists yet.
+	pub struct UncheckedMigrateV5ToV6<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for UncheckedMigrateV5ToV6<T> {
+		fn on_runtime_upgrade() -> Weight {
+			Weight::zero()
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(_state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			frame_support::ensure!(
+				crate::LpOrders::<T>::iter().next().is_none()
+					&& crate::LpOrderCount::<T>::iter().next().is_none(),
+				"LP orders before the calls existed"
+			);
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// Version 5 to 6, run only on a chain at version 5.
+	pub type MigrateV5ToV6<T> = VersionedMigration<
+		5,
+		6,
+		UncheckedMigrateV5ToV6<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

@@ -10,8 +10,9 @@ use frame_support::{
 };
 use frame_system::{EnsureRoot, EnsureSigned};
 use segment_interface::{
-	AccountFlow, Balance, MarketStatus, OutflowVerdict, PoolExposure, PoolFactors, PoolRisk,
-	SegmentHealth, SegmentId, SegmentStatus, SiloId, SiloMonitor,
+	AccountFlow, Balance, LpOrderTerms, MarketStatus, Moment, OrderPricing, OrderTiming,
+	OutflowVerdict, PoolExposure, PoolFactors, PoolRisk, SegmentHealth, SegmentId, SegmentStatus,
+	SiloId, SiloMonitor,
 };
 use sp_runtime::BuildStorage;
 use sp_runtime::{DispatchError, Permill};
@@ -72,6 +73,7 @@ parameter_types! {
 	pub const SilosPalletId: PalletId = PalletId(*b"bh/silos");
 	pub const MaxQueuedExits: u32 = 4;
 	pub const MaxExitsPerAccount: u32 = 2;
+	pub const MaxLpOrders: u32 = 3;
 }
 
 /// What the silos told the breaker, in order.
@@ -93,6 +95,24 @@ thread_local! {
 	static LEGACY: RefCell<BTreeMap<(SegmentId, AccountId), AccountFlow<u64>>> = const { RefCell::new(BTreeMap::new()) };
 	static EXPOSURE: RefCell<BTreeMap<SegmentId, Result<PoolExposure, DispatchError>>> = const { RefCell::new(BTreeMap::new()) };
 	static MARKETS: RefCell<BTreeMap<SegmentId, MarketStatus>> = const { RefCell::new(BTreeMap::new()) };
+	static LP_FEE: RefCell<Balance> = const { RefCell::new(0) };
+	static LP_DELAY: RefCell<Moment> = const { RefCell::new(0) };
+}
+
+/// Blocks are 6 s apart in the tests' time.
+pub const BLOCK_MS: Moment = 6_000;
+/// An LP order's window: ten blocks.
+pub const LP_WINDOW: Moment = 10 * BLOCK_MS;
+
+/// The chain's time: the block number times [`BLOCK_MS`].
+pub struct TestTime;
+impl frame_support::traits::UnixTime for TestTime {
+	fn now() -> core::time::Duration {
+		core::time::Duration::from_millis(System::block_number() * BLOCK_MS)
+	}
+}
+fn now_ms() -> Moment {
+	System::block_number() * BLOCK_MS
 }
 
 /// The factors the test segments set: GMX's defaults.
@@ -120,6 +140,19 @@ impl TestPool {
 	pub fn set_market(segment: SegmentId, status: MarketStatus) {
 		MARKETS.with(|m| m.borrow_mut().insert(segment, status));
 	}
+	/// The least execution fee an LP order escrows from now on (none unless a test says so).
+	pub fn set_lp_fee(fee: Balance) {
+		LP_FEE.with(|f| *f.borrow_mut() = fee);
+	}
+	/// The least execution fee an LP order escrows.
+	pub fn lp_fee() -> Balance {
+		LP_FEE.with(|f| *f.borrow())
+	}
+	/// An LP order's delay from now on: none unless a test says so (the tests of pricing
+	/// fill an order in the block it was made; those of orders set a delay).
+	pub fn set_lp_delay(delay: Moment) {
+		LP_DELAY.with(|d| *d.borrow_mut() = delay);
+	}
 }
 impl PoolRisk for TestPool {
 	fn exposure(segment: SegmentId) -> Result<PoolExposure, DispatchError> {
@@ -129,6 +162,33 @@ impl PoolRisk for TestPool {
 	}
 	fn market(segment: SegmentId) -> MarketStatus {
 		MARKETS.with(|m| m.borrow().get(&segment).copied().unwrap_or_default())
+	}
+	fn lp_order_terms(_: SegmentId) -> LpOrderTerms {
+		let now = now_ms();
+		let fills_from = now + LP_DELAY.with(|d| *d.borrow());
+		LpOrderTerms {
+			timing: OrderTiming {
+				requested_at: now,
+				fills_from,
+				expires_at: fills_from + LP_WINDOW,
+			},
+			min_fee: TestPool::lp_fee(),
+		}
+	}
+	/// Priced at the test's exposure from the delay's end to the window's (the segment's own
+	/// rules for which price are its tests').
+	fn exposure_for_order(
+		segment: SegmentId,
+		timing: &OrderTiming,
+	) -> Result<OrderPricing, DispatchError> {
+		let now = now_ms();
+		if now < timing.fills_from {
+			return Ok(OrderPricing::NotReady);
+		}
+		if now > timing.expires_at {
+			return Ok(OrderPricing::Expired);
+		}
+		Self::exposure(segment).map(OrderPricing::Priced)
 	}
 }
 
@@ -235,6 +295,8 @@ impl pallet_collateral_silos::Config for Test {
 	type PalletId = SilosPalletId;
 	type MaxQueuedExits = MaxQueuedExits;
 	type MaxExitsPerAccount = MaxExitsPerAccount;
+	type MaxLpOrders = MaxLpOrders;
+	type Time = TestTime;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchHelper;
@@ -300,6 +362,8 @@ impl ExtBuilder {
 		STATUS.with(|s| s.borrow_mut().clear());
 		EXPOSURE.with(|e| e.borrow_mut().clear());
 		MARKETS.with(|m| m.borrow_mut().clear());
+		LP_FEE.with(|f| *f.borrow_mut() = 0);
+		LP_DELAY.with(|d| *d.borrow_mut() = 0);
 		TRACK_FLOWS.with(|t| *t.borrow_mut() = false);
 		LEGACY.with(|l| l.borrow_mut().clear());
 		TestMonitor::clear();

@@ -3,7 +3,7 @@
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
 use scale_info::TypeInfo;
-use segment_interface::{AccountFlow, Balance, SegmentId};
+use segment_interface::{AccountFlow, Balance, OrderTiming, SegmentId};
 use sp_runtime::ArithmeticError;
 
 /// Whether a silo takes new deposits.
@@ -182,6 +182,85 @@ impl<N> SiloAccount<N> {
 	pub fn is_empty(&self) -> bool {
 		self.margin.is_empty() && self.shares == 0 && self.flow.is_empty()
 	}
+}
+
+/// What a liquidity provider's order does once its price is out.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum LpOrderKind {
+	/// Deposit this much into the pool, for shares priced at the pool's value then.
+	Provide(Balance),
+	/// Burn this many shares, for their part of the pool's value then.
+	Withdraw(Balance),
+}
+
+/// A liquidity provider's pending deposit or withdrawal: priced at the first price published
+/// after its request and the segment's delay, as a trade's order fills. What it moves is
+/// escrowed in the silo until then: a deposit's amount in the account's escrowed margin, a
+/// withdrawal's shares here; its execution fee in escrowed margin too.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct LpOrder {
+	/// Deposit or withdrawal.
+	pub kind: LpOrderKind,
+	/// Paid to whoever executes it; to the LPs if it ends unfilled once its price is out;
+	/// back to its requester if cancelled before.
+	pub execution_fee: Balance,
+	/// When it may fill.
+	pub timing: OrderTiming,
+}
+
+impl LpOrder {
+	/// The margin it holds in escrow: a deposit's amount and the fee.
+	pub fn escrowed_margin(&self) -> Option<Balance> {
+		match self.kind {
+			LpOrderKind::Provide(amount) => amount.checked_add(self.execution_fee),
+			LpOrderKind::Withdraw(_) => Some(self.execution_fee),
+		}
+	}
+
+	/// The pool shares it holds in escrow.
+	pub fn escrowed_shares(&self) -> Balance {
+		match self.kind {
+			LpOrderKind::Provide(_) => 0,
+			LpOrderKind::Withdraw(shares) => shares,
+		}
+	}
+}
+
+/// Why an LP order ended without filling.
+#[derive(Clone, Copy, Encode, Decode, DecodeWithMemTracking, Eq, PartialEq, Debug, TypeInfo)]
+pub enum LpOrderEnd {
+	/// Its requester cancelled it before its delay passed.
+	Cancelled,
+	/// No price came within its window, or nobody executed it in time.
+	Expired,
+	/// It failed at the price it was to fill at: the error says why (the pool's PnL factors or
+	/// reserve, the breaker, a later price a position moved at, the outflow rules).
+	Failed(sp_runtime::DispatchError),
+	/// Its market began to settle before it filled (or, for a deposit, was delisted):
+	/// everything escrowed went back to its requester.
+	MarketEnded,
 }
 
 /// What an exit takes out of a silo.

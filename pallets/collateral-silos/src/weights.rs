@@ -51,8 +51,9 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn create_silo() -> Weight;
 	fn set_silo_params() -> Weight;
-	fn provide_liquidity() -> Weight;
-	fn withdraw_liquidity() -> Weight;
+	fn request_lp_order() -> Weight;
+	fn cancel_lp_order() -> Weight;
+	fn execute_lp_order() -> Weight;
 	fn deposit_margin() -> Weight;
 	fn withdraw_margin() -> Weight;
 	fn queue_exit() -> Weight;
@@ -77,8 +78,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `508`
 		//  Estimated: `3675`
-		// Minimum execution time: 41_167_000 picoseconds.
-		Weight::from_parts(49_653_000, 3675)
+		// Minimum execution time: 42_570_000 picoseconds.
+		Weight::from_parts(66_114_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -88,58 +89,89 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `355`
 		//  Estimated: `3614`
-		// Minimum execution time: 21_992_000 picoseconds.
-		Weight::from_parts(29_145_000, 3614)
+		// Minimum execution time: 22_853_000 picoseconds.
+		Weight::from_parts(41_497_000, 3614)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
-	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
+	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::LpOrders` (r:1 w:1)
+	/// Proof: `CollateralSilos::LpOrders` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::LpOrderCount` (r:1 w:1)
+	/// Proof: `CollateralSilos::LpOrderCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::OrderSettings` (r:1 w:0)
+	/// Proof: `ExecutionSegments::OrderSettings` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
+	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
-	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
-	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
-	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::QueuedBy` (r:1 w:0)
 	/// Proof: `CollateralSilos::QueuedBy` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
-	fn provide_liquidity() -> Weight {
+	fn request_lp_order() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1827`
+		//  Measured:  `1833`
 		//  Estimated: `6208`
-		// Minimum execution time: 139_502_000 picoseconds.
-		Weight::from_parts(196_338_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(9_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+		// Minimum execution time: 176_902_000 picoseconds.
+		Weight::from_parts(261_321_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(13_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
+	/// Storage: `CollateralSilos::LpOrders` (r:1 w:1)
+	/// Proof: `CollateralSilos::LpOrders` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
+	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::LpOrderCount` (r:1 w:1)
+	/// Proof: `CollateralSilos::LpOrderCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	fn cancel_lp_order() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `604`
+		//  Estimated: `3641`
+		// Minimum execution time: 57_758_000 picoseconds.
+		Weight::from_parts(99_186_000, 3641)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `CollateralSilos::LpOrders` (r:1 w:1)
+	/// Proof: `CollateralSilos::LpOrders` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
-	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
+	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
+	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::LpOrderCount` (r:1 w:1)
+	/// Proof: `CollateralSilos::LpOrderCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::Accounts` (r:2 w:2)
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
-	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
-	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
-	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
-	fn withdraw_liquidity() -> Weight {
+	fn execute_lp_order() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1827`
-		//  Estimated: `6208`
-		// Minimum execution time: 148_448_000 picoseconds.
-		Weight::from_parts(183_895_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+		//  Measured:  `2044`
+		//  Estimated: `6292`
+		// Minimum execution time: 205_325_000 picoseconds.
+		Weight::from_parts(253_114_000, 6292)
+			.saturating_add(T::DbWeight::get().reads(12_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
@@ -151,6 +183,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::QueuedBy` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::LpOrders` (r:1 w:0)
+	/// Proof: `CollateralSilos::LpOrders` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
@@ -161,9 +195,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1756`
 		//  Estimated: `6208`
-		// Minimum execution time: 134_251_000 picoseconds.
-		Weight::from_parts(164_609_000, 6208)
-			.saturating_add(T::DbWeight::get().reads(9_u64))
+		// Minimum execution time: 139_582_000 picoseconds.
+		Weight::from_parts(182_162_000, 6208)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
@@ -180,8 +214,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1671`
 		//  Estimated: `6208`
-		// Minimum execution time: 127_640_000 picoseconds.
-		Weight::from_parts(145_382_000, 6208)
+		// Minimum execution time: 132_839_000 picoseconds.
+		Weight::from_parts(180_779_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -207,8 +241,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3375`
 		//  Estimated: `3850`
-		// Minimum execution time: 123_682_000 picoseconds.
-		Weight::from_parts(161_002_000, 3850)
+		// Minimum execution time: 132_478_000 picoseconds.
+		Weight::from_parts(221_105_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -224,8 +258,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `687`
 		//  Estimated: `3641`
-		// Minimum execution time: 52_528_000 picoseconds.
-		Weight::from_parts(58_360_000, 3641)
+		// Minimum execution time: 55_174_000 picoseconds.
+		Weight::from_parts(94_458_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -254,10 +288,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1824 + n * (312 ±0)`
 		//  Estimated: `3850 + n * (2651 ±0)`
-		// Minimum execution time: 200_145_000 picoseconds.
-		Weight::from_parts(254_528_000, 3850)
-			// Standard Error: 2_044_804
-			.saturating_add(Weight::from_parts(181_021_387, 0).saturating_mul(n.into()))
+		// Minimum execution time: 203_762_000 picoseconds.
+		Weight::from_parts(91_830_535, 3850)
+			// Standard Error: 3_437_154
+			.saturating_add(Weight::from_parts(182_189_141, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -278,8 +312,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1415`
 		//  Estimated: `6208`
-		// Minimum execution time: 112_331_000 picoseconds.
-		Weight::from_parts(139_492_000, 6208)
+		// Minimum execution time: 116_008_000 picoseconds.
+		Weight::from_parts(191_590_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -288,48 +322,53 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_silo() -> Weight {
-		Weight::from_parts(49_653_000, 3675)
+		Weight::from_parts(66_114_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_silo_params() -> Weight {
-		Weight::from_parts(29_145_000, 3614)
+		Weight::from_parts(41_497_000, 3614)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
-	fn provide_liquidity() -> Weight {
-		Weight::from_parts(196_338_000, 6208)
-			.saturating_add(ParityDbWeight::get().reads(9_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+	fn request_lp_order() -> Weight {
+		Weight::from_parts(261_321_000, 6208)
+			.saturating_add(ParityDbWeight::get().reads(13_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
-	fn withdraw_liquidity() -> Weight {
-		Weight::from_parts(183_895_000, 6208)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+	fn cancel_lp_order() -> Weight {
+		Weight::from_parts(99_186_000, 3641)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn execute_lp_order() -> Weight {
+		Weight::from_parts(253_114_000, 6292)
+			.saturating_add(ParityDbWeight::get().reads(12_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn deposit_margin() -> Weight {
-		Weight::from_parts(164_609_000, 6208)
-			.saturating_add(ParityDbWeight::get().reads(9_u64))
+		Weight::from_parts(182_162_000, 6208)
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn withdraw_margin() -> Weight {
-		Weight::from_parts(145_382_000, 6208)
+		Weight::from_parts(180_779_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn queue_exit() -> Weight {
-		Weight::from_parts(161_002_000, 3850)
+		Weight::from_parts(221_105_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn cancel_exit() -> Weight {
-		Weight::from_parts(58_360_000, 3641)
+		Weight::from_parts(94_458_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn process_exits(n: u32, ) -> Weight {
-		Weight::from_parts(254_528_000, 3850)
-			.saturating_add(Weight::from_parts(181_021_387, 0).saturating_mul(n.into()))
+		Weight::from_parts(91_830_535, 3850)
+			.saturating_add(Weight::from_parts(182_189_141, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
@@ -337,7 +376,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2651).saturating_mul(n.into()))
 	}
 	fn fund_insurance() -> Weight {
-		Weight::from_parts(139_492_000, 6208)
+		Weight::from_parts(191_590_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}

@@ -93,10 +93,10 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
 		views::{AdlEntry, PositionView},
-		Balance, Fee, MarginLedger, MarketStatus, Moment, OracleKey, Pnl, PoolExposure,
-		PoolFactors, PoolRisk, Price, PriceFeed, PriceMonitor, PricePoint, PriceVerdict,
-		SegmentHealth, SegmentId, SegmentStatus, Settlement, SettlementOutcome, SiloDirectory,
-		SiloId,
+		Balance, Fee, LpOrderTerms, MarginLedger, MarketStatus, Moment, OracleKey, OrderPricing,
+		OrderTiming, Pnl, PoolExposure, PoolFactors, PoolRisk, Price, PriceFeed, PriceMonitor,
+		PricePoint, PriceVerdict, SegmentHealth, SegmentId, SegmentStatus, Settlement,
+		SettlementOutcome, SiloDirectory, SiloId,
 	};
 	use sp_runtime::{
 		traits::{Saturating, Zero},
@@ -106,7 +106,7 @@ pub mod pallet {
 
 	/// The layout of this pallet's storage; [`migrations`] takes a chain from each version to
 	/// the next.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -239,6 +239,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Settlements<T: Config> =
 		StorageMap<_, Twox64Concat, SegmentId, SettlementBook, OptionQuery>;
+
+	/// The publication time of the newest price any position of each segment was opened,
+	/// changed or closed at (by an order, a liquidation or deleveraging). An LP order priced at
+	/// an older price no longer fills: its pool would be marked at a price older than some of
+	/// its positions ([`PoolRisk::exposure_for_order`]).
+	#[pallet::storage]
+	pub type RepricedAt<T: Config> = StorageMap<_, Twox64Concat, SegmentId, Moment, ValueQuery>;
 
 	/// Each winner's profit at an ending market's settlement price, paid (at the market's
 	/// payout) once it is delisted.
@@ -511,6 +518,10 @@ pub mod pallet {
 		/// None of the accounts given holds a position, an order or a claim in the ended
 		/// market.
 		NothingToSettle,
+		/// A position was opened, changed or closed at a price published after the LP order's
+		/// price: the pool can no longer be valued at that price (it would mark that position
+		/// at a price older than its own). Keepers execute LP orders before later trades.
+		PriceSuperseded,
 	}
 
 	#[pallet::hooks]
@@ -1691,16 +1702,14 @@ pub mod pallet {
 			}
 			let escrow = margin.checked_add(execution_fee).ok_or(ArithmeticError::Overflow)?;
 			T::Silos::lock_margin(segment, who, escrow, Fee::ZERO)?;
-			let params = OrderSettings::<T>::get(segment);
-			let requested_at = Self::now_ms();
-			let fills_from = requested_at.saturating_add(params.min_delay);
+			let OrderTiming { requested_at, fills_from, expires_at } = Self::timing(segment);
 			let order = Order {
 				kind,
 				acceptable_price,
 				execution_fee,
 				requested_at,
 				fills_from,
-				expires_at: fills_from.saturating_add(params.window),
+				expires_at,
 			};
 			Orders::<T>::insert(segment, who, order);
 			if order.is_increase() {
@@ -1721,29 +1730,12 @@ pub mod pallet {
 				// No price fills it any more, through no doing of its owner's.
 				return Self::end_with_market(segment, who, &order, executor);
 			}
-			let now = Self::now_ms();
-			// How long the order waits for its price, and then for an executor.
-			let window = order.expires_at.saturating_sub(order.fills_from);
-			let first =
-				PriceRounds::<T>::get(segment).first_after(order.requested_at, order.fills_from);
-			let round = match first {
-				// A round is final once its block is: not in the block that noted it.
-				FirstPrice::Found(round) if round.published >= now => {
-					return Err(Error::<T>::OrderNotReady.into())
-				},
-				FirstPrice::Found(round)
-					if round.published <= order.expires_at
-						&& now - round.published <= window.min(info.risk.max_oracle_age) =>
-				{
-					Some(round)
-				},
-				FirstPrice::NotYet if now <= order.expires_at => {
-					return Err(Error::<T>::OrderNotReady.into())
-				},
-				// Its price came after its window, or it was executed too long after it, or its
-				// price has been forgotten since: which price was first is no longer known.
-				FirstPrice::Found(_) | FirstPrice::NotYet | FirstPrice::Forgotten => None,
+			let timing = OrderTiming {
+				requested_at: order.requested_at,
+				fills_from: order.fills_from,
+				expires_at: order.expires_at,
 			};
+			let round = Self::order_round(segment, &info, &timing, Self::now_ms())?;
 			// The escrowed margin goes back to free margin, where the fill takes it from.
 			Self::end_order(segment, who, &order, FeeTo::Held)?;
 			let Some(round) = round else {
@@ -1765,7 +1757,9 @@ pub mod pallet {
 					price: round.price,
 					published: round.published,
 				});
-				Self::fill_order(segment, info, who, &order, &round)
+				Self::fill_order(segment, info, who, &order, &round)?;
+				Self::note_repriced(segment, round.published);
+				Ok(())
 			});
 			// The executor is paid for a fill. An order that ends unfilled pays its fee to the
 			// LPs: whether it fills must never be a free choice of its owner's once its price is
@@ -1783,6 +1777,64 @@ pub mod pallet {
 					Ok(())
 				},
 			}
+		}
+
+		/// When an order requested now in `segment` may fill.
+		fn timing(segment: SegmentId) -> OrderTiming {
+			let params = OrderSettings::<T>::get(segment);
+			let requested_at = Self::now_ms();
+			let fills_from = requested_at.saturating_add(params.min_delay);
+			OrderTiming {
+				requested_at,
+				fills_from,
+				expires_at: fills_from.saturating_add(params.window),
+			}
+		}
+
+		/// The price an order made at `timing` fills at in `segment` (whose market is `info`),
+		/// executed at `now`: [`Error::OrderNotReady`] while it is not out or not final,
+		/// `None` once the order has expired.
+		fn order_round(
+			segment: SegmentId,
+			info: &SegmentInfo<BlockNumberFor<T>>,
+			timing: &OrderTiming,
+			now: Moment,
+		) -> Result<Option<PriceRound>, Error<T>> {
+			// How long the order waits for its price, and then for an executor.
+			let window = timing.expires_at.saturating_sub(timing.fills_from);
+			let first =
+				PriceRounds::<T>::get(segment).first_after(timing.requested_at, timing.fills_from);
+			match first {
+				// A round is final once its block is: not in the block that noted it.
+				FirstPrice::Found(round) if round.published >= now => {
+					Err(Error::<T>::OrderNotReady)
+				},
+				FirstPrice::Found(round)
+					if round.published <= timing.expires_at
+						&& now - round.published <= window.min(info.risk.max_oracle_age) =>
+				{
+					Ok(Some(round))
+				},
+				FirstPrice::NotYet if now <= timing.expires_at => Err(Error::<T>::OrderNotReady),
+				// Its price came after its window, or it was executed too long after it, or its
+				// price has been forgotten since: which price was first is no longer known.
+				FirstPrice::Found(_) | FirstPrice::NotYet | FirstPrice::Forgotten => Ok(None),
+			}
+		}
+
+		/// A position of `segment` changed at a price published at `published`.
+		fn note_repriced(segment: SegmentId, published: Moment) {
+			RepricedAt::<T>::mutate(segment, |at| *at = (*at).max(published));
+		}
+
+		/// A position of `segment` changed at the oracle's latest price, as liquidations and
+		/// deleveraging act: the newest price the segment noted.
+		fn note_repriced_now(segment: SegmentId) {
+			let published = PriceRounds::<T>::get(segment)
+				.rounds
+				.last()
+				.map_or_else(Self::now_ms, |round| round.published);
+			Self::note_repriced(segment, published);
 		}
 
 		/// `order`'s trade at `round`, in `segment` (whose market is `info`, as stored).
@@ -1996,6 +2048,7 @@ pub mod pallet {
 			Self::tally(&mut info, &position, false)?;
 			Segments::<T>::insert(segment, info);
 			Self::store_position(segment, who, &position, None);
+			Self::note_repriced_now(segment);
 			Self::deposit_event(Event::PositionLiquidated {
 				segment,
 				who: who.clone(),
@@ -2072,6 +2125,7 @@ pub mod pallet {
 			let left = Self::shrink(&mut info, &position, part, margin)?;
 			Segments::<T>::insert(segment, info);
 			Self::store_position(segment, who, &position, left);
+			Self::note_repriced_now(segment);
 			Self::deposit_event(Event::PositionAutoDeleveraged {
 				segment,
 				who: who.clone(),
@@ -2560,6 +2614,68 @@ pub mod pallet {
 
 		fn market(segment: SegmentId) -> MarketStatus {
 			Markets::<T>::get(segment)
+		}
+
+		fn lp_order_terms(segment: SegmentId) -> LpOrderTerms {
+			LpOrderTerms {
+				timing: Self::timing(segment),
+				min_fee: Segments::<T>::get(segment)
+					.map_or(0, |info| info.risk.pool.keeper_deposit),
+			}
+		}
+
+		fn exposure_for_order(
+			segment: SegmentId,
+			timing: &OrderTiming,
+		) -> Result<OrderPricing, DispatchError> {
+			let now = Self::now_ms();
+			// Nothing fills before its delay is over.
+			if now < timing.fills_from {
+				return Ok(OrderPricing::NotReady);
+			}
+			let info = match (Markets::<T>::get(segment), Segments::<T>::get(segment)) {
+				(MarketStatus::Settling { .. }, _) => return Err(Error::<T>::MarketSettling.into()),
+				// A delisted pool is worth its liquidity less the claims it still pays, and a
+				// pool without open interest its liquidity, at any price: unless a position
+				// moved since the request (closing the last one at a later price must not
+				// choose between the two values for the order).
+				(MarketStatus::Delisted { .. }, _) | (MarketStatus::Live, None) => None,
+				(MarketStatus::Live, Some(info))
+					if info.long_oi == 0
+						&& info.short_oi == 0
+						&& RepricedAt::<T>::get(segment) <= timing.requested_at =>
+				{
+					None
+				},
+				(MarketStatus::Live, Some(info)) => Some(info),
+			};
+			let Some(mut info) = info else {
+				return Ok(if now <= timing.expires_at {
+					OrderPricing::Priced(Self::exposure(segment)?)
+				} else {
+					OrderPricing::Expired
+				});
+			};
+			let round = match Self::order_round(segment, &info, timing, now) {
+				Err(Error::<T>::OrderNotReady) => return Ok(OrderPricing::NotReady),
+				Err(error) => return Err(error.into()),
+				Ok(None) => return Ok(OrderPricing::Expired),
+				Ok(Some(round)) => round,
+			};
+			ensure!(!round.price.is_zero(), Error::<T>::PriceUnavailable);
+			// LPs come and go only at a price the breaker accepted, as positions open; while it
+			// rejects the latest one, the order waits (its price is fixed: waiting chooses
+			// nothing), until its window is over.
+			ensure!(round.is_accepted(), Error::<T>::PriceRejected);
+			if T::PriceMonitor::verdict(segment) != PriceVerdict::Accepted {
+				return Ok(OrderPricing::NotReady);
+			}
+			ensure!(RepricedAt::<T>::get(segment) <= round.published, Error::<T>::PriceSuperseded);
+			Self::accrue(&mut info, T::Silos::pool_liquidity(segment))?;
+			let exposure = Self::exposure_at(&info, round.price)?;
+			// As for `exposure`: the blocks so far are charged at the utilization they had.
+			Segments::<T>::insert(segment, info);
+			Ok(OrderPricing::Priced(exposure))
 		}
 	}
 

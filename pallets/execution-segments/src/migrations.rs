@@ -374,3 +374,39 @@ pub mod v4 {
 		<T as frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 4 to 5: [`crate::RepricedAt`] is added, empty (no LP order is priced before the
+/// upgrade, so none can be priced older than a position).
+pub mod v5 {
+	use crate::{Config, Pallet};
+	use frame_support::{
+		migrations::VersionedMigration, traits::UncheckedOnRuntimeUpgrade, weights::Weight,
+	};
+
+	/// Writes nothing; checks, under try-runtime, that the new map starts empty.
+	pub struct UncheckedMigrateV4ToV5<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for UncheckedMigrateV4ToV5<T> {
+		fn on_runtime_upgrade() -> Weight {
+			Weight::zero()
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(_state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			frame_support::ensure!(
+				crate::RepricedAt::<T>::iter().next().is_none(),
+				"positions repriced before the map existed"
+			);
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// Version 4 to 5, run only on a chain at version 4.
+	pub type MigrateV4ToV5<T> = VersionedMigration<
+		4,
+		5,
+		UncheckedMigrateV4ToV5<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

@@ -79,8 +79,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `939`
 		//  Estimated: `3850`
-		// Minimum execution time: 51_286_000 picoseconds.
-		Weight::from_parts(93_285_000, 3850)
+		// Minimum execution time: 50_335_000 picoseconds.
+		Weight::from_parts(94_697_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -96,8 +96,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1024`
 		//  Estimated: `3850`
-		// Minimum execution time: 52_979_000 picoseconds.
-		Weight::from_parts(88_977_000, 3850)
+		// Minimum execution time: 51_967_000 picoseconds.
+		Weight::from_parts(87_164_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -111,8 +111,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `193`
 		//  Estimated: `3850`
-		// Minimum execution time: 26_429_000 picoseconds.
-		Weight::from_parts(43_903_000, 3850)
+		// Minimum execution time: 25_808_000 picoseconds.
+		Weight::from_parts(41_929_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -144,8 +144,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2104`
 		//  Estimated: `3850`
-		// Minimum execution time: 111_940_000 picoseconds.
-		Weight::from_parts(181_271_000, 3850)
+		// Minimum execution time: 107_933_000 picoseconds.
+		Weight::from_parts(149_721_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -165,8 +165,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1033`
 		//  Estimated: `3641`
-		// Minimum execution time: 69_591_000 picoseconds.
-		Weight::from_parts(106_310_000, 3641)
+		// Minimum execution time: 70_022_000 picoseconds.
+		Weight::from_parts(97_212_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -192,16 +192,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Positions` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::RepricedAt` (r:1 w:1)
+	/// Proof: `ExecutionSegments::RepricedAt` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::AdlQueue` (r:0 w:2)
 	/// Proof: `ExecutionSegments::AdlQueue` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn execute_order_open() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3089`
 		//  Estimated: `6292`
-		// Minimum execution time: 196_198_000 picoseconds.
-		Weight::from_parts(311_634_000, 6292)
-			.saturating_add(T::DbWeight::get().reads(12_u64))
-			.saturating_add(T::DbWeight::get().writes(9_u64))
+		// Minimum execution time: 197_400_000 picoseconds.
+		Weight::from_parts(310_954_000, 6292)
+			.saturating_add(T::DbWeight::get().reads(13_u64))
+			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
 	/// Storage: `ExecutionSegments::Orders` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Orders` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
@@ -223,16 +225,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::RepricedAt` (r:1 w:1)
+	/// Proof: `ExecutionSegments::RepricedAt` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::AdlQueue` (r:0 w:1)
 	/// Proof: `ExecutionSegments::AdlQueue` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn execute_order_close() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3019`
 		//  Estimated: `6292`
-		// Minimum execution time: 176_441_000 picoseconds.
-		Weight::from_parts(315_933_000, 6292)
-			.saturating_add(T::DbWeight::get().reads(11_u64))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
+		// Minimum execution time: 182_843_000 picoseconds.
+		Weight::from_parts(323_266_000, 6292)
+			.saturating_add(T::DbWeight::get().reads(12_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ExecutionSegments::Positions` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Positions` (`max_values`: None, `max_size`: Some(173), added: 2648, mode: `MaxEncodedLen`)
@@ -250,8 +254,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `917`
 		//  Estimated: `3641`
-		// Minimum execution time: 67_056_000 picoseconds.
-		Weight::from_parts(106_550_000, 3641)
+		// Minimum execution time: 66_816_000 picoseconds.
+		Weight::from_parts(113_173_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -279,8 +283,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2177`
 		//  Estimated: `3850`
-		// Minimum execution time: 109_175_000 picoseconds.
-		Weight::from_parts(173_837_000, 3850)
+		// Minimum execution time: 108_343_000 picoseconds.
+		Weight::from_parts(180_859_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -302,16 +306,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Accounts` (r:2 w:2)
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::PriceRounds` (r:1 w:0)
+	/// Proof: `ExecutionSegments::PriceRounds` (`max_values`: None, `max_size`: Some(789), added: 3264, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::RepricedAt` (r:1 w:1)
+	/// Proof: `ExecutionSegments::RepricedAt` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::AdlQueue` (r:0 w:1)
 	/// Proof: `ExecutionSegments::AdlQueue` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn liquidate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2242`
+		//  Measured:  `2470`
 		//  Estimated: `6292`
-		// Minimum execution time: 139_291_000 picoseconds.
-		Weight::from_parts(223_049_000, 6292)
-			.saturating_add(T::DbWeight::get().reads(10_u64))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+		// Minimum execution time: 161_022_000 picoseconds.
+		Weight::from_parts(256_731_000, 6292)
+			.saturating_add(T::DbWeight::get().reads(12_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
@@ -333,14 +341,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ExecutionSegments::AdlQueue` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::PriceRounds` (r:1 w:0)
+	/// Proof: `ExecutionSegments::PriceRounds` (`max_values`: None, `max_size`: Some(789), added: 3264, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::RepricedAt` (r:1 w:1)
+	/// Proof: `ExecutionSegments::RepricedAt` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn auto_deleverage() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2219`
-		//  Estimated: `3850`
-		// Minimum execution time: 135_975_000 picoseconds.
-		Weight::from_parts(245_540_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(10_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		//  Measured:  `2382`
+		//  Estimated: `4254`
+		// Minimum execution time: 157_215_000 picoseconds.
+		Weight::from_parts(280_446_000, 4254)
+			.saturating_add(T::DbWeight::get().reads(12_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
@@ -362,8 +374,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2384`
 		//  Estimated: `3850`
-		// Minimum execution time: 172_133_000 picoseconds.
-		Weight::from_parts(273_493_000, 3850)
+		// Minimum execution time: 175_369_000 picoseconds.
+		Weight::from_parts(301_896_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -396,10 +408,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2419 + n * (257 ±0)`
 		//  Estimated: `3850 + n * (2651 ±0)`
-		// Minimum execution time: 187_812_000 picoseconds.
-		Weight::from_parts(284_961_072, 3850)
-			// Standard Error: 2_424_804
-			.saturating_add(Weight::from_parts(116_350_682, 0).saturating_mul(n.into()))
+		// Minimum execution time: 313_357_000 picoseconds.
+		Weight::from_parts(180_619_852, 3850)
+			// Standard Error: 2_164_201
+			.saturating_add(Weight::from_parts(141_681_597, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
@@ -418,8 +430,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2299`
 		//  Estimated: `27102`
-		// Minimum execution time: 162_615_000 picoseconds.
-		Weight::from_parts(235_020_000, 27102)
+		// Minimum execution time: 168_906_000 picoseconds.
+		Weight::from_parts(260_469_000, 27102)
 			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
 	}
@@ -428,68 +440,68 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_segment() -> Weight {
-		Weight::from_parts(93_285_000, 3850)
+		Weight::from_parts(94_697_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_risk_params() -> Weight {
-		Weight::from_parts(88_977_000, 3850)
+		Weight::from_parts(87_164_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_order_params() -> Weight {
-		Weight::from_parts(43_903_000, 3850)
+		Weight::from_parts(41_929_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn request_order() -> Weight {
-		Weight::from_parts(181_271_000, 3850)
+		Weight::from_parts(149_721_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(106_310_000, 3641)
+		Weight::from_parts(97_212_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn execute_order_open() -> Weight {
-		Weight::from_parts(311_634_000, 6292)
+		Weight::from_parts(310_954_000, 6292)
+			.saturating_add(ParityDbWeight::get().reads(13_u64))
+			.saturating_add(ParityDbWeight::get().writes(10_u64))
+	}
+	fn execute_order_close() -> Weight {
+		Weight::from_parts(323_266_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
-	fn execute_order_close() -> Weight {
-		Weight::from_parts(315_933_000, 6292)
-			.saturating_add(ParityDbWeight::get().reads(11_u64))
-			.saturating_add(ParityDbWeight::get().writes(8_u64))
-	}
 	fn add_margin() -> Weight {
-		Weight::from_parts(106_550_000, 3641)
+		Weight::from_parts(113_173_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove_margin() -> Weight {
-		Weight::from_parts(173_837_000, 3850)
+		Weight::from_parts(180_859_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn liquidate() -> Weight {
-		Weight::from_parts(223_049_000, 6292)
-			.saturating_add(ParityDbWeight::get().reads(10_u64))
-			.saturating_add(ParityDbWeight::get().writes(7_u64))
+		Weight::from_parts(256_731_000, 6292)
+			.saturating_add(ParityDbWeight::get().reads(12_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn auto_deleverage() -> Weight {
-		Weight::from_parts(245_540_000, 3850)
-			.saturating_add(ParityDbWeight::get().reads(10_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+		Weight::from_parts(280_446_000, 4254)
+			.saturating_add(ParityDbWeight::get().reads(12_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn settle_market() -> Weight {
-		Weight::from_parts(273_493_000, 3850)
+		Weight::from_parts(301_896_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn settle_positions(n: u32, ) -> Weight {
-		Weight::from_parts(284_961_072, 3850)
-			.saturating_add(Weight::from_parts(116_350_682, 0).saturating_mul(n.into()))
+		Weight::from_parts(180_619_852, 3850)
+			.saturating_add(Weight::from_parts(141_681_597, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
@@ -497,7 +509,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2651).saturating_mul(n.into()))
 	}
 	fn note_price() -> Weight {
-		Weight::from_parts(235_020_000, 27102)
+		Weight::from_parts(260_469_000, 27102)
 			.saturating_add(ParityDbWeight::get().reads(18_u64))
 			.saturating_add(ParityDbWeight::get().writes(16_u64))
 	}

@@ -37,7 +37,7 @@ pub mod pool;
 pub mod views;
 pub mod window;
 
-pub use pool::{Fee, PoolExposure, PoolFactors, PoolRisk};
+pub use pool::{Fee, LpOrderTerms, OrderPricing, OrderTiming, PoolExposure, PoolFactors, PoolRisk};
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;

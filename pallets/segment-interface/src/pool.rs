@@ -16,7 +16,7 @@
 //! `lp_liquidity`. The cap is GMX's max PnL factor: the pool never counts more trader profit
 //! against itself than it could pay, and auto-deleveraging keeps the uncapped figure near it.
 
-use crate::{Balance, MarketStatus, SegmentId};
+use crate::{Balance, MarketStatus, Moment, SegmentId};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
 use scale_info::TypeInfo;
@@ -136,6 +136,59 @@ impl PoolExposure {
 	}
 }
 
+/// When an order made now may fill, by its segment's order rules: the chain's time (ms) of
+/// its request, the earliest oracle time of the price it fills at (its request plus the
+/// segment's minimum delay), and the latest publication time of that price (the delay's end
+/// plus the segment's window). A liquidity provider's deposit or withdrawal waits as a trade
+/// does: it is priced at a price nobody could see when it was requested.
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Eq,
+	PartialEq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct OrderTiming {
+	/// When it was requested.
+	pub requested_at: Moment,
+	/// It fills at the first price the oracle's majority fed at or after this (and after the
+	/// request).
+	pub fills_from: Moment,
+	/// That price must be published by then, and the order executed within the segment's
+	/// window of its publication.
+	pub expires_at: Moment,
+}
+
+/// What an LP order made now must meet (see [`PoolRisk::lp_order_terms`]).
+#[derive(Clone, Copy, Eq, PartialEq, Debug)]
+pub struct LpOrderTerms {
+	/// When it may fill.
+	pub timing: OrderTiming,
+	/// The least execution fee it escrows: the segment's keeper deposit, what a trade's
+	/// order escrows at least.
+	pub min_fee: Balance,
+}
+
+/// What an LP order's price says when someone executes it
+/// ([`PoolRisk::exposure_for_order`]).
+#[derive(Clone, Copy, Eq, PartialEq, Debug)]
+pub enum OrderPricing {
+	/// Its price is not out yet, or not final (published in this block): it waits.
+	NotReady,
+	/// Its price came after its window, it was executed too long after it, or that price has
+	/// been forgotten since: it ends unfilled.
+	Expired,
+	/// The pool's exposure at the order's price, with the segment's funding and borrowing
+	/// brought up to this block.
+	Priced(PoolExposure),
+}
+
 /// A segment's open positions as its silo's pool sees them. Implemented by execution segments;
 /// used by collateral silos to price LP shares and to keep withdrawals inside the reserve.
 pub trait PoolRisk {
@@ -151,6 +204,23 @@ pub trait PoolRisk {
 	/// Where the segment's market is in its life: a silo takes deposits only while it is
 	/// [`MarketStatus::Live`]. A silo whose segment is not created yet is live.
 	fn market(segment: SegmentId) -> MarketStatus;
+	/// When an LP order requested now may fill, and the least fee it escrows.
+	fn lp_order_terms(segment: SegmentId) -> LpOrderTerms;
+	/// The segment's exposure at the price an LP order made at `timing` fills at: the first
+	/// price its oracle's majority fed after the request and from `timing.fills_from` on, as
+	/// a trade's order fills. With no open interest and no position moved since the request,
+	/// any time from `fills_from` to `expires_at` (the pool is worth its liquidity at every
+	/// price). Once delisted, likewise (a delisted pool's value depends on no price). Not
+	/// ready while the breaker rejects the latest price.
+	///
+	/// An error when the order cannot fill at that price: the breaker rejected it; a position
+	/// was opened, changed or closed at a later price since (the pool's positions would be
+	/// marked at a price older than some of them, and whoever chose the order of the two
+	/// executions would choose the value); the market is settling.
+	fn exposure_for_order(
+		segment: SegmentId,
+		timing: &OrderTiming,
+	) -> Result<OrderPricing, DispatchError>;
 }
 
 #[cfg(test)]

@@ -360,6 +360,13 @@ parameter_types! {
 	pub const BlocksPerYear: u32 = 365 * DAYS + 6 * HOURS;
 }
 
+parameter_types! {
+	/// LP orders pending in one silo at once (one per account): each escrows at least the
+	/// segment's keeper deposit as its fee, and no call visits the others, so the bound is on
+	/// storage, not on any call's weight.
+	pub const MaxLpOrders: u32 = 4_096;
+}
+
 impl pallet_collateral_silos::Config for Runtime {
 	type Assets = super::Assets;
 	type AdminOrigin = EnsureRoot<AccountId>;
@@ -369,6 +376,8 @@ impl pallet_collateral_silos::Config for Runtime {
 	type PalletId = SilosPalletId;
 	type MaxQueuedExits = MaxQueuedExits;
 	type MaxExitsPerAccount = MaxExitsPerAccount;
+	type MaxLpOrders = MaxLpOrders;
+	type Time = Timestamp;
 	type WeightInfo = pallet_collateral_silos::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::BenchmarkHelper;

@@ -316,6 +316,64 @@ fn trade_in_layer(
 	}
 }
 
+/// An LP deposit or withdrawal through an order: `who` requests `kind` in `silo` (the
+/// segment's keeper deposit as fee, from `who`'s wallet), the segment's delay passes, the
+/// oracle publishes its current prices again, and `who` executes the order (its fee comes back
+/// as free margin, withdrawn to the wallet). Three blocks pass. The request's error, or the
+/// fill's if the order ended unfilled, with nothing changed (blocks included).
+pub fn lp_order(
+	who: &AccountId,
+	silo: SiloId,
+	kind: pallet_collateral_silos::LpOrderKind,
+) -> sp_runtime::DispatchResult {
+	frame_support::storage::with_storage_layer(|| lp_order_in_layer(who, silo, kind))
+}
+
+fn lp_order_in_layer(
+	who: &AccountId,
+	silo: SiloId,
+	kind: pallet_collateral_silos::LpOrderKind,
+) -> sp_runtime::DispatchResult {
+	use bulkhead_runtime::CollateralSilos;
+	use pallet_collateral_silos::{Event, LpOrderEnd};
+	let segment = pallet_collateral_silos::Silos::<Runtime>::get(silo).map(|info| info.segment);
+	let fee = segment
+		.and_then(pallet_execution_segments::Segments::<Runtime>::get)
+		.map_or(0, |info| info.risk.pool.keeper_deposit);
+	CollateralSilos::request_lp_order(signed(who), silo, kind, fee)?;
+	let delay = segment.map_or(0, |segment| {
+		pallet_execution_segments::OrderSettings::<Runtime>::get(segment).min_delay
+	});
+	advance(delay.div_ceil(BLOCK_MS) as BlockNumber);
+	refeed();
+	CollateralSilos::execute_lp_order(signed(who), silo, who.clone())?;
+	// The order's own outcome: the last of the two events its execution emits.
+	let ended = System::events().into_iter().rev().find_map(|r| match r.event {
+		RuntimeEvent::CollateralSilos(Event::LpOrderEnded { reason, .. }) => Some(Some(reason)),
+		RuntimeEvent::CollateralSilos(Event::LpOrderExecuted { .. }) => Some(None),
+		_ => None,
+	});
+	// Filled, the fee came back to `who` as its executor.
+	if fee > 0 && ended == Some(None) {
+		CollateralSilos::withdraw_margin(signed(who), silo, fee)?;
+	}
+	match ended.flatten() {
+		Some(LpOrderEnd::Failed(error)) => Err(error),
+		Some(_) => Err(sp_runtime::DispatchError::Other("the LP order ended unfilled")),
+		None => Ok(()),
+	}
+}
+
+/// [`lp_order`]: deposit `amount` into `silo`'s pool.
+pub fn provide(who: &AccountId, silo: SiloId, amount: Balance) -> sp_runtime::DispatchResult {
+	lp_order(who, silo, pallet_collateral_silos::LpOrderKind::Provide(amount))
+}
+
+/// [`lp_order`]: burn `shares` of `silo`'s pool.
+pub fn redeem(who: &AccountId, silo: SiloId, shares: Balance) -> sp_runtime::DispatchResult {
+	lp_order(who, silo, pallet_collateral_silos::LpOrderKind::Withdraw(shares))
+}
+
 /// [`trade`]: open or increase.
 pub fn open(
 	who: &AccountId,

@@ -1016,6 +1016,7 @@ mod migrations {
 			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(2));
 			crate::migrations::v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
 			crate::migrations::v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
+			crate::migrations::v5::MigrateV4ToV5::<Test>::on_runtime_upgrade();
 			assert_eq!(Segs::on_chain_storage_version(), Segs::in_code_storage_version());
 			let now = info(BTC);
 			assert_eq!(now.risk.pool, economic_pool());
@@ -1033,11 +1034,11 @@ mod migrations {
 	#[test]
 	fn v1_to_v2_runs_once() {
 		new_test_ext(|| {
-			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(4));
+			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(5));
 			let before = info(BTC);
 			Migrate::on_runtime_upgrade();
 			assert_eq!(info(BTC), before);
-			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(4));
+			assert_eq!(Segs::on_chain_storage_version(), StorageVersion::new(5));
 		});
 	}
 

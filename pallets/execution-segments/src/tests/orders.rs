@@ -2,7 +2,7 @@
 //! published after the request and the segment's delay, whoever executes it and whenever.
 
 use super::*;
-use segment_interface::{Balance, Moment, PriceFeed};
+use segment_interface::{Balance, Moment, OrderPricing, PoolRisk, PriceFeed};
 use sp_runtime::DispatchResult;
 
 const FEE: Balance = DEPOSIT;
@@ -529,5 +529,140 @@ fn an_opening_does_not_fill_while_the_breaker_rejects_the_latest_price() {
 			OrderEnd::Failed(Error::<Test>::PriceRejected.into()),
 			Some(KEEPER),
 		));
+	});
+}
+
+/// What an LP order made now may fill at, asked as the silo asks.
+fn lp_pricing(timing: &segment_interface::OrderTiming) -> Result<OrderPricing, DispatchError> {
+	<Segs as PoolRisk>::exposure_for_order(BTC, timing)
+}
+
+/// Alice holds a long of 1,000 opened at 100.
+fn a_long_at_100() {
+	assert_ok!(request(ALICE, increase(Side::Long, 1_000, 105), ANY_BUY));
+	publish(100);
+	assert_ok!(execute(KEEPER, ALICE));
+}
+
+#[test]
+fn an_lp_order_is_priced_at_the_first_price_after_its_delay() {
+	new_test_ext(|| {
+		a_long_at_100();
+		let terms = <Segs as PoolRisk>::lp_order_terms(BTC);
+		assert_eq!(terms.min_fee, DEPOSIT);
+		let timing = terms.timing;
+		assert_eq!(timing.requested_at, Segs::now_ms());
+		// The price it saw, or one in the same millisecond, does not price it.
+		assert_eq!(lp_pricing(&timing), Ok(OrderPricing::NotReady));
+		publish_after(0, 90);
+		assert_eq!(lp_pricing(&timing), Ok(OrderPricing::NotReady));
+		// Nor one not yet final (noted in this block).
+		note_after(1, 120);
+		assert_eq!(lp_pricing(&timing), Ok(OrderPricing::NotReady));
+		TestTime::advance_ms(1);
+		// Later prices do not change which prices it: the pool marked at 120.
+		publish(80);
+		let Ok(OrderPricing::Priced(at_order)) = lp_pricing(&timing) else {
+			panic!("priced once its price is final");
+		};
+		TestPrices::set("BTC/USD", price(120));
+		assert_eq!(<Segs as PoolRisk>::exposure(BTC), Ok(at_order));
+		assert!(at_order.long_pnl > 0, "the long is up at 120");
+	});
+}
+
+#[test]
+fn an_lp_order_is_not_priced_older_than_a_position() {
+	new_test_ext(|| {
+		a_long_at_100();
+		let timing = <Segs as PoolRisk>::lp_order_terms(BTC).timing;
+		// The LP order's price; then a short is requested, and fills at the next one before
+		// the LP order is executed.
+		publish(120);
+		assert!(matches!(lp_pricing(&timing), Ok(OrderPricing::Priced(_))));
+		assert_ok!(request(BOB, increase(Side::Short, 1_000, 105), ANY_SELL));
+		publish(130);
+		assert_ok!(execute(KEEPER, BOB));
+		assert_eq!(position(BOB).oracle_entry, price(130));
+		assert_eq!(RepricedAt::<Test>::get(BTC), Segs::now_ms() - 1);
+		assert_eq!(lp_pricing(&timing), Err(Error::<Test>::PriceSuperseded.into()));
+	});
+}
+
+#[test]
+fn without_open_interest_an_lp_order_needs_no_price_but_waits_its_delay_and_expires() {
+	new_test_ext(|| {
+		let params = OrderParams { min_delay: 10_000, window: 60_000 };
+		assert_ok!(Segs::set_order_params(RuntimeOrigin::root(), BTC, params));
+		let timing = <Segs as PoolRisk>::lp_order_terms(BTC).timing;
+		TestTime::advance_ms(9_999);
+		assert_eq!(lp_pricing(&timing), Ok(OrderPricing::NotReady));
+		TestTime::advance_ms(1);
+		let Ok(OrderPricing::Priced(exposure)) = lp_pricing(&timing) else {
+			panic!("priced with no price");
+		};
+		assert_eq!((exposure.long_pnl, exposure.short_pnl, exposure.reserved), (0, 0, 0));
+		TestTime::advance_ms(60_001);
+		assert_eq!(lp_pricing(&timing), Ok(OrderPricing::Expired));
+	});
+}
+
+#[test]
+fn closing_the_last_position_after_an_lp_orders_price_does_not_free_it_from_that_price() {
+	new_test_ext(|| {
+		a_long_at_100();
+		let timing = <Segs as PoolRisk>::lp_order_terms(BTC).timing;
+		// The LP order's price; then the long closes at the next one.
+		publish(120);
+		assert_ok!(request(ALICE, OrderKind::Close, ANY_SELL));
+		publish(130);
+		assert_ok!(execute(KEEPER, ALICE));
+		let segment = info(BTC);
+		assert_eq!((segment.long_oi, segment.short_oi), (0, 0));
+		// No open interest is left, but a position moved after the request: the order is
+		// priced at its own price, which a position moved past since.
+		assert_eq!(lp_pricing(&timing), Err(Error::<Test>::PriceSuperseded.into()));
+		// An order requested after the close needs no price.
+		let later = <Segs as PoolRisk>::lp_order_terms(BTC).timing;
+		TestTime::advance_ms(later.fills_from - later.requested_at);
+		assert!(matches!(lp_pricing(&later), Ok(OrderPricing::Priced(_))));
+	});
+}
+
+#[test]
+fn an_lp_order_waits_while_the_breaker_rejects_the_latest_price_and_fails_at_a_rejected_one() {
+	new_test_ext(|| {
+		a_long_at_100();
+		let timing = <Segs as PoolRisk>::lp_order_terms(BTC).timing;
+		publish(120);
+		// A later price the breaker rejects: the order waits, its own price accepted.
+		TestBreaker::reject(BTC, Some(price(120)));
+		publish(200);
+		assert_eq!(lp_pricing(&timing), Ok(OrderPricing::NotReady));
+		TestBreaker::reject(BTC, None);
+		assert!(matches!(lp_pricing(&timing), Ok(OrderPricing::Priced(_))));
+		// An order whose own price the breaker rejected cannot fill at it.
+		let rejected = <Segs as PoolRisk>::lp_order_terms(BTC).timing;
+		TestBreaker::reject(BTC, Some(price(200)));
+		publish(300);
+		TestBreaker::reject(BTC, None);
+		assert_eq!(lp_pricing(&rejected), Err(Error::<Test>::PriceRejected.into()));
+	});
+}
+
+#[test]
+fn a_liquidation_moves_a_position_at_the_latest_noted_price() {
+	new_test_ext(|| {
+		open(ALICE, Side::Long, 10_000, 1_000);
+		let timing = <Segs as PoolRisk>::lp_order_terms(BTC).timing;
+		publish(100);
+		// Then the oracle falls to 94, noted in this block, and Alice is liquidated there.
+		note_after(1, 94);
+		let published = Segs::now_ms();
+		assert_ok!(Segs::liquidate(RuntimeOrigin::signed(KEEPER), BTC, ALICE));
+		assert_eq!(RepricedAt::<Test>::get(BTC), published);
+		TestTime::advance_ms(1);
+		// The LP order made before was priced at 100, older than the liquidation's price.
+		assert_eq!(lp_pricing(&timing), Err(Error::<Test>::PriceSuperseded.into()));
 	});
 }
