@@ -111,7 +111,7 @@ describe('bulkhead-node --dev', () => {
     assert.equal(health.status, 'Normal');
   });
 
-  test('an order fills at the next price, executed by the keeper; one nobody prices in time expires', async () => {
+  test('an order fills at the next price, executed by the keeper; one nobody prices in time expires; LP orders first', async () => {
     const keeper = async () => {
       const { spawnSync } = await import('node:child_process');
       const run = spawnSync(process.execPath, ['scripts/keeper.js', '--url', node.url, '--suri', '//Eve', '--once'], {
@@ -141,6 +141,19 @@ describe('bulkhead-node --dev', () => {
     assert.deepEqual([expired.filled, expired.ended], [false, 'Expired']);
     assert.equal(BigInt((await margin(ETH, who.bob)).free), BigInt(before.free) - 5n * USDC);
     assert.ok((await api.query.executionSegments.orders(ETH, who.bob.address)).isNone);
+
+    // An LP deposit is an order too. The keeper executes it before a trade that fills at the
+    // same price or later (an LP order is not priced older than a position moved since).
+    const eveBefore = BigInt((await margin(ETH, who.eve)).free);
+    await send(api, api.tx.collateralSilos.requestLpOrder(ETH, { Provide: 1_000n * USDC }, 5n * USDC), who.dave);
+    await send(api, api.tx.executionSegments.requestOrder(ETH, decrease, 0n, 5n * USDC), who.bob);
+    await feed({ 'ETH/USD': 3000 });
+    await feed({ 'ETH/USD': 3000 });
+    const [lp, trade] = (await keeper()).executed;
+    assert.deepEqual([lp.lp, lp.silo, lp.who, lp.filled], [true, ETH, who.dave.address, true]);
+    assert.deepEqual([trade.who, trade.filled], [who.bob.address, true]);
+    assert.ok((await api.query.collateralSilos.accounts(ETH, who.dave.address)).shares.toBigInt() > 0n);
+    assert.equal(BigInt((await margin(ETH, who.eve)).free) - eveBefore, 10n * USDC, 'both execution fees');
   });
 
   test('a call that breaks the rules fails with a typed error and changes nothing', async () => {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { blake2AsHex, xxhashAsHex } from '@polkadot/util-crypto';
 import { u8aToHex } from '@polkadot/util';
-import { connect, devAccounts, feedMajority, fixedPrice, findEvent, oracleKey, send, trade } from '../scripts/lib/chain.js';
+import { connect, devAccounts, feedMajority, findEvent, fixedPrice, lpOrder, oracleKey, send, trade } from '../scripts/lib/chain.js';
 import { rpc, startNode, waitFor } from './harness.js';
 
 const USDC = 10n ** 6n;
@@ -79,7 +79,7 @@ describe('a forkless runtime upgrade with sudo(system.setCode)', () => {
       await send(api, api.tx.collateralSilos.depositMargin(segment, 5_000n * USDC), account);
       await trade(api, account, account, segment, { Increase: { side, size: 10_000n * USDC, margin: 1_100n * USDC } }, { operators: who });
     }
-    await send(api, api.tx.collateralSilos.provideLiquidity(BTC, 50_000n * USDC), who.eve);
+    await lpOrder(api, who.eve, who.eve, BTC, { Provide: 50_000n * USDC }, { operators: who });
     await send(api, api.tx.collateralSilos.depositMargin(BTC, 30_000n * USDC), who.ferdie);
     const request = await send(api, api.tx.gateway.requestTransfer(0, 20_000n * USDC), who.ferdie);
     transfer = findEvent(request.events, 'gateway', 'TransferRequested').data.transfer.toBigInt();

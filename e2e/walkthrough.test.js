@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { connect, devAccounts, feedMajority, fixedPrice, findEvent, oracleKey, send, trade } from '../scripts/lib/chain.js';
+import {
+  connect, devAccounts, feedMajority, fixedPrice, findEvent, lpOrder, lpOrderReady, oracleKey, send, trade,
+} from '../scripts/lib/chain.js';
 import { rpc, startNode } from './harness.js';
 
 const USDC = 10n ** 6n;
@@ -271,8 +273,10 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
 
   test('8. provide liquidity at the pool\'s value (Eve)', async () => {
     onPage("## 8. Provide liquidity at the pool's value (Eve)", '`pool(2, 5)`', '"method":"segments_pool","params":[2]',
-      '`collateralSilos.provideLiquidity(2, 100000000000)`', '`collateralSilos.LiquidityProvided\n   { amount, shares, poolValue }`',
-      '`collateralSilos.withdrawLiquidity(2, shares)`', '`collateralSilos.ReserveExceeded`');
+      '`collateralSilos.requestLpOrder(2, Provide(100000000000), 5000000)`', '`collateralSilos.LpOrderRequested { order }`',
+      '`collateralSilos.lpOrders(2, Eve)`', '`collateralSilos.cancelLpOrder(2)`', '`collateralSilos.executeLpOrder(2, Eve)`',
+      '`collateralSilos.LiquidityProvided\n   { amount, shares, poolValue }`', '`collateralSilos.LpOrderNotReady`',
+      '`collateralSilos.requestLpOrder(2, Withdraw(shares), 5000000)`', 'Failed(collateralSilos.ReserveExceeded)');
     const pool = (await api.call.segmentsApi.pool(2, 5)).unwrap();
     const marked = pool.marked.unwrap();
     assert.ok(marked.longPnl.toBigInt() > 0n, "Bob's long is in profit");
@@ -283,12 +287,34 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     const viaRpc = await rpc(node.port, 'segments_pool', [2]);
     assert.equal(BigInt(viaRpc.lp_liquidity), pool.lpLiquidity.toBigInt());
 
-    const provided = await send(api, api.tx.collateralSilos.provideLiquidity(2, 100000000000n), who.eve);
+    const fee = 5000000n;
+    const request = () => send(api, api.tx.collateralSilos.requestLpOrder(2, { Provide: 100000000000n }, fee), who.eve);
+    // (Eve holds 5 USDC of free margin there, earned executing Bob's order in step 3.)
+    const freeBefore = BigInt((await margin(2, who.eve)).free);
+    const requested = await request();
+    const order = findEvent(requested.events, 'collateralSilos', 'LpOrderRequested').data.order;
+    assert.deepEqual((await api.query.collateralSilos.lpOrders(2, who.eve.address)).unwrap().toJSON(), order.toJSON());
+    assert.equal(BigInt((await margin(2, who.eve)).escrowed), 100000n * USDC + fee);
+    // Taken back while its delay runs (the next block, 6 s later): everything back, as free
+    // margin in the silo, which she takes out (all of it: 5 USDC alone would be under the
+    // silo's minimum).
+    await send(api, api.tx.collateralSilos.cancelLpOrder(2), who.eve);
+    assert.ok((await api.query.collateralSilos.lpOrders(2, who.eve.address)).isNone);
+    assert.equal(BigInt((await margin(2, who.eve)).free) - freeBefore, 100000n * USDC + fee);
+    await send(api, api.tx.collateralSilos.withdrawMargin(2, freeBefore + 100000n * USDC + fee), who.eve);
+
+    await request();
+    await fails(api.tx.collateralSilos.executeLpOrder(2, who.eve.address), who.ferdie, 'collateralSilos.LpOrderNotReady');
+    for (let i = 0; i < 6 && !(await lpOrderReady(api, 2, who.eve.address)); i += 1) {
+      await feedMajority(api, [[oracleKey('ETH/USD'), (await api.query.oracle.values(oracleKey('ETH/USD'))).unwrap().value]], who);
+    }
+    const provided = await send(api, api.tx.collateralSilos.executeLpOrder(2, who.eve.address), who.ferdie);
+    assert.ok(findEvent(provided.events, 'collateralSilos', 'LpOrderExecuted'));
     const event = findEvent(provided.events, 'collateralSilos', 'LiquidityProvided');
     const shares = event.data.shares.toBigInt();
     assert.ok(shares > 100000n * USDC, 'a share is worth less than one USDC while traders are ahead');
     assert.ok(event.data.poolValue.toBigInt() < pool.lpLiquidity.toBigInt() + 1n);
-    const withdrawn = await send(api, api.tx.collateralSilos.withdrawLiquidity(2, shares), who.eve);
+    const withdrawn = await lpOrder(api, who.eve, who.ferdie, 2, { Withdraw: shares }, { operators: who });
     const back = findEvent(withdrawn.events, 'collateralSilos', 'LiquidityWithdrawn').data.amount.toBigInt();
     // Rounded down, plus what the pool earned from Bob's borrowing and funding meanwhile.
     assert.ok(back >= 100000n * USDC - 10n && back <= 100000n * USDC + 10_000n, `back ${back}`);
@@ -298,10 +324,11 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     onPage('## 9. Leave in slices: the exit queue (Eve)', '`collateralSilos.AccountOutflowLimit`',
       '`circuitBreaker.defaultThresholds`', '`sudo.sudo(circuitBreaker.setThresholds(1, thresholds))`',
       '`maxNetOutflow: 100`', '`maxAccountShare: 500000`', '`outflowWindow: 5`',
-      '`collateralSilos.provideLiquidity(1, 100000000000)`', '`collateralSilos.depositMargin(1, 20010000000)`',
+      '`collateralSilos.requestLpOrder(1, Provide(100000000000), 5000000)`', '`collateralSilos.depositMargin(1, 20010000000)`',
       '`BTC/USD` at `60000000000000000000000`', '`executionSegments.requestOrder(1, Increase { side: Long, size: 100000000000, margin:\n   20000000000 }, …)`',
       '`BTC/USD` at `57000000000000000000000`', "Bob's `executionSegments.requestOrder(1, Close, 0, 5000000)` fills at 57,000",
-      '`segmentsApi.outflowRoom(1, Eve)`', '`collateralSilos.withdrawLiquidity(1, shares)`',
+      '`segmentsApi.outflowRoom(1, Eve)`', '`collateralSilos.requestLpOrder(1, Withdraw(shares), 5000000)`',
+      '`collateralSilos.LpOrderEnded { reason: Failed(collateralSilos.AccountOutflowLimit) }`',
       '`collateralSilos.queueExit(1, Liquidity(shares))`', '`segmentsApi.exits(1, 10)`', '`queuedExits: 1`',
       '`collateralSilos.processExits(1, 8)`', '`collateralSilos.ExitPaid { amount, shares,\n   left }`',
       '`collateralSilos.cancelExit(1, index)`');
@@ -310,7 +337,9 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     const tight = { ...defaults, maxNetOutflow: 100, maxAccountShare: 500_000, outflowWindow: 5 };
     await send(api, api.tx.sudo.sudo(api.tx.circuitBreaker.setThresholds(1, tight)), who.alice);
 
-    await send(api, api.tx.collateralSilos.provideLiquidity(1, 100000000000n), who.eve);
+    await lpOrder(api, who.eve, who.eve, 1, { Provide: 100000000000n }, { operators: who });
+    const eveFee = BigInt((await margin(1, who.eve)).free);
+    await send(api, api.tx.collateralSilos.withdrawMargin(1, eveFee), who.eve);
     await send(api, api.tx.collateralSilos.depositMargin(1, 20010000000n), who.bob);
     await feedBtc(60000000000000000000000n);
     const long = { Increase: { side: 'Long', size: 100000000000n, margin: 20000000000n } };
@@ -322,7 +351,9 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     const shares = (await api.query.collateralSilos.accounts(1, who.eve.address)).shares.toBigInt();
     const room = (await api.call.segmentsApi.outflowRoom(1, who.eve.address)).toBigInt();
     assert.ok(room > 100_000n * USDC && room < 100_400n * USDC, `principal and a share of the line: ${room}`);
-    await fails(api.tx.collateralSilos.withdrawLiquidity(1, shares), who.eve, 'collateralSilos.AccountOutflowLimit');
+    await assert.rejects(lpOrder(api, who.eve, who.ferdie, 1, { Withdraw: shares }, { operators: who }),
+      (e) => e.message === 'collateralSilos.AccountOutflowLimit');
+    assert.equal((await api.query.collateralSilos.accounts(1, who.eve.address)).shares.toBigInt(), shares, 'her shares back');
     const queued = await send(api, api.tx.collateralSilos.queueExit(1, { Liquidity: shares }), who.eve);
     const index = findEvent(queued.events, 'collateralSilos', 'ExitQueued').data.index.toNumber();
     const [entry] = (await api.call.segmentsApi.exits(1, 10)).toArray();
@@ -359,13 +390,14 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
       '`executionSegments.requestOrder(3, Increase { side: Short, size: 5000000000, margin:\n   1000000000 }, 0, 5000000)`',
       '`sudo.sudo(executionSegments.settleMarket(3))`', '`executionSegments.MarketSettling { segment: 3, price, reference }`',
       '`market: { Settling: { price } }`', '`executionSegments.MarketNotLive`',
-      "Eve's `collateralSilos.provideLiquidity(3, 100000000)`", '`collateralSilos.MarketEnded`',
-      '(`executionSegments.MarketSettling`)', '`executionSegments.settlePositions(3, [Dave])`',
+      "Eve's `collateralSilos.requestLpOrder(3, Provide(100000000), 5000000)`", '`collateralSilos.MarketEnded`',
+      '(`collateralSilos.MarketSettling`', '`LpOrderEnded { reason: MarketEnded }`', '`executionSegments.settlePositions(3, [Dave])`',
       '`executionSegments.PositionSettled { who: Dave, settler: Eve, price, pnl }`',
       '`node scripts/keeper.js --url ws://127.0.0.1:9944 --suri //Eve\n   --once` settles Ferdie',
       '`executionSegments.MarketDelisted { segment: 3, price, payout }`', '`market: { Delisted: { price } }`',
       '`executionSegments.claims(3, Dave)`', '`executionSegments.ClaimPaid { who: Dave, claim, paid\n   }`',
-      '`collateralSilos.withdrawLiquidity(3, shares)`', '`collateralSilos.LiquidityWithdrawn`');
+      '`collateralSilos.requestLpOrder(3, Withdraw(shares), 5000000)`', '`collateralSilos.executeLpOrder(3, Alice)`',
+      '`collateralSilos.LiquidityWithdrawn`');
     const health = async () => (await api.call.segmentsApi.segmentHealth(3)).unwrap();
     for (const [trader, side] of [[who.dave, 'Short'], [who.ferdie, 'Long']]) {
       await send(api, api.tx.collateralSilos.depositMargin(3, 2000000000n), trader);
@@ -382,9 +414,9 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     assert.equal(event.data.reference.toBigInt(), price, 'a pool this deep pays every winner at the reference');
     assert.equal((await health()).market.asSettling.price.toBigInt(), price);
     await fails(api.tx.executionSegments.requestOrder(3, 'Close', 0n, 5000000n), who.dave, 'executionSegments.MarketNotLive');
-    await fails(api.tx.collateralSilos.provideLiquidity(3, 100000000n), who.eve, 'collateralSilos.MarketEnded');
+    await fails(api.tx.collateralSilos.requestLpOrder(3, { Provide: 100000000n }, 5000000n), who.eve, 'collateralSilos.MarketEnded');
     const shares = (await api.query.collateralSilos.accounts(3, who.alice.address)).shares.toBigInt();
-    await fails(api.tx.collateralSilos.withdrawLiquidity(3, shares), who.alice, 'executionSegments.MarketSettling');
+    await fails(api.tx.collateralSilos.requestLpOrder(3, { Withdraw: shares }, 5000000n), who.alice, 'collateralSilos.MarketSettling');
 
     const eveFree = BigInt((await margin(3, who.eve)).free ?? 0);
     const settled = await send(api, api.tx.executionSegments.settlePositions(3, [who.dave.address]), who.eve);
@@ -412,9 +444,13 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
 
     const liquidity = (await api.query.collateralSilos.silos(3)).unwrap().books.lpLiquidity.toBigInt();
     const alice = (await api.query.assets.account(1, who.alice.address)).unwrap().balance.toBigInt();
-    const withdrawn = await send(api, api.tx.collateralSilos.withdrawLiquidity(3, shares), who.alice);
+    const withdrawn = await lpOrder(api, who.alice, who.alice, 3, { Withdraw: shares }, { operators: who });
     assert.equal(findEvent(withdrawn.events, 'collateralSilos', 'LiquidityWithdrawn').data.amount.toBigInt(), liquidity);
-    assert.equal((await api.query.assets.account(1, who.alice.address)).unwrap().balance.toBigInt() - alice, liquidity);
+    // Her wallet paid the execution fee, which came back to her as its executor, in the silo.
+    const fee = 5n * USDC;
+    assert.equal((await api.query.assets.account(1, who.alice.address)).unwrap().balance.toBigInt() - alice, liquidity - fee);
+    assert.equal(BigInt((await margin(3, who.alice)).free), fee);
+    await send(api, api.tx.collateralSilos.withdrawMargin(3, fee), who.alice);
     for (const trader of [who.dave, who.ferdie]) {
       const free = BigInt((await margin(3, trader)).free);
       await send(api, api.tx.collateralSilos.withdrawMargin(3, free), trader);

@@ -3,9 +3,11 @@
 // runtime API `SegmentsApi.liquidatable`, and liquidates them, earning each position's keeper
 // deposit and its liquidation fee; for every pool whose traders' pending profit is above its
 // auto-deleveraging trigger (`SegmentsApi.pool`), deleverages the head of the queue until the
-// pool is back under it; then executes every pending order the oracle has published a price
-// for since its delay (or whose window is over, to expire it), earning the execution fee of
-// each order that fills (an order that ends unfilled pays its fee to the LPs); and settles
+// pool is back under it; executes every pending LP order (deposit or withdrawal) and every
+// pending order the oracle has published a price for since its delay (or whose window is over,
+// to expire it), LP orders before any liquidation or trade (an LP order is not priced at a
+// price older than one a position moved at since), earning the execution fee of each order
+// that fills (an order that ends unfilled pays its fee to the LPs); and settles
 // every position of a market root is ending, losers first, earning each one's keeper deposit.
 //
 //   node scripts/keeper.js [--url ws://127.0.0.1:9944] [--suri //Eve] [--max 50] [--once]
@@ -16,7 +18,7 @@
 import { parseArgs } from 'node:util';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { connect, describeError, orderDue, send } from './lib/chain.js';
+import { connect, describeError, lpOrderDue, orderDue, send } from './lib/chain.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,9 +30,10 @@ const { values: args } = parseArgs({
 });
 
 /**
- * Execute every pending order that may be executed now (at most `max` per pass): each fills at
- * the first price its oracle published after its delay, whoever executes it, and pays the
- * keeper its execution fee; or it ends unfilled, its margin goes back and its fee to the LPs.
+ * Execute every pending trade order that may be executed now (at most `max` per pass): each
+ * fills at the first price its oracle published after its delay, whoever executes it, and pays
+ * the keeper its execution fee; or it ends unfilled, its margin goes back and its fee to the
+ * LPs.
  */
 export async function executeOrders(api, keeper, max, failed) {
   // Every order that is due, oldest first, submitted at once (an order left past its window
@@ -58,27 +61,74 @@ export async function executeOrders(api, keeper, max, failed) {
   return results.filter(Boolean);
 }
 
+/**
+ * Execute every pending LP order (deposit or withdrawal) that may be executed now (at most
+ * `max` per pass), priced as a trade's order is; the keeper earns its fee, or it ends
+ * unfilled, its escrow back and its fee to the LPs.
+ */
+export async function executeLpOrders(api, keeper, max, failed) {
+  const at = await api.at(await api.rpc.chain.getBlockHash());
+  const now = (await at.query.timestamp.now()).toBigInt();
+  const due = await dueLpOrders(at, now);
+  let nonce = (await api.rpc.system.accountNextIndex(keeper.address)).toNumber();
+  const results = await Promise.all(due.slice(0, max).map(({ silo, who }) => executeLp(api, keeper, silo, who, nonce++, failed)));
+  return results.filter(Boolean);
+}
+
+/** Every LP order that may be executed now, oldest first, read at block `at` (time `now`). */
+async function dueLpOrders(at, now) {
+  const due = [];
+  const segments = new Map();
+  for (const [key, stored] of await at.query.collateralSilos.lpOrders.entries()) {
+    const [silo, who] = key.args;
+    if (!segments.has(silo.toNumber())) {
+      const segment = (await at.query.collateralSilos.silos(silo)).unwrap().segment;
+      segments.set(silo.toNumber(), [
+        await at.query.executionSegments.segments(segment),
+        await at.query.executionSegments.markets(segment),
+        await at.query.executionSegments.priceRounds(segment),
+      ]);
+    }
+    const order = stored.unwrap();
+    if (lpOrderDue(order, ...segments.get(silo.toNumber()), now)) {
+      due.push({ silo, who, from: order.timing.fillsFrom.toBigInt() });
+    }
+  }
+  return due.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+}
+
+/** Execute `who`'s LP order in `silo` with `nonce`; what happened, or null (in `failed`). */
+function executeLp(api, keeper, silo, who, nonce, failed) {
+  const tx = api.tx.collateralSilos.executeLpOrder(silo, who);
+  const where = { silo: silo.toNumber(), who: who.toString(), lp: true };
+  return submit(api, keeper, tx, ['collateralSilos', 'LpOrderExecuted', 'LpOrderEnded'], where, nonce, failed);
+}
+
 /** Execute `who`'s order in `segment` with `nonce`; what happened, or null (in `failed`). */
-async function execute(api, keeper, segment, who, nonce, failed) {
+function execute(api, keeper, segment, who, nonce, failed) {
+  const tx = api.tx.executionSegments.executeOrder(segment, who);
+  const where = { segment: segment.toNumber(), who: who.toString() };
+  return submit(api, keeper, tx, ['executionSegments', 'OrderExecuted', 'OrderEnded'], where, nonce, failed);
+}
+
+/**
+ * Submit the execution `tx` with `nonce`: `where` the order was, whether it filled (its event
+ * `executed` of `section`, and its price if it has one) or why it `ended`; null if the
+ * submission failed (in `failed`: another keeper may have been faster).
+ */
+async function submit(api, keeper, tx, [section, executed, ended], where, nonce, failed) {
   try {
-    const { events } = await send(api, api.tx.executionSegments.executeOrder(segment, who), keeper, {
-      finalized: false,
-      nonce,
-      timeoutMs: 60_000,
-    });
-    const filled = events.find((e) => e.section === 'executionSegments' && e.method === 'OrderExecuted');
-    const ended = events.find((e) => e.section === 'executionSegments' && e.method === 'OrderEnded');
-    const reason = ended?.data.reason;
+    const { events } = await send(api, tx, keeper, { finalized: false, nonce, timeoutMs: 60_000 });
+    const filled = events.find((e) => e.section === section && e.method === executed);
+    const reason = events.find((e) => e.section === section && e.method === ended)?.data.reason;
     return {
-      segment: segment.toNumber(),
-      who: who.toString(),
+      ...where,
       filled: Boolean(filled),
-      price: filled?.data.price.toString(),
+      price: filled?.data.price?.toString(),
       ended: reason && (reason.isFailed ? describeError(api, reason.asFailed) : reason.type),
     };
   } catch (error) {
-    // Another keeper may have been faster: report and go on.
-    failed.push({ segment: segment.toNumber(), who: who.toString(), error: error.message });
+    failed.push({ ...where, error: error.message });
     return null;
   }
 }
@@ -154,6 +204,9 @@ export async function scan(api, keeper, max) {
   const failed = [];
   // Ended markets first; only live ones liquidate and deleverage.
   const { settled, live: segments } = await settleMarkets(api, keeper, failed);
+  // LP orders before anything that moves a position: a liquidation at a newer price would
+  // leave them priced older than a position (`PriceSuperseded`).
+  const lpExecuted = await executeLpOrders(api, keeper, max, failed);
   for (const segment of segments) {
     const accounts = await api.call.segmentsApi.liquidatable(segment, max);
     for (const who of accounts) {
@@ -205,7 +258,7 @@ export async function scan(api, keeper, max) {
   }
   // Orders last: a submission the pool turns away delays the ones after it (up to their
   // timeout), never a liquidation.
-  const executed = await executeOrders(api, keeper, max, failed);
+  const executed = [...lpExecuted, ...(await executeOrders(api, keeper, max, failed))];
   return { executed, liquidated: done, deleveraged, settled, failed };
 }
 
@@ -227,8 +280,9 @@ async function main() {
     try {
       const { executed, liquidated, deleveraged, settled, failed } = await scan(api, keeper, max);
       for (const o of executed) {
-        const what = o.filled ? `filled at ${o.price}` : `ended: ${o.ended}`;
-        console.log(`#${header.number} executed the order of ${o.who} in segment ${o.segment}: ${what}`);
+        const what = o.filled ? (o.lp ? 'filled' : `filled at ${o.price}`) : `ended: ${o.ended}`;
+        const where = o.lp ? `LP order of ${o.who} in silo ${o.silo}` : `order of ${o.who} in segment ${o.segment}`;
+        console.log(`#${header.number} executed the ${where}: ${what}`);
       }
       for (const l of liquidated) console.log(`#${header.number} liquidated ${l.who} in segment ${l.segment}: fee ${l.fee}, bad debt ${l.badDebt}`);
       for (const s of settled) {

@@ -151,16 +151,77 @@ export async function trade(api, who, keeper, segment, kind, { acceptable, opera
   acceptable ??= buy ? (1n << 128n) - 1n : 0n;
   const fee = info.risk.pool.keeperDeposit.toBigInt();
   const request = await send(api, api.tx.executionSegments.requestOrder(segment, kind, acceptable, fee), who);
-  for (let i = 0; i < 6 && !(await orderReady(api, segment, who.address)); i += 1) {
-    const price = await api.query.oracle.values(info.oracleKey);
-    if (price.isNone) throw new Error(`no oracle price for segment ${segment}`);
-    await feedMajority(api, [[info.oracleKey, price.unwrap().value]], operators ?? (await devAccounts()));
-  }
+  await republishUntil(api, segment, () => orderReady(api, segment, who.address), operators);
   const execution = await send(api, api.tx.executionSegments.executeOrder(segment, who.address), keeper);
   const ended = findEvent(execution.events, 'executionSegments', 'OrderEnded');
   if (ended) {
     const reason = ended.data.reason;
     throw new Error(reason.isFailed ? describeError(api, reason.asFailed) : `order ${reason.type}`);
+  }
+  return { request, execution, events: [...request.events, ...execution.events] };
+}
+
+/**
+ * Alice and Bob (or `operators`) publish `segment`'s current price again until `ready()` says
+ * an order may be executed (on a dev chain every transaction seals a block a slot later, so
+ * time passes too); six rounds at most.
+ */
+async function republishUntil(api, segment, ready, operators) {
+  const info = (await api.query.executionSegments.segments(segment)).unwrap();
+  for (let i = 0; i < 6 && !(await ready()); i += 1) {
+    const price = await api.query.oracle.values(info.oracleKey);
+    if (price.isNone) throw new Error(`no oracle price for segment ${segment}`);
+    await feedMajority(api, [[info.oracleKey, price.unwrap().value]], operators ?? (await devAccounts()));
+  }
+}
+
+/**
+ * Whether `who`'s LP order in `silo` may be executed in the next block, from storage alone:
+ * its delay is over and, while its segment is live with open interest, its price is out as a
+ * trade's order's is (`orderDue`); without open interest, or once the market has ended, no
+ * price is needed. What a keeper asks before it spends a transaction.
+ */
+export async function lpOrderReady(api, silo, who) {
+  const stored = await api.query.collateralSilos.lpOrders(silo, who);
+  if (stored.isNone) return false;
+  const segment = (await api.query.collateralSilos.silos(silo)).unwrap().segment;
+  const [info, market, recent, now] = await Promise.all([
+    api.query.executionSegments.segments(segment),
+    api.query.executionSegments.markets(segment),
+    api.query.executionSegments.priceRounds(segment),
+    api.query.timestamp.now(),
+  ]);
+  return lpOrderDue(stored.unwrap(), info, market, recent, now.toBigInt());
+}
+
+/**
+ * `lpOrderReady` from what the caller read already: the LP order, its segment (an `Option`),
+ * its market, its `priceRounds` and the chain's `timestamp.now`, all at one block.
+ */
+export function lpOrderDue({ timing }, info, market, recent, now) {
+  if (now < timing.fillsFrom.toBigInt()) return false;
+  const idle = info.isNone || !market.isLive || (info.unwrap().longOi.isZero() && info.unwrap().shortOi.isZero());
+  return idle || orderDue(timing, recent, now);
+}
+
+/**
+ * An LP deposit or withdrawal through an order, as an LP and a keeper make it: `who` requests
+ * `kind` (`{ Provide: amount }` or `{ Withdraw: shares }`) in `silo` with its segment's keeper
+ * deposit as execution fee; the segment's price is published again until the order may fill;
+ * `keeper` executes it. Resolves with the request's and the execution's events; rejects with
+ * `Pallet.Error` when the request fails or the order ends unfilled.
+ */
+export async function lpOrder(api, who, keeper, silo, kind, { operators } = {}) {
+  const segment = (await api.query.collateralSilos.silos(silo)).unwrap().segment;
+  const info = await api.query.executionSegments.segments(segment);
+  const fee = info.isSome ? info.unwrap().risk.pool.keeperDeposit.toBigInt() : 0n;
+  const request = await send(api, api.tx.collateralSilos.requestLpOrder(silo, kind, fee), who);
+  await republishUntil(api, segment, () => lpOrderReady(api, silo, who.address), operators);
+  const execution = await send(api, api.tx.collateralSilos.executeLpOrder(silo, who.address), keeper);
+  const ended = findEvent(execution.events, 'collateralSilos', 'LpOrderEnded');
+  if (ended) {
+    const reason = ended.data.reason;
+    throw new Error(reason.isFailed ? describeError(api, reason.asFailed) : `LP order ${reason.type}`);
   }
   return { request, execution, events: [...request.events, ...execution.events] };
 }
