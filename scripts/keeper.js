@@ -87,10 +87,11 @@ async function dueLpOrders(at, now) {
         await at.query.executionSegments.segments(segment),
         await at.query.executionSegments.markets(segment),
         await at.query.executionSegments.priceRounds(segment),
+        await at.query.executionSegments.repricedAt(segment),
       ]);
     }
     const order = stored.unwrap();
-    if (lpOrderDue(order, ...segments.get(silo.toNumber()), now)) {
+    if (lpOrderDue(order, segments.get(silo.toNumber()), now)) {
       due.push({ silo, who, from: order.timing.fillsFrom.toBigInt() });
     }
   }

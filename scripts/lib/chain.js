@@ -185,22 +185,26 @@ export async function lpOrderReady(api, silo, who) {
   const stored = await api.query.collateralSilos.lpOrders(silo, who);
   if (stored.isNone) return false;
   const segment = (await api.query.collateralSilos.silos(silo)).unwrap().segment;
-  const [info, market, recent, now] = await Promise.all([
+  const segmentState = await Promise.all([
     api.query.executionSegments.segments(segment),
     api.query.executionSegments.markets(segment),
     api.query.executionSegments.priceRounds(segment),
-    api.query.timestamp.now(),
+    api.query.executionSegments.repricedAt(segment),
   ]);
-  return lpOrderDue(stored.unwrap(), info, market, recent, now.toBigInt());
+  const now = (await api.query.timestamp.now()).toBigInt();
+  return lpOrderDue(stored.unwrap(), segmentState, now);
 }
 
 /**
- * `lpOrderReady` from what the caller read already: the LP order, its segment (an `Option`),
- * its market, its `priceRounds` and the chain's `timestamp.now`, all at one block.
+ * `lpOrderReady` from what the caller read already: the LP order, its segment's state
+ * (`[segments, markets, priceRounds, repricedAt]`) and the chain's `timestamp.now`, all at one
+ * block. No price is needed without a segment, once its market has ended, or with no open
+ * interest and no position moved since the request.
  */
-export function lpOrderDue({ timing }, info, market, recent, now) {
+export function lpOrderDue({ timing }, [info, market, recent, repricedAt], now) {
   if (now < timing.fillsFrom.toBigInt()) return false;
-  const idle = info.isNone || !market.isLive || (info.unwrap().longOi.isZero() && info.unwrap().shortOi.isZero());
+  const noInterest = info.isSome && info.unwrap().longOi.isZero() && info.unwrap().shortOi.isZero();
+  const idle = info.isNone || !market.isLive || (noInterest && repricedAt.toBigInt() <= timing.requestedAt.toBigInt());
   return idle || orderDue(timing, recent, now);
 }
 

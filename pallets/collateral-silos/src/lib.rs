@@ -39,7 +39,8 @@
 //! deposit and withdraw through orders, as GMX v2's deposits and withdrawals are: an order
 //! escrows its amount (or shares) and an execution fee in the silo, and fills at the first
 //! price the segment's oracle publishes after the segment's order delay
-//! ([`PoolRisk::exposure_for_order`]), whoever executes it and whenever. It expires if that
+//! ([`PoolRisk::exposure_for_order`](segment_interface::PoolRisk::exposure_for_order)), whoever
+//! executes it and whenever. It expires if that
 //! price comes after the segment's window or it is not executed within the window of it, and
 //! fails if a position of the segment moved at a later price before it was executed (the pool
 //! would be marked older than a position in it); either way its escrow returns and its fee
