@@ -18,7 +18,7 @@
 import { parseArgs } from 'node:util';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { connect, describeError, lpOrderDue, orderDue, send } from './lib/chain.js';
+import { connect, describeError, lpOrderDue, lpSegmentState, orderDue, send } from './lib/chain.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -69,26 +69,21 @@ export async function executeOrders(api, keeper, max, failed) {
 export async function executeLpOrders(api, keeper, max, failed) {
   const at = await api.at(await api.rpc.chain.getBlockHash());
   const now = (await at.query.timestamp.now()).toBigInt();
-  const due = await dueLpOrders(at, now);
+  const due = await dueLpOrders(api, at, now);
   let nonce = (await api.rpc.system.accountNextIndex(keeper.address)).toNumber();
   const results = await Promise.all(due.slice(0, max).map(({ silo, who }) => executeLp(api, keeper, silo, who, nonce++, failed)));
   return results.filter(Boolean);
 }
 
 /** Every LP order that may be executed now, oldest first, read at block `at` (time `now`). */
-async function dueLpOrders(at, now) {
+async function dueLpOrders(api, at, now) {
   const due = [];
   const segments = new Map();
   for (const [key, stored] of await at.query.collateralSilos.lpOrders.entries()) {
     const [silo, who] = key.args;
     if (!segments.has(silo.toNumber())) {
       const segment = (await at.query.collateralSilos.silos(silo)).unwrap().segment;
-      segments.set(silo.toNumber(), [
-        await at.query.executionSegments.segments(segment),
-        await at.query.executionSegments.markets(segment),
-        await at.query.executionSegments.priceRounds(segment),
-        await at.query.executionSegments.repricedAt(segment),
-      ]);
+      segments.set(silo.toNumber(), await lpSegmentState(at, segment, api));
     }
     const order = stored.unwrap();
     if (lpOrderDue(order, segments.get(silo.toNumber()), now)) {
@@ -257,8 +252,9 @@ export async function scan(api, keeper, max) {
       }
     }
   }
-  // Orders last: a submission the pool turns away delays the ones after it (up to their
-  // timeout), never a liquidation.
+  // Trade orders last: a submission the pool turns away delays the ones after it (up to their
+  // timeout), never a liquidation. (LP orders went first, and only those the runtime will take
+  // now: a withdrawal waits out a severed segment, any order a rejected price.)
   const executed = [...lpExecuted, ...(await executeOrders(api, keeper, max, failed))];
   return { executed, liquidated: done, deleveraged, settled, failed };
 }
@@ -291,7 +287,10 @@ async function main() {
         console.log(`#${header.number} ${s.who} in segment ${s.segment}: ${what}`);
       }
       for (const d of deleveraged) console.log(`#${header.number} auto-deleveraged ${d.size} of ${d.who} in segment ${d.segment}`);
-      for (const f of failed) console.log(`#${header.number} could not act on ${f.who} in segment ${f.segment}: ${f.error}`);
+      for (const f of failed) {
+        const where = f.silo === undefined ? `segment ${f.segment}` : `silo ${f.silo}`;
+        console.log(`#${header.number} could not act on ${f.who} in ${where}: ${f.error}`);
+      }
     } catch (error) {
       console.error(`#${header.number} scan failed: ${error.message}`);
     } finally {

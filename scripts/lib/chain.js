@@ -185,27 +185,42 @@ export async function lpOrderReady(api, silo, who) {
   const stored = await api.query.collateralSilos.lpOrders(silo, who);
   if (stored.isNone) return false;
   const segment = (await api.query.collateralSilos.silos(silo)).unwrap().segment;
-  const segmentState = await Promise.all([
-    api.query.executionSegments.segments(segment),
-    api.query.executionSegments.markets(segment),
-    api.query.executionSegments.priceRounds(segment),
-    api.query.executionSegments.repricedAt(segment),
-  ]);
+  const segmentState = await lpSegmentState(api, segment);
   const now = (await api.query.timestamp.now()).toBigInt();
   return lpOrderDue(stored.unwrap(), segmentState, now);
 }
 
 /**
- * `lpOrderReady` from what the caller read already: the LP order, its segment's state
- * (`[segments, markets, priceRounds, repricedAt]`) and the chain's `timestamp.now`, all at one
- * block. No price is needed without a segment, once its market has ended, or with no open
- * interest and no position moved since the request.
+ * What `lpOrderDue` reads of `segment`: storage through `reader` (`api`, or an `api.at(...)`),
+ * and the breaker's view as of now through `api`'s runtime API (`segmentHealth`).
  */
-export function lpOrderDue({ timing }, [info, market, recent, repricedAt], now) {
+export async function lpSegmentState(reader, segment, api = reader) {
+  return Promise.all([
+    reader.query.executionSegments.segments(segment),
+    reader.query.executionSegments.markets(segment),
+    reader.query.executionSegments.priceRounds(segment),
+    reader.query.executionSegments.repricedAt(segment),
+    api.call.segmentsApi.segmentHealth(segment),
+  ]);
+}
+
+/**
+ * `lpOrderReady` from what the caller read already: the LP order, its segment's state
+ * (`lpSegmentState`) and the chain's `timestamp.now`, all at one block. No price is needed
+ * without a segment, once its market has ended, or with no open interest and no position moved
+ * since the request. While the segment is not normal a withdrawal waits, and while the breaker
+ * rejects the latest price every order on a live market waits: the runtime refuses to execute
+ * them then (`SegmentNotNormal`, `LpOrderNotReady`), so a keeper does not spend a transaction.
+ */
+export function lpOrderDue({ kind, timing }, [info, market, recent, repricedAt, health], now) {
   if (now < timing.fillsFrom.toBigInt()) return false;
+  const view = health.isSome ? health.unwrap() : undefined;
+  if (market.isLive && view && !view.status.isNormal && kind.isWithdraw) return false;
   const noInterest = info.isSome && info.unwrap().longOi.isZero() && info.unwrap().shortOi.isZero();
   const idle = info.isNone || !market.isLive || (noInterest && repricedAt.toBigInt() <= timing.requestedAt.toBigInt());
-  return idle || orderDue(timing, recent, now);
+  if (idle) return true;
+  if (view && view.priceRejected.isTrue) return false;
+  return orderDue(timing, recent, now);
 }
 
 /**
