@@ -1288,10 +1288,13 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// `who`'s LP order in `silo` is gone.
+		/// `who`'s LP order in `silo` is gone (and the silo's count with its last order).
 		fn remove_lp_order(silo: SiloId, who: &T::AccountId) {
 			LpOrders::<T>::remove(silo, who);
-			LpOrderCount::<T>::mutate(silo, |count| *count = count.saturating_sub(1));
+			match LpOrderCount::<T>::get(silo).saturating_sub(1) {
+				0 => LpOrderCount::<T>::remove(silo),
+				count => LpOrderCount::<T>::insert(silo, count),
+			}
 		}
 
 		pub(crate) fn do_deposit_margin(
@@ -2096,7 +2099,8 @@ pub mod pallet {
 				let orders = LpOrders::<T>::iter_prefix(silo).count();
 				ensure!(
 					orders == LpOrderCount::<T>::get(silo) as usize
-						&& orders <= T::MaxLpOrders::get() as usize,
+						&& orders <= T::MaxLpOrders::get() as usize
+						&& LpOrderCount::<T>::contains_key(silo) == (orders > 0),
 					"LP order count out of step"
 				);
 				ensure!(
