@@ -933,7 +933,7 @@ pub mod pallet {
 			who: &T::AccountId,
 			amount: Balance,
 		) -> DispatchResult {
-			let mut info = Self::silo(silo)?;
+			let info = Self::silo(silo)?;
 			let value = Self::ensure_can_take_deposit(silo, &info, amount)?;
 			// Only a first stake must bring the minimum; a top-up creates nothing.
 			let mut account = Accounts::<T>::get(silo, who);
@@ -945,29 +945,22 @@ pub mod pallet {
 			let marked =
 				exposure.pool_value(info.books.lp_liquidity, exposure.factors.max_pnl_deposits);
 			let holdings = Self::holdings(silo, &info, who, Some(marked));
-			let (shares, pool_value) = Self::mint(&mut info, &mut account, amount, &exposure)?;
 			Self::pull(silo, &info, who, &mut account, amount, holdings, value)?;
-			Self::store_account(silo, who, account);
-			Silos::<T>::insert(silo, info);
-			Self::deposit_event(Event::LiquidityProvided {
-				silo,
-				who: who.clone(),
-				amount,
-				shares,
-				pool_value,
-			});
-			Ok(())
+			Self::provide_at(silo, info, who, account, amount, &exposure)
 		}
 
-		/// Shares for `amount` deposited into `info`'s pool (already in the silo account),
-		/// priced at its value marked at `exposure`, rounded down: credited to the books and
-		/// to `account`. The shares and the pool's value before.
-		fn mint(
-			info: &mut SiloInfo<AssetIdOf<T>>,
-			account: &mut SiloAccount<BlockNumberFor<T>>,
+		/// `amount`, already in the silo account, into the pool of silo `silo` (described by
+		/// `info`) for `who` (whose entry is `account`, not yet written): shares priced at the
+		/// pool's value marked at `exposure`, rounded down. Writes the account and the silo,
+		/// and emits [`Event::LiquidityProvided`].
+		fn provide_at(
+			silo: SiloId,
+			mut info: SiloInfo<AssetIdOf<T>>,
+			who: &T::AccountId,
+			mut account: SiloAccount<BlockNumberFor<T>>,
 			amount: Balance,
 			exposure: &PoolExposure,
-		) -> Result<(Balance, Balance), DispatchError> {
+		) -> DispatchResult {
 			let factor = exposure.factors.max_pnl_deposits;
 			// Above the cap, a deposit raises what the traders' profit counts for: it would pay
 			// them, not buy a share of the pool.
@@ -985,24 +978,33 @@ pub mod pallet {
 			books.lp_shares =
 				books.lp_shares.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
 			account.shares = account.shares.checked_add(shares).ok_or(ArithmeticError::Overflow)?;
-			Ok((shares, pool_value))
+			Self::store_account(silo, who, account);
+			Silos::<T>::insert(silo, info);
+			Self::deposit_event(Event::LiquidityProvided {
+				silo,
+				who: who.clone(),
+				amount,
+				shares,
+				pool_value,
+			});
+			Ok(())
 		}
 
-		/// Pay `who` for `shares` of the silo's pool, already taken out of its account, at the
-		/// pool's value marked at `exposure`, under the pool's withdrawal rules; past the
-		/// segment's outflow line the shares join the exit queue instead, the pool unchanged.
-		/// Writes before its last fallible step: call it inside a storage layer.
+		/// Pay `who` for `shares` of the pool of silo `silo` (described by `info`), already
+		/// taken out of its account, which holds `left`, at the pool's value marked at
+		/// `exposure`, under the pool's withdrawal rules; past the segment's outflow line the
+		/// shares join the exit queue instead, the pool unchanged. The caller has checked that
+		/// LPs may leave. Writes before its last fallible step: call it inside a storage layer.
 		fn redeem(
 			silo: SiloId,
+			mut info: SiloInfo<AssetIdOf<T>>,
 			who: &T::AccountId,
 			shares: Balance,
+			left: Balance,
 			exposure: &PoolExposure,
 		) -> DispatchResult {
-			let mut info = Self::silo(silo)?;
-			Self::ensure_lps_may_leave(info.segment)?;
 			let value_before = Self::value(silo, &info);
 			let (pool_value, amount) = Self::burn(&mut info.books, exposure, shares)?;
-			let left = Accounts::<T>::get(silo, who).shares;
 			if left > 0 {
 				let stake = mul_div_floor(left, pool_value - amount, info.books.lp_shares)
 					.ok_or(ArithmeticError::Overflow)?;
@@ -1190,7 +1192,7 @@ pub mod pallet {
 					who: who.clone(),
 					executor: executor.clone(),
 				});
-				Self::fill_lp_order(silo, who, executor, &order, &exposure)
+				Self::fill_lp_order(silo, info, who, executor, &order, &exposure)
 			});
 			match filled {
 				Ok(()) => Ok(()),
@@ -1202,6 +1204,7 @@ pub mod pallet {
 		/// margin in the silo, as a trade's executor is paid), the order gone.
 		fn fill_lp_order(
 			silo: SiloId,
+			info: SiloInfo<AssetIdOf<T>>,
 			who: &T::AccountId,
 			executor: &T::AccountId,
 			order: &LpOrder,
@@ -1219,22 +1222,12 @@ pub mod pallet {
 				.ok_or(Error::<T>::InsufficientEscrow)?;
 			match order.kind {
 				LpOrderKind::Provide(amount) => {
-					let mut info = Self::silo(silo)?;
-					let (shares, pool_value) =
-						Self::mint(&mut info, &mut account, amount, exposure)?;
-					Self::store_account(silo, who, account);
-					Silos::<T>::insert(silo, info);
-					Self::deposit_event(Event::LiquidityProvided {
-						silo,
-						who: who.clone(),
-						amount,
-						shares,
-						pool_value,
-					});
+					Self::provide_at(silo, info, who, account, amount, exposure)?
 				},
 				LpOrderKind::Withdraw(shares) => {
+					let left = account.shares;
 					Self::store_account(silo, who, account);
-					Self::redeem(silo, who, shares, exposure)?;
+					Self::redeem(silo, info, who, shares, left, exposure)?;
 				},
 			}
 			Self::credit_free(silo, executor, order.execution_fee)

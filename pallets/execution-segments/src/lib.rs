@@ -1730,12 +1730,7 @@ pub mod pallet {
 				// No price fills it any more, through no doing of its owner's.
 				return Self::end_with_market(segment, who, &order, executor);
 			}
-			let timing = OrderTiming {
-				requested_at: order.requested_at,
-				fills_from: order.fills_from,
-				expires_at: order.expires_at,
-			};
-			let round = Self::order_round(segment, &info, &timing, Self::now_ms())?;
+			let round = Self::order_round(segment, &info, &order.timing(), Self::now_ms())?;
 			// The escrowed margin goes back to free margin, where the fill takes it from.
 			Self::end_order(segment, who, &order, FeeTo::Held)?;
 			let Some(round) = round else {
@@ -2569,47 +2564,7 @@ pub mod pallet {
 
 	impl<T: Config> PoolRisk for Pallet<T> {
 		fn exposure(segment: SegmentId) -> Result<PoolExposure, DispatchError> {
-			match Markets::<T>::get(segment) {
-				MarketStatus::Live => {},
-				MarketStatus::Settling { .. } => return Err(Error::<T>::MarketSettling.into()),
-				// Every position is settled: the pool owes what it pays of the claims not paid
-				// yet, and nothing else. (It pays out no more than that, so no factor caps it
-				// and nothing is reserved.)
-				MarketStatus::Delisted { .. } => {
-					let owed = Settlements::<T>::get(segment)
-						.map_or(0, |book| book.payout.unwrap_or_default().mul_ceil(book.claims));
-					let all = Permill::one();
-					return Ok(PoolExposure {
-						long_pnl: i128::try_from(owed).map_err(|_| ArithmeticError::Overflow)?,
-						short_pnl: 0,
-						reserved: 0,
-						factors: PoolFactors {
-							max_pnl_deposits: all,
-							max_pnl_withdrawals: all,
-							reserve: all,
-						},
-					});
-				},
-			}
-			let Some(mut info) = Segments::<T>::get(segment) else {
-				// A silo whose segment is not created yet backs no position.
-				let all = Permill::one();
-				return Ok(PoolExposure::none(PoolFactors {
-					max_pnl_deposits: all,
-					max_pnl_withdrawals: all,
-					reserve: all,
-				}));
-			};
-			if info.long_oi == 0 && info.short_oi == 0 {
-				return Ok(PoolExposure::none(Self::factors(&info)));
-			}
-			let mark = Self::accepted_price(segment, &info)?;
-			Self::accrue(&mut info, T::Silos::pool_liquidity(segment))?;
-			let exposure = Self::exposure_at(&info, mark)?;
-			// The blocks so far are charged at the utilization they had: the silo changes its
-			// liquidity next.
-			Segments::<T>::insert(segment, info);
-			Ok(exposure)
+			Self::exposure_in(segment, Markets::<T>::get(segment), Segments::<T>::get(segment))
 		}
 
 		fn market(segment: SegmentId) -> MarketStatus {
@@ -2633,25 +2588,26 @@ pub mod pallet {
 			if now < timing.fills_from {
 				return Ok(OrderPricing::NotReady);
 			}
-			let info = match (Markets::<T>::get(segment), Segments::<T>::get(segment)) {
-				(MarketStatus::Settling { .. }, _) => return Err(Error::<T>::MarketSettling.into()),
-				// A delisted pool is worth its liquidity less the claims it still pays, and a
-				// pool without open interest its liquidity, at any price: unless a position
-				// moved since the request (closing the last one at a later price must not
-				// choose between the two values for the order).
-				(MarketStatus::Delisted { .. }, _) | (MarketStatus::Live, None) => None,
-				(MarketStatus::Live, Some(info))
-					if info.long_oi == 0
+			let market = Markets::<T>::get(segment);
+			ensure!(!matches!(market, MarketStatus::Settling { .. }), Error::<T>::MarketSettling);
+			let stored = Segments::<T>::get(segment);
+			// A delisted pool is worth its liquidity less the claims it still pays, and a pool
+			// without open interest its liquidity, at any price: unless a position moved since
+			// the request (closing the last one at a later price must not choose between the
+			// two values for the order). Otherwise the order's own price values it.
+			let by_price = match (&market, &stored) {
+				(MarketStatus::Live, Some(info)) => {
+					let repriced_at = RepricedAt::<T>::get(segment);
+					let idle = info.long_oi == 0
 						&& info.short_oi == 0
-						&& RepricedAt::<T>::get(segment) <= timing.requested_at =>
-				{
-					None
+						&& repriced_at <= timing.requested_at;
+					(!idle).then(|| (info.clone(), repriced_at))
 				},
-				(MarketStatus::Live, Some(info)) => Some(info),
+				_ => None,
 			};
-			let Some(mut info) = info else {
+			let Some((mut info, repriced_at)) = by_price else {
 				return Ok(if now <= timing.expires_at {
-					OrderPricing::Priced(Self::exposure(segment)?)
+					OrderPricing::Priced(Self::exposure_in(segment, market, stored)?)
 				} else {
 					OrderPricing::Expired
 				});
@@ -2670,12 +2626,64 @@ pub mod pallet {
 			if T::PriceMonitor::verdict(segment) != PriceVerdict::Accepted {
 				return Ok(OrderPricing::NotReady);
 			}
-			ensure!(RepricedAt::<T>::get(segment) <= round.published, Error::<T>::PriceSuperseded);
+			ensure!(repriced_at <= round.published, Error::<T>::PriceSuperseded);
 			Self::accrue(&mut info, T::Silos::pool_liquidity(segment))?;
 			let exposure = Self::exposure_at(&info, round.price)?;
 			// As for `exposure`: the blocks so far are charged at the utilization they had.
 			Segments::<T>::insert(segment, info);
 			Ok(OrderPricing::Priced(exposure))
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// [`PoolRisk::exposure`] of `segment`, whose market is `market` and whose stored
+		/// segment is `stored` (as read by the caller).
+		fn exposure_in(
+			segment: SegmentId,
+			market: MarketStatus,
+			stored: Option<SegmentInfo<BlockNumberFor<T>>>,
+		) -> Result<PoolExposure, DispatchError> {
+			match market {
+				MarketStatus::Live => {},
+				MarketStatus::Settling { .. } => return Err(Error::<T>::MarketSettling.into()),
+				// Every position is settled: the pool owes what it pays of the claims not paid
+				// yet, and nothing else. (It pays out no more than that, so no factor caps it
+				// and nothing is reserved.)
+				MarketStatus::Delisted { .. } => {
+					let owed = Settlements::<T>::get(segment)
+						.map_or(0, |book| book.payout.unwrap_or_default().mul_ceil(book.claims));
+					let all = Permill::one();
+					return Ok(PoolExposure {
+						long_pnl: i128::try_from(owed).map_err(|_| ArithmeticError::Overflow)?,
+						short_pnl: 0,
+						reserved: 0,
+						factors: PoolFactors {
+							max_pnl_deposits: all,
+							max_pnl_withdrawals: all,
+							reserve: all,
+						},
+					});
+				},
+			}
+			let Some(mut info) = stored else {
+				// A silo whose segment is not created yet backs no position.
+				let all = Permill::one();
+				return Ok(PoolExposure::none(PoolFactors {
+					max_pnl_deposits: all,
+					max_pnl_withdrawals: all,
+					reserve: all,
+				}));
+			};
+			if info.long_oi == 0 && info.short_oi == 0 {
+				return Ok(PoolExposure::none(Self::factors(&info)));
+			}
+			let mark = Self::accepted_price(segment, &info)?;
+			Self::accrue(&mut info, T::Silos::pool_liquidity(segment))?;
+			let exposure = Self::exposure_at(&info, mark)?;
+			// The blocks so far are charged at the utilization they had: the silo changes its
+			// liquidity next.
+			Segments::<T>::insert(segment, info);
+			Ok(exposure)
 		}
 	}
 

@@ -334,6 +334,15 @@ pub struct Order {
 }
 
 impl Order {
+	/// When it may fill.
+	pub fn timing(&self) -> segment_interface::OrderTiming {
+		segment_interface::OrderTiming {
+			requested_at: self.requested_at,
+			fills_from: self.fills_from,
+			expires_at: self.expires_at,
+		}
+	}
+
 	/// Whether the order opens or grows a position (new risk).
 	pub fn is_increase(&self) -> bool {
 		matches!(self.kind, OrderKind::Increase { .. })
