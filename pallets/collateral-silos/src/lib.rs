@@ -695,7 +695,8 @@ pub mod pallet {
 		/// ends with its escrow returned and its fee paid to the LPs, as does one whose price
 		/// came after its window or that was executed too long after it: whether it fills
 		/// must not be its owner's choice once its price is out. In a market that settles (or,
-		/// for a deposit, was delisted) the order ends with everything returned.
+		/// for a deposit, was delisted, or into a silo frozen since) the order ends with
+		/// everything returned.
 		///
 		/// Origin: signed (anyone). Emits [`Event::LpOrderExecuted`] and the deposit's or
 		/// withdrawal's event, or [`Event::LpOrderEnded`]. Errors: [`Error::UnknownSilo`],
@@ -1168,6 +1169,12 @@ pub mod pallet {
 			let info = Self::silo(silo)?;
 			let end = |reason| Self::end_lp_order(silo, who, &order, Some(executor), reason);
 			match (T::Pool::market(info.segment), order.kind) {
+				// The admin froze the silo since: it takes no new liquidity.
+				(MarketStatus::Live, LpOrderKind::Provide(_))
+					if info.status != SiloStatus::Active =>
+				{
+					return end(LpOrderEnd::SiloFrozen)
+				},
 				(MarketStatus::Live, _)
 				| (MarketStatus::Delisted { .. }, LpOrderKind::Withdraw(_)) => {},
 				// No price values the pool while its market settles, and a delisted one takes
@@ -1245,7 +1252,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let to_lps = match reason {
 				LpOrderEnd::Expired | LpOrderEnd::Failed(_) => order.execution_fee,
-				LpOrderEnd::Cancelled | LpOrderEnd::MarketEnded => 0,
+				LpOrderEnd::Cancelled | LpOrderEnd::MarketEnded | LpOrderEnd::SiloFrozen => 0,
 			};
 			let mut account = Accounts::<T>::get(silo, who);
 			let escrow = order.escrowed_margin().ok_or(ArithmeticError::Overflow)?;
@@ -1262,13 +1269,7 @@ pub mod pallet {
 			if to_lps > 0 {
 				Silos::<T>::try_mutate(silo, |info| {
 					let info = info.as_mut().ok_or(Error::<T>::UnknownSilo)?;
-					info.books.lp_liquidity = info
-						.books
-						.lp_liquidity
-						.checked_add(to_lps)
-						.ok_or(ArithmeticError::Overflow)?;
-					info.fees_to_lps = info.fees_to_lps.saturating_add(to_lps);
-					Ok::<_, DispatchError>(())
+					Self::collect_fee(info, Fee { to_lps, to_insurance: 0 })
 				})?;
 			}
 			Self::remove_lp_order(silo, who);

@@ -513,6 +513,37 @@ mod lp_orders {
 	}
 
 	#[test]
+	fn a_deposit_into_a_silo_frozen_since_its_request_ends_with_everything_returned() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 0);
+			two_step();
+			let deposit = LpOrderKind::Provide(100);
+			assert_ok!(Pallet::request_lp_order(
+				RuntimeOrigin::signed(CHARLIE),
+				BTC_SILO,
+				deposit,
+				FEE
+			));
+			assert_ok!(Pallet::set_silo_params(
+				RuntimeOrigin::root(),
+				BTC_SILO,
+				CAP,
+				MIN_DEPOSIT,
+				SiloStatus::Frozen
+			));
+			next_block();
+			assert_ok!(Pallet::execute_lp_order(RuntimeOrigin::signed(BOB), BTC_SILO, CHARLIE));
+			assert_eq!(ended(), Some(LpOrderEnd::SiloFrozen));
+			assert_eq!(
+				margin(BTC_SILO, CHARLIE),
+				MarginAccount { free: 100 + FEE, locked: 0, escrowed: 0 }
+			);
+			assert_eq!(books(BTC_SILO).lp_liquidity, 1_000);
+			assert_eq!(Accounts::<Test>::get(BTC_SILO, CHARLIE).shares, 0);
+		});
+	}
+
+	#[test]
 	fn a_withdrawal_waits_while_the_segment_is_not_normal() {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 1_000, 0, 0);

@@ -261,6 +261,9 @@ pub enum LpOrderEnd {
 	/// Its market began to settle before it filled (or, for a deposit, was delisted):
 	/// everything escrowed went back to its requester.
 	MarketEnded,
+	/// A deposit whose silo the admin froze before it filled: everything escrowed went back
+	/// to its requester.
+	SiloFrozen,
 }
 
 /// What an exit takes out of a silo.
