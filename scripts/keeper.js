@@ -7,7 +7,8 @@
 // pending order the oracle has published a price for since its delay (or whose window is over,
 // to expire it), LP orders before any liquidation or trade (an LP order is not priced at a
 // price older than one a position moved at since), earning the execution fee of each order
-// that fills (an order that ends unfilled pays its fee to the LPs); and settles
+// that fills (an order that ends unfilled pays its fee to the LPs); passes every exit queue
+// where a queued share exit's price is out, as soon as it is; and settles
 // every position of a market root is ending, losers first, earning each one's keeper deposit.
 //
 //   node scripts/keeper.js [--url ws://127.0.0.1:9944] [--suri //Eve] [--max 50] [--once]
@@ -91,6 +92,38 @@ async function dueLpOrders(api, at, now) {
     }
   }
   return due.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+}
+
+/**
+ * Pass the exit queue of every silo where a share exit's price is out (`Exit.pricedAt`, the
+ * first price after the order delay, as an LP order's) or has lapsed: its slice is paid at
+ * once, so nobody is left to choose when within the price's window it is paid (a lapsed one is
+ * priced anew). Skips a segment whose LPs must wait (severed or recovering, or a settling
+ * market). What each pass did, or null (in `failed`).
+ */
+export async function passExitQueues(api, keeper, max, failed) {
+  const at = await api.at(await api.rpc.chain.getBlockHash());
+  const now = (await at.query.timestamp.now()).toBigInt();
+  const silos = new Map();
+  for (const [key, stored] of await at.query.collateralSilos.exits.entries()) {
+    const [silo] = key.args;
+    const exit = stored.unwrap();
+    if (silos.has(silo.toNumber()) || !exit.request.isLiquidity || exit.request.asLiquidity.isZero()) continue;
+    const segment = (await at.query.collateralSilos.silos(silo)).unwrap().segment;
+    const state = await lpSegmentState(at, segment, api);
+    const [, market, , , health] = state;
+    if (market.isSettling || (market.isLive && health.isSome && !health.unwrap().status.isNormal)) continue;
+    const timing = exit.pricedAt.isSome ? exit.pricedAt.unwrap() : undefined;
+    const lapsed = !timing || now > timing.expiresAt.toBigInt();
+    if (lapsed || lpOrderDue({ kind: { isWithdraw: true }, timing }, state, now)) silos.set(silo.toNumber(), silo);
+  }
+  let nonce = (await api.rpc.system.accountNextIndex(keeper.address)).toNumber();
+  const results = await Promise.all([...silos.values()].map((silo) => {
+    const tx = api.tx.collateralSilos.processExits(silo, max);
+    const where = { silo: silo.toNumber(), exits: true };
+    return submit(api, keeper, tx, ['collateralSilos', 'ExitPaid', 'ExitPricedAt'], where, nonce++, failed);
+  }));
+  return results.filter(Boolean);
 }
 
 /** Execute `who`'s LP order in `silo` with `nonce`; what happened, or null (in `failed`). */
@@ -203,6 +236,8 @@ export async function scan(api, keeper, max) {
   // LP orders before anything that moves a position: a liquidation at a newer price would
   // leave them priced older than a position (`PriceSuperseded`).
   const lpExecuted = await executeLpOrders(api, keeper, max, failed);
+  // Queued share exits likewise, as soon as their price is out.
+  const exits = await passExitQueues(api, keeper, max, failed);
   for (const segment of segments) {
     const accounts = await api.call.segmentsApi.liquidatable(segment, max);
     for (const who of accounts) {
@@ -256,7 +291,7 @@ export async function scan(api, keeper, max) {
   // timeout), never a liquidation. (LP orders went first, and only those the runtime will take
   // now: a withdrawal waits out a severed segment, any order a rejected price.)
   const executed = [...lpExecuted, ...(await executeOrders(api, keeper, max, failed))];
-  return { executed, liquidated: done, deleveraged, settled, failed };
+  return { executed, exits, liquidated: done, deleveraged, settled, failed };
 }
 
 async function main() {

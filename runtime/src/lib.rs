@@ -119,8 +119,10 @@ runtime_version! {
 	/// market has ended); 110 LP deposits and withdrawals that are orders too (storage
 	/// version 6 of silos: `request_lp_order`, `execute_lp_order` and `cancel_lp_order`
 	/// replace the instant `provide_liquidity` and `withdraw_liquidity`; version 5 of
-	/// segments: `RepricedAt`), priced at a price nobody could see when they were made.
-	spec_version: 110
+	/// segments: `RepricedAt`), priced at a price nobody could see when they were made; 111
+	/// queued share exits paid at such a price too (storage version 7 of silos:
+	/// `Exit::priced_at`).
+	spec_version: 111
 }
 
 #[cfg(feature = "next-spec-version")]
@@ -128,7 +130,7 @@ runtime_version! {
 	/// With `next-spec-version`, the same runtime one spec version later: what the end-to-end
 	/// upgrade test sets with `system.setCode`. `build.rs` builds it beside the real wasm; no
 	/// chain should run it.
-	spec_version: 111
+	spec_version: 112
 }
 
 /// Aura's slot, and so the target block time of a network: 6 seconds.
@@ -223,6 +225,7 @@ pub type Migrations = (
 	pallet_execution_segments::migrations::v4::MigrateV3ToV4<Runtime>,
 	pallet_execution_segments::migrations::v5::MigrateV4ToV5<Runtime>,
 	pallet_collateral_silos::migrations::v6::MigrateV5ToV6<Runtime>,
+	pallet_collateral_silos::migrations::v7::MigrateV6ToV7<Runtime>,
 );
 
 /// Accounts' flows where the circuit breaker kept them until its storage version 3, for the

@@ -14,7 +14,8 @@ use bulkhead_runtime::{views, CollateralSilos, Runtime, RuntimeEvent};
 use common::*;
 use frame_support::{assert_noop, assert_ok};
 use pallet_collateral_silos::{
-	Accounts, Error as SilosError, Event as SilosEvent, LpOrderEnd, LpOrderKind, LpOrders,
+	Accounts, Error as SilosError, Event as SilosEvent, ExitRequest, Exits, LpOrderEnd,
+	LpOrderKind, LpOrders,
 };
 use pallet_execution_segments::{OrderSettings, Side};
 
@@ -219,6 +220,71 @@ fn an_lp_order_expires_and_cancels_only_while_its_delay_runs() {
 		assert_eq!(ended(), Some(LpOrderEnd::Expired));
 		assert_eq!(books(BTC).lp_liquidity, lp_before + FEE);
 		assert_eq!(margin(BTC, &eve).free, 2 * usdc(10_000) + FEE);
+		check_invariants();
+	});
+}
+
+/// The exit queue was a way around the two steps: until spec 111 `process_exits` (anyone)
+/// paid each slice of queued shares at the pool's value when it ran. Eve, whose shares wait in
+/// the queue, sees a BTC feed coming that shrinks Bob's loss to the pool, and passes the queue
+/// ahead of it: her first slice (her principal, what the line lets her take) would have been
+/// paid at the pool's value before the feed. Now a slice is paid only at the first price a
+/// delay after she queued (or her last slice was paid), as an LP order is: the pass ahead of
+/// the feed pays nothing, and the slice is paid at the value after it.
+#[test]
+fn a_share_exit_passed_ahead_of_a_feed_is_priced_after_it() {
+	run(|| {
+		feed_genesis_prices();
+		let eve = eve();
+		assert_ok!(provide(&eve, BTC, usdc(500_000)));
+		a_long_is_open();
+		// Bob's long loses 100,000 to the pool at 54,000: Eve's shares hold about a fifth
+		// of it beyond her principal.
+		feed(&[(b"BTC/USD", 54_000), (b"ETH/USD", 3_000), (b"DOT/USD", 5)]);
+		next_block();
+		// The line holds back all but principal.
+		let mut tight = pallet_circuit_breaker::Pallet::<Runtime>::breaker(BTC).thresholds;
+		tight.max_net_outflow = sp_runtime::Permill::from_parts(1);
+		assert_ok!(bulkhead_runtime::CircuitBreaker::set_thresholds(
+			bulkhead_runtime::RuntimeOrigin::root(),
+			BTC,
+			tight
+		));
+		let shares = Accounts::<Runtime>::get(BTC, &eve).shares;
+		assert_ok!(CollateralSilos::queue_exit(signed(&eve), BTC, ExitRequest::Liquidity(shares)));
+		let value_before = views::pool(BTC, 0).unwrap().marked.unwrap().value_for_withdrawals;
+
+		// The pass ahead of the feed: nothing is paid, nothing changes.
+		let entry = Exits::<Runtime>::get(BTC, 0);
+		let wallet = usdc_of(&eve);
+		assert_ok!(CollateralSilos::process_exits(signed(&eve), BTC, 8));
+		assert_eq!(Exits::<Runtime>::get(BTC, 0), entry);
+		assert_eq!(usdc_of(&eve), wallet);
+
+		// The feed lands (+7.4%: Bob's loss shrinks to about a third) and the market stays
+		// there: her slice is paid at the pool's value after it.
+		next_block();
+		feed(&[(b"BTC/USD", 58_000), (b"ETH/USD", 3_000), (b"DOT/USD", 5)]);
+		next_fill_price();
+		let lp_shares = books(BTC).lp_shares;
+		assert_ok!(CollateralSilos::process_exits(signed(&eve), BTC, 8));
+		let (amount, burnt) = frame_system::Pallet::<Runtime>::events()
+			.into_iter()
+			.find_map(|r| match r.event {
+				RuntimeEvent::CollateralSilos(SilosEvent::ExitPaid { amount, shares, .. }) => {
+					Some((amount, shares))
+				},
+				_ => None,
+			})
+			.expect("a slice was paid");
+		assert_eq!(usdc_of(&eve), wallet + amount);
+		assert!(amount >= usdc(500_000), "her principal: {amount}");
+		// The pool value the slice was priced at, against the one she saw.
+		let priced = amount * lp_shares / burnt;
+		assert!(
+			priced + usdc(60_000) < value_before,
+			"priced before the feed: {priced} against {value_before}"
+		);
 		check_invariants();
 	});
 }

@@ -230,7 +230,7 @@ fn the_runtime_is_newer_than_spec_101() {
 	const { assert!(VERSION.spec_version > 101, "a storage change needs a higher spec version") };
 	new_ext().execute_with(|| {
 		assert!(storage_versions().iter().all(|(on_chain, in_code)| on_chain == in_code));
-		assert_eq!(CollateralSilos::in_code_storage_version(), StorageVersion::new(6));
+		assert_eq!(CollateralSilos::in_code_storage_version(), StorageVersion::new(7));
 		assert_eq!(ExecutionSegments::in_code_storage_version(), StorageVersion::new(5));
 		assert_eq!(CircuitBreaker::in_code_storage_version(), StorageVersion::new(4));
 		assert_eq!(Gateway::in_code_storage_version(), StorageVersion::new(1));

@@ -69,8 +69,15 @@ fn queued_lps<T: Config>(silo: SiloId, asset: &AssetIdOf<T>, n: u32) {
 		let lp = funded::<T>("queued", i, asset);
 		CollateralSilos::<T>::do_provide_liquidity(silo, &lp, AMOUNT).expect("funded; qed");
 		Accounts::<T>::mutate(silo, &lp, |account| account.shares = 0);
-		CollateralSilos::<T>::enqueue(silo, &lp, ExitRequest::Liquidity(AMOUNT))
+		CollateralSilos::<T>::enqueue(silo, silo, &lp, ExitRequest::Liquidity(AMOUNT))
 			.expect("room in the queue; qed");
+	}
+	// Each entry's price is out.
+	for (index, _) in Exits::<T>::iter_prefix(silo) {
+		Exits::<T>::mutate(silo, index, |exit| {
+			exit.as_mut().expect("queued above; qed").priced_at =
+				Some(OrderTiming { requested_at: 0, fills_from: 0, expires_at: u64::MAX });
+		});
 	}
 	pool_gain::<T>(silo, asset, PROFIT * Balance::from(n));
 }

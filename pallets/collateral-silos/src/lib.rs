@@ -97,9 +97,9 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use segment_interface::{
-		Balance, Fee, MarginLedger, MarketStatus, OrderPricing, OutflowVerdict, Pnl, PoolExposure,
-		PoolRisk, SegmentHealth, SegmentId, Settlement, SettlementOutcome, SiloDirectory, SiloId,
-		SiloMonitor, SiloTransfers, SiloValue,
+		Balance, Fee, MarginLedger, MarketStatus, OrderPricing, OrderTiming, OutflowVerdict, Pnl,
+		PoolExposure, PoolRisk, SegmentHealth, SegmentId, Settlement, SettlementOutcome,
+		SiloDirectory, SiloId, SiloMonitor, SiloTransfers, SiloValue,
 	};
 	use sp_runtime::{traits::AccountIdConversion, ArithmeticError};
 
@@ -112,7 +112,7 @@ pub mod pallet {
 
 	/// The layout of this pallet's storage; [`migrations`] takes a chain from each version to
 	/// the next.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(6);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(7);
 
 	/// The asset id type of [`Config::Assets`].
 	pub type AssetIdOf<T> =
@@ -342,6 +342,10 @@ pub mod pallet {
 			executor: Option<T::AccountId>,
 			reason: LpOrderEnd,
 		},
+		/// The next slice of share exit `index` is paid at the first price `timing` allows
+		/// (see [`Exit::priced_at`]): set when the exit queues, when a slice is paid, and when
+		/// its price did not come in time or could not pay it.
+		ExitPricedAt { silo: SiloId, index: u32, timing: OrderTiming },
 	}
 
 	#[pallet::error]
@@ -581,14 +585,17 @@ pub mod pallet {
 		/// Queue an exit: free margin, or pool shares, to be paid out in slices as the
 		/// segment's outflow window allows, in queue order, by [`Pallet::process_exits`]. What
 		/// is queued leaves the account at once and waits in the entry (shares keep their part
-		/// of the pool's gains and losses until each slice is priced). The entry must be worth
+		/// of the pool's gains and losses until each slice is priced, as an LP order is: at the
+		/// first price published the segment's order delay after the entry queued or its last
+		/// slice was paid, [`Exit::priced_at`]). The entry must be worth
 		/// at least the silo's minimum deposit; shares left behind must be none or worth that
 		/// much. Only what the outflow line holds back may queue: the entry must be worth more
 		/// than the account may take out now, and an account has at most
 		/// [`Config::MaxExitsPerAccount`] entries waiting. The runtime API shows the queue and
 		/// each entry's place.
 		///
-		/// Origin: signed. Emits [`Event::ExitQueued`]. Errors: [`Error::UnknownSilo`],
+		/// Origin: signed. Emits [`Event::ExitQueued`], then [`Event::ExitPricedAt`] for shares.
+		/// Errors: [`Error::UnknownSilo`],
 		/// [`Error::ZeroAmount`], [`Error::InsufficientFreeMargin`],
 		/// [`Error::InsufficientShares`], [`Error::ExitBelowMinimum`],
 		/// [`Error::ExitNotNeeded`], [`Error::RemainderBelowMinimum`],
@@ -621,11 +628,16 @@ pub mod pallet {
 		/// at up to `max` entries (capped at [`Config::MaxQueuedExits`]; the holes cancelled and
 		/// paid entries left are passed over and do not count). Each entry is paid
 		/// what its owner may take now (its principal, then its share of the line); share
-		/// exits also wait for a normal segment and the pool's withdrawal rules. An entry that
-		/// cannot be paid now keeps its place. Anyone may call it; the unused weight is
+		/// exits also wait for a normal segment, a market that is not settling, the pool's
+		/// withdrawal rules, and their price ([`Exit::priced_at`]): a slice is paid at that price
+		/// once it is out and until its window ends, never at one the caller chose by choosing
+		/// when to call. An entry whose window passed, or whose price cannot value the pool
+		/// (rejected, or older than a position moved since), is priced anew from now. An entry
+		/// that cannot be paid now keeps its place. Anyone may call it; the unused weight is
 		/// refunded.
 		///
-		/// Origin: signed. Emits [`Event::ExitPaid`] per slice, then [`Event::ExitsProcessed`].
+		/// Origin: signed. Emits [`Event::ExitPaid`] per slice, [`Event::ExitPricedAt`] for
+		/// each share exit priced anew (after a slice too), then [`Event::ExitsProcessed`].
 		/// Errors: [`Error::UnknownSilo`].
 		#[pallet::call_index(9)]
 		#[pallet::weight(Pallet::<T>::process_weight(
@@ -1013,7 +1025,7 @@ pub mod pallet {
 			}
 			if amount > 0 && !Self::admit_outflow(silo, &info, who, amount, value_before)? {
 				// Past the segment's line: the shares wait in the queue, the pool unchanged.
-				return Self::enqueue(silo, who, ExitRequest::Liquidity(shares));
+				return Self::enqueue(silo, info.segment, who, ExitRequest::Liquidity(shares));
 			}
 			if amount > 0 {
 				Self::push(silo, &info, who, amount, value_before)?;
@@ -1317,7 +1329,7 @@ pub mod pallet {
 			Self::take_free(silo, &info, who, amount, None)?;
 			if !Self::admit_outflow(silo, &info, who, amount, value_before)? {
 				// Past the segment's line: the margin waits in the queue.
-				return Self::enqueue(silo, who, ExitRequest::Margin(amount));
+				return Self::enqueue(silo, info.segment, who, ExitRequest::Margin(amount));
 			}
 			Self::push(silo, &info, who, amount, value_before)?;
 			Self::deposit_event(Event::MarginWithdrawn { silo, who: who.clone(), amount });
@@ -1366,12 +1378,14 @@ pub mod pallet {
 					Self::set_shares(silo, who, left);
 				},
 			}
-			Self::enqueue(silo, who, request)
+			Self::enqueue(silo, info.segment, who, request)
 		}
 
-		/// Put `request` (already taken out of `who`'s account) at the back of the silo's queue.
+		/// Put `request` (already taken out of `who`'s account) at the back of the queue of
+		/// `segment`'s silo `silo`; shares are priced as an LP order made now.
 		pub(crate) fn enqueue(
 			silo: SiloId,
+			segment: SegmentId,
 			who: &T::AccountId,
 			request: ExitRequest,
 		) -> DispatchResult {
@@ -1385,11 +1399,24 @@ pub mod pallet {
 			let index = queue.tail;
 			queue.tail = queue.tail.checked_add(1).ok_or(Error::<T>::ExitQueueFull)?;
 			queue.live += 1;
-			Exits::<T>::insert(silo, index, Exit { who: who.clone(), request });
+			let priced_at = matches!(request, ExitRequest::Liquidity(_))
+				.then(|| T::Pool::lp_order_terms(segment).timing);
+			Exits::<T>::insert(silo, index, Exit { who: who.clone(), request, priced_at });
 			ExitQueues::<T>::insert(silo, queue);
 			QueuedBy::<T>::insert(silo, who, mine);
 			Self::deposit_event(Event::ExitQueued { silo, index, who: who.clone(), request });
+			if let Some(timing) = priced_at {
+				Self::deposit_event(Event::ExitPricedAt { silo, index, timing });
+			}
 			Ok(())
+		}
+
+		/// `exit`, at `index` in the queue of `segment`'s silo, waits for the first price an LP
+		/// order made now would fill at.
+		fn price_exit_anew(silo: SiloId, segment: SegmentId, index: u32, exit: Exit<T::AccountId>) {
+			let timing = T::Pool::lp_order_terms(segment).timing;
+			Exits::<T>::insert(silo, index, Exit { priced_at: Some(timing), ..exit });
+			Self::deposit_event(Event::ExitPricedAt { silo, index, timing });
 		}
 
 		/// Cancel a queued exit (see [`Pallet::cancel_exit`]).
@@ -1414,7 +1441,7 @@ pub mod pallet {
 			// The place stays taken, empty, until the head of the queue passes it: the owner's
 			// count keeps it, so queueing and cancelling cannot leave holes without bound.
 			let cancelled = exit.request.with_remaining(0);
-			Exits::<T>::insert(silo, index, Exit { who: who.clone(), request: cancelled });
+			Exits::<T>::insert(silo, index, Exit { request: cancelled, priced_at: None, ..exit });
 			ExitQueues::<T>::mutate(silo, |queue| queue.live = queue.live.saturating_sub(1));
 			Self::unqueue(silo, who, exit.request, false);
 			Self::deposit_event(Event::ExitCancelled {
@@ -1509,7 +1536,9 @@ pub mod pallet {
 		}
 
 		/// Pay what the window allows of `exit`; whether it is paid in full. Fails, to be
-		/// reverted, when nothing can be paid now.
+		/// reverted, when nothing can be paid now. Shares are paid at their entry's price
+		/// ([`Exit::priced_at`]), never at one the caller could see coming: once it is out and
+		/// before its window ends; else they wait for the next price.
 		fn pay_slice(
 			silo: SiloId,
 			index: u32,
@@ -1523,7 +1552,25 @@ pub mod pallet {
 				ExitRequest::Margin(amount) => (amount.min(room), 0),
 				ExitRequest::Liquidity(shares) => {
 					Self::ensure_lps_may_leave(info.segment)?;
-					let exposure = T::Pool::exposure(info.segment)?;
+					ensure!(
+						!matches!(T::Pool::market(info.segment), MarketStatus::Settling { .. }),
+						Error::<T>::MarketSettling
+					);
+					let pricing = exit.priced_at.map_or(Ok(OrderPricing::Expired), |timing| {
+						T::Pool::exposure_for_order(info.segment, &timing)
+					});
+					let exposure = match pricing {
+						Ok(OrderPricing::Priced(exposure)) => exposure,
+						Ok(OrderPricing::NotReady) => {
+							return Err(Error::<T>::LpOrderNotReady.into())
+						},
+						// Its price did not come, or came too late or rejected, or a position
+						// has moved at a newer one since: the next price pays it.
+						Ok(OrderPricing::Expired) | Err(_) => {
+							Self::price_exit_anew(silo, info.segment, index, exit);
+							return Ok(false);
+						},
+					};
 					let (pool_value, all) = Self::price_withdrawal(&info.books, &exposure, shares)?;
 					// All of them if the room pays for them; else as many as it does, rounded
 					// down.
@@ -1550,19 +1597,25 @@ pub mod pallet {
 			let paid = exit.request.with_remaining(if shares > 0 { shares } else { amount });
 			let left = exit.request.with_remaining(exit.request.remaining() - paid.remaining());
 			Self::unqueue(silo, &exit.who, paid, left.remaining() == 0);
-			if left.remaining() == 0 {
-				Exits::<T>::remove(silo, index);
-			} else {
-				Exits::<T>::insert(silo, index, Exit { who: exit.who.clone(), request: left });
-			}
 			Self::deposit_event(Event::ExitPaid {
 				silo,
 				index,
-				who: exit.who,
+				who: exit.who.clone(),
 				amount,
 				shares,
 				left,
 			});
+			let segment = info.segment;
+			match left {
+				_ if left.remaining() == 0 => Exits::<T>::remove(silo, index),
+				ExitRequest::Margin(_) => {
+					Exits::<T>::insert(silo, index, Exit { request: left, ..exit })
+				},
+				// The next slice is priced after this one.
+				ExitRequest::Liquidity(_) => {
+					Self::price_exit_anew(silo, segment, index, Exit { request: left, ..exit })
+				},
+			}
 			Ok(left.remaining() == 0)
 		}
 

@@ -475,3 +475,111 @@ pub mod v6 {
 		<T as frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 6 to 7: a queued exit records the price its next slice of shares is paid at
+/// ([`crate::Exit::priced_at`]). Exits queued before hold none: margin needs none, and a share
+/// exit is priced anew, as an LP order made then, when the queue next reaches it, instead of
+/// at the price of whenever someone processes the queue. One pass over every queued exit,
+/// which the queues' bound ([`crate::Config::MaxQueuedExits`] live per silo) keeps small.
+pub mod v7 {
+	use crate::{Config, ExitRequest, Exits, Pallet};
+	use codec::{Decode, Encode, MaxEncodedLen};
+	use core::marker::PhantomData;
+	use frame_support::{
+		migrations::VersionedMigration,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
+	};
+	use scale_info::TypeInfo;
+	#[cfg(feature = "try-runtime")]
+	use {
+		alloc::vec::Vec,
+		frame_support::ensure,
+		segment_interface::SiloId,
+		sp_runtime::{DispatchError, TryRuntimeError},
+	};
+
+	/// The layout version 6 stored.
+	pub mod v6 {
+		use super::*;
+
+		/// A queued exit before its price was timed.
+		#[derive(Clone, Encode, Decode, Eq, PartialEq, Debug, TypeInfo, MaxEncodedLen)]
+		pub struct Exit<AccountId> {
+			pub who: AccountId,
+			pub request: ExitRequest,
+		}
+
+		impl<AccountId> Exit<AccountId> {
+			/// The same exit, its price to be timed when the queue next reaches it.
+			pub fn upgraded(self) -> crate::Exit<AccountId> {
+				crate::Exit { who: self.who, request: self.request, priced_at: None }
+			}
+		}
+
+		/// An exit as version 6 would hold it, for tests that rewind a chain to version 6.
+		impl<AccountId> From<crate::Exit<AccountId>> for Exit<AccountId> {
+			fn from(exit: crate::Exit<AccountId>) -> Self {
+				Exit { who: exit.who, request: exit.request }
+			}
+		}
+
+		/// [`Exits`](crate::Exits) as version 6 stored it.
+		#[frame_support::storage_alias]
+		pub type Exits<T: Config> = StorageDoubleMap<
+			Pallet<T>,
+			frame_support::Twox64Concat,
+			segment_interface::SiloId,
+			frame_support::Twox64Concat,
+			u32,
+			Exit<<T as frame_system::Config>::AccountId>,
+			frame_support::pallet_prelude::OptionQuery,
+		>;
+	}
+
+	/// Rewrites every queued exit with no price timed, everything else unchanged. Use
+	/// [`MigrateV6ToV7`], which runs this only on a chain at version 6.
+	pub struct UncheckedMigrateV6ToV7<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for UncheckedMigrateV6ToV7<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut exits = 0u64;
+			Exits::<T>::translate::<v6::Exit<T::AccountId>, _>(|_, _, old| {
+				exits += 1;
+				Some(old.upgraded())
+			});
+			T::DbWeight::get().reads_writes(exits, exits)
+		}
+
+		/// Every queued exit as version 6 holds it.
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, TryRuntimeError> {
+			let exits: Vec<(SiloId, u32, v6::Exit<T::AccountId>)> =
+				v6::Exits::<T>::iter().collect();
+			Ok(exits.encode())
+		}
+
+		/// The same exits, none with a price timed, and nothing else changed.
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), TryRuntimeError> {
+			let before: Vec<(SiloId, u32, v6::Exit<T::AccountId>)> =
+				Decode::decode(&mut &state[..])
+					.map_err(|_| DispatchError::Other("pre-upgrade state does not decode"))?;
+			ensure!(Exits::<T>::iter_keys().count() == before.len(), "exits were added or lost");
+			for (silo, index, old) in before {
+				let now = Exits::<T>::get(silo, index).ok_or("an exit was lost")?;
+				ensure!(now == old.upgraded(), "an exit changed beyond its price");
+			}
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// Version 6 to 7, run only on a chain at version 6.
+	pub type MigrateV6ToV7<T> = VersionedMigration<
+		6,
+		7,
+		UncheckedMigrateV6ToV7<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

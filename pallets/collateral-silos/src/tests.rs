@@ -3,8 +3,8 @@
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok, traits::fungibles::Inspect};
 use segment_interface::{
-	AccountFlow, Fee, MarginLedger, OutflowVerdict, Pnl, SegmentStatus, Settlement,
-	SettlementOutcome, SiloDirectory, SiloId, SiloTransfers,
+	AccountFlow, Balance, Fee, MarginLedger, OrderTiming, OutflowVerdict, Pnl, SegmentStatus,
+	Settlement, SettlementOutcome, SiloDirectory, SiloId, SiloTransfers,
 };
 use sp_runtime::{ArithmeticError, DispatchError, DispatchResult, Permill, TokenError};
 
@@ -1595,7 +1595,7 @@ mod exits {
 			assert_eq!(margin(BTC_SILO, BOB).free, 100);
 			assert_eq!(
 				exit(BTC_SILO, 0),
-				Some(Exit { who: BOB, request: ExitRequest::Margin(200) })
+				Some(Exit { who: BOB, request: ExitRequest::Margin(200), priced_at: None })
 			);
 			System::assert_last_event(
 				Event::ExitQueued {
@@ -1727,6 +1727,142 @@ mod exits {
 			assert_eq!(usdc(ALICE), ENDOWMENT - 400);
 			assert_eq!(ExitQueues::<Test>::get(BTC_SILO), ExitQueue { head: 2, tail: 2, live: 0 });
 			assert_eq!(books(BTC_SILO), Books { lp_liquidity: 400, lp_shares: 400, insurance: 0 });
+		});
+	}
+
+	fn exit_paid(index: u32) -> Option<(Balance, Balance)> {
+		System::events().into_iter().rev().find_map(|r| match r.event {
+			RuntimeEvent::CollateralSilos(Event::ExitPaid { index: i, amount, shares, .. })
+				if i == index =>
+			{
+				Some((amount, shares))
+			},
+			_ => None,
+		})
+	}
+
+	/// The attack this stops: an LP in the queue who sees a price coming that makes traders
+	/// win (the pool worth less) calls `process_exits` ahead of it, and is paid at the pool's
+	/// value before it. Each slice is paid only at a price published a delay after the entry
+	/// queued or its previous slice was paid, as an LP order is.
+	#[test]
+	fn share_exits_are_paid_only_at_a_price_published_after_they_queue() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 0);
+			TestPool::set_lp_delay(BLOCK_MS);
+			TestMonitor::set_room(0);
+			assert_ok!(Pallet::queue_exit(
+				RuntimeOrigin::signed(ALICE),
+				BTC_SILO,
+				ExitRequest::Liquidity(600)
+			));
+			let queued = System::block_number() * BLOCK_MS;
+			let timing = OrderTiming {
+				requested_at: queued,
+				fills_from: queued + BLOCK_MS,
+				expires_at: queued + BLOCK_MS + LP_WINDOW,
+			};
+			assert_eq!(exit(BTC_SILO, 0).unwrap().priced_at, Some(timing));
+			System::assert_last_event(
+				Event::ExitPricedAt { silo: BTC_SILO, index: 0, timing }.into(),
+			);
+
+			// The line opens, but the price the entry waits for is not out: nothing is paid,
+			// whoever calls, and nothing else changes.
+			TestMonitor::set_room(100);
+			let entry = exit(BTC_SILO, 0);
+			process(10);
+			assert_eq!(exit(BTC_SILO, 0), entry);
+			assert_eq!(exit_paid(0), None);
+			assert_eq!(usdc(ALICE), ENDOWMENT - 1_000);
+
+			// Its price is out: a slice is paid, and the rest waits for a later price.
+			System::set_block_number(System::block_number() + 1);
+			process(10);
+			assert_eq!(exit_paid(0), Some((100, 100)));
+			let now = System::block_number() * BLOCK_MS;
+			let left = exit(BTC_SILO, 0).unwrap();
+			assert_eq!(left.request, ExitRequest::Liquidity(500));
+			assert_eq!(left.priced_at.unwrap().fills_from, now + BLOCK_MS);
+			System::reset_events();
+			process(10);
+			assert_eq!(exit_paid(0), None);
+			assert_eq!(usdc(ALICE), ENDOWMENT - 1_000 + 100);
+		});
+	}
+
+	/// An entry nobody processed within its price's window, or whose price cannot pay it, is
+	/// not paid at a later price the caller chose: it waits for the next price after the
+	/// call.
+	#[test]
+	fn a_share_exit_whose_price_passed_or_failed_is_priced_anew() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 0);
+			TestPool::set_lp_delay(BLOCK_MS);
+			TestMonitor::set_room(0);
+			assert_ok!(Pallet::queue_exit(
+				RuntimeOrigin::signed(ALICE),
+				BTC_SILO,
+				ExitRequest::Liquidity(600)
+			));
+			TestMonitor::set_room(u128::MAX);
+			let first = exit(BTC_SILO, 0).unwrap().priced_at.unwrap();
+			System::set_block_number(first.expires_at / BLOCK_MS + 1);
+			process(10);
+			let now = System::block_number() * BLOCK_MS;
+			let anew = exit(BTC_SILO, 0).unwrap();
+			assert_eq!(anew.request, ExitRequest::Liquidity(600));
+			assert_eq!(anew.priced_at.unwrap().requested_at, now);
+			assert_eq!(exit_paid(0), None);
+			assert_eq!(ExitQueues::<Test>::get(BTC_SILO).head, 0, "its place is kept");
+
+			// Its next price is out but cannot value the pool (rejected, superseded): priced
+			// anew again, not paid.
+			System::set_block_number(System::block_number() + 1);
+			TestPool::fail(BTC_SILO, DispatchError::Other("superseded"));
+			process(10);
+			assert_eq!(exit_paid(0), None);
+			assert_eq!(
+				exit(BTC_SILO, 0).unwrap().priced_at.unwrap().requested_at,
+				System::block_number() * BLOCK_MS
+			);
+
+			System::set_block_number(System::block_number() + 1);
+			TestPool::set(BTC_SILO, 0, 0, 0);
+			process(10);
+			assert_eq!(exit_paid(0), Some((600, 600)));
+			assert_eq!(exit(BTC_SILO, 0), None);
+			assert_eq!(usdc(ALICE), ENDOWMENT - 400);
+		});
+	}
+
+	/// While its market settles no price values the pool: a share exit waits, priced as it
+	/// was.
+	#[test]
+	fn share_exits_wait_while_the_market_settles() {
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 0);
+			TestMonitor::set_room(0);
+			assert_ok!(Pallet::queue_exit(
+				RuntimeOrigin::signed(ALICE),
+				BTC_SILO,
+				ExitRequest::Liquidity(600)
+			));
+			TestMonitor::set_room(u128::MAX);
+			TestPool::set_market(
+				BTC_SILO,
+				segment_interface::MarketStatus::Settling { price: Default::default() },
+			);
+			let entry = exit(BTC_SILO, 0);
+			process(10);
+			assert_eq!(exit(BTC_SILO, 0), entry);
+			TestPool::set_market(
+				BTC_SILO,
+				segment_interface::MarketStatus::Delisted { price: Default::default() },
+			);
+			process(10);
+			assert_eq!(exit(BTC_SILO, 0), None);
+			assert_eq!(usdc(ALICE), ENDOWMENT - 400);
 		});
 	}
 
@@ -2054,6 +2190,50 @@ mod migrations {
 		StorageVersion::new(1).put::<Pallet>();
 	}
 
+	/// Exits queued at version 6 keep their places and what they wait for; a share exit is
+	/// priced anew when the queue reaches it (never at the price of whenever someone passes).
+	#[test]
+	fn v6_to_v7_keeps_every_exit_and_prices_share_exits_anew() {
+		use crate::migrations::v7::{v6, MigrateV6ToV7};
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 300);
+			TestMonitor::set_room(0);
+			assert_ok!(Pallet::queue_exit(
+				RuntimeOrigin::signed(BOB),
+				BTC_SILO,
+				ExitRequest::Margin(250)
+			));
+			assert_ok!(Pallet::queue_exit(
+				RuntimeOrigin::signed(ALICE),
+				BTC_SILO,
+				ExitRequest::Liquidity(600)
+			));
+			let old: Vec<_> = Exits::<Test>::drain().collect();
+			for (silo, index, exit) in &old {
+				v6::Exits::<Test>::insert(silo, index, v6::Exit::from(exit.clone()));
+			}
+			StorageVersion::new(6).put::<Pallet>();
+
+			MigrateV6ToV7::<Test>::on_runtime_upgrade();
+			assert_eq!(Pallet::on_chain_storage_version(), StorageVersion::new(7));
+			for (silo, index, exit) in old {
+				assert_eq!(Exits::<Test>::get(silo, index), Some(Exit { priced_at: None, ..exit }));
+			}
+			assert_ok!(Pallet::do_try_state());
+
+			TestPool::set_lp_delay(BLOCK_MS);
+			TestMonitor::set_room(u128::MAX);
+			assert_ok!(Pallet::process_exits(RuntimeOrigin::signed(DAVE), BTC_SILO, 10));
+			assert_eq!(usdc(BOB), ENDOWMENT - 50, "margin is paid as before");
+			let anew = Exits::<Test>::get(BTC_SILO, 1).unwrap();
+			assert_eq!(anew.request, ExitRequest::Liquidity(600));
+			assert_eq!(
+				anew.priced_at.unwrap().fills_from,
+				System::block_number() * BLOCK_MS + BLOCK_MS
+			);
+		});
+	}
+
 	#[test]
 	fn v1_to_v2_gives_every_silo_empty_fee_records_and_changes_nothing_else() {
 		ExtBuilder::default().without_silos().build_and_execute(|| {
@@ -2065,6 +2245,7 @@ mod migrations {
 			crate::migrations::v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
 			crate::migrations::v5::MigrateV4ToV5::<Test, TestMonitor>::on_runtime_upgrade();
 			crate::migrations::v6::MigrateV5ToV6::<Test>::on_runtime_upgrade();
+			crate::migrations::v7::MigrateV6ToV7::<Test>::on_runtime_upgrade();
 			assert_eq!(Pallet::on_chain_storage_version(), Pallet::in_code_storage_version());
 			for (silo, segment) in [(7, 3), (8, 4)] {
 				let old = old_silo(segment);

@@ -355,6 +355,12 @@ pub struct ExitQueue {
 pub struct Exit<AccountId> {
 	pub who: AccountId,
 	pub request: ExitRequest,
+	/// For shares, the price their next slice is paid at, as an LP order's
+	/// ([`segment_interface::PoolRisk::exposure_for_order`]): the first one published after
+	/// the segment's order delay from when the entry was queued or last paid or priced anew.
+	/// `None` for margin, which no price values, and for share exits queued before prices were
+	/// timed (storage version 6), priced anew when the queue next reaches them.
+	pub priced_at: Option<OrderTiming>,
 }
 
 impl<AccountId> Exit<AccountId> {
