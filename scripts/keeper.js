@@ -64,66 +64,75 @@ export async function executeOrders(api, keeper, max, failed) {
 
 /**
  * Execute every pending LP order (deposit or withdrawal) that may be executed now (at most
- * `max` per pass), priced as a trade's order is; the keeper earns its fee, or it ends
- * unfilled, its escrow back and its fee to the LPs.
+ * `max` per pass), priced as a trade's order is, and pass the exit queue of every silo where a
+ * queued share exit's price is out: the LP orders oldest first (in the order of their prices,
+ * as the runtime fills them), then the passes, all submitted at once so a pass does not wait
+ * a block behind them. An LP order pays the keeper its fee, or ends unfilled, its escrow back
+ * and its fee to the LPs; a pass pays slices. What each did, or null (in `failed`).
  */
 export async function executeLpOrders(api, keeper, max, failed) {
   const at = await api.at(await api.rpc.chain.getBlockHash());
   const now = (await at.query.timestamp.now()).toBigInt();
-  const due = await dueLpOrders(api, at, now);
-  let nonce = (await api.rpc.system.accountNextIndex(keeper.address)).toNumber();
-  const results = await Promise.all(due.slice(0, max).map(({ silo, who }) => executeLp(api, keeper, silo, who, nonce++, failed)));
-  return results.filter(Boolean);
-}
-
-/** Every LP order that may be executed now, oldest first, read at block `at` (time `now`). */
-async function dueLpOrders(api, at, now) {
-  const due = [];
   const segments = new Map();
-  for (const [key, stored] of await at.query.collateralSilos.lpOrders.entries()) {
-    const [silo, who] = key.args;
-    if (!segments.has(silo.toNumber())) {
-      const segment = (await at.query.collateralSilos.silos(silo)).unwrap().segment;
-      segments.set(silo.toNumber(), await lpSegmentState(at, segment, api));
-    }
-    const order = stored.unwrap();
-    if (lpOrderDue(order, segments.get(silo.toNumber()), now)) {
-      due.push({ silo, who, from: order.timing.fillsFrom.toBigInt() });
-    }
-  }
-  return due.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+  const due = await dueLpOrders(api, at, now, segments);
+  const silos = await dueExitQueues(api, at, now, segments);
+  let nonce = (await api.rpc.system.accountNextIndex(keeper.address)).toNumber();
+  const orders = due.slice(0, max).map(({ silo, who }) => executeLp(api, keeper, silo, who, nonce++, failed));
+  const passes = silos.map((silo) => {
+    const tx = api.tx.collateralSilos.processExits(silo, max);
+    const where = { silo: silo.toNumber(), exits: true };
+    return submit(api, keeper, tx, ['collateralSilos', 'ExitPaid', 'ExitPricedAt'], where, nonce++, failed);
+  });
+  const [executed, exits] = await Promise.all([Promise.all(orders), Promise.all(passes)]);
+  return { executed: executed.filter(Boolean), exits: exits.filter(Boolean) };
 }
 
 /**
- * Pass the exit queue of every silo where a share exit's price is out (`Exit.pricedAt`, the
- * first price after the order delay, as an LP order's) or has lapsed: its slice is paid at
- * once, so nobody is left to choose when within the price's window it is paid (a lapsed one is
- * priced anew). Skips a segment whose LPs must wait (severed or recovering, or a settling
- * market). What each pass did, or null (in `failed`).
+ * `silo`'s segment state for `lpOrderDue` at block `at`, read once per scan (`segments`
+ * caches it by silo).
  */
-export async function passExitQueues(api, keeper, max, failed) {
-  const at = await api.at(await api.rpc.chain.getBlockHash());
-  const now = (await at.query.timestamp.now()).toBigInt();
-  const silos = new Map();
+async function siloState(api, at, silo, segments) {
+  if (!segments.has(silo.toNumber())) {
+    const segment = (await at.query.collateralSilos.silos(silo)).unwrap().segment;
+    segments.set(silo.toNumber(), await lpSegmentState(at, segment, api));
+  }
+  return segments.get(silo.toNumber());
+}
+
+/**
+ * Every silo whose exit queue holds a share exit whose price is out (`Exit.pricedAt`, the
+ * first price after the order delay, as an LP order's) or has lapsed, read at block `at`
+ * (time `now`): a pass pays its slice at once, so nobody is left to choose when within the
+ * price's window it is paid (a lapsed one is priced anew). A segment whose LPs must wait
+ * (severed or recovering, or a settling market) is skipped.
+ */
+async function dueExitQueues(api, at, now, segments) {
+  const due = new Map();
   for (const [key, stored] of await at.query.collateralSilos.exits.entries()) {
     const [silo] = key.args;
     const exit = stored.unwrap();
-    if (silos.has(silo.toNumber()) || !exit.request.isLiquidity || exit.request.asLiquidity.isZero()) continue;
-    const segment = (await at.query.collateralSilos.silos(silo)).unwrap().segment;
-    const state = await lpSegmentState(at, segment, api);
+    if (due.has(silo.toNumber()) || !exit.request.isLiquidity || exit.request.asLiquidity.isZero()) continue;
+    const state = await siloState(api, at, silo, segments);
     const [, market, , , health] = state;
     if (market.isSettling || (market.isLive && health.isSome && !health.unwrap().status.isNormal)) continue;
     const timing = exit.pricedAt.isSome ? exit.pricedAt.unwrap() : undefined;
     const lapsed = !timing || now > timing.expiresAt.toBigInt();
-    if (lapsed || lpOrderDue({ kind: { isWithdraw: true }, timing }, state, now)) silos.set(silo.toNumber(), silo);
+    if (lapsed || lpOrderDue({ kind: { isWithdraw: true }, timing }, state, now)) due.set(silo.toNumber(), silo);
   }
-  let nonce = (await api.rpc.system.accountNextIndex(keeper.address)).toNumber();
-  const results = await Promise.all([...silos.values()].map((silo) => {
-    const tx = api.tx.collateralSilos.processExits(silo, max);
-    const where = { silo: silo.toNumber(), exits: true };
-    return submit(api, keeper, tx, ['collateralSilos', 'ExitPaid', 'ExitPricedAt'], where, nonce++, failed);
-  }));
-  return results.filter(Boolean);
+  return [...due.values()];
+}
+
+/** Every LP order that may be executed now, oldest first, read at block `at` (time `now`). */
+async function dueLpOrders(api, at, now, segments) {
+  const due = [];
+  for (const [key, stored] of await at.query.collateralSilos.lpOrders.entries()) {
+    const [silo, who] = key.args;
+    const order = stored.unwrap();
+    if (lpOrderDue(order, await siloState(api, at, silo, segments), now)) {
+      due.push({ silo, who, from: order.timing.fillsFrom.toBigInt() });
+    }
+  }
+  return due.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
 }
 
 /** Execute `who`'s LP order in `silo` with `nonce`; what happened, or null (in `failed`). */
@@ -235,9 +244,8 @@ export async function scan(api, keeper, max) {
   const { settled, live: segments } = await settleMarkets(api, keeper, failed);
   // LP orders before anything that moves a position: a liquidation at a newer price would
   // leave them priced older than a position (`PriceSuperseded`).
-  const lpExecuted = await executeLpOrders(api, keeper, max, failed);
   // Queued share exits likewise, as soon as their price is out.
-  const exits = await passExitQueues(api, keeper, max, failed);
+  const { executed: lpExecuted, exits } = await executeLpOrders(api, keeper, max, failed);
   for (const segment of segments) {
     const accounts = await api.call.segmentsApi.liquidatable(segment, max);
     for (const who of accounts) {
@@ -310,12 +318,13 @@ async function main() {
     if (busy) return;
     busy = true;
     try {
-      const { executed, liquidated, deleveraged, settled, failed } = await scan(api, keeper, max);
+      const { executed, exits, liquidated, deleveraged, settled, failed } = await scan(api, keeper, max);
       for (const o of executed) {
         const what = o.filled ? (o.lp ? 'filled' : `filled at ${o.price}`) : `ended: ${o.ended}`;
         const where = o.lp ? `LP order of ${o.who} in silo ${o.silo}` : `order of ${o.who} in segment ${o.segment}`;
         console.log(`#${header.number} executed the ${where}: ${what}`);
       }
+      for (const e of exits) console.log(`#${header.number} passed the exit queue of silo ${e.silo}: ${e.filled ? 'paid a slice' : 'nothing paid'}`);
       for (const l of liquidated) console.log(`#${header.number} liquidated ${l.who} in segment ${l.segment}: fee ${l.fee}, bad debt ${l.badDebt}`);
       for (const s of settled) {
         const what = s.paid === undefined ? `settled at ${s.pnl}` : `paid its claim, ${s.paid}`;

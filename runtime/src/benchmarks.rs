@@ -84,6 +84,53 @@ impl pallet_collateral_silos::benchmarking::BenchmarkHelper<AssetId> for Benchma
 		crate::CircuitBreaker::trip(RuntimeOrigin::root(), segment)
 			.expect("the benchmarks' segments are guarded, and normal; qed");
 	}
+
+	/// Segment `segment` on the demo markets' risk, a long of 1,000 units opened in it through
+	/// an order, and a later price published: the LP order requested now is priced at it.
+	fn open_interest(segment: SegmentId) -> segment_interface::OrderTiming {
+		use crate::genesis_config_presets as presets;
+		use pallet_execution_segments::{OrderKind, Orders, PriceRound, PriceRounds, Side};
+		let key = presets::oracle_key(b"BENCH/USD");
+		let price = Price::from_u32(100);
+		ExecutionSegments::create_segment(
+			root(),
+			segment,
+			segment,
+			key.clone(),
+			presets::demo_risk(),
+		)
+		.expect("a fresh segment on the benchmark's silo; qed");
+		pallet_oracle::Values::<Runtime>::insert(
+			&key,
+			pallet_oracle::TimestampedValue { value: price, timestamp: Timestamp::now() },
+		);
+		// A round of `price` published at `at`, and the chain a millisecond later: final.
+		let publish = |at: segment_interface::Moment| {
+			let round = PriceRound { price, timestamp: at, published: at, accepted: price };
+			PriceRounds::<Runtime>::mutate(segment, |rounds| rounds.note(round));
+			pallet_timestamp::Now::<Runtime>::put(at + 1);
+		};
+		let trader: AccountId = account("long", segment, 0);
+		let (size, margin) = (presets::MIN_POSITION_SIZE * 10, presets::MIN_POSITION_SIZE * 2);
+		let fee = presets::KEEPER_DEPOSIT;
+		deposit(segment, &trader, margin + fee);
+		let open = OrderKind::Increase { side: Side::Long, size, margin };
+		ExecutionSegments::request_order(
+			RuntimeOrigin::signed(trader.clone()),
+			segment,
+			open,
+			Price::from_inner(u128::MAX),
+			fee,
+		)
+		.expect("a funded order on a fresh market; qed");
+		let order = Orders::<Runtime>::get(segment, &trader).expect("requested; qed");
+		publish(order.fills_from + 1);
+		ExecutionSegments::execute_order(RuntimeOrigin::signed(trader.clone()), segment, trader)
+			.expect("its price is out; qed");
+		let now = Timestamp::now();
+		publish(now + 1);
+		segment_interface::OrderTiming { requested_at: now, fills_from: now, expires_at: u64::MAX }
+	}
 }
 
 impl pallet_execution_segments::benchmarking::BenchmarkHelper<AccountId> for BenchmarkHelper {

@@ -288,3 +288,69 @@ fn a_share_exit_passed_ahead_of_a_feed_is_priced_after_it() {
 		check_invariants();
 	});
 }
+
+/// Eve's deposit is requested, its price published, then Alice's withdrawal, and its price.
+fn two_lp_orders(shares: u128) {
+	a_long_is_open();
+	let deposit = LpOrderKind::Provide(usdc(100_000));
+	assert_ok!(CollateralSilos::request_lp_order(signed(&eve()), BTC, deposit, FEE));
+	next_fill_price();
+	let withdrawal = LpOrderKind::Withdraw(shares);
+	assert_ok!(CollateralSilos::request_lp_order(signed(&alice()), BTC, withdrawal, FEE));
+	next_fill_price();
+}
+
+/// Two LP orders, a deposit priced before a withdrawal, no position moved between: each changes
+/// the pool the other is priced against, so whoever executed them could choose who gains.
+/// They fill in the order of their prices: the withdrawal, executed first, fails the deposit
+/// (its escrow back, its fee to the LPs); executed in order, both fill.
+#[test]
+fn lp_orders_fill_in_the_order_of_their_prices() {
+	let tenth = || Accounts::<Runtime>::get(BTC, alice()).shares / 10;
+	run(|| {
+		two_lp_orders(tenth());
+		assert_ok!(CollateralSilos::execute_lp_order(signed(&keeper()), BTC, eve()));
+		assert_ok!(CollateralSilos::execute_lp_order(signed(&keeper()), BTC, alice()));
+		assert_eq!(ended(), None);
+		assert!(Accounts::<Runtime>::get(BTC, eve()).shares > 0);
+		check_invariants();
+	});
+	run(|| {
+		two_lp_orders(tenth());
+		assert_ok!(CollateralSilos::execute_lp_order(signed(&keeper()), BTC, alice()));
+		assert!(LpOrders::<Runtime>::get(BTC, alice()).is_none());
+		let lp_before = books(BTC).lp_liquidity;
+		assert_ok!(CollateralSilos::execute_lp_order(signed(&keeper()), BTC, eve()));
+		assert_eq!(
+			ended(),
+			Some(LpOrderEnd::Failed(
+				pallet_execution_segments::Error::<Runtime>::PriceSuperseded.into()
+			))
+		);
+		assert_eq!(margin(BTC, &eve()).free, usdc(100_000));
+		assert_eq!(books(BTC).lp_liquidity, lp_before + FEE);
+		check_invariants();
+	});
+}
+
+/// An LP order that fails at its price changes nothing but the order: it does not count as a
+/// fill at that price, so it cannot fail the orders priced before it (its owner could
+/// otherwise fail others' orders at the cost of a fee).
+#[test]
+fn an_lp_order_that_fails_at_its_price_fails_no_other() {
+	run(|| {
+		// Nine tenths of Alice's shares would leave the long's reserve uncovered.
+		two_lp_orders(Accounts::<Runtime>::get(BTC, alice()).shares * 9 / 10);
+		let noted = pallet_execution_segments::RepricedAt::<Runtime>::get(BTC);
+		assert_ok!(CollateralSilos::execute_lp_order(signed(&keeper()), BTC, alice()));
+		assert_eq!(
+			ended(),
+			Some(LpOrderEnd::Failed(SilosError::<Runtime>::ReserveExceeded.into()))
+		);
+		assert_eq!(pallet_execution_segments::RepricedAt::<Runtime>::get(BTC), noted);
+		// Eve's deposit, priced before, still fills.
+		assert_ok!(CollateralSilos::execute_lp_order(signed(&keeper()), BTC, eve()));
+		assert!(Accounts::<Runtime>::get(BTC, eve()).shares > 0);
+		check_invariants();
+	});
+}

@@ -466,6 +466,10 @@ pub mod pallet {
 		/// The silo's market is settling: no LP share is priced until every position is
 		/// settled and the market delisted (then LPs withdraw at its value).
 		MarketSettling,
+		/// The share exit's next slice may be paid now, at its price ([`Exit::priced_at`]):
+		/// it cannot be taken back until that price's window is over (taking it back when the
+		/// price suits would be an option on it).
+		ExitPriced,
 	}
 
 	#[pallet::hooks]
@@ -613,10 +617,13 @@ pub mod pallet {
 			Self::do_queue_exit(silo, &who, request)
 		}
 
-		/// Take back queued exit `index`: what it still waits for returns to the account.
+		/// Take back queued exit `index`: what it still waits for returns to the account. A
+		/// share exit cannot be taken back while its next slice may be paid at its price, from
+		/// its `fills_from` to its `expires_at` ([`Exit::priced_at`]), as an LP order cannot
+		/// once its delay is over.
 		///
 		/// Origin: signed, the exit's owner. Emits [`Event::ExitCancelled`].
-		/// Errors: [`Error::UnknownExit`], [`Error::NotExitOwner`].
+		/// Errors: [`Error::UnknownExit`], [`Error::NotExitOwner`], [`Error::ExitPriced`].
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::cancel_exit())]
 		pub fn cancel_exit(origin: OriginFor<T>, silo: SiloId, index: u32) -> DispatchResult {
@@ -629,12 +636,13 @@ pub mod pallet {
 		/// paid entries left are passed over and do not count). Each entry is paid
 		/// what its owner may take now (its principal, then its share of the line); share
 		/// exits also wait for a normal segment, a market that is not settling, the pool's
-		/// withdrawal rules, and their price ([`Exit::priced_at`]): a slice is paid at that price
-		/// once it is out and until its window ends, never at one the caller chose by choosing
-		/// when to call. An entry whose window passed, or whose price cannot value the pool
-		/// (rejected, or older than a position moved since), is priced anew from now. An entry
-		/// that cannot be paid now keeps its place. Anyone may call it; the unused weight is
-		/// refunded.
+		/// withdrawal rules, and their price ([`Exit::priced_at`]): a slice is paid at that price,
+		/// fixed before anyone could see it, once it is out and until its window ends (as an LP
+		/// order fills; a keeper that passes as soon as it is out leaves nobody the choice of
+		/// when within the window). An entry whose window passed, or whose price cannot value
+		/// the pool (the segment's error: rejected, missing, or older than a position moved or
+		/// an LP order filled since), is priced anew from now. An entry that cannot be paid now
+		/// keeps its place. Anyone may call it; the unused weight is refunded.
 		///
 		/// Origin: signed. Emits [`Event::ExitPaid`] per slice, [`Event::ExitPricedAt`] for
 		/// each share exit priced anew (after a slice too), then [`Event::ExitsProcessed`].
@@ -1198,24 +1206,41 @@ pub mod pallet {
 			if matches!(order.kind, LpOrderKind::Withdraw(_)) {
 				Self::ensure_lps_may_leave(info.segment)?;
 			}
-			let exposure = match T::Pool::exposure_for_order(info.segment, &order.timing) {
-				Ok(OrderPricing::NotReady) => return Err(Error::<T>::LpOrderNotReady.into()),
-				Ok(OrderPricing::Expired) => return end(LpOrderEnd::Expired),
-				Err(error) => return end(LpOrderEnd::Failed(error)),
-				Ok(OrderPricing::Priced(exposure)) => exposure,
-			};
-			// An order that fails at its price changes nothing but the order.
-			let filled = frame_support::storage::with_storage_layer(|| {
-				Self::deposit_event(Event::LpOrderExecuted {
-					silo,
-					who: who.clone(),
-					executor: executor.clone(),
-				});
-				Self::fill_lp_order(silo, info, who, executor, &order, &exposure)
-			});
-			match filled {
-				Ok(()) => Ok(()),
-				Err(error) => end(LpOrderEnd::Failed(error)),
+			/// How pricing and filling went.
+			enum Outcome {
+				Filled,
+				NotReady,
+				Expired,
+				Failed(DispatchError),
+			}
+			// Priced and filled in one storage layer: an order that fails at its price changes
+			// nothing but the order (not even the segment's note that its pool was priced at it,
+			// which would fail the orders priced before it).
+			use frame_support::storage::TransactionOutcome::{self, Commit, Rollback};
+			let outcome = frame_support::storage::with_transaction(
+				|| -> TransactionOutcome<Result<Outcome, DispatchError>> {
+					let exposure = match T::Pool::exposure_for_order(info.segment, &order.timing) {
+						Ok(OrderPricing::Priced(exposure)) => exposure,
+						Ok(OrderPricing::NotReady) => return Commit(Ok(Outcome::NotReady)),
+						Ok(OrderPricing::Expired) => return Commit(Ok(Outcome::Expired)),
+						Err(error) => return Rollback(Ok(Outcome::Failed(error))),
+					};
+					Self::deposit_event(Event::LpOrderExecuted {
+						silo,
+						who: who.clone(),
+						executor: executor.clone(),
+					});
+					match Self::fill_lp_order(silo, info, who, executor, &order, &exposure) {
+						Ok(()) => Commit(Ok(Outcome::Filled)),
+						Err(error) => Rollback(Ok(Outcome::Failed(error))),
+					}
+				},
+			)?;
+			match outcome {
+				Outcome::Filled => Ok(()),
+				Outcome::NotReady => Err(Error::<T>::LpOrderNotReady.into()),
+				Outcome::Expired => end(LpOrderEnd::Expired),
+				Outcome::Failed(error) => end(LpOrderEnd::Failed(error)),
 			}
 		}
 
@@ -1429,6 +1454,10 @@ pub mod pallet {
 				.filter(|exit| !exit.is_cancelled())
 				.ok_or(Error::<T>::UnknownExit)?;
 			ensure!(exit.who == *who, Error::<T>::NotExitOwner);
+			if let (ExitRequest::Liquidity(_), Some(timing)) = (exit.request, exit.priced_at) {
+				let now = Self::now_ms();
+				ensure!(now < timing.fills_from || now > timing.expires_at, Error::<T>::ExitPriced);
+			}
 			match exit.request {
 				ExitRequest::Margin(amount) => Self::credit_free(silo, who, amount)?,
 				ExitRequest::Liquidity(shares) => {
@@ -1537,8 +1566,8 @@ pub mod pallet {
 
 		/// Pay what the window allows of `exit`; whether it is paid in full. Fails, to be
 		/// reverted, when nothing can be paid now. Shares are paid at their entry's price
-		/// ([`Exit::priced_at`]), never at one the caller could see coming: once it is out and
-		/// before its window ends; else they wait for the next price.
+		/// ([`Exit::priced_at`]), fixed before anyone could see it: once it is out and before
+		/// its window ends; else they are priced anew (kept, with `Ok(false)`).
 		fn pay_slice(
 			silo: SiloId,
 			index: u32,
@@ -1564,12 +1593,15 @@ pub mod pallet {
 						Ok(OrderPricing::NotReady) => {
 							return Err(Error::<T>::LpOrderNotReady.into())
 						},
-						// Its price did not come, or came too late or rejected, or a position
-						// has moved at a newer one since: the next price pays it.
-						Ok(OrderPricing::Expired) | Err(_) => {
+						// Its price did not come, or came too late, or cannot pay it (the
+						// segment's error: rejected, missing, or older than a position moved
+						// or an LP order filled since): the next price pays it.
+						Ok(OrderPricing::Expired) | Err(DispatchError::Module(_)) => {
 							Self::price_exit_anew(silo, info.segment, index, exit);
 							return Ok(false);
 						},
+						// Anything else (arithmetic) is no verdict on the price: it waits.
+						Err(error) => return Err(error),
 					};
 					let (pool_value, all) = Self::price_withdrawal(&info.books, &exposure, shares)?;
 					// All of them if the room pays for them; else as many as it does, rounded

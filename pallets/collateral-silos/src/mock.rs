@@ -313,6 +313,10 @@ impl crate::benchmarking::BenchmarkHelper<u32> for BenchHelper {
 	fn hold_back_outflow(_: SegmentId) {
 		TestMonitor::set_room(0);
 	}
+	fn open_interest(segment: SegmentId) -> OrderTiming {
+		TestPool::set(segment, 0, 0, 0);
+		OrderTiming { requested_at: 0, fills_from: 0, expires_at: Moment::MAX }
+	}
 }
 
 /// The benchmarks' world: the assets, and no silos.

@@ -1791,6 +1791,36 @@ mod exits {
 		});
 	}
 
+	/// Taking a share exit back once its price may be out would be an option on that price
+	/// (leave if it suits, stay if not): refused from its `fills_from` to its `expires_at`, as an
+	/// LP order cannot be cancelled once its delay is over.
+	#[test]
+	fn a_share_exit_cannot_be_taken_back_while_its_price_may_be_out() {
+		use frame_support::storage::{with_transaction, TransactionOutcome};
+		ExtBuilder::default().build_and_execute(|| {
+			fund(BTC_SILO, 1_000, 0, 0);
+			TestPool::set_lp_delay(BLOCK_MS);
+			TestMonitor::set_room(0);
+			assert_ok!(Pallet::queue_exit(
+				RuntimeOrigin::signed(ALICE),
+				BTC_SILO,
+				ExitRequest::Liquidity(600)
+			));
+			let cancel = || Pallet::cancel_exit(RuntimeOrigin::signed(ALICE), BTC_SILO, 0);
+			// While its delay runs, it may be taken back.
+			assert_ok!(with_transaction(|| {
+				assert_ok!(cancel());
+				TransactionOutcome::Rollback(Ok::<_, DispatchError>(()))
+			}));
+			System::set_block_number(System::block_number() + 1);
+			assert_noop!(cancel(), Error::<Test>::ExitPriced);
+			let timing = exit(BTC_SILO, 0).unwrap().priced_at.unwrap();
+			System::set_block_number(timing.expires_at / BLOCK_MS + 1);
+			assert_ok!(cancel());
+			assert_eq!(Accounts::<Test>::get(BTC_SILO, ALICE).shares, 1_000);
+		});
+	}
+
 	/// An entry nobody processed within its price's window, or whose price cannot pay it, is
 	/// not paid at a later price the caller chose: it waits for the next price after the
 	/// call.
@@ -1816,10 +1846,15 @@ mod exits {
 			assert_eq!(exit_paid(0), None);
 			assert_eq!(ExitQueues::<Test>::get(BTC_SILO).head, 0, "its place is kept");
 
-			// Its next price is out but cannot value the pool (rejected, superseded): priced
-			// anew again, not paid.
+			// Its next price is out but cannot value the pool (the segment's error: rejected,
+			// superseded): priced anew again, not paid.
 			System::set_block_number(System::block_number() + 1);
-			TestPool::fail(BTC_SILO, DispatchError::Other("superseded"));
+			let superseded = sp_runtime::ModuleError {
+				index: 9,
+				error: [4, 0, 0, 0],
+				message: Some("PriceSuperseded"),
+			};
+			TestPool::fail(BTC_SILO, DispatchError::Module(superseded));
 			process(10);
 			assert_eq!(exit_paid(0), None);
 			assert_eq!(
@@ -1827,7 +1862,12 @@ mod exits {
 				System::block_number() * BLOCK_MS
 			);
 
+			// An arithmetic failure says nothing about the price: the entry waits as it is.
 			System::set_block_number(System::block_number() + 1);
+			TestPool::fail(BTC_SILO, ArithmeticError::Overflow.into());
+			let waiting = exit(BTC_SILO, 0);
+			process(10);
+			assert_eq!(exit(BTC_SILO, 0), waiting);
 			TestPool::set(BTC_SILO, 0, 0, 0);
 			process(10);
 			assert_eq!(exit_paid(0), Some((600, 600)));
@@ -1893,6 +1933,8 @@ mod exits {
 	fn cancel_exit_gives_back_what_waits_to_its_owner_only() {
 		ExtBuilder::default().build_and_execute(|| {
 			fund(BTC_SILO, 1_000, 0, 300);
+			// Taken back while the share exit's delay runs.
+			TestPool::set_lp_delay(BLOCK_MS);
 			// The line holds everything back.
 			TestMonitor::set_room(0);
 			assert_ok!(Pallet::queue_exit(
@@ -2512,8 +2554,12 @@ mod properties {
 						},
 						QueueOp::Cancel(w) => {
 							let own = Exits::<Test>::iter_prefix(BTC_SILO).find(|(_, e)| e.who == w && !e.is_cancelled());
-							if let Some((index, _)) = own {
-								assert_ok!(Pallet::cancel_exit(RuntimeOrigin::signed(w), BTC_SILO, index));
+							if let Some((index, exit)) = own {
+								// Taken back, unless it is shares whose price may be out.
+								if let Err(error) = Pallet::cancel_exit(RuntimeOrigin::signed(w), BTC_SILO, index) {
+									assert_eq!(error, Error::<Test>::ExitPriced.into());
+									assert!(matches!(exit.request, ExitRequest::Liquidity(_)));
+								}
 							}
 						},
 						QueueOp::Process(room, max) => {
