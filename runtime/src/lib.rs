@@ -121,7 +121,7 @@ runtime_version! {
 	/// replace the instant `provide_liquidity` and `withdraw_liquidity`; version 5 of
 	/// segments: `RepricedAt`), priced at a price nobody could see when they were made; 111
 	/// queued share exits paid at such a price too (storage version 7 of silos:
-	/// `Exit::priced_at`), and LP orders filled in the order of their prices.
+	/// `Exit::priced_at`).
 	spec_version: 111
 }
 

@@ -467,8 +467,8 @@ pub mod pallet {
 		/// settled and the market delisted (then LPs withdraw at its value).
 		MarketSettling,
 		/// The share exit's next slice may be paid now, at its price ([`Exit::priced_at`]):
-		/// it cannot be taken back until that price's window is over (taking it back when the
-		/// price suits would be an option on it).
+		/// it cannot be taken back until that price can pay it no more (taking it back when
+		/// the price suits would be an option on it).
 		ExitPriced,
 	}
 
@@ -619,8 +619,8 @@ pub mod pallet {
 
 		/// Take back queued exit `index`: what it still waits for returns to the account. A
 		/// share exit cannot be taken back while its next slice may be paid at its price, from
-		/// its `fills_from` to its `expires_at` ([`Exit::priced_at`]), as an LP order cannot
-		/// once its delay is over.
+		/// its `fills_from` until a price published by its `expires_at` can pay it no more (a
+		/// window after; [`Exit::priced_at`]), as an LP order cannot once its delay is over.
 		///
 		/// Origin: signed, the exit's owner. Emits [`Event::ExitCancelled`].
 		/// Errors: [`Error::UnknownExit`], [`Error::NotExitOwner`], [`Error::ExitPriced`].
@@ -640,8 +640,8 @@ pub mod pallet {
 		/// fixed before anyone could see it, once it is out and until its window ends (as an LP
 		/// order fills; a keeper that passes as soon as it is out leaves nobody the choice of
 		/// when within the window). An entry whose window passed, or whose price cannot value
-		/// the pool (the segment's error: rejected, missing, or older than a position moved or
-		/// an LP order filled since), is priced anew from now. An entry that cannot be paid now
+		/// the pool (the segment's error: rejected, missing, or older than a position moved
+		/// since), is priced anew from now. An entry that cannot be paid now
 		/// keeps its place. Anyone may call it; the unused weight is refunded.
 		///
 		/// Origin: signed. Emits [`Event::ExitPaid`] per slice, [`Event::ExitPricedAt`] for
@@ -1206,41 +1206,24 @@ pub mod pallet {
 			if matches!(order.kind, LpOrderKind::Withdraw(_)) {
 				Self::ensure_lps_may_leave(info.segment)?;
 			}
-			/// How pricing and filling went.
-			enum Outcome {
-				Filled,
-				NotReady,
-				Expired,
-				Failed(DispatchError),
-			}
-			// Priced and filled in one storage layer: an order that fails at its price changes
-			// nothing but the order (not even the segment's note that its pool was priced at it,
-			// which would fail the orders priced before it).
-			use frame_support::storage::TransactionOutcome::{self, Commit, Rollback};
-			let outcome = frame_support::storage::with_transaction(
-				|| -> TransactionOutcome<Result<Outcome, DispatchError>> {
-					let exposure = match T::Pool::exposure_for_order(info.segment, &order.timing) {
-						Ok(OrderPricing::Priced(exposure)) => exposure,
-						Ok(OrderPricing::NotReady) => return Commit(Ok(Outcome::NotReady)),
-						Ok(OrderPricing::Expired) => return Commit(Ok(Outcome::Expired)),
-						Err(error) => return Rollback(Ok(Outcome::Failed(error))),
-					};
-					Self::deposit_event(Event::LpOrderExecuted {
-						silo,
-						who: who.clone(),
-						executor: executor.clone(),
-					});
-					match Self::fill_lp_order(silo, info, who, executor, &order, &exposure) {
-						Ok(()) => Commit(Ok(Outcome::Filled)),
-						Err(error) => Rollback(Ok(Outcome::Failed(error))),
-					}
-				},
-			)?;
-			match outcome {
-				Outcome::Filled => Ok(()),
-				Outcome::NotReady => Err(Error::<T>::LpOrderNotReady.into()),
-				Outcome::Expired => end(LpOrderEnd::Expired),
-				Outcome::Failed(error) => end(LpOrderEnd::Failed(error)),
+			let exposure = match T::Pool::exposure_for_order(info.segment, &order.timing) {
+				Ok(OrderPricing::NotReady) => return Err(Error::<T>::LpOrderNotReady.into()),
+				Ok(OrderPricing::Expired) => return end(LpOrderEnd::Expired),
+				Err(error) => return end(LpOrderEnd::Failed(error)),
+				Ok(OrderPricing::Priced(exposure)) => exposure,
+			};
+			// An order that fails at its price changes nothing but the order.
+			let filled = frame_support::storage::with_storage_layer(|| {
+				Self::deposit_event(Event::LpOrderExecuted {
+					silo,
+					who: who.clone(),
+					executor: executor.clone(),
+				});
+				Self::fill_lp_order(silo, info, who, executor, &order, &exposure)
+			});
+			match filled {
+				Ok(()) => Ok(()),
+				Err(error) => end(LpOrderEnd::Failed(error)),
 			}
 		}
 
@@ -1456,7 +1439,10 @@ pub mod pallet {
 			ensure!(exit.who == *who, Error::<T>::NotExitOwner);
 			if let (ExitRequest::Liquidity(_), Some(timing)) = (exit.request, exit.priced_at) {
 				let now = Self::now_ms();
-				ensure!(now < timing.fills_from || now > timing.expires_at, Error::<T>::ExitPriced);
+				// A price published by `expires_at` pays it for up to a window after.
+				let window = timing.expires_at.saturating_sub(timing.fills_from);
+				let priceable_until = timing.expires_at.saturating_add(window);
+				ensure!(now < timing.fills_from || now > priceable_until, Error::<T>::ExitPriced);
 			}
 			match exit.request {
 				ExitRequest::Margin(amount) => Self::credit_free(silo, who, amount)?,
@@ -1595,7 +1581,7 @@ pub mod pallet {
 						},
 						// Its price did not come, or came too late, or cannot pay it (the
 						// segment's error: rejected, missing, or older than a position moved
-						// or an LP order filled since): the next price pays it.
+						// since): the next price pays it.
 						Ok(OrderPricing::Expired) | Err(DispatchError::Module(_)) => {
 							Self::price_exit_anew(silo, info.segment, index, exit);
 							return Ok(false);

@@ -1792,8 +1792,8 @@ mod exits {
 	}
 
 	/// Taking a share exit back once its price may be out would be an option on that price
-	/// (leave if it suits, stay if not): refused from its `fills_from` to its `expires_at`, as an
-	/// LP order cannot be cancelled once its delay is over.
+	/// (leave if it suits, stay if not): refused from its `fills_from` until its price can pay it
+	/// no more, as an LP order cannot be cancelled once its delay is over.
 	#[test]
 	fn a_share_exit_cannot_be_taken_back_while_its_price_may_be_out() {
 		use frame_support::storage::{with_transaction, TransactionOutcome};
@@ -1814,8 +1814,12 @@ mod exits {
 			}));
 			System::set_block_number(System::block_number() + 1);
 			assert_noop!(cancel(), Error::<Test>::ExitPriced);
+			// Its price may pay it until a window after its `expires_at`.
 			let timing = exit(BTC_SILO, 0).unwrap().priced_at.unwrap();
 			System::set_block_number(timing.expires_at / BLOCK_MS + 1);
+			assert_noop!(cancel(), Error::<Test>::ExitPriced);
+			let window = timing.expires_at - timing.fills_from;
+			System::set_block_number((timing.expires_at + window) / BLOCK_MS + 1);
 			assert_ok!(cancel());
 			assert_eq!(Accounts::<Test>::get(BTC_SILO, ALICE).shares, 1_000);
 		});

@@ -241,10 +241,9 @@ pub mod pallet {
 		StorageMap<_, Twox64Concat, SegmentId, SettlementBook, OptionQuery>;
 
 	/// The publication time of the newest price any position of each segment was opened,
-	/// changed or closed at (by an order, a liquidation or deleveraging), or its pool was priced
-	/// at for an LP order or exit slice. An LP order priced at an older price no longer fills:
-	/// its pool would be marked at a price older than some of its positions, or than a deposit
-	/// or withdrawal already made ([`PoolRisk::exposure_for_order`]).
+	/// changed or closed at (by an order, a liquidation or deleveraging). An LP order priced at
+	/// an older price no longer fills: its pool would be marked at a price older than some of
+	/// its positions ([`PoolRisk::exposure_for_order`]).
 	#[pallet::storage]
 	pub type RepricedAt<T: Config> = StorageMap<_, Twox64Concat, SegmentId, Moment, ValueQuery>;
 
@@ -2632,11 +2631,6 @@ pub mod pallet {
 			let exposure = Self::exposure_at(&info, round.price)?;
 			// As for `exposure`: the blocks so far are charged at the utilization they had.
 			Segments::<T>::insert(segment, info);
-			// LP orders fill in the order of their prices: one priced older than this one, filled
-			// after it, would be priced against a pool this one already changed (at a newer
-			// price), and whoever executes the two would choose who gains. (The caller fills
-			// within a storage layer: an order that fails at this price leaves no mark.)
-			Self::note_repriced(segment, round.published);
 			Ok(OrderPricing::Priced(exposure))
 		}
 	}

@@ -79,8 +79,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `939`
 		//  Estimated: `3850`
-		// Minimum execution time: 50_335_000 picoseconds.
-		Weight::from_parts(94_697_000, 3850)
+		// Minimum execution time: 50_675_000 picoseconds.
+		Weight::from_parts(64_180_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -96,8 +96,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1024`
 		//  Estimated: `3850`
-		// Minimum execution time: 51_967_000 picoseconds.
-		Weight::from_parts(87_164_000, 3850)
+		// Minimum execution time: 53_049_000 picoseconds.
+		Weight::from_parts(80_331_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -111,8 +111,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `193`
 		//  Estimated: `3850`
-		// Minimum execution time: 25_808_000 picoseconds.
-		Weight::from_parts(41_929_000, 3850)
+		// Minimum execution time: 26_459_000 picoseconds.
+		Weight::from_parts(48_701_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -144,8 +144,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2104`
 		//  Estimated: `3850`
-		// Minimum execution time: 107_933_000 picoseconds.
-		Weight::from_parts(149_721_000, 3850)
+		// Minimum execution time: 112_230_000 picoseconds.
+		Weight::from_parts(147_316_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -165,8 +165,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1033`
 		//  Estimated: `3641`
-		// Minimum execution time: 70_022_000 picoseconds.
-		Weight::from_parts(97_212_000, 3641)
+		// Minimum execution time: 68_859_000 picoseconds.
+		Weight::from_parts(76_453_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -200,8 +200,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3089`
 		//  Estimated: `6292`
-		// Minimum execution time: 197_400_000 picoseconds.
-		Weight::from_parts(310_954_000, 6292)
+		// Minimum execution time: 193_713_000 picoseconds.
+		Weight::from_parts(228_368_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
@@ -233,8 +233,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3019`
 		//  Estimated: `6292`
-		// Minimum execution time: 182_843_000 picoseconds.
-		Weight::from_parts(323_266_000, 6292)
+		// Minimum execution time: 176_571_000 picoseconds.
+		Weight::from_parts(194_745_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -254,8 +254,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `917`
 		//  Estimated: `3641`
-		// Minimum execution time: 66_816_000 picoseconds.
-		Weight::from_parts(113_173_000, 3641)
+		// Minimum execution time: 64_300_000 picoseconds.
+		Weight::from_parts(73_037_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -283,8 +283,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2177`
 		//  Estimated: `3850`
-		// Minimum execution time: 108_343_000 picoseconds.
-		Weight::from_parts(180_859_000, 3850)
+		// Minimum execution time: 106_279_000 picoseconds.
+		Weight::from_parts(117_009_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -316,8 +316,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2470`
 		//  Estimated: `6292`
-		// Minimum execution time: 161_022_000 picoseconds.
-		Weight::from_parts(256_731_000, 6292)
+		// Minimum execution time: 149_329_000 picoseconds.
+		Weight::from_parts(166_953_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -349,8 +349,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2382`
 		//  Estimated: `4254`
-		// Minimum execution time: 157_215_000 picoseconds.
-		Weight::from_parts(280_446_000, 4254)
+		// Minimum execution time: 151_554_000 picoseconds.
+		Weight::from_parts(183_434_000, 4254)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -374,8 +374,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2384`
 		//  Estimated: `3850`
-		// Minimum execution time: 175_369_000 picoseconds.
-		Weight::from_parts(301_896_000, 3850)
+		// Minimum execution time: 165_600_000 picoseconds.
+		Weight::from_parts(230_993_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -408,10 +408,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2419 + n * (257 ±0)`
 		//  Estimated: `3850 + n * (2651 ±0)`
-		// Minimum execution time: 313_357_000 picoseconds.
-		Weight::from_parts(180_619_852, 3850)
-			// Standard Error: 2_164_201
-			.saturating_add(Weight::from_parts(141_681_597, 0).saturating_mul(n.into()))
+		// Minimum execution time: 176_161_000 picoseconds.
+		Weight::from_parts(352_307_809, 3850)
+			// Standard Error: 2_212_209
+			.saturating_add(Weight::from_parts(102_917_889, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
@@ -430,8 +430,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2299`
 		//  Estimated: `27102`
-		// Minimum execution time: 168_906_000 picoseconds.
-		Weight::from_parts(260_469_000, 27102)
+		// Minimum execution time: 164_919_000 picoseconds.
+		Weight::from_parts(183_684_000, 27102)
 			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
 	}
@@ -440,68 +440,68 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_segment() -> Weight {
-		Weight::from_parts(94_697_000, 3850)
+		Weight::from_parts(64_180_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_risk_params() -> Weight {
-		Weight::from_parts(87_164_000, 3850)
+		Weight::from_parts(80_331_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_order_params() -> Weight {
-		Weight::from_parts(41_929_000, 3850)
+		Weight::from_parts(48_701_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn request_order() -> Weight {
-		Weight::from_parts(149_721_000, 3850)
+		Weight::from_parts(147_316_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(97_212_000, 3641)
+		Weight::from_parts(76_453_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn execute_order_open() -> Weight {
-		Weight::from_parts(310_954_000, 6292)
+		Weight::from_parts(228_368_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().writes(10_u64))
 	}
 	fn execute_order_close() -> Weight {
-		Weight::from_parts(323_266_000, 6292)
+		Weight::from_parts(194_745_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn add_margin() -> Weight {
-		Weight::from_parts(113_173_000, 3641)
+		Weight::from_parts(73_037_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove_margin() -> Weight {
-		Weight::from_parts(180_859_000, 3850)
+		Weight::from_parts(117_009_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn liquidate() -> Weight {
-		Weight::from_parts(256_731_000, 6292)
+		Weight::from_parts(166_953_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn auto_deleverage() -> Weight {
-		Weight::from_parts(280_446_000, 4254)
+		Weight::from_parts(183_434_000, 4254)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn settle_market() -> Weight {
-		Weight::from_parts(301_896_000, 3850)
+		Weight::from_parts(230_993_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn settle_positions(n: u32, ) -> Weight {
-		Weight::from_parts(180_619_852, 3850)
-			.saturating_add(Weight::from_parts(141_681_597, 0).saturating_mul(n.into()))
+		Weight::from_parts(352_307_809, 3850)
+			.saturating_add(Weight::from_parts(102_917_889, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
@@ -509,7 +509,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2651).saturating_mul(n.into()))
 	}
 	fn note_price() -> Weight {
-		Weight::from_parts(260_469_000, 27102)
+		Weight::from_parts(183_684_000, 27102)
 			.saturating_add(ParityDbWeight::get().reads(18_u64))
 			.saturating_add(ParityDbWeight::get().writes(16_u64))
 	}

@@ -214,12 +214,9 @@ pub trait PoolRisk {
 	/// ready while the breaker rejects the latest price.
 	///
 	/// An error when the order cannot fill at that price: the breaker rejected it; a position
-	/// was opened, changed or closed at a later price since, or another LP order filled at one
-	/// (the pool would be marked at a price older than some of its positions, or priced against
-	/// a pool a newer order already changed: whoever chose the order of the two executions
-	/// would choose the value); the market is settling. Priced at a price, the pool counts as
-	/// priced at it from then on: the caller fills within a storage layer, so that an order
-	/// that fails leaves no mark.
+	/// was opened, changed or closed at a later price since (the pool's positions would be
+	/// marked at a price older than some of them, and whoever chose the order of the two
+	/// executions would choose the value); the market is settling.
 	fn exposure_for_order(
 		segment: SegmentId,
 		timing: &OrderTiming,

@@ -51,8 +51,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 60_961_000 picoseconds.
-		Weight::from_parts(102_613_000, 0)
+		// Minimum execution time: 88_235_000 picoseconds.
+		Weight::from_parts(99_326_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -63,8 +63,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 47_882_000 picoseconds.
-		Weight::from_parts(62_063_000, 0)
+		// Minimum execution time: 68_088_000 picoseconds.
+		Weight::from_parts(99_497_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -75,8 +75,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `39`
 		//  Estimated: `3593`
-		// Minimum execution time: 23_445_000 picoseconds.
-		Weight::from_parts(28_703_000, 0)
+		// Minimum execution time: 36_880_000 picoseconds.
+		Weight::from_parts(41_768_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -87,8 +87,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `174`
 		//  Estimated: `3593`
-		// Minimum execution time: 25_038_000 picoseconds.
-		Weight::from_parts(31_878_000, 0)
+		// Minimum execution time: 38_533_000 picoseconds.
+		Weight::from_parts(42_439_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -99,8 +99,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `103`
 		//  Estimated: `6196`
-		// Minimum execution time: 63_575_000 picoseconds.
-		Weight::from_parts(70_134_000, 0)
+		// Minimum execution time: 88_827_000 picoseconds.
+		Weight::from_parts(100_038_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -111,8 +111,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 59_839_000 picoseconds.
-		Weight::from_parts(64_646_000, 0)
+		// Minimum execution time: 82_043_000 picoseconds.
+		Weight::from_parts(135_534_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -123,8 +123,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `174`
 		//  Estimated: `3593`
-		// Minimum execution time: 20_761_000 picoseconds.
-		Weight::from_parts(31_277_000, 0)
+		// Minimum execution time: 32_681_000 picoseconds.
+		Weight::from_parts(36_639_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -136,11 +136,11 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + u * (85 ±0)`
 		//  Estimated: `990 + u * (2603 ±0)`
-		// Minimum execution time: 20_560_000 picoseconds.
-		Weight::from_parts(20_931_000, 0)
+		// Minimum execution time: 33_112_000 picoseconds.
+		Weight::from_parts(34_064_000, 0)
 			.saturating_add(Weight::from_parts(0, 990))
-			// Standard Error: 97_974
-			.saturating_add(Weight::from_parts(20_499_367, 0).saturating_mul(u.into()))
+			// Standard Error: 268_109
+			.saturating_add(Weight::from_parts(30_697_729, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(u.into())))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(u.into()))
@@ -149,24 +149,24 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_510_000 picoseconds.
-		Weight::from_parts(11_527_000, 0)
+		// Minimum execution time: 12_113_000 picoseconds.
+		Weight::from_parts(14_277_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_allow_death() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 37_847_000 picoseconds.
-		Weight::from_parts(69_563_000, 0)
+		// Minimum execution time: 55_744_000 picoseconds.
+		Weight::from_parts(66_965_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_keep_alive() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 25_278_000 picoseconds.
-		Weight::from_parts(49_233_000, 0)
+		// Minimum execution time: 37_560_000 picoseconds.
+		Weight::from_parts(42_740_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 }

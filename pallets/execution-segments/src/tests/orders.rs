@@ -589,34 +589,6 @@ fn an_lp_order_is_not_priced_older_than_a_position() {
 	});
 }
 
-/// Two LP orders priced at two prices, no position moved between: each changes the pool the
-/// other is priced against, so whoever executed them would choose who gains. They fill in the
-/// order of their prices: the newer one, filled first, fails the older one.
-#[test]
-fn lp_orders_fill_in_the_order_of_their_prices() {
-	let two_orders = || {
-		a_long_at_100();
-		let older = <Segs as PoolRisk>::lp_order_terms(BTC).timing;
-		publish(120);
-		let newer = <Segs as PoolRisk>::lp_order_terms(BTC).timing;
-		publish(130);
-		(older, newer)
-	};
-	new_test_ext(|| {
-		let (older, newer) = two_orders();
-		assert!(matches!(lp_pricing(&older), Ok(OrderPricing::Priced(_))));
-		assert!(matches!(lp_pricing(&newer), Ok(OrderPricing::Priced(_))));
-		assert_eq!(RepricedAt::<Test>::get(BTC), Segs::now_ms() - 1, "the newer price");
-	});
-	new_test_ext(|| {
-		let (older, newer) = two_orders();
-		assert!(matches!(lp_pricing(&newer), Ok(OrderPricing::Priced(_))));
-		assert_eq!(lp_pricing(&older), Err(Error::<Test>::PriceSuperseded.into()));
-		// Nothing changed by the refusal.
-		assert_eq!(RepricedAt::<Test>::get(BTC), Segs::now_ms() - 1);
-	});
-}
-
 #[test]
 fn without_open_interest_an_lp_order_needs_no_price_but_waits_its_delay_and_expires() {
 	new_test_ext(|| {
