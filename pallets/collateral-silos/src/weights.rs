@@ -78,8 +78,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `508`
 		//  Estimated: `3675`
-		// Minimum execution time: 42_570_000 picoseconds.
-		Weight::from_parts(66_114_000, 3675)
+		// Minimum execution time: 41_298_000 picoseconds.
+		Weight::from_parts(47_389_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -89,8 +89,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `355`
 		//  Estimated: `3614`
-		// Minimum execution time: 22_853_000 picoseconds.
-		Weight::from_parts(41_497_000, 3614)
+		// Minimum execution time: 22_662_000 picoseconds.
+		Weight::from_parts(28_844_000, 3614)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -122,8 +122,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1833`
 		//  Estimated: `6208`
-		// Minimum execution time: 176_902_000 picoseconds.
-		Weight::from_parts(261_321_000, 6208)
+		// Minimum execution time: 171_351_000 picoseconds.
+		Weight::from_parts(189_365_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -139,8 +139,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `604`
 		//  Estimated: `3641`
-		// Minimum execution time: 57_758_000 picoseconds.
-		Weight::from_parts(99_186_000, 3641)
+		// Minimum execution time: 56_126_000 picoseconds.
+		Weight::from_parts(61_786_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -150,28 +150,34 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
+	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
+	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
+	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::RepricedAt` (r:1 w:0)
+	/// Proof: `ExecutionSegments::RepricedAt` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::PriceRounds` (r:1 w:0)
+	/// Proof: `ExecutionSegments::PriceRounds` (`max_values`: None, `max_size`: Some(789), added: 3264, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
+	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::LpOrderCount` (r:1 w:1)
 	/// Proof: `CollateralSilos::LpOrderCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Accounts` (r:2 w:2)
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
-	/// Storage: `CircuitBreaker::Breakers` (r:1 w:1)
-	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:2 w:2)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	fn execute_lp_order() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2044`
+		//  Measured:  `2970`
 		//  Estimated: `6292`
-		// Minimum execution time: 205_325_000 picoseconds.
-		Weight::from_parts(253_114_000, 6292)
-			.saturating_add(T::DbWeight::get().reads(12_u64))
-			.saturating_add(T::DbWeight::get().writes(9_u64))
+		// Minimum execution time: 232_526_000 picoseconds.
+		Weight::from_parts(252_373_000, 6292)
+			.saturating_add(T::DbWeight::get().reads(15_u64))
+			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:0)
 	/// Proof: `CollateralSilos::Silos` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
@@ -195,8 +201,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1756`
 		//  Estimated: `6208`
-		// Minimum execution time: 139_582_000 picoseconds.
-		Weight::from_parts(182_162_000, 6208)
+		// Minimum execution time: 139_481_000 picoseconds.
+		Weight::from_parts(173_776_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -214,8 +220,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1671`
 		//  Estimated: `6208`
-		// Minimum execution time: 132_839_000 picoseconds.
-		Weight::from_parts(180_779_000, 6208)
+		// Minimum execution time: 124_824_000 picoseconds.
+		Weight::from_parts(139_992_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -235,19 +241,25 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::ExitQueues` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::QueuedBy` (r:1 w:1)
 	/// Proof: `CollateralSilos::QueuedBy` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::OrderSettings` (r:1 w:0)
+	/// Proof: `ExecutionSegments::OrderSettings` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Exits` (r:0 w:1)
-	/// Proof: `CollateralSilos::Exits` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
+	/// Proof: `CollateralSilos::Exits` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
 	fn queue_exit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3375`
+		//  Measured:  `3381`
 		//  Estimated: `3850`
-		// Minimum execution time: 132_478_000 picoseconds.
-		Weight::from_parts(221_105_000, 3850)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		// Minimum execution time: 145_624_000 picoseconds.
+		Weight::from_parts(183_985_000, 3850)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `CollateralSilos::Exits` (r:1 w:1)
-	/// Proof: `CollateralSilos::Exits` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
+	/// Proof: `CollateralSilos::Exits` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Accounts` (r:1 w:1)
 	/// Proof: `CollateralSilos::Accounts` (`max_values`: None, `max_size`: Some(176), added: 2651, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::ExitQueues` (r:1 w:1)
@@ -256,11 +268,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CollateralSilos::QueuedBy` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	fn cancel_exit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `687`
+		//  Measured:  `719`
 		//  Estimated: `3641`
-		// Minimum execution time: 55_174_000 picoseconds.
-		Weight::from_parts(94_458_000, 3641)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		// Minimum execution time: 64_782_000 picoseconds.
+		Weight::from_parts(73_057_000, 3641)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `CollateralSilos::Silos` (r:1 w:1)
@@ -268,7 +280,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `CollateralSilos::ExitQueues` (r:1 w:1)
 	/// Proof: `CollateralSilos::ExitQueues` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Exits` (r:64 w:64)
-	/// Proof: `CollateralSilos::Exits` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
+	/// Proof: `CollateralSilos::Exits` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Account` (r:65 w:65)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::Accounts` (r:64 w:64)
@@ -277,8 +289,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `CircuitBreaker::Breakers` (`max_values`: None, `max_size`: Some(212), added: 2687, mode: `MaxEncodedLen`)
 	/// Storage: `ExecutionSegments::Markets` (r:1 w:0)
 	/// Proof: `ExecutionSegments::Markets` (`max_values`: None, `max_size`: Some(29), added: 2504, mode: `MaxEncodedLen`)
-	/// Storage: `ExecutionSegments::Segments` (r:1 w:0)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::Segments` (r:1 w:1)
 	/// Proof: `ExecutionSegments::Segments` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::RepricedAt` (r:1 w:0)
+	/// Proof: `ExecutionSegments::RepricedAt` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `ExecutionSegments::PriceRounds` (r:1 w:0)
+	/// Proof: `ExecutionSegments::PriceRounds` (`max_values`: None, `max_size`: Some(789), added: 3264, mode: `MaxEncodedLen`)
+	/// Storage: `CollateralSilos::SiloOfSegment` (r:1 w:0)
+	/// Proof: `CollateralSilos::SiloOfSegment` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `CollateralSilos::QueuedBy` (r:64 w:64)
@@ -286,15 +306,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 64]`.
 	fn process_exits(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1824 + n * (312 ±0)`
-		//  Estimated: `3850 + n * (2651 ±0)`
-		// Minimum execution time: 203_762_000 picoseconds.
-		Weight::from_parts(91_830_535, 3850)
-			// Standard Error: 3_437_154
-			.saturating_add(Weight::from_parts(182_189_141, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(7_u64))
+		//  Measured:  `2825 + n * (338 ±0)`
+		//  Estimated: `4254 + n * (2651 ±0)`
+		// Minimum execution time: 241_793_000 picoseconds.
+		Weight::from_parts(246_142_000, 4254)
+			// Standard Error: 2_046_264
+			.saturating_add(Weight::from_parts(175_739_972, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2651).saturating_mul(n.into()))
 	}
@@ -312,8 +332,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1415`
 		//  Estimated: `6208`
-		// Minimum execution time: 116_008_000 picoseconds.
-		Weight::from_parts(191_590_000, 6208)
+		// Minimum execution time: 112_211_000 picoseconds.
+		Weight::from_parts(150_612_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -322,61 +342,61 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_silo() -> Weight {
-		Weight::from_parts(66_114_000, 3675)
+		Weight::from_parts(47_389_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_silo_params() -> Weight {
-		Weight::from_parts(41_497_000, 3614)
+		Weight::from_parts(28_844_000, 3614)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn request_lp_order() -> Weight {
-		Weight::from_parts(261_321_000, 6208)
+		Weight::from_parts(189_365_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn cancel_lp_order() -> Weight {
-		Weight::from_parts(99_186_000, 3641)
+		Weight::from_parts(61_786_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn execute_lp_order() -> Weight {
-		Weight::from_parts(253_114_000, 6292)
-			.saturating_add(ParityDbWeight::get().reads(12_u64))
-			.saturating_add(ParityDbWeight::get().writes(9_u64))
+		Weight::from_parts(252_373_000, 6292)
+			.saturating_add(ParityDbWeight::get().reads(15_u64))
+			.saturating_add(ParityDbWeight::get().writes(10_u64))
 	}
 	fn deposit_margin() -> Weight {
-		Weight::from_parts(182_162_000, 6208)
+		Weight::from_parts(173_776_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn withdraw_margin() -> Weight {
-		Weight::from_parts(180_779_000, 6208)
+		Weight::from_parts(139_992_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn queue_exit() -> Weight {
-		Weight::from_parts(221_105_000, 3850)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
+		Weight::from_parts(183_985_000, 3850)
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn cancel_exit() -> Weight {
-		Weight::from_parts(94_458_000, 3641)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
+		Weight::from_parts(73_057_000, 3641)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn process_exits(n: u32, ) -> Weight {
-		Weight::from_parts(91_830_535, 3850)
-			.saturating_add(Weight::from_parts(182_189_141, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
+		Weight::from_parts(246_142_000, 4254)
+			.saturating_add(Weight::from_parts(175_739_972, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2651).saturating_mul(n.into()))
 	}
 	fn fund_insurance() -> Weight {
-		Weight::from_parts(191_590_000, 6208)
+		Weight::from_parts(150_612_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
