@@ -65,9 +65,8 @@ export async function executeOrders(api, keeper, max, failed) {
 /**
  * Execute every pending LP order (deposit or withdrawal) that may be executed now (at most
  * `max` per pass), priced as a trade's order is, and pass the exit queue of every silo where a
- * queued share exit's price is out: the LP orders oldest first (in the order of their prices,
- * as the runtime fills them), then the passes, all submitted at once so a pass does not wait
- * a block behind them. An LP order pays the keeper its fee, or ends unfilled, its escrow back
+ * queued share exit's price is out: the LP orders oldest first, then the passes, all submitted
+ * at once so a pass does not wait a block behind them. An LP order pays the keeper its fee, or ends unfilled, its escrow back
  * and its fee to the LPs; a pass pays slices. What each did, or null (in `failed`).
  */
 export async function executeLpOrders(api, keeper, max, failed) {

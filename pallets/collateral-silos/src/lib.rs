@@ -1052,12 +1052,15 @@ pub mod pallet {
 		/// LPs leave while the segment is normal: a severed or recovering one may still owe
 		/// them losses. Once its market is delisted no position is left to owe anything, and a
 		/// breaker that tripped on the way (bad debt at settlement, say) no longer holds them.
+		/// Not while it settles: its pool is priced once it is delisted.
 		fn ensure_lps_may_leave(segment: SegmentId) -> DispatchResult {
+			let market = T::Pool::market(segment);
 			ensure!(
 				T::Health::status(segment).allows_new_risk()
-					|| matches!(T::Pool::market(segment), MarketStatus::Delisted { .. }),
+					|| matches!(market, MarketStatus::Delisted { .. }),
 				Error::<T>::SegmentNotNormal
 			);
+			ensure!(!matches!(market, MarketStatus::Settling { .. }), Error::<T>::MarketSettling);
 			Ok(())
 		}
 
@@ -1151,10 +1154,6 @@ pub mod pallet {
 					// Refused now rather than at its price: the breaker holds LPs in, and a
 					// settling market's pool is priced once it is delisted.
 					Self::ensure_lps_may_leave(info.segment)?;
-					ensure!(
-						!matches!(T::Pool::market(info.segment), MarketStatus::Settling { .. }),
-						Error::<T>::MarketSettling
-					);
 					account.shares -= shares;
 					Self::value(silo, &info)
 				},
@@ -1407,16 +1406,26 @@ pub mod pallet {
 			let index = queue.tail;
 			queue.tail = queue.tail.checked_add(1).ok_or(Error::<T>::ExitQueueFull)?;
 			queue.live += 1;
-			let priced_at = matches!(request, ExitRequest::Liquidity(_))
-				.then(|| T::Pool::lp_order_terms(segment).timing);
-			Exits::<T>::insert(silo, index, Exit { who: who.clone(), request, priced_at });
 			ExitQueues::<T>::insert(silo, queue);
 			QueuedBy::<T>::insert(silo, who, mine);
 			Self::deposit_event(Event::ExitQueued { silo, index, who: who.clone(), request });
-			if let Some(timing) = priced_at {
-				Self::deposit_event(Event::ExitPricedAt { silo, index, timing });
-			}
+			Self::store_exit(
+				silo,
+				segment,
+				index,
+				Exit { who: who.clone(), request, priced_at: None },
+			);
 			Ok(())
+		}
+
+		/// `exit` waits at `index` in the queue of `segment`'s silo: shares for the first price
+		/// an LP order made now would fill at (their next slice is priced after this moment),
+		/// margin as it is.
+		fn store_exit(silo: SiloId, segment: SegmentId, index: u32, exit: Exit<T::AccountId>) {
+			match exit.request {
+				ExitRequest::Margin(_) => Exits::<T>::insert(silo, index, exit),
+				ExitRequest::Liquidity(_) => Self::price_exit_anew(silo, segment, index, exit),
+			}
 		}
 
 		/// `exit`, at `index` in the queue of `segment`'s silo, waits for the first price an LP
@@ -1567,10 +1576,6 @@ pub mod pallet {
 				ExitRequest::Margin(amount) => (amount.min(room), 0),
 				ExitRequest::Liquidity(shares) => {
 					Self::ensure_lps_may_leave(info.segment)?;
-					ensure!(
-						!matches!(T::Pool::market(info.segment), MarketStatus::Settling { .. }),
-						Error::<T>::MarketSettling
-					);
 					let pricing = exit.priced_at.map_or(Ok(OrderPricing::Expired), |timing| {
 						T::Pool::exposure_for_order(info.segment, &timing)
 					});
@@ -1623,16 +1628,10 @@ pub mod pallet {
 				shares,
 				left,
 			});
-			let segment = info.segment;
-			match left {
-				_ if left.remaining() == 0 => Exits::<T>::remove(silo, index),
-				ExitRequest::Margin(_) => {
-					Exits::<T>::insert(silo, index, Exit { request: left, ..exit })
-				},
-				// The next slice is priced after this one.
-				ExitRequest::Liquidity(_) => {
-					Self::price_exit_anew(silo, segment, index, Exit { request: left, ..exit })
-				},
+			if left.remaining() == 0 {
+				Exits::<T>::remove(silo, index);
+			} else {
+				Self::store_exit(silo, info.segment, index, Exit { request: left, ..exit });
 			}
 			Ok(left.remaining() == 0)
 		}

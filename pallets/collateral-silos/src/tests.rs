@@ -1730,6 +1730,19 @@ mod exits {
 		});
 	}
 
+	/// Alice queues 600 of her 1,000 shares (the line holds everything back), priced a block
+	/// after she queues them.
+	fn alice_queues_shares() {
+		fund(BTC_SILO, 1_000, 0, 0);
+		TestPool::set_lp_delay(BLOCK_MS);
+		TestMonitor::set_room(0);
+		assert_ok!(Pallet::queue_exit(
+			RuntimeOrigin::signed(ALICE),
+			BTC_SILO,
+			ExitRequest::Liquidity(600)
+		));
+	}
+
 	fn exit_paid(index: u32) -> Option<(Balance, Balance)> {
 		System::events().into_iter().rev().find_map(|r| match r.event {
 			RuntimeEvent::CollateralSilos(Event::ExitPaid { index: i, amount, shares, .. })
@@ -1748,14 +1761,7 @@ mod exits {
 	#[test]
 	fn share_exits_are_paid_only_at_a_price_published_after_they_queue() {
 		ExtBuilder::default().build_and_execute(|| {
-			fund(BTC_SILO, 1_000, 0, 0);
-			TestPool::set_lp_delay(BLOCK_MS);
-			TestMonitor::set_room(0);
-			assert_ok!(Pallet::queue_exit(
-				RuntimeOrigin::signed(ALICE),
-				BTC_SILO,
-				ExitRequest::Liquidity(600)
-			));
+			alice_queues_shares();
 			let queued = System::block_number() * BLOCK_MS;
 			let timing = OrderTiming {
 				requested_at: queued,
@@ -1798,14 +1804,7 @@ mod exits {
 	fn a_share_exit_cannot_be_taken_back_while_its_price_may_be_out() {
 		use frame_support::storage::{with_transaction, TransactionOutcome};
 		ExtBuilder::default().build_and_execute(|| {
-			fund(BTC_SILO, 1_000, 0, 0);
-			TestPool::set_lp_delay(BLOCK_MS);
-			TestMonitor::set_room(0);
-			assert_ok!(Pallet::queue_exit(
-				RuntimeOrigin::signed(ALICE),
-				BTC_SILO,
-				ExitRequest::Liquidity(600)
-			));
+			alice_queues_shares();
 			let cancel = || Pallet::cancel_exit(RuntimeOrigin::signed(ALICE), BTC_SILO, 0);
 			// While its delay runs, it may be taken back.
 			assert_ok!(with_transaction(|| {
@@ -1831,14 +1830,7 @@ mod exits {
 	#[test]
 	fn a_share_exit_whose_price_passed_or_failed_is_priced_anew() {
 		ExtBuilder::default().build_and_execute(|| {
-			fund(BTC_SILO, 1_000, 0, 0);
-			TestPool::set_lp_delay(BLOCK_MS);
-			TestMonitor::set_room(0);
-			assert_ok!(Pallet::queue_exit(
-				RuntimeOrigin::signed(ALICE),
-				BTC_SILO,
-				ExitRequest::Liquidity(600)
-			));
+			alice_queues_shares();
 			TestMonitor::set_room(u128::MAX);
 			let first = exit(BTC_SILO, 0).unwrap().priced_at.unwrap();
 			System::set_block_number(first.expires_at / BLOCK_MS + 1);
