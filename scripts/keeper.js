@@ -108,18 +108,28 @@ async function siloState(api, at, silo, segments) {
 async function dueExitQueues(api, at, now, segments) {
   const due = new Map();
   for (const [key, stored] of await at.query.collateralSilos.exits.entries()) {
-    const [silo] = key.args;
+    const [silo, index] = key.args;
     const exit = stored.unwrap();
     if (due.has(silo.toNumber()) || !exit.request.isLiquidity || exit.request.asLiquidity.isZero()) continue;
+    // Each entry at each price once: a slice its price could not pay (the line, the reserve)
+    // waits for a new price (`ExitPricedAt`) rather than cost the keeper a pass every block.
+    const attempt = `${silo}:${index}:${exit.pricedAt.toString()}:${exit.request.asLiquidity}`;
+    if (passed.has(attempt)) continue;
     const state = await siloState(api, at, silo, segments);
     const [, market, , , health] = state;
     if (market.isSettling || (market.isLive && health.isSome && !health.unwrap().status.isNormal)) continue;
     const timing = exit.pricedAt.isSome ? exit.pricedAt.unwrap() : undefined;
     const lapsed = !timing || now > timing.expiresAt.toBigInt();
-    if (lapsed || lpOrderDue({ kind: { isWithdraw: true }, timing }, state, now)) due.set(silo.toNumber(), silo);
+    if (lapsed || lpOrderDue({ kind: { isWithdraw: true }, timing }, state, now)) {
+      due.set(silo.toNumber(), silo);
+      passed.add(attempt);
+    }
   }
   return [...due.values()];
 }
+
+/** The exit entries (silo, index, price, shares left) a pass has been sent for. */
+const passed = new Set();
 
 /** Every LP order that may be executed now, oldest first, read at block `at` (time `now`). */
 async function dueLpOrders(api, at, now, segments) {
