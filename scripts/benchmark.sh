@@ -3,20 +3,25 @@
 #   - pallets/*/src/weights.rs for the four Bulkhead pallets (their `WeightInfo` trait, with
 #     the template in scripts/weights/pallet-weights.hbs);
 #   - runtime/src/weights/<pallet>.rs for the Substrate pallets the runtime configures and whose
-#     benchmarks run in it. Four do not: pallet-assets (its benchmarks create assets through
+#     benchmarks run in it, the transaction extensions every signed transaction pays
+#     (`frame_system_extensions`: nonce, era, genesis, weight checks; `pallet_transaction_payment`:
+#     the fee) among them. Three do not: pallet-assets (its benchmarks create assets through
 #     `CreateOrigin`, which this runtime closes: collateral is created by root),
 #     pallet-membership (its benchmarks expect a prime member to reach `MembershipChanged`,
-#     which this runtime does not wire), pallet-transaction-payment and pallet-grandpa. The
-#     first three keep the weights their crates ship, measured by Parity on its reference
-#     hardware; GRANDPA's are zero (`WeightInfo = ()`): its only calls report equivocations,
-#     which this runtime does not accept (`KeyOwnerProof = Void`);
+#     which this runtime does not wire) and pallet-grandpa. The first two keep the weights their
+#     crates ship, measured by Parity on its reference hardware; GRANDPA's are zero
+#     (`WeightInfo = ()`): its only calls report equivocations, which this runtime does not
+#     accept (`KeyOwnerProof = Void`);
+#   - runtime/src/weights/{block,extrinsic}_weights.rs, what every block and every extrinsic
+#     costs before its calls (`benchmark overhead`: empty blocks, then full blocks of
+#     `System::remark`; `overhead` in the list below);
 #   - runtime/src/weights/paritydb_weights.rs, the price of one storage read and one write
 #     (scripts/benchmark-storage.sh; `storage` in the list below).
 # Every benchmark runs in the real runtime (`--chain dev`, wasm, compiled), so a Bulkhead call's
 # weight includes the silo accounting and breaker checks it causes. The raw results land in
 # $CARGO_TARGET_DIR/benchmarks/*.json, which scripts/performance-report.sh reads.
 #
-# Usage: scripts/benchmark.sh [pallet ... | storage]     (default: all of them and storage)
+# Usage: scripts/benchmark.sh [pallet ... | overhead | storage]   (default: all of them)
 # Env:   STEPS (default 50), REPEAT (default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +30,9 @@ STEPS="${STEPS:-50}"
 REPEAT="${REPEAT:-20}"
 
 bulkhead=(pallet_collateral_silos pallet_execution_segments pallet_gateway pallet_circuit_breaker)
-substrate=(frame_system pallet_balances pallet_timestamp pallet_sudo pallet_oracle)
-if [ $# -gt 0 ]; then selected=("$@"); else selected=("${bulkhead[@]}" "${substrate[@]}" storage); fi
+substrate=(frame_system frame_system_extensions pallet_transaction_payment pallet_balances pallet_timestamp
+	pallet_sudo pallet_oracle)
+if [ $# -gt 0 ]; then selected=("$@"); else selected=("${bulkhead[@]}" "${substrate[@]}" overhead storage); fi
 
 echo "== building bulkhead-node with runtime-benchmarks"
 cargo build --release --locked -p bulkhead-node --features runtime-benchmarks
@@ -39,6 +45,16 @@ mkdir -p "$out"
 for pallet in "${selected[@]}"; do
 	if [ "$pallet" = storage ]; then
 		scripts/benchmark-storage.sh
+		continue
+	fi
+	if [ "$pallet" = overhead ]; then
+		echo "== overhead -> runtime/src/weights/{block,extrinsic}_weights.rs"
+		"$node" benchmark overhead \
+			--chain dev \
+			--wasm-execution compiled \
+			--header scripts/weights/HEADER \
+			--weight-path runtime/src/weights \
+			2>&1 | tee "$out/overhead.log"
 		continue
 	fi
 	case " ${bulkhead[*]} " in

@@ -138,10 +138,14 @@ pub fn run() -> sc_cli::Result<()> {
 					let trie_cache = backend.expose_shared_trie_cache();
 					cmd.run(config, client, db, storage, trie_cache)
 				},
-				_ => Err(
-					"bulkhead-node runs `benchmark pallet`, `benchmark storage` and `benchmark machine`"
-						.into(),
-				),
+				// Builds and imports empty blocks, then blocks full of `System::remark`, in the
+				// dev chain's runtime: the weight of a block's own work and of any extrinsic's
+				// (`scripts/benchmark.sh overhead`).
+				BenchmarkCmd::Overhead(cmd) => cmd
+					.run_with_default_builder_and_spec::<Block, ()>(Some(config.chain_spec)),
+				_ => Err("bulkhead-node runs `benchmark pallet`, `benchmark storage`, `benchmark \
+				          overhead` and `benchmark machine`"
+					.into()),
 			}
 			})
 		},

@@ -121,8 +121,9 @@ runtime_version! {
 	/// replace the instant `provide_liquidity` and `withdraw_liquidity`; version 5 of
 	/// segments: `RepricedAt`), priced at a price nobody could see when they were made; 111
 	/// queued share exits paid at such a price too (storage version 7 of silos:
-	/// `Exit::priced_at`).
-	spec_version: 111
+	/// `Exit::priced_at`); 112 every weight a block charges measured on this machine (a
+	/// block's and an extrinsic's base weights and the transaction extensions').
+	spec_version: 112
 }
 
 #[cfg(feature = "next-spec-version")]
@@ -130,7 +131,7 @@ runtime_version! {
 	/// With `next-spec-version`, the same runtime one spec version later: what the end-to-end
 	/// upgrade test sets with `system.setCode`. `build.rs` builds it beside the real wasm; no
 	/// chain should run it.
-	spec_version: 112
+	spec_version: 113
 }
 
 /// Aura's slot, and so the target block time of a network: 6 seconds.
