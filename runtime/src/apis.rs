@@ -73,8 +73,17 @@ impl_runtime_apis! {
 			Executive::finalize_block()
 		}
 
+		/// The inherents in extrinsic format 4 (bare), which every deployed client decodes:
+		/// polkadot-sdk builds them in format 5 by default, which carries nothing more for an
+		/// inherent and which clients built on @polkadot/api before 11 cannot read (Substrate API
+		/// Sidecar 18 fails on every block). Both formats are valid; signed transactions are
+		/// format 4 either way.
 		fn inherent_extrinsics(data: sp_inherents::InherentData) -> Vec<<Block as BlockT>::Extrinsic> {
-			data.create_extrinsics()
+			let inherents: Vec<<Block as BlockT>::Extrinsic> = data.create_extrinsics();
+			inherents
+				.into_iter()
+				.map(|xt| <Block as BlockT>::Extrinsic::new_bare_legacy(xt.function))
+				.collect()
 		}
 
 		fn check_inherents(

@@ -122,7 +122,8 @@ runtime_version! {
 	/// segments: `RepricedAt`), priced at a price nobody could see when they were made; 111
 	/// queued share exits paid at such a price too (storage version 7 of silos:
 	/// `Exit::priced_at`); 112 every weight a block charges measured on this machine (a
-	/// block's and an extrinsic's base weights and the transaction extensions').
+	/// block's and an extrinsic's base weights and the transaction extensions'), and inherents
+	/// in extrinsic format 4, which every deployed client decodes.
 	spec_version: 112
 }
 

@@ -484,3 +484,26 @@ fn a_guardians_trip_waits_for_the_reset_origin() {
 		assert_eq!(views::segment_health(ETH).unwrap().status, SegmentStatus::Normal);
 	});
 }
+
+/// Inherents are built in extrinsic format 4 (bare): clients on @polkadot/api before 11, such as
+/// Substrate API Sidecar 18, cannot decode format 5 and fail on every block that holds one.
+#[test]
+fn inherents_are_built_in_the_extrinsic_format_every_client_decodes() {
+	use sp_block_builder::runtime_decl_for_block_builder::BlockBuilderV6;
+	use sp_runtime::generic::Preamble;
+	run(|| {
+		let mut data = sp_inherents::InherentData::new();
+		// sp-timestamp's identifier: the one inherent this runtime builds.
+		data.put_data(*b"timstap0", &1_800_000_000_000u64).expect("a timestamp encodes");
+		let inherents =
+			<Runtime as BlockBuilderV6<bulkhead_runtime::Block>>::inherent_extrinsics(data);
+		assert_eq!(inherents.len(), 1, "the timestamp");
+		for xt in inherents {
+			assert!(matches!(xt.preamble, Preamble::Bare(4)), "{:?}", xt.preamble);
+			assert!(matches!(
+				xt.function,
+				bulkhead_runtime::RuntimeCall::Timestamp(pallet_timestamp::Call::set { .. })
+			));
+		}
+	});
+}
