@@ -45,6 +45,11 @@ SKIP_WASM_BUILD=1 RUSTDOCFLAGS="-D warnings" cargo doc --release --locked --work
 say "building the node (release; the first build compiles polkadot-sdk, see README)"
 cargo build --release --locked -p bulkhead-node
 
+# The descriptors come from the runtime inside the node binary the end-to-end tests start.
+say "typed polkadot-api descriptors from the node's runtime; TypeScript checks the code using them"
+scripts/descriptors.sh
+npx --no-install tsc -p e2e
+
 say "unit, property, crate-graph and runtime integration tests"
 cargo test --release --locked --workspace
 
