@@ -5,6 +5,7 @@
 #   built (the node stores blocks in ParityDB); the C and C++ that crates still compile with the
 #   system's cc (binaryen, zstd, lz4, ring) need nothing more.
 # - Debian's protobuf-compiler: protoc, for the networking crates.
+# - Debian's chromium: the headless browser the console's end-to-end test drives.
 # - rustup's wasm32v1-none target and rust-src: the wasm runtime.
 # - The JavaScript packages of the keeper and the end-to-end tests, at the versions in
 #   package-lock.json; @polkadot/api is pinned to 16.5.6. (`npm install`, not `npm ci`: npm 11's
@@ -22,6 +23,8 @@ debian_packages=()
 command -v clang >/dev/null 2>&1 || debian_packages+=(clang)
 command -v protoc >/dev/null 2>&1 || debian_packages+=(protobuf-compiler)
 command -v node >/dev/null 2>&1 || debian_packages+=(nodejs npm)
+# The console's browser test drives Debian's Chromium (e2e/console.test.js).
+command -v chromium >/dev/null 2>&1 || debian_packages+=(chromium)
 if [ ${#debian_packages[@]} -gt 0 ]; then
 	say "installing Debian packages: ${debian_packages[*]}"
 	sudo=""

@@ -49,6 +49,7 @@ cargo build --release --locked -p bulkhead-node
 say "typed polkadot-api descriptors from the node's runtime; TypeScript checks the code using them"
 scripts/descriptors.sh
 npx --no-install tsc -p e2e
+npx --no-install tsc -p console
 
 say "unit, property, crate-graph and runtime integration tests"
 cargo test --release --locked --workspace
