@@ -33,6 +33,8 @@
 // scripts/weights/HEADER
 // --template
 // scripts/weights/pallet-weights.hbs
+// --output-analysis
+// max
 // --output
 // pallets/circuit-breaker/src/weights.rs
 // --json-file
@@ -66,8 +68,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `585`
 		//  Estimated: `3850`
-		// Minimum execution time: 35_998_000 picoseconds.
-		Weight::from_parts(66_384_000, 3850)
+		// Minimum execution time: 33_031_000 picoseconds.
+		Weight::from_parts(55_625_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -79,8 +81,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `585`
 		//  Estimated: `3850`
-		// Minimum execution time: 35_817_000 picoseconds.
-		Weight::from_parts(60_013_000, 3850)
+		// Minimum execution time: 33_182_000 picoseconds.
+		Weight::from_parts(38_582_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -92,8 +94,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `590`
 		//  Estimated: `3850`
-		// Minimum execution time: 34_384_000 picoseconds.
-		Weight::from_parts(51_396_000, 3850)
+		// Minimum execution time: 33_212_000 picoseconds.
+		Weight::from_parts(38_803_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -102,17 +104,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn set_thresholds() -> Weight {
-		Weight::from_parts(66_384_000, 3850)
+		Weight::from_parts(55_625_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn trip() -> Weight {
-		Weight::from_parts(60_013_000, 3850)
+		Weight::from_parts(38_582_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reset() -> Weight {
-		Weight::from_parts(51_396_000, 3850)
+		Weight::from_parts(38_803_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}

@@ -33,6 +33,8 @@
 // scripts/weights/HEADER
 // --template
 // scripts/weights/pallet-weights.hbs
+// --output-analysis
+// max
 // --output
 // pallets/collateral-silos/src/weights.rs
 // --json-file
@@ -78,8 +80,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `508`
 		//  Estimated: `3675`
-		// Minimum execution time: 41_287_000 picoseconds.
-		Weight::from_parts(48_971_000, 3675)
+		// Minimum execution time: 41_838_000 picoseconds.
+		Weight::from_parts(48_491_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -89,8 +91,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `355`
 		//  Estimated: `3614`
-		// Minimum execution time: 22_302_000 picoseconds.
-		Weight::from_parts(26_890_000, 3614)
+		// Minimum execution time: 22_452_000 picoseconds.
+		Weight::from_parts(25_619_000, 3614)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -120,8 +122,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1827`
 		//  Estimated: `6208`
-		// Minimum execution time: 169_438_000 picoseconds.
-		Weight::from_parts(194_735_000, 6208)
+		// Minimum execution time: 165_120_000 picoseconds.
+		Weight::from_parts(188_032_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -135,8 +137,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `598`
 		//  Estimated: `3641`
-		// Minimum execution time: 53_581_000 picoseconds.
-		Weight::from_parts(60_985_000, 3641)
+		// Minimum execution time: 53_851_000 picoseconds.
+		Weight::from_parts(62_858_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -168,8 +170,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2933`
 		//  Estimated: `6292`
-		// Minimum execution time: 231_875_000 picoseconds.
-		Weight::from_parts(278_482_000, 6292)
+		// Minimum execution time: 218_860_000 picoseconds.
+		Weight::from_parts(252_453_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
@@ -195,8 +197,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1756`
 		//  Estimated: `6208`
-		// Minimum execution time: 143_950_000 picoseconds.
-		Weight::from_parts(164_408_000, 6208)
+		// Minimum execution time: 137_949_000 picoseconds.
+		Weight::from_parts(153_678_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -214,8 +216,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1671`
 		//  Estimated: `6208`
-		// Minimum execution time: 132_448_000 picoseconds.
-		Weight::from_parts(186_680_000, 6208)
+		// Minimum execution time: 124_032_000 picoseconds.
+		Weight::from_parts(142_989_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -243,8 +245,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3375`
 		//  Estimated: `3850`
-		// Minimum execution time: 161_372_000 picoseconds.
-		Weight::from_parts(233_458_000, 3850)
+		// Minimum execution time: 139_772_000 picoseconds.
+		Weight::from_parts(180_558_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -260,8 +262,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `713`
 		//  Estimated: `3641`
-		// Minimum execution time: 65_333_000 picoseconds.
-		Weight::from_parts(82_114_000, 3641)
+		// Minimum execution time: 63_429_000 picoseconds.
+		Weight::from_parts(73_297_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -296,10 +298,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2788 + n * (338 ±0)`
 		//  Estimated: `4254 + n * (2651 ±0)`
-		// Minimum execution time: 357_220_000 picoseconds.
-		Weight::from_parts(49_080_178, 4254)
-			// Standard Error: 3_778_690
-			.saturating_add(Weight::from_parts(196_684_644, 0).saturating_mul(n.into()))
+		// Minimum execution time: 241_043_000 picoseconds.
+		Weight::from_parts(268_918_447, 4254)
+			// Standard Error: 2_160_762
+			.saturating_add(Weight::from_parts(149_763_328, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -320,8 +322,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1415`
 		//  Estimated: `6208`
-		// Minimum execution time: 113_763_000 picoseconds.
-		Weight::from_parts(151_825_000, 6208)
+		// Minimum execution time: 109_645_000 picoseconds.
+		Weight::from_parts(120_846_000, 6208)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -330,53 +332,53 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_silo() -> Weight {
-		Weight::from_parts(48_971_000, 3675)
+		Weight::from_parts(48_491_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_silo_params() -> Weight {
-		Weight::from_parts(26_890_000, 3614)
+		Weight::from_parts(25_619_000, 3614)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn request_lp_order() -> Weight {
-		Weight::from_parts(194_735_000, 6208)
+		Weight::from_parts(188_032_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn cancel_lp_order() -> Weight {
-		Weight::from_parts(60_985_000, 3641)
+		Weight::from_parts(62_858_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn execute_lp_order() -> Weight {
-		Weight::from_parts(278_482_000, 6292)
+		Weight::from_parts(252_453_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().writes(10_u64))
 	}
 	fn deposit_margin() -> Weight {
-		Weight::from_parts(164_408_000, 6208)
+		Weight::from_parts(153_678_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn withdraw_margin() -> Weight {
-		Weight::from_parts(186_680_000, 6208)
+		Weight::from_parts(142_989_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn queue_exit() -> Weight {
-		Weight::from_parts(233_458_000, 3850)
+		Weight::from_parts(180_558_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn cancel_exit() -> Weight {
-		Weight::from_parts(82_114_000, 3641)
+		Weight::from_parts(73_297_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn process_exits(n: u32, ) -> Weight {
-		Weight::from_parts(49_080_178, 4254)
-			.saturating_add(Weight::from_parts(196_684_644, 0).saturating_mul(n.into()))
+		Weight::from_parts(268_918_447, 4254)
+			.saturating_add(Weight::from_parts(149_763_328, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
@@ -384,7 +386,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2651).saturating_mul(n.into()))
 	}
 	fn fund_insurance() -> Weight {
-		Weight::from_parts(151_825_000, 6208)
+		Weight::from_parts(120_846_000, 6208)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}

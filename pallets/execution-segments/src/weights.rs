@@ -33,6 +33,8 @@
 // scripts/weights/HEADER
 // --template
 // scripts/weights/pallet-weights.hbs
+// --output-analysis
+// max
 // --output
 // pallets/execution-segments/src/weights.rs
 // --json-file
@@ -79,8 +81,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `939`
 		//  Estimated: `3850`
-		// Minimum execution time: 48_922_000 picoseconds.
-		Weight::from_parts(64_370_000, 3850)
+		// Minimum execution time: 48_390_000 picoseconds.
+		Weight::from_parts(60_794_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -96,8 +98,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1024`
 		//  Estimated: `3850`
-		// Minimum execution time: 52_389_000 picoseconds.
-		Weight::from_parts(61_405_000, 3850)
+		// Minimum execution time: 54_382_000 picoseconds.
+		Weight::from_parts(92_734_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -111,8 +113,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `193`
 		//  Estimated: `3850`
-		// Minimum execution time: 26_210_000 picoseconds.
-		Weight::from_parts(31_640_000, 3850)
+		// Minimum execution time: 25_357_000 picoseconds.
+		Weight::from_parts(31_419_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -142,8 +144,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2067`
 		//  Estimated: `3850`
-		// Minimum execution time: 102_542_000 picoseconds.
-		Weight::from_parts(126_818_000, 3850)
+		// Minimum execution time: 107_942_000 picoseconds.
+		Weight::from_parts(139_301_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -161,8 +163,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `996`
 		//  Estimated: `3641`
-		// Minimum execution time: 63_159_000 picoseconds.
-		Weight::from_parts(72_586_000, 3641)
+		// Minimum execution time: 66_134_000 picoseconds.
+		Weight::from_parts(84_749_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -194,8 +196,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3052`
 		//  Estimated: `6292`
-		// Minimum execution time: 184_867_000 picoseconds.
-		Weight::from_parts(216_136_000, 6292)
+		// Minimum execution time: 191_008_000 picoseconds.
+		Weight::from_parts(221_986_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
@@ -225,8 +227,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2982`
 		//  Estimated: `6292`
-		// Minimum execution time: 166_172_000 picoseconds.
-		Weight::from_parts(214_141_000, 6292)
+		// Minimum execution time: 168_106_000 picoseconds.
+		Weight::from_parts(213_820_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -246,8 +248,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `917`
 		//  Estimated: `3641`
-		// Minimum execution time: 67_507_000 picoseconds.
-		Weight::from_parts(79_159_000, 3641)
+		// Minimum execution time: 64_260_000 picoseconds.
+		Weight::from_parts(74_089_000, 3641)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -273,8 +275,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2140`
 		//  Estimated: `3850`
-		// Minimum execution time: 107_401_000 picoseconds.
-		Weight::from_parts(131_036_000, 3850)
+		// Minimum execution time: 103_675_000 picoseconds.
+		Weight::from_parts(115_818_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -304,8 +306,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2433`
 		//  Estimated: `6292`
-		// Minimum execution time: 150_352_000 picoseconds.
-		Weight::from_parts(216_616_000, 6292)
+		// Minimum execution time: 146_985_000 picoseconds.
+		Weight::from_parts(170_350_000, 6292)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -335,8 +337,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2376`
 		//  Estimated: `4254`
-		// Minimum execution time: 154_369_000 picoseconds.
-		Weight::from_parts(263_815_000, 4254)
+		// Minimum execution time: 150_202_000 picoseconds.
+		Weight::from_parts(176_150_000, 4254)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -360,8 +362,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2384`
 		//  Estimated: `3850`
-		// Minimum execution time: 178_264_000 picoseconds.
-		Weight::from_parts(305_453_000, 3850)
+		// Minimum execution time: 163_307_000 picoseconds.
+		Weight::from_parts(183_754_000, 3850)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -394,10 +396,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2419 + n * (257 ±0)`
 		//  Estimated: `3850 + n * (2651 ±0)`
-		// Minimum execution time: 290_845_000 picoseconds.
-		Weight::from_parts(273_975_104, 3850)
-			// Standard Error: 2_682_500
-			.saturating_add(Weight::from_parts(129_268_166, 0).saturating_mul(n.into()))
+		// Minimum execution time: 198_973_000 picoseconds.
+		Weight::from_parts(227_537_000, 3850)
+			// Standard Error: 933_806
+			.saturating_add(Weight::from_parts(95_776_387, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
@@ -414,8 +416,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2262`
 		//  Estimated: `27102`
-		// Minimum execution time: 159_268_000 picoseconds.
-		Weight::from_parts(186_369_000, 27102)
+		// Minimum execution time: 165_820_000 picoseconds.
+		Weight::from_parts(248_365_000, 27102)
 			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().writes(16_u64))
 	}
@@ -424,68 +426,68 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn create_segment() -> Weight {
-		Weight::from_parts(64_370_000, 3850)
+		Weight::from_parts(60_794_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_risk_params() -> Weight {
-		Weight::from_parts(61_405_000, 3850)
+		Weight::from_parts(92_734_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_order_params() -> Weight {
-		Weight::from_parts(31_640_000, 3850)
+		Weight::from_parts(31_419_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn request_order() -> Weight {
-		Weight::from_parts(126_818_000, 3850)
+		Weight::from_parts(139_301_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(72_586_000, 3641)
+		Weight::from_parts(84_749_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn execute_order_open() -> Weight {
-		Weight::from_parts(216_136_000, 6292)
+		Weight::from_parts(221_986_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().writes(10_u64))
 	}
 	fn execute_order_close() -> Weight {
-		Weight::from_parts(214_141_000, 6292)
+		Weight::from_parts(213_820_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn add_margin() -> Weight {
-		Weight::from_parts(79_159_000, 3641)
+		Weight::from_parts(74_089_000, 3641)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove_margin() -> Weight {
-		Weight::from_parts(131_036_000, 3850)
+		Weight::from_parts(115_818_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn liquidate() -> Weight {
-		Weight::from_parts(216_616_000, 6292)
+		Weight::from_parts(170_350_000, 6292)
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn auto_deleverage() -> Weight {
-		Weight::from_parts(263_815_000, 4254)
+		Weight::from_parts(176_150_000, 4254)
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn settle_market() -> Weight {
-		Weight::from_parts(305_453_000, 3850)
+		Weight::from_parts(183_754_000, 3850)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn settle_positions(n: u32, ) -> Weight {
-		Weight::from_parts(273_975_104, 3850)
-			.saturating_add(Weight::from_parts(129_268_166, 0).saturating_mul(n.into()))
+		Weight::from_parts(227_537_000, 3850)
+			.saturating_add(Weight::from_parts(95_776_387, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
@@ -493,7 +495,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2651).saturating_mul(n.into()))
 	}
 	fn note_price() -> Weight {
-		Weight::from_parts(186_369_000, 27102)
+		Weight::from_parts(248_365_000, 27102)
 			.saturating_add(ParityDbWeight::get().reads(17_u64))
 			.saturating_add(ParityDbWeight::get().writes(16_u64))
 	}

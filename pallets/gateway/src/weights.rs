@@ -33,6 +33,8 @@
 // scripts/weights/HEADER
 // --template
 // scripts/weights/pallet-weights.hbs
+// --output-analysis
+// max
 // --output
 // pallets/gateway/src/weights.rs
 // --json-file
@@ -77,8 +79,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `663`
 		//  Estimated: `6238`
-		// Minimum execution time: 42_259_000 picoseconds.
-		Weight::from_parts(49_653_000, 6238)
+		// Minimum execution time: 41_268_000 picoseconds.
+		Weight::from_parts(48_320_000, 6238)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -90,8 +92,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `287`
 		//  Estimated: `3565`
-		// Minimum execution time: 25_799_000 picoseconds.
-		Weight::from_parts(30_468_000, 3565)
+		// Minimum execution time: 26_409_000 picoseconds.
+		Weight::from_parts(46_136_000, 3565)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -103,8 +105,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `543`
 		//  Estimated: `1998`
-		// Minimum execution time: 16_781_000 picoseconds.
-		Weight::from_parts(20_168_000, 1998)
+		// Minimum execution time: 17_532_000 picoseconds.
+		Weight::from_parts(20_859_000, 1998)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -138,8 +140,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2852`
 		//  Estimated: `6364`
-		// Minimum execution time: 253_285_000 picoseconds.
-		Weight::from_parts(309_640_000, 6364)
+		// Minimum execution time: 259_136_000 picoseconds.
+		Weight::from_parts(358_081_000, 6364)
 			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
@@ -163,8 +165,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1566`
 		//  Estimated: `6364`
-		// Minimum execution time: 85_240_000 picoseconds.
-		Weight::from_parts(153_658_000, 6364)
+		// Minimum execution time: 85_070_000 picoseconds.
+		Weight::from_parts(112_511_000, 6364)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -176,8 +178,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1255`
 		//  Estimated: `4054`
-		// Minimum execution time: 32_561_000 picoseconds.
-		Weight::from_parts(57_208_000, 4054)
+		// Minimum execution time: 31_670_000 picoseconds.
+		Weight::from_parts(38_953_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -195,8 +197,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1499`
 		//  Estimated: `4054`
-		// Minimum execution time: 68_128_000 picoseconds.
-		Weight::from_parts(116_107_000, 4054)
+		// Minimum execution time: 63_880_000 picoseconds.
+		Weight::from_parts(82_595_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -236,8 +238,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4112`
 		//  Estimated: `6364`
-		// Minimum execution time: 301_666_000 picoseconds.
-		Weight::from_parts(539_411_000, 6364)
+		// Minimum execution time: 291_467_000 picoseconds.
+		Weight::from_parts(494_036_000, 6364)
 			.saturating_add(T::DbWeight::get().reads(21_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -253,8 +255,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `955`
 		//  Estimated: `4054`
-		// Minimum execution time: 61_285_000 picoseconds.
-		Weight::from_parts(105_217_000, 4054)
+		// Minimum execution time: 58_550_000 picoseconds.
+		Weight::from_parts(76_143_000, 4054)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -266,8 +268,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
 		//  Estimated: `3565`
-		// Minimum execution time: 41_348_000 picoseconds.
-		Weight::from_parts(72_055_000, 3565)
+		// Minimum execution time: 39_153_000 picoseconds.
+		Weight::from_parts(55_043_000, 3565)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -276,52 +278,52 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements priced at ParityDB's weights, for test runtimes.
 impl WeightInfo for () {
 	fn open_route() -> Weight {
-		Weight::from_parts(49_653_000, 6238)
+		Weight::from_parts(48_320_000, 6238)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn close_route() -> Weight {
-		Weight::from_parts(30_468_000, 3565)
+		Weight::from_parts(46_136_000, 3565)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_approval_threshold() -> Weight {
-		Weight::from_parts(20_168_000, 1998)
+		Weight::from_parts(20_859_000, 1998)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn request_transfer() -> Weight {
-		Weight::from_parts(309_640_000, 6364)
+		Weight::from_parts(358_081_000, 6364)
 			.saturating_add(ParityDbWeight::get().reads(18_u64))
 			.saturating_add(ParityDbWeight::get().writes(10_u64))
 	}
 	fn request_large_transfer() -> Weight {
-		Weight::from_parts(153_658_000, 6364)
+		Weight::from_parts(112_511_000, 6364)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn approve_transfer() -> Weight {
-		Weight::from_parts(57_208_000, 4054)
+		Weight::from_parts(38_953_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn veto_transfer() -> Weight {
-		Weight::from_parts(116_107_000, 4054)
+		Weight::from_parts(82_595_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn execute_transfer() -> Weight {
-		Weight::from_parts(539_411_000, 6364)
+		Weight::from_parts(494_036_000, 6364)
 			.saturating_add(ParityDbWeight::get().reads(21_u64))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn cancel_transfer() -> Weight {
-		Weight::from_parts(105_217_000, 4054)
+		Weight::from_parts(76_143_000, 4054)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn forget_route_use() -> Weight {
-		Weight::from_parts(72_055_000, 3565)
+		Weight::from_parts(55_043_000, 3565)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}

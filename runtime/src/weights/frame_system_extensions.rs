@@ -29,6 +29,8 @@
 // 4096
 // --header
 // scripts/weights/HEADER
+// --output-analysis
+// max
 // --output
 // runtime/src/weights/frame_system_extensions.rs
 // --json-file
@@ -49,32 +51,32 @@ impl<T: frame_system::Config> frame_system::ExtensionsWeightInfo for WeightInfo<
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 3_407_000 picoseconds.
-		Weight::from_parts(4_168_000, 0)
+		// Minimum execution time: 3_457_000 picoseconds.
+		Weight::from_parts(6_302_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn check_mortality_mortal_transaction() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_502_000 picoseconds.
-		Weight::from_parts(8_005_000, 0)
+		// Minimum execution time: 6_833_000 picoseconds.
+		Weight::from_parts(11_923_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn check_mortality_immortal_transaction() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_853_000 picoseconds.
-		Weight::from_parts(8_786_000, 0)
+		// Minimum execution time: 6_903_000 picoseconds.
+		Weight::from_parts(10_369_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn check_non_zero_sender() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 871_000 picoseconds.
-		Weight::from_parts(1_222_000, 0)
+		// Minimum execution time: 891_000 picoseconds.
+		Weight::from_parts(1_212_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	/// Storage: `System::Account` (r:1 w:1)
@@ -83,8 +85,8 @@ impl<T: frame_system::Config> frame_system::ExtensionsWeightInfo for WeightInfo<
 		// Proof Size summary in bytes:
 		//  Measured:  `101`
 		//  Estimated: `3593`
-		// Minimum execution time: 14_337_000 picoseconds.
-		Weight::from_parts(16_451_000, 0)
+		// Minimum execution time: 15_048_000 picoseconds.
+		Weight::from_parts(24_626_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -93,32 +95,32 @@ impl<T: frame_system::Config> frame_system::ExtensionsWeightInfo for WeightInfo<
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 681_000 picoseconds.
-		Weight::from_parts(1_182_000, 0)
+		// Minimum execution time: 661_000 picoseconds.
+		Weight::from_parts(881_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn check_tx_version() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 761_000 picoseconds.
-		Weight::from_parts(1_223_000, 0)
+		// Minimum execution time: 681_000 picoseconds.
+		Weight::from_parts(842_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn check_weight() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 7_324_000 picoseconds.
-		Weight::from_parts(15_500_000, 0)
+		// Minimum execution time: 7_354_000 picoseconds.
+		Weight::from_parts(8_867_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn weight_reclaim() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_097_000 picoseconds.
-		Weight::from_parts(7_604_000, 0)
+		// Minimum execution time: 4_348_000 picoseconds.
+		Weight::from_parts(5_340_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 }

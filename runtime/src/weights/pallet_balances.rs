@@ -29,6 +29,8 @@
 // 4096
 // --header
 // scripts/weights/HEADER
+// --output-analysis
+// max
 // --output
 // runtime/src/weights/pallet_balances.rs
 // --json-file
@@ -51,8 +53,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 83_236_000 picoseconds.
-		Weight::from_parts(93_075_000, 0)
+		// Minimum execution time: 83_707_000 picoseconds.
+		Weight::from_parts(131_526_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -63,8 +65,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 66_224_000 picoseconds.
-		Weight::from_parts(74_720_000, 0)
+		// Minimum execution time: 65_774_000 picoseconds.
+		Weight::from_parts(78_668_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -75,8 +77,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `39`
 		//  Estimated: `3593`
-		// Minimum execution time: 38_452_000 picoseconds.
-		Weight::from_parts(55_113_000, 0)
+		// Minimum execution time: 37_871_000 picoseconds.
+		Weight::from_parts(44_924_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -87,8 +89,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `174`
 		//  Estimated: `3593`
-		// Minimum execution time: 38_302_000 picoseconds.
-		Weight::from_parts(44_113_000, 0)
+		// Minimum execution time: 38_873_000 picoseconds.
+		Weight::from_parts(62_507_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -99,8 +101,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `103`
 		//  Estimated: `6196`
-		// Minimum execution time: 90_149_000 picoseconds.
-		Weight::from_parts(109_054_000, 0)
+		// Minimum execution time: 86_873_000 picoseconds.
+		Weight::from_parts(123_712_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -111,8 +113,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 84_729_000 picoseconds.
-		Weight::from_parts(94_938_000, 0)
+		// Minimum execution time: 81_202_000 picoseconds.
+		Weight::from_parts(91_551_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -123,8 +125,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `174`
 		//  Estimated: `3593`
-		// Minimum execution time: 32_461_000 picoseconds.
-		Weight::from_parts(49_302_000, 0)
+		// Minimum execution time: 30_868_000 picoseconds.
+		Weight::from_parts(35_106_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -136,11 +138,11 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + u * (85 ±0)`
 		//  Estimated: `990 + u * (2603 ±0)`
-		// Minimum execution time: 32_501_000 picoseconds.
-		Weight::from_parts(12_036_110, 0)
+		// Minimum execution time: 32_851_000 picoseconds.
+		Weight::from_parts(33_473_000, 0)
 			.saturating_add(Weight::from_parts(0, 990))
-			// Standard Error: 571_466
-			.saturating_add(Weight::from_parts(31_578_649, 0).saturating_mul(u.into()))
+			// Standard Error: 249_951
+			.saturating_add(Weight::from_parts(27_943_659, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(u.into())))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(u.into()))
@@ -149,24 +151,24 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 12_443_000 picoseconds.
-		Weight::from_parts(16_801_000, 0)
+		// Minimum execution time: 11_711_000 picoseconds.
+		Weight::from_parts(13_987_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_allow_death() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 56_516_000 picoseconds.
-		Weight::from_parts(91_151_000, 0)
+		// Minimum execution time: 51_958_000 picoseconds.
+		Weight::from_parts(60_574_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_keep_alive() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 37_430_000 picoseconds.
-		Weight::from_parts(66_144_000, 0)
+		// Minimum execution time: 35_617_000 picoseconds.
+		Weight::from_parts(41_849_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 }

@@ -29,6 +29,8 @@
 // 4096
 // --header
 // scripts/weights/HEADER
+// --output-analysis
+// max
 // --output
 // runtime/src/weights/pallet_oracle.rs
 // --json-file
@@ -60,11 +62,11 @@ impl<T: frame_system::Config> pallet_oracle::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `7120 + x * (42 ±0)`
 		//  Estimated: `1998 + x * (41024 ±0)`
-		// Minimum execution time: 31_760_000 picoseconds.
-		Weight::from_parts(49_553_000, 0)
+		// Minimum execution time: 33_423_000 picoseconds.
+		Weight::from_parts(253_256_000, 0)
 			.saturating_add(Weight::from_parts(0, 1998))
-			// Standard Error: 1_383_496
-			.saturating_add(Weight::from_parts(228_867_990, 0).saturating_mul(x.into()))
+			// Standard Error: 2_083_639
+			.saturating_add(Weight::from_parts(223_018_000, 0).saturating_mul(x.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((18_u64).saturating_mul(x.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -77,8 +79,8 @@ impl<T: frame_system::Config> pallet_oracle::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 3_316_000 picoseconds.
-		Weight::from_parts(5_300_000, 0)
+		// Minimum execution time: 3_577_000 picoseconds.
+		Weight::from_parts(8_105_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}

@@ -29,6 +29,8 @@
 // 4096
 // --header
 // scripts/weights/HEADER
+// --output-analysis
+// max
 // --output
 // runtime/src/weights/pallet_transaction_payment.rs
 // --json-file
@@ -51,8 +53,8 @@ impl<T: frame_system::Config> pallet_transaction_payment::WeightInfo for WeightI
 		// Proof Size summary in bytes:
 		//  Measured:  `101`
 		//  Estimated: `3593`
-		// Minimum execution time: 71_163_000 picoseconds.
-		Weight::from_parts(79_128_000, 0)
+		// Minimum execution time: 73_217_000 picoseconds.
+		Weight::from_parts(83_416_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
