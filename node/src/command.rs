@@ -122,31 +122,34 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| {
 				match cmd {
-				BenchmarkCmd::Pallet(cmd) => cmd
-					.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(Some(
-						config.chain_spec,
-					)),
-				BenchmarkCmd::Machine(cmd) => {
-					cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone())
-				},
-				// Reads and writes every key of the chain state in `--base-path`: the database
-				// weights the runtime charges (`scripts/benchmark-storage.sh`).
-				BenchmarkCmd::Storage(cmd) => {
-					let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
-					let db = backend.expose_db();
-					let storage = backend.expose_storage();
-					let trie_cache = backend.expose_shared_trie_cache();
-					cmd.run(config, client, db, storage, trie_cache)
-				},
-				// Builds and imports empty blocks, then blocks full of `System::remark`, in the
-				// dev chain's runtime: the weight of a block's own work and of any extrinsic's
-				// (`scripts/benchmark.sh overhead`).
-				BenchmarkCmd::Overhead(cmd) => cmd
-					.run_with_default_builder_and_spec::<Block, ()>(Some(config.chain_spec)),
-				_ => Err("bulkhead-node runs `benchmark pallet`, `benchmark storage`, `benchmark \
+					BenchmarkCmd::Pallet(cmd) => cmd
+						.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(Some(
+							config.chain_spec,
+						)),
+					BenchmarkCmd::Machine(cmd) => cmd
+						.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone()),
+					// Reads and writes every key of the chain state in `--base-path`: the database
+					// weights the runtime charges (`scripts/benchmark-storage.sh`).
+					BenchmarkCmd::Storage(cmd) => {
+						let PartialComponents { client, backend, .. } =
+							service::new_partial(&config)?;
+						let db = backend.expose_db();
+						let storage = backend.expose_storage();
+						let trie_cache = backend.expose_shared_trie_cache();
+						cmd.run(config, client, db, storage, trie_cache)
+					},
+					// Builds and imports empty blocks, then blocks full of `System::remark`, in the
+					// dev chain's runtime: the weight of a block's own work and of any extrinsic's
+					// (`scripts/benchmark.sh overhead`).
+					BenchmarkCmd::Overhead(cmd) => {
+						cmd.run_with_default_builder_and_spec::<Block, ()>(Some(config.chain_spec))
+					},
+					_ => Err(
+						"bulkhead-node runs `benchmark pallet`, `benchmark storage`, `benchmark \
 				          overhead` and `benchmark machine`"
-					.into()),
-			}
+							.into(),
+					),
+				}
 			})
 		},
 		Some(Subcommand::ChainInfo(cmd)) => {
