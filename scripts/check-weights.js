@@ -12,25 +12,17 @@
 // Usage: node scripts/check-weights.js <weights.rs> <results.json>   (scripts/benchmark.sh runs it)
 
 import { readFileSync } from 'node:fs';
+import { parseWeights } from './lib/weights.js';
 
 const [file, json] = process.argv.slice(2);
 if (!file || !json) {
   console.error('usage: node scripts/check-weights.js <weights.rs> <results.json>');
   process.exit(2);
 }
-const text = readFileSync(file, 'utf8');
-// The first impl in the file is the runtime's (`SubstrateWeight<T>` or `WeightInfo<T>`).
-const impl = text.slice(text.search(/impl<T: frame_system::Config> [\w:]*WeightInfo for \w+<T>/));
-const body = impl.slice(0, impl.search(/\n}\n/));
-const num = (s) => BigInt(String(s).replaceAll('_', ''));
-const formulas = new Map();
-for (const [, name, code] of body.matchAll(/\tfn (\w+)\([^)]*\) -> Weight \{([\s\S]*?)\n\t\}/g)) {
-  const base = num(code.match(/Weight::from_parts\(([\d_]+), [\d_]+\)/)[1]);
-  const slopes = Object.fromEntries(
-    [...code.matchAll(/Weight::from_parts\(([\d_]+), 0\)\.saturating_mul\((\w+)\.into\(\)\)/g)].map((m) => [m[2], num(m[1])]),
-  );
-  formulas.set(name, { base, slopes });
-}
+// Each weight's ref time before storage: its base, and per unit of each component.
+const formulas = new Map(
+  Object.entries(parseWeights(file).fns).map(([name, f]) => [name, { base: BigInt(f.ref_time), slopes: f.slopes }]),
+);
 
 const results = JSON.parse(readFileSync(json, 'utf8'));
 const failures = [];

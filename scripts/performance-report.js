@@ -14,6 +14,7 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { startNode } from '../e2e/harness.js';
+import { parseWeights as parseFile } from './lib/weights.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const target = process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache/bulkhead/target');
@@ -21,38 +22,8 @@ const out = join(target, 'benchmarks');
 
 // ---- weight files ---------------------------------------------------------------------------
 
-/** Every `fn name(..) -> Weight { .. }` of the `SubstrateWeight`/`WeightInfo<T>` impl. */
-function parseWeights(path) {
-  const text = readFileSync(join(root, path), 'utf8');
-  const headerLines = text.split('\n').filter((l) => l.startsWith('//! ')).join('\n');
-  const header = Object.fromEntries(
-    [...headerLines.matchAll(/([A-Z][A-Z -]*): `?([^`,\n]*)`?/g)].map((m) => [m[1].trim(), m[2]]),
-  );
-  const impl = text.slice(text.search(/impl<T: frame_system::Config> [\w:]*WeightInfo for (SubstrateWeight|WeightInfo)<T>/));
-  const body = impl.slice(0, impl.search(/\n}\n/));
-  const fns = {};
-  const re = /((?:\t\/\/\/ .*\n)*)\tfn (\w+)\(([^)]*)\) -> Weight \{([\s\S]*?)\n\t\}/g;
-  for (const m of body.matchAll(re)) {
-    const [, docs, name, args, code] = m;
-    const base = code.match(/Weight::from_parts\(([\d_]+), ([\d_]+)\)/);
-    const proofExtra = code.match(/\.saturating_add\(Weight::from_parts\(0, ([\d_]+)\)\)/);
-    const num = (s) => Number(String(s).replaceAll('_', ''));
-    const reads = code.match(/reads\((\d+)(?:_u64)?\)\)/);
-    const writes = code.match(/writes\((\d+)(?:_u64)?\)\)/);
-    const storage = [...docs.matchAll(/Storage: `([\w:]+)` \(r:(\d+) w:(\d+)\)/g)].map((s) => ({
-      item: s[1], r: Number(s[2]), w: Number(s[3]),
-    }));
-    fns[name] = {
-      ref_time: num(base[1]),
-      proof: num(base[2]) + (proofExtra ? num(proofExtra[1]) : 0),
-      reads: reads ? Number(reads[1]) : 0,
-      writes: writes ? Number(writes[1]) : 0,
-      components: args.trim() !== '',
-      storage,
-    };
-  }
-  return { header, fns };
-}
+/** A weight file of this repository, by its path from the root. */
+const parseWeights = (path) => parseFile(join(root, path));
 
 const bulkhead = {
   pallet_collateral_silos: 'pallets/collateral-silos/src/weights.rs',
