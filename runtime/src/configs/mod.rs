@@ -56,7 +56,7 @@ parameter_types! {
 		})
 		.for_class(DispatchClass::Operational, |class| {
 			class.max_total = Some(MAXIMUM_BLOCK_WEIGHT);
-			// Operational transactions may use what normal ones leave.
+			// The quarter normal transactions cannot reach is kept for operational ones.
 			class.reserved =
 				Some(MAXIMUM_BLOCK_WEIGHT - NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_WEIGHT);
 		})
