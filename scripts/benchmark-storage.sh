@@ -24,16 +24,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bulkhead/target}"
 ACCOUNTS="${ACCOUNTS:-100000}"
 BATCH="${BATCH:-5000}"
-# The chain spec and its state come from the plain node: a runtime built with
-# runtime-benchmarks needs host functions only the benchmark commands provide.
-cargo build --release --locked -p bulkhead-node
-plain="$CARGO_TARGET_DIR/release/bulkhead-node"
-node="$CARGO_TARGET_DIR/release/bulkhead-node-benchmarks"
-[ -x "$node" ] || { echo "run scripts/benchmark.sh first: it builds $node" >&2; exit 1; }
-out="$CARGO_TARGET_DIR/benchmarks"
-state="$(mktemp -d)"
-trap 'rm -rf "$state"' EXIT
-mkdir -p "$out"
+source scripts/lib/benchmark-nodes.sh
 
 echo "== chain state: dev genesis + $ACCOUNTS accounts"
 "$plain" build-spec --chain dev --raw >"$state/dev.json" 2>/dev/null

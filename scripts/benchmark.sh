@@ -16,7 +16,10 @@
 #     costs before its calls (`benchmark overhead`: empty blocks, then full blocks of
 #     `System::remark`; `overhead` in the list below);
 #   - runtime/src/weights/paritydb_weights.rs, the price of one storage read and one write
-#     (scripts/benchmark-storage.sh; `storage` in the list below).
+#     (scripts/benchmark-storage.sh; `storage` in the list below);
+# and, to check them against what this machine really executes, the time of a full block of
+# transfers, of trade requests and of trade executions (scripts/benchmark-block.sh, `benchmark
+# extrinsic`; `blocks` in the list below): no weight comes from it.
 # Every benchmark runs in the real runtime (`--chain dev`, wasm, compiled), so a Bulkhead call's
 # weight includes the silo accounting and breaker checks it causes. Each weight is the larger of
 # the CLI's two fits (`--output-analysis max`: median slopes and least squares, base and slope
@@ -25,7 +28,7 @@
 # dip, and an under-charged call is a way to fill blocks below cost. Run it on an idle machine. The raw results land in
 # $CARGO_TARGET_DIR/benchmarks/*.json, which scripts/performance-report.sh reads.
 #
-# Usage: scripts/benchmark.sh [pallet ... | overhead | storage]   (default: all of them)
+# Usage: scripts/benchmark.sh [pallet ... | overhead | storage | blocks]   (default: all of them)
 # Env:   STEPS (default 50), REPEAT (default 20), REUSE_NODE=1 (run the benchmarking node the
 #        last run built, without building it again: only when no runtime code changed since)
 set -euo pipefail
@@ -37,7 +40,7 @@ REPEAT="${REPEAT:-20}"
 bulkhead=(pallet_collateral_silos pallet_execution_segments pallet_gateway pallet_circuit_breaker)
 substrate=(frame_system frame_system_extensions pallet_transaction_payment pallet_balances pallet_timestamp
 	pallet_sudo pallet_oracle)
-if [ $# -gt 0 ]; then selected=("$@"); else selected=("${bulkhead[@]}" "${substrate[@]}" overhead storage); fi
+if [ $# -gt 0 ]; then selected=("$@"); else selected=("${bulkhead[@]}" "${substrate[@]}" overhead storage blocks); fi
 
 node="$CARGO_TARGET_DIR/release/bulkhead-node-benchmarks"
 if [ "${REUSE_NODE:-0}" = 1 ] && [ -x "$node" ]; then
@@ -56,6 +59,10 @@ below=()
 for pallet in "${selected[@]}"; do
 	if [ "$pallet" = storage ]; then
 		scripts/benchmark-storage.sh
+		continue
+	fi
+	if [ "$pallet" = blocks ]; then
+		scripts/benchmark-block.sh
 		continue
 	fi
 	if [ "$pallet" = overhead ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerate docs/performance.md from one run on this machine:
-#   1. scripts/benchmark.sh: every benchmark, every weight file (skip with SKIP_BENCHMARKS=1 to
-#      reuse the last run's weight files);
+#   1. scripts/benchmark.sh: every benchmark, every weight file, and the full blocks of
+#      scripts/benchmark-block.sh (skip with SKIP_BENCHMARKS=1 to reuse the last run's weight
+#      files and measurements);
 #   2. scripts/build-cost.sh warm: rebuilds the plain release node with those weights, and times
 #      a warm rebuild (the cold build is measured apart: scripts/build-cost.sh cold);
 #   3. the dependency checks (no RocksDB; which crates compile C or C++);

@@ -6,6 +6,8 @@
 // Docs cannot drift from the code: a link to an item that is gone fails `cargo doc`.
 #![deny(rustdoc::broken_intra_doc_links)]
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 mod chain_spec;
 mod cli;
 mod command;

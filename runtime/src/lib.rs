@@ -30,6 +30,8 @@ extern crate alloc;
 pub mod apis;
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarks;
+#[cfg(all(feature = "std", feature = "runtime-benchmarks"))]
+pub mod block_benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
 pub mod oracle_genesis;
@@ -189,6 +191,22 @@ pub type TxExtension = (
 	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
 	frame_system::WeightReclaim<Runtime>,
 );
+
+/// The extensions of a signed transaction at `nonce`: immortal, no tip. What the node's block
+/// benchmarks and the runtime's tests sign with; wallets build their own.
+pub fn tx_extension(nonce: Nonce) -> TxExtension {
+	(
+		frame_system::CheckNonZeroSender::new(),
+		frame_system::CheckSpecVersion::new(),
+		frame_system::CheckTxVersion::new(),
+		frame_system::CheckGenesis::new(),
+		frame_system::CheckEra::from(generic::Era::Immortal),
+		frame_system::CheckNonce::from(nonce),
+		frame_system::CheckWeight::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::from(0),
+		frame_system::WeightReclaim::new(),
+	)
+}
 
 /// Extrinsics as the runtime decodes them.
 pub type UncheckedExtrinsic =

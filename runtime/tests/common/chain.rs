@@ -4,7 +4,7 @@
 
 use super::{genesis_ext, BLOCK_MS, GENESIS_MS};
 use bulkhead_runtime::{
-	AccountId, BlockNumber, Executive, Header, RuntimeCall, SignedPayload, System, TxExtension,
+	tx_extension, AccountId, BlockNumber, Executive, Header, RuntimeCall, SignedPayload, System,
 	UncheckedExtrinsic,
 };
 use codec::Encode;
@@ -12,7 +12,7 @@ use sp_consensus_aura::{Slot, AURA_ENGINE_ID};
 use sp_core::{sr25519, Pair as _, H256};
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{
-	generic::{Digest, DigestItem, Era},
+	generic::{Digest, DigestItem},
 	traits::Header as _,
 	ApplyExtrinsicResult, DispatchResult,
 };
@@ -112,17 +112,7 @@ pub fn account_of(who: Sr25519Keyring) -> AccountId {
 /// `call` signed by `who` with their next nonce, immortal, no tip.
 pub fn sign(who: Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
 	let account = account_of(who);
-	let extension: TxExtension = (
-		frame_system::CheckNonZeroSender::new(),
-		frame_system::CheckSpecVersion::new(),
-		frame_system::CheckTxVersion::new(),
-		frame_system::CheckGenesis::new(),
-		frame_system::CheckEra::from(Era::Immortal),
-		frame_system::CheckNonce::from(System::account_nonce(&account)),
-		frame_system::CheckWeight::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::from(0),
-		frame_system::WeightReclaim::new(),
-	);
+	let extension = tx_extension(System::account_nonce(&account));
 	let payload = SignedPayload::new(call, extension).expect("the extensions' implicit data");
 	let signature = payload.using_encoded(|bytes| pair(who).sign(bytes));
 	let (call, extension, _) = payload.deconstruct();

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# What this machine really executes: the time of a full block of transfers, of trade requests
+# and of trade executions, each transaction from an account of its own, beside the weight the
+# runtime charges for them.
+#   1. scripts/benchmark-block-state.js builds the state on a release dev node (funded
+#      senders; traders with margin; traders with an order each, the price that fills them in
+#      the last block, and a keeper each to execute them);
+#   2. `export-state` turns that chain's last state into a chain spec's genesis (its block
+#      number set back to 0: the benchmark's block is block 1);
+#   3. `benchmark extrinsic` (the benchmarking node) builds on it a block with as many of one
+#      transaction as the block's weight admits, checks that every one of them did its work
+#      (node/src/benchmarking.rs), and executes that block REPEAT times, in the wasm runtime,
+#      with no storage cache, as a node importing it would. Per transaction: the block's time
+#      less an empty block's, over the count.
+# Results: $CARGO_TARGET_DIR/benchmarks/blocks.json (scripts/performance-report.sh reads it).
+# Needs the benchmarking node scripts/benchmark.sh builds; builds the plain node.
+#
+# Usage: scripts/benchmark-block.sh     Env: REPEAT (default 50)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bulkhead/target}"
+REPEAT="${REPEAT:-50}"
+source scripts/lib/benchmark-nodes.sh
+
+echo "== chain state for full blocks"
+BULKHEAD_NODE="$plain" node scripts/benchmark-block-state.js --base-path "$state/chain" | tee "$out/block-state.json"
+"$plain" export-state --chain dev --base-path "$state/chain" >"$state/exported.json" 2>"$state/export.log" \
+	|| { cat "$state/export.log" >&2; exit 1; }
+# The benchmark builds block 1 on this state, and frame-system wants the stored block number
+# one below the block it starts: the chain's clock, slot and everything else stay as they were.
+node --input-type=module -e '
+import { readFileSync, writeFileSync } from "node:fs";
+import { xxhashAsHex } from "@polkadot/util-crypto";
+const [from, to] = process.argv.slice(1);
+const spec = JSON.parse(readFileSync(from, "utf8"));
+const number = xxhashAsHex("System", 128) + xxhashAsHex("Number", 128).slice(2);
+if (!(number in spec.genesis.raw.top)) throw new Error("the exported state holds no System::Number");
+spec.genesis.raw.top[number] = "0x00000000";
+writeFileSync(to, JSON.stringify(spec));
+' "$state/exported.json" "$state/spec.json"
+
+results=()
+for bench in balances:transfer_keep_alive execution_segments:request_order \
+	execution_segments:execute_order; do
+	pallet="${bench%%:*}" extrinsic="${bench#*:}"
+	echo "== a full block of $pallet::$extrinsic"
+	log="$out/block-$extrinsic.log"
+	"$node" benchmark extrinsic \
+		--chain "$state/spec.json" \
+		--base-path "$state/bench-$extrinsic" \
+		--wasm-execution compiled \
+		--pallet "$pallet" \
+		--extrinsic "$extrinsic" \
+		--warmup 10 \
+		--repeat "$REPEAT" \
+		2>&1 | tee "$log"
+	count="$(grep -oP 'Extrinsics per block: \K[0-9]+' "$log" | tail -1)"
+	read -r min max < <(grep -oP 'Min: \K[0-9]+, Max: [0-9]+' "$log" | tail -1 | tr -d ',' | sed 's/Max: //')
+	read -r avg median < <(grep -oP 'Average: \K[0-9]+, Median: [0-9]+' "$log" | tail -1 | tr -d ',' | sed 's/Median: //')
+	results+=("$(printf '{"pallet":"%s","extrinsic":"%s","per_block":%s,"ns":{"min":%s,"max":%s,"average":%s,"median":%s}}' \
+		"$pallet" "$extrinsic" "$count" "$min" "$max" "$avg" "$median")")
+done
+{
+	printf '{"date":"%s","repeat":%s,"blocks":[' "$(date -u +%F)" "$REPEAT"
+	(IFS=,; printf '%s' "${results[*]}")
+	printf ']}\n'
+} >"$out/blocks.json"
+echo "== $out/blocks.json"
+cat "$out/blocks.json"
