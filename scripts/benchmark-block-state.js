@@ -2,8 +2,8 @@
 // Builds the chain state `bulkhead-node benchmark extrinsic` times full blocks on
 // (scripts/benchmark-block.sh exports it as the benchmark's genesis). On a release `--dev` node
 // with its database in `--base-path`, sealing only when this script asks:
-//   transfers  `--transfers` + 1 accounts `//bench//transfer//<n>` with 10 BULK; account n sends
-//              to n + 1;
+//   transfers  `--transfers` accounts `//bench//transfer//<n>` with 10 BULK, each to send to
+//              `//bench//recipient//<n>`, an account with 1 BULK;
 //   requests   `--requests` traders `//bench//request//<n>` with 10 BULK and 100 USDC of margin
 //              in the BTC silo, each about to request an order;
 //   executions `--orders` traders `//bench//order//<n>` with the same, each with an order
@@ -45,7 +45,17 @@ function options(argv) {
 async function main() {
   const o = options(process.argv.slice(2));
   await cryptoWaitReady();
-  // Every transaction of a phase waits in the pool at once: Alice alone funds 13,000 accounts.
+  // Every key first: deriving 12,000 of them holds the event loop for tens of seconds, which a
+  // connected client would spend unable to answer the node's pings.
+  const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+  const group = (path, n) => Array.from({ length: n }, (_, i) => keyring.addFromUri(`${path}//${i}`));
+  const [alice, bob] = ['//Alice', '//Bob'].map((uri) => keyring.addFromUri(uri));
+  const senders = group('//bench//transfer', o.transfers);
+  const recipients = group('//bench//recipient', o.transfers);
+  const requesters = group('//bench//request', o.requests);
+  const holders = group('//bench//order', o.orders);
+  const keepers = group('//bench//keeper', o.orders);
+  // Every transaction of a phase waits in the pool at once: Alice alone funds 16,000 accounts.
   const node = await startNode(
     ['--dev', '--sealing', 'manual', '--pool-limit', '40000', '--pool-kbytes', '200000'],
     { name: 'benchmark-state', basePath: o.basePath },
@@ -67,13 +77,6 @@ async function main() {
     const api = await ApiPromise.create({ provider: new WsProvider(node.url), noInitWarn: true });
     const rpc = Array.from({ length: o.connections }, () => new RawRpc(node.url));
     await Promise.all(rpc.map((c) => c.open));
-    const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
-    const group = (path, n) => Array.from({ length: n }, (_, i) => keyring.addFromUri(`${path}//${i}`));
-    const [alice, bob] = ['//Alice', '//Bob'].map((uri) => keyring.addFromUri(uri));
-    const senders = group('//bench//transfer', o.transfers + 1);
-    const requesters = group('//bench//request', o.requests);
-    const holders = group('//bench//order', o.orders);
-    const keepers = group('//bench//keeper', o.orders);
     const watch = watchBlocks(api);
     await watch.ready;
 
@@ -89,6 +92,7 @@ async function main() {
     ];
     const funding = [
       ...senders.flatMap((a) => fund(a, 10n, 0n)),
+      ...recipients.flatMap((a) => fund(a, 1n, 0n)),
       ...[...requesters, ...holders].flatMap((a) => fund(a, 10n, 150n)),
       ...keepers.flatMap((a) => fund(a, 10n, 0n)),
       ...feedBtc(),
@@ -120,15 +124,15 @@ async function main() {
     if (feeds !== 2) throw new Error(`the last block holds ${feeds} price feeds, expected Alice's and Bob's`);
     const waiting = (await api.query.executionSegments.orders.entries(BTC)).length;
     if (waiting !== o.orders) throw new Error(`${waiting} orders wait in BTC-PERP, expected ${o.orders}`);
+    await watch.stop();
     const failed = watch.blocks.flatMap((b) => b.calls).filter((c) => c.failed).length;
     if (failed) throw new Error(`${failed} transactions failed while building the state`);
-
-    await watch.stop();
     rpc.forEach((c) => c.close());
     await api.disconnect();
     console.log(JSON.stringify({
       block: header.number.toNumber(),
       transfer_senders: senders.length,
+      transfer_recipients: recipients.length,
       requesters: requesters.length,
       orders_waiting: waiting,
       keepers: keepers.length,

@@ -106,23 +106,33 @@ impl ExtrinsicBuilder for Builder {
 	}
 }
 
-/// The inherent data and digest of the block after genesis: one Aura slot after the state's
-/// clock, as the node would author it. The benchmark's state comes from a running chain, so its
+/// `key`'s value in the genesis state, decoded; an error if it is missing.
+fn read<T: Decode>(
+	client: &FullClient,
+	genesis: H256,
+	pallet: &str,
+	item: &str,
+) -> sc_cli::Result<T> {
+	let key = StorageKey([twox_128(pallet.as_bytes()), twox_128(item.as_bytes())].concat());
+	let data = client
+		.storage(genesis, &key)
+		.map_err(|e| format!("reading {pallet}::{item} at genesis: {e}"))?
+		.ok_or_else(|| format!("the benchmark's genesis holds no {pallet}::{item}"))?;
+	Ok(T::decode(&mut &data.0[..]).map_err(|e| format!("decoding {pallet}::{item}: {e}"))?)
+}
+
+/// The inherent data and digest of the block after genesis, as the node would author it: in a
+/// later Aura slot than the state's, at a time at least half a slot (the runtime's minimum
+/// period) after the state's clock. The benchmark's state comes from a running chain, so its
 /// clock and slot are that chain's, not zero.
 fn next_block(
 	client: &FullClient,
 	genesis: H256,
 ) -> sc_cli::Result<(InherentData, Vec<DigestItem>)> {
-	let key = StorageKey([twox_128(b"Timestamp"), twox_128(b"Now")].concat());
-	let now = client
-		.storage(genesis, &key)
-		.map_err(|e| format!("reading Timestamp::Now at genesis: {e}"))?
-		.map(|data| u64::decode(&mut &data.0[..]))
-		.transpose()
-		.map_err(|e| format!("decoding Timestamp::Now at genesis: {e}"))?
-		.unwrap_or_default();
+	let now: u64 = read(client, genesis, "Timestamp", "Now")?;
+	let current_slot: u64 = read(client, genesis, "Aura", "CurrentSlot")?;
 	let slot_duration = sc_consensus_aura::slot_duration(client)?.as_millis();
-	let slot = now / slot_duration + 1;
+	let slot = (current_slot + 1).max((now + slot_duration / 2).div_ceil(slot_duration));
 	let mut inherent_data = InherentData::new();
 	inherent_data
 		.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * slot_duration))

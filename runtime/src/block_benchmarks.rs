@@ -23,8 +23,12 @@ use crate::{
 use pallet_execution_segments::OrderKind;
 use segment_interface::Side;
 
-/// Derivation path of the accounts that send transfers; each sends to the next.
+/// Derivation path of the accounts that send transfers.
 pub const TRANSFER_SENDERS: &str = "//bench//transfer";
+/// Derivation path of the accounts that receive them: sender `n` pays recipient `n`, an existing
+/// account no other transaction of the block touches (sending to the next sender would find
+/// that account already read when it signs the next transfer).
+pub const TRANSFER_RECIPIENTS: &str = "//bench//recipient";
 /// Derivation path of the traders that request an order.
 pub const REQUESTERS: &str = "//bench//request";
 /// Derivation path of the traders whose order waits to be executed.
@@ -90,7 +94,7 @@ pub const BLOCK_BENCHMARKS: [BlockBenchmark; 3] = [
 		signers: TRANSFER_SENDERS,
 		call: |n| {
 			RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
-				dest: account(TRANSFER_SENDERS, n + 1).into(),
+				dest: account(TRANSFER_RECIPIENTS, n).into(),
 				value: TRANSFER,
 			})
 		},
