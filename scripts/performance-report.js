@@ -173,7 +173,9 @@ p('liquidations, and a partial auto-deleveraging, are in their own rows.');
   const batch = Number(batchArg[1]);
   p();
   p('**Storage weights.** `scripts/benchmark-storage.sh` builds a chain state the size of a busy');
-  p('Bulkhead chain: the dev genesis plus ' + (state ? state.accounts.toLocaleString('en-US') : '?') + ' accounts, each with BULK, USDC and margin in a');
+  // The state's size is what benchmark-storage.sh recorded; a target directory that never ran
+  // it has no record, and the page says so rather than guess.
+  p('Bulkhead chain: the dev genesis plus ' + (state ? state.accounts.toLocaleString('en-US') : 'its `ACCOUNTS` (100,000 unless set; this run holds no `storage-state.json` saying how many it used)') + ' accounts, each with BULK, USDC and margin in a');
   p('silo, a third of them with a position, its ADL queue entry and LP shares' + (state ? ` (${state.keysAfter.toLocaleString('en-US')} keys in all)` : '') + ', in ParityDB.');
   p('`benchmark storage` then reads every key with no cache, and writes every key in commits of');
   p(`${batch.toLocaleString('en-US')} keys, about what a full block writes (the cost per key falls as commits grow; the`);
