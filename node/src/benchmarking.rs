@@ -96,13 +96,13 @@ impl ExtrinsicBuilder for Builder {
 	}
 
 	fn build(&self, n: u32) -> Result<OpaqueExtrinsic, &'static str> {
-		let pair = signer(self.bench.signers, n);
+		let pair = signer(self.bench.signers, n)?;
 		let nonce = self
 			.client
 			.runtime_api()
 			.account_nonce(self.genesis, pair.public().into())
 			.map_err(|_| "reading a signer's nonce in the benchmark's genesis state")?;
-		Ok(self.sign(&pair, nonce, (self.bench.call)(n)))
+		Ok(self.sign(&pair, nonce, (self.bench.call)(n)?))
 	}
 }
 

@@ -53,37 +53,37 @@ pub struct BlockBenchmark {
 	pub extrinsic: &'static str,
 	/// Derivation path of the signers: transaction `n` is signed by `{signers}//{n}`.
 	pub signers: &'static str,
-	/// Transaction `n`'s call.
-	pub call: fn(u32) -> RuntimeCall,
+	/// Transaction `n`'s call; an error if an account it names cannot be derived.
+	pub call: fn(u32) -> Result<RuntimeCall, &'static str>,
 	/// Whether `event` shows that a transaction did its work: a transfer moved, an order was
 	/// requested, an order filled (an order that ends unfilled also dispatches successfully).
 	pub did_its_work: fn(&RuntimeEvent) -> bool,
 }
 
 /// The `n`-th key under `path`, from the dev phrase as `//Alice` is.
-pub fn signer(path: &str, n: u32) -> sr25519::Pair {
+pub fn signer(path: &str, n: u32) -> Result<sr25519::Pair, &'static str> {
 	sr25519::Pair::from_string(&alloc::format!("{path}//{n}"), None)
-		.expect("a hard derivation path of the dev phrase is a valid secret URI")
+		.map_err(|_| "a benchmark account's derivation path is not a valid secret URI")
 }
 
 /// The account of the `n`-th key under `path`.
-pub fn account(path: &str, n: u32) -> AccountId {
-	signer(path, n).public().into()
+pub fn account(path: &str, n: u32) -> Result<AccountId, &'static str> {
+	Ok(signer(path, n)?.public().into())
 }
 
 /// Trader `n`'s trade: half long, half short, at any fill price, the keeper deposit as fee.
-fn order(n: u32) -> RuntimeCall {
+fn order(n: u32) -> Result<RuntimeCall, &'static str> {
 	let side = if n.is_multiple_of(2) { Side::Long } else { Side::Short };
 	let acceptable_price = match side {
 		Side::Long => FixedU128::from_inner(u128::MAX),
 		Side::Short => FixedU128::from_inner(0),
 	};
-	RuntimeCall::ExecutionSegments(pallet_execution_segments::Call::request_order {
+	Ok(RuntimeCall::ExecutionSegments(pallet_execution_segments::Call::request_order {
 		segment: SEGMENT,
 		kind: OrderKind::Increase { side, size: TRADE_SIZE, margin: TRADE_MARGIN },
 		acceptable_price,
 		execution_fee: KEEPER_DEPOSIT,
-	})
+	}))
 }
 
 /// The blocks `benchmark extrinsic` can build.
@@ -93,10 +93,10 @@ pub const BLOCK_BENCHMARKS: [BlockBenchmark; 3] = [
 		extrinsic: "transfer_keep_alive",
 		signers: TRANSFER_SENDERS,
 		call: |n| {
-			RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
-				dest: account(TRANSFER_RECIPIENTS, n).into(),
+			Ok(RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+				dest: account(TRANSFER_RECIPIENTS, n)?.into(),
 				value: TRANSFER,
-			})
+			}))
 		},
 		did_its_work: |event| {
 			matches!(event, RuntimeEvent::Balances(pallet_balances::Event::Transfer { .. }))
@@ -121,10 +121,10 @@ pub const BLOCK_BENCHMARKS: [BlockBenchmark; 3] = [
 		extrinsic: "execute_order",
 		signers: KEEPERS,
 		call: |n| {
-			RuntimeCall::ExecutionSegments(pallet_execution_segments::Call::execute_order {
+			Ok(RuntimeCall::ExecutionSegments(pallet_execution_segments::Call::execute_order {
 				segment: SEGMENT,
-				who: account(ORDER_HOLDERS, n),
-			})
+				who: account(ORDER_HOLDERS, n)?,
+			}))
 		},
 		did_its_work: |event| {
 			matches!(
@@ -149,11 +149,12 @@ mod tests {
 		// (public keys printed by it, 2026-12-04).
 		let expect = |path: &str, n: u32, public: &str| {
 			let public = sp_core::bytes::from_hex(public).unwrap();
+			let derived = account(path, n).unwrap();
 			assert_eq!(
-				AsRef::<[u8]>::as_ref(&account(path, n)),
+				AsRef::<[u8]>::as_ref(&derived),
 				&public[..],
 				"{path}//{n}: {}",
-				account(path, n).to_ss58check()
+				derived.to_ss58check()
 			);
 		};
 		expect(KEEPERS, 3, "0xbcbb0b3ebd28ee319e9f38597c7a2b11dbcd2cf13b667d773b79ceb7bc5b987b");
@@ -167,7 +168,7 @@ mod tests {
 	#[test]
 	fn every_block_calls_what_it_names() {
 		for bench in &BLOCK_BENCHMARKS {
-			let call = (bench.call)(1);
+			let call = (bench.call)(1).unwrap();
 			let info = call.get_call_metadata();
 			assert_eq!(info.function_name, bench.extrinsic);
 			assert_eq!(info.pallet_name.to_lowercase(), bench.pallet.replace('_', ""));

@@ -193,7 +193,8 @@ pub type TxExtension = (
 );
 
 /// The extensions of a signed transaction at `nonce`: immortal, no tip. What the node's block
-/// benchmarks and the runtime's tests sign with; wallets build their own.
+/// benchmarks and the runtime's tests sign with; wallets build their own. Not in the wasm.
+#[cfg(feature = "std")]
 pub fn tx_extension(nonce: Nonce) -> TxExtension {
 	(
 		frame_system::CheckNonZeroSender::new(),
