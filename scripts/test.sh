@@ -7,12 +7,16 @@
 #
 #   CARGO_TARGET_DIR  where builds go; defaults to ~/.cache/bulkhead/target so that clones and CI
 #                     reuse one build of polkadot-sdk (a cold build takes a while on 2 cores).
+#   BULKHEAD_TIMINGS  set to 1 to have every cargo stage write its --timings report (crate by
+#                     crate, what ran in parallel) to $CARGO_TARGET_DIR/cargo-timings/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bulkhead/target}"
 
 say() { printf '\033[1m[test]\033[0m %s (%d s)\n' "$*" "$((SECONDS - start))"; }
 start=$SECONDS
+timings=()
+[ "${BULKHEAD_TIMINGS:-0}" = 1 ] && timings=(--timings)
 
 scripts/setup.sh
 
@@ -20,7 +24,7 @@ say "formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 
 say "every pallet builds no_std for the wasm runtime (wasm32v1-none)"
-cargo check --release --locked --workspace --exclude bulkhead-node --exclude bulkhead-runtime \
+cargo check --release --locked "${timings[@]}" --workspace --exclude bulkhead-node --exclude bulkhead-runtime \
 	--no-default-features --target wasm32v1-none
 
 # Clippy and rustdoc type-check every Bulkhead crate with its runtime-benchmarks and try-runtime
@@ -35,15 +39,15 @@ for crate in segment-interface bulkhead-runtime "${pallets[@]}"; do
 	check_features+=",$crate/runtime-benchmarks,$crate/try-runtime"
 done
 say "clippy: every crate and target, with benchmarks and try-runtime; warnings are errors"
-SKIP_WASM_BUILD=1 cargo clippy --release --locked --workspace --all-targets \
+SKIP_WASM_BUILD=1 cargo clippy --release --locked "${timings[@]}" --workspace --all-targets \
 	--features "$check_features" -- -D warnings
 
 say "docs: every crate; broken intra-doc links and every other doc warning are errors"
-SKIP_WASM_BUILD=1 RUSTDOCFLAGS="-D warnings" cargo doc --release --locked --workspace --no-deps \
+SKIP_WASM_BUILD=1 RUSTDOCFLAGS="-D warnings" cargo doc --release --locked "${timings[@]}" --workspace --no-deps \
 	--features "$check_features"
 
 say "building the node (release; the first build compiles polkadot-sdk, see README)"
-cargo build --release --locked -p bulkhead-node
+cargo build --release --locked "${timings[@]}" -p bulkhead-node
 
 # The descriptors come from the runtime inside the node binary the end-to-end tests start.
 say "typed polkadot-api descriptors from the node's runtime; TypeScript checks the code using them"
@@ -52,14 +56,14 @@ npx --no-install tsc -p e2e
 npx --no-install tsc -p console
 
 say "unit, property, crate-graph and runtime integration tests"
-cargo test --release --locked --workspace
+cargo test --release --locked "${timings[@]}" --workspace
 
 # One more feature set, shared by two jobs: every benchmark runs once against its pallet's
 # mock, and the runtime's upgrade test runs with try-runtime (each migration's pre- and
 # post-checks, storage versions against the code, every pallet's try_state), as do the
 # pallets' own migration tests.
 say "benchmarks against the mocks, and the runtime upgrade under try-runtime"
-SKIP_WASM_BUILD=1 cargo test --release --locked -p "${pallets[0]}" -p "${pallets[1]}" \
+SKIP_WASM_BUILD=1 cargo test --release --locked "${timings[@]}" -p "${pallets[0]}" -p "${pallets[1]}" \
 	-p "${pallets[2]}" -p "${pallets[3]}" -p bulkhead-runtime \
 	--features runtime-benchmarks,try-runtime --lib --test upgrade
 
