@@ -1,26 +1,19 @@
-// End-to-end: two validators, Alice and Bob, on `--chain local` over loopback. They peer,
-// author with Aura and finalize with GRANDPA; both see the same finalized blocks. Then Bob
-// stops: Alice keeps authoring but nothing more is finalized (GRANDPA needs both of two
-// voters), and when Bob comes back on his base path, finality resumes on the same chain.
+// End-to-end: two validators, Alice and Bob, on `--chain local` over loopback, as zombienet
+// spawns them from e2e/two-validators.toml (the network `scripts/load.js --network` measures).
+// They peer, author with Aura and finalize with GRANDPA; both see the same finalized blocks.
+// Then Bob freezes: Alice keeps authoring but nothing more is finalized (GRANDPA needs both of
+// two voters). Bob is killed and started again on his base path, and finality resumes on the
+// same chain.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { rpc, startNode, waitFor } from './harness.js';
+import { rpc, waitFor } from './harness.js';
+import { startTwoValidators } from './zombienet.js';
 
-// Fixed node keys, so Bob can name Alice's peer id as his bootnode.
-const ALICE_NODE_KEY = '0000000000000000000000000000000000000000000000000000000000000001';
-const ALICE_PEER_ID = '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp';
-const BOB_NODE_KEY = '0000000000000000000000000000000000000000000000000000000000000002';
-
-const nodes = [];
-const bobBase = mkdtempSync(join(tmpdir(), 'bulkhead-bob-'));
+let network;
 
 after(async () => {
-  await Promise.all(nodes.map((n) => n.stop()));
-  rmSync(bobBase, { recursive: true, force: true });
+  await network?.stop();
 });
 
 async function finalizedNumber(node) {
@@ -30,18 +23,17 @@ async function finalizedNumber(node) {
 }
 
 test('two validators finalize together, stall without one, and resume when it returns', { timeout: 420_000 }, async () => {
-  // Alice forces authoring: a validator with no peers does not author otherwise
-  // (sc-consensus-slots waits for the network), and this test wants her chain to grow alone.
-  const alice = await startNode(
-    ['--chain', 'local', '--alice', '--tmp', '--node-key', ALICE_NODE_KEY, '--force-authoring'],
-    { name: 'alice' },
-  );
-  nodes.push(alice);
-  const bobArgs = ['--chain', 'local', '--bob', '--node-key', BOB_NODE_KEY,
-    '--bootnodes', `/ip4/127.0.0.1/tcp/${alice.p2pPort}/p2p/${ALICE_PEER_ID}`];
-  let bob = await startNode(bobArgs, { name: 'bob', basePath: bobBase });
-  nodes.push(bob);
+  network = await startTwoValidators();
+  try {
+    await validatorFault(network);
+  } catch (e) {
+    // The nodes' logs stay for whoever reads the failure.
+    await network.stop({ keep: true });
+    throw e;
+  }
+});
 
+async function validatorFault({ alice, bob }) {
   assert.equal(await rpc(alice.port, 'system_chainType'), 'Local');
   await waitFor(async () => (await rpc(alice.port, 'system_health')).peers >= 1, { what: 'Alice and Bob to peer' });
 
@@ -69,16 +61,23 @@ test('two validators finalize together, stall without one, and resume when it re
   }
   assert.equal(authors.size, 2, 'blocks from both Alice and Bob');
 
-  // Bob stops. Alice still authors in her slots, but no block is finalized without Bob.
-  await bob.stop();
-  nodes.splice(nodes.indexOf(bob), 1);
-  const stalled = await finalizedNumber(alice);
+  // Bob freezes: a validator that holds its connections and answers nothing. Alice still
+  // authors in her slots, but no block is finalized without Bob.
+  await bob.pause();
   const bestNumber = async (node) => parseInt((await rpc(node.port, 'chain_getHeader')).number, 16);
+  // A block past the pause first, so any vote Bob sent before it has landed.
+  const bestAtPause = await bestNumber(alice);
+  await waitFor(async () => (await bestNumber(alice)) > bestAtPause, {
+    timeoutMs: 60_000,
+    intervalMs: 1_000,
+    what: 'Alice to author a block alone',
+  });
+  const stalled = await finalizedNumber(alice);
   const bestAtStop = await bestNumber(alice);
   await waitFor(async () => (await bestNumber(alice)) >= bestAtStop + 2, {
     timeoutMs: 60_000,
     intervalMs: 1_000,
-    what: 'Alice to author two blocks alone',
+    what: 'Alice to author two more blocks alone',
   });
   const during = await finalizedNumber(alice);
   assert.equal(during.number, stalled.number, 'a block was finalized with one of two voters');
@@ -88,9 +87,9 @@ test('two validators finalize together, stall without one, and resume when it re
   assert.ok(best > stalled.number);
   assert.equal(await rpc(alice.port, 'chain_getBlockHash', [stalled.number]), stalled.hash);
 
-  // Bob returns on his base path; finality resumes past the stall, on the same chain.
-  bob = await startNode(bobArgs, { name: 'bob-again', basePath: bobBase });
-  nodes.push(bob);
+  // Bob is killed and comes back on his base path; finality resumes past the stall, on the
+  // same chain.
+  await bob.restart();
   await waitFor(
     async () => (await finalizedNumber(alice)).number > best && (await finalizedNumber(bob)).number > best,
     { timeoutMs: 180_000, intervalMs: 1_000, what: `finality past block ${best} on both validators` },
@@ -101,4 +100,4 @@ test('two validators finalize together, stall without one, and resume when it re
     assert.equal(await rpc(node.port, 'chain_getBlockHash', [stalled.number]), stalled.hash);
     assert.equal(await rpc(node.port, 'chain_getBlockHash', [a.number]), a.hash);
   }
-});
+}
