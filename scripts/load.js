@@ -21,9 +21,17 @@
 // transactions in every block after the first one that holds any of them, over the wall time
 // between that first block and the last one, as this client saw them arrive.
 //
+// Every phase also reports how long its blocks waited for finality (a dev node finalizes as it
+// seals, so there this is the client's own delay).
+//
+// `--network` measures the same on a real network instead: the two validators of
+// e2e/two-validators.toml (`--chain local`, Aura in 6 s slots, GRANDPA), spawned by zombienet.
+// Transactions go in through Alice's RPC and reach Bob by gossip; each validator authors in
+// its own slots, the other imports; finality waits for both validators' votes.
+//
 // Usage: node scripts/load.js [--accounts 64] [--per-account 100] [--block-ms 500]
 //                             [--batch 200] [--connections 4]
-//                             [--url ws://... (use a running node instead)]
+//                             [--url ws://... (use a running node instead) | --network]
 // Prints one JSON object on stdout; progress goes to stderr.
 
 import { ApiPromise, WsProvider } from '@polkadot/api';
@@ -31,16 +39,21 @@ import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { startNode } from '../e2e/harness.js';
 import { fixedPrice, oracleKey } from './lib/chain.js';
-import { RawRpc, log, phase, signAll, watchBlocks } from './lib/load.js';
+import { RawRpc, addFinality, log, phase, signAll, watchBlocks } from './lib/load.js';
 
 const USDC = 1_000_000n;
 const BULK = 1_000_000_000_000n;
 const BTC = 1;
 
 function options(argv) {
-  const o = { accounts: 64, perAccount: 100, blockMs: 500, batch: 200, connections: 4, url: null };
+  const o = { accounts: 64, perAccount: 100, blockMs: 500, batch: 200, connections: 4, url: null, network: false };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === '--network') {
+      o.network = true;
+      i -= 1;
+      continue;
+    }
     const key = {
       '--accounts': 'accounts', '--per-account': 'perAccount', '--block-ms': 'blockMs',
       '--batch': 'batch', '--connections': 'connections', '--url': 'url',
@@ -49,6 +62,7 @@ function options(argv) {
     o[key] = key === 'url' ? value : Number(value);
   }
   if (o.perAccount % 2) throw new Error('--per-account must be even: a trade is two transactions');
+  if (o.network && o.url) throw new Error('--network starts its own network: leave out --url');
   return o;
 }
 
@@ -57,22 +71,29 @@ const nodeArgs = (o) => ['--dev', '--tmp', '--sealing', 'manual', '--dev-block-t
 async function main() {
   const o = options(process.argv.slice(2));
   await cryptoWaitReady();
-  const node = o.url ? null : await startNode(nodeArgs(o), { name: 'load' });
-  const url = o.url ?? node.url;
+  // Every key is derived before any node or connection exists: thousands of sr25519
+  // derivations hold the event loop for a minute or more, long enough for a pending RPC
+  // call to time out on a chain that makes blocks meanwhile.
+  const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+  const alice = keyring.addFromUri('//Alice');
+  const bob = keyring.addFromUri('//Bob');
+  const accounts = Array.from({ length: o.accounts }, (_, i) => keyring.addFromUri(`//load//${i}`));
+  const traders = Array.from({ length: (o.accounts * o.perAccount) / 2 }, (_, i) => keyring.addFromUri(`//load//trader//${i}`));
+  // Zombienet (and the @polkadot/api it brings) loads only for a network run.
+  const network = o.network ? await (await import('../e2e/zombienet.js')).startTwoValidators() : null;
+  const node = o.url || network ? null : await startNode(nodeArgs(o), { name: 'load' });
+  // On the network every transaction goes in through Alice's RPC and reaches Bob's pool by
+  // gossip: one sender's nonces split over two pools would arrive out of order at each.
+  const url = network ? network.alice.url : o.url ?? node.url;
   try {
     const api = await ApiPromise.create({ provider: new WsProvider(url), noInitWarn: true });
     const rpc = Array.from({ length: o.connections }, () => new RawRpc(url));
     await Promise.all(rpc.map((c) => c.open));
-    const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
-    const alice = keyring.addFromUri('//Alice');
-    const bob = keyring.addFromUri('//Bob');
-    const accounts = Array.from({ length: o.accounts }, (_, i) => keyring.addFromUri(`//load//${i}`));
     const watch = watchBlocks(api);
     await watch.ready;
 
     // Funding, not timed: fees in BULK for everyone, USDC and 100 USDC of margin in the BTC
     // silo for each trader.
-    const traders = Array.from({ length: (o.accounts * o.perAccount) / 2 }, (_, i) => keyring.addFromUri(`//load//trader//${i}`));
     let aliceNonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber();
     let bobNonce = (await api.rpc.system.accountNextIndex(bob.address)).toNumber();
     // Alice and Bob, two of the three oracle operators: a majority, which the oracle needs to
@@ -136,6 +157,7 @@ async function main() {
       for (const reason of watch.blocks.flatMap((b) => b.ended)) reasons[reason] = (reasons[reason] ?? 0) + 1;
       throw new Error(`${left} orders left unfilled and ${held} positions held of ${traders.length}: ended ${JSON.stringify(reasons)}`);
     }
+    await addFinality(watch, [transferResult, requestResult, executionResult], 300_000);
     // A trade takes a request's time and an execution's, each at its sustained rate.
     const tradesPerSecond = 1 / (1 / requestResult.per_second + 1 / executionResult.per_second);
     const tradeResult = {
@@ -150,7 +172,9 @@ async function main() {
     rpc.forEach((c) => c.close());
     await api.disconnect();
     const summary = {
-      node: o.url ? url : `release bulkhead-node ${nodeArgs(o).join(' ')}`,
+      node: network
+        ? 'two release bulkhead-node validators, --chain local (e2e/two-validators.toml, zombienet)'
+        : o.url ? url : `release bulkhead-node ${nodeArgs(o).join(' ')}`,
       accounts: o.accounts,
       per_account: o.perAccount,
       batch: o.batch,
@@ -166,6 +190,7 @@ async function main() {
     console.log(JSON.stringify(summary, null, 2));
   } finally {
     await node?.stop();
+    await network?.stop();
   }
 }
 

@@ -7,7 +7,7 @@
 // weight spec 111 charged), named as such.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ApiPromise, WsProvider } from '@polkadot/api';
@@ -76,6 +76,8 @@ const paymentDate = parseWeights('runtime/src/weights/pallet_transaction_payment
 const overheadDate = readFileSync(join(root, 'runtime/src/weights/extrinsic_weights.rs'), 'utf8').match(/DATE: (\S+)/)[1];
 const load = JSON.parse(readFileSync(join(out, 'load.json'), 'utf8'));
 const readJson = (name) => (existsSync(join(out, name)) ? JSON.parse(readFileSync(join(out, name), 'utf8')) : null);
+const network = readJson('load-network.json');
+const coldRun = readJson('build-cold-run.json');
 const cold = readJson('build-cold.json');
 const warm = readJson('build-warm.json');
 const tree = readFileSync(join(out, 'rocksdb-tree.txt'), 'utf8').trim();
@@ -331,11 +333,18 @@ p('over the wall time from that block to the last one. `submit s` is how long th
 p('accept the whole phase into its transaction pool: when it is about the inclusion time, the');
 p('pool\'s validation (signature, nonce, fee) sets the pace, not block production.');
 p();
-p('| phase | included | failed | blocks | most in one block | submit s | inclusion s | sustained tx/s |');
-p('|---|---:|---:|---:|---:|---:|---:|---:|');
-for (const [label, r] of [['transfers (transfer_keep_alive)', load.transfers], ['orders (request_order)', load.trades.requests], ['executions (execute_order)', load.trades.executions]]) {
-  p(`| ${label} | ${r.included} | ${r.failed} | ${r.blocks} | ${r.max_per_block} | ${r.submit_seconds} | ${r.seconds} | ${r.per_second} |`);
-}
+const phaseTable = (run) => {
+  p('| phase | included | failed | blocks | most in one block | submit s | inclusion s | sustained tx/s | finality wait, mean / worst ms | blocks ahead of finality, worst |');
+  p('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [label, r] of [['transfers (transfer_keep_alive)', run.transfers], ['orders (request_order)', run.trades.requests], ['executions (execute_order)', run.trades.executions]]) {
+    const f = r.finality ? `${r.finality.mean_ms} / ${r.finality.max_ms}` : 'not measured';
+    p(`| ${label} | ${r.included} | ${r.failed} | ${r.blocks} | ${r.max_per_block} | ${r.submit_seconds} | ${r.seconds} | ${r.per_second} | ${f} | ${r.finality?.max_blocks_behind ?? ''} |`);
+  }
+};
+phaseTable(load);
+p();
+p('A dev node finalizes each block as it seals it: its finality wait is this client\'s delay in');
+p('hearing of it.');
 p();
 p(`A trade takes a request and an execution: ${load.trades.per_second} trades/s (one over the sum of a request's and an execution's time at the rates above), every order filled (the tool checks that no order is left and every trader holds its position).`);
 p();
@@ -343,7 +352,67 @@ p(`**Target: trades at least 0.8x transfers.** Measured ${load.ratio}x in trades
 p('The node and the load tool share the machine\'s cores, so both rates are lower than a node');
 p('alone would reach; their ratio is what this run can compare.');
 p();
+p('### Two validators, real slots');
+p();
+if (network) {
+  p(`\`node scripts/load.js --network\`: ${network.node}; Aura in 6 s slots, GRANDPA finality with both`);
+  p(`validators voting, the same ${network.accounts} x ${network.per_account} transfers and ${network.trades.traders} trades, over ${network.connections} WebSockets to Alice; Bob's pool hears of them by gossip.`);
+  p('A block is built by one validator and imported by the other within its slot; finality waits for');
+  p('both. Both validators and the load tool share the machine\'s 2 cores.');
+  p();
+  phaseTable(network);
+  p();
+  p(`${network.trades.per_second} trades/s against ${network.transfers.per_second} transfers/s: **${network.ratio}x** in trades (${network.transactions_ratio}x in transactions); target 0.8x: ${network.ratio >= 0.8 ? 'met' : `missed by ${((0.8 - network.ratio) * 100 / 0.8).toFixed(0)}%`}.`);
+} else {
+  p('Not measured in this run (`node scripts/load.js --network > $CARGO_TARGET_DIR/benchmarks/load-network.json`).');
+}
+p();
 p('## 5. Build cost');
+p();
+if (coldRun) {
+  const m = (sec) => `${Math.floor(sec / 60)} min ${sec % 60} s`;
+  p(`What CI runs on a new machine: \`.ci/run\` in a fresh clone with an empty target directory, nothing else`);
+  if (coldRun.run.complete) {
+    p(`running, on ${coldRun.cores} cores, ${coldRun.date}, commit \`${coldRun.commit}\` (\`scripts/build-cost.sh cold-run\`): **${m(coldRun.seconds)}**${coldRun.seconds <= 45 * 60 ? ', within the 45 minutes asked' : ', over the 45 minutes asked'}.`);
+  } else {
+    const open = coldRun.run.stages[coldRun.run.stages.length - 1];
+    p(`running, on ${coldRun.cores} cores, ${coldRun.date}, commit \`${coldRun.commit}\`: stopped by hand after **${m(coldRun.stopped_at)}**, already over the 45 minutes asked, in the stage "${open.stage}"; the stages after it did not run.`);
+  }
+  p();
+  p('| stage | time |');
+  p('|---|---:|');
+  const closed = coldRun.run.stages.filter((st) => st.seconds !== null).reduce((a, st) => a + st.seconds, 0);
+  for (const st of coldRun.run.stages) {
+    p(`| ${st.stage} | ${st.seconds === null ? `${m(coldRun.stopped_at - closed)} when stopped` : m(st.seconds)} |`);
+  }
+  p();
+  // Where each cargo stage's time went: cargo's --timings reports of that run.
+  const timingsDir = join(out, 'cold-run-timings');
+  const reports = existsSync(timingsDir)
+    ? readdirSync(timingsDir).filter((f) => /^cargo-timing-\d.*\.html$/.test(f)).sort()
+    : [];
+  if (reports.length) {
+    p('Inside the cargo stages (`--timings`, one report per cargo command in the order they ran;');
+    p('a unit is one crate\'s compile, or one build script\'s run; on 2 cores two run at once, so');
+    p('the units add up to more than the wall time):');
+    p();
+    p('| targets | units built (of all) | wall | units, added up | the longest units |');
+    p('|---|---:|---:|---:|---|');
+    for (const file of reports) {
+      const html = readFileSync(join(timingsDir, file), 'utf8');
+      const units = JSON.parse(html.match(/const UNIT_DATA = (\[.*?\]);\n/s)[1]);
+      const wall = Number(html.match(/Total time:<\/td><td>([\d.]+)s/)[1]);
+      const field = (name) => (html.match(new RegExp(`<td>${name}:</td><td>([^<]*)`)) ?? [])[1] ?? '';
+      const targets = field('Targets').replace(/\s+/g, ' ').trim();
+      const what = targets.length > 70 ? `${targets.slice(0, 67)}...` : targets;
+      const sum = units.reduce((a, u) => a + u.duration, 0);
+      const top = units.sort((a, b) => b.duration - a.duration).slice(0, 4)
+        .map((u) => `${u.name}${u.target.includes('build-script') ? ' (build script)' : u.target.trim() ? ` ${u.target.trim()}` : ''} ${m(Math.round(u.duration))}`);
+      p(`| ${what} | ${field('Dirty units')} (${field('Total units')}) | ${m(Math.round(wall))} | ${m(Math.round(sum))} | ${top.join('; ')} |`);
+    }
+    p();
+  }
+}
 p();
 if (cold) {
   p(`- Cold release build of the node (empty target directory, \`${cold.command}\`): **${cold.seconds} s** (${(cold.seconds / 60).toFixed(1)} min) on ${cold.cores} cores, ${cold.date}, commit \`${cold.commit}\`.`);

@@ -58,9 +58,17 @@ export async function submitAll(connections, txs, batch) {
   await Promise.all(connections.map(worker));
 }
 
-/** Watch new blocks; count, per block, the extrinsics `matches` selects, and failures. */
+/**
+ * Watch every block the node imports (forks too): per block, its calls and failures and when
+ * this client heard of it; and finalized heads, to tell how long each block waited for
+ * finality. What counts is the chain through the newest block (`canonical`): a block on a
+ * fork the chain left is kept but not counted.
+ */
 export function watchBlocks(api) {
   const blocks = [];
+  const finalized = [];
+  // Every block heard of, never cleared (`blocks` is, between phases).
+  const seen = [];
   let unsubscribe = () => {};
   let stopped = false;
   // Reads still in flight for a block: stopping waits for them, so disconnecting never
@@ -74,12 +82,17 @@ export function watchBlocks(api) {
     pending.add(settled);
   };
   const ready = api.rpc.chain
-    .subscribeNewHeads((header) => {
-      if (!stopped) track(record(header));
+    .subscribeAllHeads((header) => {
+      if (!stopped) track(record(header, performance.now()));
     })
     .then((u) => { unsubscribe = u; });
-  async function record(header) {
-    const seenAt = performance.now();
+  let unsubscribeFinalized = () => {};
+  const finalizedReady = api.rpc.chain
+    .subscribeFinalizedHeads((header) => {
+      if (!stopped) finalized.push({ number: header.number.toNumber(), seenAt: performance.now() });
+    })
+    .then((u) => { unsubscribeFinalized = u; });
+  async function record(header, seenAt) {
     const hash = header.hash;
     const [block, events] = await Promise.all([
       api.rpc.chain.getBlock(hash),
@@ -103,22 +116,73 @@ export function watchBlocks(api) {
         const failure = reason.asFailed;
         return failure.isModule ? api.registry.findMetaError(failure.asModule).name : failure.type;
       });
-    blocks.push({ number: header.number.toNumber(), seenAt, calls, ended });
+    const number = header.number.toNumber();
+    blocks.push({ number, hash: hash.toHex(), parent: header.parentHash.toHex(), seenAt, calls, ended });
+    seen.push({ number, seenAt });
   }
   const stop = async () => {
     stopped = true;
     await unsubscribe();
+    await unsubscribeFinalized();
     await Promise.allSettled([...pending]);
   };
-  return { blocks, ready, stop };
+  return { blocks, finalized, seen, ready: Promise.all([ready, finalizedReady]), stop };
 }
 
-/** Sustained inclusion rate of the calls `kinds` over `blocks`. */
-export function rate(blocks, kinds, expected) {
-  const ours = blocks
+/**
+ * The blocks of `blocks` on the chain through the newest of them (the highest, the last heard
+ * of among equals), walking back by parent hash as far as `blocks` reaches.
+ */
+export function canonical(blocks) {
+  if (blocks.length === 0) return [];
+  const byHash = new Map(blocks.map((b) => [b.hash, b]));
+  let b = blocks.reduce((best, x) => (x.number > best.number || (x.number === best.number && x.seenAt > best.seenAt) ? x : best));
+  const chain = [];
+  for (; b; b = byHash.get(b.parent)) chain.push(b);
+  return chain.reverse();
+}
+
+/** The canonical blocks that hold any of the calls `kinds`, lowest first, with how many each holds. */
+function holding(blocks, kinds) {
+  return canonical(blocks)
     .map((b) => ({ ...b, n: b.calls.filter((c) => kinds.includes(c.call)).length, failed: b.calls.filter((c) => kinds.includes(c.call) && c.failed).length }))
     .filter((b) => b.n > 0)
     .sort((a, b) => a.number - b.number);
+}
+
+/**
+ * How long each phase's blocks waited for finality: from when this client saw each as a new
+ * best block to the first finalized head at or above it (mean and worst), and how many blocks
+ * the best chain was ahead of each when it was finalized (worst). Waits until the last of them
+ * is final; sets `finality` on each of `results` (what `phase` returned).
+ */
+export async function addFinality(watch, results, timeoutMs) {
+  const top = Math.max(...results.flatMap((r) => heightsOf.get(r).map((b) => b.number)));
+  const deadline = Date.now() + timeoutMs;
+  while (!watch.finalized.some((f) => f.number >= top)) {
+    if (Date.now() > deadline) throw new Error(`block ${top} not finalized in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  for (const result of results) {
+    const lags = heightsOf.get(result).map((b) => {
+      const f = watch.finalized.find((x) => x.number >= b.number);
+      const bestThen = Math.max(...watch.seen.filter((x) => x.seenAt <= f.seenAt).map((x) => x.number));
+      return { ms: f.seenAt - b.seenAt, behind: bestThen - b.number };
+    });
+    result.finality = {
+      mean_ms: Math.round(lags.reduce((s, l) => s + l.ms, 0) / lags.length),
+      max_ms: Math.round(Math.max(...lags.map((l) => l.ms))),
+      max_blocks_behind: Math.max(...lags.map((l) => l.behind)),
+    };
+  }
+}
+
+/** Each phase result's blocks (height, when seen), for `addFinality`. */
+const heightsOf = new WeakMap();
+
+/** Sustained inclusion rate of the calls `kinds` over `blocks`. */
+export function rate(blocks, kinds, expected) {
+  const ours = holding(blocks, kinds);
   const included = ours.reduce((s, b) => s + b.n, 0);
   const failed = ours.reduce((s, b) => s + b.failed, 0);
   if (included !== expected) throw new Error(`expected ${expected} of ${kinds} included, saw ${included}`);
@@ -138,18 +202,24 @@ export function rate(blocks, kinds, expected) {
 export async function waitUntil(blocks, kinds, expected, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const seen = blocks.reduce((s, b) => s + b.calls.filter((c) => kinds.includes(c.call)).length, 0);
+    const seen = holding(blocks, kinds).reduce((s, b) => s + b.n, 0);
     if (seen >= expected) return;
     if (Date.now() > deadline) throw new Error(`only ${seen} of ${expected} ${kinds} included in ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
+/**
+ * Sign every transaction of `list`. Signing is CPU work that would otherwise hold the event
+ * loop for the whole list: every 100 signatures it lets pending I/O (block notifications, RPC
+ * replies) through, so no call in flight meanwhile times out.
+ */
 export async function signAll(api, list) {
   const out = [];
-  for (const { tx, pair, nonce } of list) {
+  for (const [i, { tx, pair, nonce }] of list.entries()) {
     const signed = await tx.signAsync(pair, { nonce, era: 0 });
     out.push(signed.toHex());
+    if (i % 100 === 99) await new Promise((r) => setImmediate(r));
   }
   return out;
 }
@@ -164,6 +234,7 @@ export async function phase(api, rpc, watch, name, kinds, list, o, presigned = n
   await waitUntil(watch.blocks, kinds, list.length, 300_000);
   const result = rate(watch.blocks, kinds, list.length);
   result.submit_seconds = Number(submitted.toFixed(3));
+  heightsOf.set(result, holding(watch.blocks, kinds).map(({ number, seenAt }) => ({ number, seenAt })));
   log(`${name}:`, JSON.stringify(result));
   return result;
 }
