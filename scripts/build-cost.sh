@@ -4,13 +4,23 @@
 #                                (removed afterwards); 19 minutes on 2 cores when last measured
 #   scripts/build-cost.sh warm   the shared target: a no-op build, then a rebuild after touching
 #                                one pallet (what a developer waits for after an edit)
+#   scripts/build-cost.sh cold-run
+#                                what CI runs on a new machine: `.ci/run` in a fresh clone of
+#                                HEAD with an empty target directory (removed afterwards), every
+#                                cargo stage's --timings report kept in
+#                                $CARGO_TARGET_DIR/benchmarks/cold-run-timings/; run it with
+#                                nothing else on the machine (an hour on 2 cores)
+#   scripts/build-cost.sh stages LOG
+#                                the stage times of a test-command log (`scripts/test.sh`
+#                                prints each stage with the seconds since it started), as
+#                                cold-run writes them
 # Writes $CARGO_TARGET_DIR/benchmarks/build-<kind>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bulkhead/target}"
 out="$CARGO_TARGET_DIR/benchmarks"
 mkdir -p "$out"
-kind="${1:?usage: build-cost.sh cold|warm}"
+kind="${1:?usage: build-cost.sh cold|warm|cold-run|stages LOG}"
 build=(cargo build --release --locked -p bulkhead-node)
 commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo '+changes')"
 
@@ -21,7 +31,49 @@ seconds() { # run "$@" and print its wall time in whole seconds
 	echo $(($(date +%s) - start))
 }
 
+# The stages of a test-command log as JSON: setup runs until the first `[test] NAME (N s)` line,
+# each such line starts a stage that lasts until the next one; "all tests passed" ends the last
+# (without it, the last stage's time is null and "complete" false).
+stages() {
+	sed 's/\x1b\[[0-9;]*m//g' "$1" | awk '
+		/^\[test\] / {
+			line = substr($0, 8)
+			if (!match(line, / \([0-9]+ s\)$/)) next
+			t = substr(line, RSTART + 2, RLENGTH - 5) + 0
+			name = substr(line, 1, RSTART - 1)
+			if (n > 0) printf "%s{\"stage\": \"%s\", \"seconds\": %d}", (n > 1 ? ", " : ""), prev, t - at
+			gsub(/\\/, "/", name)
+			gsub(/"/, "\\\"", name)
+			prev = name; at = t; n++
+			if (name == "all tests passed") { total = t; exit }
+		}
+		BEGIN { printf "{\"stages\": ["; prev = "setup (scripts/setup.sh)"; at = 0; n = 1 }
+		END {
+			# A log that ends before "all tests passed": its last stage is open (no time).
+			if (total == "") printf "%s{\"stage\": \"%s\", \"seconds\": null}], \"complete\": false}\n", (n > 1 ? ", " : ""), prev
+			else printf "], \"seconds\": %d, \"complete\": true}\n", total
+		}'
+}
+
 case "$kind" in
+stages)
+	stages "${2:?usage: build-cost.sh stages LOG}"
+	exit
+	;;
+cold-run)
+	scratch="$(mktemp -d "${TMPDIR:-/tmp}/bulkhead-cold-run-XXXXXX")"
+	trap 'rm -rf "$scratch"' EXIT
+	git clone --quiet . "$scratch/clone"
+	log="$out/cold-run.log"
+	start=$(date +%s)
+	(cd "$scratch/clone" && CARGO_TARGET_DIR="$scratch/target" BULKHEAD_TIMINGS=1 .ci/run) 2>&1 | tee "$log" >&2
+	s=$(($(date +%s) - start))
+	rm -rf "$out/cold-run-timings"
+	cp -r "$scratch/target/cargo-timings" "$out/cold-run-timings"
+	run=$(stages "$log")
+	printf '{"seconds": %s, "cores": %s, "date": "%s", "commit": "%s", "run": %s}\n' \
+		"$s" "$(nproc)" "$(date -u +%Y-%m-%d)" "$(git rev-parse --short HEAD)" "$run" >"$out/build-cold-run.json"
+	;;
 cold)
 	scratch="$(mktemp -d "${TMPDIR:-/tmp}/bulkhead-cold-XXXXXX")"
 	trap 'rm -rf "$scratch"' EXIT
@@ -39,7 +91,7 @@ warm)
 		"$s" "$noop" "$touched" "$(date -u +%Y-%m-%d)" "$commit" >"$out/build-warm.json"
 	;;
 *)
-	echo "usage: build-cost.sh cold|warm" >&2
+	echo "usage: build-cost.sh cold|warm|cold-run|stages LOG" >&2
 	exit 2
 	;;
 esac
