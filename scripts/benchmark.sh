@@ -5,11 +5,8 @@
 #   - runtime/src/weights/<pallet>.rs for the Substrate pallets the runtime configures and whose
 #     benchmarks run in it, the transaction extensions every signed transaction pays
 #     (`frame_system_extensions`: nonce, era, genesis, weight checks; `pallet_transaction_payment`:
-#     the fee) among them. Three do not: pallet-assets (its benchmarks create assets through
-#     `CreateOrigin`, which this runtime closes: collateral is created by root),
-#     pallet-membership (its benchmarks expect a prime member to reach `MembershipChanged`,
-#     which this runtime does not wire) and pallet-grandpa. The first two keep the weights their
-#     crates ship, measured by Parity on its reference hardware; GRANDPA's are zero
+#     the fee) among them, and pallet-assets and pallet-membership (one run, on the oracle
+#     operators' instance, serves the guardians' too). One does not: pallet-grandpa, whose weights are zero
 #     (`WeightInfo = ()`): its only calls report equivocations, which this runtime does not
 #     accept (`KeyOwnerProof = Void`);
 #   - runtime/src/weights/{block,extrinsic}_weights.rs, what every block and every extrinsic
@@ -39,7 +36,7 @@ REPEAT="${REPEAT:-20}"
 
 bulkhead=(pallet_collateral_silos pallet_execution_segments pallet_gateway pallet_circuit_breaker)
 substrate=(frame_system frame_system_extensions pallet_transaction_payment pallet_balances pallet_timestamp
-	pallet_sudo pallet_oracle)
+	pallet_sudo pallet_oracle pallet_assets pallet_membership)
 if [ $# -gt 0 ]; then selected=("$@"); else selected=("${bulkhead[@]}" "${substrate[@]}" overhead storage blocks); fi
 
 node="$CARGO_TARGET_DIR/release/bulkhead-node-benchmarks"

@@ -7,7 +7,7 @@
 
 use crate::{
 	AccountId, AssetId, Assets, Balance, CircuitBreaker, CollateralSilos, ExecutionSegments,
-	OracleKey, Price, Runtime, RuntimeOrigin, SegmentId, SiloId, Timestamp,
+	OracleKey, OracleOperators, Price, Runtime, RuntimeOrigin, SegmentId, SiloId, Timestamp,
 };
 use frame_benchmarking::account;
 use frame_support::traits::{
@@ -25,6 +25,14 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
 	[pallet_oracle, Oracle]
+	// Collateral assets: created by root (`force_create`); `create` (CreateOrigin, closed here)
+	// reports itself weightless, and is charged nothing beyond the extrinsic's base weight for
+	// the origin check that refuses it.
+	[pallet_assets, Assets]
+	// Both membership sets share these weights, measured on the oracle operators' instance,
+	// whose change hook also runs the oracle's (it clears a removed operator's values; the
+	// benchmark's operators have fed none, see docs/performance.md).
+	[pallet_membership, OracleOperators]
 	[pallet_collateral_silos, CollateralSilos]
 	[pallet_execution_segments, ExecutionSegments]
 	[pallet_gateway, Gateway]

@@ -191,3 +191,30 @@ fn the_median_of_a_majority() {
 	let odd = majority_median(vec![raw(100), raw(101)], 2, 1_000, 600, spread);
 	assert_eq!(odd.map(|v| v.value), Some(Price::from_inner(100)));
 }
+
+#[test]
+fn removing_an_operator_still_drops_their_values_and_both_sets_report_their_prime() {
+	use bulkhead_runtime::{configs::ReportingPrime, Guardians, OracleOperators};
+	use frame_support::traits::ChangeMembers;
+	type OperatorsChanged =
+		ReportingPrime<Oracle, bulkhead_runtime::configs::OracleOperatorsInstance>;
+	type GuardiansChanged = ReportingPrime<(), bulkhead_runtime::configs::GuardiansInstance>;
+	run(|| {
+		let key = oracle_key(b"BTC/USD");
+		feed_btc(&charlie(), 61_000);
+		assert!(Oracle::raw_values(&charlie(), &key).is_some());
+		assert_ok!(OracleOperators::remove_member(RuntimeOrigin::root(), charlie().into()));
+		// The oracle still hears of the change: Charlie's value left with him.
+		assert_eq!(Oracle::raw_values(&charlie(), &key), None);
+
+		assert_eq!(OperatorsChanged::get_prime(), None);
+		assert_ok!(OracleOperators::set_prime(RuntimeOrigin::root(), bob().into()));
+		assert_eq!(OperatorsChanged::get_prime(), Some(bob()));
+		assert_eq!(GuardiansChanged::get_prime(), None);
+		assert_ok!(Guardians::set_prime(RuntimeOrigin::root(), alice().into()));
+		assert_eq!(GuardiansChanged::get_prime(), Some(alice()));
+		assert_ok!(Guardians::clear_prime(RuntimeOrigin::root()));
+		assert_eq!(GuardiansChanged::get_prime(), None);
+		assert_eq!(OperatorsChanged::get_prime(), Some(bob()));
+	});
+}
