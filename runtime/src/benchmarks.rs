@@ -7,7 +7,7 @@
 
 use crate::{
 	AccountId, AssetId, Assets, Balance, CircuitBreaker, CollateralSilos, ExecutionSegments,
-	OracleKey, OracleOperators, Price, Runtime, RuntimeOrigin, SegmentId, SiloId, Timestamp,
+	OracleKey, Price, Runtime, RuntimeOrigin, SegmentId, SiloId, Timestamp,
 };
 use frame_benchmarking::account;
 use frame_support::traits::{
