@@ -6,7 +6,8 @@
 #   2. scripts/build-cost.sh warm: rebuilds the plain release node with those weights, and times
 #      a warm rebuild (the cold build is measured apart: scripts/build-cost.sh cold);
 #   3. the dependency checks (no RocksDB; which crates compile C or C++);
-#   4. scripts/load.js: trades and transfers through the release --dev node;
+#   4. scripts/load.js: trades and transfers through the release --dev node, then through the
+#      two validators of e2e/two-validators.toml (`--network`);
 #   5. scripts/performance-report.js: the page itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,5 +30,7 @@ tree -i link-cplusplus --depth 2 | tail -n +2 | sort -u >"$out/cplusplus.txt"
 echo "== load" >&2
 node scripts/load.js >"$out/load.json"
 cat "$out/load.json" >&2
+node scripts/load.js --network >"$out/load-network.json"
+cat "$out/load-network.json" >&2
 node scripts/performance-report.js >docs/performance.md
 echo "== docs/performance.md written" >&2

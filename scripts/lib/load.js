@@ -167,7 +167,8 @@ export async function addFinality(watch, results, timeoutMs) {
     const lags = heightsOf.get(result).map((b) => {
       const f = watch.finalized.find((x) => x.number >= b.number);
       const bestThen = Math.max(...watch.seen.filter((x) => x.seenAt <= f.seenAt).map((x) => x.number));
-      return { ms: f.seenAt - b.seenAt, behind: bestThen - b.number };
+      // A node may announce a block final before this client has heard of it as new.
+      return { ms: Math.max(0, f.seenAt - b.seenAt), behind: Math.max(0, bestThen - b.number) };
     });
     result.finality = {
       mean_ms: Math.round(lags.reduce((s, l) => s + l.ms, 0) / lags.length),
