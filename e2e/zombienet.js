@@ -7,22 +7,14 @@ import zombienetUtils from '@zombienet/utils';
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeBinary, rpc } from './harness.js';
+import { nodeBinary, rpc, waitFor } from './harness.js';
 
 export const NETWORK = join(dirname(fileURLToPath(import.meta.url)), 'two-validators.toml');
 
 /** Wait until the node on `port` answers RPC (zombienet itself waits for its metrics). */
-async function answers(port, what, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await rpc(port, 'system_health');
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`${what}: no RPC answer on port ${port} in ${timeoutMs} ms (${e.message})`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+function answers(port, what) {
+  const answered = () => rpc(port, 'system_health').then(() => true, () => false);
+  return waitFor(answered, { timeoutMs: 120_000, what: `${what} to answer RPC on port ${port}` });
 }
 
 /**
