@@ -19,7 +19,7 @@ function answers(port, what) {
 
 /**
  * Start the network and wait until both validators answer RPC. Returns `{ alice, bob, dir,
- * stop() }`; each validator is `{ name, url, port, pause(), restart() }`: `pause` freezes the
+ * stop() }`; each validator is `{ name, url, port, metrics, spec, basePath, pause(), restart() }`: `pause` freezes the
  * process (SIGSTOP), `restart` kills it (SIGKILL) and, a few seconds later, starts it again with
  * the same command and base path, then waits for its RPC. `stop` ends both processes and
  * removes the network's directory (chain databases, logs) unless `keep` is set. Zombienet's
@@ -74,6 +74,11 @@ export async function startTwoValidators() {
       name,
       url: node.wsUri,
       port,
+      /** Its Prometheus endpoint (`/metrics`). */
+      metrics: node.prometheusUri,
+      /** The chain spec it runs and its base path (its database), under the network's directory. */
+      spec: join(network.tmpDir, name, 'cfg', 'local.json'),
+      basePath: join(network.tmpDir, name, 'data'),
       /** Freeze the process: it holds its connections but answers nothing. */
       pause: async () => {
         if (!(await node.pause())) throw new Error(`zombienet could not pause ${name}`);

@@ -27,7 +27,12 @@
 // `--network` measures the same on a real network instead: the two validators of
 // e2e/two-validators.toml (`--chain local`, Aura in 6 s slots, GRANDPA), spawned by zombienet.
 // Transactions go in through Alice's RPC and reach Bob by gossip; each validator authors in
-// its own slots, the other imports; finality waits for both validators' votes.
+// its own slots, the other imports; finality waits for both validators' votes. Every phase
+// then also reports how long the fullest of its blocks took to import on the validator that did
+// not author it (the node's own import-time metric: execution, state root and database commit),
+// and what each transaction added to an empty block's import; and then the same, for the same
+// block, when Alice's chain is imported again into a fresh database with nothing else running
+// (`export-blocks`, `import-blocks`).
 //
 // Usage: node scripts/load.js [--accounts 64] [--per-account 100] [--block-ms 500]
 //                             [--batch 200] [--connections 4]
@@ -39,7 +44,10 @@ import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { startNode } from '../e2e/harness.js';
 import { fixedPrice, oracleKey } from './lib/chain.js';
-import { RawRpc, addFinality, log, phase, signAll, watchBlocks } from './lib/load.js';
+import { mkdirSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { RawRpc, addFinality, addImports, addImportsAlone, importAlone, log, phase, signAll, watchBlocks, watchImports } from './lib/load.js';
 
 const USDC = 1_000_000n;
 const BULK = 1_000_000_000_000n;
@@ -91,6 +99,8 @@ async function main() {
     await Promise.all(rpc.map((c) => c.open));
     const watch = watchBlocks(api);
     await watch.ready;
+    // On the network, how long each validator takes to import what the other authored.
+    const imported = network ? watchImports([network.alice, network.bob]) : null;
 
     // Funding, not timed: fees in BULK for everyone, USDC and 100 USDC of margin in the BTC
     // silo for each trader.
@@ -158,6 +168,10 @@ async function main() {
       throw new Error(`${left} orders left unfilled and ${held} positions held of ${traders.length}: ended ${JSON.stringify(reasons)}`);
     }
     await addFinality(watch, [transferResult, requestResult, executionResult], 300_000);
+    if (imported) {
+      await imported.stop();
+      addImports(watch, imported, [transferResult, requestResult, executionResult]);
+    }
     // A trade takes a request's time and an execution's, each at its sustained rate.
     const tradesPerSecond = 1 / (1 / requestResult.per_second + 1 / executionResult.per_second);
     const tradeResult = {
@@ -171,6 +185,19 @@ async function main() {
     await watch.stop();
     rpc.forEach((c) => c.close());
     await api.disconnect();
+    if (network) {
+      // The same blocks imported again with nothing else running: Alice's chain, out of her
+      // database once both validators have stopped.
+      await network.stop({ keep: true });
+      try {
+        log('importing the chain again, alone');
+        const logFile = join(process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache/bulkhead/target'), 'benchmarks', 'import-alone.log');
+        mkdirSync(dirname(logFile), { recursive: true });
+        addImportsAlone(watch, importAlone(network.alice, network.dir, logFile), [transferResult, requestResult, executionResult]);
+      } finally {
+        rmSync(network.dir, { recursive: true, force: true });
+      }
+    }
     const summary = {
       node: network
         ? 'two release bulkhead-node validators, --chain local (e2e/two-validators.toml, zombienet)'

@@ -366,6 +366,39 @@ if (network) {
   phaseTable(network);
   p();
   p(`${network.trades.per_second} trades/s against ${network.transfers.per_second} transfers/s: **${network.ratio}x** in trades (${network.transactions_ratio}x in transactions); target 0.8x: ${network.ratio >= 0.8 ? 'met' : `missed by ${((0.8 - network.ratio) * 100 / 0.8).toFixed(0)}%`}.`);
+  const phases = [['transfer_keep_alive', network.transfers], ['request_order', network.trades.requests], ['execute_order', network.trades.executions]];
+  if (phases.every(([, r]) => r.import?.alone_ms !== undefined)) {
+    const e = network.transfers.import;
+    p();
+    p('**Imported, commit included.** What a validator really spends on a full block: verification, execution, state');
+    p('root and the database commit, measured two ways for the fullest block of each phase. *On the');
+    p('network*: the node\'s own import time (`substrate_block_verification_and_import_time`, read from');
+    p('its metrics as each block landed) on the validator that did not author the block, while the other');
+    p('validator and the load tool ran on the same 2 cores and both transaction pools validated what');
+    p('was gossiped. *Alone*: once both had stopped, Alice\'s chain exported (`export-blocks`) and');
+    p('imported again into a fresh database with nothing else running (`import-blocks`; each block from');
+    p('the import queue\'s start on it to its import, from its trace log, to the millisecond). Per');
+    p(`transaction: the block's time less an empty block's (the median of those holding only their inherents: ${e.empty_ms} ms over ${e.empty_blocks} on the network, ${e.alone_empty_ms} ms alone), over its transactions of the phase. Charged as in section 2: dispatch weight and the base weight of an extrinsic.`);
+    p();
+    p('| transaction | fullest block (its transactions) | on the network: ms, per tx µs | alone: ms, per tx µs | charged per tx (µs) | charged / network | charged / alone |');
+    p('|---|---:|---:|---:|---:|---:|---:|');
+    const chargedImport = (name) => Number(facts[name].ref_time + facts.base_extrinsic.ref_time) / 1e6;
+    for (const [name, r] of phases) {
+      const i = r.import;
+      p(`| ${name} | #${i.block} (${i.calls}) | ${i.ms}, ${i.per_call_us} | ${i.alone_ms}, ${i.alone_per_call_us} | ${chargedImport(name).toFixed(1)} | ${(chargedImport(name) / i.per_call_us).toFixed(2)} | ${(chargedImport(name) / i.alone_per_call_us).toFixed(2)} |`);
+    }
+    p();
+    const maxBlockMs = Number(facts.max_block.ref_time) / 1e9;
+    const verdict = (key, label) => {
+      const under = phases.filter(([name, r]) => chargedImport(name) < r.import[key]).map(([name]) => name);
+      const over = phases.filter(([name, r]) => chargedImport(name) > 1.3 * r.import[key]).map(([name]) => name);
+      return `${label}: ${under.length ? `**charged below the import for ${under.join(', ')}**` : 'none charged below its import'}, ${over.length ? `over 1.3x: ${over.join(', ')}` : 'every one within 1.3x'}`;
+    };
+    const slowest = (key) => phases.reduce((a, b) => (b[1].import[key] > a[1].import[key] ? b : a));
+    const [sn, sr] = slowest('ms');
+    const [an, ar] = slowest('alone_ms');
+    p(`The slowest full block took ${sr.import.ms} ms to import on the network (${sr.import.calls} ${sn}) and ${ar.import.alone_ms} ms alone (${ar.import.calls} ${an}), against the ${maxBlockMs.toFixed(0)} ms a block may weigh and the 6,000 ms slot: ${Math.max(sr.import.ms, ar.import.alone_ms) <= maxBlockMs ? 'within its weight both ways' : '**over the weight it was charged, though within the slot**'}. Against the goal (charged within 1.3x of what it costs, never below): ${verdict('per_call_us', 'on the network')}; ${verdict('alone_per_call_us', 'alone')}.`);
+  }
 } else {
   p('Not measured in this run (`node scripts/load.js --network > $CARGO_TARGET_DIR/benchmarks/load-network.json`).');
 }

@@ -7,7 +7,8 @@
 #      a warm rebuild (the cold build is measured apart: scripts/build-cost.sh cold);
 #   3. the dependency checks (no RocksDB; which crates compile C or C++);
 #   4. scripts/load.js: trades and transfers through the release --dev node, then through the
-#      two validators of e2e/two-validators.toml (`--network`);
+#      two validators of e2e/two-validators.toml (`--network`), which also times each phase's
+#      fullest block as the other validator imported it and as a fresh node imports it alone;
 #   5. scripts/performance-report.js: the page itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."

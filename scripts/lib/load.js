@@ -3,7 +3,10 @@
 // submits and waits for a list of transactions.
 
 import WebSocket from 'ws';
-import { basename } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { nodeBinary, rpc } from '../../e2e/harness.js';
 
 const tool = basename(process.argv[1] ?? 'load', '.js');
 /** Progress, on stderr: stdout carries each tool's result. */
@@ -118,7 +121,7 @@ export function watchBlocks(api) {
       });
     const number = header.number.toNumber();
     blocks.push({ number, hash: hash.toHex(), parent: header.parentHash.toHex(), seenAt, calls, ended });
-    seen.push({ number, seenAt });
+    seen.push({ number, hash: hash.toHex(), seenAt, extrinsics: calls.length });
   }
   const stop = async () => {
     stopped = true;
@@ -178,7 +181,155 @@ export async function addFinality(watch, results, timeoutMs) {
   }
 }
 
-/** Each phase result's blocks (height, when seen), for `addFinality`. */
+/** A metric's value in a Prometheus text exposition (the first series of that name). */
+function metric(text, name) {
+  const line = text.match(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm'));
+  if (!line) throw new Error(`no ${name} in the node's metrics`);
+  return Number(line[1]);
+}
+
+/**
+ * How long each validator of `validators` (`{ name, port, metrics }`: RPC port, Prometheus URL)
+ * takes to import the blocks it did not author: verification, execution, state root and the
+ * database commit, as the node's own `substrate_block_verification_and_import_time` observes
+ * them. Every `intervalMs` it reads each validator's metrics; when exactly one import was
+ * observed since the last read, that import's time is the sum's growth, and the block is the
+ * validator's best block then (a node makes a block its best as it imports it, before it
+ * reports the time; at 6 s slots no other block comes within a read). Returns `{ imports
+ * (hash -> { by, ms }), stop() }`.
+ */
+export function watchImports(validators, intervalMs = 100) {
+  const imports = new Map();
+  const last = new Map();
+  let stopped = false;
+  const read = async (v) => {
+    const text = await (await fetch(v.metrics)).text();
+    const count = metric(text, 'substrate_block_verification_and_import_time_count');
+    const sum = metric(text, 'substrate_block_verification_and_import_time_sum');
+    const before = last.get(v.name);
+    last.set(v.name, { count, sum });
+    if (!before || count !== before.count + 1) return;
+    const hash = await rpc(v.port, 'chain_getBlockHash');
+    if (!imports.has(hash)) imports.set(hash, { by: v.name, ms: (sum - before.sum) * 1000 });
+  };
+  // A read that fails ends the watch; `stop` then throws its error.
+  const loop = (async () => {
+    while (!stopped) {
+      await Promise.all(validators.map(read));
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  })();
+  const failed = loop.catch((e) => e);
+  return {
+    imports,
+    stop: async () => {
+      stopped = true;
+      const error = await failed;
+      if (error) throw new Error(`watching imports: ${error.message}`);
+    },
+  };
+}
+
+/**
+ * From what `watchImports` saw: per phase result, the import of its fullest block whose import
+ * was seen (height, its calls of the phase, ms) and, against the import of a block holding only
+ * its inherents (`empty_ms`, the median over the run), what each call of the phase added:
+ * `per_call_us`. Sets `import` on each of `results`.
+ */
+export function addImports(watch, imported, results) {
+  const all = [...imported.imports.entries()].map(([hash, i]) => ({ ...i, block: watch.seen.find((b) => b.hash === hash) }));
+  const empty = all.filter((i) => i.block?.extrinsics === 1).map((i) => i.ms).sort((a, b) => a - b);
+  if (empty.length === 0) throw new Error('no import of an empty block seen: no baseline for the import times');
+  const emptyMs = empty[Math.floor(empty.length / 2)];
+  for (const result of results) {
+    const seen = heightsOf.get(result)
+      .map((b) => ({ ...b, import: imported.imports.get(b.hash) }))
+      .filter((b) => b.import);
+    if (seen.length === 0) throw new Error('no import of a block of the phase seen');
+    const fullest = seen.reduce((a, b) => (b.n > a.n ? b : a));
+    result.import = {
+      block: fullest.number,
+      calls: fullest.n,
+      by: fullest.import.by,
+      ms: Number(fullest.import.ms.toFixed(1)),
+      empty_ms: Number(emptyMs.toFixed(1)),
+      empty_blocks: empty.length,
+      per_call_us: Number((((fullest.import.ms - emptyMs) * 1000) / fullest.n).toFixed(1)),
+    };
+  }
+}
+
+/**
+ * Import `validator`'s chain again, alone: after the network has stopped, `export-blocks` takes
+ * its blocks from its database and `import-blocks` puts them into a fresh one under `dir`, on a
+ * machine where nothing else runs (no pool, no peer, no load tool). The import queue logs when it
+ * starts verifying each block and when that block is imported, commit included (trace target
+ * `sync::import-queue`); the difference is the block's import time, to the log's millisecond.
+ * The import's log goes to `logFile`. Returns a map: block number -> ms.
+ */
+export function importAlone(validator, dir, logFile) {
+  const node = nodeBinary();
+  const file = join(dir, 'blocks.bin');
+  const run = (args) => {
+    const r = spawnSync(node, args, { encoding: 'utf8', maxBuffer: 1 << 30 });
+    if (r.status !== 0) throw new Error(`bulkhead-node ${args[0]} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+    return r.stderr;
+  };
+  // The validator's process may hold its database's lock for a moment after it was told to stop.
+  const exportArgs = ['export-blocks', '--chain', validator.spec, '--base-path', validator.basePath, '--binary', file];
+  for (let tries = 1; ; tries++) {
+    try {
+      run(exportArgs);
+      break;
+    } catch (e) {
+      if (tries >= 60 || !/in use/.test(e.message)) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
+  const logs = run([
+    // `--log` takes any number of values: the file goes before it.
+    'import-blocks', '--chain', validator.spec, '--base-path', join(dir, 'import-alone'),
+    '--binary', file, '--log', 'sync=trace',
+  ]);
+  writeFileSync(logFile, logs);
+  const at = (line) => {
+    const t = line.match(/^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})/);
+    return t ? Date.parse(t[1].replace(' ', 'T') + 'Z') : null;
+  };
+  const started = new Map();
+  const times = new Map();
+  for (const line of logs.split('\n')) {
+    const begin = line.match(/sync::import-queue: Block (\d+) \(0x[^)]*\) has \d+ logs/);
+    if (begin) started.set(Number(begin[1]), at(line));
+    const done = line.match(/sync::import-queue: Block imported successfully Some\((\d+)\)/);
+    if (done && started.has(Number(done[1]))) times.set(Number(done[1]), at(line) - started.get(Number(done[1])));
+  }
+  if (times.size === 0) throw new Error(`import-blocks logged no block import (its log: ${logFile}): was the trace target renamed?`);
+  return times;
+}
+
+/**
+ * What importing alone took (`importAlone`'s times) for the block each phase result's `import`
+ * names: sets `alone_ms` and `alone_per_call_us` on it, against the median of the blocks that
+ * hold only their inherents, imported the same way (`alone_empty_ms`).
+ */
+export function addImportsAlone(watch, times, results) {
+  const empty = watch.seen.filter((b) => b.extrinsics === 1 && times.has(b.number)).map((b) => times.get(b.number)).sort((a, b) => a - b);
+  if (empty.length === 0) throw new Error('no empty block among those imported alone');
+  const emptyMs = empty[Math.floor(empty.length / 2)];
+  for (const result of results) {
+    const i = result.import;
+    const ms = times.get(i.block);
+    if (ms === undefined) throw new Error(`block ${i.block} was not imported alone`);
+    Object.assign(i, {
+      alone_ms: ms,
+      alone_empty_ms: emptyMs,
+      alone_per_call_us: Number((((ms - emptyMs) * 1000) / i.calls).toFixed(1)),
+    });
+  }
+}
+
+/** Each phase result's blocks (height, hash, its calls of the phase, when seen), for `addFinality` and `addImports`. */
 const heightsOf = new WeakMap();
 
 /** Sustained inclusion rate of the calls `kinds` over `blocks`. */
@@ -235,7 +386,7 @@ export async function phase(api, rpc, watch, name, kinds, list, o, presigned = n
   await waitUntil(watch.blocks, kinds, list.length, 300_000);
   const result = rate(watch.blocks, kinds, list.length);
   result.submit_seconds = Number(submitted.toFixed(3));
-  heightsOf.set(result, holding(watch.blocks, kinds).map(({ number, seenAt }) => ({ number, seenAt })));
+  heightsOf.set(result, holding(watch.blocks, kinds).map(({ number, hash, n, seenAt }) => ({ number, hash, n, seenAt })));
   log(`${name}:`, JSON.stringify(result));
   return result;
 }
