@@ -34,11 +34,20 @@ export class RawRpc {
   }
 
   /** One JSON-RPC batch of `method` over each of `paramsList`; resolves with the results. */
-  batch(method, paramsList) {
+  batch(method, paramsList, timeoutMs = 120_000) {
     const first = this.next;
     const body = paramsList.map((params) => ({ jsonrpc: '2.0', id: this.next++, method, params }));
     return new Promise((resolve, reject) => {
-      this.pending.set(first, { resolve, reject });
+      // A reply that never comes fails the batch rather than holding its caller for good.
+      const timer = setTimeout(() => {
+        this.pending.delete(first);
+        reject(new Error(`no reply to a batch of ${paramsList.length} ${method} in ${timeoutMs} ms`));
+      }, timeoutMs);
+      const settle = (f) => (x) => {
+        clearTimeout(timer);
+        f(x);
+      };
+      this.pending.set(first, { resolve: settle(resolve), reject: settle(reject) });
       this.ws.send(JSON.stringify(body));
     });
   }
