@@ -170,7 +170,9 @@ async function main() {
     await addFinality(watch, [transferResult, requestResult, executionResult], 300_000);
     if (imported) {
       await imported.stop();
-      addImports(watch, imported, [transferResult, requestResult, executionResult]);
+      const names = new Map([[alice.address, 'alice'], [bob.address, 'bob']]);
+      const authors = (await api.query.aura.authorities()).map((key) => names.get(keyring.encodeAddress(key)) ?? key.toHex());
+      addImports(watch, imported, [transferResult, requestResult, executionResult], authors);
     }
     // A trade takes a request's time and an execution's, each at its sustained rate.
     const tradesPerSecond = 1 / (1 / requestResult.per_second + 1 / executionResult.per_second);
@@ -188,8 +190,8 @@ async function main() {
     if (network) {
       // The same blocks imported again with nothing else running: Alice's chain, out of her
       // database once both validators have stopped.
-      await network.stop({ keep: true });
       try {
+        await network.stop({ keep: true });
         log('importing the chain again, alone');
         const logFile = join(process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache/bulkhead/target'), 'benchmarks', 'import-alone.log');
         mkdirSync(dirname(logFile), { recursive: true });

@@ -129,8 +129,12 @@ export function watchBlocks(api) {
         return failure.isModule ? api.registry.findMetaError(failure.asModule).name : failure.type;
       });
     const number = header.number.toNumber();
+    // Who authored it: Aura's pre-runtime digest carries the slot, and the slot's author is
+    // the authority at slot modulo their count.
+    const preRuntime = header.digest.logs.find((l) => l.isPreRuntime && l.asPreRuntime[0].toString() === 'aura');
+    const slot = preRuntime ? api.createType('u64', preRuntime.asPreRuntime[1]).toBigInt() : null;
     blocks.push({ number, hash: hash.toHex(), parent: header.parentHash.toHex(), seenAt, calls, ended });
-    seen.push({ number, hash: hash.toHex(), seenAt, extrinsics: calls.length });
+    seen.push({ number, hash: hash.toHex(), seenAt, extrinsics: calls.length, slot });
   }
   const stop = async () => {
     stopped = true;
@@ -202,68 +206,73 @@ function metric(text, name) {
  * takes to import the blocks it did not author: verification, execution, state root and the
  * database commit, as the node's own `substrate_block_verification_and_import_time` observes
  * them. Every `intervalMs` it reads each validator's metrics; when exactly one import was
- * observed since the last read, that import's time is the sum's growth, and the block is the
- * validator's best block then (a node makes a block its best as it imports it, before it
- * reports the time; at 6 s slots no other block comes within a read). Returns `{ imports
- * (hash -> { by, ms }), stop() }`.
+ * observed since the last read, that import's time is the sum's growth, and the candidate block
+ * is the validator's best block then. A node makes an imported block its best only if it is
+ * higher than its best, and its own blocks move its best without an import: `addImports` keeps
+ * a candidate only if the other validator authored it and it is on the chain. A read that fails
+ * is logged and skipped (the next read starts afresh). Returns `{ imports (hash -> { by, ms }),
+ * stop() }`.
  */
-export function watchImports(validators, intervalMs = 100) {
+export function watchImports(validators, intervalMs = 500) {
   const imports = new Map();
   const last = new Map();
   let stopped = false;
   const read = async (v) => {
-    const text = await (await fetch(v.metrics)).text();
-    const count = metric(text, 'substrate_block_verification_and_import_time_count');
-    const sum = metric(text, 'substrate_block_verification_and_import_time_sum');
-    const before = last.get(v.name);
-    last.set(v.name, { count, sum });
-    if (!before || count !== before.count + 1) return;
-    const hash = await rpc(v.port, 'chain_getBlockHash');
-    if (!imports.has(hash)) imports.set(hash, { by: v.name, ms: (sum - before.sum) * 1000 });
+    try {
+      const response = await fetch(v.metrics, { signal: AbortSignal.timeout(5_000) });
+      const text = await response.text();
+      const count = metric(text, 'substrate_block_verification_and_import_time_count');
+      const sum = metric(text, 'substrate_block_verification_and_import_time_sum');
+      const before = last.get(v.name);
+      last.set(v.name, { count, sum });
+      if (!before || count !== before.count + 1) return;
+      const hash = await rpc(v.port, 'chain_getBlockHash');
+      if (!imports.has(hash)) imports.set(hash, { by: v.name, ms: (sum - before.sum) * 1000 });
+    } catch (e) {
+      last.delete(v.name);
+      log(`import watch: reading ${v.name} failed (${e.message}); skipped`);
+    }
   };
-  // A read that fails ends the watch; `stop` then throws its error.
   const loop = (async () => {
     while (!stopped) {
       await Promise.all(validators.map(read));
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   })();
-  const failed = loop.catch((e) => e);
-  return {
-    imports,
-    stop: async () => {
-      stopped = true;
-      const error = await failed;
-      if (error) throw new Error(`watching imports: ${error.message}`);
-    },
-  };
+  return { imports, stop: async () => { stopped = true; await loop; } };
 }
 
 /**
- * From what `watchImports` saw: per phase result, the import of its fullest block whose import
- * was seen (height, its calls of the phase, ms) and, against the import of a block holding only
- * its inherents (`empty_ms`, the median over the run), what each call of the phase added:
- * `per_call_us`. Sets `import` on each of `results`.
+ * From what `watchImports` saw, per phase result: its fullest block (height, its calls of the
+ * phase) and, if its import by the validator that did not author it was seen, how long that
+ * took (`ms`, `by`) and, against the median import of the blocks holding only their inherents
+ * (`empty_ms`), what each call added (`per_call_us`); `ms` is null when that import was not
+ * seen. `authors` names the Aura authorities in order (a block's author is the authority at
+ * its slot modulo their count). Sets `import` on each of `results`.
  */
-export function addImports(watch, imported, results) {
-  const all = [...imported.imports.entries()].map(([hash, i]) => ({ ...i, block: watch.seen.find((b) => b.hash === hash) }));
-  const empty = all.filter((i) => i.block?.extrinsics === 1).map((i) => i.ms).sort((a, b) => a - b);
+export function addImports(watch, imported, results, authors) {
+  const author = (b) => (b.slot === null ? null : authors[Number(b.slot % BigInt(authors.length))]);
+  const byHash = new Map(watch.seen.map((b) => [b.hash, b]));
+  // An import counts when the importer is not the block's author.
+  const valid = new Map([...imported.imports].filter(([hash, i]) => {
+    const b = byHash.get(hash);
+    return b && author(b) !== null && author(b) !== i.by;
+  }));
+  const empty = [...valid].filter(([hash]) => byHash.get(hash).extrinsics === 1).map(([, i]) => i.ms).sort((a, b) => a - b);
   if (empty.length === 0) throw new Error('no import of an empty block seen: no baseline for the import times');
   const emptyMs = empty[Math.floor(empty.length / 2)];
   for (const result of results) {
-    const seen = heightsOf.get(result)
-      .map((b) => ({ ...b, import: imported.imports.get(b.hash) }))
-      .filter((b) => b.import);
-    if (seen.length === 0) throw new Error('no import of a block of the phase seen');
-    const fullest = seen.reduce((a, b) => (b.n > a.n ? b : a));
+    const fullest = heightsOf.get(result).reduce((a, b) => (b.n > a.n ? b : a));
+    const i = valid.get(fullest.hash);
     result.import = {
       block: fullest.number,
+      hash: fullest.hash,
       calls: fullest.n,
-      by: fullest.import.by,
-      ms: Number(fullest.import.ms.toFixed(1)),
+      by: i?.by ?? null,
+      ms: i ? Number(i.ms.toFixed(1)) : null,
       empty_ms: Number(emptyMs.toFixed(1)),
       empty_blocks: empty.length,
-      per_call_us: Number((((fullest.import.ms - emptyMs) * 1000) / fullest.n).toFixed(1)),
+      per_call_us: i ? Number((((i.ms - emptyMs) * 1000) / fullest.n).toFixed(1)) : null,
     };
   }
 }
@@ -274,14 +283,17 @@ export function addImports(watch, imported, results) {
  * machine where nothing else runs (no pool, no peer, no load tool). The import queue logs when it
  * starts verifying each block and when that block is imported, commit included (trace target
  * `sync::import-queue`); the difference is the block's import time, to the log's millisecond.
- * The import's log goes to `logFile`. Returns a map: block number -> ms.
+ * The import's log goes to `logFile`. Returns a map: block number -> { ms, hash (the log's
+ * shortened form, `0x1234…abcd`) }.
  */
 export function importAlone(validator, dir, logFile) {
   const node = nodeBinary();
   const file = join(dir, 'blocks.bin');
   const run = (args) => {
-    const r = spawnSync(node, args, { encoding: 'utf8', maxBuffer: 1 << 30 });
-    if (r.status !== 0) throw new Error(`bulkhead-node ${args[0]} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+    const r = spawnSync(node, args, { encoding: 'utf8', maxBuffer: 1 << 30, timeout: 600_000 });
+    if (r.status !== 0) {
+      throw new Error(`bulkhead-node ${args[0]} failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').slice(-2000)}`);
+    }
     return r.stderr;
   };
   // The validator's process may hold its database's lock for a moment after it was told to stop.
@@ -303,37 +315,49 @@ export function importAlone(validator, dir, logFile) {
   writeFileSync(logFile, logs);
   const at = (line) => {
     const t = line.match(/^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})/);
-    return t ? Date.parse(t[1].replace(' ', 'T') + 'Z') : null;
+    if (!t) throw new Error(`no timestamp on an import-queue line of ${logFile}: ${line}`);
+    return Date.parse(t[1].replace(' ', 'T') + 'Z');
   };
   const started = new Map();
   const times = new Map();
   for (const line of logs.split('\n')) {
-    const begin = line.match(/sync::import-queue: Block (\d+) \(0x[^)]*\) has \d+ logs/);
-    if (begin) started.set(Number(begin[1]), at(line));
+    const begin = line.match(/sync::import-queue: Block (\d+) \((0x[^)]*)\) has \d+ logs/);
+    if (begin) started.set(Number(begin[1]), { at: at(line), hash: begin[2] });
     const done = line.match(/sync::import-queue: Block imported successfully Some\((\d+)\)/);
-    if (done && started.has(Number(done[1]))) times.set(Number(done[1]), at(line) - started.get(Number(done[1])));
+    const start = done && started.get(Number(done[1]));
+    if (start) times.set(Number(done[1]), { ms: at(line) - start.at, hash: start.hash });
   }
   if (times.size === 0) throw new Error(`import-blocks logged no block import (its log: ${logFile}): was the trace target renamed?`);
   return times;
 }
 
+/** Whether the log's shortened hash (`0x1234…abcd`) is `hash`'s. */
+const sameHash = (short, hash) => {
+  const [head, tail] = short.split('…');
+  return tail === undefined ? short === hash : hash.startsWith(head) && hash.endsWith(tail);
+};
+
 /**
- * What importing alone took (`importAlone`'s times) for the block each phase result's `import`
- * names: sets `alone_ms` and `alone_per_call_us` on it, against the median of the blocks that
- * hold only their inherents, imported the same way (`alone_empty_ms`).
+ * What importing alone took (`importAlone`'s times) for each phase result's fullest block (the
+ * one `import` names): sets `alone_ms` and `alone_per_call_us` on it, against the median of the
+ * blocks that hold only their inherents, imported the same way (`alone_empty_ms`). Only blocks
+ * of the chain that was exported count: a block is matched by its number and its hash.
  */
 export function addImportsAlone(watch, times, results) {
-  const empty = watch.seen.filter((b) => b.extrinsics === 1 && times.has(b.number)).map((b) => times.get(b.number)).sort((a, b) => a - b);
+  const empty = watch.seen
+    .filter((b) => b.extrinsics === 1 && times.has(b.number) && sameHash(times.get(b.number).hash, b.hash))
+    .map((b) => times.get(b.number).ms)
+    .sort((a, b) => a - b);
   if (empty.length === 0) throw new Error('no empty block among those imported alone');
   const emptyMs = empty[Math.floor(empty.length / 2)];
   for (const result of results) {
     const i = result.import;
-    const ms = times.get(i.block);
-    if (ms === undefined) throw new Error(`block ${i.block} was not imported alone`);
+    const t = times.get(i.block);
+    if (!t || !sameHash(t.hash, i.hash)) throw new Error(`block ${i.block} (${i.hash}) was not among those imported alone`);
     Object.assign(i, {
-      alone_ms: ms,
+      alone_ms: t.ms,
       alone_empty_ms: emptyMs,
-      alone_per_call_us: Number((((ms - emptyMs) * 1000) / i.calls).toFixed(1)),
+      alone_per_call_us: Number((((t.ms - emptyMs) * 1000) / i.calls).toFixed(1)),
     });
   }
 }
