@@ -15,19 +15,17 @@ seed="${3:-20261121}"
 out="$CARGO_TARGET_DIR/long-runs"
 mkdir -p "$out"
 
-# Build once, then run the test binaries themselves: cargo would hold the target directory's
+# Build once, then run the test binary itself: cargo would hold the target directory's
 # lock for the whole run, and other builds would wait on it.
 build_log="$out/build.log"
-cargo test --release -p bulkhead-runtime --test properties --test fuzz --no-run 2>&1 | tee "$build_log"
-binary() {
-	sed -n "s|.*Executable tests/$1.rs (\(.*\))|\1|p" "$build_log" | tail -1
-}
+cargo test --release --locked --workspace --test runtime --no-run 2>&1 | tee "$build_log"
+bin="$(sed -n "s|.*Executable tests/runtime.rs (\(.*\))|\1|p" "$build_log" | tail -1)"
+[ -n "$bin" ] || { echo "no runtime integration-test binary in $build_log" >&2; exit 1; }
 
 run() {
 	local name="$1" cases="$2" filter="$3"
-	local started bin
+	local started
 	started=$(date +%s)
-	bin="$(binary "$name")"
 	echo "== $name: $cases cases, seed $seed, at $(git rev-parse --short HEAD) (log: $out/$name.log)"
 	if PROPTEST_CASES="$cases" PROPTEST_RNG_SEED="$seed" \
 		"$bin" "$filter" --nocapture >"$out/$name.log" 2>&1; then
@@ -40,6 +38,6 @@ run() {
 }
 
 status=0
-run properties "$sequences" random_sequences || status=1
-run fuzz "$inputs" arbitrary_calls || status=1
+run properties "$sequences" properties::random_sequences || status=1
+run fuzz "$inputs" fuzz::arbitrary_calls || status=1
 exit "$status"

@@ -9,7 +9,7 @@
 // Test code: helpers outside `#[test]` functions fail loudly too (see clippy.toml).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use bulkhead_runtime::{views, CircuitBreaker, CollateralSilos, Gateway, Runtime, HOURS};
 use common::*;

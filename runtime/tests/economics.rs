@@ -6,7 +6,7 @@
 // Test code: helpers outside `#[test]` functions fail loudly too (see clippy.toml).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use bulkhead_runtime::{
 	genesis_config_presets::KEEPER_DEPOSIT, views, CollateralSilos, ExecutionSegments, Runtime,

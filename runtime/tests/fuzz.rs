@@ -15,7 +15,7 @@
 // Test code: helpers outside `#[test]` functions fail loudly too (see clippy.toml).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use bulkhead_runtime::genesis_config_presets as presets;
 use bulkhead_runtime::{

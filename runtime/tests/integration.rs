@@ -2,7 +2,7 @@
 //! `development` genesis. A full market lifecycle, the gateway's 2-of-3 path, the breaker, the
 //! runtime API's views, and the contagion drill.
 
-mod common;
+use crate::common;
 
 use bulkhead_runtime::{
 	views, CircuitBreaker, CollateralSilos, ExecutionSegments, Gateway, Guardians, Oracle, Price,

@@ -8,7 +8,7 @@
 // Test code: helpers outside `#[test]` functions fail loudly too (see clippy.toml).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use bulkhead_runtime::{views, CollateralSilos, Runtime, RuntimeEvent};
 use common::*;

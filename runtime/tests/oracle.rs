@@ -4,7 +4,7 @@
 //! count of 1 and pallet-oracle's median of two values was the higher one: in one block Bob
 //! fed 60,000 and Alice 90,000, and BTC was 90,000.
 
-mod common;
+use crate::common;
 
 use bulkhead_runtime::{
 	configs::{majority_median, OracleMaxSpread, OracleValue, OracleValueExpiry},

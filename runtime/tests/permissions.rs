@@ -7,7 +7,7 @@
 //! origin is root or a member of `Guardians`; gateway approvals and vetoes come from signed
 //! guardians only.
 
-mod common;
+use crate::common;
 
 use bulkhead_runtime::{
 	genesis_config_presets::{demo_risk, demo_route, oracle_key},

@@ -23,7 +23,7 @@
 // Test code: helpers outside `#[test]` functions fail loudly too (see clippy.toml).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use bulkhead_runtime::configs::OraclePrices;
 use bulkhead_runtime::genesis_config_presets::{MIN_DEPOSIT, MIN_POSITION_SIZE};

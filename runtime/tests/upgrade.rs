@@ -10,7 +10,7 @@
 //! pre- and post-checks, every pallet's storage version against its code, and every pallet's
 //! `try_state`.
 
-mod common;
+use crate::common;
 
 use bulkhead_runtime::{
 	genesis_config_presets::{demo_pool, demo_route},
