@@ -125,8 +125,9 @@ runtime_version! {
 	/// queued share exits paid at such a price too (storage version 7 of silos:
 	/// `Exit::priced_at`); 112 every weight a block charges measured on this machine (a
 	/// block's and an extrinsic's base weights and the transaction extensions'), and inherents
-	/// in extrinsic format 4, which every deployed client decodes.
-	spec_version: 112
+	/// in extrinsic format 4, which every deployed client decodes; 113 pallet-membership's
+	/// weights measured in this runtime too.
+	spec_version: 113
 }
 
 #[cfg(feature = "next-spec-version")]
@@ -134,7 +135,7 @@ runtime_version! {
 	/// With `next-spec-version`, the same runtime one spec version later: what the end-to-end
 	/// upgrade test sets with `system.setCode`. `build.rs` builds it beside the real wasm; no
 	/// chain should run it.
-	spec_version: 113
+	spec_version: 114
 }
 
 /// Aura's slot, and so the target block time of a network: 6 seconds.

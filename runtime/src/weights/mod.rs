@@ -10,6 +10,7 @@ pub mod extrinsic_weights;
 pub mod frame_system;
 pub mod frame_system_extensions;
 pub mod pallet_balances;
+pub mod pallet_membership;
 pub mod pallet_oracle;
 pub mod pallet_sudo;
 pub mod pallet_timestamp;
