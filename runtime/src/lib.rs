@@ -125,8 +125,8 @@ runtime_version! {
 	/// queued share exits paid at such a price too (storage version 7 of silos:
 	/// `Exit::priced_at`); 112 every weight a block charges measured on this machine (a
 	/// block's and an extrinsic's base weights and the transaction extensions'), and inherents
-	/// in extrinsic format 4, which every deployed client decodes; 113 pallet-membership's
-	/// weights measured in this runtime too.
+	/// in extrinsic format 4, which every deployed client decodes; 113 pallet-assets' and
+	/// pallet-membership's weights measured in this runtime too.
 	spec_version: 113
 }
 
