@@ -382,6 +382,10 @@ if (network) {
     p('log, to the millisecond). Per transaction: the block\'s time less an empty block\'s (the median of');
     p(`those holding only their inherents: ${e.empty_ms} ms over ${e.empty_blocks} on the network, ${e.alone_empty_ms} ms alone), over its transactions of the phase. Charged as in section 2: dispatch weight and the base weight of an extrinsic.`);
     p();
+    if (phases.some(([, r]) => r.import.ms === null)) {
+      p('*Not attributed*: no import of that block seen that the run could tell was by the validator that did not author it.');
+      p();
+    }
     p('| transaction | fullest block (its transactions) | on the network: ms, per tx µs (importer) | alone: ms, per tx µs | charged per tx (µs) | charged / network | charged / alone |');
     p('|---|---:|---:|---:|---:|---:|---:|');
     const chargedImport = (name) => Number(facts[name].ref_time + facts.base_extrinsic.ref_time) / 1e6;
@@ -389,12 +393,15 @@ if (network) {
     const over = (charged, perTx) => (perTx > 0 ? (charged / perTx).toFixed(2) : 'n/a');
     for (const [name, r] of phases) {
       const i = r.import;
-      const net = i.ms === null ? 'not seen' : `${i.ms}, ${i.per_call_us} (${i.by})`;
+      const net = i.ms === null ? 'not attributed' : `${i.ms}, ${i.per_call_us} (${i.by})`;
       p(`| ${name} | #${i.block} (${i.calls}) | ${net} | ${i.alone_ms}, ${i.alone_per_call_us} | ${chargedImport(name).toFixed(1)} | ${i.ms === null ? 'n/a' : over(chargedImport(name), i.per_call_us)} | ${over(chargedImport(name), i.alone_per_call_us)} |`);
     }
     p();
     const verdict = (key, label) => {
-      const measured = phases.filter(([, r]) => r.import[key] !== null && r.import[key] > 0);
+      const attributed = phases.filter(([, r]) => r.import[key] !== null);
+      if (attributed.length === 0) return `${label}: no import attributed`;
+      const measured = attributed.filter(([, r]) => r.import[key] > 0);
+      if (measured.length === 0) return `${label}: no transaction took longer than an empty block's import`;
       const under = measured.filter(([name, r]) => chargedImport(name) < r.import[key]).map(([name]) => name);
       const above = measured.filter(([name, r]) => chargedImport(name) > 1.3 * r.import[key]).map(([name]) => name);
       return `${label}: ${under.length ? `**charged below what importing took for ${under.join(', ')}**` : 'none charged below what importing took'}, ${above.length ? `over 1.3x: ${above.join(', ')}` : 'every one within 1.3x'}`;
