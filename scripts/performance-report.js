@@ -184,7 +184,10 @@ p('liquidations, and a partial auto-deleveraging, are in their own rows.');
   p(`script says by how much): the averages plus 10%, ${us(facts.db.read)} µs a read and ${us(facts.db.write)} µs a write, are`);
   p('`runtime/src/weights/paritydb_weights.rs`. They replace ParityDB\'s published constants from');
   p('`frame-support` (8.0 µs a read, 50.0 µs a write), measured on other hardware and another chain.');
-  p('Whether a full block executes within its weight: "What the machine executes" in section 2.');
+  p(`Whether a full block executes within its weight: ${[
+    readJson('blocks.json') ? '"What the machine executes" in section 2' : null,
+    network?.trades?.executions?.import?.alone_ms !== undefined ? '"Imported, commit included" in section 4' : null,
+  ].filter(Boolean).join(', and ') || 'not measured in this run'}.`);
 }
 p();
 p('## 2. Trades per block');
@@ -409,7 +412,7 @@ if (network) {
     // A whole block: its import against what its transactions were charged, and the slot.
     const blockLine = (key, label) => {
       const rows = phases.filter(([, r]) => r.import[key] !== null);
-      if (rows.length === 0) return `${label}: no full block's import seen`;
+      if (rows.length === 0) return `${label}: no full block's import attributed`;
       const [name, r] = rows.reduce((a, b) => (b[1].import[key] > a[1].import[key] ? b : a));
       const charged = (r.import.calls * chargedImport(name)) / 1000;
       return `${label}, the slowest full block was ${r.import.calls} ${name}: ${r.import[key]} ms to import, against ${charged.toFixed(1)} ms charged for its transactions (${r.import[key] <= charged ? 'within it' : '**more than charged**'}) and the 6,000 ms slot (${r.import[key] <= 6000 ? 'within it' : '**over it**'})`;
