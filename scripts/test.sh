@@ -81,11 +81,11 @@ SKIP_WASM_BUILD=1 cargo test --release --locked "${timings[@]}" "${bench_package
 # module. Same packages and features, so this builds only that binary.
 # A filter that matches nothing passes: the run must show the upgrade tests passing.
 upgrade_log="$(mktemp)"
+trap 'rm -f "$upgrade_log"' EXIT
 SKIP_WASM_BUILD=1 cargo test --release --locked "${timings[@]}" "${bench_packages[@]}" \
 	--features "${bench_features%,}" --test runtime -- upgrade:: 2>&1 | tee "$upgrade_log"
 grep -Eq 'test result: ok\. [1-9][0-9]* passed' "$upgrade_log" \
 	|| { echo "no test of the upgrade module ran under try-runtime" >&2; exit 1; }
-rm -f "$upgrade_log"
 
 say "end-to-end tests against $CARGO_TARGET_DIR/release/bulkhead-node"
 npm test

@@ -31,7 +31,8 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_assets, Assets]
 	// Both membership sets share these weights, measured on the oracle operators' instance,
 	// whose change hook also runs the oracle's (it clears a removed operator's values; the
-	// benchmark's operators have fed none, see docs/performance.md).
+	// benchmark's operators have fed none, so that clearing is not in these weights: see
+	// docs/threat-model.md).
 	[pallet_membership, OracleOperators]
 	[pallet_collateral_silos, CollateralSilos]
 	[pallet_execution_segments, ExecutionSegments]

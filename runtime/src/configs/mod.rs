@@ -188,7 +188,8 @@ impl pallet_assets::Config for Runtime {
 	// the count grows, so its linear fit charges 2.7% less execution than the fastest run at
 	// about 1,000 accounts (`scripts/check-weights.js` flags it, in two runs on an idle machine).
 	// Parity's weights, used before, charged 15.7 ms of execution there against 34.9 ms
-	// measured. Only root can start destroying an asset in this runtime.
+	// measured. Only root or an asset's owner (Alice's USDC on the dev chain) can start
+	// destroying it.
 	type WeightInfo = weights::pallet_assets::WeightInfo<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ();
@@ -225,7 +226,9 @@ where
 	}
 }
 
-/// Oracle operators: who may feed prices. Membership changes are root's.
+/// Oracle operators: who may feed prices. Membership changes are root's, except that a current
+/// operator may move their own seat to another account (`change_key`), which clears the old
+/// account's raw values too (unweighed: docs/threat-model.md).
 pub type OracleOperatorsInstance = pallet_membership::Instance1;
 impl pallet_membership::Config<OracleOperatorsInstance> for Runtime {
 	type RuntimeEvent = RuntimeEvent;
@@ -241,7 +244,8 @@ impl pallet_membership::Config<OracleOperatorsInstance> for Runtime {
 	type WeightInfo = weights::pallet_membership::WeightInfo<Runtime>;
 }
 
-/// Guardians: approve large gateway transfers and may sever a segment. Changes are root's.
+/// Guardians: approve large gateway transfers and may sever a segment. Changes are root's,
+/// except that a guardian may move their own seat to another account (`change_key`).
 pub type GuardiansInstance = pallet_membership::Instance2;
 impl pallet_membership::Config<GuardiansInstance> for Runtime {
 	type RuntimeEvent = RuntimeEvent;
