@@ -194,6 +194,12 @@ export async function addFinality(watch, results, timeoutMs) {
   }
 }
 
+/** The median of `xs` (the upper one of an even count). */
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** What each of `n` calls added to a block's import: its time over an empty block's, in µs. */
+const perCallUs = (ms, emptyMs, n) => Number((((ms - emptyMs) * 1000) / n).toFixed(1));
+
 /** A metric's value in a Prometheus text exposition (the first series of that name). */
 function metric(text, name) {
   const line = text.match(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm'));
@@ -258,9 +264,9 @@ export function addImports(watch, imported, results, authors) {
     const b = byHash.get(hash);
     return b && author(b) !== null && author(b) !== i.by;
   }));
-  const empty = [...valid].filter(([hash]) => byHash.get(hash).extrinsics === 1).map(([, i]) => i.ms).sort((a, b) => a - b);
+  const empty = [...valid].filter(([hash]) => byHash.get(hash).extrinsics === 1).map(([, i]) => i.ms);
   if (empty.length === 0) throw new Error('no import of an empty block seen: no baseline for the import times');
-  const emptyMs = empty[Math.floor(empty.length / 2)];
+  const emptyMs = median(empty);
   for (const result of results) {
     const fullest = heightsOf.get(result).reduce((a, b) => (b.n > a.n ? b : a));
     const i = valid.get(fullest.hash);
@@ -272,7 +278,7 @@ export function addImports(watch, imported, results, authors) {
       ms: i ? Number(i.ms.toFixed(1)) : null,
       empty_ms: Number(emptyMs.toFixed(1)),
       empty_blocks: empty.length,
-      per_call_us: i ? Number((((i.ms - emptyMs) * 1000) / fullest.n).toFixed(1)) : null,
+      per_call_us: i ? perCallUs(i.ms, emptyMs, fullest.n) : null,
     };
   }
 }
@@ -346,10 +352,9 @@ const sameHash = (short, hash) => {
 export function addImportsAlone(watch, times, results) {
   const empty = watch.seen
     .filter((b) => b.extrinsics === 1 && times.has(b.number) && sameHash(times.get(b.number).hash, b.hash))
-    .map((b) => times.get(b.number).ms)
-    .sort((a, b) => a - b);
+    .map((b) => times.get(b.number).ms);
   if (empty.length === 0) throw new Error('no empty block among those imported alone');
-  const emptyMs = empty[Math.floor(empty.length / 2)];
+  const emptyMs = median(empty);
   for (const result of results) {
     const i = result.import;
     const t = times.get(i.block);
@@ -357,7 +362,7 @@ export function addImportsAlone(watch, times, results) {
     Object.assign(i, {
       alone_ms: t.ms,
       alone_empty_ms: emptyMs,
-      alone_per_call_us: Number((((t.ms - emptyMs) * 1000) / i.calls).toFixed(1)),
+      alone_per_call_us: perCallUs(t.ms, emptyMs, i.calls),
     });
   }
 }
