@@ -102,6 +102,15 @@ describe('the polkadot.js walkthrough (docs/polkadot-js.md), in order', () => {
     await send(api, api.tx.oracle.feedValues(values), who.bob);
     assert.equal((await btc()).value.toBigInt(), 60000000000000000000000n);
     assert.ok((await btc()).timestamp.toNumber() > 0, 'stamped with the majority\'s time');
+
+    onPage('The oracle keeps values only for keys a segment trades.', 'key `XAU/USD`, as **Charlie** and then as **Alice**',
+      '`oracle.rawValues` and `oracle.values` show no\nentry for `XAU/USD`');
+    for (const operator of [who.charlie, who.alice]) {
+      const gold = await send(api, api.tx.oracle.feedValues([[oracleKey('XAU/USD'), 2000000000000000000000n]]), operator);
+      assert.ok(findEvent(gold.events, 'oracle', 'NewFeedData'));
+      assert.ok((await api.query.oracle.rawValues(operator.address, oracleKey('XAU/USD'))).isNone);
+    }
+    assert.ok((await api.query.oracle.values(oracleKey('XAU/USD'))).isNone, 'no price combined for an untraded key');
   });
 
   test('2. deposit margin (Bob), and the minimum deposit (Dave)', async () => {

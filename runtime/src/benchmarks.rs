@@ -238,7 +238,8 @@ impl
 		// The benchmarked feed is the oracle's costliest: the operator set is full (the
 		// benchmark adds its caller as the last operator), every other operator has a fresh
 		// value for each key, so the feed reads them all, finds a majority and stores the
-		// price.
+		// price. No segment trades these keys, so the runtime's hook then removes the caller's
+		// value: `OracleWeights` adds the hook at its worst, a traded key's.
 		type Members = <Runtime as pallet_oracle::Config>::Members;
 		let caller: AccountId = frame_benchmarking::whitelisted_caller();
 		let max: u32 = <Runtime as pallet_membership::Config<

@@ -126,8 +126,10 @@ runtime_version! {
 	/// `Exit::priced_at`); 112 every weight a block charges measured on this machine (a
 	/// block's and an extrinsic's base weights and the transaction extensions'), and inherents
 	/// in extrinsic format 4, which every deployed client decodes; 113 pallet-assets' and
-	/// pallet-membership's weights measured in this runtime too.
-	spec_version: 113
+	/// pallet-membership's weights measured in this runtime too; 114 oracle values kept only
+	/// for keys a segment trades, and an outgoing operator's values cleared within a bound the
+	/// membership weights charge for.
+	spec_version: 114
 }
 
 #[cfg(feature = "next-spec-version")]
@@ -135,7 +137,7 @@ runtime_version! {
 	/// With `next-spec-version`, the same runtime one spec version later: what the end-to-end
 	/// upgrade test sets with `system.setCode`. `build.rs` builds it beside the real wasm; no
 	/// chain should run it.
-	spec_version: 114
+	spec_version: 115
 }
 
 /// Aura's slot, and so the target block time of a network: 6 seconds.

@@ -5,8 +5,9 @@
 //! them, while the chain is built (through the root feed on a chain without operators). The
 //! operators' membership must be built first: it comes before this pallet in the runtime.
 //! They reach the segments and the breakers through the same `OnNewData` hook as any later
-//! feed. Genesis prices carry timestamp 0, so trading still needs a fresh feed: that is the
-//! point of an oracle age limit. The pallet has no calls and no storage.
+//! feed, so a price for a key no segment trades is dropped as any such feed is: the segments
+//! are built first too. Genesis prices carry timestamp 0, so trading still needs a fresh feed:
+//! that is the point of an oracle age limit. The pallet has no calls and no storage.
 
 pub use pallet::*;
 

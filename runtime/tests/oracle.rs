@@ -196,8 +196,10 @@ fn the_median_of_a_majority() {
 fn removing_an_operator_still_drops_their_values_and_both_sets_report_their_prime() {
 	use bulkhead_runtime::{configs::ReportingPrime, Guardians, OracleOperators};
 	use frame_support::traits::ChangeMembers;
-	type OperatorsChanged =
-		ReportingPrime<Oracle, bulkhead_runtime::configs::OracleOperatorsInstance>;
+	type OperatorsChanged = ReportingPrime<
+		bulkhead_runtime::configs::ClearOutgoingValues,
+		bulkhead_runtime::configs::OracleOperatorsInstance,
+	>;
 	type GuardiansChanged = ReportingPrime<(), bulkhead_runtime::configs::GuardiansInstance>;
 	run(|| {
 		let key = oracle_key(b"BTC/USD");
@@ -216,5 +218,121 @@ fn removing_an_operator_still_drops_their_values_and_both_sets_report_their_prim
 		assert_ok!(Guardians::clear_prime(RuntimeOrigin::root()));
 		assert_eq!(GuardiansChanged::get_prime(), None);
 		assert_eq!(OperatorsChanged::get_prime(), Some(bob()));
+	});
+}
+
+/// How many raw values `who` holds.
+fn values_held(who: &bulkhead_runtime::AccountId) -> usize {
+	pallet_oracle::RawValues::<bulkhead_runtime::Runtime>::iter_prefix(who).count()
+}
+
+/// The most an extrinsic of the normal class may weigh.
+fn max_extrinsic() -> frame_support::weights::Weight {
+	use frame_support::dispatch::DispatchClass;
+	<bulkhead_runtime::Runtime as frame_system::Config>::BlockWeights::get()
+		.get(DispatchClass::Normal)
+		.max_extrinsic
+		.expect("the normal class bounds an extrinsic")
+}
+
+#[test]
+fn junk_keys_fed_for_free_leave_nothing_behind() {
+	// Operators feed for free. Before, a value under any 16-byte key was kept (and, once a
+	// majority had fed a key, a price for it), so operators could store 16 values a block each
+	// at no cost, and a removal (or the operator's own `change_key`) cleared them all, with no
+	// bound, in a call weighed as if they held none.
+	run(|| {
+		any_move();
+		for block in 0..50u32 {
+			let mut values = vec![(oracle_key(b"BTC/USD"), btc(60_000 + block))];
+			values.extend((0..15u32).map(|i| {
+				let junk = [b"junk".as_slice(), &block.to_le_bytes(), &i.to_le_bytes()].concat();
+				(oracle_key(&junk), btc(1))
+			}));
+			// All three operators feed the same junk keys: a majority, had the values stayed.
+			for who in [alice(), bob(), charlie()] {
+				let values = BoundedVec::truncate_from(values.clone());
+				assert_ok!(Oracle::feed_values(signed(&who), values));
+			}
+			next_block();
+		}
+		// Each keeps their values for BTC, ETH and DOT (fed at genesis); none of the 2,250
+		// junk values is kept, nor a price for any junk key. BTC's price follows the feeds.
+		for who in [alice(), bob(), charlie()] {
+			assert_eq!(values_held(&who), 3);
+		}
+		let junk = [b"junk".as_slice(), &7u32.to_le_bytes(), &3u32.to_le_bytes()].concat();
+		assert_eq!(Oracle::get(&oracle_key(&junk)), None);
+		assert_eq!(
+			pallet_oracle::Values::<bulkhead_runtime::Runtime>::iter_keys().count(),
+			3,
+			"a combined price only for BTC, ETH and DOT"
+		);
+		assert_eq!(combined().0, btc(60_049));
+	});
+}
+
+#[test]
+fn an_operator_leaving_clears_a_bounded_number_of_values_and_is_weighed_for_them() {
+	use bulkhead_runtime::{
+		configs::{outgoing_values_cleared, MaxOperatorValuesCleared},
+		OracleOperators, RuntimeCall,
+	};
+	use frame_support::{dispatch::GetDispatchInfo, traits::Get};
+	let cleared = MaxOperatorValuesCleared::get();
+	let weight = |call: pallet_membership::Call<
+		bulkhead_runtime::Runtime,
+		bulkhead_runtime::configs::OracleOperatorsInstance,
+	>| RuntimeCall::OracleOperators(call).get_dispatch_info().call_weight;
+	// Each call that removes an operator is weighed for clearing their values (a read and a
+	// write per value, and one read more, at the measured storage weights).
+	let clearing_one = outgoing_values_cleared(1);
+	for call in [
+		pallet_membership::Call::remove_member { who: charlie().into() },
+		pallet_membership::Call::swap_member { remove: charlie().into(), add: dave().into() },
+		pallet_membership::Call::change_key { new: dave().into() },
+	] {
+		assert!(weight(call).all_gte(clearing_one));
+	}
+	// Replacing the whole set is weighed for clearing as many operators as the set may hold,
+	// and still fits in one extrinsic.
+	let reset = weight(pallet_membership::Call::reset_members { members: vec![dave()] });
+	assert!(reset.all_gte(outgoing_values_cleared(
+		<bulkhead_runtime::configs::MaxGuardians as Get<u32>>::get()
+	)));
+	assert!(reset.all_lte(max_extrinsic()), "{reset:?} above {:?}", max_extrinsic());
+
+	let mut ext = new_ext();
+	ext.execute_with(|| {
+		// Root listed more keys over Charlie's term than one removal clears (values written
+		// directly: no segment trades these keys now).
+		let stamp = OracleValue { value: btc(1), timestamp: now() };
+		for i in 0..cleared + 5 {
+			pallet_oracle::RawValues::<bulkhead_runtime::Runtime>::insert(
+				charlie(),
+				oracle_key(&i.to_le_bytes()),
+				stamp,
+			);
+		}
+		feed_btc(&charlie(), 61_000);
+	});
+	// In the database, as values fed in earlier blocks are: the bound counts those (values
+	// written earlier in the same block are cleared beyond it).
+	ext.commit_all().expect("the overlay commits");
+	ext.execute_with(|| {
+		// With the BTC, ETH and DOT values every operator fed at genesis.
+		assert_eq!(values_held(&charlie()), cleared as usize + 8);
+		assert_ok!(OracleOperators::remove_member(RuntimeOrigin::root(), charlie().into()));
+		// At most the bound is cleared; what stays is no current operator's and nobody reads it.
+		assert_eq!(values_held(&charlie()), 8);
+		assert_eq!(values_held(&alice()), 3);
+		// A seat moved by its holder clears the old account's values the same way.
+		assert_eq!(values_held(&bob()), 3);
+		assert_ok!(OracleOperators::change_key(signed(&bob()), dave().into()));
+		assert_eq!(values_held(&bob()), 0);
+		// Replacing the set clears every operator it drops.
+		assert_ok!(OracleOperators::reset_members(RuntimeOrigin::root(), vec![dave(), eve()]));
+		assert_eq!(values_held(&alice()), 0);
+		check_invariants();
 	});
 }

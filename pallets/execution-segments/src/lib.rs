@@ -816,6 +816,11 @@ pub mod pallet {
 			}
 		}
 
+		/// Whether a segment trades on `key`: the runtime keeps oracle values only for such keys.
+		pub fn trades(key: &OracleKey) -> bool {
+			SegmentsByOracle::<T>::contains_key(key)
+		}
+
 		/// The current time in milliseconds.
 		pub(crate) fn now_ms() -> Moment {
 			T::Time::now().as_millis().saturated_into::<Moment>()

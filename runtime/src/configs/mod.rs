@@ -8,7 +8,7 @@ use frame_support::{
 	parameter_types,
 	traits::{
 		AsEnsureOriginWithArg, ChangeMembers, ConstBool, ConstU128, ConstU32, ConstU64, ConstU8,
-		VariantCountOf,
+		Get, VariantCountOf,
 	},
 	weights::{constants::WEIGHT_REF_TIME_PER_SECOND, IdentityFee, Weight},
 	PalletId,
@@ -228,8 +228,81 @@ where
 
 /// Oracle operators: who may feed prices. Membership changes are root's, except that a current
 /// operator may move their own seat to another account (`change_key`), which clears the old
-/// account's raw values too (unweighed: docs/threat-model.md).
+/// account's raw values too ([`ClearOutgoingValues`], weighed by [`OracleOperatorsWeights`]).
 pub type OracleOperatorsInstance = pallet_membership::Instance1;
+
+parameter_types! {
+	/// The most raw values a membership change clears for each operator it removes. An operator
+	/// holds a value only for a key some segment traded when they fed it ([`NotifySegments`]
+	/// drops the rest), so this is above what an operator holds unless root has listed more
+	/// than 64 oracle keys over the operator's term. Values beyond it stay behind: the median
+	/// reads only current operators' values, each for 15 minutes at most, so they count again
+	/// only if that account is made an operator again within 15 minutes of feeding them.
+	pub const MaxOperatorValuesCleared: u32 = 64;
+}
+
+/// Clears an outgoing operator's raw values, at most [`MaxOperatorValuesCleared`] of them.
+/// pallet-oracle's own hook clears all of them with no bound, which nothing weighs.
+pub struct ClearOutgoingValues;
+impl ChangeMembers<AccountId> for ClearOutgoingValues {
+	fn change_members_sorted(_incoming: &[AccountId], outgoing: &[AccountId], _new: &[AccountId]) {
+		for who in outgoing {
+			let _ = pallet_oracle::RawValues::<Runtime>::clear_prefix(
+				who,
+				MaxOperatorValuesCleared::get(),
+				None,
+			);
+		}
+	}
+
+	fn set_prime(_prime: Option<AccountId>) {}
+}
+
+/// What [`ClearOutgoingValues`] may cost for `operators` outgoing operators: a read for each
+/// value cleared and one for the end of the prefix, and a write for each value.
+pub fn outgoing_values_cleared(operators: u32) -> Weight {
+	let values = u64::from(MaxOperatorValuesCleared::get());
+	DbWeight::get()
+		.reads_writes(values.saturating_add(1), values)
+		.saturating_mul(operators.into())
+}
+
+/// pallet-membership's weights as measured here (with operators who had fed nothing), plus
+/// the clearing of every operator a call can remove: one for `remove_member`, `swap_member`
+/// and `change_key`, a full set for `reset_members`.
+pub struct OracleOperatorsWeights;
+impl pallet_membership::WeightInfo for OracleOperatorsWeights {
+	fn add_member(m: u32) -> Weight {
+		MembershipWeights::add_member(m)
+	}
+
+	fn remove_member(m: u32) -> Weight {
+		MembershipWeights::remove_member(m).saturating_add(outgoing_values_cleared(1))
+	}
+
+	fn swap_member(m: u32) -> Weight {
+		MembershipWeights::swap_member(m).saturating_add(outgoing_values_cleared(1))
+	}
+
+	fn reset_members(m: u32) -> Weight {
+		MembershipWeights::reset_members(m)
+			.saturating_add(outgoing_values_cleared(MaxGuardians::get()))
+	}
+
+	fn change_key(m: u32) -> Weight {
+		MembershipWeights::change_key(m).saturating_add(outgoing_values_cleared(1))
+	}
+
+	fn set_prime(m: u32) -> Weight {
+		MembershipWeights::set_prime(m)
+	}
+
+	fn clear_prime() -> Weight {
+		MembershipWeights::clear_prime()
+	}
+}
+
+type MembershipWeights = weights::pallet_membership::WeightInfo<Runtime>;
 impl pallet_membership::Config<OracleOperatorsInstance> for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type AddOrigin = EnsureRoot<AccountId>;
@@ -239,9 +312,9 @@ impl pallet_membership::Config<OracleOperatorsInstance> for Runtime {
 	type PrimeOrigin = EnsureRoot<AccountId>;
 	// A removed operator's raw values leave the median with them.
 	type MembershipInitialized = ();
-	type MembershipChanged = ReportingPrime<Oracle, OracleOperatorsInstance>;
+	type MembershipChanged = ReportingPrime<ClearOutgoingValues, OracleOperatorsInstance>;
 	type MaxMembers = MaxGuardians;
-	type WeightInfo = weights::pallet_membership::WeightInfo<Runtime>;
+	type WeightInfo = OracleOperatorsWeights;
 }
 
 /// Guardians: approve large gateway transfers and may sever a segment. Changes are root's,
@@ -257,7 +330,7 @@ impl pallet_membership::Config<GuardiansInstance> for Runtime {
 	type MembershipInitialized = ();
 	type MembershipChanged = ReportingPrime<(), GuardiansInstance>;
 	type MaxMembers = MaxGuardians;
-	type WeightInfo = weights::pallet_membership::WeightInfo<Runtime>;
+	type WeightInfo = MembershipWeights;
 }
 
 parameter_types! {
@@ -380,11 +453,21 @@ pub fn majority_median(
 /// one operator's raw value; the breakers must judge the combined one, which the oracle has
 /// already stored when the hook runs. Only a price a majority still vouches for is passed on
 /// (its time, the majority's, younger than [`OracleValueExpiry`]): a lone operator's feeds
-/// keep nothing alive for the breaker once the others' values have expired.
+/// keep nothing alive for the breaker once the others' values have expired. A value for a key
+/// no segment trades is removed as it lands.
 pub struct NotifySegments;
 impl pallet_oracle::OnNewData<AccountId, OracleKey, Price> for NotifySegments {
-	fn on_new_data(_who: &AccountId, key: &OracleKey, _raw: &Price) {
+	fn on_new_data(who: &AccountId, key: &OracleKey, _raw: &Price) {
 		use frame_support::traits::Time;
+		// A value for a key no segment trades is not kept: operators feed for free, so a key of
+		// their choosing would otherwise be storage for free, and a value
+		// [`ClearOutgoingValues`] might not reach. With every such value gone as it lands, no
+		// majority ever holds one, so no price is combined for such a key either; a key whose
+		// market has ended keeps its last combined price.
+		if !ExecutionSegments::trades(key) {
+			pallet_oracle::RawValues::<Runtime>::remove(who, key);
+			return;
+		}
 		let now = Timestamp::now();
 		let vouched = |c: &OracleValue| c.timestamp.saturating_add(OracleValueExpiry::get()) > now;
 		if let Some(combined) = Oracle::get(key).filter(vouched) {
