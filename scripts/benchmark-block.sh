@@ -11,7 +11,9 @@
 #      transaction as the block's weight admits, checks that every one of them did its work
 #      (node/src/benchmarking.rs), and executes that block REPEAT times, in the wasm runtime,
 #      with no storage cache, as a node importing it would. Per transaction: the block's time
-#      less an empty block's, over the count.
+#      less an empty block's, over the count;
+#   4. before and after the blocks, the pallet benchmark of one transfer, whose time against
+#      its weight file's says how fast the machine ran against the day the weights were taken.
 # Results: $CARGO_TARGET_DIR/benchmarks/blocks.json, and each run appended to
 # blocks-history.jsonl beside it (scripts/performance-report.sh reads both).
 # Needs the benchmarking node scripts/benchmark.sh builds; builds the plain node.
@@ -44,6 +46,17 @@ spec.genesis.raw.top[number] = "0x00000000";
 writeFileSync(to, JSON.stringify(spec));
 ' "$state/exported.json" "$state/spec.json"
 
+# How fast the machine runs today against the day its weights were measured: the speed of
+# one benchmarked call, timed just before and just after the blocks (this machine's speed has
+# varied between runs; a ratio below is only as good as the machine was steady).
+speed() {
+	"$node" benchmark pallet --chain dev --pallet pallet_balances --extrinsic transfer_keep_alive \
+		--wasm-execution compiled --steps 2 --repeat 50 --heap-pages 4096 2>&1 \
+		| grep -A6 'Median Slopes Analysis' | grep -oP 'Time ~=\s+\K[0-9.]+' | head -1
+}
+before="$(speed)"
+[ -n "$before" ] || { echo "no time from the pallet_balances benchmark: its output changed?" >&2; exit 1; }
+
 results=()
 for bench in balances:transfer_keep_alive execution_segments:request_order \
 	execution_segments:execute_order; do
@@ -68,8 +81,11 @@ for bench in balances:transfer_keep_alive execution_segments:request_order \
 	results+=("$(printf '{"pallet":"%s","extrinsic":"%s","per_block":%s,"ns":{"min":%s,"max":%s,"average":%s,"median":%s}}' \
 		"$pallet" "$extrinsic" "$count" "$min" "$max" "$avg" "$median")")
 done
+after="$(speed)"
+[ -n "$after" ] || { echo "no time from the pallet_balances benchmark: its output changed?" >&2; exit 1; }
 {
-	printf '{"date":"%s","repeat":%s,"blocks":[' "$(date -u +%F)" "$REPEAT"
+	printf '{"date":"%s","repeat":%s,"speed_check":{"call":"pallet_balances::transfer_keep_alive","before_us":%s,"after_us":%s},"blocks":[' \
+		"$(date -u +%F)" "$REPEAT" "$before" "$after"
 	(IFS=,; printf '%s' "${results[*]}")
 	printf ']}\n'
 } >"$out/blocks.json"
