@@ -215,8 +215,8 @@ impl pallet_circuit_breaker::benchmarking::BenchmarkHelper for BenchmarkHelper {
 	}
 }
 
-/// The oracle's benchmark feeds as many values as one call may carry, on keys no segment
-/// trades.
+/// The oracle's benchmark feeds as many values as one call may carry, on keys that count as
+/// traded but reach no segment (the segments' hook is weighed on its own, `OracleWeights`).
 impl
 	pallet_oracle::BenchmarkHelper<
 		OracleKey,
@@ -238,8 +238,9 @@ impl
 		// The benchmarked feed is the oracle's costliest: the operator set is full (the
 		// benchmark adds its caller as the last operator), every other operator has a fresh
 		// value for each key, so the feed reads them all, finds a majority and stores the
-		// price. No segment trades these keys, so the runtime's hook then removes the caller's
-		// value: `OracleWeights` adds the hook at its worst, a traded key's.
+		// price. The runtime combines no price for a key no segment trades (spec 114), so
+		// each key is listed, with no segment on it: the feed takes the full path, and the
+		// hook, which `OracleWeights` adds at its worst, notes nothing.
 		type Members = <Runtime as pallet_oracle::Config>::Members;
 		let caller: AccountId = frame_benchmarking::whitelisted_caller();
 		let max: u32 = <Runtime as pallet_membership::Config<
@@ -250,6 +251,12 @@ impl
 		while Members::sorted_members().iter().filter(|m| **m != caller).count() + 1 < max {
 			Members::add(&account("operator", i, 0));
 			i += 1;
+		}
+		for (key, _) in &pairs {
+			pallet_execution_segments::SegmentsByOracle::<Runtime>::insert(
+				key,
+				sp_runtime::BoundedVec::new(),
+			);
 		}
 		let now = Timestamp::now();
 		for who in Members::sorted_members().iter().filter(|m| **m != caller) {

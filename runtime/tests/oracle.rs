@@ -336,3 +336,24 @@ fn an_operator_leaving_clears_a_bounded_number_of_values_and_is_weighed_for_them
 		check_invariants();
 	});
 }
+
+#[test]
+fn a_lone_operator_gets_no_price_for_a_key_no_segment_trades() {
+	use bulkhead_runtime::OracleOperators;
+	run(|| {
+		any_move();
+		assert_ok!(OracleOperators::remove_member(RuntimeOrigin::root(), bob().into()));
+		assert_ok!(OracleOperators::remove_member(RuntimeOrigin::root(), charlie().into()));
+		// Alice alone is a majority of one: her feed is BTC's price.
+		feed_btc(&alice(), 61_000);
+		assert_eq!(combined().0, btc(61_000));
+		next_block();
+		// pallet-oracle combines before the runtime's hook drops the value: a key of her
+		// choosing would get a price of her choosing, for free, and keep it.
+		let gold = oracle_key(b"XAU/USD");
+		let values = BoundedVec::truncate_from(vec![(gold.clone(), btc(2_000))]);
+		assert_ok!(Oracle::feed_values(signed(&alice()), values));
+		assert_eq!(Oracle::get(&gold), None);
+		assert_eq!(Oracle::raw_values(&alice(), &gold), None);
+	});
+}

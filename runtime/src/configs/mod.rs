@@ -389,7 +389,9 @@ parameter_types! {
 /// Combines a key's values only from the current operators (a value under the oracle's own
 /// account, from a root feed, is no operator's), and only when more than half of them have one
 /// younger than [`OracleValueExpiry`] ([`majority_median`]). Without such a majority, or with an
-/// even count whose middle values disagree, the last combined price stays as it was.
+/// even count whose middle values disagree, the last combined price stays as it was; so it does
+/// for a key no segment trades (pallet-oracle combines before [`NotifySegments`] drops the value,
+/// and a lone operator is a majority of one), so no key of an operator's choosing gets a price.
 pub struct MajorityMedian;
 impl pallet_oracle::CombineData<OracleKey, OracleValue> for MajorityMedian {
 	fn combine_data(
@@ -398,6 +400,9 @@ impl pallet_oracle::CombineData<OracleKey, OracleValue> for MajorityMedian {
 		last: Option<OracleValue>,
 	) -> Option<OracleValue> {
 		use frame_support::traits::{SortedMembers, Time};
+		if !ExecutionSegments::trades(key) {
+			return last;
+		}
 		let operators = OracleOperators::sorted_members();
 		let values = operators.iter().filter_map(|who| Oracle::raw_values(who, key)).collect();
 		majority_median(
@@ -461,9 +466,8 @@ impl pallet_oracle::OnNewData<AccountId, OracleKey, Price> for NotifySegments {
 		use frame_support::traits::Time;
 		// A value for a key no segment trades is not kept: operators feed for free, so a key of
 		// their choosing would otherwise be storage for free, and a value
-		// [`ClearOutgoingValues`] might not reach. With every such value gone as it lands, no
-		// majority ever holds one, so no price is combined for such a key either; a key whose
-		// market has ended keeps its last combined price.
+		// [`ClearOutgoingValues`] might not reach. [`MajorityMedian`] combines no price for
+		// such a key either; a key whose market has ended keeps its last combined price.
 		if !ExecutionSegments::trades(key) {
 			pallet_oracle::RawValues::<Runtime>::remove(who, key);
 			return;
