@@ -51,11 +51,11 @@ writeFileSync(to, JSON.stringify(spec));
 # varied between runs; a ratio below is only as good as the machine was steady).
 speed() {
 	"$node" benchmark pallet --chain dev --pallet pallet_balances --extrinsic transfer_keep_alive \
-		--wasm-execution compiled --steps 2 --repeat 50 --heap-pages 4096 2>&1 \
-		| grep -A6 'Median Slopes Analysis' | grep -oP 'Time ~=\s+\K[0-9.]+' | head -1
+		--wasm-execution compiled --steps 2 --repeat 50 --heap-pages 4096 >"$out/speed-$1.log" 2>&1 || true
+	{ grep -A6 'Median Slopes Analysis' "$out/speed-$1.log" || true; } | { grep -oP 'Time ~=\s+\K[0-9.]+' || true; } | head -1
 }
-before="$(speed)"
-[ -n "$before" ] || { echo "no time from the pallet_balances benchmark: its output changed?" >&2; exit 1; }
+before="$(speed before)"
+[ -n "$before" ] || { echo "no time from the pallet_balances benchmark: see $out/speed-before.log" >&2; exit 1; }
 
 results=()
 for bench in balances:transfer_keep_alive execution_segments:request_order \
@@ -81,8 +81,9 @@ for bench in balances:transfer_keep_alive execution_segments:request_order \
 	results+=("$(printf '{"pallet":"%s","extrinsic":"%s","per_block":%s,"ns":{"min":%s,"max":%s,"average":%s,"median":%s}}' \
 		"$pallet" "$extrinsic" "$count" "$min" "$max" "$avg" "$median")")
 done
-after="$(speed)"
-[ -n "$after" ] || { echo "no time from the pallet_balances benchmark: its output changed?" >&2; exit 1; }
+# The blocks are measured by now: a failed check after them is reported, not fatal.
+after="$(speed after)"
+[ -n "$after" ] || { echo "no time from the pallet_balances benchmark after the blocks: see $out/speed-after.log" >&2; after=null; }
 {
 	printf '{"date":"%s","repeat":%s,"speed_check":{"call":"pallet_balances::transfer_keep_alive","before_us":%s,"after_us":%s},"blocks":[' \
 		"$(date -u +%F)" "$REPEAT" "$before" "$after"
