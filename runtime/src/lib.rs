@@ -128,8 +128,9 @@ runtime_version! {
 	/// in extrinsic format 4, which every deployed client decodes; 113 pallet-assets' and
 	/// pallet-membership's weights measured in this runtime too; 114 oracle values kept only
 	/// for keys a segment trades, and an outgoing operator's values cleared within a bound the
-	/// membership weights charge for.
-	spec_version: 114
+	/// membership weights charge for; 115 no price written back when none is combined, and
+	/// the segments on a fed key read once by the oracle's hook.
+	spec_version: 115
 }
 
 #[cfg(feature = "next-spec-version")]
@@ -137,7 +138,7 @@ runtime_version! {
 	/// With `next-spec-version`, the same runtime one spec version later: what the end-to-end
 	/// upgrade test sets with `system.setCode`. `build.rs` builds it beside the real wasm; no
 	/// chain should run it.
-	spec_version: 115
+	spec_version: 116
 }
 
 /// Aura's slot, and so the target block time of a network: 6 seconds.

@@ -357,3 +357,41 @@ fn a_lone_operator_gets_no_price_for_a_key_no_segment_trades() {
 		assert_eq!(Oracle::raw_values(&alice(), &gold), None);
 	});
 }
+
+#[test]
+fn a_feed_that_combines_no_price_writes_none() {
+	// pallet-oracle stores whatever the combiner returns. Up to spec 114 the runtime's
+	// combiner returned the last price when it combined none (no fresh majority, or a key no
+	// segment trades), and the oracle wrote that same price back: a write per such value fed.
+	let mut ext = new_ext();
+	ext.execute_with(|| {
+		any_move();
+		feed(&[(b"BTC/USD", 60_000)]);
+		// Every value expires: Alice's next feed is no majority.
+		advance(expiry_blocks());
+	});
+	ext.commit_all().expect("the overlay commits");
+	let junk = oracle_key(b"junk");
+	ext.execute_with(|| {
+		let values = BoundedVec::truncate_from(vec![
+			(oracle_key(b"BTC/USD"), btc(90_000)),
+			(junk.clone(), btc(1)),
+		]);
+		assert_ok!(Oracle::feed_values(signed(&alice()), values));
+		assert_eq!(combined().0, btc(60_000), "the last combined price stands");
+		assert_eq!(Oracle::get(&junk), None);
+	});
+	// What the feed wrote: Alice's BTC value, and no price, for either key.
+	type Runtime = bulkhead_runtime::Runtime;
+	let written = |key: Vec<u8>| ext.overlayed_changes().changes().any(|(k, _)| *k == key);
+	let btc_key = oracle_key(b"BTC/USD");
+	assert!(written(pallet_oracle::RawValues::<Runtime>::hashed_key_for(alice(), &btc_key)));
+	assert!(
+		!written(pallet_oracle::Values::<Runtime>::hashed_key_for(&btc_key)),
+		"BTC's unchanged price written back"
+	);
+	assert!(
+		!written(pallet_oracle::Values::<Runtime>::hashed_key_for(&junk)),
+		"a price written for a key no segment trades"
+	);
+}

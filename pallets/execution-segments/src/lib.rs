@@ -798,9 +798,15 @@ pub mod pallet {
 		/// `point`, and remember it, as the breaker judged it, for the segment's orders to fill
 		/// at. The runtime calls this from its oracle's on-new-data hook, and adds
 		/// [`WeightInfo::note_price`] to the weight of each value its oracle is fed.
-		pub fn note_price(key: &OracleKey, point: PricePoint) {
+		///
+		/// Returns whether any segment trades on `key` (as [`Self::trades`] would, from the one
+		/// read of the feed's segments), so that the hook need not read them again.
+		pub fn note_price(key: &OracleKey, point: PricePoint) -> bool {
+			let Ok(segments) = SegmentsByOracle::<T>::try_get(key) else {
+				return false;
+			};
 			let published = Self::now_ms();
-			for segment in SegmentsByOracle::<T>::get(key) {
+			for segment in segments {
 				let accepted = match T::PriceMonitor::note_price(segment, point.price) {
 					PriceVerdict::Accepted => point.price,
 					PriceVerdict::Rejected { last_accepted } => last_accepted,
@@ -814,6 +820,7 @@ pub mod pallet {
 					})
 				});
 			}
+			true
 		}
 
 		/// Whether a segment trades on `key`: the runtime keeps oracle values only for such keys.

@@ -389,19 +389,21 @@ parameter_types! {
 /// Combines a key's values only from the current operators (a value under the oracle's own
 /// account, from a root feed, is no operator's), and only when more than half of them have one
 /// younger than [`OracleValueExpiry`] ([`majority_median`]). Without such a majority, or with an
-/// even count whose middle values disagree, the last combined price stays as it was; so it does
-/// for a key no segment trades (pallet-oracle combines before [`NotifySegments`] drops the value,
-/// and a lone operator is a majority of one), so no key of an operator's choosing gets a price.
+/// even count whose middle values disagree, it combines nothing, and the last combined price
+/// stays as it was (pallet-oracle stores only a price combined, so nothing is written); so it
+/// does for a key no segment trades (pallet-oracle combines before [`NotifySegments`] drops the
+/// value, and a lone operator is a majority of one), so no key of an operator's choosing gets a
+/// price, and a market that has ended keeps its last one.
 pub struct MajorityMedian;
 impl pallet_oracle::CombineData<OracleKey, OracleValue> for MajorityMedian {
 	fn combine_data(
 		key: &OracleKey,
 		_values: Vec<OracleValue>,
-		last: Option<OracleValue>,
+		_last: Option<OracleValue>,
 	) -> Option<OracleValue> {
 		use frame_support::traits::{SortedMembers, Time};
 		if !ExecutionSegments::trades(key) {
-			return last;
+			return None;
 		}
 		let operators = OracleOperators::sorted_members();
 		let values = operators.iter().filter_map(|who| Oracle::raw_values(who, key)).collect();
@@ -412,7 +414,6 @@ impl pallet_oracle::CombineData<OracleKey, OracleValue> for MajorityMedian {
 			OracleValueExpiry::get(),
 			OracleMaxSpread::get(),
 		)
-		.or(last)
 	}
 }
 
@@ -464,21 +465,22 @@ pub struct NotifySegments;
 impl pallet_oracle::OnNewData<AccountId, OracleKey, Price> for NotifySegments {
 	fn on_new_data(who: &AccountId, key: &OracleKey, _raw: &Price) {
 		use frame_support::traits::Time;
+		let now = Timestamp::now();
+		let vouched = |c: &OracleValue| c.timestamp.saturating_add(OracleValueExpiry::get()) > now;
+		// `note_price` reads the key's segments once, and says whether there were any.
+		let traded = match Oracle::get(key).filter(vouched) {
+			Some(combined) => ExecutionSegments::note_price(
+				key,
+				PricePoint { price: combined.value, timestamp: combined.timestamp },
+			),
+			None => ExecutionSegments::trades(key),
+		};
 		// A value for a key no segment trades is not kept: operators feed for free, so a key of
 		// their choosing would otherwise be storage for free, and a value
 		// [`ClearOutgoingValues`] might not reach. [`MajorityMedian`] combines no price for
 		// such a key either; a key whose market has ended keeps its last combined price.
-		if !ExecutionSegments::trades(key) {
+		if !traded {
 			pallet_oracle::RawValues::<Runtime>::remove(who, key);
-			return;
-		}
-		let now = Timestamp::now();
-		let vouched = |c: &OracleValue| c.timestamp.saturating_add(OracleValueExpiry::get()) > now;
-		if let Some(combined) = Oracle::get(key).filter(vouched) {
-			ExecutionSegments::note_price(
-				key,
-				PricePoint { price: combined.value, timestamp: combined.timestamp },
-			);
 		}
 	}
 }

@@ -892,8 +892,12 @@ mod oracle {
 				risk()
 			));
 			let at = |p| PricePoint { price: price(p), timestamp: START_MS + 1 };
-			Segs::note_price(&key("BTC/USD"), at(101));
-			Segs::note_price(&key("SOL/USD"), at(1));
+			// It says whether any segment trades the feed: the runtime's hook keeps an
+			// operator's value only if one does.
+			assert!(Segs::note_price(&key("BTC/USD"), at(101)));
+			assert!(!Segs::note_price(&key("SOL/USD"), at(1)));
+			assert!(Segs::trades(&key("BTC/USD")));
+			assert!(!Segs::trades(&key("SOL/USD")));
 			assert_eq!(TestBreaker::price_notes(), vec![(BTC, price(101)), (SPARE, price(101))]);
 			// Each segment on the feed remembers it for its orders, as its breaker judged it.
 			let round = PriceRound {
