@@ -248,8 +248,12 @@ fn a_market_without_positions_is_delisted_at_once_with_or_without_a_price() {
 			Event::MarketDelisted { segment: ETH, price: price(9), payout: Perquintill::one() }
 				.into(),
 		);
-		// The last segment off a feed takes its entry with it.
+		// The last segment off a feed takes its entry with it: the feed is traded no more, and
+		// a price on it reaches no segment.
 		assert!(!SegmentsByOracle::<Test>::contains_key(key("ETH/USD")));
+		assert!(!Segs::trades(&key("ETH/USD")));
+		assert!(!Segs::note_price(&key("ETH/USD"), PricePoint { price: price(9), timestamp: 1 }));
+		assert!(PriceRounds::<Test>::get(ETH).rounds.is_empty());
 	});
 }
 
