@@ -8,15 +8,24 @@
 //              in the BTC silo, each about to request an order;
 //   executions `--orders` traders `//bench//order//<n>` with the same, each with an order
 //              waiting (200 USDC at 5x, half long, half short), and as many keepers
-//              `//bench//keeper//<n>` with 10 BULK to execute them; then, past the orders'
-//              delay, the price that fills them, fed by a majority of the oracle's operators
-//              in the last block.
+//              `//bench//keeper//<n>` with 10 BULK to execute them;
+//   increases  `--increases` traders `//bench//increase//<n>` with the same, each holding a
+//              position (200 USDC at 5x, half long, half short) opened at least ten blocks
+//              of funding and borrowing earlier, and an order waiting to increase it as much;
+//              as many keepers `//bench//increase-keeper//<n>` with 10 BULK;
+// then, past the orders' delay, the price that fills them, fed by a majority of the oracle's
+// operators in the last block. Bob and Charlie feed a price every block from the deposits on,
+// until the last orders are requested: the segment remembers sixteen prices, as a live chain's
+// does, and the last, which fills the orders, is the sixteenth its executions look through.
 // The paths are runtime/src/block_benchmarks.rs's. Each group must hold more accounts than a
 // block fits transactions (the benchmark says which ran out). The node is stopped at the end,
 // its database left in `--base-path`.
 //
 // Usage: node scripts/benchmark-block-state.js --base-path DIR [--transfers 3200]
 //                                              [--requests 2400] [--orders 1800]
+//                                              [--increases 1800]
+// A group of 0 is left out. BTC-PERP holds at most 4,096 orders waiting (MaxOrdersPerSegment):
+// the requests, the orders and the increases do not all fit in one state.
 // Prints one JSON object on stdout (what it built); progress goes to stderr.
 
 import { ApiPromise, WsProvider } from '@polkadot/api';
@@ -31,10 +40,10 @@ const BULK = 1_000_000_000_000n;
 const BTC = 1;
 
 function options(argv) {
-  const o = { basePath: null, transfers: 3200, requests: 2400, orders: 1800, batch: 200, connections: 4 };
+  const o = { basePath: null, transfers: 3200, requests: 2400, orders: 1800, increases: 1800, batch: 200, connections: 4 };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
-    const key = { '--base-path': 'basePath', '--transfers': 'transfers', '--requests': 'requests', '--orders': 'orders' }[flag];
+    const key = { '--base-path': 'basePath', '--transfers': 'transfers', '--requests': 'requests', '--orders': 'orders', '--increases': 'increases' }[flag];
     if (!key || value === undefined) throw new Error(`unknown or incomplete option ${flag}`);
     o[key] = key === 'basePath' ? value : Number(value);
   }
@@ -49,13 +58,15 @@ async function main() {
   // connected client would spend unable to answer the node's pings.
   const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
   const group = (path, n) => Array.from({ length: n }, (_, i) => keyring.addFromUri(`${path}//${i}`));
-  const [alice, bob] = ['//Alice', '//Bob'].map((uri) => keyring.addFromUri(uri));
+  const [alice, bob, charlie] = ['//Alice', '//Bob', '//Charlie'].map((uri) => keyring.addFromUri(uri));
   const senders = group('//bench//transfer', o.transfers);
   const recipients = group('//bench//recipient', o.transfers);
   const requesters = group('//bench//request', o.requests);
   const holders = group('//bench//order', o.orders);
   const keepers = group('//bench//keeper', o.orders);
-  // Every transaction of a phase waits in the pool at once: Alice alone funds 16,000 accounts.
+  const increasers = group('//bench//increase', o.increases);
+  const increaseKeepers = group('//bench//increase-keeper', o.increases);
+  // Every transaction of a phase waits in the pool at once: Alice alone funds 19,600 accounts.
   const node = await startNode(
     ['--dev', '--sealing', 'manual', '--pool-limit', '40000', '--pool-kbytes', '200000'],
     { name: 'benchmark-state', basePath: o.basePath },
@@ -63,8 +74,12 @@ async function main() {
   // Blocks only when asked, so that the chain's clock, which moves a slot a block, stands still
   // between the last price and the export.
   let sealing = true;
+  // While set, a price each block (see `tick`).
+  let ticking = false;
+  let tick = async () => {};
   const sealer = (async () => {
     while (sealing) {
+      if (ticking) await tick();
       await call(node.port, 'engine_createBlock', [true, true, null]);
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -82,9 +97,36 @@ async function main() {
 
     let aliceNonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber();
     let bobNonce = (await api.rpc.system.accountNextIndex(bob.address)).toNumber();
+    let charlieNonce = (await api.rpc.system.accountNextIndex(charlie.address)).toNumber();
+    // Bob and Charlie, two of the three operators: a majority. Alice's nonces fund.
     const feedBtc = () => {
       const tx = api.tx.oracle.feedValues([[oracleKey('BTC/USD'), fixedPrice(60_000)]]);
-      return [{ tx, pair: alice, nonce: aliceNonce++ }, { tx, pair: bob, nonce: bobNonce++ }];
+      return [{ tx, pair: bob, nonce: bobNonce++ }, { tx, pair: charlie, nonce: charlieNonce++ }];
+    };
+    // Both feeds in the chain: an operator feeds once a block, so a feed waits for the last.
+    const fedAll = async () => (await api.query.system.account(bob.address)).nonce.toNumber() === bobNonce
+      && (await api.query.system.account(charlie.address)).nonce.toNumber() === charlieNonce;
+    tick = async () => {
+      if (await fedAll()) await submitAll(rpc, await signAll(api, feedBtc()), o.batch);
+    };
+    // Each phase counts its own calls (orders are requested twice), and none may fail.
+    const run = async (name, kinds, list) => {
+      if (!list.length) return null; // a group this state does without
+      watch.blocks.length = 0;
+      const result = await phase(api, rpc, watch, name, kinds, list, o);
+      if (result.failed) throw new Error(`${result.failed} transactions of the ${name} failed`);
+      return result;
+    };
+    const headNumber = async () => (await api.rpc.chain.getHeader()).number.toNumber();
+    const waitForBlock = async (number) => {
+      while ((await headNumber()) < number) await new Promise((r) => setTimeout(r, 250));
+    };
+    const delayBlocks = Math.ceil(Number((await api.query.executionSegments.orderSettings(BTC)).minDelay.toBigInt()) / 6_000);
+    const fee = (await api.query.executionSegments.segments(BTC)).unwrap().risk.pool.keeperDeposit.toBigInt();
+    const order = (a, i, nonce) => {
+      const side = i % 2 ? 'Short' : 'Long';
+      const kind = { Increase: { side, size: 200n * USDC, margin: 40n * USDC } };
+      return { tx: api.tx.executionSegments.requestOrder(BTC, kind, i % 2 ? 0n : (1n << 128n) - 1n, fee), pair: a, nonce };
     };
     const fund = (a, bulk, usdc) => [
       { tx: api.tx.balances.transferKeepAlive(a.address, bulk * BULK), pair: alice, nonce: aliceNonce++ },
@@ -93,26 +135,40 @@ async function main() {
     const funding = [
       ...senders.flatMap((a) => fund(a, 10n, 0n)),
       ...recipients.flatMap((a) => fund(a, 1n, 0n)),
-      ...[...requesters, ...holders].flatMap((a) => fund(a, 10n, 150n)),
-      ...keepers.flatMap((a) => fund(a, 10n, 0n)),
-      ...feedBtc(),
+      ...[...requesters, ...holders, ...increasers].flatMap((a) => fund(a, 10n, 150n)),
+      ...[...keepers, ...increaseKeepers].flatMap((a) => fund(a, 10n, 0n)),
     ];
-    await phase(api, rpc, watch, 'funding', ['balances.transferKeepAlive', 'assets.transfer', 'oracle.feedValues'], funding, o);
-    const deposits = [...requesters, ...holders].map((a) => ({ tx: api.tx.collateralSilos.depositMargin(BTC, 100n * USDC), pair: a, nonce: 0 }));
-    await phase(api, rpc, watch, 'deposits', ['collateralSilos.depositMargin'], deposits, o);
+    await run('funding', ['balances.transferKeepAlive', 'assets.transfer'], funding);
+    ticking = true;
+    const deposits = [...requesters, ...holders, ...increasers].map((a) => ({ tx: api.tx.collateralSilos.depositMargin(BTC, 100n * USDC), pair: a, nonce: 0 }));
+    await run('deposits', ['collateralSilos.depositMargin'], deposits);
 
-    const fee = (await api.query.executionSegments.segments(BTC)).unwrap().risk.pool.keeperDeposit.toBigInt();
-    const orders = holders.map((a, i) => {
-      const side = i % 2 ? 'Short' : 'Long';
-      const kind = { Increase: { side, size: 200n * USDC, margin: 40n * USDC } };
-      return { tx: api.tx.executionSegments.requestOrder(BTC, kind, i % 2 ? 0n : (1n << 128n) - 1n, fee), pair: a, nonce: 1 };
-    });
-    await phase(api, rpc, watch, 'orders', ['executionSegments.requestOrder'], orders, o);
-    const lastOrder = Math.max(...watch.blocks.filter((b) => b.calls.some((c) => c.call === 'executionSegments.requestOrder')).map((b) => b.number));
-    const delayBlocks = Math.ceil(Number((await api.query.executionSegments.orderSettings(BTC)).minDelay.toBigInt()) / 6_000);
-    while ((await api.rpc.chain.getHeader()).number.toNumber() < lastOrder + delayBlocks) {
+    // The positions the block of increases grows, then ten blocks of funding and borrowing on
+    // them, and sixteen prices in the segment's memory.
+    if (o.increases) {
+      await run('positions requested', ['executionSegments.requestOrder'], increasers.map((a, i) => order(a, i, 1)));
+      const opening = increaseKeepers.map((k, i) => ({ tx: api.tx.executionSegments.executeOrder(BTC, increasers[i].address), pair: k, nonce: 0 }));
+      await waitForBlock((await headNumber()) + delayBlocks + 1);
+      await run('positions opened', ['executionSegments.executeOrder'], opening);
+    }
+    const positions = (await api.query.executionSegments.positions.entries(BTC)).length;
+    if (positions !== o.increases) throw new Error(`${positions} positions in BTC-PERP, expected ${o.increases}`);
+    const rounds = async () => (await api.query.executionSegments.priceRounds(BTC)).rounds.length;
+    const remembered = api.consts.executionSegments.maxPriceRounds.toNumber();
+    const opened = await headNumber();
+    while ((await headNumber()) < opened + 10 || (await rounds()) < remembered) {
       await new Promise((r) => setTimeout(r, 250));
     }
+    ticking = false;
+    while (!(await fedAll())) await new Promise((r) => setTimeout(r, 250));
+
+    // The orders the blocks execute: a new position each, and an increase of each position.
+    await run('orders', ['executionSegments.requestOrder'], [
+      ...holders.map((a, i) => order(a, i, 1)),
+      ...increasers.map((a, i) => order(a, i, 2)),
+    ]);
+    const lastOrder = Math.max(...watch.blocks.filter((b) => b.calls.some((c) => c.call === 'executionSegments.requestOrder')).map((b) => b.number));
+    await waitForBlock(lastOrder + delayBlocks);
 
     // The price that fills the orders, alone in the last block.
     await stopSealing();
@@ -121,9 +177,11 @@ async function main() {
     const header = await api.rpc.chain.getHeader();
     const last = await api.rpc.chain.getBlock(header.hash);
     const feeds = last.block.extrinsics.filter((x) => x.method.section === 'oracle').length;
-    if (feeds !== 2) throw new Error(`the last block holds ${feeds} price feeds, expected Alice's and Bob's`);
+    if (feeds !== 2) throw new Error(`the last block holds ${feeds} price feeds, expected Bob's and Charlie's`);
     const waiting = (await api.query.executionSegments.orders.entries(BTC)).length;
-    if (waiting !== o.orders) throw new Error(`${waiting} orders wait in BTC-PERP, expected ${o.orders}`);
+    if (waiting !== o.orders + o.increases) throw new Error(`${waiting} orders wait in BTC-PERP, expected ${o.orders + o.increases}`);
+    const held = await rounds();
+    if (held !== remembered) throw new Error(`BTC-PERP remembers ${held} prices, expected ${remembered}`);
     await watch.stop();
     const failed = watch.blocks.flatMap((b) => b.calls).filter((c) => c.failed).length;
     if (failed) throw new Error(`${failed} transactions failed while building the state`);
@@ -136,6 +194,9 @@ async function main() {
       requesters: requesters.length,
       orders_waiting: waiting,
       keepers: keepers.length,
+      positions_to_increase: positions,
+      increase_keepers: increaseKeepers.length,
+      prices_remembered: held,
     }, null, 2));
   } finally {
     sealing = false;

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# What this machine really executes: the time of a full block of transfers, of trade requests
-# and of trade executions, each transaction from an account of its own, beside the weight the
-# runtime charges for them.
+# What this machine really executes: the time of a full block of transfers, of trade requests,
+# of trade executions and of the heaviest a trader can fill (executions that increase held
+# positions), each transaction from an account of its own, beside the weight the runtime
+# charges for them.
 #   1. scripts/benchmark-block-state.js builds the state on a release dev node (funded
-#      senders; traders with margin; traders with an order each, the price that fills them in
-#      the last block, and a keeper each to execute them);
+#      senders; traders with margin; traders with an order each, traders with a position and
+#      an order to increase it, the price that fills them in the last block, and a keeper each
+#      to execute them);
 #   2. `export-state` turns that chain's last state into a chain spec's genesis (its block
-#      number set back to 0: the benchmark's block is block 1);
+#      number set back to 0: the benchmark's block is block 1); the increases in a second
+#      state, since a segment holds at most 4,096 orders waiting;
 #   3. `benchmark extrinsic` (the benchmarking node) builds on it a block with as many of one
 #      transaction as the block's weight admits, checks that every one of them did its work
 #      (node/src/benchmarking.rs), and executes that block REPEAT times, in the wasm runtime,
@@ -25,17 +28,24 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bulkhead/target}"
 REPEAT="${REPEAT:-50}"
 source scripts/lib/benchmark-nodes.sh
 
-echo "== chain state for full blocks"
-BULKHEAD_NODE="$plain" node scripts/benchmark-block-state.js --base-path "$state/chain" | tee "$out/block-state.json"
-"$plain" export-state --chain dev --base-path "$state/chain" >"$state/exported.json" 2>"$state/export.log" \
-	|| { cat "$state/export.log" >&2; exit 1; }
-# The benchmark builds block 1 on this state, and frame-system wants the stored block number
-# one below the block it starts. The clock and the Aura slot stay the chain's; what pallets
-# stamped with block numbers (a segment's last funding accrual, the breakers' flow windows)
-# now lies in the future: the block's executions accrue no funding or borrowing since the
-# last one (a live chain's first trade of a block accrues its segment's, once), and no
-# breaker window rolls over. Both make these blocks a little cheaper than a live chain's.
-node --input-type=module -e '
+# A chain state under $state/NAME: the state script's accounts (ARGS), exported as the
+# benchmark's genesis, $state/NAME/spec.json.
+#
+# The benchmark builds block 1 on it, and frame-system wants the stored block number one below
+# the block it starts. The clock and the Aura slot stay the chain's; what pallets stamped with
+# block numbers (a segment's last funding accrual, the breakers' flow windows) now lies in the
+# future: the block's executions accrue no funding or borrowing since the last one (a live
+# chain's first trade of a block accrues its segment's, once), and no breaker window rolls
+# over. Both make these blocks a little cheaper than a live chain's.
+chain_state() {
+	local name="$1"; shift
+	echo "== chain state for full blocks: $name"
+	mkdir -p "$state/$name"
+	BULKHEAD_NODE="$plain" node scripts/benchmark-block-state.js --base-path "$state/$name/chain" "$@" \
+		| tee "$out/block-state-$name.json"
+	"$plain" export-state --chain dev --base-path "$state/$name/chain" >"$state/$name/exported.json" \
+		2>"$state/$name/export.log" || { cat "$state/$name/export.log" >&2; exit 1; }
+	node --input-type=module -e '
 import { readFileSync, writeFileSync } from "node:fs";
 import { xxhashAsHex } from "@polkadot/util-crypto";
 const [from, to] = process.argv.slice(1);
@@ -44,7 +54,13 @@ const number = xxhashAsHex("System", 128) + xxhashAsHex("Number", 128).slice(2);
 if (!(number in spec.genesis.raw.top)) throw new Error("the exported state holds no System::Number");
 spec.genesis.raw.top[number] = "0x00000000";
 writeFileSync(to, JSON.stringify(spec));
-' "$state/exported.json" "$state/spec.json"
+' "$state/$name/exported.json" "$state/$name/spec.json"
+	rm -rf "$state/$name/chain" "$state/$name/exported.json"
+}
+# Two states: a segment holds at most 4,096 orders waiting (MaxOrdersPerSegment), fewer than a
+# block of requests and both blocks of executions need together, so the increases get their own.
+chain_state main --increases 0
+chain_state increases --transfers 0 --requests 0 --orders 0
 
 # How fast the machine runs today against the day its weights were measured: the speed of
 # one benchmarked call, timed just before and just after the blocks (this machine's speed has
@@ -59,12 +75,14 @@ before="$(speed before)"
 
 results=()
 for bench in balances:transfer_keep_alive execution_segments:request_order \
-	execution_segments:execute_order; do
+	execution_segments:execute_order execution_segments:execute_order_increase; do
 	pallet="${bench%%:*}" extrinsic="${bench#*:}"
+	spec=main
+	[ "$extrinsic" = execute_order_increase ] && spec=increases
 	echo "== a full block of $pallet::$extrinsic"
 	log="$out/block-$extrinsic.log"
 	"$node" benchmark extrinsic \
-		--chain "$state/spec.json" \
+		--chain "$state/$spec/spec.json" \
 		--base-path "$state/bench-$extrinsic" \
 		--wasm-execution compiled \
 		--pallet "$pallet" \

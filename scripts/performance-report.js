@@ -241,19 +241,25 @@ p();
 {
   // What a full block really takes to execute here: scripts/benchmark-block.sh.
   const measured = readJson('blocks.json');
-  p('**What the machine executes.** ' + (measured ? `\`scripts/benchmark-block.sh\` (${measured.date}) builds a chain state on the dev node, then \`benchmark extrinsic\` builds on it a block holding as many of one transaction as the weights admit, every one from an account of its own, checks that each did its work (a transfer moved, an order was requested, an order filled), and executes the block ${measured.repeat} times (after 10 warm-up runs) in the wasm runtime, without the trie cache a node keeps; the database and the OS's page cache are warm. Per transaction: the block's time less an empty block's, over the count; min and max are over the ${measured.repeat} runs. Charged is what the runtime charges the same transaction: its dispatch weight (call, storage and extensions) and the base weight of an extrinsic. The block of executions opens new positions, half long and half short, each executed by a keeper of its own; \`execute_order\` is charged its most expensive path (an increase after ten blocks of funding and borrowing, section 1), so its ratio is against a typical fill, not the worst. The state is a live chain's with its block number set back to 0 (the benchmark builds block 1): what is stamped with block numbers lies in its future, so no funding accrues and no breaker window rolls over in these blocks, which makes them a little cheaper than a live chain's. The goal: charged within 1.3x of measured, never below.` : 'not measured in this run (`scripts/benchmark-block.sh` measures it).'));
+  p('**What the machine executes.** ' + (measured ? `\`scripts/benchmark-block.sh\` (${measured.date}) builds a chain state on the dev node${measured.blocks.some((b) => b.extrinsic === 'execute_order_increase') ? ' (the increases below on a state of their own: a segment holds at most 4,096 orders waiting)' : ''}, then \`benchmark extrinsic\` builds on it a block holding as many of one transaction as the weights admit, every one from an account of its own, checks that each did its work (a transfer moved, an order was requested, an order filled), and executes the block ${measured.repeat} times (after 10 warm-up runs) in the wasm runtime, without the trie cache a node keeps; the database and the OS's page cache are warm. Per transaction: the block's time less an empty block's, over the count; min and max are over the ${measured.repeat} runs. Charged is what the runtime charges the same transaction: its dispatch weight (call, storage and extensions) and the base weight of an extrinsic. The block of executions opens new positions, half long and half short, each executed by a keeper of its own; \`execute_order\` is charged its most expensive path (an increase after ten blocks of funding and borrowing, section 1), so its ratio is against a typical fill, not the worst.${measured.blocks.some((b) => b.extrinsic === 'execute_order_increase') ? ' The block of increases is that worst path, the heaviest block a trader can fill: each execution grows a position its trader has held for at least ten blocks of funding and borrowing, filled at the last of the sixteen prices the segment remembers (the oracle fed one a block before the orders).' : ''} The state is a live chain's with its block number set back to 0 (the benchmark builds block 1): what is stamped with block numbers lies in its future, so no funding accrues and no breaker window rolls over in these blocks, which makes them a little cheaper than a live chain's. The goal: charged within 1.3x of measured, never below.` : 'not measured in this run (`scripts/benchmark-block.sh` measures it).'));
   p();
   if (measured) {
     const at = (name) => measured.blocks.find((b) => b.extrinsic === name);
     p('| transaction | in a full block | measured per tx (µs, mean; median; min-max) | charged per tx (µs) | charged / measured (mean) | the transactions of a full block (ms) |');
     p('|---|---:|---:|---:|---:|---:|');
-    const charged = (name) => facts[name].ref_time + facts.base_extrinsic.ref_time;
+    // The block of increases makes the same call as the block of executions.
+    const call = (name) => (name === 'execute_order_increase' ? 'execute_order' : name);
+    const charged = (name) => facts[call(name)].ref_time + facts.base_extrinsic.ref_time;
+    const label = (name) => (name === 'execute_order_increase' ? 'execute_order on a held position (heaviest)' : name);
     const perTx = {};
-    for (const name of ['transfer_keep_alive', 'request_order', 'execute_order']) {
+    for (const name of ['transfer_keep_alive', 'request_order', 'execute_order', 'execute_order_increase']) {
       const b = at(name);
-      if (!b) throw new Error(`blocks.json holds no block of ${name}: rerun scripts/benchmark-block.sh`);
+      if (!b) {
+        if (name === 'execute_order_increase') continue; // runs before 2026-12-05 had no such block
+        throw new Error(`blocks.json holds no block of ${name}: rerun scripts/benchmark-block.sh`);
+      }
       perTx[name] = b.ns.average * 1000; // ns -> ps
-      p(`| ${name} | ${b.per_block} | ${(b.ns.average / 1000).toFixed(1)}; ${(b.ns.median / 1000).toFixed(1)}; ${(b.ns.min / 1000).toFixed(1)}-${(b.ns.max / 1000).toFixed(1)} | ${us(charged(name))} | ${ratio(charged(name), perTx[name])} | ${(b.per_block * b.ns.average / 1e6).toFixed(1)} |`);
+      p(`| ${label(name)} | ${b.per_block} | ${(b.ns.average / 1000).toFixed(1)}; ${(b.ns.median / 1000).toFixed(1)}; ${(b.ns.min / 1000).toFixed(1)}-${(b.ns.max / 1000).toFixed(1)} | ${us(charged(name))} | ${ratio(charged(name), perTx[name])} | ${(b.per_block * b.ns.average / 1e6).toFixed(1)} |`);
     }
     p();
     // Every run scripts/benchmark-block.sh made, one JSON object a line: how far the means move.
@@ -263,7 +269,7 @@ p();
     const spread = history.length > 1
       ? ` Across the ${history.length} runs recorded (${[...new Set(history.map((h) => h.date))].join(', ')}), the mean per transaction ranged ${Object.keys(perTx).map((name) => {
         const means = history.map((h) => h.blocks.find((b) => b.extrinsic === name)?.ns.average).filter(Boolean);
-        return `${name} ${(Math.min(...means) / 1000).toFixed(1)}-${(Math.max(...means) / 1000).toFixed(1)} µs`;
+        return `${label(name)} ${(Math.min(...means) / 1000).toFixed(1)}-${(Math.max(...means) / 1000).toFixed(1)} µs${means.length < history.length ? ` (${means.length} ${means.length > 1 ? 'runs' : 'run'})` : ''}`;
       }).join(', ')}.`
       : '';
     const ratios = Object.entries(perTx).map(([name, t]) => [name, Number(charged(name)) / t]);
@@ -285,7 +291,7 @@ p();
       p(`The machine's speed: the pallet benchmark of one transfer (\`${speed.call}\`, its execution alone) took ${when}, against the ${charged.toFixed(1)} µs its weight charges (measured ${dated[1]}, on this machine)${slower ? `: the machine ran up to ${(Math.max(...times) / charged).toFixed(2)}x slower than when the weights were taken, so the ratios above are as much about the machine's state as about the weights` : ': at least as fast as when the weights were taken'}.`);
       p();
     }
-    p(`Against the goal: ${below.length ? `**charged below measured for ${below.join(', ')}: a block of them takes longer than its weight says, a liveness bug**` : 'no transaction is charged below its mean'}${belowMax.length ? `, though ${belowMax.join(', ')} ${belowMax.length > 1 ? 'are' : 'is'} charged below the slowest of the runs` : ', nor below the slowest run'}; ${over.length ? `**the 1.3x goal is missed** by ${over.join(', ')}` : below.length ? 'none is charged above 1.3x' : 'every one within 1.3x'}.${spread}`);
+    p(`Against the goal: ${below.length ? `**charged below measured for ${below.map(label).join(', ')}: a block of them takes longer than its weight says, a liveness bug**` : 'no transaction is charged below its mean'}${belowMax.length ? `, though ${belowMax.map(label).join(', ')} ${belowMax.length > 1 ? 'are' : 'is'} charged below the slowest of the runs` : ', nor below the slowest run'}; ${over.length ? `**the 1.3x goal is missed** by ${over.map(label).join(', ')}` : below.length ? 'none is charged above 1.3x' : 'every one within 1.3x'}.${spread}`);
     p();
     const budget = Number(facts.normal_max_total.ref_time);
     const executableTrades = Math.floor(budget / (perTx.request_order + perTx.execute_order));
@@ -295,6 +301,13 @@ p();
     const maxBlockMs = Number(facts.max_block.ref_time) / 1e9;
     p(`Trades per block: the weights admit ${tradeBlock}; executed at the measured times, the same ${(Number(facts.normal_max_total.ref_time) / 1e9).toFixed(0)} ms of normal dispatch holds ${executableTrades} (transfers: ${transferBlock} admitted, ${executableTransfers} executable). The transactions of the slowest full block measured here took ${worst.toFixed(1)} ms on average over its runs, and ${worstRun.toFixed(1)} ms in the slowest run of any block, against the ${maxBlockMs.toFixed(0)} ms a block may weigh${worstRun < maxBlockMs ? ': with the block\'s own work (section 2\'s 0.5 ms) every run executes within its time' : worst < maxBlockMs ? ': **on average within it, but its slowest run is not**, and the commit comes on top' : ': **more than a block may weigh, a liveness bug**'}. What these figures leave out is the database commit after execution, which the node does on import and the storage weights price (below).`);
     p();
+    const heaviest = at('execute_order_increase');
+    if (heaviest) {
+      const ms = (ns) => (heaviest.per_block * ns) / 1e6;
+      const chargedMs = (heaviest.per_block * Number(charged('execute_order_increase'))) / 1e9;
+      p(`**The heaviest block a trader can fill** (bad input: a liveness bug if its weights are too low): ${heaviest.per_block} increases of held positions, charged ${chargedMs.toFixed(1)} ms for their transactions, took ${ms(heaviest.ns.average).toFixed(1)} ms on average and ${ms(heaviest.ns.max).toFixed(1)} ms in its slowest run: ${ms(heaviest.ns.max) <= chargedMs ? 'within its charge in every run' : ms(heaviest.ns.average) <= chargedMs ? '**within its charge on average, above it in its slowest run**' : '**above its charge**'}; against the ${maxBlockMs.toFixed(0)} ms a block may weigh, ${ms(heaviest.ns.max) <= maxBlockMs ? 'every run within it' : ms(heaviest.ns.average) <= maxBlockMs ? '**its slowest run above it**' : '**above it on average**'}, and against the 6,000 ms slot, ${ms(heaviest.ns.max) <= 6000 ? 'every run within it' : '**its slowest run above it**'}.`);
+      p();
+    }
     const fixed = facts.base_extrinsic.ref_time + (facts.transfer_keep_alive.ref_time - total(transfer));
     if (below.length) {
       p(`Why a transaction can be charged below its time here: ${slower ? 'the weights were measured on this machine while it ran faster (the speed check above), and they carry no margin for a slower run: a validator this much slower than the machine that set the weights spends more on a full block than its weight says' : 'the weights under-charge it on this machine (no speed check says the machine ran slower than when they were taken): rerun `scripts/benchmark.sh` on an idle machine'}. The remedies are a margin for the slowest validator one supports, or weights measured on, and validators held to, reference hardware (\`benchmark machine\`).`);

@@ -1,5 +1,6 @@
-//! `benchmark extrinsic`: the time a full block of transfers, of trade requests or of trade
-//! executions takes to execute on this machine, each transaction from an account of its own
+//! `benchmark extrinsic`: the time a full block of transfers, of trade requests, of trade
+//! executions or of executions that increase held positions (the heaviest a trader can fill)
+//! takes to execute on this machine, each transaction from an account of its own
 //! ([`bulkhead_runtime::block_benchmarks`] says what each block holds).
 //!
 //! It runs on a chain state built for it (`scripts/benchmark-block.sh` exports one as the chain

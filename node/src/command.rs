@@ -144,8 +144,9 @@ pub fn run() -> sc_cli::Result<()> {
 					BenchmarkCmd::Overhead(cmd) => {
 						cmd.run_with_default_builder_and_spec::<Block, ()>(Some(config.chain_spec))
 					},
-					// Times a full block of transfers, of trade requests or of trade executions on
-					// the chain state in `--chain` (`scripts/benchmark-block.sh`).
+					// Times a full block of transfers, of trade requests, of trade executions or
+					// of increases of held positions on the chain state in `--chain`
+					// (`scripts/benchmark-block.sh`).
 					BenchmarkCmd::Extrinsic(cmd) => {
 						let PartialComponents { client, .. } = service::new_partial(&config)?;
 						crate::benchmarking::extrinsic(cmd, client)
