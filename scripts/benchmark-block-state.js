@@ -14,18 +14,27 @@
 //              of funding and borrowing earlier, and an order waiting to increase it as much;
 //              as many keepers `//bench//increase-keeper//<n>` with 10 BULK;
 // then, past the orders' delay, the price that fills them, fed by a majority of the oracle's
-// operators in the last block. Bob and Charlie feed a price every block from the deposits on,
-// until the last orders are requested: the segment remembers sixteen prices, as a live chain's
-// does, and the last, which fills the orders, is the sixteenth its executions look through.
+// operators in the last block, 1% above the price the positions opened at (so each increase
+// moves its position's entry price, and its place in the ADL queue). Bob and Charlie feed a
+// price every block from the deposits on, until the last orders are requested: the segment
+// remembers sixteen prices, as a live chain's does, and the last, which fills the orders, is
+// the sixteenth its executions look through.
+//
+// The benchmark builds block 1 on this state (scripts/benchmark-block.sh sets its block number
+// back to 0), so each segment's last funding accrual is set back to block 0 too (`overrides`
+// in the output, which that script applies): the block's first execution accrues one block of
+// funding and borrowing, as a live chain's first trade of a block does, where a stamp in the
+// block's future would break the invariant `accrue` checks.
 // The paths are runtime/src/block_benchmarks.rs's. Each group must hold more accounts than a
 // block fits transactions (the benchmark says which ran out). The node is stopped at the end,
 // its database left in `--base-path`.
 //
 // Usage: node scripts/benchmark-block-state.js --base-path DIR [--transfers 3200]
 //                                              [--requests 2400] [--orders 1800]
-//                                              [--increases 1800]
+//                                              [--increases 0]
 // A group of 0 is left out. BTC-PERP holds at most 4,096 orders waiting (MaxOrdersPerSegment):
-// the requests, the orders and the increases do not all fit in one state.
+// the requests, the orders and the increases do not all fit in one state, so
+// scripts/benchmark-block.sh builds the increases (1,800) on a state of their own.
 // Prints one JSON object on stdout (what it built); progress goes to stderr.
 
 import { ApiPromise, WsProvider } from '@polkadot/api';
@@ -40,7 +49,7 @@ const BULK = 1_000_000_000_000n;
 const BTC = 1;
 
 function options(argv) {
-  const o = { basePath: null, transfers: 3200, requests: 2400, orders: 1800, increases: 1800, batch: 200, connections: 4 };
+  const o = { basePath: null, transfers: 3200, requests: 2400, orders: 1800, increases: 0, batch: 200, connections: 4 };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     const key = { '--base-path': 'basePath', '--transfers': 'transfers', '--requests': 'requests', '--orders': 'orders', '--increases': 'increases' }[flag];
@@ -74,19 +83,36 @@ async function main() {
   // Blocks only when asked, so that the chain's clock, which moves a slot a block, stands still
   // between the last price and the export.
   let sealing = true;
-  // While set, a price each block (see `tick`).
+  // While set, a price each block (see `tick`); `ticked` is the last tick, done or in flight.
   let ticking = false;
   let tick = async () => {};
+  let ticked = Promise.resolve();
+  let sealFailure = null;
   const sealer = (async () => {
     while (sealing) {
-      if (ticking) await tick();
+      if (ticking) {
+        ticked = tick();
+        await ticked;
+      }
       await call(node.port, 'engine_createBlock', [true, true, null]);
       await new Promise((r) => setTimeout(r, 250));
     }
-  })();
+  })().catch((e) => {
+    sealFailure = e;
+  });
   const stopSealing = async () => {
     sealing = false;
     await sealer;
+    if (sealFailure) throw sealFailure;
+  };
+  // Wait for `condition`, at most five minutes, and stop at once if sealing failed.
+  const until = async (what, condition) => {
+    const deadline = Date.now() + 300_000;
+    while (!(await condition())) {
+      if (sealFailure) throw sealFailure;
+      if (Date.now() > deadline) throw new Error(`still waiting after 300 s for ${what}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
   };
   try {
     const api = await ApiPromise.create({ provider: new WsProvider(node.url), noInitWarn: true });
@@ -99,8 +125,8 @@ async function main() {
     let bobNonce = (await api.rpc.system.accountNextIndex(bob.address)).toNumber();
     let charlieNonce = (await api.rpc.system.accountNextIndex(charlie.address)).toNumber();
     // Bob and Charlie, two of the three operators: a majority. Alice's nonces fund.
-    const feedBtc = () => {
-      const tx = api.tx.oracle.feedValues([[oracleKey('BTC/USD'), fixedPrice(60_000)]]);
+    const feedBtc = (price = 60_000) => {
+      const tx = api.tx.oracle.feedValues([[oracleKey('BTC/USD'), fixedPrice(price)]]);
       return [{ tx, pair: bob, nonce: bobNonce++ }, { tx, pair: charlie, nonce: charlieNonce++ }];
     };
     // Both feeds in the chain: an operator feeds once a block, so a feed waits for the last.
@@ -109,18 +135,20 @@ async function main() {
     tick = async () => {
       if (await fedAll()) await submitAll(rpc, await signAll(api, feedBtc()), o.batch);
     };
-    // Each phase counts its own calls (orders are requested twice), and none may fail.
+    // Each phase counts its own calls (orders are requested twice), and none may fail; nor may
+    // any other transaction (a price feed): `failures` counts every block's, cleared or not.
+    let failures = 0;
+    const failedIn = (blocks) => blocks.flatMap((b) => b.calls).filter((c) => c.failed).length;
     const run = async (name, kinds, list) => {
       if (!list.length) return null; // a group this state does without
+      failures += failedIn(watch.blocks);
       watch.blocks.length = 0;
       const result = await phase(api, rpc, watch, name, kinds, list, o);
       if (result.failed) throw new Error(`${result.failed} transactions of the ${name} failed`);
       return result;
     };
     const headNumber = async () => (await api.rpc.chain.getHeader()).number.toNumber();
-    const waitForBlock = async (number) => {
-      while ((await headNumber()) < number) await new Promise((r) => setTimeout(r, 250));
-    };
+    const waitForBlock = (number) => until(`block ${number}`, async () => (await headNumber()) >= number);
     const delayBlocks = Math.ceil(Number((await api.query.executionSegments.orderSettings(BTC)).minDelay.toBigInt()) / 6_000);
     const fee = (await api.query.executionSegments.segments(BTC)).unwrap().risk.pool.keeperDeposit.toBigInt();
     const order = (a, i, nonce) => {
@@ -156,11 +184,10 @@ async function main() {
     const rounds = async () => (await api.query.executionSegments.priceRounds(BTC)).rounds.length;
     const remembered = api.consts.executionSegments.maxPriceRounds.toNumber();
     const opened = await headNumber();
-    while ((await headNumber()) < opened + 10 || (await rounds()) < remembered) {
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await until('ten blocks and a full memory of prices', async () => (await headNumber()) >= opened + 10 && (await rounds()) >= remembered);
     ticking = false;
-    while (!(await fedAll())) await new Promise((r) => setTimeout(r, 250));
+    await ticked;
+    await until("the last ticker's feeds", fedAll);
 
     // The orders the blocks execute: a new position each, and an increase of each position.
     await run('orders', ['executionSegments.requestOrder'], [
@@ -172,7 +199,7 @@ async function main() {
 
     // The price that fills the orders, alone in the last block.
     await stopSealing();
-    await submitAll(rpc, await signAll(api, feedBtc()), o.batch);
+    await submitAll(rpc, await signAll(api, feedBtc(60_600)), o.batch);
     await call(node.port, 'engine_createBlock', [true, true, null]);
     const header = await api.rpc.chain.getHeader();
     const last = await api.rpc.chain.getBlock(header.hash);
@@ -180,11 +207,24 @@ async function main() {
     if (feeds !== 2) throw new Error(`the last block holds ${feeds} price feeds, expected Bob's and Charlie's`);
     const waiting = (await api.query.executionSegments.orders.entries(BTC)).length;
     if (waiting !== o.orders + o.increases) throw new Error(`${waiting} orders wait in BTC-PERP, expected ${o.orders + o.increases}`);
-    const held = await rounds();
+    const recent = (await api.query.executionSegments.priceRounds(BTC)).rounds.map((r) => r.timestamp.toNumber());
+    const held = recent.length;
     if (held !== remembered) throw new Error(`BTC-PERP remembers ${held} prices, expected ${remembered}`);
+    if (recent.some((t, i) => i > 0 && t <= recent[i - 1])) throw new Error(`BTC-PERP's remembered prices are not ${remembered} distinct times: ${recent}`);
     await watch.stop();
-    const failed = watch.blocks.flatMap((b) => b.calls).filter((c) => c.failed).length;
+    const failed = failures + failedIn(watch.blocks);
     if (failed) throw new Error(`${failed} transactions failed while building the state`);
+    // Each segment's last accrual set back to block 0, as the block number will be (above).
+    const overrides = {};
+    const segmentType = api.registry.createLookupType(api.query.executionSegments.segments.creator.meta.type.asMap.value);
+    for (const [key, value] of await api.query.executionSegments.segments.entries()) {
+      const info = value.unwrap();
+      const json = info.toJSON();
+      if (!('fundingUpdated' in json)) throw new Error('a segment has no fundingUpdated: the pallet changed?');
+      if (api.createType(segmentType, json).toHex() !== info.toHex()) throw new Error('a segment does not encode back as it was read');
+      json.fundingUpdated = 0;
+      overrides[key.toHex()] = api.createType(segmentType, json).toHex();
+    }
     rpc.forEach((c) => c.close());
     await api.disconnect();
     console.log(JSON.stringify({
@@ -197,6 +237,7 @@ async function main() {
       positions_to_increase: positions,
       increase_keepers: increaseKeepers.length,
       prices_remembered: held,
+      overrides,
     }, null, 2));
   } finally {
     sealing = false;

@@ -1,5 +1,5 @@
 //! `benchmark extrinsic`: the time a full block of transfers, of trade requests, of trade
-//! executions or of executions that increase held positions (the heaviest a trader can fill)
+//! executions or of executions that increase held positions (their costliest path)
 //! takes to execute on this machine, each transaction from an account of its own
 //! ([`bulkhead_runtime::block_benchmarks`] says what each block holds).
 //!

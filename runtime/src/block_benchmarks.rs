@@ -11,10 +11,10 @@
 //! A block of executions fills new positions, half long and half short, each executed by a
 //! keeper of its own who earns the order's fee. The weight of `execute_order` is its most
 //! expensive path (an increase after ten blocks of funding and borrowing), so that block is a
-//! typical one, not the worst. The block of increases is the heaviest a trader can fill: each
-//! execution grows a position its trader already holds (settling what it owes in funding and
-//! borrowing, and moving it in the ADL queue), filled at the last of the sixteen prices its
-//! segment remembers, the path `execute_order` is charged for.
+//! typical one, not the worst. The block of increases is the path `execute_order` is charged
+//! for, its costliest: each execution grows a position its trader already holds (averaging its
+//! entry price and its funding and borrowing indices, and moving it in the ADL queue), filled
+//! at the last of the sixteen prices its segment remembers.
 
 use sp_core::{sr25519, Pair};
 use sp_runtime::FixedU128;
