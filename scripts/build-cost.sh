@@ -6,10 +6,13 @@
 #                                one pallet (what a developer waits for after an edit)
 #   scripts/build-cost.sh cold-run
 #                                what CI runs on a new machine: `.ci/run` in a fresh clone of
-#                                HEAD with an empty target directory (removed afterwards), every
-#                                cargo stage's --timings report kept in
+#                                HEAD with an empty target directory, every cargo stage's
+#                                --timings report kept in
 #                                $CARGO_TARGET_DIR/benchmarks/cold-run-timings/; run it with
-#                                nothing else on the machine (an hour on 2 cores)
+#                                nothing else on the machine (over an hour on 2 cores). On a new
+#                                machine, whose $CARGO_TARGET_DIR holds no build yet, the run
+#                                builds there and leaves its build for CI and later runs;
+#                                otherwise it builds in a scratch directory, removed afterwards
 #   scripts/build-cost.sh stages LOG
 #                                the stage times of a test-command log (`scripts/test.sh`
 #                                prints each stage with the seconds since it started), as
@@ -64,12 +67,18 @@ cold-run)
 	scratch="$(mktemp -d "${TMPDIR:-/tmp}/bulkhead-cold-run-XXXXXX")"
 	trap 'rm -rf "$scratch"' EXIT
 	git clone --quiet . "$scratch/clone"
+	# Only this script's own reports in the shared target: nothing was built there yet.
+	if [ -z "$(ls -A "$CARGO_TARGET_DIR" | grep -vx benchmarks)" ]; then
+		target="$CARGO_TARGET_DIR"
+	else
+		target="$scratch/target"
+	fi
 	log="$out/cold-run.log"
 	start=$(date +%s)
-	(cd "$scratch/clone" && CARGO_TARGET_DIR="$scratch/target" BULKHEAD_TIMINGS=1 .ci/run) 2>&1 | tee "$log" >&2
+	(cd "$scratch/clone" && CARGO_TARGET_DIR="$target" BULKHEAD_TIMINGS=1 .ci/run) 2>&1 | tee "$log" >&2
 	s=$(($(date +%s) - start))
 	rm -rf "$out/cold-run-timings"
-	cp -r "$scratch/target/cargo-timings" "$out/cold-run-timings"
+	mv "$target/cargo-timings" "$out/cold-run-timings"
 	run=$(stages "$log")
 	printf '{"seconds": %s, "cores": %s, "date": "%s", "commit": "%s", "run": %s}\n' \
 		"$s" "$(nproc)" "$(date -u +%Y-%m-%d)" "$(git rev-parse --short HEAD)" "$run" >"$out/build-cold-run.json"

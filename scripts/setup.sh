@@ -5,6 +5,8 @@
 #   built (the node stores blocks in ParityDB); the C and C++ that crates still compile with the
 #   system's cc (binaryen, zstd, lz4, ring) need nothing more.
 # - Debian's protobuf-compiler: protoc, for the networking crates.
+# - Debian's libssl-dev and pkg-config: the OpenSSL litep2p's WebRTC links, from the system
+#   instead of compiled from source (OPENSSL_NO_VENDOR in .cargo/config.toml).
 # - Debian's chromium: the headless browser the console's end-to-end test drives.
 # - rustup's wasm32v1-none target and rust-src: the wasm runtime.
 # - The JavaScript packages of the keeper and the end-to-end tests, at the versions in
@@ -22,6 +24,8 @@ fi
 debian_packages=()
 command -v clang >/dev/null 2>&1 || debian_packages+=(clang)
 command -v protoc >/dev/null 2>&1 || debian_packages+=(protobuf-compiler)
+command -v pkg-config >/dev/null 2>&1 || debian_packages+=(pkg-config)
+pkg-config --exists openssl 2>/dev/null || debian_packages+=(libssl-dev)
 command -v node >/dev/null 2>&1 || debian_packages+=(nodejs npm)
 # The console's browser test drives Debian's Chromium (e2e/console.test.js).
 command -v chromium >/dev/null 2>&1 || debian_packages+=(chromium)
