@@ -88,6 +88,12 @@ async function main() {
   let tick = async () => {};
   let ticked = Promise.resolve();
   let sealFailure = null;
+  let sealFailed;
+  // Rejects with the sealer's error: a phase raced against it stops at once, saying why.
+  const sealerDied = new Promise((_, reject) => {
+    sealFailed = reject;
+  });
+  sealerDied.catch(() => {}); // observed by the races below; never unhandled
   const sealer = (async () => {
     while (sealing) {
       if (ticking) {
@@ -99,6 +105,7 @@ async function main() {
     }
   })().catch((e) => {
     sealFailure = e;
+    sealFailed(e);
   });
   const stopSealing = async () => {
     sealing = false;
@@ -143,7 +150,7 @@ async function main() {
       if (!list.length) return null; // a group this state does without
       failures += failedIn(watch.blocks);
       watch.blocks.length = 0;
-      const result = await phase(api, rpc, watch, name, kinds, list, o);
+      const result = await Promise.race([phase(api, rpc, watch, name, kinds, list, o), sealerDied]);
       if (result.failed) throw new Error(`${result.failed} transactions of the ${name} failed`);
       return result;
     };
@@ -205,9 +212,18 @@ async function main() {
     const last = await api.rpc.chain.getBlock(header.hash);
     const feeds = last.block.extrinsics.filter((x) => x.method.section === 'oracle').length;
     if (feeds !== 2) throw new Error(`the last block holds ${feeds} price feeds, expected Bob's and Charlie's`);
+    const failedFeeds = (await api.query.system.events.at(header.hash))
+      .filter(({ event }) => api.events.system.ExtrinsicFailed.is(event)).length;
+    if (failedFeeds) throw new Error(`${failedFeeds} transactions of the last block failed`);
     const waiting = (await api.query.executionSegments.orders.entries(BTC)).length;
     if (waiting !== o.orders + o.increases) throw new Error(`${waiting} orders wait in BTC-PERP, expected ${o.orders + o.increases}`);
-    const recent = (await api.query.executionSegments.priceRounds(BTC)).rounds.map((r) => r.timestamp.toNumber());
+    const memory = (await api.query.executionSegments.priceRounds(BTC)).rounds;
+    const final = memory[memory.length - 1];
+    const filling = fixedPrice(60_600);
+    if (final.price.toBigInt() !== filling || final.accepted.toBigInt() !== filling) {
+      throw new Error(`BTC-PERP's last price is ${final.price} (accepted ${final.accepted}), expected ${filling}`);
+    }
+    const recent = memory.map((r) => r.timestamp.toNumber());
     const held = recent.length;
     if (held !== remembered) throw new Error(`BTC-PERP remembers ${held} prices, expected ${remembered}`);
     if (recent.some((t, i) => i > 0 && t <= recent[i - 1])) throw new Error(`BTC-PERP's remembered prices are not ${remembered} distinct times: ${recent}`);
@@ -223,7 +239,7 @@ async function main() {
       if (!('fundingUpdated' in json)) throw new Error('a segment has no fundingUpdated: the pallet changed?');
       if (api.createType(segmentType, json).toHex() !== info.toHex()) throw new Error('a segment does not encode back as it was read');
       json.fundingUpdated = 0;
-      overrides[key.toHex()] = api.createType(segmentType, json).toHex();
+      overrides[key.toHex()] = { from: info.toHex(), to: api.createType(segmentType, json).toHex() };
     }
     rpc.forEach((c) => c.close());
     await api.disconnect();

@@ -31,14 +31,14 @@ source scripts/lib/benchmark-nodes.sh
 # benchmark's genesis, $state/NAME/spec.json.
 #
 # The benchmark builds block 1 on it, and frame-system wants the stored block number one below
-# the block it starts. The clock and the Aura slot stay the chain's; what pallets stamped with
-# block numbers (a segment's last funding accrual, the breakers' flow windows) now lies in the
-# future: the block's executions accrue no funding or borrowing since the last one (a live
-# chain's first trade of a block accrues its segment's, once), and no breaker window rolls
-# over. Both make these blocks a little cheaper than a live chain's. Each segment's last funding
-# accrual is set back to block 0 too (the state script's `overrides`): a stamp in the block's
-# future would break the invariant the accrual checks, and from block 0 the block's first
-# execution accrues one block of funding and borrowing, as a live chain's first trade does.
+# the block it starts. The clock and the Aura slot stay the chain's. What pallets stamped with
+# block numbers would now lie in the block's future, so each segment's last funding accrual is
+# set back to block 0 as well (the state script's `overrides`, each applied only over the value
+# it was computed from): the block's first execution accrues one block of funding and
+# borrowing, as a live chain's first trade of a block does, instead of finding a stamp ahead of
+# the block, which breaks the invariant the accrual checks. The breakers' flow windows stay
+# stamped ahead, so none rolls over in these blocks, which makes them a little cheaper than a
+# live chain's.
 chain_state() {
 	local name="$1"; shift
 	echo "== chain state for full blocks: $name"
@@ -56,9 +56,10 @@ const top = spec.genesis.raw.top;
 const number = xxhashAsHex("System", 128) + xxhashAsHex("Number", 128).slice(2);
 if (!(number in top)) throw new Error("the exported state holds no System::Number");
 top[number] = "0x00000000";
-for (const [key, value] of Object.entries(JSON.parse(readFileSync(built, "utf8")).overrides)) {
+for (const [key, { from, to }] of Object.entries(JSON.parse(readFileSync(built, "utf8")).overrides)) {
   if (!(key in top)) throw new Error(`the exported state holds no ${key}, which the state script set back`);
-  top[key] = value;
+  if (top[key] !== from) throw new Error(`the exported ${key} is not the value the state script set back`);
+  top[key] = to;
 }
 writeFileSync(to, JSON.stringify(spec));
 ' "$state/$name/exported.json" "$out/block-state-$name.json" "$state/$name/spec.json"
