@@ -67,6 +67,8 @@ cold-run)
 	scratch="$(mktemp -d "${TMPDIR:-/tmp}/bulkhead-cold-run-XXXXXX")"
 	trap 'rm -rf "$scratch"' EXIT
 	git clone --quiet . "$scratch/clone"
+	# The commit measured: HEAD may move while the run goes on.
+	measured="$(git -C "$scratch/clone" rev-parse --short HEAD)"
 	# Only this script's own reports in the shared target: nothing was built there yet.
 	if [ -z "$(ls -A "$CARGO_TARGET_DIR" | grep -vx benchmarks)" ]; then
 		target="$CARGO_TARGET_DIR"
@@ -75,13 +77,16 @@ cold-run)
 	fi
 	log="$out/cold-run.log"
 	start=$(date +%s)
-	(cd "$scratch/clone" && CARGO_TARGET_DIR="$target" BULKHEAD_TIMINGS=1 .ci/run) 2>&1 | tee "$log" >&2
+	# A run that fails is recorded too: its stages up to the failure, "complete": false.
+	status=0
+	(cd "$scratch/clone" && CARGO_TARGET_DIR="$target" BULKHEAD_TIMINGS=1 .ci/run) 2>&1 | tee "$log" >&2 || status=$?
 	s=$(($(date +%s) - start))
 	rm -rf "$out/cold-run-timings"
-	mv "$target/cargo-timings" "$out/cold-run-timings"
+	[ ! -d "$target/cargo-timings" ] || mv "$target/cargo-timings" "$out/cold-run-timings"
 	run=$(stages "$log")
-	printf '{"seconds": %s, "cores": %s, "date": "%s", "commit": "%s", "run": %s}\n' \
-		"$s" "$(nproc)" "$(date -u +%Y-%m-%d)" "$(git rev-parse --short HEAD)" "$run" >"$out/build-cold-run.json"
+	printf '{"seconds": %s, "cores": %s, "date": "%s", "commit": "%s", "status": %s, "run": %s}\n' \
+		"$s" "$(nproc)" "$(date -u +%Y-%m-%d)" "$measured" "$status" "$run" >"$out/build-cold-run.json"
+	[ "$status" = 0 ] || { cat "$out/build-cold-run.json"; exit "$status"; }
 	;;
 cold)
 	scratch="$(mktemp -d "${TMPDIR:-/tmp}/bulkhead-cold-XXXXXX")"

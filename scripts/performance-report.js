@@ -499,19 +499,22 @@ function buildCost() {
   p();
   if (coldRun) {
     const m = (sec) => `${Math.floor(sec / 60)} min ${sec % 60} s`;
+    const ended = coldRun.stopped_at ?? coldRun.seconds;
     p(`What CI runs on a new machine: \`.ci/run\` in a fresh clone with an empty target directory, nothing else`);
     if (coldRun.run.complete) {
       p(`running, on ${coldRun.cores} cores, ${coldRun.date}, commit \`${coldRun.commit}\` (\`scripts/build-cost.sh cold-run\`): **${m(coldRun.seconds)}**${coldRun.seconds <= 45 * 60 ? ', within the 45 minutes asked' : ', over the 45 minutes asked'}.`);
     } else {
       const open = coldRun.run.stages[coldRun.run.stages.length - 1];
-      p(`running, on ${coldRun.cores} cores, ${coldRun.date}, commit \`${coldRun.commit}\`: stopped by hand after **${m(coldRun.stopped_at)}**, already over the 45 minutes asked, in the stage "${open.stage}"; the stages after it did not run.`);
+      // Stopped by hand (the time noted as stopped_at), or failed (build-cost.sh's status).
+      const how = coldRun.stopped_at !== undefined ? 'stopped by hand' : `failed (exit status ${coldRun.status})`;
+      p(`running, on ${coldRun.cores} cores, ${coldRun.date}, commit \`${coldRun.commit}\`: ${how} after **${m(ended)}**${ended > 45 * 60 ? ', already over the 45 minutes asked,' : ','} in the stage "${open.stage}"; the stages after it did not run.`);
     }
     p();
     p('| stage | time |');
     p('|---|---:|');
     const closed = coldRun.run.stages.filter((st) => st.seconds !== null).reduce((a, st) => a + st.seconds, 0);
     for (const st of coldRun.run.stages) {
-      p(`| ${st.stage} | ${st.seconds === null ? `${m(coldRun.stopped_at - closed)} when stopped` : m(st.seconds)} |`);
+      p(`| ${st.stage} | ${st.seconds === null ? `${m(ended - closed)} when it ended` : m(st.seconds)} |`);
     }
     p();
     // Where each cargo stage's time went: cargo's --timings reports of that run.
@@ -524,16 +527,36 @@ function buildCost() {
       p('a unit is one crate\'s compile, or one build script\'s run; on 2 cores two run at once, so');
       p('the units add up to more than the wall time):');
       p();
-      // The reports come in the order of the stages that run cargo with --timings.
-      const cargoStages = coldRun.run.stages.filter((st) => !/^(setup|formatting|typed)/.test(st.stage));
+      // Each report belongs to the stage it started in (a stage may run cargo more than once):
+      // its start, against the first report's, placed on the stages' own clock. The first
+      // cargo command starts the first stage after formatting.
+      const starts = [];
+      coldRun.run.stages.reduce((at, st) => (starts.push(at), at + (st.seconds ?? 0)), 0);
+      const firstCargo = coldRun.run.stages.findIndex((st) => !/^(setup|formatting)/.test(st.stage));
+      const read = reports.map((file) => {
+        const html = readFileSync(join(timingsDir, file), 'utf8');
+        const field = (name) => (html.match(new RegExp(`<td>${name}:</td><td>([^<]*)`)) ?? [])[1] ?? '';
+        return { html, field, started: Date.parse(field('Build start')) / 1000 };
+      });
+      const stageOf = ({ started }) => {
+        const at = starts[firstCargo] + started - read[0].started;
+        // A cargo command starts a second or two after its stage's line: a little slack.
+        const index = starts.findLastIndex((start) => start <= at + 5);
+        return coldRun.run.stages[index].stage.split(/[:(]/)[0].trim();
+      };
+      const perStage = {};
+      for (const r of read) perStage[stageOf(r)] = (perStage[stageOf(r)] ?? 0) + 1;
+      const seen = {};
       p('| stage | units built (of all) | wall | units, added up | the longest units |');
       p('|---|---:|---:|---:|---|');
-      for (const [index, file] of reports.entries()) {
-        const html = readFileSync(join(timingsDir, file), 'utf8');
+      for (const r of read) {
+        const { html, field } = r;
         const units = JSON.parse(html.match(/const UNIT_DATA = (\[.*?\]);\n/s)[1]);
         const wall = Number(html.match(/Total time:<\/td><td>([\d.]+)s/)[1]);
-        const field = (name) => (html.match(new RegExp(`<td>${name}:</td><td>([^<]*)`)) ?? [])[1] ?? '';
-        const what = (cargoStages[index]?.stage ?? file).split(/[:(]/)[0].trim();
+        const stage = stageOf(r);
+        // Two cargo commands in one stage: which of them, in the order the stage runs them.
+        seen[stage] = (seen[stage] ?? 0) + 1;
+        const what = perStage[stage] > 1 ? `${stage}, cargo command ${seen[stage]} of ${perStage[stage]}` : stage;
         const sum = units.reduce((a, u) => a + u.duration, 0);
         const top = units.sort((a, b) => b.duration - a.duration).slice(0, 4)
           .map((u) => `${u.name}${u.target.includes('build-script') ? ' (build script)' : u.target.trim() ? ` ${u.target.trim()}` : ''} ${m(Math.round(u.duration))}`);
