@@ -218,6 +218,7 @@ async function main() {
     const waiting = (await api.query.executionSegments.orders.entries(BTC)).length;
     if (waiting !== o.orders + o.increases) throw new Error(`${waiting} orders wait in BTC-PERP, expected ${o.orders + o.increases}`);
     const memory = (await api.query.executionSegments.priceRounds(BTC)).rounds;
+    if (memory.length !== remembered) throw new Error(`BTC-PERP remembers ${memory.length} prices, expected ${remembered}`);
     const final = memory[memory.length - 1];
     const filling = fixedPrice(60_600);
     if (final.price.toBigInt() !== filling || final.accepted.toBigInt() !== filling) {
@@ -225,7 +226,6 @@ async function main() {
     }
     const recent = memory.map((r) => r.timestamp.toNumber());
     const held = recent.length;
-    if (held !== remembered) throw new Error(`BTC-PERP remembers ${held} prices, expected ${remembered}`);
     if (recent.some((t, i) => i > 0 && t <= recent[i - 1])) throw new Error(`BTC-PERP's remembered prices are not ${remembered} distinct times: ${recent}`);
     await watch.stop();
     const failed = failures + failedIn(watch.blocks);

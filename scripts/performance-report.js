@@ -501,13 +501,15 @@ function buildCost() {
     const m = (sec) => `${Math.floor(sec / 60)} min ${sec % 60} s`;
     const ended = coldRun.stopped_at ?? coldRun.seconds;
     p(`What CI runs on a new machine: \`.ci/run\` in a fresh clone with an empty target directory, nothing else`);
+    // What the run's record says beside its numbers (a note added to build-cold-run.json).
+    const note = coldRun.note ? ` ${coldRun.note}` : '';
     if (coldRun.run.complete) {
-      p(`running, on ${coldRun.cores} cores, ${coldRun.date}, commit \`${coldRun.commit}\` (\`scripts/build-cost.sh cold-run\`): **${m(coldRun.seconds)}**${coldRun.seconds <= 45 * 60 ? ', within the 45 minutes asked' : ', over the 45 minutes asked'}.`);
+      p(`running, on ${coldRun.cores} cores, ${coldRun.date}, commit \`${coldRun.commit}\` (\`scripts/build-cost.sh cold-run\`): **${m(coldRun.seconds)}**${coldRun.seconds <= 45 * 60 ? ', within the 45 minutes asked' : ', over the 45 minutes asked'}.${note}`);
     } else {
       const open = coldRun.run.stages[coldRun.run.stages.length - 1];
       // Stopped by hand (the time noted as stopped_at), or failed (build-cost.sh's status).
       const how = coldRun.stopped_at !== undefined ? 'stopped by hand' : `failed (exit status ${coldRun.status})`;
-      p(`running, on ${coldRun.cores} cores, ${coldRun.date}, commit \`${coldRun.commit}\`: ${how} after **${m(ended)}**${ended > 45 * 60 ? ', already over the 45 minutes asked,' : ','} in the stage "${open.stage}"; the stages after it did not run.`);
+      p(`running, on ${coldRun.cores} cores, ${coldRun.date}, commit \`${coldRun.commit}\`: ${how} after **${m(ended)}**${ended > 45 * 60 ? ', already over the 45 minutes asked,' : ','} in the stage "${open.stage}"; the stages after it did not run.${note}`);
     }
     p();
     p('| stage | time |');
@@ -528,21 +530,24 @@ function buildCost() {
       p('the units add up to more than the wall time):');
       p();
       // Each report belongs to the stage it started in (a stage may run cargo more than once):
-      // its start, against the first report's, placed on the stages' own clock. The first
-      // cargo command starts the first stage after formatting.
+      // its start on the stages' own clock, from when the run started (`started`, epoch
+      // seconds). Cargo stamps a build's start after it has resolved and downloaded the crates,
+      // so a report is placed at or after its stage's line, never before. A record without
+      // `started` (before 5 December) is placed against its first report, taken to start the
+      // first stage after formatting, with a little slack.
       const starts = [];
       coldRun.run.stages.reduce((at, st) => (starts.push(at), at + (st.seconds ?? 0)), 0);
       const firstCargo = coldRun.run.stages.findIndex((st) => !/^(setup|formatting)/.test(st.stage));
       const read = reports.map((file) => {
         const html = readFileSync(join(timingsDir, file), 'utf8');
         const field = (name) => (html.match(new RegExp(`<td>${name}:</td><td>([^<]*)`)) ?? [])[1] ?? '';
-        return { html, field, started: Date.parse(field('Build start')) / 1000 };
+        return { file, html, field, started: Date.parse(field('Build start')) / 1000 };
       });
-      const stageOf = ({ started }) => {
-        const at = starts[firstCargo] + started - read[0].started;
-        // A cargo command starts a second or two after its stage's line: a little slack.
-        const index = starts.findLastIndex((start) => start <= at + 5);
-        return coldRun.run.stages[index].stage.split(/[:(]/)[0].trim();
+      const stageOf = ({ file, started }) => {
+        const index = coldRun.started !== undefined
+          ? starts.findLastIndex((start) => start <= started - coldRun.started)
+          : starts.findLastIndex((start) => start <= starts[firstCargo] + started - read[0].started + 5);
+        return index === -1 ? file : coldRun.run.stages[index].stage.split(/[:(]/)[0].trim();
       };
       const perStage = {};
       for (const r of read) perStage[stageOf(r)] = (perStage[stageOf(r)] ?? 0) + 1;
