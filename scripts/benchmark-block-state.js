@@ -40,7 +40,7 @@
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { rpc as call, startNode } from '../e2e/harness.js';
+import { rpc as call, startNode, waitFor } from '../e2e/harness.js';
 import { fixedPrice, oracleKey } from './lib/chain.js';
 import { RawRpc, phase, signAll, submitAll, watchBlocks } from './lib/load.js';
 
@@ -113,14 +113,8 @@ async function main() {
     if (sealFailure) throw sealFailure;
   };
   // Wait for `condition`, at most five minutes, and stop at once if sealing failed.
-  const until = async (what, condition) => {
-    const deadline = Date.now() + 300_000;
-    while (!(await condition())) {
-      if (sealFailure) throw sealFailure;
-      if (Date.now() > deadline) throw new Error(`still waiting after 300 s for ${what}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  };
+  const until = (what, condition) =>
+    Promise.race([waitFor(condition, { timeoutMs: 300_000, intervalMs: 250, what }), sealerDied]);
   try {
     const api = await ApiPromise.create({ provider: new WsProvider(node.url), noInitWarn: true });
     const rpc = Array.from({ length: o.connections }, () => new RawRpc(node.url));
